@@ -1,4 +1,4 @@
 module.exports = {
-  displayName: 'config',
+  displayName: 'lib-config',
   preset: '../../jest.preset.js',
 };

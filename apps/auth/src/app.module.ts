@@ -1,0 +1,66 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloFederationDriverConfig } from '@nestjs/apollo';
+import { AuthModule } from '@multipult/auth';
+import { ConfigModule } from '@multipult/config';
+import { DatabaseModule } from '@multipult/database';
+import { CreateEventTables1732400000000, EventsModule, InboxRecord, OutboxMessage } from '@multipult/events';
+import { subgraphGraphQLOptions } from '@multipult/graphql';
+import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
+import { ObservabilityModule } from '@multipult/observability';
+import { RedisModule } from '@multipult/redis';
+import type { AuthConfig } from './config';
+import { CreateAuthSchema1732400000001 } from './migrations/1732400000001-create-auth-schema';
+import { RefreshToken } from './sessions/refresh-token.entity';
+import { Session } from './sessions/session.entity';
+import { SessionsModule } from './sessions/sessions.module';
+import { SigningKey } from './signing-keys/signing-key.entity';
+import { SigningKeyService } from './signing-keys/signing-key.service';
+import { SigningKeysModule } from './signing-keys/signing-keys.module';
+import { Membership } from './tenants/membership.entity';
+import { Role } from './tenants/role.entity';
+import { Tenant } from './tenants/tenant.entity';
+import { TenantsModule } from './tenants/tenants.module';
+import { User } from './users/user.entity';
+import { UsersModule } from './users/users.module';
+
+export const AUTH_SERVICE = 'auth';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AuthConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ service: AUTH_SERVICE, logLevel: config.LOG_LEVEL }),
+        DatabaseModule.forRoot({
+          service: AUTH_SERVICE,
+          schema: 'auth',
+          entities: [User, Tenant, Role, Membership, Session, RefreshToken, SigningKey, OutboxMessage, InboxRecord],
+          migrations: [CreateEventTables1732400000000, CreateAuthSchema1732400000001],
+        }),
+        RedisModule.forRoot(),
+        EventsModule.forRoot({ service: AUTH_SERVICE }),
+        AuthModule.forRoot({
+          keys: {
+            imports: [SigningKeysModule],
+            inject: [SigningKeyService],
+            useFactory: (signingKeys: SigningKeyService) => signingKeys.verificationKeys,
+          },
+        }),
+        GraphQLModule.forRoot<ApolloFederationDriverConfig>(
+          subgraphGraphQLOptions({ production: config.NODE_ENV === 'production' }),
+        ),
+        HealthModule.forRoot({
+          probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
+          gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
+        }),
+        SigningKeysModule,
+        UsersModule,
+        SessionsModule,
+        TenantsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import {
+  baseEnv,
+  databaseEnv,
+  kafkaEnv,
+  redisEnv,
+  requireSharedInfrastructureInProduction,
+} from '@multipult/config';
+
+const DEVELOPMENT_SIGNING_KEY_SECRET = 'development-only-signing-key-secret-change-me';
+
+export const authConfigSchema = z
+  .object({
+    ...baseEnv,
+    ...databaseEnv,
+    ...redisEnv,
+    ...kafkaEnv,
+    PORT: z.coerce.number().int().min(1).max(65535).default(4001),
+    BODY_LIMIT: z.string().default('100kb'),
+    JWT_ISSUER: z.string().default('multipult-auth'),
+    JWT_AUDIENCE: z.string().default('multipult'),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
+    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    /** Encrypts the private signing keys at rest (AES-256-GCM); at least 32 characters. */
+    SIGNING_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SIGNING_KEY_SECRET),
+    /** How often each instance reloads signing keys, so a rotation reaches every replica. */
+    SIGNING_KEY_RELOAD_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** Argon2id cost (OWASP: 19 MiB, 2 passes, 1 lane). */
+    ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(1_048_576).default(19_456),
+    ARGON2_TIME_COST: z.coerce.number().int().min(1).max(10).default(2),
+  })
+  .superRefine((config, ctx) => {
+    requireSharedInfrastructureInProduction(config, ctx);
+    if (config.NODE_ENV === 'production' && config.SIGNING_KEY_SECRET === DEVELOPMENT_SIGNING_KEY_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_SECRET'], message: 'must be set in production' });
+    }
+  });
+
+export type AuthConfig = z.infer<typeof authConfigSchema>;

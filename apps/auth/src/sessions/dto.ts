@@ -1,0 +1,68 @@
+import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { IsEmail, IsNotEmpty, IsString, MaxLength, MinLength, Validate } from 'class-validator';
+import { keyed } from '@multipult/graphql';
+import { User } from '../users/user.entity';
+import { StrongPassword } from './strong-password';
+
+@InputType()
+export class RegisterInput {
+  @Field()
+  @IsEmail({}, { message: 'validation.isEmail' })
+  @MaxLength(254, { message: keyed('validation.maxLength') })
+  email: string;
+
+  @Field()
+  @IsString()
+  @Validate(StrongPassword)
+  password: string;
+
+  @Field()
+  @IsString()
+  @MinLength(1, { message: keyed('validation.minLength') })
+  @MaxLength(100, { message: keyed('validation.maxLength') })
+  displayName: string;
+}
+
+@InputType()
+export class LoginInput {
+  @Field()
+  @IsEmail({}, { message: 'validation.isEmail' })
+  @MaxLength(254, { message: keyed('validation.maxLength') })
+  email: string;
+
+  @Field()
+  @IsString()
+  @IsNotEmpty({ message: 'validation.isNotEmpty' })
+  @MaxLength(256, { message: keyed('validation.maxLength') })
+  password: string;
+}
+
+@InputType()
+export class RefreshTokensInput {
+  @Field()
+  @IsString()
+  @IsNotEmpty({ message: 'validation.isNotEmpty' })
+  @MaxLength(256, { message: keyed('validation.maxLength') })
+  refreshToken: string;
+}
+
+@ObjectType({ description: 'Tokens for a session: a short-lived access token and a single-use refresh token' })
+export class AuthPayload {
+  @Field()
+  accessToken: string;
+
+  @Field(() => Int, { description: 'Access token lifetime in seconds' })
+  expiresIn: number;
+
+  @Field()
+  refreshToken: string;
+
+  @Field(() => User)
+  user: User;
+}
+
+@ObjectType()
+export class LogoutPayload {
+  @Field()
+  sessionRevoked: boolean;
+}

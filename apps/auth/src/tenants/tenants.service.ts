@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import {
+  AppError,
+  ConflictError,
+  Connection,
+  ConnectionArgs,
+  ErrorCode,
+  NotFoundError,
+  decodeCursor,
+  pageSizeOf,
+  toConnection,
+} from '@multipult/graphql';
+import { User } from '../users/user.entity';
+import { AddTenantMemberInput, CreateTenantInput } from './dto';
+import { Membership } from './membership.entity';
+import { Role } from './role.entity';
+import { Tenant } from './tenant.entity';
+
+const PG_UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class TenantsService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async create(userId: string, input: CreateTenantInput): Promise<{ tenant: Tenant; membership: Membership }> {
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const tenant = await manager.save(manager.create(Tenant, { name: input.name.trim(), slug: input.slug }));
+        const role = await manager.findOneByOrFail(Role, { name: 'admin', tenantId: IsNull() });
+        await manager.insert(Membership, { tenantId: tenant.id, userId, roleId: role.id });
+        const membership = await manager.findOneOrFail(Membership, {
+          where: { tenantId: tenant.id, userId },
+          relations: { tenant: true, user: true, role: true },
+        });
+        return { tenant, membership };
+      });
+    } catch (error) {
+      if ((error as { code?: string }).code === PG_UNIQUE_VIOLATION) throw new ConflictError('errors.slug_taken');
+      throw error;
+    }
+  }
+
+  /** The tenant, if the user belongs to it; NOT_FOUND otherwise, so foreign tenants stay invisible. */
+  async getForMember(userId: string, tenantId: string): Promise<Tenant> {
+    const membership = await this.dataSource.getRepository(Membership).findOne({
+      where: { userId, tenantId },
+      relations: { tenant: true },
+    });
+    if (!membership) throw new NotFoundError('Tenant');
+    return membership.tenant;
+  }
+
+  myMemberships(userId: string): Promise<Membership[]> {
+    return this.dataSource.getRepository(Membership).find({
+      where: { userId },
+      relations: { tenant: true, user: true, role: true },
+      order: { createdAt: 'ASC' },
+    });
+  }
+
+  async addMember(tenantId: string, input: AddTenantMemberInput): Promise<Membership> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOneBy(User, { email: input.email.trim().toLowerCase() });
+      if (!user) throw new NotFoundError('User');
+      const role = await manager
+        .getRepository(Role)
+        .createQueryBuilder('role')
+        .where('role.name = :name AND (role.tenant_id IS NULL OR role.tenant_id = :tenantId)', { name: input.role, tenantId })
+        .getOne();
+      if (!role) throw new AppError(ErrorCode.BAD_USER_INPUT, 'errors.unknown_role', { role: input.role });
+      const inserted = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(Membership)
+        .values({ tenantId, userId: user.id, roleId: role.id })
+        .orIgnore()
+        .execute();
+      if ((inserted.raw as unknown[]).length === 0) throw new ConflictError('errors.already_member');
+      return manager.findOneOrFail(Membership, {
+        where: { tenantId, userId: user.id },
+        relations: { tenant: true, user: true, role: true },
+      });
+    });
+  }
+
+  /** Members of one tenant, oldest first, keyset-paginated on (created_at, user_id). */
+  async members(tenantId: string, args: ConnectionArgs): Promise<Connection<Membership>> {
+    const pageSize = pageSizeOf(args);
+    const repository = this.dataSource.getRepository(Membership);
+    const query = repository
+      .createQueryBuilder('membership')
+      .innerJoinAndSelect('membership.tenant', 'tenant')
+      .innerJoinAndSelect('membership.user', 'user')
+      .innerJoinAndSelect('membership.role', 'role')
+      .where('membership.tenant_id = :tenantId', { tenantId })
+      .orderBy('membership.created_at', 'ASC')
+      .addOrderBy('membership.user_id', 'ASC')
+      .take(pageSize + 1);
+    if (args.after) {
+      const cursor = decodeCursor(args.after);
+      query.andWhere('(membership.created_at, membership.user_id) > (:sortValue::timestamptz, :id::uuid)', cursor);
+    }
+    const [rows, totalCount] = await Promise.all([query.getMany(), repository.countBy({ tenantId })]);
+    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: row.createdAt.toISOString(), id: row.userId }));
+  }
+}

@@ -1,0 +1,34 @@
+import { Context, Query, ResolveField, ResolveReference, Resolver, Root } from '@nestjs/graphql';
+import DataLoader from 'dataloader';
+import { AuthPrincipal, CurrentUser, OptionalUser } from '@multipult/auth';
+import { GraphQLContext } from '@multipult/graphql';
+import { User } from './user.entity';
+import { UsersService } from './users.service';
+import { isViewer } from './viewer';
+
+const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+
+type ContextWithLoader = GraphQLContext & { userLoader?: DataLoader<string, User | null> };
+
+@Resolver(() => User)
+export class UsersResolver {
+  constructor(private readonly users: UsersService) {}
+
+  @Query(() => User, { description: 'The signed-in user' })
+  me(@CurrentUser() principal: AuthPrincipal): Promise<User> {
+    return this.users.getById(principal.userId);
+  }
+
+  @ResolveField(() => String, { nullable: true, description: "The user's email; only the user themself sees it" })
+  email(@Root() user: User, @OptionalUser() principal: AuthPrincipal | null): string | null {
+    return isViewer(user, principal?.userId) ? user.email : null;
+  }
+
+  /** Batched: all User references of one gateway request are loaded with one query. */
+  @ResolveReference()
+  resolveReference(reference: { id: string }, @Context() context: ContextWithLoader): Promise<User | null> {
+    if (!isUuid(reference.id)) return Promise.resolve(null);
+    context.userLoader ??= new DataLoader((ids: readonly string[]) => this.users.findByIds(ids));
+    return context.userLoader.load(reference.id);
+  }
+}

@@ -1,0 +1,40 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloGatewayDriver, ApolloGatewayDriverConfig } from '@nestjs/apollo';
+import { AuthModule } from '@multipult/auth';
+import { ConfigModule } from '@multipult/config';
+import { FastStoreProbe, HealthModule } from '@multipult/health';
+import { ObservabilityModule } from '@multipult/observability';
+import { RedisModule } from '@multipult/redis';
+import type { GatewayConfig } from './config';
+import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
+import { RateLimitMiddleware } from './edge/rate-limit.middleware';
+import { gatewayOptions } from './federation/gateway-options';
+
+export const GATEWAY_SERVICE = 'gateway';
+
+@Module({})
+export class AppModule implements NestModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ service: GATEWAY_SERVICE, logLevel: config.LOG_LEVEL }),
+        RedisModule.forRoot(),
+        AuthModule.forRoot(),
+        GraphQLModule.forRoot<ApolloGatewayDriverConfig>({ driver: ApolloGatewayDriver, ...gatewayOptions(config) }),
+        HealthModule.forRoot({
+          probes: [FastStoreProbe],
+          gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
+        }),
+      ],
+      providers: [RateLimitMiddleware, EdgeAuthMiddleware],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    // Limits first, so invalid tokens are rate limited by IP too.
+    consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware).forRoutes('graphql');
+  }
+}

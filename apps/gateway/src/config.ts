@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { baseEnv, corsEnv, envHelpers, redisEnv, tokenVerificationEnv } from '@multipult/config';
+
+/** `name=url` pairs, e.g. `auth=http://auth:4001/graphql,content=http://content:4002/graphql`. */
+const subgraphList = z.string().transform((value, ctx) => {
+  const subgraphs = value
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const [name, url] = pair.split('=');
+      return { name: name?.trim(), url: url?.trim() };
+    });
+  for (const { name, url } of subgraphs) {
+    if (!name || !url || !/^https?:\/\//.test(url)) {
+      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of name=http(s)://host/graphql' });
+      return z.NEVER;
+    }
+  }
+  return subgraphs as { name: string; url: string }[];
+});
+
+export const gatewayConfigSchema = z
+  .object({
+    ...baseEnv,
+    ...redisEnv,
+    ...tokenVerificationEnv,
+    ...corsEnv,
+    PORT: z.coerce.number().int().min(1).max(65535).default(4000),
+    /** A composed supergraph file (tools/compose-supergraph); production loads this. */
+    SUPERGRAPH_PATH: z.string().optional(),
+    /** Subgraphs to compose from at start-up and poll (development) when SUPERGRAPH_PATH is unset. */
+    SUBGRAPHS: subgraphList.optional(),
+    SUPERGRAPH_POLL_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
+    BODY_LIMIT: z.string().default('100kb'),
+    QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
+    QUERY_MAX_COST: z.coerce.number().int().min(1).default(5_000),
+    RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(600),
+    RATE_LIMIT_PER_USER: z.coerce.number().int().min(1).default(1_200),
+    /** Client IPs or user ids exempt from rate limits (health checkers, internal jobs). */
+    RATE_LIMIT_ALLOWLIST: envHelpers.commaList.default([]),
+    TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.SUPERGRAPH_PATH && !config.SUBGRAPHS?.length) {
+      ctx.addIssue({ code: 'custom', path: ['SUPERGRAPH_PATH'], message: 'or SUBGRAPHS is required' });
+    }
+    if (config.NODE_ENV === 'production' && !config.REDIS_URL) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required in production' });
+    }
+  });
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

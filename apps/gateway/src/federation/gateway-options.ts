@@ -1,0 +1,40 @@
+import { IntrospectAndCompose } from '@apollo/gateway';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloGatewayDriverConfig } from '@nestjs/apollo';
+import { readFileSync } from 'node:fs';
+import { formatError, graphqlMetricsPlugin } from '@multipult/graphql';
+import type { GatewayConfig } from '../config';
+import { ForwardingDataSource, GatewayContext } from './forwarding-data-source';
+import { queryLimitsPlugin } from './query-limits.plugin';
+
+/**
+ * Production loads the supergraph composed by tools/compose-supergraph (composition errors fail
+ * CI, never a running gateway); development may compose from the running subgraphs and poll.
+ */
+export function gatewayOptions(config: GatewayConfig): Omit<ApolloGatewayDriverConfig, 'driver'> {
+  const production = config.NODE_ENV === 'production';
+  const supergraphSdl = config.SUPERGRAPH_PATH
+    ? readFileSync(config.SUPERGRAPH_PATH, 'utf8')
+    : new IntrospectAndCompose({
+        subgraphs: config.SUBGRAPHS ?? [],
+        pollIntervalInMs: config.SUPERGRAPH_POLL_SECONDS ? config.SUPERGRAPH_POLL_SECONDS * 1000 : undefined,
+      });
+  return {
+    server: {
+      path: '/graphql',
+      introspection: !production,
+      includeStacktraceInErrorResponses: false,
+      formatError,
+      context: ({ req }: GatewayContext) => ({ req }),
+      plugins: [
+        ApolloServerPluginLandingPageDisabled(),
+        graphqlMetricsPlugin(),
+        queryLimitsPlugin({ maxDepth: config.QUERY_MAX_DEPTH, maxCost: config.QUERY_MAX_COST }),
+      ],
+    },
+    gateway: {
+      supergraphSdl,
+      buildService: ({ url }) => new ForwardingDataSource({ url }),
+    },
+  };
+}

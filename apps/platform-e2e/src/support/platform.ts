@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ServiceProcess, createTestDatabase, startServiceProcess, workspaceRoot } from '@multipult/testing';
+
+const run = promisify(execFile);
+
+export interface Platform {
+  gatewayUrl: string;
+  authUrl: string;
+  auth: ServiceProcess;
+  gateway: ServiceProcess;
+  databaseUrl: string;
+  supergraphPath: string;
+  stop(): Promise<void>;
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through npm test or nx test (the global setup provides it)`);
+  return value;
+}
+
+/**
+ * The platform as production runs it: the built auth subgraph as a process on a fresh database,
+ * the supergraph composed from it by tools/compose-supergraph, and the built gateway loading that file.
+ */
+export async function startPlatform(
+  options: { authEnv?: Record<string, string>; gatewayEnv?: Record<string, string> } = {},
+): Promise<Platform> {
+  const database = await createTestDatabase('e2e');
+  const redisKeyPrefix = `e2e:${process.pid}:${Date.now()}:`;
+  const shared = {
+    REDIS_URL: requiredEnv('REDIS_URL'),
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+  };
+  const started: ServiceProcess[] = [];
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'multipult-e2e-'));
+  try {
+    const auth = await startServiceProcess({
+      app: 'auth',
+      env: {
+        ...shared,
+        DATABASE_URL: database.url,
+        KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
+        OUTBOX_POLL_INTERVAL_MS: '200',
+        ARGON2_MEMORY_KIB: '8192',
+        ARGON2_TIME_COST: '1',
+        ...options.authEnv,
+      },
+    });
+    started.push(auth);
+    const supergraphPath = path.join(workDir, 'supergraph.graphql');
+    await run(process.execPath, [
+      path.join(workspaceRoot(), 'tools/compose-supergraph/compose.mjs'),
+      '--subgraph',
+      `auth=${auth.url}/graphql`,
+      '--out',
+      supergraphPath,
+    ]);
+    const gateway = await startServiceProcess({
+      app: 'gateway',
+      env: {
+        ...shared,
+        SUPERGRAPH_PATH: supergraphPath,
+        AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
+        ...options.gatewayEnv,
+      },
+    });
+    started.push(gateway);
+    return {
+      gatewayUrl: `${gateway.url}/graphql`,
+      authUrl: `${auth.url}/graphql`,
+      auth,
+      gateway,
+      databaseUrl: database.url,
+      supergraphPath,
+      stop: async () => {
+        await Promise.all(started.map((service) => service.stop()));
+        await database.drop();
+        await rm(workDir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await Promise.all(started.map((service) => service.stop()));
+    await database.drop();
+    throw error;
+  }
+}

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-auth',
+  preset: '../../jest.preset.js',
+};

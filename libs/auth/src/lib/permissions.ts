@@ -1,0 +1,15 @@
+/** Permissions are `resource:action`; a grant of `resource:*` or `*` covers every matching action. */
+export function hasPermission(granted: readonly string[], required: string): boolean {
+  const [resource] = required.split(':');
+  return granted.some((grant) => grant === '*' || grant === required || grant === `${resource}:*`);
+}
+
+export function missingPermissions(granted: readonly string[], required: readonly string[]): string[] {
+  return required.filter((permission) => !hasPermission(granted, permission));
+}
+
+const PERMISSION_PATTERN = /^(\*|[a-z][a-z0-9_-]*:(\*|[a-z][a-z0-9_-]*))$/;
+
+export function isPermission(value: string): boolean {
+  return PERMISSION_PATTERN.test(value);
+}

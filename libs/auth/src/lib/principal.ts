@@ -1,0 +1,44 @@
+/** Claims of a Multipult access token (a JWT signed by the auth service, `typ: at+jwt`). */
+export interface AccessTokenClaims {
+  iss: string;
+  aud: string | string[];
+  sub: string;
+  /** Session (refresh token family) the token belongs to; revoking it revokes the token. */
+  sid: string;
+  /** Active tenant, null for a user without one. */
+  tid: string | null;
+  /** Permissions per tenant the user belongs to (capped, see the auth service). */
+  ten: Record<string, string[]>;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+/** The verified caller of a request. */
+export interface AuthPrincipal {
+  userId: string;
+  sessionId: string;
+  tokenId: string;
+  /** The tenant this request acts in: the token's active tenant or a member tenant named by `x-tenant-id`. */
+  tenantId: string | null;
+  /** Permissions in `tenantId`. */
+  permissions: string[];
+  /** Every tenant the caller belongs to, with its permissions there. */
+  memberships: Record<string, string[]>;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export function principalFromClaims(claims: AccessTokenClaims): AuthPrincipal {
+  const memberships = claims.ten ?? {};
+  return {
+    userId: claims.sub,
+    sessionId: claims.sid,
+    tokenId: claims.jti,
+    tenantId: claims.tid ?? null,
+    permissions: claims.tid ? (memberships[claims.tid] ?? []) : [],
+    memberships,
+    issuedAt: new Date(claims.iat * 1000),
+    expiresAt: new Date(claims.exp * 1000),
+  };
+}

@@ -1,0 +1,36 @@
+import { FastStore } from '@multipult/redis';
+
+/**
+ * Revocation marks shared through Redis, so every gateway and subgraph instance refuses a revoked
+ * access token on its next request instead of at expiry. Marks expire with the longest-lived token.
+ */
+export const revocationKeys = {
+  session: (sessionId: string) => `auth:revoked:session:${sessionId}`,
+  /** Epoch milliseconds: tokens of the user issued before it are refused (ban, password change). */
+  userTokensBefore: (userId: string) => `auth:revoked-before:user:${userId}`,
+};
+
+export async function revokeSession(store: FastStore, sessionId: string, accessTokenTtlMs: number): Promise<void> {
+  await store.set(revocationKeys.session(sessionId), '1', accessTokenTtlMs + 5_000);
+}
+
+export async function revokeUserTokensIssuedBefore(
+  store: FastStore,
+  userId: string,
+  at: Date,
+  accessTokenTtlMs: number,
+): Promise<void> {
+  await store.set(revocationKeys.userTokensBefore(userId), String(at.getTime()), accessTokenTtlMs + 5_000);
+}
+
+export async function isRevoked(
+  store: FastStore,
+  token: { sessionId: string; userId: string; issuedAt: Date },
+): Promise<boolean> {
+  const [sessionMark, userMark] = await store.getMany([
+    revocationKeys.session(token.sessionId),
+    revocationKeys.userTokensBefore(token.userId),
+  ]);
+  // iat has second precision, so a token issued in the same second as the mark counts as before it.
+  return sessionMark !== null || (userMark !== null && token.issuedAt.getTime() + 1000 <= Number(userMark));
+}

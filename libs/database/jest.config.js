@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-database',
+  preset: '../../jest.preset.js',
+};

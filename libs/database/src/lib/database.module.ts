@@ -1,0 +1,101 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Client } from 'pg';
+import { DataSource, MixedList } from 'typeorm';
+import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
+import { APP_CONFIG } from '@multipult/config';
+import { gauge } from '@multipult/observability';
+
+export interface DatabaseConfig {
+  DATABASE_URL: string;
+  DATABASE_POOL_MAX: number;
+  DATABASE_STATEMENT_TIMEOUT_MS: number;
+  DATABASE_MIGRATIONS_RUN: boolean;
+}
+
+export interface DatabaseModuleOptions {
+  /** The PostgreSQL schema this service owns; every table of the service lives in it. */
+  schema: string;
+  service: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: MixedList<Function | string>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: MixedList<Function | string>;
+}
+
+export function dataSourceOptions(config: DatabaseConfig, options: DatabaseModuleOptions): PostgresConnectionOptions {
+  return {
+    type: 'postgres',
+    url: config.DATABASE_URL,
+    schema: options.schema,
+    entities: options.entities,
+    migrations: options.migrations,
+    migrationsRun: config.DATABASE_MIGRATIONS_RUN,
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    applicationName: options.service,
+    extra: {
+      max: config.DATABASE_POOL_MAX,
+      statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      connectionTimeoutMillis: 5_000,
+      // Raw SQL (migrations, outbox relay) then needs no schema prefix.
+      options: `-c search_path="${options.schema}",public`,
+    },
+  };
+}
+
+/** The schema must exist before TypeORM creates its migrations table inside it. */
+export async function ensureSchema(url: string, schema: string): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+interface PgPool {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
+function registerPoolMetrics(dataSource: DataSource, service: string): void {
+  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
+  gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['pool', 'state'] as const,
+    collect() {
+      if (!pool || !dataSource.isInitialized) return;
+      this.set({ pool: service, state: 'total' }, pool.totalCount);
+      this.set({ pool: service, state: 'idle' }, pool.idleCount);
+      this.set({ pool: service, state: 'waiting' }, pool.waitingCount);
+    },
+  });
+}
+
+/** TypeORM over PostgreSQL in the service's own schema, migrations at start-up, pool metrics. */
+@Module({})
+export class DatabaseModule {
+  static forRoot(options: DatabaseModuleOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          inject: [APP_CONFIG],
+          useFactory: (config: DatabaseConfig) => dataSourceOptions(config, options),
+          dataSourceFactory: async (typeormOptions) => {
+            const postgresOptions = typeormOptions as PostgresConnectionOptions;
+            await ensureSchema(postgresOptions.url as string, options.schema);
+            const dataSource = await new DataSource(postgresOptions).initialize();
+            registerPoolMetrics(dataSource, options.service);
+            return dataSource;
+          },
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-events',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { RequestContext, RequestContextData, traceIdOf } from '@multipult/observability';
+import { register } from 'prom-client';
+import { DeadLetterHeaders, EventConsumer } from './consumer/event-consumer';
+import { buildEnvelope, envelopeHeaders } from './envelope';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { OutboxWriter } from './outbox/outbox-writer';
+import { OutgoingMessage, ReceivedMessage, Subscription, deadLetterTopic } from './transport/event-transport';
+import { KafkaTransport } from './transport/kafka-transport';
+import {
+  EventsTestDatabase,
+  SERVICE_SCHEMA,
+  handledCount,
+  openEventsDatabase,
+  recordHandled,
+  uniqueGroup,
+  uniqueWidgetContract,
+  waitFor,
+  widgetPayload,
+} from '../testing/support';
+
+const MAX_RETRIES = 2;
+
+function brokersFromEnvironment(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through `nx test events` (its global setup starts Kafka)');
+  return brokers.split(',');
+}
+
+describe('events over Kafka', () => {
+  let db: EventsTestDatabase;
+  let transport: KafkaTransport;
+  let relay: OutboxRelay;
+  let consumer: EventConsumer;
+  const writer = new OutboxWriter();
+  const subscriptions: Subscription[] = [];
+
+  beforeAll(async () => {
+    db = await openEventsDatabase('events_kafka');
+    transport = new KafkaTransport({ brokers: brokersFromEnvironment(), clientId: 'events-kafka-spec' });
+    await transport.connect();
+    relay = new OutboxRelay(db.dataSource, transport, { pollIntervalMs: 200, batchSize: 100 });
+    consumer = new EventConsumer(db.dataSource, transport, {
+      maxRetries: MAX_RETRIES,
+      retryBackoff: { initialMs: 50, maxMs: 200 },
+    });
+    await relay.start();
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+    await consumer?.stop();
+    await transport?.disconnect();
+    await db?.close();
+  });
+
+  /** Everything a group receives on a topic, undecoded, as a Kafka tool would see it. */
+  async function collect(topic: string): Promise<ReceivedMessage[]> {
+    const received: ReceivedMessage[] = [];
+    subscriptions.push(
+      await transport.subscribe({
+        groupId: uniqueGroup('raw'),
+        topics: [topic],
+        fromBeginning: true,
+        handler: async (message) => void received.push(message),
+      }),
+    );
+    return received;
+  }
+
+  const eventIdOf = (message: ReceivedMessage): string => JSON.parse(message.value).id;
+
+  it('publishes a committed event with its key and headers, in order per aggregate, to every consumer group', async () => {
+    const Widget = uniqueWidgetContract();
+    const received = await collect(Widget.topic);
+    const contexts: RequestContextData[] = [];
+    subscriptions.push(
+      await consumer.consume({
+        groupId: uniqueGroup('widgets'),
+        contracts: [Widget],
+        fromBeginning: true,
+        handler: async (envelope, manager) => {
+          contexts.push({ ...(RequestContext.current() as RequestContextData) });
+          await recordHandled(manager, envelope.id, 'widgets', envelope.payload);
+        },
+      }),
+    );
+    const request: RequestContextData = {
+      requestId: 'req-kafka-0001',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tenantId: randomUUID(),
+      userId: randomUUID(),
+      locales: [],
+    };
+    const aggregateId = randomUUID();
+
+    const [first, second] = await RequestContext.run(request, () =>
+      db.dataSource.transaction(async (manager) => [
+        await writer.enqueue(manager, Widget, { aggregateId, payload: widgetPayload('first') }),
+        await writer.enqueue(manager, Widget, { aggregateId, payload: widgetPayload('second') }),
+      ]),
+    );
+
+    await waitFor('both events on the topic', () => received.length >= 2);
+    expect(received.map(eventIdOf)).toEqual([first.id, second.id]);
+    expect(received[0]).toMatchObject({
+      key: aggregateId,
+      headers: {
+        'x-request-id': request.requestId,
+        traceparent: request.traceparent,
+        'event-type': 'widget.created',
+        'event-version': '1',
+        'tenant-id': request.tenantId,
+      },
+    });
+    expect(JSON.parse(received[0].value)).toEqual(first);
+
+    await waitFor('the handler to run', async () => (await handledCount(db.dataSource, [first.id, second.id])) === 2);
+    expect(contexts[0]).toMatchObject({ requestId: request.requestId, tenantId: request.tenantId, userId: request.userId });
+    expect(traceIdOf(contexts[0].traceparent)).toBe(traceIdOf(request.traceparent));
+
+    const rows = await db.dataSource.query(
+      `SELECT published_at, attempts, last_error FROM ${SERVICE_SCHEMA}.outbox WHERE id = ANY($1::uuid[])`,
+      [[first.id, second.id]],
+    );
+    expect(rows).toEqual([
+      { published_at: expect.any(Date), attempts: 1, last_error: null },
+      { published_at: expect.any(Date), attempts: 1, last_error: null },
+    ]);
+  });
+
+  it('publishes nothing for a transaction that rolls back', async () => {
+    const Widget = uniqueWidgetContract();
+    const received = await collect(Widget.topic);
+    let rolledBackId: string | undefined;
+
+    await expect(
+      db.dataSource.transaction(async (manager) => {
+        rolledBackId = (await writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() })).id;
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    // Published after the rolled-back one would have been: once it arrives, the other had its chance.
+    const marker = await db.dataSource.transaction((manager) =>
+      writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload('marker') }),
+    );
+
+    await waitFor('the marker event', () => received.some((message) => eventIdOf(message) === marker.id));
+    expect(received.map(eventIdOf)).toEqual([marker.id]);
+    const [{ count }] = await db.dataSource.query(`SELECT count(*)::int AS count FROM ${SERVICE_SCHEMA}.outbox WHERE id = $1`, [
+      rolledBackId,
+    ]);
+    expect(count).toBe(0);
+  });
+
+  it('refuses to enqueue outside a transaction', async () => {
+    const Widget = uniqueWidgetContract();
+    await expect(
+      writer.enqueue(db.dataSource.manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }),
+    ).rejects.toThrow(/needs the EntityManager of an open transaction/);
+  });
+
+  it('has one effect when the same event is delivered twice', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('dedupe');
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        handler: (envelope, manager) => recordHandled(manager, envelope.id, groupId),
+      }),
+    );
+    const asMessage = (envelope: ReturnType<typeof buildEnvelope>): OutgoingMessage => ({
+      topic: Widget.topic,
+      key: envelope.aggregateId,
+      value: JSON.stringify(envelope),
+      headers: envelopeHeaders(envelope),
+    });
+    const twice = buildEnvelope(Widget, { aggregateId: randomUUID(), payload: widgetPayload() });
+    const marker = buildEnvelope(Widget, { aggregateId: twice.aggregateId, payload: widgetPayload('marker') });
+
+    await transport.publish([asMessage(twice)]);
+    await transport.publish([asMessage(twice)]);
+    await transport.publish([asMessage(marker)]);
+
+    await waitFor('the marker to be handled', async () => (await handledCount(db.dataSource, [marker.id], groupId)) === 1);
+    expect(await handledCount(db.dataSource, [twice.id], groupId)).toBe(1);
+    const duplicates = (await register.getSingleMetric('events_consumer_processed_total')?.get())?.values.find(
+      (value) => value.labels.group === groupId && value.labels.result === 'duplicate',
+    );
+    expect(duplicates?.value).toBe(1);
+  });
+
+  it('moves a message whose handler keeps failing to the dead-letter topic after the retries, and moves on', async () => {
+    const Widget = uniqueWidgetContract();
+    const deadLetters = await collect(deadLetterTopic(Widget.topic));
+    const attemptsById = new Map<string, number>();
+    subscriptions.push(
+      await consumer.consume({
+        groupId: uniqueGroup('failing'),
+        contracts: [Widget],
+        fromBeginning: true,
+        handler: async (envelope, manager) => {
+          attemptsById.set(envelope.id, (attemptsById.get(envelope.id) ?? 0) + 1);
+          await recordHandled(manager, envelope.id, 'failing');
+          throw new Error('downstream unavailable');
+        },
+      }),
+    );
+
+    const [poisoned, next] = await db.dataSource.transaction(async (manager) => [
+      await writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }),
+      await writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }),
+    ]);
+
+    await waitFor('both messages on the dead-letter topic', () => deadLetters.length >= 2);
+    expect(deadLetters.map(eventIdOf)).toEqual([poisoned.id, next.id]);
+    expect(deadLetters[0]).toMatchObject({
+      key: poisoned.aggregateId,
+      headers: {
+        [DeadLetterHeaders.error]: 'downstream unavailable',
+        [DeadLetterHeaders.originalTopic]: Widget.topic,
+        [DeadLetterHeaders.originalPartition]: expect.stringMatching(/^\d+$/),
+        [DeadLetterHeaders.originalOffset]: expect.stringMatching(/^\d+$/),
+        [DeadLetterHeaders.attempts]: String(MAX_RETRIES + 1),
+        'event-type': 'widget.created',
+      },
+    });
+    expect(JSON.parse(deadLetters[0].value)).toEqual(poisoned);
+    expect(attemptsById.get(poisoned.id)).toBe(MAX_RETRIES + 1);
+    // Every attempt rolled back, the inbox claim included.
+    expect(await handledCount(db.dataSource, [poisoned.id, next.id])).toBe(0);
+  });
+
+  it('dead-letters an envelope whose payload breaks the contract without retrying', async () => {
+    const Widget = uniqueWidgetContract();
+    const deadLetters = await collect(deadLetterTopic(Widget.topic));
+    const handled: string[] = [];
+    subscriptions.push(
+      await consumer.consume({
+        groupId: uniqueGroup('strict'),
+        contracts: [Widget],
+        fromBeginning: true,
+        handler: async (envelope) => void handled.push(envelope.id),
+      }),
+    );
+    const valid = buildEnvelope(Widget, { aggregateId: randomUUID(), payload: widgetPayload() });
+    const invalid = { ...valid, id: randomUUID(), payload: { widgetId: 'not-a-uuid', name: '' } };
+
+    await transport.publish([
+      { topic: Widget.topic, key: invalid.aggregateId, value: JSON.stringify(invalid), headers: envelopeHeaders(valid) },
+      { topic: Widget.topic, key: valid.aggregateId, value: JSON.stringify(valid), headers: envelopeHeaders(valid) },
+    ]);
+
+    await waitFor('the valid event to be handled', () => handled.includes(valid.id));
+    await waitFor('the invalid event on the dead-letter topic', () => deadLetters.length >= 1);
+    expect(handled).toEqual([valid.id]);
+    expect(deadLetters).toHaveLength(1);
+    expect(eventIdOf(deadLetters[0])).toBe(invalid.id);
+    expect(deadLetters[0].headers).toMatchObject({
+      [DeadLetterHeaders.attempts]: '1',
+      [DeadLetterHeaders.error]: expect.stringMatching(/^invalid payload for widget\.created v1: widgetId .*; name /),
+    });
+  });
+});

@@ -1,0 +1,46 @@
+import { counter, gauge } from '@multipult/observability';
+
+// Getters rather than module-level instances: the observability helpers reuse a metric already
+// registered under the same name, so several relays or consumers in one process share it.
+
+export const outboxMetrics = () => ({
+  pending: gauge({ name: 'outbox_pending_messages', help: 'Outbox rows not yet published', labelNames: [] as const }),
+  oldestPendingAge: gauge({
+    name: 'outbox_oldest_pending_age_seconds',
+    help: 'Age of the oldest unpublished outbox row (the outbox lag)',
+    labelNames: [] as const,
+  }),
+  published: counter({
+    name: 'outbox_published_total',
+    help: 'Outbox messages published to the event transport',
+    labelNames: ['topic'] as const,
+  }),
+  publishFailures: counter({
+    name: 'outbox_publish_failures_total',
+    help: 'Outbox messages whose publish attempt failed (they stay pending and are retried)',
+    labelNames: ['topic'] as const,
+  }),
+});
+
+export const consumerMetrics = () => ({
+  lag: gauge({
+    name: 'events_consumer_lag_messages',
+    help: 'Messages on a partition not yet processed by the consumer group',
+    labelNames: ['group', 'topic', 'partition'] as const,
+  }),
+  processed: counter({
+    name: 'events_consumer_processed_total',
+    help: 'Messages a consumer group finished: handled, duplicate (already in the inbox) or not_subscribed (no contract)',
+    labelNames: ['group', 'topic', 'result'] as const,
+  }),
+  failures: counter({
+    name: 'events_consumer_failures_total',
+    help: 'Failed handler attempts (each retry counts)',
+    labelNames: ['group', 'topic'] as const,
+  }),
+  deadLettered: counter({
+    name: 'events_consumer_dead_lettered_total',
+    help: 'Messages moved to the dead-letter topic',
+    labelNames: ['group', 'topic'] as const,
+  }),
+});

@@ -1,0 +1,226 @@
+import { Logger } from '@nestjs/common';
+import { Client, ClientConfig } from 'pg';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { BackoffOptions, equalJitterDelay } from '../backoff';
+import { errorText } from '../error-text';
+import { outboxMetrics } from '../metrics';
+import { qualifiedTableName } from '../table-path';
+import { EventTransport, OutgoingMessage } from '../transport/event-transport';
+import { OutboxMessage } from './outbox-message.entity';
+import { outboxNotifyChannel } from './outbox-writer';
+
+export interface OutboxRelayOptions {
+  /** Fallback wake-up when no NOTIFY arrives (listener down, or a notification lost). */
+  pollIntervalMs: number;
+  batchSize: number;
+  /** Delay between attempts while publishing keeps failing. */
+  retryBackoff?: BackoffOptions;
+}
+
+type PostgresConnectionOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
+
+interface ClaimedRow {
+  id: string;
+  topic: string;
+  message_key: string;
+  envelope: unknown;
+  headers: Record<string, string>;
+}
+
+type BatchOutcome = { published: number } | { failed: unknown };
+
+const DEFAULT_RETRY_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
+const LAST_ERROR_MAX_LENGTH = 2_000;
+
+/**
+ * Publishes committed outbox rows, oldest first, and marks them published. Safe to run in every
+ * replica: rows are claimed with FOR UPDATE SKIP LOCKED, and a row waits while an earlier row with
+ * the same key is still pending elsewhere, so events of one aggregate keep their order.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private readonly metrics = outboxMetrics();
+  private readonly table: string;
+  private readonly channel: string;
+  private readonly retryBackoff: BackoffOptions;
+  private running?: Promise<void>;
+  private stopping = false;
+  private listener?: Client;
+  /** A NOTIFY arrived since the last claim. */
+  private notified = false;
+  private interruptSleep?: (byNotification: boolean) => void;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transport: EventTransport,
+    private readonly options: OutboxRelayOptions,
+  ) {
+    if (dataSource.options.type !== 'postgres') throw new Error('OutboxRelay needs a PostgreSQL DataSource');
+    this.table = qualifiedTableName(dataSource, OutboxMessage);
+    this.channel = outboxNotifyChannel(dataSource);
+    this.retryBackoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.stopping = false;
+    await this.listen();
+    this.running = this.run();
+  }
+
+  /** Lets the batch in flight finish (published and marked, or recorded as failed), then stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.interruptSleep?.(false);
+    await this.running;
+    this.running = undefined;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      let delay = this.options.pollIntervalMs;
+      try {
+        const outcome = await this.publishBatch();
+        if ('failed' in outcome) throw outcome.failed;
+        failures = 0;
+        // A full batch means more are probably waiting.
+        if (outcome.published === this.options.batchSize || this.notified) delay = 0;
+      } catch (error) {
+        failures += 1;
+        delay = equalJitterDelay(failures, this.retryBackoff);
+        this.logger.warn(`Publishing outbox messages failed (${failures} in a row), retrying in ${delay} ms: ${errorText(error)}`);
+      }
+      await this.refreshGauges();
+      if (!this.listener && !this.stopping) await this.listen();
+      if (delay && !this.stopping) await this.sleep(delay, failures === 0);
+    }
+  }
+
+  private async publishBatch(): Promise<BatchOutcome> {
+    this.notified = false;
+    return this.dataSource.transaction(async (manager): Promise<BatchOutcome> => {
+      const rows: ClaimedRow[] = await manager.query(this.claimSql(), [this.options.batchSize]);
+      if (!rows.length) return { published: 0 };
+      const ids = rows.map((row) => row.id);
+      try {
+        await this.transport.publish(rows.map(toMessage));
+      } catch (error) {
+        // Committed, unlike a throw: the rows stay pending with the failure on record.
+        await manager.query(
+          `UPDATE ${this.table} SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])`,
+          [ids, errorText(error).slice(0, LAST_ERROR_MAX_LENGTH)],
+        );
+        countByTopic(rows, (topic, count) => this.metrics.publishFailures.inc({ topic }, count));
+        return { failed: error };
+      }
+      await manager.query(
+        `UPDATE ${this.table} SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])`,
+        [ids],
+      );
+      countByTopic(rows, (topic, count) => this.metrics.published.inc({ topic }, count));
+      return { published: rows.length };
+    });
+  }
+
+  /**
+   * Oldest pending rows nobody else holds; of those, only rows with no earlier pending row of the
+   * same key outside this batch (it is being published by another replica, or failed there).
+   */
+  private claimSql(): string {
+    return `
+      WITH claimed AS (
+        SELECT id, message_key, sequence_number FROM ${this.table}
+        WHERE published_at IS NULL
+        ORDER BY sequence_number
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED
+      )
+      SELECT o.id, o.topic, o.message_key, o.envelope, o.headers
+      FROM claimed c JOIN ${this.table} o ON o.id = c.id
+      WHERE NOT EXISTS (
+        SELECT 1 FROM ${this.table} earlier
+        WHERE earlier.published_at IS NULL
+          AND earlier.message_key = c.message_key
+          AND earlier.sequence_number < c.sequence_number
+          AND earlier.id NOT IN (SELECT id FROM claimed)
+      )
+      ORDER BY c.sequence_number`;
+  }
+
+  private async refreshGauges(): Promise<void> {
+    try {
+      const [{ pending, oldest_age_seconds }] = await this.dataSource.query(
+        `SELECT count(*)::int AS pending,
+                COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float AS oldest_age_seconds
+         FROM ${this.table} WHERE published_at IS NULL`,
+      );
+      this.metrics.pending.set(pending);
+      this.metrics.oldestPendingAge.set(oldest_age_seconds);
+    } catch (error) {
+      this.logger.debug(`Cannot refresh outbox gauges: ${errorText(error)}`);
+    }
+  }
+
+  /** Waits for the delay, a stop, or (unless backing off from failures) a NOTIFY. */
+  private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(false), ms);
+      const done = (byNotification: boolean) => {
+        if (byNotification && !wakeOnNotify) return;
+        clearTimeout(timer);
+        this.interruptSleep = undefined;
+        resolve();
+      };
+      this.interruptSleep = done;
+    });
+  }
+
+  /** A dedicated connection (not from the pool): LISTEN lasts as long as the session. */
+  private async listen(): Promise<void> {
+    const client = new Client(listenerConfig(this.dataSource.options as PostgresConnectionOptions));
+    client.on('notification', () => {
+      this.notified = true;
+      this.interruptSleep?.(true);
+    });
+    client.on('error', (error) => this.logger.warn(`Outbox LISTEN connection failed, polling meanwhile: ${error.message}`));
+    client.on('end', () => {
+      if (this.listener === client) this.listener = undefined;
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${client.escapeIdentifier(this.channel)}`);
+      this.listener = client;
+    } catch (error) {
+      this.logger.warn(`Cannot LISTEN for outbox rows, polling every ${this.options.pollIntervalMs} ms: ${errorText(error)}`);
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+function listenerConfig(options: PostgresConnectionOptions): ClientConfig {
+  return {
+    ...options.extra,
+    connectionString: options.url,
+    host: options.host,
+    port: options.port,
+    user: options.username,
+    password: options.password,
+    database: options.database,
+    ssl: options.ssl,
+    application_name: 'outbox-relay',
+    connectionTimeoutMillis: 5_000,
+  };
+}
+
+function toMessage(row: ClaimedRow): OutgoingMessage {
+  return { topic: row.topic, key: row.message_key, value: JSON.stringify(row.envelope), headers: row.headers };
+}
+
+function countByTopic(rows: ClaimedRow[], record: (topic: string, count: number) => void): void {
+  const counts = new Map<string, number>();
+  for (const { topic } of rows) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+  counts.forEach((count, topic) => record(topic, count));
+}

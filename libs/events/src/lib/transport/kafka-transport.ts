@@ -1,0 +1,187 @@
+import { Logger } from '@nestjs/common';
+import {
+  Admin,
+  Consumer,
+  IHeaders,
+  Kafka,
+  KafkaMessage,
+  LogEntry,
+  Message,
+  Partitioners,
+  Producer,
+  SASLOptions,
+  logLevel,
+} from 'kafkajs';
+import { consumerMetrics } from '../metrics';
+import {
+  EventTransport,
+  OutgoingMessage,
+  ReceivedMessage,
+  SubscribeOptions,
+  Subscription,
+  deadLetterTopic,
+} from './event-transport';
+
+export interface KafkaTransportOptions {
+  brokers: string[];
+  clientId: string;
+  ssl?: boolean;
+  sasl?: SASLOptions;
+}
+
+// Short and explicit (kafkajs' defaults change with NODE_ENV, and nest: a producer retry reconnects with
+// the client's retries). Enough to ride out a leader election; a longer outage fails the publish back to
+// the outbox relay, which keeps the rows and retries with its own backoff for as long as it lasts.
+// Duplicates that bounded retries can cause die in the consumers' inbox.
+const RETRY = { initialRetryTime: 200, maxRetryTime: 2_000, retries: 3 };
+// kafkajs warns about exactly that bound on every producer it creates.
+const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer';
+
+export class KafkaTransport implements EventTransport {
+  private readonly logger = new Logger(KafkaTransport.name);
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private producerConnected?: Promise<void>;
+  private adminConnected?: Promise<void>;
+  private readonly existingTopics = new Set<string>();
+  private readonly subscriptions = new Set<Subscription>();
+
+  constructor({ brokers, clientId, ssl, sasl }: KafkaTransportOptions) {
+    this.kafka = new Kafka({
+      clientId,
+      brokers,
+      ssl,
+      sasl,
+      connectionTimeout: 3_000,
+      retry: RETRY,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => this.log(entry),
+    });
+    this.producer = this.kafka.producer({
+      idempotent: true,
+      // One request in flight: a retried request can never overtake a later one, so per-key order holds.
+      maxInFlightRequests: 1,
+      // Murmur2 like the Java client: a key lands on the same partition whoever produces it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: RETRY,
+    });
+    this.admin = this.kafka.admin();
+  }
+
+  async connect(): Promise<void> {
+    await Promise.all([this.connectProducer(), this.connectAdmin()]);
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+    this.producerConnected = undefined;
+    this.adminConnected = undefined;
+  }
+
+  async publish(messages: OutgoingMessage[]): Promise<void> {
+    if (!messages.length) return;
+    const byTopic = new Map<string, Message[]>();
+    for (const { topic, key, value, headers } of messages) {
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key, value, headers }]);
+    }
+    await this.ensureTopics([...byTopic.keys()]);
+    await this.connectProducer();
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
+    });
+  }
+
+  async subscribe({ groupId, topics, fromBeginning = false, handler }: SubscribeOptions): Promise<Subscription> {
+    await this.ensureTopics(topics.flatMap((topic) => [topic, deadLetterTopic(topic)]));
+    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+    const stopping = new AbortController();
+    const { lag } = consumerMetrics();
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning });
+    await consumer.run({
+      // Offsets are resolved one message at a time, only once the handler is done with it.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        for (const message of batch.messages) {
+          if (!isRunning() || isStale() || stopping.signal.aborted) return;
+          try {
+            await handler(received(batch.topic, batch.partition, message), { signal: stopping.signal, heartbeat });
+          } catch (error) {
+            // Stopping mid-retry: leave the offset unresolved so the next owner of the partition gets it.
+            if (stopping.signal.aborted) return;
+            throw error;
+          }
+          resolveOffset(message.offset);
+          const labels = { group: groupId, topic: batch.topic, partition: String(batch.partition) };
+          lag.set(labels, Number(batch.highWatermark) - Number(message.offset) - 1);
+          await heartbeat();
+        }
+      },
+    });
+    const subscription: Subscription = {
+      stop: async () => {
+        stopping.abort();
+        await consumer.disconnect();
+        this.subscriptions.delete(subscription);
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  private connectProducer(): Promise<void> {
+    this.producerConnected ??= this.producer.connect().catch((error) => {
+      this.producerConnected = undefined;
+      throw error;
+    });
+    return this.producerConnected;
+  }
+
+  private connectAdmin(): Promise<void> {
+    this.adminConnected ??= this.admin.connect().catch((error) => {
+      this.adminConnected = undefined;
+      throw error;
+    });
+    return this.adminConnected;
+  }
+
+  /** Creates topics on first use (brokers in production usually refuse auto-creation). */
+  private async ensureTopics(topics: string[]): Promise<void> {
+    const unknown = topics.filter((topic) => !this.existingTopics.has(topic));
+    if (!unknown.length) return;
+    await this.connectAdmin();
+    await this.admin.createTopics({ topics: unknown.map((topic) => ({ topic })), waitForLeaders: true });
+    unknown.forEach((topic) => this.existingTopics.add(topic));
+  }
+
+  private log({ namespace, level, log }: LogEntry): void {
+    const { message, timestamp: _timestamp, logger: _logger, stack: _stack, ...details } = log;
+    if (message.startsWith(BOUNDED_RETRIES_WARNING)) return;
+    const text = `[${namespace}] ${message}${Object.keys(details).length ? ` ${JSON.stringify(details)}` : ''}`;
+    if (level === logLevel.WARN) this.logger.warn(text);
+    else this.logger.error(text);
+  }
+}
+
+function received(topic: string, partition: number, message: KafkaMessage): ReceivedMessage {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key?.toString() ?? null,
+    value: message.value?.toString() ?? '',
+    headers: headerValues(message.headers),
+  };
+}
+
+function headerValues(headers: IHeaders | undefined): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) values[name] = first.toString();
+  }
+  return values;
+}

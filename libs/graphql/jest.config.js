@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-graphql',
+  preset: '../../jest.preset.js',
+};

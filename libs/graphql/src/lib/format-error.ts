@@ -1,0 +1,97 @@
+import { Logger } from '@nestjs/common';
+import { GraphQLFormattedError } from 'graphql';
+import { RequestContext, graphqlErrors } from '@multipult/observability';
+import { AppError, ErrorCode } from './errors';
+import { pickLocale, translate } from './messages';
+
+const logger = new Logger('GraphQLErrors');
+
+/** Codes produced by Apollo Server and graphql-js before any resolver runs; their messages are safe to show. */
+const PROTOCOL_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+
+function findAppError(error: unknown): AppError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth += 1) {
+    if (current instanceof AppError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
+}
+
+/**
+ * The single place where errors become client responses: expected errors are localized and keep
+ * their code and field details; anything unexpected is logged with its stack and answered as
+ * INTERNAL with the request id, so internals never leak.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const context = RequestContext.current();
+  const locale = pickLocale(context?.locales);
+  const requestId = context?.requestId;
+  const appError = findAppError(error);
+
+  if (appError) {
+    graphqlErrors().inc({ code: appError.code });
+    const details = appError.fieldProblems.map((problem) => ({
+      field: problem.field,
+      message: translate(problem.key, locale, problem.params),
+      constraint: problem.key.replace(/^validation\./, ''),
+    }));
+    if (appError.code === ErrorCode.BAD_USER_INPUT || appError.code === ErrorCode.CONFLICT) {
+      logger.warn({ code: appError.code, key: appError.messageKey, fields: details.map((d) => d.field) }, 'rejected input');
+    }
+    return {
+      message: translate(appError.messageKey, locale, appError.params),
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: {
+        code: appError.code,
+        requestId,
+        ...(details.length ? { fields: details } : {}),
+        ...(appError.code === ErrorCode.RATE_LIMITED ? { retryAfterSeconds: appError.params.retryAfterSeconds } : {}),
+      },
+    };
+  }
+
+  const code = formatted.extensions?.code;
+  // Errors relayed by the gateway were formatted (and localized) by their subgraph already.
+  if (typeof code === 'string' && KNOWN_CODES.has(code)) {
+    graphqlErrors().inc({ code });
+    const { fields, retryAfterSeconds } = formatted.extensions ?? {};
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: {
+        code,
+        requestId: formatted.extensions?.requestId ?? requestId,
+        ...(fields ? { fields } : {}),
+        ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+      },
+    };
+  }
+
+  if (typeof code === 'string' && PROTOCOL_CODES.has(code)) {
+    graphqlErrors().inc({ code });
+    logger.warn({ code, message: formatted.message }, 'rejected request');
+    return { message: formatted.message, locations: formatted.locations, extensions: { code, requestId } };
+  }
+
+  graphqlErrors().inc({ code: ErrorCode.INTERNAL });
+  const original = (error as { originalError?: unknown })?.originalError ?? error;
+  logger.error({ err: original, path: formatted.path }, 'unexpected error');
+  return {
+    message: translate('errors.internal', locale),
+    locations: formatted.locations,
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL, requestId },
+  };
+}

@@ -1,0 +1,51 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import express, { NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { RequestContext, requestContextMiddleware } from '@multipult/observability';
+import { ErrorCode } from './errors';
+import { pickLocale, translate } from './messages';
+import { createValidationPipe } from './validation';
+
+export interface ServiceAppOptions {
+  /** Largest accepted JSON body, in body-parser syntax (`100kb`, `1mb`). */
+  bodyLimit: string;
+  /** Express `trust proxy` setting, so `req.ip` is the client behind the gateway or ingress. */
+  trustProxy?: boolean | number | string;
+}
+
+/** Answers body-parser failures (too large, malformed JSON) as typed GraphQL-shaped errors instead of HTML. */
+function bodyParserErrorHandler(limit: string) {
+  return (error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void => {
+    if (!error?.type) return next(error);
+    const locale = pickLocale(RequestContext.current()?.locales);
+    const requestId = RequestContext.current()?.requestId;
+    const tooLarge = error.type === 'entity.too.large';
+    const status = tooLarge ? 413 : 400;
+    const code = tooLarge ? ErrorCode.PAYLOAD_TOO_LARGE : 'BAD_REQUEST';
+    const message = tooLarge ? translate('errors.payload_too_large', locale, { limit }) : 'Malformed request body';
+    res.status(status).json({ errors: [{ message, extensions: { code, requestId } }] });
+  };
+}
+
+/** What every service applies to its Nest app, in main.ts and in tests alike. */
+export function configureServiceApp(app: INestApplication, options: ServiceAppOptions): void {
+  const expressApp = app as NestExpressApplication;
+  expressApp.use(requestContextMiddleware);
+  expressApp.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
+  expressApp.use(express.json({ limit: options.bodyLimit }));
+  expressApp.use(bodyParserErrorHandler(options.bodyLimit));
+  expressApp.useLogger(expressApp.get(Logger));
+  expressApp.useGlobalPipes(createValidationPipe());
+  expressApp.enableShutdownHooks();
+}
+
+export async function createServiceApp(
+  module: Parameters<typeof NestFactory.create>[0],
+  options: ServiceAppOptions,
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(module, { bufferLogs: true, bodyParser: false });
+  configureServiceApp(app, options);
+  return app;
+}

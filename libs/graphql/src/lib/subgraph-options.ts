@@ -1,0 +1,30 @@
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloFederationDriver, ApolloFederationDriverConfig } from '@nestjs/apollo';
+import type { Request, Response } from 'express';
+import { formatError } from './format-error';
+import { graphqlMetricsPlugin } from './metrics.plugin';
+
+export interface GraphQLContext {
+  req: Request;
+  res: Response;
+}
+
+/**
+ * The GraphQL setup every subgraph shares: federation 2 code-first schema, one error format,
+ * metrics, no stack traces, no landing page, introspection only outside production.
+ */
+export function subgraphGraphQLOptions(options: { production: boolean }): ApolloFederationDriverConfig {
+  return {
+    driver: ApolloFederationDriver,
+    path: '/graphql',
+    autoSchemaFile: { federation: 2 },
+    sortSchema: true,
+    playground: false,
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: false,
+    formatError,
+    context: ({ req, res }: GraphQLContext): GraphQLContext => ({ req, res }),
+    // Inline tracing (ftv1) costs every request; metrics and OpenTelemetry cover it.
+    plugins: [ApolloServerPluginInlineTraceDisabled(), graphqlMetricsPlugin()],
+  };
+}

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-health',
+  preset: '../../jest.preset.js',
+};

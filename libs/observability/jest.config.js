@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-observability',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,5 @@
+export * from './lib/request-context';
+export * from './lib/logger';
+export * from './lib/metrics';
+export * from './lib/observability.module';
+export * from './lib/request-context.middleware';

@@ -1,0 +1,47 @@
+import { Controller, DynamicModule, Get, Header, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { pinoOptions } from './logger';
+import { metricsRegistry, startDefaultMetrics } from './metrics';
+import { RequestContext } from './request-context';
+
+@Controller()
+class MetricsController {
+  @Get('metrics')
+  @Header('Content-Type', metricsRegistry.contentType)
+  metrics(): Promise<string> {
+    return metricsRegistry.metrics();
+  }
+}
+
+const QUIET_PATHS = new Set(['/metrics', '/health/live', '/health/ready']);
+
+@Module({})
+export class ObservabilityModule {
+  /**
+   * JSON logs with request/trace/user/tenant ids and Prometheus `/metrics`. The request context itself
+   * is opened by requestContextMiddleware, which the app registers first (see configureServiceApp).
+   */
+  static forRoot(options: { service: string; logLevel: string }): DynamicModule {
+    startDefaultMetrics(options.service);
+    return {
+      module: ObservabilityModule,
+      global: true,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            ...pinoOptions(options.service, options.logLevel),
+            genReqId: () => RequestContext.current()?.requestId ?? 'none',
+            autoLogging: { ignore: (req) => QUIET_PATHS.has((req.url ?? '').split('?')[0]) },
+            customLogLevel: (_req, res, error) =>
+              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+            serializers: {
+              req: (req) => ({ method: req.method, url: req.url }),
+              res: (res) => ({ statusCode: res.statusCode }),
+            },
+          },
+        }),
+      ],
+      controllers: [MetricsController],
+    };
+  }
+}

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-redis',
+  preset: '../../jest.preset.js',
+};

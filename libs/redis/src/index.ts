@@ -1,0 +1,4 @@
+export * from './lib/fast-store';
+export * from './lib/redis-fast-store';
+export * from './lib/memory-fast-store';
+export * from './lib/redis.module';

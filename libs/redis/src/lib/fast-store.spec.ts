@@ -1,0 +1,45 @@
+import { FastStore } from './fast-store';
+import { MemoryFastStore } from './memory-fast-store';
+import { RedisFastStore } from './redis-fast-store';
+
+const redisUrl = process.env.REDIS_URL as string;
+
+describe.each([
+  ['redis', () => RedisFastStore.connect(redisUrl, `test:${process.pid}:${Date.now()}:`)],
+  ['memory', () => new MemoryFastStore()],
+])('%s fast store', (_kind, create: () => FastStore) => {
+  let store: FastStore;
+  beforeAll(() => {
+    store = create();
+  });
+  afterAll(() => store.close());
+
+  it('sets, reads, expires and deletes values', async () => {
+    await store.set('a', '1');
+    await store.set('b', '2', 50);
+    expect(await store.getMany(['a', 'b', 'missing'])).toEqual(['1', '2', null]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await store.exists('b')).toBe(false);
+    await store.del('a');
+    expect(await store.get('a')).toBeNull();
+  });
+
+  it('allows exactly the limit within a window, then refuses with a retry time', async () => {
+    const key = `rl:${Math.random()}`;
+    const decisions = [];
+    for (let i = 0; i < 7; i += 1) decisions.push(await store.hitSlidingWindow(key, 5, 60_000));
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(5);
+    expect(decisions.slice(0, 5).map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
+    const refused = decisions[6];
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterMs).toBeGreaterThan(0);
+    expect(refused.retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+
+  it('frees capacity as the window slides', async () => {
+    const key = `rl:${Math.random()}`;
+    for (let i = 0; i < 3; i += 1) await store.hitSlidingWindow(key, 3, 200);
+    await new Promise((r) => setTimeout(r, 420));
+    expect((await store.hitSlidingWindow(key, 3, 200)).allowed).toBe(true);
+  });
+});

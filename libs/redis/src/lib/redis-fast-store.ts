@@ -1,0 +1,82 @@
+import Redis from 'ioredis';
+import { FastStore, RateLimitDecision, slidingWindowDecision } from './fast-store';
+
+// One round trip and atomic: reads both windows, decides, and only counts an allowed hit.
+const SLIDING_WINDOW_SCRIPT = `
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local current_start = now - (now % window)
+local current_key = KEYS[1] .. ':' .. current_start
+local previous_key = KEYS[1] .. ':' .. (current_start - window)
+local previous = tonumber(redis.call('GET', previous_key) or '0')
+local current = tonumber(redis.call('GET', current_key) or '0')
+local elapsed = now % window
+local estimated = previous * ((window - elapsed) / window) + current
+if estimated + 1 > limit then
+  return {0, previous, current}
+end
+current = redis.call('INCR', current_key)
+redis.call('PEXPIRE', current_key, window * 2)
+return {1, previous, current - 1}
+`;
+
+export class RedisFastStore implements FastStore {
+  readonly kind = 'redis' as const;
+
+  constructor(readonly client: Redis) {
+    client.defineCommand('mpSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
+  }
+
+  static connect(url: string, keyPrefix: string): RedisFastStore {
+    return new RedisFastStore(
+      new Redis(url, {
+        keyPrefix,
+        lazyConnect: false,
+        maxRetriesPerRequest: 2,
+        enableOfflineQueue: true,
+        connectTimeout: 5_000,
+      }),
+    );
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.client.get(key);
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    if (ttlMs) await this.client.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+    else await this.client.set(key, value);
+  }
+
+  async del(key: string): Promise<void> {
+    await this.client.del(key);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.client.exists(key)) === 1;
+  }
+
+  async getMany(keys: string[]): Promise<(string | null)[]> {
+    return keys.length ? this.client.mget(...keys) : [];
+  }
+
+  async hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
+    const now = Date.now();
+    const [allowed, previous, current] = (await (
+      this.client as unknown as {
+        mpSlidingWindow(key: string, limit: number, window: number, now: number): Promise<[number, number, number]>;
+      }
+    ).mpSlidingWindow(key, limit, windowMs, now)) as [number, number, number];
+    const { count: _count, ...decision } = slidingWindowDecision(previous, current, limit, windowMs, now);
+    return { ...decision, allowed: allowed === 1 };
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}

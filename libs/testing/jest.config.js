@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-testing',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,87 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export function workspaceRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(path.join(dir, 'nx.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('workspace root (nx.json) not found');
+    dir = parent;
+  }
+  return dir;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  port: number;
+  /** Everything the process printed so far (JSON log lines). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a built app (`dist/apps/<app>`) as a real process, as production would, and waits until
+ * its readiness endpoint answers 200. Its output is kept for assertions and failure messages.
+ */
+export async function startServiceProcess(options: {
+  app: string;
+  port?: number;
+  env: Record<string, string | undefined>;
+  readyTimeoutMs?: number;
+}): Promise<ServiceProcess> {
+  const port = options.port ?? (await freePort());
+  const entry = path.join(workspaceRoot(), 'dist/apps', options.app, 'apps', options.app, 'src/main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: build the app first (nx build ${options.app})`);
+  const chunks: string[] = [];
+  const child: ChildProcess = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', NODE_ENV: 'test', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`${options.app} exited with ${child.exitCode} before it was ready:\n${chunks.join('').slice(-4000)}`);
+    }
+    const ready = await fetch(`${url}/health/ready`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ready) {
+      return {
+        name: options.app,
+        url,
+        port,
+        output: () => chunks.join(''),
+        stop: () => stopChild(child),
+      };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  await stopChild(child);
+  throw new Error(`${options.app} was not ready within the timeout:\n${chunks.join('').slice(-4000)}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,71 @@
+// Composes the supergraph from each subgraph's SDL (`_service { sdl }`) with @apollo/composition.
+//   node tools/compose-supergraph/compose.mjs --subgraph auth=http://127.0.0.1:4001/graphql [--out FILE] [--check FILE]
+// Composition errors exit 1 with every error listed, so they fail CI rather than a gateway start.
+import { composeServices } from '@apollo/composition';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parse } from 'graphql';
+
+export async function fetchSubgraphSdl(url, { timeoutMs = 10_000 } = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ _service { sdl } }' }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = await response.json();
+  const sdl = body?.data?._service?.sdl;
+  if (!sdl) throw new Error(`${url} returned no subgraph SDL: ${JSON.stringify(body).slice(0, 500)}`);
+  return sdl;
+}
+
+/** @param {{name: string, url: string}[]} subgraphs */
+export async function composeSupergraph(subgraphs) {
+  const services = await Promise.all(
+    subgraphs.map(async ({ name, url }) => ({ name, url, typeDefs: parse(await fetchSubgraphSdl(url)) })),
+  );
+  const result = composeServices(services);
+  if (result.errors?.length) {
+    const error = new Error(`supergraph composition failed:\n${result.errors.map((e) => `  - ${e.message}`).join('\n')}`);
+    error.compositionErrors = result.errors;
+    throw error;
+  }
+  return result.supergraphSdl;
+}
+
+export function parseSubgraphArgs(values) {
+  return values.map((pair) => {
+    const [name, url] = pair.split('=');
+    if (!name || !url) throw new Error(`expected name=url, got "${pair}"`);
+    return { name, url };
+  });
+}
+
+async function cli(argv) {
+  const subgraphs = [];
+  let out;
+  let check;
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === '--subgraph') subgraphs.push(argv[(i += 1)]);
+    else if (argv[i] === '--out') out = argv[(i += 1)];
+    else if (argv[i] === '--check') check = argv[(i += 1)];
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  if (!subgraphs.length) throw new Error('at least one --subgraph name=url is required');
+  const supergraph = await composeSupergraph(parseSubgraphArgs(subgraphs));
+  if (check) {
+    const committed = await readFile(check, 'utf8').catch(() => '');
+    if (committed !== supergraph) {
+      throw new Error(`${check} is out of date: run npm run compose-supergraph and commit the result`);
+    }
+    process.stdout.write(`${check} matches the composed supergraph\n`);
+  }
+  if (out) await writeFile(out, supergraph);
+  if (!out && !check) process.stdout.write(supergraph);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  cli(process.argv.slice(2)).catch((error) => {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  });
+}

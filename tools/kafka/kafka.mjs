@@ -1,0 +1,651 @@
+#!/usr/bin/env node
+// Real single-node Apache Kafka broker (KRaft, combined broker+controller)
+// for integration tests and local dev, without Docker: the broker jars come
+// from Maven Central (see pom.xml) and run on the machine's Java 17+.
+//
+// Library:  import { startKafkaBroker } from './tools/kafka/kafka.mjs'
+// CLI:      node tools/kafka/kafka.mjs start [--port N] | resolve
+//
+// Only node: built-ins, so it runs before/without `npm install`.
+
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const POM = path.join(HERE, 'pom.xml');
+const LOG4J2_CONFIG = path.join(HERE, 'log4j2.properties');
+const COPY_DEPS = 'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies';
+const NODE_ID = 1;
+const OUTPUT_KEEP_LINES = 400; // raw JVM output kept for error messages (stack traces are long)
+
+const pomText = fs.readFileSync(POM, 'utf8');
+
+/** Kafka version, single source of truth: <kafka.version> in pom.xml. */
+export const KAFKA_VERSION = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(pomText)?.[1];
+if (!KAFKA_VERSION) throw new Error(`tools/kafka: no <kafka.version> in ${POM}`);
+
+// ---------------------------------------------------------------------------
+// Jar resolution (cached, atomic, safe across concurrent processes)
+// ---------------------------------------------------------------------------
+
+function defaultCacheRoot() {
+  return process.env.MULTIPULT_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'multipult');
+}
+
+/**
+ * Where the jars for this pom live. The dir name carries a hash of pom.xml so
+ * that editing the pom (e.g. the logging deps) never reuses a stale set.
+ */
+export function kafkaLibsDir(cacheDir = defaultCacheRoot()) {
+  const pomHash = crypto.createHash('sha256').update(pomText).digest('hex').slice(0, 12);
+  return path.join(cacheDir, 'kafka', KAFKA_VERSION, `libs-${pomHash}`);
+}
+
+const resolving = new Map(); // libsDir -> Promise, dedupes calls within one process
+
+/** Downloads the broker jars once; returns the directory holding them. */
+export function resolveKafkaLibs({ cacheDir } = {}) {
+  const libsDir = kafkaLibsDir(cacheDir);
+  if (!resolving.has(libsDir)) {
+    const p = doResolve(libsDir);
+    resolving.set(libsDir, p);
+    p.catch(() => resolving.delete(libsDir)); // allow a retry after a failure
+  }
+  return resolving.get(libsDir);
+}
+
+async function doResolve(libsDir) {
+  if (await isDir(libsDir)) return libsDir; // only ever created by an atomic rename
+  await fsp.mkdir(path.dirname(libsDir), { recursive: true });
+  const release = await acquireLock(`${libsDir}.lock`);
+  try {
+    if (await isDir(libsDir)) return libsDir; // another process finished meanwhile
+    const tmp = `${libsDir}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+    try {
+      const res = await run(
+        process.env.MVN ?? 'mvn',
+        ['-B', '-q', '-f', POM, COPY_DEPS, `-DoutputDirectory=${tmp}`, '-DincludeScope=runtime'],
+        { cwd: HERE },
+      );
+      if (res.code !== 0) {
+        throw new Error(`tools/kafka: resolving Kafka ${KAFKA_VERSION} jars with Maven failed (exit ${res.code}):\n${tail(res.output)}`);
+      }
+      const mainJar = path.join(tmp, `kafka_2.13-${KAFKA_VERSION}.jar`);
+      if (!fs.existsSync(mainJar)) throw new Error(`tools/kafka: Maven finished but ${mainJar} is missing`);
+      try {
+        await fsp.rename(tmp, libsDir);
+      } catch (err) {
+        // Lost a rename race (lock considered stale elsewhere): theirs is complete too.
+        if (!['EEXIST', 'ENOTEMPTY'].includes(err.code)) throw err;
+      }
+    } finally {
+      await fsp.rm(tmp, { recursive: true, force: true });
+    }
+    return libsDir;
+  } finally {
+    await release();
+  }
+}
+
+/** mkdir-based lock; a lock whose owner pid is gone (or is very old) is broken. */
+async function acquireLock(lockDir, { staleMs = 15 * 60_000, pollMs = 250 } = {}) {
+  for (;;) {
+    try {
+      await fsp.mkdir(lockDir);
+      await fsp.writeFile(path.join(lockDir, 'owner'), `${process.pid}@${os.hostname()}`);
+      return () => fsp.rm(lockDir, { recursive: true, force: true });
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    if (await isStaleLock(lockDir, staleMs)) {
+      await fsp.rm(lockDir, { recursive: true, force: true });
+      continue;
+    }
+    await sleep(pollMs);
+  }
+}
+
+async function isStaleLock(lockDir, staleMs) {
+  try {
+    const st = await fsp.stat(lockDir);
+    if (Date.now() - st.mtimeMs > staleMs) return true;
+    const owner = await fsp.readFile(path.join(lockDir, 'owner'), 'utf8').catch(() => null);
+    if (!owner) return Date.now() - st.mtimeMs > 5_000; // owner file not written yet
+    const [pid, host] = owner.split('@');
+    return host === os.hostname() && !pidAlive(Number(pid));
+  } catch {
+    return false; // vanished: just retry mkdir
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Broker lifecycle
+// ---------------------------------------------------------------------------
+
+/**
+ * Starts a fresh single-node KRaft broker and resolves once it is ready over
+ * the Kafka protocol (see probeBroker), never by scraping logs.
+ *
+ * @param {object} [opts]
+ * @param {number} [opts.port]            PLAINTEXT port (default: a free one)
+ * @param {number} [opts.controllerPort]  CONTROLLER port (default: a free one)
+ * @param {string} [opts.cacheDir]        cache root (default $MULTIPULT_CACHE_DIR or ~/.cache/multipult)
+ * @param {string} [opts.logDir]          broker work dir; given ones are kept on stop
+ *                                        (and reused on the next start), default a temp dir that is removed
+ * @param {number} [opts.heapMb=512]
+ * @param {number} [opts.startTimeoutMs=120000]
+ * @param {Record<string, string|number|boolean>} [opts.properties] extra/overriding server.properties
+ * @param {boolean} [opts.echo=false]     copy broker stdout/stderr to this process' stderr
+ */
+export async function startKafkaBroker({
+  port,
+  controllerPort,
+  cacheDir,
+  logDir,
+  heapMb = 512,
+  startTimeoutMs = 120_000,
+  properties = {},
+  echo = false,
+} = {}) {
+  const deadline = Date.now() + startTimeoutMs;
+  const libsDir = await resolveKafkaLibs({ cacheDir });
+  const classpath = `${libsDir}${path.sep}*`; // one argv element: the JVM expands '*'
+
+  [port, controllerPort] = await pickPorts(port, controllerPort);
+  const ownsDir = !logDir;
+  const workDir = logDir ? path.resolve(logDir) : await fsp.mkdtemp(path.join(os.tmpdir(), 'multipult-kafka-'));
+  const dataDir = path.join(workDir, 'data');
+  const propsFile = path.join(workDir, 'server.properties');
+
+  let child;
+  let exited;
+  let exitHook;
+  try {
+    await fsp.mkdir(dataDir, { recursive: true });
+    await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, dataDir, extra: properties }));
+
+    const java = javaBin();
+    const log4j = `-Dlog4j2.configurationFile=${LOG4J2_CONFIG}`;
+
+    // A caller-provided logDir that was formatted before keeps its data (and
+    // cluster id) across restarts: format only when meta.properties is absent.
+    if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
+      const fmt = await run(java, [log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format',
+        '--cluster-id', randomKafkaUuid(), '--config', propsFile]);
+      if (fmt.code !== 0) throw new Error(`tools/kafka: formatting storage failed (exit ${fmt.code}):\n${tail(fmt.output)}`);
+    }
+
+    const output = [];
+    child = spawn(java, [
+      `-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`,
+      '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
+      '-Djava.awt.headless=true',
+      // Avoids a log4j status WARN when Kafka's own shutdown hook logs; the console appender flushes per line anyway.
+      '-Dlog4j2.shutdownHookEnabled=false',
+      log4j,
+      '-cp', classpath,
+      'kafka.Kafka', propsFile,
+    ], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Always drain the pipes (a full pipe would block the JVM); keep a tail for errors.
+    const collect = (stream) => {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk) => {
+        if (echo) process.stderr.write(chunk);
+        output.push(...chunk.split('\n').filter(Boolean));
+        if (output.length > OUTPUT_KEEP_LINES * 1.5) output.splice(0, output.length - OUTPUT_KEEP_LINES);
+      });
+    };
+    collect(child.stdout);
+    collect(child.stderr);
+
+    exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', (err) => { output.push(String(err)); resolve({ code: -1, signal: null, err }); });
+    });
+    exitHook = registerChild(child, ownsDir ? workDir : null);
+
+    await waitReady({ port, exited, deadline, output, startTimeoutMs });
+
+    let stopping;
+    const stop = () => (stopping ??= (async () => {
+      await terminate(child, exited);
+      exitHook.unregister();
+      if (ownsDir) await fsp.rm(workDir, { recursive: true, force: true, maxRetries: 3 });
+    })());
+
+    return {
+      brokers: `127.0.0.1:${port}`,
+      version: KAFKA_VERSION,
+      port,
+      controllerPort,
+      logDir: workDir,
+      pid: child.pid,
+      /** Resolves with { code, signal } when the JVM exits (for any reason). */
+      exited,
+      stop,
+    };
+  } catch (err) {
+    if (child) await terminate(child, exited);
+    exitHook?.unregister();
+    if (ownsDir) await fsp.rm(workDir, { recursive: true, force: true, maxRetries: 3 });
+    throw err;
+  }
+}
+
+function serverProperties({ port, controllerPort, dataDir, extra }) {
+  const props = {
+    'process.roles': 'broker,controller',
+    'node.id': NODE_ID,
+    // Static single voter: no dynamic-quorum (--standalone) bootstrapping needed.
+    'controller.quorum.voters': `${NODE_ID}@127.0.0.1:${controllerPort}`,
+    'listeners': `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': dataDir,
+    'num.partitions': 1,
+    'auto.create.topics.enable': true,
+    'offsets.topic.replication.factor': 1,
+    // One partition instead of 50: the first consumer group comes up much faster.
+    'offsets.topic.num.partitions': 1,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.num.partitions': 1,
+    'share.coordinator.state.topic.replication.factor': 1,
+    'share.coordinator.state.topic.min.isr': 1,
+    'group.initial.rebalance.delay.ms': 0,
+    ...extra,
+  };
+  return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+async function waitReady({ port, exited, deadline, output, startTimeoutMs }) {
+  let died = null;
+  exited.then((e) => (died = e));
+  let lastErr;
+  while (Date.now() < deadline) {
+    if (died) {
+      throw new Error(`tools/kafka: broker exited before it was ready (code ${died.code}, signal ${died.signal}). Last output:\n${tail(output)}`);
+    }
+    try {
+      if (await probeBroker(port, Math.min(3_000, Math.max(100, deadline - Date.now())))) return;
+      lastErr = new Error('broker up but not yet registered/unfenced or coordinators not loaded');
+    } catch (err) {
+      lastErr = err;
+    }
+    await Promise.race([sleep(150), exited]);
+  }
+  throw new Error(`tools/kafka: broker on 127.0.0.1:${port} not ready after ${startTimeoutMs} ms (last probe: ${lastErr?.message}). Last output:\n${tail(output)}`);
+}
+
+/** SIGTERM (controlled shutdown), SIGKILL after 10 s. */
+async function terminate(child, exited, graceMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  let timer;
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise((r) => (timer = setTimeout(() => r(true), graceMs))),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+// Kill leftover JVMs when this Node process goes away without calling stop():
+// on 'exit' and on fatal signals nobody else handles.
+const liveChildren = new Map(); // child -> temp dir to remove (or null)
+const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function killAllSync() {
+  for (const [child, dir] of liveChildren) {
+    try { child.kill('SIGKILL'); } catch { /* already gone */ }
+    if (dir) try { fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); } catch { /* best effort */ }
+  }
+  liveChildren.clear();
+}
+
+function onFatalSignal(signal) {
+  // Someone else listens (e.g. our CLI, a test runner): they decide and will
+  // call stop() or exit, which the 'exit' hook covers.
+  if (process.listenerCount(signal) > 1) return;
+  killAllSync();
+  uninstallHooks();
+  process.kill(process.pid, signal); // re-raise with the default action
+}
+
+function installHooks() {
+  process.on('exit', killAllSync);
+  for (const s of FATAL_SIGNALS) process.on(s, onFatalSignal);
+}
+
+function uninstallHooks() {
+  process.removeListener('exit', killAllSync);
+  for (const s of FATAL_SIGNALS) process.removeListener(s, onFatalSignal);
+}
+
+function registerChild(child, dir) {
+  if (liveChildren.size === 0) installHooks();
+  liveChildren.set(child, dir);
+  return {
+    unregister() {
+      if (liveChildren.delete(child) && liveChildren.size === 0) uninstallHooks();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Minimal Kafka wire protocol, just enough for a readiness probe
+// ---------------------------------------------------------------------------
+
+const API_METADATA = 3;
+const API_FIND_COORDINATOR = 10;
+const API_VERSIONS = 18;
+const API_INIT_PRODUCER_ID = 22;
+
+/**
+ * true once the broker is usable by clients without retries:
+ *  - it answers ApiVersions,
+ *  - Metadata lists our node (KRaft lists only registered, unfenced brokers),
+ *  - FindCoordinator succeeds (the first one creates and loads __consumer_offsets),
+ *  - InitProducerId succeeds (the first one fetches a producer-id block from
+ *    the controller; idempotent producers need it).
+ * Until the last two, clients get retriable COORDINATOR_* errors, which e.g.
+ * kafkajs retries but logs as ERROR.
+ */
+export async function probeBroker(port, timeoutMs = 3_000, host = '127.0.0.1') {
+  const conn = await KafkaConnection.open(host, port, timeoutMs);
+  try {
+    // ApiVersions v0 is accepted by every broker version (it is how clients negotiate).
+    const av = new Reader(await conn.request(API_VERSIONS, 0, Buffer.alloc(0)));
+    const errorCode = av.int16();
+    if (errorCode !== 0) throw new Error(`ApiVersions error code ${errorCode}`);
+    const ranges = new Map();
+    for (let n = av.int32(), i = 0; i < n; i++) ranges.set(av.int16(), [av.int16(), av.int16()]);
+    // Only simple non-flexible versions are spoken here; skip a check the broker can't take.
+    const serves = (api, version) => {
+      const [min, max] = ranges.get(api) ?? [Infinity, -1];
+      return min <= version && version <= max;
+    };
+
+    if (serves(API_METADATA, 4)) {
+      const md = new Reader(await conn.request(API_METADATA, 4, Buffer.from([
+        0, 0, 0, 0, // topics: empty array (null would mean all topics)
+        0, // allow_auto_topic_creation = false
+      ])));
+      md.int32(); // throttle_time_ms
+      let listed = false;
+      for (let n = md.int32(), i = 0; i < n; i++) {
+        const nodeId = md.int32();
+        md.string(); // host
+        md.int32(); // port
+        md.string(); // rack
+        if (nodeId === NODE_ID) listed = true;
+      }
+      if (!listed) return false;
+    }
+
+    if (serves(API_FIND_COORDINATOR, 2)) {
+      const key = Buffer.from('multipult-kafka-probe');
+      const body = Buffer.alloc(2 + key.length + 1);
+      body.writeInt16BE(key.length, 0);
+      key.copy(body, 2);
+      body.writeInt8(0, 2 + key.length); // key_type: group
+      const fc = new Reader(await conn.request(API_FIND_COORDINATOR, 2, body));
+      fc.int32(); // throttle_time_ms
+      if (fc.int16() !== 0) return false;
+    }
+
+    if (serves(API_INIT_PRODUCER_ID, 1)) {
+      const body = Buffer.alloc(6);
+      body.writeInt16BE(-1, 0); // transactional_id: null (idempotent producer)
+      body.writeInt32BE(60_000, 2); // transaction_timeout_ms
+      const ip = new Reader(await conn.request(API_INIT_PRODUCER_ID, 1, body));
+      ip.int32(); // throttle_time_ms
+      if (ip.int16() !== 0) return false;
+    }
+    return true;
+  } finally {
+    conn.close();
+  }
+}
+
+class KafkaConnection {
+  static open(host, port, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port });
+      const conn = new KafkaConnection(socket);
+      socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+      socket.once('connect', () => resolve(conn));
+      socket.once('error', reject);
+    });
+  }
+
+  constructor(socket) {
+    this.socket = socket;
+    this.correlationId = 0;
+    this.buf = Buffer.alloc(0);
+    this.pending = null;
+    socket.on('data', (d) => { this.buf = Buffer.concat([this.buf, d]); this.drain(); });
+    const fail = (err) => { const p = this.pending; this.pending = null; p?.reject(err); };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error('connection closed by broker')));
+  }
+
+  /** Request header v1 (non-flexible); returns the response body after the v0 header. */
+  request(apiKey, apiVersion, body) {
+    const clientId = Buffer.from('multipult-kafka-probe');
+    const header = Buffer.alloc(10);
+    header.writeInt16BE(apiKey, 0);
+    header.writeInt16BE(apiVersion, 2);
+    header.writeInt32BE(++this.correlationId, 4);
+    header.writeInt16BE(clientId.length, 8);
+    const payload = Buffer.concat([header, clientId, body]);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(payload.length);
+    return new Promise((resolve, reject) => {
+      this.pending = { resolve, reject, correlationId: this.correlationId };
+      this.socket.write(Buffer.concat([size, payload]));
+    });
+  }
+
+  drain() {
+    if (this.buf.length < 4) return;
+    const size = this.buf.readInt32BE(0);
+    if (this.buf.length < 4 + size) return;
+    const frame = this.buf.subarray(4, 4 + size);
+    this.buf = this.buf.subarray(4 + size);
+    const p = this.pending;
+    this.pending = null;
+    if (!p) return;
+    if (frame.readInt32BE(0) !== p.correlationId) p.reject(new Error('unexpected correlation id'));
+    else p.resolve(frame.subarray(4));
+  }
+
+  close() {
+    this.socket.destroy();
+  }
+}
+
+class Reader {
+  constructor(buf) { this.buf = buf; this.off = 0; }
+  int16() { const v = this.buf.readInt16BE(this.off); this.off += 2; return v; }
+  int32() { const v = this.buf.readInt32BE(this.off); this.off += 4; return v; }
+  string() {
+    const len = this.int16();
+    if (len < 0) return null;
+    const s = this.buf.toString('utf8', this.off, this.off + len);
+    this.off += len;
+    return s;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+function javaBin() {
+  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+/** Same shape as org.apache.kafka.common.Uuid#randomUuid (saves a JVM start). */
+function randomKafkaUuid() {
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id; // a leading '-' would parse as a CLI flag
+  }
+}
+
+/** Free loopback ports, held open together so the two are distinct. */
+async function pickPorts(...wanted) {
+  const servers = [];
+  try {
+    return await Promise.all(wanted.map(async (p) => {
+      if (p) return p;
+      const srv = net.createServer();
+      servers.push(srv);
+      await new Promise((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', resolve);
+      });
+      return srv.address().port;
+    }));
+  } finally {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r()))));
+  }
+}
+
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const output = [];
+    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const s of [child.stdout, child.stderr]) s.on('data', (d) => output.push(d));
+    child.once('error', (err) => resolve({
+      code: -1,
+      output: err.code === 'ENOENT' ? `${cmd} not found: install it or fix PATH (java: JAVA_HOME, mvn: MVN)` : `${cmd}: ${err.message}`,
+    }));
+    child.once('close', (code) => resolve({ code, output: Buffer.concat(output).toString('utf8') }));
+  });
+}
+
+/** Last lines of JVM output, minus stack frames so the exception messages show. */
+function tail(output, n = 25) {
+  const lines = Array.isArray(output) ? output : String(output).split('\n');
+  const last = lines.filter((l) => l.trim() && !/^\s+(at |\.\.\. \d+ more)/.test(l)).slice(-n);
+  return last.length ? last.map((l) => `  | ${l}`).join('\n') : '  | (no output)';
+}
+
+function pidAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+async function isDir(p) {
+  return (await fsp.stat(p).catch(() => null))?.isDirectory() ?? false;
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------------------
+// CLI
+// ---------------------------------------------------------------------------
+
+const USAGE = `usage:
+  node tools/kafka/kafka.mjs start [--port N] [--controller-port N] [--heap-mb N] [--log-dir DIR] [--verbose]
+      Starts a broker, prints one JSON line {"brokers":"127.0.0.1:N","version":"x.y.z"}
+      to stdout once ready, runs until SIGTERM/SIGINT, its stdin closing or its parent dying.
+  node tools/kafka/kafka.mjs resolve
+      Only downloads the broker jars into the cache (CI warm-up); prints their directory.`;
+
+function parseFlags(argv) {
+  const flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--verbose') { flags.verbose = true; continue; }
+    const m = /^--(port|controller-port|heap-mb|log-dir)(?:=(.*))?$/.exec(a);
+    if (!m) throw new Error(`unknown argument: ${a}\n${USAGE}`);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new Error(`${a} needs a value`);
+    flags[m[1]] = m[1] === 'log-dir' ? value : Number(value);
+    if (m[1] !== 'log-dir' && !Number.isInteger(flags[m[1]])) throw new Error(`${a} needs an integer`);
+  }
+  return flags;
+}
+
+async function cliStart(flags) {
+  const broker = await startKafkaBroker({
+    port: flags.port,
+    controllerPort: flags['controller-port'],
+    heapMb: flags['heap-mb'],
+    logDir: flags['log-dir'],
+    echo: Boolean(flags.verbose),
+  });
+
+  let shuttingDown = false;
+  const shutdown = async (why) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    if (flags.verbose) process.stderr.write(`tools/kafka: stopping broker (${why})\n`);
+    await broker.stop();
+    process.exit(0);
+  };
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, () => shutdown(s));
+
+  // Stdin closing means the spawning parent went away; only meaningful for a
+  // pipe/socket (a TTY or /dev/null, as in CI, must not stop us).
+  const stdin = fs.fstatSync(0);
+  if (stdin.isFIFO() || stdin.isSocket()) {
+    process.stdin.on('end', () => shutdown('stdin closed'));
+    process.stdin.on('error', () => shutdown('stdin error'));
+    process.stdin.resume();
+  }
+  // Reparenting (to init or a subreaper) means our parent died.
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent) shutdown('parent exited'); }, 1_000);
+
+  broker.exited.then(({ code, signal }) => {
+    if (shuttingDown) return;
+    process.stderr.write(`tools/kafka: broker exited unexpectedly (code ${code}, signal ${signal})\n`);
+    process.exit(1);
+  });
+
+  process.stdout.write(`${JSON.stringify({ brokers: broker.brokers, version: broker.version })}\n`);
+}
+
+async function main(argv) {
+  const [cmd, ...rest] = argv;
+  if (cmd === 'start') return cliStart(parseFlags(rest));
+  if (cmd === 'resolve') {
+    if (rest.length) throw new Error(`resolve takes no arguments\n${USAGE}`);
+    process.stdout.write(`${await resolveKafkaLibs()}\n`);
+    return;
+  }
+  if (cmd === undefined || cmd === '-h' || cmd === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  throw new Error(`unknown command: ${cmd}\n${USAGE}`);
+}
+
+const isMain = process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  main(process.argv.slice(2)).catch((err) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  });
+}
