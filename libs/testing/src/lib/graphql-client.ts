@@ -10,7 +10,8 @@ export interface GraphQLErrorBody {
 export interface GraphQLResult<T> {
   status: number;
   headers: Headers;
-  data?: T;
+  /** null when execution failed, absent when the request was refused before execution. */
+  data?: T | null;
   errors?: GraphQLErrorBody[];
   /** The raw body text, for assertions that nothing internal leaks. */
   text: string;
@@ -32,13 +33,13 @@ export async function graphql<T = Record<string, unknown>>(
     body: JSON.stringify({ query, variables: options.variables }),
   });
   const text = await response.text();
-  let body: { data?: T; errors?: GraphQLErrorBody[] } = {};
+  let body: { data?: T | null; errors?: GraphQLErrorBody[] } = {};
   try {
     body = JSON.parse(text);
   } catch {
     body = {};
   }
-  return { status: response.status, headers: response.headers, data: body.data ?? undefined, errors: body.errors, text };
+  return { status: response.status, headers: response.headers, data: body.data, errors: body.errors, text };
 }
 
 /** The data of a call that must succeed; throws with the errors otherwise. */

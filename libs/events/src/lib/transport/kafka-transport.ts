@@ -150,11 +150,15 @@ export class KafkaTransport implements EventTransport {
 
   /** Creates topics on first use (brokers in production usually refuse auto-creation). */
   private async ensureTopics(topics: string[]): Promise<void> {
-    const unknown = topics.filter((topic) => !this.existingTopics.has(topic));
-    if (!unknown.length) return;
+    if (topics.every((topic) => this.existingTopics.has(topic))) return;
     await this.connectAdmin();
-    await this.admin.createTopics({ topics: unknown.map((topic) => ({ topic })), waitForLeaders: true });
-    unknown.forEach((topic) => this.existingTopics.add(topic));
+    // Listing first: kafkajs logs an error for every CreateTopics naming an existing topic.
+    (await this.admin.listTopics()).forEach((topic) => this.existingTopics.add(topic));
+    const missing = topics.filter((topic) => !this.existingTopics.has(topic));
+    if (missing.length) {
+      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+    }
+    missing.forEach((topic) => this.existingTopics.add(topic));
   }
 
   private log({ namespace, level, log }: LogEntry): void {
