@@ -1,9 +1,14 @@
 // Composes the supergraph from each subgraph's SDL (`_service { sdl }`) with @apollo/composition.
 //   node tools/compose-supergraph/compose.mjs --subgraph auth=http://127.0.0.1:4001/graphql [--out FILE] [--check FILE]
+// Without arguments (npm run compose-supergraph) it reads the subgraphs `npm start` runs and
+// rewrites deploy/supergraph.graphql, the file images ship and the gateway loads in production.
 // Composition errors exit 1 with every error listed, so they fail CI rather than a gateway start.
 import { composeServices } from '@apollo/composition';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse } from 'graphql';
+
+const DEFAULT_SUBGRAPHS = ['auth=http://127.0.0.1:4001/graphql'];
+const DEFAULT_SUPERGRAPH_FILE = new URL('../../deploy/supergraph.graphql', import.meta.url).pathname;
 
 export async function fetchSubgraphSdl(url, { timeoutMs = 10_000 } = {}) {
   const response = await fetch(url, {
@@ -32,6 +37,11 @@ export async function composeSupergraph(subgraphs) {
   return result.supergraphSdl;
 }
 
+/** Routing URLs differ per environment (the gateway overrides them with SUBGRAPHS); the schema must not. */
+export function withoutRoutingUrls(supergraph) {
+  return supergraph.replace(/(@join__graph\(name: "[^"]+", url: )"[^"]*"/g, '$1""');
+}
+
 export function parseSubgraphArgs(values) {
   return values.map((pair) => {
     const [name, url] = pair.split('=');
@@ -50,16 +60,23 @@ async function cli(argv) {
     else if (argv[i] === '--check') check = argv[(i += 1)];
     else throw new Error(`unknown argument ${argv[i]}`);
   }
+  if (!subgraphs.length && !out && !check) {
+    subgraphs.push(...DEFAULT_SUBGRAPHS);
+    out = DEFAULT_SUPERGRAPH_FILE;
+  }
   if (!subgraphs.length) throw new Error('at least one --subgraph name=url is required');
   const supergraph = await composeSupergraph(parseSubgraphArgs(subgraphs));
   if (check) {
     const committed = await readFile(check, 'utf8').catch(() => '');
-    if (committed !== supergraph) {
+    if (withoutRoutingUrls(committed) !== withoutRoutingUrls(supergraph)) {
       throw new Error(`${check} is out of date: run npm run compose-supergraph and commit the result`);
     }
     process.stdout.write(`${check} matches the composed supergraph\n`);
   }
-  if (out) await writeFile(out, supergraph);
+  if (out) {
+    await writeFile(out, supergraph);
+    process.stdout.write(`wrote ${out}\n`);
+  }
   if (!out && !check) process.stdout.write(supergraph);
 }
 

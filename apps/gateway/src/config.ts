@@ -29,7 +29,10 @@ export const gatewayConfigSchema = z
     PORT: z.coerce.number().int().min(1).max(65535).default(4000),
     /** A composed supergraph file (tools/compose-supergraph); production loads this. */
     SUPERGRAPH_PATH: z.string().optional(),
-    /** Subgraphs to compose from at start-up and poll (development) when SUPERGRAPH_PATH is unset. */
+    /**
+     * Subgraphs to compose from at start-up and poll (development) when SUPERGRAPH_PATH is unset;
+     * with SUPERGRAPH_PATH, their URLs override the routing URLs recorded in the file.
+     */
     SUBGRAPHS: subgraphList.optional(),
     SUPERGRAPH_POLL_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
     BODY_LIMIT: z.string().default('100kb'),

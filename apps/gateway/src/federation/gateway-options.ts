@@ -19,6 +19,7 @@ export function gatewayOptions(config: GatewayConfig): Omit<ApolloGatewayDriverC
         subgraphs: config.SUBGRAPHS ?? [],
         pollIntervalInMs: config.SUPERGRAPH_POLL_SECONDS ? config.SUPERGRAPH_POLL_SECONDS * 1000 : undefined,
       });
+  const routingOverrides = new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url]));
   return {
     server: {
       path: '/graphql',
@@ -34,7 +35,8 @@ export function gatewayOptions(config: GatewayConfig): Omit<ApolloGatewayDriverC
     },
     gateway: {
       supergraphSdl,
-      buildService: ({ url }) => new ForwardingDataSource({ url }),
+      // With a supergraph file, SUBGRAPHS (when set) overrides the routing URLs recorded in it.
+      buildService: ({ name, url }) => new ForwardingDataSource({ url: routingOverrides.get(name) ?? url }),
     },
   };
 }

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import {
   Admin,
-  Consumer,
   IHeaders,
   Kafka,
   KafkaMessage,

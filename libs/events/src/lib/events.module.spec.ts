@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { Test, TestingModule } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConfigModule } from '@multipult/config';
+import { DataSource } from 'typeorm';
+import { InboxRecord } from './consumer/inbox-record.entity';
+import { EventConsumer } from './consumer/event-consumer';
+import { EventsConfig, EventsModule, createEventTransport } from './events.module';
+import { OutboxMessage } from './outbox/outbox-message.entity';
+import { OutboxWriter } from './outbox/outbox-writer';
+import { EVENT_TRANSPORT } from './transport/event-transport';
+import { InProcessTransport } from './transport/in-process-transport';
+import { KafkaTransport } from './transport/kafka-transport';
+import {
+  EventsTestDatabase,
+  SERVICE_SCHEMA,
+  handledCount,
+  openEventsDatabase,
+  recordHandled,
+  uniqueGroup,
+  uniqueWidgetContract,
+  waitFor,
+  widgetPayload,
+} from '../testing/support';
+
+const baseConfig: EventsConfig = {
+  NODE_ENV: 'test',
+  KAFKA_SSL: false,
+  KAFKA_CONSUMER_MAX_RETRIES: 1,
+  OUTBOX_POLL_INTERVAL_MS: 100,
+  OUTBOX_BATCH_SIZE: 50,
+};
+
+describe('EventsModule', () => {
+  let db: EventsTestDatabase;
+
+  beforeAll(async () => {
+    db = await openEventsDatabase('events_module');
+  });
+
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  function bootService(config: EventsConfig): Promise<TestingModule> {
+    return Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({ type: 'postgres', url: db.url, schema: SERVICE_SCHEMA, entities: [OutboxMessage, InboxRecord] }),
+        EventsModule.forRoot({ service: 'events-module-spec' }),
+      ],
+    }).compile();
+  }
+
+  it.each([
+    ['in process without KAFKA_BROKERS', {}, InProcessTransport],
+    ['over Kafka with KAFKA_BROKERS', { KAFKA_BROKERS: process.env.KAFKA_BROKERS?.split(',') }, KafkaTransport],
+  ])('wires writer, relay and consumer %s, relaying from bootstrap to shutdown', async (_mode, overrides, transportClass) => {
+    const service = await bootService({ ...baseConfig, ...overrides });
+    await service.init();
+    try {
+      expect(service.get(EVENT_TRANSPORT)).toBeInstanceOf(transportClass);
+      const dataSource = service.get(DataSource);
+      const Widget = uniqueWidgetContract();
+      const groupId = uniqueGroup('module');
+      await service.get(EventConsumer).consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        handler: (envelope, manager) => recordHandled(manager, envelope.id, groupId),
+      });
+
+      const envelope = await dataSource.transaction((manager) =>
+        service.get(OutboxWriter).enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }),
+      );
+
+      await waitFor('the event to be relayed and handled', async () => (await handledCount(dataSource, [envelope.id], groupId)) === 1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('refuses the in-process transport in production', () => {
+    expect(() => createEventTransport({ ...baseConfig, NODE_ENV: 'production' }, 'auth')).toThrow(/KAFKA_BROKERS is required in production/);
+  });
+
+  it('names SASL settings that are missing', () => {
+    expect(() =>
+      createEventTransport({ ...baseConfig, KAFKA_BROKERS: ['kafka:9092'], KAFKA_SASL_MECHANISM: 'scram-sha-512' }, 'auth'),
+    ).toThrow('KAFKA_SASL_MECHANISM=scram-sha-512 needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
+  });
+});
