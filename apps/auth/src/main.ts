@@ -1,18 +1,26 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import { loadConfigOrExit } from '@multipult/config';
+import { INestApplication, Logger } from '@nestjs/common';
+import { ConfigError, loadConfig } from '@multipult/config';
 import { createServiceApp } from '@multipult/graphql';
 import { AUTH_SERVICE, AppModule } from './app.module';
 import { authConfigSchema } from './config';
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit(authConfigSchema, AUTH_SERVICE);
+/** Starts the auth subgraph; the embedded launcher calls this to run every service in one process. */
+export async function start(env: Record<string, string | undefined> = process.env): Promise<INestApplication> {
+  const config = loadConfig(authConfigSchema, env);
   const app = await createServiceApp(AppModule.forRoot(config), { bodyLimit: config.BODY_LIMIT });
   await app.listen(config.PORT, config.HOST);
   new Logger('Bootstrap').log(`auth subgraph listening on http://${config.HOST}:${config.PORT}/graphql`);
+  return app;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${AUTH_SERVICE}: failed to start: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  start().catch((error: unknown) => {
+    process.stderr.write(
+      error instanceof ConfigError
+        ? `${AUTH_SERVICE}: ${error.message}\n`
+        : `${AUTH_SERVICE}: failed to start: ${(error as Error).stack ?? String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

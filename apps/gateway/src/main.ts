@@ -1,13 +1,14 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
 import helmet from 'helmet';
-import { loadConfigOrExit } from '@multipult/config';
+import { ConfigError, loadConfig } from '@multipult/config';
 import { createServiceApp } from '@multipult/graphql';
 import { AppModule, GATEWAY_SERVICE } from './app.module';
 import { gatewayConfigSchema } from './config';
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit(gatewayConfigSchema, GATEWAY_SERVICE);
+/** Starts the gateway; the embedded launcher calls this to run every service in one process. */
+export async function start(env: Record<string, string | undefined> = process.env): Promise<INestApplication> {
+  const config = loadConfig(gatewayConfigSchema, env);
   const app = await createServiceApp(AppModule.forRoot(config), {
     bodyLimit: config.BODY_LIMIT,
     trustProxy: config.TRUST_PROXY,
@@ -20,9 +21,16 @@ async function main(): Promise<void> {
   });
   await app.listen(config.PORT, config.HOST);
   new Logger('Bootstrap').log(`gateway listening on http://${config.HOST}:${config.PORT}/graphql`);
+  return app;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${GATEWAY_SERVICE}: failed to start: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  start().catch((error: unknown) => {
+    process.stderr.write(
+      error instanceof ConfigError
+        ? `${GATEWAY_SERVICE}: ${error.message}\n`
+        : `${GATEWAY_SERVICE}: failed to start: ${(error as Error).stack ?? String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

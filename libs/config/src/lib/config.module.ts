@@ -8,7 +8,7 @@ export const InjectConfig = () => Inject(APP_CONFIG);
 @Global()
 @Module({})
 export class ConfigModule {
-  /** `config` is the already validated object (see loadConfigOrExit), so modules never see raw env. */
+  /** `config` is the already validated object (see loadConfig), so modules never see raw env. */
   static forRoot<T extends object>(config: T): DynamicModule {
     return {
       module: ConfigModule,

@@ -26,19 +26,3 @@ export function loadConfig<S extends z.ZodObject>(
   });
   throw new ConfigError(problems);
 }
-
-/**
- * Loads config for a process entry point: on error prints the one-line reason and exits 1,
- * because a service with a wrong configuration must not half-start.
- */
-export function loadConfigOrExit<S extends z.ZodObject>(schema: S, service: string): z.infer<S> {
-  try {
-    return loadConfig(schema);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${service}: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
-}

@@ -3,10 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register } 
 /** Metrics live in prom-client's default registry so every lib can add its own without wiring. */
 export const metricsRegistry: Registry = register;
 
-let defaultMetricsStarted = false;
+/** Process metrics once per process (the embedded launcher runs several services in one). */
 export function startDefaultMetrics(service: string): void {
-  if (defaultMetricsStarted) return;
-  defaultMetricsStarted = true;
+  if (metricsRegistry.getSingleMetric('process_cpu_user_seconds_total')) return;
   metricsRegistry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: metricsRegistry });
 }
