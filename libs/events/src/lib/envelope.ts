@@ -103,7 +103,9 @@ export function parseEnvelope<C extends EventContract<unknown>>(
     return { outcome: 'invalid', reason: 'message body is not JSON' };
   }
   const envelope = envelopeSchema.safeParse(json);
-  if (!envelope.success) return { outcome: 'invalid', reason: `not an event envelope: ${describeIssues(envelope.error.issues)}` };
+  if (!envelope.success) {
+    return { outcome: 'invalid', reason: `not an event envelope: ${describeIssues(envelope.error.issues)}` };
+  }
   const { type, version } = envelope.data;
   const sameType = contracts.filter((contract) => contract.type === type);
   if (!sameType.length) return { outcome: 'not_subscribed', type };

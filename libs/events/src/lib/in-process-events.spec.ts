@@ -31,7 +31,8 @@ describe('events in process', () => {
     db = await openEventsDatabase('events_in_process');
     transport = new InProcessTransport();
     await transport.connect();
-    relay = new OutboxRelay(db.dataSource, transport, { pollIntervalMs: 200, batchSize: 100 });
+    // Polling once a minute: within a test only NOTIFY can wake the relay.
+    relay = new OutboxRelay(db.dataSource, transport, { pollIntervalMs: 60_000, batchSize: 100 });
     consumer = new EventConsumer(db.dataSource, transport, { maxRetries: MAX_RETRIES, retryBackoff: { initialMs: 20, maxMs: 100 } });
     await relay.start();
   });

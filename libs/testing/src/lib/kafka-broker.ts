@@ -27,7 +27,8 @@ export async function startKafkaBroker({ port }: { port?: number } = {}): Promis
     stderr = (stderr + chunk.toString()).slice(-STDERR_TAIL_CHARS);
   });
   const ready = await new Promise<{ brokers: string; version: string }>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`tools/kafka exited with ${code} before the broker was ready:\n${stderr}`));
+    const onExit = (code: number | null) =>
+      reject(new Error(`tools/kafka exited with ${code} before the broker was ready:\n${stderr}`));
     child.once('exit', onExit);
     createInterface({ input: child.stdout }).once('line', (line) => {
       child.off('exit', onExit);

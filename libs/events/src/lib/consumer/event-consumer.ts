@@ -56,6 +56,7 @@ export class EventConsumer {
   private readonly metrics = consumerMetrics();
   private readonly subscriptions = new Set<Subscription>();
   private readonly retryBackoff: BackoffOptions;
+  private readonly inboxTable: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -63,6 +64,7 @@ export class EventConsumer {
     private readonly options: EventConsumerOptions,
   ) {
     this.retryBackoff = options.retryBackoff ?? DEFAULT_RETRY_BACKOFF;
+    this.inboxTable = qualifiedTableName(dataSource, InboxRecord);
   }
 
   async consume<C extends EventContract<unknown>>(options: ConsumeOptions<C>): Promise<Subscription> {
@@ -101,10 +103,11 @@ export class EventConsumer {
       }
       if (parsed.outcome === 'invalid') {
         // Retrying cannot make a malformed message valid.
-        this.logger.warn(`Rejected ${describe(message)}: ${parsed.reason}`);
+        this.logger.warn(`Rejected ${message.topic}/${message.partition}@${message.offset}: ${parsed.reason}`);
         await this.deadLetter(message, parsed.reason, 1, labels);
         return;
       }
+      const event = `${parsed.envelope.type} ${parsed.envelope.id}`;
       for (let attempt = 1; ; attempt++) {
         try {
           const handled = await this.handleOnce(options, parsed.envelope);
@@ -113,14 +116,12 @@ export class EventConsumer {
         } catch (error) {
           this.metrics.failures.inc(labels);
           if (attempt > this.options.maxRetries) {
-            this.logger.error(`Giving up on ${parsed.envelope.type} ${parsed.envelope.id} after ${attempt} attempts: ${errorText(error)}`);
+            this.logger.error(`Giving up on ${event} after ${attempt} attempts: ${errorText(error)}`);
             await this.deadLetter(message, errorText(error), attempt, labels);
             return;
           }
           const delay = fullJitterDelay(attempt, this.retryBackoff);
-          this.logger.warn(
-            `Handling ${parsed.envelope.type} ${parsed.envelope.id} failed (attempt ${attempt}), retrying in ${delay} ms: ${errorText(error)}`,
-          );
+          this.logger.warn(`Handling ${event} failed (attempt ${attempt}), retrying in ${delay} ms: ${errorText(error)}`);
           await pause(delay, control);
         }
       }
@@ -129,10 +130,9 @@ export class EventConsumer {
 
   /** False when the group had already processed this event id (a redelivery). */
   private handleOnce<C extends EventContract<unknown>>(options: ConsumeOptions<C>, envelope: EnvelopeOf<C>): Promise<boolean> {
-    const inbox = qualifiedTableName(this.dataSource, InboxRecord);
     return this.dataSource.transaction(async (manager) => {
       const claimed: unknown[] = await manager.query(
-        `INSERT INTO ${inbox} (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+        `INSERT INTO ${this.inboxTable} (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
         [options.groupId, (envelope as EventEnvelope).id],
       );
       if (!claimed.length) return false;
@@ -185,8 +185,4 @@ async function pause(ms: number, { signal, heartbeat }: DeliveryControl): Promis
     await sleep(Math.min(left, HEARTBEAT_EVERY_MS), undefined, { signal });
     await heartbeat();
   }
-}
-
-function describe(message: ReceivedMessage): string {
-  return `message ${message.topic}/${message.partition}@${message.offset}`;
 }

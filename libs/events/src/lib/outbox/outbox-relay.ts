@@ -91,7 +91,9 @@ export class OutboxRelay {
       } catch (error) {
         failures += 1;
         delay = equalJitterDelay(failures, this.retryBackoff);
-        this.logger.warn(`Publishing outbox messages failed (${failures} in a row), retrying in ${delay} ms: ${errorText(error)}`);
+        this.logger.warn(
+          `Publishing outbox messages failed (${failures} in a row), retrying in ${delay} ms: ${errorText(error)}`,
+        );
       }
       await this.refreshGauges();
       if (!this.listener && !this.stopping) await this.listen();

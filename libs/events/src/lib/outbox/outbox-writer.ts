@@ -1,12 +1,19 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { EventInput, buildEnvelope, envelopeHeaders } from '../envelope';
 import { EventContract, EventEnvelope } from '../event-contract';
 import { OutboxMessage } from './outbox-message.entity';
 
+/** PostgreSQL refuses channel names of NAMEDATALEN (64) bytes or more. */
+const MAX_CHANNEL_LENGTH = 63;
+
 /** The NOTIFY channel of one outbox table (several services may share a database, each with its schema). */
 export function outboxNotifyChannel(dataSource: DataSource): string {
-  return `outbox:${dataSource.getMetadata(OutboxMessage).tablePath}`;
+  const { tablePath } = dataSource.getMetadata(OutboxMessage);
+  const channel = `outbox:${tablePath}`;
+  if (channel.length <= MAX_CHANNEL_LENGTH) return channel;
+  return `outbox:${createHash('sha256').update(tablePath).digest('hex').slice(0, 32)}`;
 }
 
 @Injectable()
@@ -37,7 +44,7 @@ export class OutboxWriter {
       headers: envelopeHeaders(envelope),
     });
     // Delivered on commit only, so the relay wakes exactly when there is something to publish.
-    await manager.query('SELECT pg_notify($1, NULL)', [outboxNotifyChannel(manager.connection)]);
+    await manager.query("SELECT pg_notify($1, '')", [outboxNotifyChannel(manager.connection)]);
     return envelope;
   }
 }

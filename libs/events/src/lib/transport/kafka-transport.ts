@@ -83,14 +83,23 @@ export class KafkaTransport implements EventTransport {
     if (!messages.length) return;
     const byTopic = new Map<string, Message[]>();
     for (const { topic, key, value, headers } of messages) {
-      byTopic.set(topic, [...(byTopic.get(topic) ?? []), { key, value, headers }]);
+      const topicMessages = byTopic.get(topic) ?? [];
+      topicMessages.push({ key, value, headers });
+      byTopic.set(topic, topicMessages);
     }
-    await this.ensureTopics([...byTopic.keys()]);
-    await this.connectProducer();
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
-    });
+    const topics = [...byTopic.keys()];
+    try {
+      await this.ensureTopics(topics);
+      await this.connectProducer();
+      await this.producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
+      });
+    } catch (error) {
+      // The topic may be what went missing (deleted, or a broker that lost its data): check again next time.
+      topics.forEach((topic) => this.existingTopics.delete(topic));
+      throw error;
+    }
   }
 
   async subscribe({ groupId, topics, fromBeginning = false, handler }: SubscribeOptions): Promise<Subscription> {
@@ -98,8 +107,13 @@ export class KafkaTransport implements EventTransport {
     const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false });
     const stopping = new AbortController();
     const { lag } = consumerMetrics();
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning });
+    } catch (error) {
+      await consumer.disconnect();
+      throw error;
+    }
     await consumer.run({
       // Offsets are resolved one message at a time, only once the handler is done with it.
       eachBatchAutoResolve: false,

@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { graphqlData, workspaceRoot } from '@multipult/testing';
+import { registerAccount } from './support/accounts';
+import { Platform, startPlatform } from './support/platform';
+
+const run = promisify(execFile);
+
+function kidOf(token: string): string {
+  return JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')).kid;
+}
+
+describe('signing key rotation', () => {
+  let platform: Platform;
+
+  beforeAll(async () => {
+    platform = await startPlatform({ authEnv: { SIGNING_KEY_RELOAD_SECONDS: '1' } });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('signs new tokens with the new key while tokens of the old key stay valid', async () => {
+    const before = await registerAccount(platform.gatewayUrl, 'before-rotation');
+    const cli = path.join(workspaceRoot(), 'dist/apps/auth/apps/auth/src/cli.js');
+    const { stdout } = await run(process.execPath, [cli, 'rotate-signing-key'], {
+      env: { PATH: process.env.PATH, DATABASE_URL: platform.databaseUrl },
+    });
+    const { kid: newKid } = JSON.parse(stdout.trim());
+    expect(newKid).not.toBe(kidOf(before.accessToken));
+
+    // Every instance reloads keys on its interval (1 s here); wait until the new key signs.
+    let after = await registerAccount(platform.gatewayUrl, 'after-rotation');
+    for (let attempt = 0; kidOf(after.accessToken) !== newKid && attempt < 30; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      after = await registerAccount(platform.gatewayUrl, 'after-rotation');
+    }
+    expect(kidOf(after.accessToken)).toBe(newKid);
+
+    const jwks = (await (await fetch(`${platform.auth.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    expect(jwks.keys.map((key) => key.kid)).toEqual(expect.arrayContaining([newKid, kidOf(before.accessToken)]));
+
+    // The gateway learns the new kid by refetching the JWKS; the old token still verifies.
+    for (const account of [before, after]) {
+      const me = await graphqlData<{ me: { id: string } }>(platform.gatewayUrl, '{ me { id } }', { token: account.accessToken });
+      expect(me.me.id).toBe(account.userId);
+    }
+  });
+});
