@@ -1,9 +1,9 @@
-// `npm test`: starts the real infrastructure once, then lints, tests and builds every project
+// `npm test`: starts the real infrastructure once, then lints, typechecks, tests and builds every project
 // with it, so each jest run reuses the same PostgreSQL, Redis and Kafka.
 import { spawn } from 'node:child_process';
 import { ensureInfrastructure } from './infrastructure.mjs';
 
-const targets = process.argv.slice(2).length ? process.argv.slice(2) : ['lint', 'test', 'build'];
+const targets = process.argv.slice(2).length ? process.argv.slice(2) : ['lint', 'typecheck', 'test', 'build'];
 const infrastructure = await ensureInfrastructure();
 let exitCode = 1;
 try {

@@ -1,0 +1,152 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import {
+  EventConsumer,
+  KafkaTransport,
+  UserRegistered,
+  eventEntities,
+  eventMigrations,
+} from '@multipult/events';
+import { createTestDatabase, freePort, startKafkaBroker } from '@multipult/testing';
+import { registerAccount } from './support/accounts';
+import { Platform, startPlatform } from './support/platform';
+
+/** A downstream service: consumes user.registered and writes one row per event it handles. */
+async function startWelcomeConsumer(brokers: string) {
+  const database = await createTestDatabase('welcome_consumer');
+  const dataSource = await new DataSource({
+    type: 'postgres',
+    url: database.url,
+    entities: eventEntities,
+    migrations: eventMigrations,
+    migrationsRun: true,
+  }).initialize();
+  await dataSource.query('CREATE TABLE welcomed (user_id uuid NOT NULL, event_id uuid NOT NULL)');
+  const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'welcome-consumer-test' });
+  await transport.connect();
+  const consumer = new EventConsumer(dataSource, transport, { maxRetries: 2 });
+  await consumer.consume({
+    groupId: `welcome-${Date.now()}`,
+    contracts: [UserRegistered],
+    fromBeginning: true,
+    handler: async (event, manager) => {
+      await manager.query('INSERT INTO welcomed (user_id, event_id) VALUES ($1, $2)', [event.payload.userId, event.id]);
+    },
+  });
+  const welcomedCount = async (userId: string): Promise<number> =>
+    Number((await dataSource.query('SELECT count(*) AS n FROM welcomed WHERE user_id = $1', [userId]))[0].n);
+  return {
+    welcomedCount,
+    async waitUntilWelcomed(userId: string, timeoutMs = 30_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while ((await welcomedCount(userId)) === 0) {
+        if (Date.now() > deadline) throw new Error(`user.registered for ${userId} did not arrive in ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async stop() {
+      await consumer.stop();
+      await transport.disconnect();
+      await dataSource.destroy();
+      await database.drop();
+    },
+  };
+}
+
+async function outboxRow(databaseUrl: string, aggregateId: string) {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT envelope, headers, message_key, topic, published_at, attempts FROM auth.outbox
+       WHERE message_key = $1 AND event_type = 'user.registered'`,
+      [aggregateId],
+    );
+    return rows[0] as {
+      envelope: Record<string, unknown>;
+      headers: Record<string, string>;
+      message_key: string;
+      topic: string;
+      published_at: Date | null;
+      attempts: number;
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+describe('domain events from the auth service', () => {
+  describe('with the shared broker', () => {
+    let platform: Platform;
+    let consumer: Awaited<ReturnType<typeof startWelcomeConsumer>>;
+
+    beforeAll(async () => {
+      platform = await startPlatform();
+      consumer = await startWelcomeConsumer(process.env.KAFKA_BROKERS as string);
+    });
+
+    afterAll(async () => {
+      await consumer?.stop();
+      await platform?.stop();
+    });
+
+    it('delivers user.registered exactly once, even when Kafka delivers the message twice', async () => {
+      const account = await registerAccount(platform.gatewayUrl, 'evented');
+      await consumer.waitUntilWelcomed(account.userId);
+
+      // Redeliver the very same message, as Kafka does after a consumer crash before its commit.
+      const row = await outboxRow(platform.databaseUrl, account.userId);
+      expect(row.published_at).not.toBeNull();
+      expect(row.envelope).toMatchObject({ type: 'user.registered', version: 1, aggregateId: account.userId });
+      const producer = new Kafka({
+        brokers: (process.env.KAFKA_BROKERS as string).split(','),
+        logLevel: logLevel.NOTHING,
+      }).producer();
+      await producer.connect();
+      await producer.send({
+        topic: row.topic,
+        messages: [{ key: row.message_key, value: JSON.stringify(row.envelope), headers: row.headers }],
+      });
+      await producer.disconnect();
+
+      // A later event on the same partition proves the duplicate was consumed before we count.
+      const later = await registerAccount(platform.gatewayUrl, 'later');
+      await consumer.waitUntilWelcomed(later.userId);
+      expect(await consumer.welcomedCount(account.userId)).toBe(1);
+    });
+  });
+
+  describe('while the broker is down', () => {
+    it('keeps accepting registrations and delivers their events once the broker is back', async () => {
+      const port = await freePort();
+      let broker = await startKafkaBroker({ port });
+      const platform = await startPlatform({ authEnv: { KAFKA_BROKERS: broker.brokers } });
+      try {
+        await broker.stop();
+        const started = Date.now();
+        const accounts = [];
+        for (let i = 0; i < 5; i += 1) accounts.push(await registerAccount(platform.gatewayUrl, `outage-${i}`));
+        expect(Date.now() - started).toBeLessThan(10_000);
+
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        for (const account of accounts) {
+          const row = await outboxRow(platform.databaseUrl, account.userId);
+          expect(row.published_at).toBeNull();
+        }
+
+        broker = await startKafkaBroker({ port });
+        const consumer = await startWelcomeConsumer(broker.brokers);
+        try {
+          for (const account of accounts) await consumer.waitUntilWelcomed(account.userId, 60_000);
+          for (const account of accounts) expect(await consumer.welcomedCount(account.userId)).toBe(1);
+        } finally {
+          await consumer.stop();
+        }
+      } finally {
+        await platform.stop();
+        await broker.stop();
+      }
+    });
+  });
+});
