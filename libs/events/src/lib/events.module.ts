@@ -18,8 +18,8 @@ import { EventConsumer } from './consumer/event-consumer';
 import { errorText } from './error-text';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox-writer';
-import { EVENT_TRANSPORT, EventTransport, Subscription } from './transport/event-transport';
-import { InProcessTransport } from './transport/in-process-transport';
+import { EVENT_TRANSPORT, EventTransport } from './transport/event-transport';
+import { ProcessLocalTransport } from './transport/in-process-transport';
 import { KafkaTransport, KafkaTransportOptions } from './transport/kafka-transport';
 
 /** The part of a service's validated configuration this module reads. */
@@ -38,38 +38,7 @@ export function createEventTransport(config: EventsConfig, service: string): Eve
   if (config.NODE_ENV === 'production') {
     throw new Error('KAFKA_BROKERS is required in production: the in-process event transport is single-instance only');
   }
-  return sharedInProcessTransport();
-}
-
-const SHARED_IN_PROCESS_BUS = Symbol.for('multipult.inProcessEventBus');
-
-/**
- * Every service the embedded launcher runs in one process publishes to and consumes from one bus
- * (each bundles its own copy of this lib, hence the global symbol), so events cross services as
- * they would through Kafka. Each service's view stops only its own subscriptions on shutdown.
- */
-function sharedInProcessTransport(): EventTransport {
-  const registry = globalThis as { [SHARED_IN_PROCESS_BUS]?: InProcessTransport };
-  const bus = (registry[SHARED_IN_PROCESS_BUS] ??= new InProcessTransport());
-  const subscriptions = new Set<Subscription>();
-  return {
-    connect: () => bus.connect(),
-    publish: (messages) => bus.publish(messages),
-    subscribe: async (options) => {
-      const subscription = await bus.subscribe(options);
-      subscriptions.add(subscription);
-      return {
-        stop: async () => {
-          subscriptions.delete(subscription);
-          await subscription.stop();
-        },
-      };
-    },
-    disconnect: async () => {
-      await Promise.all([...subscriptions].map((subscription) => subscription.stop()));
-      subscriptions.clear();
-    },
-  };
+  return new ProcessLocalTransport();
 }
 
 export function kafkaTransportOptions(config: EventsConfig, service: string): KafkaTransportOptions {

@@ -137,3 +137,45 @@ export class InProcessTransport implements EventTransport {
     log.firstOffset += drop;
   }
 }
+
+const SHARED_BUS = Symbol.for('multipult.inProcessEventBus');
+
+/**
+ * A service's connection to the one in-process bus of its process. Every service the embedded
+ * launcher runs in one process shares that bus (each bundles its own copy of this lib, hence the
+ * global symbol), so events cross services as they would through Kafka; disconnecting stops only
+ * this service's subscriptions.
+ */
+export class ProcessLocalTransport implements EventTransport {
+  private readonly bus: InProcessTransport;
+  private readonly subscriptions = new Set<Subscription>();
+
+  constructor() {
+    const registry = globalThis as { [SHARED_BUS]?: InProcessTransport };
+    this.bus = registry[SHARED_BUS] ??= new InProcessTransport();
+  }
+
+  connect(): Promise<void> {
+    return this.bus.connect();
+  }
+
+  publish(messages: OutgoingMessage[]): Promise<void> {
+    return this.bus.publish(messages);
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const subscription = await this.bus.subscribe(options);
+    this.subscriptions.add(subscription);
+    return {
+      stop: async () => {
+        this.subscriptions.delete(subscription);
+        await subscription.stop();
+      },
+    };
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    this.subscriptions.clear();
+  }
+}

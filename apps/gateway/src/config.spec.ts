@@ -1,0 +1,25 @@
+import { ConfigError, loadConfig } from '@multipult/config';
+import { gatewayConfigSchema } from './config';
+
+const base = { AUTH_JWKS_URL: 'http://auth:4001/.well-known/jwks.json' };
+
+describe('gateway configuration', () => {
+  it('parses the subgraph list', () => {
+    const config = loadConfig(gatewayConfigSchema, { ...base, SUBGRAPHS: 'auth=http://auth:4001/graphql, content=http://content:4002/graphql' });
+    expect(config.SUBGRAPHS).toEqual([
+      { name: 'auth', url: 'http://auth:4001/graphql' },
+      { name: 'content', url: 'http://content:4002/graphql' },
+    ]);
+  });
+
+  it('needs a supergraph file or subgraphs, and names the variable', () => {
+    expect(() => loadConfig(gatewayConfigSchema, base)).toThrow(new ConfigError(['SUPERGRAPH_PATH or SUBGRAPHS is required']));
+    expect(() => loadConfig(gatewayConfigSchema, { ...base, SUBGRAPHS: 'auth' })).toThrow(/SUBGRAPHS must be a comma-separated list/);
+  });
+
+  it('requires Redis in production', () => {
+    expect(() =>
+      loadConfig(gatewayConfigSchema, { ...base, NODE_ENV: 'production', SUPERGRAPH_PATH: '/app/supergraph.graphql' }),
+    ).toThrow('REDIS_URL is required in production');
+  });
+});

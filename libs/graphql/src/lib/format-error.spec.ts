@@ -1,0 +1,70 @@
+import { GraphQLError } from 'graphql';
+import { RequestContext } from '@multipult/observability';
+import { BadUserInputError, NotFoundError, RateLimitedError } from './errors';
+import { formatError } from './format-error';
+import { decodeCursor, encodeCursor, toConnection } from './pagination';
+
+const inRequest = <T>(locales: string[], fn: () => T): T =>
+  RequestContext.run({ requestId: 'request-abcdef12', traceparent: '', locales }, fn);
+
+const formatted = (error: GraphQLError) => formatError({ message: error.message, path: ['field'] }, error);
+
+describe('formatError', () => {
+  it('localizes expected errors and keeps code, field details and the request id', () => {
+    const error = new GraphQLError('wrapped', {
+      originalError: new BadUserInputError([{ field: 'email', key: 'validation.isEmail' }]),
+    });
+    expect(inRequest(['ru'], () => formatted(error))).toEqual({
+      message: 'Некорректные входные данные',
+      path: ['field'],
+      extensions: {
+        code: 'BAD_USER_INPUT',
+        requestId: 'request-abcdef12',
+        fields: [{ field: 'email', message: 'Должен быть корректный адрес email', constraint: 'isEmail' }],
+      },
+    });
+    expect(inRequest(['en-GB'], () => formatted(new NotFoundError('Tenant'))).message).toBe('Tenant not found');
+    expect(inRequest([], () => formatted(new RateLimitedError(7))).extensions).toMatchObject({ retryAfterSeconds: 7 });
+  });
+
+  it('hides unexpected errors behind INTERNAL with the request id', () => {
+    const leak = new GraphQLError('duplicate key value violates unique constraint "users_email_key"', {
+      originalError: new Error('duplicate key value violates unique constraint "users_email_key"'),
+    });
+    const result = inRequest(['en'], () => formatted(leak));
+    expect(result).toEqual({
+      message: 'Internal server error',
+      path: ['field'],
+      extensions: { code: 'INTERNAL', requestId: 'request-abcdef12' },
+    });
+    expect(JSON.stringify(result)).not.toContain('users_email_key');
+  });
+
+  it('passes through errors a subgraph already formatted, and protocol errors', () => {
+    const relayed = new GraphQLError('Email or password is incorrect', {
+      extensions: { code: 'UNAUTHENTICATED', requestId: 'upstream-request', serviceName: 'auth', internal: 'x' },
+    });
+    expect(formatError({ message: relayed.message, extensions: relayed.extensions }, relayed)).toEqual({
+      message: 'Email or password is incorrect',
+      extensions: { code: 'UNAUTHENTICATED', requestId: 'upstream-request' },
+    });
+    const parse = formatError({ message: 'Syntax Error', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }, new GraphQLError('Syntax Error'));
+    expect(parse.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+});
+
+describe('pagination', () => {
+  it('round-trips keyset cursors and refuses forged ones as BAD_USER_INPUT', () => {
+    const cursor = encodeCursor({ sortValue: '2026-01-01T00:00:00.000Z', id: 'a' });
+    expect(decodeCursor(cursor)).toEqual({ sortValue: '2026-01-01T00:00:00.000Z', id: 'a' });
+    expect(() => decodeCursor('not-a-cursor')).toThrow(BadUserInputError);
+  });
+
+  it('reports a next page only when an extra row was fetched', () => {
+    const rows = [{ id: '1' }, { id: '2' }, { id: '3' }];
+    const page = toConnection(rows, 2, 3, (row) => ({ sortValue: row.id, id: row.id }));
+    expect(page.edges.map((edge) => edge.node.id)).toEqual(['1', '2']);
+    expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: page.edges[1].cursor });
+    expect(toConnection(rows.slice(0, 2), 2, 2, (row) => ({ sortValue: row.id, id: row.id })).pageInfo.hasNextPage).toBe(false);
+  });
+});
