@@ -1,0 +1,239 @@
+import net from 'node:net';
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { z } from 'zod';
+import { ConfigModule, baseEnv, databaseEnv, kafkaEnv, loadConfig, redisEnv } from '@multipult/config';
+import { DatabaseModule } from '@multipult/database';
+import { RedisModule } from '@multipult/redis';
+import { TestDatabase, createTestDatabase, freePort } from '@multipult/testing';
+import { HealthModule } from './health.module';
+import { DEFAULT_CHECK_TIMEOUT_MS, DatabaseProbe, FastStoreProbe, KafkaProbe } from './readiness-probes';
+
+// A service as the apps wire it (config, Redis, database, health) against the real PostgreSQL,
+// Redis and Kafka of the jest global setup, probed over HTTP.
+
+class CreateGadgets1700000000001 implements MigrationInterface {
+  name = 'CreateGadgets1700000000001';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE TABLE gadgets (id serial PRIMARY KEY)`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE gadgets`);
+  }
+}
+
+const serviceEnv = z.object({ ...baseEnv, ...databaseEnv, ...redisEnv, ...kafkaEnv });
+
+interface HealthBody {
+  status: 'ok' | 'error' | 'shutting_down';
+  info?: Record<string, { status: 'up' | 'down'; [detail: string]: unknown }>;
+  error?: Record<string, { status: 'up' | 'down'; [detail: string]: unknown }>;
+  details: Record<string, { status: 'up' | 'down'; [detail: string]: unknown }>;
+}
+
+interface Probed {
+  status: number;
+  body: HealthBody;
+  elapsedMs: number;
+}
+
+/** Accepts TCP connections and never answers: a hung broker. */
+async function startSilentServer(): Promise<{ address: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('HealthModule', () => {
+  let database: TestDatabase;
+  const apps: INestApplication[] = [];
+  let schemaCounter = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('lib_health');
+  });
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  /** Boots the service on an ephemeral port; `env` overrides (undefined unsets) the shared infrastructure. */
+  async function startService(env: Record<string, string | undefined> = {}, migrations = [CreateGadgets1700000000001]) {
+    const config = loadConfig(serviceEnv, {
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      REDIS_URL: process.env.REDIS_URL,
+      REDIS_KEY_PREFIX: `health-spec:${process.pid}:`,
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      ...env,
+    });
+    schemaCounter += 1;
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(config),
+        RedisModule.forRoot(),
+        DatabaseModule.forRoot({ service: 'health-spec', schema: `health_${schemaCounter}`, entities: [], migrations }),
+        HealthModule.forRoot({ probes: [DatabaseProbe, FastStoreProbe, KafkaProbe] }),
+      ],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as net.AddressInfo;
+    const probe = async (path: string): Promise<Probed> => {
+      const started = Date.now();
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      const body = (await response.json()) as HealthBody;
+      return { status: response.status, body, elapsedMs: Date.now() - started };
+    };
+    return { app, probe };
+  }
+
+  it('answers liveness with 200 without asking any dependency', async () => {
+    // Every dependency unreachable: liveness must not care.
+    const { probe } = await startService({ KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
+
+    const live = await probe('/health/live');
+
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ status: 'ok', info: {}, error: {}, details: {} });
+  });
+
+  it('answers readiness with 200 and the details of every dependency when all are up', async () => {
+    const { probe } = await startService();
+
+    const ready = await probe('/health/ready');
+
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ok');
+    expect(ready.body.error).toEqual({});
+    expect(ready.body.details).toEqual({
+      database: { status: 'up', migrations: 'applied' },
+      redis: { status: 'up', mode: 'redis' },
+      kafka: { status: 'up', brokers: expect.any(Number) },
+    });
+    expect(ready.body.details.kafka.brokers).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers readiness with 503 naming the database while migrations are pending, 200 once applied', async () => {
+    const { app, probe } = await startService({ DATABASE_MIGRATIONS_RUN: 'false' });
+
+    const pending = await probe('/health/ready');
+
+    expect(pending.status).toBe(503);
+    expect(pending.body.status).toBe('error');
+    expect(pending.body.error).toEqual({ database: { status: 'down', message: 'migrations pending' } });
+    expect(pending.body.info).toEqual({
+      redis: { status: 'up', mode: 'redis' },
+      kafka: { status: 'up', brokers: expect.any(Number) },
+    });
+
+    await app.get(DataSource).runMigrations();
+
+    const migrated = await probe('/health/ready');
+    expect(migrated.status).toBe(200);
+    expect(migrated.body.details.database).toEqual({ status: 'up', migrations: 'applied' });
+  });
+
+  it('answers readiness with 503 naming kafka, quickly, when no broker listens on KAFKA_BROKERS', async () => {
+    const { probe } = await startService({ KAFKA_BROKERS: `127.0.0.1:${await freePort()}` });
+
+    const ready = await probe('/health/ready');
+
+    expect(ready.status).toBe(503);
+    expect(Object.keys(ready.body.error ?? {})).toEqual(['kafka']);
+    expect(ready.body.error?.kafka).toEqual({ status: 'down', message: expect.stringMatching(/ECONNREFUSED|connect/i) });
+    expect(ready.body.info).toEqual({
+      database: { status: 'up', migrations: 'applied' },
+      redis: { status: 'up', mode: 'redis' },
+    });
+    expect(ready.elapsedMs).toBeLessThan(3_000);
+  });
+
+  it('answers readiness with 503 naming kafka after the per-check timeout when the broker never answers', async () => {
+    const silent = await startSilentServer();
+    try {
+      const { probe } = await startService({ KAFKA_BROKERS: silent.address });
+
+      const ready = await probe('/health/ready');
+
+      expect(ready.status).toBe(503);
+      expect(ready.body.error).toEqual({
+        kafka: { status: 'down', message: expect.stringMatching(/timed out|timeout/i) },
+      });
+      expect(ready.body.info?.database).toEqual({ status: 'up', migrations: 'applied' });
+      expect(ready.elapsedMs).toBeGreaterThanOrEqual(DEFAULT_CHECK_TIMEOUT_MS - 100);
+      expect(ready.elapsedMs).toBeLessThan(3_000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('answers readiness with 503 naming the database after the per-check timeout when no connection is free', async () => {
+    const { app, probe } = await startService({ DATABASE_POOL_MAX: '1' });
+    const dataSource = app.get(DataSource);
+    // The only pooled connection is busy for longer than the check may take.
+    const hog = dataSource.query('SELECT pg_sleep(4)');
+    try {
+      const ready = await probe('/health/ready');
+
+      expect(ready.status).toBe(503);
+      expect(ready.body.error).toEqual({
+        database: { status: 'down', message: `database ping timed out after ${DEFAULT_CHECK_TIMEOUT_MS} ms` },
+      });
+      expect(ready.body.info).toEqual({
+        redis: { status: 'up', mode: 'redis' },
+        kafka: { status: 'up', brokers: expect.any(Number) },
+      });
+      expect(ready.elapsedMs).toBeGreaterThanOrEqual(DEFAULT_CHECK_TIMEOUT_MS - 100);
+      expect(ready.elapsedMs).toBeLessThan(3_000);
+    } finally {
+      await hog;
+    }
+  });
+
+  it('answers readiness with 503 naming redis, within the per-check timeout, when Redis is unreachable', async () => {
+    const { probe } = await startService({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+
+    const ready = await probe('/health/ready');
+
+    expect(ready.status).toBe(503);
+    expect(Object.keys(ready.body.error ?? {})).toEqual(['redis']);
+    expect(ready.body.error?.redis.status).toBe('down');
+    expect(ready.body.error?.redis.message).toEqual(expect.any(String));
+    expect(ready.elapsedMs).toBeLessThan(3_000);
+  });
+
+  it('reports the in-process stand-ins as up without REDIS_URL and KAFKA_BROKERS', async () => {
+    const { probe } = await startService({ REDIS_URL: undefined, KAFKA_BROKERS: undefined });
+
+    const ready = await probe('/health/ready');
+
+    expect(ready.status).toBe(200);
+    expect(ready.body.details).toEqual({
+      database: { status: 'up', migrations: 'applied' },
+      redis: { status: 'up', mode: 'memory' },
+      kafka: { status: 'up', mode: 'in-process' },
+    });
+  });
+});

@@ -1,0 +1,23 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { workspaceRoot } from '@multipult/testing';
+
+interface Infrastructure {
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The same real servers the tests use (tools/testing), started where the environment names none. */
+export async function ensureInfrastructure(): Promise<Infrastructure> {
+  const module = (await import(pathToFileURL(path.join(workspaceRoot(), 'tools/testing/infrastructure.mjs')).href)) as {
+    ensureInfrastructure(): Promise<Infrastructure>;
+  };
+  const infrastructure = await module.ensureInfrastructure();
+  Object.assign(process.env, infrastructure.env);
+  return infrastructure;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}

@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { ensureInfrastructure } from './infrastructure';
+import { gatewayOverhead } from './gateway-overhead';
+import { outboxThroughput } from './outbox-throughput';
+
+const format = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** `npm run bench`: every benchmark on real infrastructure, results as tables and ratios. */
+async function main(): Promise<void> {
+  const which = new Set(process.argv.slice(2));
+  const all = which.size === 0;
+  const infrastructure = await ensureInfrastructure();
+  try {
+    if (all || which.has('gateway')) {
+      const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
+      const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+      const [direct, viaGateway] = await gatewayOverhead({ durationSeconds, connections });
+      console.log(`\nGateway overhead: { me } with a valid token, ${connections} connections, ${durationSeconds} s each`);
+      console.table([direct, viaGateway].map((run) => ({ ...run, requestsPerSecond: Math.round(run.requestsPerSecond) })));
+      console.log(
+        `gateway/direct: throughput ${format(viaGateway.requestsPerSecond / direct.requestsPerSecond, 2)}x, ` +
+          `p50 ${format(viaGateway.p50Ms / direct.p50Ms, 2)}x, p99 ${format(viaGateway.p99Ms / direct.p99Ms, 2)}x`,
+      );
+    }
+    if (all || which.has('outbox')) {
+      const events = Number(process.env.BENCH_EVENTS ?? 20_000);
+      const writers = Number(process.env.BENCH_WRITERS ?? 16);
+      const [direct, outbox] = await outboxThroughput({ events, writers });
+      console.log(`\nOutbox throughput: ${events} events, ${writers} concurrent writers, commit -> Kafka consumer`);
+      console.table(
+        [direct, outbox].map((run) => ({
+          ...run,
+          writeRate: Math.round(run.writeRate),
+          endToEndRate: Math.round(run.endToEndRate),
+          p50Ms: format(run.p50Ms),
+          p99Ms: format(run.p99Ms),
+        })),
+      );
+      console.log(`outbox/direct end-to-end throughput: ${format(outbox.endToEndRate / direct.endToEndRate, 2)}x`);
+    }
+  } finally {
+    await infrastructure.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
