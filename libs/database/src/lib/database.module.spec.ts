@@ -108,7 +108,12 @@ describe('DatabaseModule', () => {
   function poolSample(metrics: string, pool: string, state: 'total' | 'idle' | 'waiting'): number | undefined {
     const line = metrics
       .split('\n')
-      .find((candidate) => candidate.startsWith('db_pool_connections{') && candidate.includes(`pool="${pool}"`) && candidate.includes(`state="${state}"`));
+      .find(
+        (candidate) =>
+          candidate.startsWith('db_pool_connections{') &&
+          candidate.includes(`pool="${pool}"`) &&
+          candidate.includes(`state="${state}"`),
+      );
     return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
   }
 
@@ -120,15 +125,16 @@ describe('DatabaseModule', () => {
     }
   }
 
-  // First in the file on purpose: the gauge's collector is bound to the first pool registered in
-  // the process (see the `it.failing` below), so later tests could not observe their own pool.
   it('reports the pool in db_pool_connections of the default prom-client registry, live', async () => {
     const schema = nextSchema();
     const { dataSource } = await boot({ schema, service: 'metrics-spec' }, { DATABASE_POOL_MAX: 2 });
 
     // Five concurrent queries on a pool of two: two connections busy, three callers waiting.
     const slow = Array.from({ length: 5 }, () => dataSource.query('SELECT pg_backend_pid() AS pid, pg_sleep(0.4)'));
-    await waitFor('three queries to wait for a connection', async () => poolSample(await register.metrics(), 'metrics-spec', 'waiting') === 3);
+    await waitFor(
+      'three queries to wait for a connection',
+      async () => poolSample(await register.metrics(), 'metrics-spec', 'waiting') === 3,
+    );
     const during = await register.metrics();
     expect(during).toContain('# TYPE db_pool_connections gauge');
     expect(poolSample(during, 'metrics-spec', 'total')).toBe(2);
@@ -162,12 +168,16 @@ describe('DatabaseModule', () => {
     // Unqualified raw SQL from the application resolves to the same table.
     await dataSource.query('INSERT INTO widgets (name) VALUES ($1), ($2)', ['sprocket', 'gear']);
     expect(await dataSource.query('SELECT name FROM widgets ORDER BY id')).toEqual([{ name: 'sprocket' }, { name: 'gear' }]);
-    const { rows: direct } = await inspector.query(`SELECT count(*)::int AS count FROM ${inspector.escapeIdentifier(schema)}.widgets`);
+    const { rows: direct } = await inspector.query(
+      `SELECT count(*)::int AS count FROM ${inspector.escapeIdentifier(schema)}.widgets`,
+    );
     expect(direct[0].count).toBe(2);
 
     const [session] = await dataSource.query(
-      `SELECT current_schema() AS schema, current_setting('search_path') AS search_path,
-              current_setting('application_name') AS application_name, current_setting('statement_timeout') AS statement_timeout`,
+      `SELECT current_schema() AS schema,
+              current_setting('search_path') AS search_path,
+              current_setting('application_name') AS application_name,
+              current_setting('statement_timeout') AS statement_timeout`,
     );
     expect(session).toEqual({
       schema,
@@ -246,11 +256,8 @@ describe('DatabaseModule', () => {
     await waitFor('the backends of the closed pool to go away', async () => (await connections()) === 0);
   });
 
-  // KNOWN BUG (libs/database registerPoolMetrics + libs/observability gauge): `gauge()` returns the
-  // already registered metric, so the `collect` of every DataSource after the first is dropped and
-  // only the first pool of the process is ever reported (the embedded launcher runs several
-  // services in one process). Remove `.failing` once each pool is reported.
-  it.failing('reports every pool of the process, one `pool` label per service', async () => {
+  // The embedded launcher runs several services, each with its own pool, in one process.
+  it('reports every pool of the process, one `pool` label per service', async () => {
     const one = await boot({ schema: nextSchema(), service: 'pool-one-spec' });
     const two = await boot({ schema: nextSchema(), service: 'pool-two-spec' });
     await Promise.all([one.dataSource.query('SELECT 1'), two.dataSource.query('SELECT 1')]);

@@ -62,17 +62,32 @@ interface PgPool {
   waitingCount: number;
 }
 
+/**
+ * Pools of every service in the process (the embedded launcher runs several, each with its own
+ * copy of this lib, hence the global symbol); the one gauge reports each while it is open.
+ */
+const POOLS = Symbol.for('multipult.databasePools');
+
 function registerPoolMetrics(dataSource: DataSource, service: string): void {
-  const pool = (dataSource.driver as unknown as { master?: PgPool }).master;
+  const registry = globalThis as { [POOLS]?: Map<string, DataSource> };
+  const pools = (registry[POOLS] ??= new Map<string, DataSource>());
+  pools.set(service, dataSource);
   gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections by state',
     labelNames: ['pool', 'state'] as const,
     collect() {
-      if (!pool || !dataSource.isInitialized) return;
-      this.set({ pool: service, state: 'total' }, pool.totalCount);
-      this.set({ pool: service, state: 'idle' }, pool.idleCount);
-      this.set({ pool: service, state: 'waiting' }, pool.waitingCount);
+      this.reset();
+      for (const [name, source] of pools) {
+        const pool = (source.driver as unknown as { master?: PgPool }).master;
+        if (!source.isInitialized || !pool) {
+          pools.delete(name);
+          continue;
+        }
+        this.set({ pool: name, state: 'total' }, pool.totalCount);
+        this.set({ pool: name, state: 'idle' }, pool.idleCount);
+        this.set({ pool: name, state: 'waiting' }, pool.waitingCount);
+      }
     },
   });
 }

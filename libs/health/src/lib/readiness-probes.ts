@@ -75,6 +75,8 @@ export class KafkaProbe implements ReadinessProbe {
         clientId: 'readiness-probe',
         brokers: config.KAFKA_BROKERS,
         connectionTimeout: DEFAULT_CHECK_TIMEOUT_MS,
+        // A broker that accepts connections but never answers must not hold the probe for 30 s.
+        requestTimeout: DEFAULT_CHECK_TIMEOUT_MS,
         retry: { retries: 0 },
         logLevel: logLevel.NOTHING,
       });
@@ -95,7 +97,8 @@ export class KafkaProbe implements ReadinessProbe {
     } catch (error) {
       return kafka.down({ message: (error as Error).message });
     } finally {
-      await admin.disconnect().catch(() => undefined);
+      // Not awaited: disconnecting waits for in-flight requests, which the deadline already gave up on.
+      void admin.disconnect().catch(() => undefined);
     }
   }
 }

@@ -76,7 +76,12 @@ export class RedisFastStore implements FastStore {
     await this.client.ping();
   }
 
+  /** QUIT waits for the server's answer; a server that never answers must not hang shutdown. */
   async close(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 1_000)));
+    const outcome = await Promise.race([this.client.quit().catch(() => 'failed' as const), gaveUp]);
+    clearTimeout(timer);
+    if (outcome !== 'OK') this.client.disconnect();
   }
 }
