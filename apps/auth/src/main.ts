@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from '@multipult/config';

@@ -1,3 +1,4 @@
+import './instrumentation';
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import helmet from 'helmet';

@@ -3,3 +3,4 @@ export * from './lib/logger';
 export * from './lib/metrics';
 export * from './lib/observability.module';
 export * from './lib/request-context.middleware';
+export * from './lib/tracing';

@@ -1,7 +1,7 @@
 import { GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Request } from 'express';
 import { TENANT_HEADER } from '@multipult/auth';
-import { REQUEST_ID_HEADER, RequestContext, childTraceparent } from '@multipult/observability';
+import { REQUEST_ID_HEADER, RequestContext, activeTraceparent, childTraceparent } from '@multipult/observability';
 
 export interface GatewayContext {
   req?: Request;
@@ -26,7 +26,8 @@ export class ForwardingDataSource extends RemoteGraphQLDataSource<GatewayContext
     const requestContext = RequestContext.current();
     if (requestContext) {
       headers.set(REQUEST_ID_HEADER, requestContext.requestId);
-      headers.set('traceparent', childTraceparent(requestContext.traceparent));
+      // With tracing on, the http instrumentation injects the client span's traceparent itself.
+      if (!activeTraceparent()) headers.set('traceparent', childTraceparent(requestContext.traceparent));
     }
     if (incoming?.ip) headers.set('x-forwarded-for', incoming.ip);
   }

@@ -16,11 +16,15 @@ export const REGISTER = /* GraphQL */ `
   }
 `;
 
-export async function registerAccount(gatewayUrl: string, name = 'user'): Promise<Account> {
+export async function registerAccount(
+  gatewayUrl: string,
+  name = 'user',
+  headers: Record<string, string> = {},
+): Promise<Account> {
   const email = `${name}-${randomUUID()}@example.com`;
   const data = await graphqlData<{
     register: { accessToken: string; refreshToken: string; user: { id: string } };
-  }>(gatewayUrl, REGISTER, { variables: { input: { email, password: PASSWORD, displayName: name } } });
+  }>(gatewayUrl, REGISTER, { variables: { input: { email, password: PASSWORD, displayName: name } }, headers });
   return {
     userId: data.register.user.id,
     email,

@@ -1,8 +1,9 @@
-import { Controller, DynamicModule, Get, Header, Module } from '@nestjs/common';
+import { Controller, DynamicModule, Get, Header, Module, OnApplicationShutdown } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { pinoOptions } from './logger';
 import { metricsRegistry, startDefaultMetrics } from './metrics';
 import { RequestContext } from './request-context';
+import { stopTracing } from './tracing';
 
 @Controller()
 class MetricsController {
@@ -16,7 +17,11 @@ class MetricsController {
 const QUIET_PATHS = new Set(['/metrics', '/health/live', '/health/ready']);
 
 @Module({})
-export class ObservabilityModule {
+export class ObservabilityModule implements OnApplicationShutdown {
+  async onApplicationShutdown(): Promise<void> {
+    await stopTracing();
+  }
+
   /**
    * JSON logs with request/trace/user/tenant ids and Prometheus `/metrics`. The request context itself
    * is opened by requestContextMiddleware, which the app registers first (see configureServiceApp).

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { httpRequestDuration } from './metrics';
+import { activeTraceparent } from './tracing';
 import {
   RequestContext,
   acceptRequestId,
@@ -15,7 +16,8 @@ export const REQUEST_ID_HEADER = 'x-request-id';
  */
 export function requestContextMiddleware(req: Request, res: Response, next: NextFunction): void {
   const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
-  const traceparent = childTraceparent(req.headers.traceparent as string | undefined);
+  // With tracing on, the http instrumentation's server span is active here; otherwise continue by hand.
+  const traceparent = activeTraceparent() ?? childTraceparent(req.headers.traceparent as string | undefined);
   res.setHeader(REQUEST_ID_HEADER, requestId);
   const stopTimer = httpRequestDuration().startTimer({ method: req.method });
   res.on('finish', () => {

@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
-import { RequestContext, RequestContextData, acceptRequestId, childTraceparent } from '@multipult/observability';
+import {
+  RequestContext,
+  RequestContextData,
+  acceptRequestId,
+  activeTraceparent,
+  childTraceparent,
+  inConsumerSpan,
+} from '@multipult/observability';
 import { DataSource, EntityManager } from 'typeorm';
 import { BackoffOptions, fullJitterDelay } from '../backoff';
-import { EventHeaders, parseEnvelope } from '../envelope';
+import { EnvelopeParseResult, EventHeaders, parseEnvelope } from '../envelope';
 import { errorText } from '../error-text';
 import { EnvelopeOf, EventContract, EventEnvelope } from '../event-contract';
 import { consumerMetrics } from '../metrics';
@@ -96,6 +103,19 @@ export class EventConsumer {
     const labels = { group: options.groupId, topic: message.topic };
     const parsed = parseEnvelope(message.value, options.contracts);
     const envelope = parsed.outcome === 'valid' ? parsed.envelope : undefined;
+    const traceparent = message.headers[EventHeaders.traceparent] ?? envelope?.traceparent ?? undefined;
+    const spanName = `consume ${envelope?.type ?? message.topic}`;
+    await inConsumerSpan(spanName, traceparent, () => this.processInContext(options, message, parsed, labels, control));
+  }
+
+  private async processInContext<C extends EventContract<unknown>>(
+    options: ConsumeOptions<C>,
+    message: ReceivedMessage,
+    parsed: EnvelopeParseResult<C>,
+    labels: { group: string; topic: string },
+    control: DeliveryControl,
+  ): Promise<void> {
+    const envelope = parsed.outcome === 'valid' ? parsed.envelope : undefined;
     await RequestContext.run(requestContextOf(message, envelope), async () => {
       if (parsed.outcome === 'not_subscribed') {
         this.metrics.processed.inc({ ...labels, result: 'not_subscribed' });
@@ -171,7 +191,8 @@ function requestContextOf(message: ReceivedMessage, envelope: EventEnvelope | un
   const { headers } = message;
   return {
     requestId: acceptRequestId(headers[EventHeaders.requestId] ?? envelope?.requestId ?? undefined),
-    traceparent: childTraceparent(headers[EventHeaders.traceparent] ?? envelope?.traceparent ?? undefined),
+    traceparent:
+      activeTraceparent() ?? childTraceparent(headers[EventHeaders.traceparent] ?? envelope?.traceparent ?? undefined),
     tenantId: headers[EventHeaders.tenantId] ?? envelope?.tenantId ?? undefined,
     userId: envelope?.actorId ?? undefined,
     locales: [],

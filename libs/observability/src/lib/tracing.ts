@@ -1,0 +1,68 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+
+const TRACING = Symbol.for('multipult.tracing');
+const QUIET_PATHS = /^\/(health\/(live|ready)|metrics)\b/;
+
+type TracingRegistry = { [TRACING]?: NodeSDK };
+
+/**
+ * Starts OpenTelemetry tracing (W3C trace context, OTLP over HTTP) when an endpoint is configured;
+ * off otherwise. Call it before the app's modules load so `http` is instrumented. Once per process.
+ */
+export function startTracing(options: { service: string; endpoint?: string; sampleRatio?: number }): boolean {
+  if (!options.endpoint) return false;
+  const registry = globalThis as TracingRegistry;
+  if (registry[TRACING]) return true;
+  const sdk = new NodeSDK({
+    serviceName: options.service,
+    traceExporter: new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, '')}/v1/traces` }),
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 1) }),
+    instrumentations: [
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => QUIET_PATHS.test(request.url ?? '') }),
+    ],
+  });
+  sdk.start();
+  registry[TRACING] = sdk;
+  return true;
+}
+
+/** Flushes and stops tracing (at shutdown, so the last spans are exported). */
+export async function stopTracing(): Promise<void> {
+  const registry = globalThis as TracingRegistry;
+  const sdk = registry[TRACING];
+  registry[TRACING] = undefined;
+  await sdk?.shutdown();
+}
+
+/** The W3C traceparent of the active span, when tracing records one. */
+export function activeTraceparent(): string | undefined {
+  const span = trace.getActiveSpan();
+  const spanContext = span?.spanContext();
+  if (!spanContext || !trace.isSpanContextValid(spanContext) || !span?.isRecording()) return undefined;
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${spanContext.traceFlags.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * Runs work (handling one consumed event) in a CONSUMER span that continues the producer's trace,
+ * so gateway -> subgraph -> Kafka -> consumer is one trace. Without tracing it just runs the work.
+ */
+export async function inConsumerSpan<T>(name: string, traceparent: string | undefined, work: () => Promise<T>): Promise<T> {
+  const parent = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
+  const tracer = trace.getTracer('multipult-events');
+  return context.with(parent, () =>
+    tracer.startActiveSpan(name, { kind: SpanKind.CONSUMER }, async (span) => {
+      try {
+        return await work();
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+        throw error;
+      } finally {
+        span.end();
+      }
+    }),
+  );
+}
