@@ -24,7 +24,7 @@ function log(message) {
 function build() {
   log('building services (cached when unchanged)...');
   const projects = [...SUBGRAPHS.map((s) => s.name), 'gateway'].join(',');
-  const result = spawnSync('nx', ['run-many', '-t', 'build', '-p', projects, '--outputStyle=static'], {
+  const result = spawnSync(path.join(workspaceRoot, 'node_modules/.bin/nx'), ['run-many', '-t', 'build', '-p', projects, '--outputStyle=static'], {
     cwd: workspaceRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
