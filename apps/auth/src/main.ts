@@ -1,8 +1,8 @@
 import './instrumentation';
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from '@multipult/config';
-import { createServiceApp } from '@multipult/graphql';
+import { loadConfig } from '@multipult/config';
+import { createServiceApp, runServiceMain } from '@multipult/graphql';
 import { AUTH_SERVICE, AppModule } from './app.module';
 import { authConfigSchema } from './config';
 
@@ -15,13 +15,4 @@ export async function start(env: Record<string, string | undefined> = process.en
   return app;
 }
 
-if (require.main === module) {
-  start().catch((error: unknown) => {
-    process.stderr.write(
-      error instanceof ConfigError
-        ? `${AUTH_SERVICE}: ${error.message}\n`
-        : `${AUTH_SERVICE}: failed to start: ${(error as Error).stack ?? String(error)}\n`,
-    );
-    process.exit(1);
-  });
-}
+if (require.main === module) runServiceMain(AUTH_SERVICE, () => start());

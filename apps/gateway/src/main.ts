@@ -2,8 +2,8 @@ import './instrumentation';
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import helmet from 'helmet';
-import { ConfigError, loadConfig } from '@multipult/config';
-import { createServiceApp } from '@multipult/graphql';
+import { loadConfig } from '@multipult/config';
+import { createServiceApp, runServiceMain } from '@multipult/graphql';
 import { AppModule, GATEWAY_SERVICE } from './app.module';
 import { gatewayConfigSchema } from './config';
 
@@ -25,13 +25,4 @@ export async function start(env: Record<string, string | undefined> = process.en
   return app;
 }
 
-if (require.main === module) {
-  start().catch((error: unknown) => {
-    process.stderr.write(
-      error instanceof ConfigError
-        ? `${GATEWAY_SERVICE}: ${error.message}\n`
-        : `${GATEWAY_SERVICE}: failed to start: ${(error as Error).stack ?? String(error)}\n`,
-    );
-    process.exit(1);
-  });
-}
+if (require.main === module) runServiceMain(GATEWAY_SERVICE, () => start());

@@ -1,6 +1,5 @@
-import { findTenantIsolationViolations, graphql, graphqlData } from '@multipult/testing';
+import { Platform, findTenantIsolationViolations, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { PASSWORD, REGISTER, createTenantFor, decodeJwtPayload, registerAccount } from './support/accounts';
-import { Platform, startPlatform } from './support/platform';
 
 const ME = `{ me { id email displayName } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken user { id email } } }`;

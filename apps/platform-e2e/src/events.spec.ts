@@ -1,27 +1,13 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import {
-  EventConsumer,
-  KafkaTransport,
-  UserRegistered,
-  eventEntities,
-  eventMigrations,
-} from '@multipult/events';
-import { createTestDatabase, freePort, startKafkaBroker } from '@multipult/testing';
+import { EventConsumer, KafkaTransport, UserRegistered } from '@multipult/events';
+import { Platform, freePort, startKafkaBroker, startPlatform } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
-import { Platform, startPlatform } from './support/platform';
+import { openConsumerDatabase } from './support/consumer-database';
 
 /** A downstream service: consumes user.registered and writes one row per event it handles. */
 async function startWelcomeConsumer(brokers: string) {
-  const database = await createTestDatabase('welcome_consumer');
-  const dataSource = await new DataSource({
-    type: 'postgres',
-    url: database.url,
-    entities: eventEntities,
-    migrations: eventMigrations,
-    migrationsRun: true,
-  }).initialize();
+  const { dataSource, close } = await openConsumerDatabase('welcome_consumer');
   await dataSource.query('CREATE TABLE welcomed (user_id uuid NOT NULL, event_id uuid NOT NULL)');
   const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'welcome-consumer-test' });
   await transport.connect();
@@ -48,8 +34,7 @@ async function startWelcomeConsumer(brokers: string) {
     async stop() {
       await consumer.stop();
       await transport.disconnect();
-      await dataSource.destroy();
-      await database.drop();
+      await close();
     },
   };
 }

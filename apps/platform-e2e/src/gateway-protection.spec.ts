@@ -1,6 +1,5 @@
-import { graphql } from '@multipult/testing';
+import { Platform, graphql, startPlatform } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
-import { Platform, startPlatform } from './support/platform';
 
 const RATE_LIMIT_PER_IP = 40;
 

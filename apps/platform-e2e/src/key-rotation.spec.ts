@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { graphqlData, workspaceRoot } from '@multipult/testing';
+import { Platform, graphqlData, startPlatform, workspaceRoot } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
-import { Platform, startPlatform } from './support/platform';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { workspaceRoot } from '@multipult/testing';
-import { Platform, startPlatform } from './support/platform';
+import { Platform, startPlatform, workspaceRoot } from '@multipult/testing';
 
 const run = promisify(execFile);
 

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';
-import { graphql } from '@multipult/testing';
+import { Platform, graphql, startPlatform } from '@multipult/testing';
 import { decodeJwtPayload, registerAccount } from './support/accounts';
-import { Platform, startPlatform } from './support/platform';
 import { activeSigningKey } from './support/signing-key';
 
 const ME = `{ me { id } }`;

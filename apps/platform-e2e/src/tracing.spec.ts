@@ -2,12 +2,11 @@ import { once } from 'node:events';
 import { IncomingMessage, createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { EventConsumer, KafkaTransport, UserRegistered, eventEntities, eventMigrations } from '@multipult/events';
+import { EventConsumer, KafkaTransport, UserRegistered } from '@multipult/events';
 import { RequestContext, traceIdOf } from '@multipult/observability';
-import { createTestDatabase } from '@multipult/testing';
+import { Platform, startPlatform } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
-import { Platform, startPlatform } from './support/platform';
+import { openConsumerDatabase } from './support/consumer-database';
 
 interface ExportedSpan {
   service: string;
@@ -96,14 +95,7 @@ describe('distributed tracing (OpenTelemetry, W3C trace context)', () => {
     await client.end();
     expect(traceIdOf(rows[0].envelope.traceparent)).toBe(clientTraceId);
 
-    const database = await createTestDatabase('tracing_consumer');
-    const dataSource = await new DataSource({
-      type: 'postgres',
-      url: database.url,
-      entities: eventEntities,
-      migrations: eventMigrations,
-      migrationsRun: true,
-    }).initialize();
+    const { dataSource, close } = await openConsumerDatabase('tracing_consumer');
     const transport = new KafkaTransport({ brokers: (process.env.KAFKA_BROKERS as string).split(','), clientId: 'tracing-test' });
     await transport.connect();
     const consumer = new EventConsumer(dataSource, transport, { maxRetries: 0 });
@@ -124,8 +116,7 @@ describe('distributed tracing (OpenTelemetry, W3C trace context)', () => {
     } finally {
       await consumer.stop();
       await transport.disconnect();
-      await dataSource.destroy();
-      await database.drop();
+      await close();
     }
   });
 });

@@ -1,12 +1,5 @@
 import autocannon from 'autocannon';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import { createTestDatabase, graphqlData, startServiceProcess, workspaceRoot } from '@multipult/testing';
-
-const run = promisify(execFile);
+import { graphqlData, startPlatform } from '@multipult/testing';
 
 export interface LatencyRun {
   target: string;
@@ -35,49 +28,19 @@ function load(url: string, token: string, durationSeconds: number, connections: 
  * load: the ratio is what the gateway (edge checks, rate limit, query planning, forwarding) costs.
  */
 export async function gatewayOverhead(options: { durationSeconds: number; connections: number }): Promise<LatencyRun[]> {
-  const database = await createTestDatabase('bench_gateway');
-  const workDir = await mkdtemp(path.join(os.tmpdir(), 'multipult-bench-'));
-  const common = {
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    REDIS_URL: process.env.REDIS_URL,
-    REDIS_KEY_PREFIX: `bench:${Date.now()}:`,
-  };
-  const auth = await startServiceProcess({
-    app: 'auth',
-    env: {
-      ...common,
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789',
-    },
-  });
-  const supergraphPath = path.join(workDir, 'supergraph.graphql');
-  await run(process.execPath, [
-    path.join(workspaceRoot(), 'tools/compose-supergraph/compose.mjs'),
-    '--subgraph',
-    `auth=${auth.url}/graphql`,
-    '--out',
-    supergraphPath,
-  ]);
-  const gateway = await startServiceProcess({
-    app: 'gateway',
-    env: {
-      ...common,
-      SUPERGRAPH_PATH: supergraphPath,
-      AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
-      RATE_LIMIT_PER_IP: '100000000',
-      RATE_LIMIT_PER_USER: '100000000',
-    },
+  const platform = await startPlatform({
+    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789' },
+    gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
   });
   try {
     const { register } = await graphqlData<{ register: { accessToken: string } }>(
-      `${gateway.url}/graphql`,
+      platform.gatewayUrl,
       `mutation { register(input: { email: "bench-${Date.now()}@example.com", password: "a long bench passphrase 1", displayName: "Bench" }) { accessToken } }`,
     );
     const targets = [
-      { target: 'auth subgraph (direct)', url: `${auth.url}/graphql` },
-      { target: 'gateway -> auth', url: `${gateway.url}/graphql` },
+      { target: 'auth subgraph (direct)', url: platform.authUrl },
+      { target: 'gateway -> auth', url: platform.gatewayUrl },
     ];
     const results: LatencyRun[] = [];
     for (const { target, url } of targets) {
@@ -94,9 +57,6 @@ export async function gatewayOverhead(options: { durationSeconds: number; connec
     }
     return results;
   } finally {
-    await gateway.stop();
-    await auth.stop();
-    await database.drop();
-    await rm(workDir, { recursive: true, force: true });
+    await platform.stop();
   }
 }

@@ -49,3 +49,15 @@ export async function createServiceApp(
   configureServiceApp(app, options);
   return app;
 }
+
+/** Entry-point wrapper: a start-up failure prints one line (config) or the stack, then exits 1. */
+export function runServiceMain(service: string, start: () => Promise<unknown>): void {
+  start().catch((error: unknown) => {
+    process.stderr.write(
+      error instanceof Error && error.name === 'ConfigError'
+        ? `${service}: ${error.message}\n`
+        : `${service}: failed to start: ${(error as Error).stack ?? String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

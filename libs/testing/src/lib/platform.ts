@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ServiceProcess, createTestDatabase, startServiceProcess, workspaceRoot } from '@multipult/testing';
+import { createTestDatabase } from './database';
+import { ServiceProcess, startServiceProcess, workspaceRoot } from './service-process';
 
 const run = promisify(execFile);
 
@@ -24,17 +25,23 @@ function requiredEnv(name: string): string {
 }
 
 /**
- * The platform as production runs it: the built auth subgraph as a process on a fresh database,
- * the supergraph composed from it by tools/compose-supergraph, and the built gateway loading that file.
+ * The platform as production runs it, for end-to-end tests and benchmarks: the built auth subgraph
+ * as a process on a fresh database, the supergraph composed from it by tools/compose-supergraph,
+ * and the built gateway loading that file.
  */
 export async function startPlatform(
-  options: { authEnv?: Record<string, string>; gatewayEnv?: Record<string, string> } = {},
+  options: {
+    /** Variables for every service (e.g. NODE_ENV, LOG_LEVEL). */
+    env?: Record<string, string>;
+    authEnv?: Record<string, string>;
+    gatewayEnv?: Record<string, string>;
+  } = {},
 ): Promise<Platform> {
-  const database = await createTestDatabase('e2e');
-  const redisKeyPrefix = `e2e:${process.pid}:${Date.now()}:`;
+  const database = await createTestDatabase('platform');
   const shared = {
+    ...options.env,
     REDIS_URL: requiredEnv('REDIS_URL'),
-    REDIS_KEY_PREFIX: redisKeyPrefix,
+    REDIS_KEY_PREFIX: `platform:${process.pid}:${Date.now()}:`,
   };
   const started: ServiceProcess[] = [];
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'multipult-e2e-'));
