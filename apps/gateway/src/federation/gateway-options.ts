@@ -36,7 +36,11 @@ export function gatewayOptions(config: GatewayConfig): Omit<ApolloGatewayDriverC
     gateway: {
       supergraphSdl,
       // With a supergraph file, SUBGRAPHS (when set) overrides the routing URLs recorded in it.
-      buildService: ({ name, url }) => new ForwardingDataSource({ url: routingOverrides.get(name) ?? url }),
+      buildService: ({ name, url }) => {
+        const target = routingOverrides.get(name) ?? url;
+        if (!target) throw new Error(`subgraph ${name} has no routing URL`);
+        return new ForwardingDataSource({ url: target });
+      },
     },
   };
 }
