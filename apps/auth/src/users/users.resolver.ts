@@ -1,4 +1,4 @@
-import { Context, Query, ResolveField, ResolveReference, Resolver, Root } from '@nestjs/graphql';
+import { Context, Parent, Query, ResolveField, ResolveReference, Resolver, Root } from '@nestjs/graphql';
 import DataLoader from 'dataloader';
 import { AuthPrincipal, CurrentUser, OptionalUser } from '@multipult/auth';
 import { GraphQLContext } from '@multipult/graphql';
@@ -26,7 +26,7 @@ export class UsersResolver {
 
   /** Batched: all User references of one gateway request are loaded with one query. */
   @ResolveReference()
-  resolveReference(reference: { id: string }, @Context() context: ContextWithLoader): Promise<User | null> {
+  resolveReference(@Parent() reference: { id: string }, @Context() context: ContextWithLoader): Promise<User | null> {
     if (!isUuid(reference.id)) return Promise.resolve(null);
     context.userLoader ??= new DataLoader((ids: readonly string[]) => this.users.findByIds(ids));
     return context.userLoader.load(reference.id);
