@@ -1,5 +1,6 @@
 import { Platform, graphql, startPlatform } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
+import { readMetric } from './support/metrics';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
 
@@ -9,7 +10,7 @@ describe('gateway in production mode', () => {
   beforeAll(async () => {
     platform = await startPlatform({
       env: { NODE_ENV: 'production' },
-      authEnv: { SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789' },
+      authEnv: { SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789', LOG_LEVEL: 'debug' },
       gatewayEnv: { CORS_ORIGINS: ALLOWED_ORIGIN, RATE_LIMIT_PER_IP: '3', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::ffff:127.0.0.1' },
     });
   });
@@ -55,10 +56,15 @@ describe('gateway in production mode', () => {
     const accounts = await Promise.all(['e1', 'e2', 'e3'].map((name) => registerAccount(platform.gatewayUrl, name)));
     const unknown = '00000000-0000-4000-8000-000000000000';
     const ids = [accounts[2].userId, unknown, accounts[0].userId, accounts[1].userId];
+    const requestId = `entities-${Date.now()}`;
     const result = await graphql<{ _entities: ({ id: string; displayName: string } | null)[] }>(
       platform.authUrl,
       `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id displayName } } }`,
-      { token: accounts[0].accessToken, variables: { representations: ids.map((id) => ({ __typename: 'User', id })) } },
+      {
+        token: accounts[0].accessToken,
+        variables: { representations: ids.map((id) => ({ __typename: 'User', id })) },
+        headers: { 'x-request-id': requestId },
+      },
     );
     expect(result.errors).toBeUndefined();
     expect(result.data?._entities).toEqual([
@@ -67,5 +73,13 @@ describe('gateway in production mode', () => {
       { id: accounts[0].userId, displayName: 'e1' },
       { id: accounts[1].userId, displayName: 'e2' },
     ]);
+    // One SELECT for all four references (the token check touches Redis, not PostgreSQL).
+    const statements = platform.auth
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(`"request_id":"${requestId}"`) && line.includes('"msg":"sql"'));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toContain('SELECT');
+    expect(await readMetric(platform.auth.url, 'db_statements_total', { pool: 'auth', outcome: 'ok' })).toBeGreaterThan(0);
   });
 });

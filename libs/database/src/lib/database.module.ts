@@ -5,6 +5,7 @@ import { DataSource, MixedList } from 'typeorm';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { APP_CONFIG } from '@multipult/config';
 import { gauge } from '@multipult/observability';
+import { QueryMetricsLogger } from './query-logger';
 
 export interface DatabaseConfig {
   DATABASE_URL: string;
@@ -35,6 +36,8 @@ export function dataSourceOptions(config: DatabaseConfig, options: DatabaseModul
     migrationsTransactionMode: 'each',
     synchronize: false,
     applicationName: options.service,
+    logger: new QueryMetricsLogger(options.service),
+    maxQueryExecutionTime: 1_000,
     extra: {
       max: config.DATABASE_POOL_MAX,
       statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
