@@ -1,6 +1,7 @@
 import { Platform, graphql, startPlatform } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
+import { loggedStatements } from './support/statements';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
 
@@ -74,10 +75,7 @@ describe('gateway in production mode', () => {
       { id: accounts[1].userId, displayName: 'e2' },
     ]);
     // One SELECT for all four references (the token check touches Redis, not PostgreSQL).
-    const statements = platform.auth
-      .output()
-      .split('\n')
-      .filter((line) => line.includes(`"request_id":"${requestId}"`) && line.includes('"msg":"sql"'));
+    const statements = await loggedStatements(platform.auth, requestId);
     expect(statements).toHaveLength(1);
     expect(statements[0]).toContain('SELECT');
     expect(await readMetric(platform.auth.url, 'db_statements_total', { pool: 'auth', outcome: 'ok' })).toBeGreaterThan(0);

@@ -20,7 +20,12 @@ describe('supergraph composition', () => {
     const compose = path.join(workspaceRoot(), 'tools/compose-supergraph/compose.mjs');
     const committed = path.join(workspaceRoot(), 'deploy/supergraph.graphql');
     await expect(
-      run(process.execPath, [compose, '--subgraph', `auth=${platform.authUrl}`, '--check', committed]),
+      run(process.execPath, [
+        compose,
+        ...['--subgraph', `auth=${platform.authUrl}`, '--subgraph', `content=${platform.contentUrl}`],
+        '--check',
+        committed,
+      ]),
     ).resolves.toMatchObject({ stdout: expect.stringContaining('matches the composed supergraph') });
   });
 

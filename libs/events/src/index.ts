@@ -2,6 +2,7 @@ export * from './lib/event-contract';
 export * from './lib/envelope';
 export * from './lib/backoff';
 export * from './lib/contracts/auth.events';
+export * from './lib/contracts/content.events';
 export * from './lib/outbox/outbox-message.entity';
 export * from './lib/outbox/create-event-tables.migration';
 export * from './lib/outbox/outbox-writer';
@@ -11,6 +12,7 @@ export * from './lib/consumer/event-consumer';
 export * from './lib/transport/event-transport';
 export * from './lib/transport/kafka-transport';
 export * from './lib/transport/in-process-transport';
+export * from './lib/transport/hub-transport';
 export * from './lib/events.module';
 
 import { InboxRecord } from './lib/consumer/inbox-record.entity';

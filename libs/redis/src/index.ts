@@ -2,3 +2,4 @@ export * from './lib/fast-store';
 export * from './lib/redis-fast-store';
 export * from './lib/memory-fast-store';
 export * from './lib/redis.module';
+export * from './lib/hub-fast-store';

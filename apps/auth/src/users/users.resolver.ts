@@ -1,14 +1,11 @@
 import { Context, Parent, Query, ResolveField, ResolveReference, Resolver, Root } from '@nestjs/graphql';
-import DataLoader from 'dataloader';
 import { AuthPrincipal, CurrentUser, OptionalUser } from '@multipult/auth';
-import { GraphQLContext } from '@multipult/graphql';
+import { GraphQLContext, requestLoader } from '@multipult/graphql';
 import { User } from './user.entity';
 import { UsersService } from './users.service';
 import { isViewer } from './viewer';
 
 const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-
-type ContextWithLoader = GraphQLContext & { userLoader?: DataLoader<string, User | null> };
 
 @Resolver(() => User)
 export class UsersResolver {
@@ -26,9 +23,8 @@ export class UsersResolver {
 
   /** Batched: all User references of one gateway request are loaded with one query. */
   @ResolveReference()
-  resolveReference(@Parent() reference: { id: string }, @Context() context: ContextWithLoader): Promise<User | null> {
+  resolveReference(@Parent() reference: { id: string }, @Context() context: GraphQLContext): Promise<User | null> {
     if (!isUuid(reference.id)) return Promise.resolve(null);
-    context.userLoader ??= new DataLoader((ids: readonly string[]) => this.users.findByIds(ids));
-    return context.userLoader.load(reference.id);
+    return requestLoader(context, 'users', (ids: readonly string[]) => this.users.findByIds(ids)).load(reference.id);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { NotFoundError } from '@multipult/graphql';
+import { NotFoundError, byKeys } from '@multipult/graphql';
 import { User } from './user.entity';
 
 @Injectable()
@@ -16,8 +16,6 @@ export class UsersService {
 
   /** One query for many ids, in the order asked (null where none exists): the reference resolver's batch. */
   async findByIds(ids: readonly string[]): Promise<(User | null)[]> {
-    const rows = await this.users.findBy({ id: In([...ids]) });
-    const byId = new Map(rows.map((user) => [user.id, user]));
-    return ids.map((id) => byId.get(id) ?? null);
+    return byKeys(ids, await this.users.findBy({ id: In([...ids]) }), (user) => user.id);
   }
 }

@@ -1,10 +1,22 @@
-import { DynamicModule, Global, Module, ModuleMetadata } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Injectable,
+  MiddlewareConsumer,
+  Module,
+  ModuleMetadata,
+  NestMiddleware,
+  NestModule,
+} from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import { APP_GUARD } from '@nestjs/core';
 import type { JWTVerifyGetKey } from 'jose';
 import { APP_CONFIG } from '@multipult/config';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { AccessTokenVerifier } from './access-token-verifier';
-import { ACCESS_TOKEN_VERIFIER, AuthGuard } from './auth.guard';
+import { ACCESS_TOKEN_VERIFIER, AuthGuard, authenticate } from './auth.guard';
+import { AuthenticatedRequest } from './decorators';
 
 export const ACCESS_TOKEN_KEYS = Symbol('ACCESS_TOKEN_KEYS');
 
@@ -22,10 +34,29 @@ export interface AuthModuleOptions {
   keys?: { imports?: ModuleMetadata['imports']; inject: unknown[]; useFactory: (...args: never[]) => JWTVerifyGetKey };
 }
 
-/** Token verification and the global resolver guard; every subgraph imports this. */
+/**
+ * Starts verifying the caller's token as the request arrives, so everything that runs without a
+ * guard (field resolvers, federation `_entities`) still finds `req.principal`. Failures surface
+ * where the principal is awaited (guard, decorators), as UNAUTHENTICATED.
+ */
+@Injectable()
+export class AuthenticationMiddleware implements NestMiddleware {
+  constructor(@Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier) {}
+
+  use(req: Request, _res: Response, next: NextFunction): void {
+    authenticate(req as AuthenticatedRequest, this.verifier).catch(() => undefined);
+    next();
+  }
+}
+
+/** Token verification, the authentication middleware and the global resolver guard; every service imports this. */
 @Global()
 @Module({})
-export class AuthModule {
+export class AuthModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(AuthenticationMiddleware).forRoutes('graphql');
+  }
+
   static forRoot(options: AuthModuleOptions = {}): DynamicModule {
     const keysProvider = options.keys
       ? { provide: ACCESS_TOKEN_KEYS, inject: options.keys.inject as never[], useFactory: options.keys.useFactory }
@@ -49,6 +80,7 @@ export class AuthModule {
             new AccessTokenVerifier({ keys, store, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
         },
         { provide: APP_GUARD, useClass: AuthGuard },
+        AuthenticationMiddleware,
       ],
       exports: [ACCESS_TOKEN_VERIFIER],
     };

@@ -66,8 +66,8 @@ interface PgPool {
 }
 
 /**
- * Pools of every service in the process (the embedded launcher runs several, each with its own
- * copy of this lib, hence the global symbol); the one gauge reports each while it is open.
+ * Every pool of the process (tests and tools open several, possibly through different copies of
+ * this lib, hence the global symbol); the one gauge reports each while it is open.
  */
 const POOLS = Symbol.for('multipult.databasePools');
 

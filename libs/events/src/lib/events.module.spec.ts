@@ -9,7 +9,7 @@ import { EventsConfig, EventsModule, createEventTransport } from './events.modul
 import { OutboxMessage } from './outbox/outbox-message.entity';
 import { OutboxWriter } from './outbox/outbox-writer';
 import { EVENT_TRANSPORT } from './transport/event-transport';
-import { ProcessLocalTransport } from './transport/in-process-transport';
+import { InProcessTransport } from './transport/in-process-transport';
 import { KafkaTransport } from './transport/kafka-transport';
 import {
   EventsTestDatabase,
@@ -53,7 +53,7 @@ describe('EventsModule', () => {
   }
 
   it.each([
-    ['in process without KAFKA_BROKERS', {}, ProcessLocalTransport],
+    ['in process without KAFKA_BROKERS', {}, InProcessTransport],
     ['over Kafka with KAFKA_BROKERS', { KAFKA_BROKERS: process.env.KAFKA_BROKERS?.split(',') }, KafkaTransport],
   ])('wires writer, relay and consumer %s, relaying from bootstrap to shutdown', async (_mode, overrides, transportClass) => {
     const service = await bootService({ ...baseConfig, ...overrides });

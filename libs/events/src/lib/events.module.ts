@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { APP_CONFIG, baseEnv, kafkaEnv } from '@multipult/config';
+import { embeddedHubPort } from '@multipult/embedded';
 import { SASLOptions } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -19,7 +20,8 @@ import { errorText } from './error-text';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox-writer';
 import { EVENT_TRANSPORT, EventTransport } from './transport/event-transport';
-import { ProcessLocalTransport } from './transport/in-process-transport';
+import { HubEventTransport } from './transport/hub-transport';
+import { InProcessTransport } from './transport/in-process-transport';
 import { KafkaTransport, KafkaTransportOptions } from './transport/kafka-transport';
 
 /** The part of a service's validated configuration this module reads. */
@@ -38,7 +40,8 @@ export function createEventTransport(config: EventsConfig, service: string): Eve
   if (config.NODE_ENV === 'production') {
     throw new Error('KAFKA_BROKERS is required in production: the in-process event transport is single-instance only');
   }
-  return new ProcessLocalTransport();
+  const hub = embeddedHubPort();
+  return hub ? new HubEventTransport(hub) : new InProcessTransport();
 }
 
 export function kafkaTransportOptions(config: EventsConfig, service: string): KafkaTransportOptions {

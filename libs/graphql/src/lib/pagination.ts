@@ -1,5 +1,5 @@
 import { Type } from '@nestjs/common';
-import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
+import { ArgsType, Directive, Field, Int, ObjectType } from '@nestjs/graphql';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { BadUserInputError } from './errors';
 import { keyed } from './validation';
@@ -23,7 +23,9 @@ export class ConnectionArgs {
   after?: string;
 }
 
+/** Every subgraph declares it; `@shareable` lets federation resolve it from any of them. */
 @ObjectType()
+@Directive('@shareable')
 export class PageInfo {
   @Field()
   hasNextPage: boolean;

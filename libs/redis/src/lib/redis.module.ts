@@ -1,6 +1,8 @@
 import { DynamicModule, Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '@multipult/config';
+import { embeddedHubPort } from '@multipult/embedded';
 import { FAST_STORE, FastStore } from './fast-store';
+import { HubFastStore } from './hub-fast-store';
 import { MemoryFastStore } from './memory-fast-store';
 import { RedisFastStore } from './redis-fast-store';
 
@@ -19,18 +21,14 @@ class FastStoreCloser implements OnApplicationShutdown {
 }
 
 /**
- * One in-process store per process, shared by every service the embedded launcher runs there (each
- * service bundles its own copy of this lib, hence the global symbol), so e.g. a session revoked by
- * auth is refused by the gateway too.
+ * Redis when configured; otherwise the embedded launcher's store (shared by every service it runs,
+ * so e.g. a session revoked by auth is refused by the gateway too), or a store of this process alone.
  */
-const SHARED_MEMORY_STORE = Symbol.for('multipult.memoryFastStore');
-
 export function createFastStore(config: RedisConfig, logger = new Logger('FastStore')): FastStore {
   if (config.REDIS_URL) return RedisFastStore.connect(config.REDIS_URL, config.REDIS_KEY_PREFIX);
-  logger.warn('REDIS_URL is not set: using the in-process store (one process only; state is lost on restart)');
-  const registry = globalThis as { [SHARED_MEMORY_STORE]?: MemoryFastStore };
-  registry[SHARED_MEMORY_STORE] ??= new MemoryFastStore();
-  return registry[SHARED_MEMORY_STORE];
+  logger.warn('REDIS_URL is not set: using the in-process store (single instance only; state is lost on restart)');
+  const hub = embeddedHubPort();
+  return hub ? new HubFastStore(hub) : new MemoryFastStore();
 }
 
 /** Provides FAST_STORE: Redis when REDIS_URL is set, else the in-process stand-in. */

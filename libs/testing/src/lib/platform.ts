@@ -11,7 +11,9 @@ const run = promisify(execFile);
 export interface Platform {
   gatewayUrl: string;
   authUrl: string;
+  contentUrl: string;
   auth: ServiceProcess;
+  content: ServiceProcess;
   gateway: ServiceProcess;
   databaseUrl: string;
   supergraphPath: string;
@@ -25,15 +27,16 @@ function requiredEnv(name: string): string {
 }
 
 /**
- * The platform as production runs it, for end-to-end tests and benchmarks: the built auth subgraph
- * as a process on a fresh database, the supergraph composed from it by tools/compose-supergraph,
- * and the built gateway loading that file.
+ * The platform as production runs it, for end-to-end tests and benchmarks: the built subgraphs
+ * (auth, content) as processes sharing a fresh database (each in its own schema), the supergraph
+ * composed from them by tools/compose-supergraph, and the built gateway loading that file.
  */
 export async function startPlatform(
   options: {
     /** Variables for every service (e.g. NODE_ENV, LOG_LEVEL). */
     env?: Record<string, string>;
     authEnv?: Record<string, string>;
+    contentEnv?: Record<string, string>;
     gatewayEnv?: Record<string, string>;
   } = {},
 ): Promise<Platform> {
@@ -59,11 +62,23 @@ export async function startPlatform(
       },
     });
     started.push(auth);
+    const jwksUrl = `${auth.url}/.well-known/jwks.json`;
+    const content = await startServiceProcess({
+      app: 'content',
+      env: {
+        ...shared,
+        DATABASE_URL: database.url,
+        KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
+        AUTH_JWKS_URL: jwksUrl,
+        OUTBOX_POLL_INTERVAL_MS: '200',
+        ...options.contentEnv,
+      },
+    });
+    started.push(content);
     const supergraphPath = path.join(workDir, 'supergraph.graphql');
     await run(process.execPath, [
       path.join(workspaceRoot(), 'tools/compose-supergraph/compose.mjs'),
-      '--subgraph',
-      `auth=${auth.url}/graphql`,
+      ...['--subgraph', `auth=${auth.url}/graphql`, '--subgraph', `content=${content.url}/graphql`],
       '--out',
       supergraphPath,
     ]);
@@ -72,7 +87,7 @@ export async function startPlatform(
       env: {
         ...shared,
         SUPERGRAPH_PATH: supergraphPath,
-        AUTH_JWKS_URL: `${auth.url}/.well-known/jwks.json`,
+        AUTH_JWKS_URL: jwksUrl,
         ...options.gatewayEnv,
       },
     });
@@ -80,7 +95,9 @@ export async function startPlatform(
     return {
       gatewayUrl: `${gateway.url}/graphql`,
       authUrl: `${auth.url}/graphql`,
+      contentUrl: `${content.url}/graphql`,
       auth,
+      content,
       gateway,
       databaseUrl: database.url,
       supergraphPath,

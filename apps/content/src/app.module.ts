@@ -1,0 +1,58 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloFederationDriverConfig } from '@nestjs/apollo';
+import { AuthModule } from '@multipult/auth';
+import { ConfigModule } from '@multipult/config';
+import { DatabaseModule } from '@multipult/database';
+import { EventsModule, eventEntities, eventMigrations } from '@multipult/events';
+import { subgraphGraphQLOptions } from '@multipult/graphql';
+import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
+import { ObservabilityModule } from '@multipult/observability';
+import { RedisModule } from '@multipult/redis';
+import { Author } from './authors/author.entity';
+import { AuthorsModule } from './authors/authors.module';
+import type { ContentConfig } from './config';
+import { DocumentVersion } from './documents/document-version.entity';
+import { Document } from './documents/document.entity';
+import { DocumentsModule } from './documents/documents.module';
+import { registerContentMessages } from './messages';
+import { CreateContentSchema1732500000001 } from './migrations/1732500000001-create-content-schema';
+import { SearchModule } from './search/search.module';
+import { Tag } from './tags/tag.entity';
+import { TagsModule } from './tags/tags.module';
+
+export const CONTENT_SERVICE = 'content';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: ContentConfig): DynamicModule {
+    registerContentMessages();
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot({ service: CONTENT_SERVICE, logLevel: config.LOG_LEVEL }),
+        DatabaseModule.forRoot({
+          service: CONTENT_SERVICE,
+          schema: 'content',
+          entities: [Document, DocumentVersion, Author, Tag, ...eventEntities],
+          migrations: [...eventMigrations, CreateContentSchema1732500000001],
+        }),
+        RedisModule.forRoot(),
+        EventsModule.forRoot({ service: CONTENT_SERVICE }),
+        AuthModule.forRoot(),
+        GraphQLModule.forRoot<ApolloFederationDriverConfig>(
+          subgraphGraphQLOptions({ production: config.NODE_ENV === 'production' }),
+        ),
+        HealthModule.forRoot({
+          probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
+          gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
+        }),
+        AuthorsModule,
+        TagsModule,
+        DocumentsModule,
+        SearchModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,286 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { AuthPrincipal } from '@multipult/auth';
+import { DocumentCreated, DocumentDeleted, DocumentPublished, DocumentUpdated, OutboxWriter } from '@multipult/events';
+import {
+  AppError,
+  ConflictError,
+  Connection,
+  ConnectionArgs,
+  ErrorCode,
+  NotFoundError,
+  decodeCursor,
+  groupByKeys,
+  pageSizeOf,
+  toConnection,
+} from '@multipult/graphql';
+import { Author } from '../authors/author.entity';
+import { Tag } from '../tags/tag.entity';
+import { canEdit, canRead, readableDocumentsCondition } from './document-access';
+import { DocumentVersion } from './document-version.entity';
+import { Document, DocumentStatus, searchConfigFor } from './document.entity';
+import { CreateDocumentInput, UpdateDocumentInput } from './dto';
+
+const EDITABLE_FIELDS = ['title', 'summary', 'body', 'type', 'language'] as const;
+
+@Injectable()
+export class DocumentsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  async create(principal: AuthPrincipal, tenantId: string, input: CreateDocumentInput): Promise<Document> {
+    return this.dataSource.transaction(async (manager) => {
+      const tags = await this.tenantTags(manager, tenantId, input.tagIds ?? []);
+      await this.tenantAuthors(manager, tenantId, input.authorIds ?? []);
+      const document = await manager.save(
+        manager.create(Document, {
+          tenantId,
+          ownerId: principal.userId,
+          title: input.title.trim(),
+          summary: input.summary?.trim() ?? '',
+          body: input.body,
+          type: input.type,
+          status: DocumentStatus.DRAFT,
+          language: input.language,
+          searchConfig: searchConfigFor(input.language),
+          tagNames: tags.map((tag) => tag.name).join(' '),
+          version: 1,
+          viewCount: 0,
+          likeCount: 0,
+          publishedAt: null,
+        }),
+      );
+      await this.setRelations(manager, document.id, input.authorIds, input.tagIds);
+      await this.snapshot(manager, document, principal.userId);
+      await this.outbox.enqueue(manager, DocumentCreated, {
+        aggregateId: document.id,
+        tenantId,
+        actorId: principal.userId,
+        payload: this.facts(document),
+      });
+      return document;
+    });
+  }
+
+  async update(principal: AuthPrincipal, input: UpdateDocumentInput): Promise<Document> {
+    return this.dataSource.transaction(async (manager) => {
+      const document = await this.lockEditable(manager, principal, input.id);
+      if (input.expectedVersion !== undefined && input.expectedVersion !== document.version) {
+        throw new ConflictError('errors.version_conflict', { expected: input.expectedVersion, actual: document.version });
+      }
+      const changedFields: string[] = [];
+      for (const field of EDITABLE_FIELDS) {
+        if (input[field] === undefined || input[field] === document[field]) continue;
+        Object.assign(document, { [field]: field === 'title' || field === 'summary' ? input[field]?.trim() : input[field] });
+        changedFields.push(field);
+      }
+      document.searchConfig = searchConfigFor(document.language);
+      if (input.tagIds) {
+        const tags = await this.tenantTags(manager, document.tenantId, input.tagIds);
+        document.tagNames = tags.map((tag) => tag.name).join(' ');
+        changedFields.push('tags');
+      }
+      if (input.authorIds) {
+        await this.tenantAuthors(manager, document.tenantId, input.authorIds);
+        changedFields.push('authors');
+      }
+      if (!changedFields.length) return document;
+      document.version += 1;
+      await manager.save(document);
+      await this.setRelations(manager, document.id, input.authorIds, input.tagIds);
+      await this.snapshot(manager, document, principal.userId);
+      await this.outbox.enqueue(manager, DocumentUpdated, {
+        aggregateId: document.id,
+        tenantId: document.tenantId,
+        actorId: principal.userId,
+        payload: { ...this.facts(document), changedFields },
+      });
+      return document;
+    });
+  }
+
+  async publish(principal: AuthPrincipal, id: string): Promise<Document> {
+    return this.dataSource.transaction(async (manager) => {
+      const document = await this.lockEditable(manager, principal, id);
+      if (document.status === DocumentStatus.PUBLISHED) return document;
+      document.status = DocumentStatus.PUBLISHED;
+      document.publishedAt = new Date();
+      await manager.save(document);
+      await this.outbox.enqueue(manager, DocumentPublished, {
+        aggregateId: document.id,
+        tenantId: document.tenantId,
+        actorId: principal.userId,
+        payload: { ...this.facts(document), publishedAt: document.publishedAt.toISOString() },
+      });
+      return document;
+    });
+  }
+
+  async archive(principal: AuthPrincipal, id: string): Promise<Document> {
+    return this.dataSource.transaction(async (manager) => {
+      const document = await this.lockEditable(manager, principal, id);
+      if (document.status === DocumentStatus.ARCHIVED) return document;
+      document.status = DocumentStatus.ARCHIVED;
+      await manager.save(document);
+      await this.outbox.enqueue(manager, DocumentUpdated, {
+        aggregateId: document.id,
+        tenantId: document.tenantId,
+        actorId: principal.userId,
+        payload: { ...this.facts(document), changedFields: ['status'] },
+      });
+      return document;
+    });
+  }
+
+  async delete(principal: AuthPrincipal, id: string): Promise<string> {
+    return this.dataSource.transaction(async (manager) => {
+      const document = await this.lockEditable(manager, principal, id);
+      await manager.delete(Document, { id: document.id });
+      await this.outbox.enqueue(manager, DocumentDeleted, {
+        aggregateId: document.id,
+        tenantId: document.tenantId,
+        actorId: principal.userId,
+        payload: { documentId: document.id, ownerId: document.ownerId },
+      });
+      return document.id;
+    });
+  }
+
+  /** A document the caller may read; NOT_FOUND for other tenants' and hidden drafts alike. */
+  async getReadable(principal: AuthPrincipal, id: string): Promise<Document> {
+    const document = await this.dataSource.getRepository(Document).findOneBy({ id });
+    if (!document || !canRead(principal, document)) throw new NotFoundError('Document');
+    return document;
+  }
+
+  /** Readable documents newest first; `ownerId` narrows to one user's documents. */
+  async list(principal: AuthPrincipal, args: ConnectionArgs, ownerId?: string): Promise<Connection<Document>> {
+    const pageSize = pageSizeOf(args);
+    const readable = readableDocumentsCondition('document', principal);
+    const query = this.dataSource.getRepository(Document).createQueryBuilder('document').where(readable.sql, readable.params);
+    if (ownerId) query.andWhere('document.owner_id = :ownerId', { ownerId });
+    const totalCount = await query.clone().getCount();
+    if (args.after) {
+      query.andWhere('(document.created_at, document.id) < (:sortValue::timestamptz, :id::uuid)', decodeCursor(args.after));
+    }
+    const rows = await query
+      .orderBy('document.created_at', 'DESC')
+      .addOrderBy('document.id', 'DESC')
+      .take(pageSize + 1)
+      .getMany();
+    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: row.createdAt.toISOString(), id: row.id }));
+  }
+
+  /** Readable documents by id for federation references, in the order asked. */
+  async findReadableByIds(principal: AuthPrincipal | null, ids: readonly string[]): Promise<(Document | null)[]> {
+    const rows = await this.dataSource.getRepository(Document).findBy({ id: In([...ids]) });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => {
+      const document = byId.get(id);
+      return document && principal && canRead(principal, document) ? document : null;
+    });
+  }
+
+  async authorsOf(documentIds: readonly string[]): Promise<Author[][]> {
+    const rows: (Author & { documentId: string })[] = await this.dataSource
+      .getRepository(Author)
+      .createQueryBuilder('author')
+      .innerJoin('document_authors', 'link', 'link.author_id = author.id')
+      .addSelect('link.document_id', 'document_id')
+      .where('link.document_id IN (:...documentIds)', { documentIds })
+      .orderBy('link.position', 'ASC')
+      .getRawAndEntities()
+      .then(({ raw, entities }) =>
+        entities.map((author, index) => Object.assign(author, { documentId: (raw[index] as { document_id: string }).document_id })),
+      );
+    return groupByKeys(documentIds, rows, (row) => row.documentId);
+  }
+
+  async tagsOf(documentIds: readonly string[]): Promise<Tag[][]> {
+    const rows: (Tag & { documentId: string })[] = await this.dataSource
+      .getRepository(Tag)
+      .createQueryBuilder('tag')
+      .innerJoin('document_tags', 'link', 'link.tag_id = tag.id')
+      .addSelect('link.document_id', 'document_id')
+      .where('link.document_id IN (:...documentIds)', { documentIds })
+      .orderBy('tag.name', 'ASC')
+      .getRawAndEntities()
+      .then(({ raw, entities }) =>
+        entities.map((tag, index) => Object.assign(tag, { documentId: (raw[index] as { document_id: string }).document_id })),
+      );
+    return groupByKeys(documentIds, rows, (row) => row.documentId);
+  }
+
+  versions(documentId: string): Promise<DocumentVersion[]> {
+    return this.dataSource.getRepository(DocumentVersion).find({ where: { documentId }, order: { version: 'DESC' } });
+  }
+
+  private async lockEditable(manager: EntityManager, principal: AuthPrincipal, id: string): Promise<Document> {
+    const document = await manager.findOne(Document, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!document || !canRead(principal, document)) throw new NotFoundError('Document');
+    if (!canEdit(principal, document)) {
+      throw new AppError(ErrorCode.FORBIDDEN, 'errors.forbidden');
+    }
+    return document;
+  }
+
+  private async tenantTags(manager: EntityManager, tenantId: string, ids: string[]): Promise<Tag[]> {
+    if (!ids.length) return [];
+    const tags = await manager.findBy(Tag, { tenantId, id: In(ids) });
+    if (tags.length !== new Set(ids).size) throw new NotFoundError('Tag');
+    return tags;
+  }
+
+  private async tenantAuthors(manager: EntityManager, tenantId: string, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const found = await manager.countBy(Author, { tenantId, id: In(ids) });
+    if (found !== new Set(ids).size) throw new NotFoundError('Author');
+  }
+
+  private async setRelations(manager: EntityManager, documentId: string, authorIds?: string[], tagIds?: string[]): Promise<void> {
+    if (authorIds) {
+      await manager.query('DELETE FROM document_authors WHERE document_id = $1', [documentId]);
+      const unique = [...new Set(authorIds)];
+      if (unique.length) {
+        await manager.query(
+          'INSERT INTO document_authors (document_id, author_id, position) SELECT $1, id, ord FROM unnest($2::uuid[]) WITH ORDINALITY AS t(id, ord)',
+          [documentId, unique],
+        );
+      }
+    }
+    if (tagIds) {
+      await manager.query('DELETE FROM document_tags WHERE document_id = $1', [documentId]);
+      const unique = [...new Set(tagIds)];
+      if (unique.length) {
+        await manager.query('INSERT INTO document_tags (document_id, tag_id) SELECT $1, unnest($2::uuid[])', [documentId, unique]);
+      }
+    }
+  }
+
+  private async snapshot(manager: EntityManager, document: Document, changedBy: string): Promise<void> {
+    await manager.insert(DocumentVersion, {
+      documentId: document.id,
+      tenantId: document.tenantId,
+      version: document.version,
+      title: document.title,
+      summary: document.summary,
+      body: document.body,
+      changedBy,
+    });
+  }
+
+  private facts(document: Document) {
+    return {
+      documentId: document.id,
+      ownerId: document.ownerId,
+      title: document.title,
+      type: document.type,
+      status: document.status,
+      language: document.language,
+      version: document.version,
+    };
+  }
+}

@@ -1,0 +1,18 @@
+import './instrumentation';
+import 'reflect-metadata';
+import { INestApplication, Logger } from '@nestjs/common';
+import { loadConfig } from '@multipult/config';
+import { createServiceApp, runServiceMain } from '@multipult/graphql';
+import { CONTENT_SERVICE, AppModule } from './app.module';
+import { contentConfigSchema } from './config';
+
+/** Starts the content subgraph; the embedded launcher calls this to run every service in one process. */
+export async function start(env: Record<string, string | undefined> = process.env): Promise<INestApplication> {
+  const config = loadConfig(contentConfigSchema, env);
+  const app = await createServiceApp(AppModule.forRoot(config), { bodyLimit: config.BODY_LIMIT });
+  await app.listen(config.PORT, config.HOST);
+  new Logger('Bootstrap').log(`content subgraph listening on http://${config.HOST}:${config.PORT}/graphql`);
+  return app;
+}
+
+if (require.main === module) runServiceMain(CONTENT_SERVICE, () => start());

@@ -1,0 +1,19 @@
+import { registerMessages } from '@multipult/graphql';
+
+/** The content service's own error messages (en, ru). */
+export function registerContentMessages(): void {
+  registerMessages({
+    en: {
+      'errors.tag_exists': 'A tag with this name already exists',
+      'errors.version_conflict': 'The document changed since version {expected} (now {actual}); reload and retry',
+      'errors.invalid_status_change': 'A {from} document cannot become {to}',
+      'validation.language': 'Must be an ISO 639-1 language code such as en, ru or tt',
+    },
+    ru: {
+      'errors.tag_exists': 'Тег с таким именем уже существует',
+      'errors.version_conflict': 'Документ изменился после версии {expected} (сейчас {actual}); обновите и повторите',
+      'errors.invalid_status_change': 'Документ в статусе {from} нельзя перевести в {to}',
+      'validation.language': 'Должен быть код языка ISO 639-1, например en, ru или tt',
+    },
+  });
+}

@@ -1,0 +1,236 @@
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsDate,
+  IsEnum,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { MAX_PAGE_SIZE, PageInfo, keyed } from '@multipult/graphql';
+import { Author } from '../authors/author.entity';
+import { Document, DocumentStatus, DocumentType } from '../documents/document.entity';
+import { Tag } from '../tags/tag.entity';
+
+export enum SearchSort {
+  RELEVANCE = 'relevance',
+  NEWEST = 'newest',
+  POPULAR = 'popular',
+}
+
+export enum MatchMode {
+  ANY = 'any',
+  ALL = 'all',
+}
+
+registerEnumType(SearchSort, { name: 'SearchSort' });
+registerEnumType(MatchMode, { name: 'MatchMode', description: 'Whether a document needs any or all of the listed values' });
+
+@InputType({ description: 'Filters are combined with AND; within tags and authors, `tagMode`/`authorMode` chooses ANY or ALL' })
+export class DocumentFilter {
+  @Field(() => [String], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(20, { message: keyed('validation.max') })
+  @Matches(/^[a-z]{2}$/, { each: true, message: 'validation.language' })
+  languages?: string[];
+
+  @Field(() => [DocumentType], { nullable: true })
+  @IsOptional()
+  @IsEnum(DocumentType, { each: true, message: 'validation.invalid' })
+  types?: DocumentType[];
+
+  @Field(() => [DocumentStatus], { nullable: true, description: 'Only statuses the caller may see count' })
+  @IsOptional()
+  @IsEnum(DocumentStatus, { each: true, message: 'validation.invalid' })
+  statuses?: DocumentStatus[];
+
+  @Field(() => [ID], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(20, { message: keyed('validation.max') })
+  @IsUUID('all', { each: true, message: 'validation.isUUID' })
+  tagIds?: string[];
+
+  @Field(() => MatchMode, { nullable: true })
+  @IsOptional()
+  @IsEnum(MatchMode, { message: 'validation.invalid' })
+  tagMode?: MatchMode;
+
+  @Field(() => [ID], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(20, { message: keyed('validation.max') })
+  @IsUUID('all', { each: true, message: 'validation.isUUID' })
+  authorIds?: string[];
+
+  @Field(() => MatchMode, { nullable: true })
+  @IsOptional()
+  @IsEnum(MatchMode, { message: 'validation.invalid' })
+  authorMode?: MatchMode;
+
+  @Field(() => Date, { nullable: true, description: 'Published (or, for drafts, created) at or after' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'validation.invalid' })
+  from?: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Published (or, for drafts, created) before' })
+  @IsOptional()
+  @Type(() => Date)
+  @IsDate({ message: 'validation.invalid' })
+  to?: Date;
+}
+
+@InputType()
+export class SearchDocumentsInput {
+  @Field({ description: 'Words, "quoted phrases", OR, -excluded (web search syntax)' })
+  @IsString()
+  @MinLength(1, { message: keyed('validation.minLength') })
+  @MaxLength(200, { message: keyed('validation.maxLength') })
+  query: string;
+
+  @Field(() => DocumentFilter, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DocumentFilter)
+  filter?: DocumentFilter;
+
+  @Field(() => SearchSort, { nullable: true, description: 'RELEVANCE when omitted' })
+  @IsOptional()
+  @IsEnum(SearchSort, { message: 'validation.invalid' })
+  sort?: SearchSort;
+
+  @Field(() => Int, { nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1, { message: keyed('validation.min') })
+  @Max(MAX_PAGE_SIZE, { message: keyed('validation.max') })
+  first?: number;
+
+  @Field({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512, { message: keyed('validation.maxLength') })
+  after?: string;
+}
+
+@InputType()
+export class SuggestDocumentsInput {
+  @Field({ description: 'What the user has typed so far; the last word counts as a prefix' })
+  @IsString()
+  @MinLength(1, { message: keyed('validation.minLength') })
+  @MaxLength(100, { message: keyed('validation.maxLength') })
+  prefix: string;
+
+  @Field(() => Int, { nullable: true, description: '10 when omitted' })
+  @IsOptional()
+  @IsInt()
+  @Min(1, { message: keyed('validation.min') })
+  @Max(20, { message: keyed('validation.max') })
+  first?: number;
+}
+
+@ObjectType({ description: 'Matching fragments with matches wrapped in <mark>; the text is HTML-escaped' })
+export class SearchHighlight {
+  @Field()
+  title: string;
+
+  @Field()
+  body: string;
+}
+
+@ObjectType()
+export class DocumentSearchHit {
+  @Field(() => Document)
+  document: Document;
+
+  @Field(() => Float, { description: 'Relevance (ts_rank_cd, or trigram similarity for fuzzy hits)' })
+  rank: number;
+
+  @Field(() => SearchHighlight)
+  highlight: SearchHighlight;
+}
+
+@ObjectType()
+export class DocumentSearchEdge {
+  @Field()
+  cursor: string;
+
+  @Field(() => DocumentSearchHit)
+  node: DocumentSearchHit;
+}
+
+@ObjectType()
+export class FacetCount {
+  @Field()
+  value: string;
+
+  @Field(() => Int)
+  count: number;
+}
+
+@ObjectType()
+export class TagFacetCount {
+  @Field(() => Tag)
+  tag: Tag;
+
+  @Field(() => Int)
+  count: number;
+}
+
+@ObjectType()
+export class AuthorFacetCount {
+  @Field(() => Author)
+  author: Author;
+
+  @Field(() => Int)
+  count: number;
+}
+
+@ObjectType({ description: 'Counts over every match (all pages), per facet value' })
+export class DocumentSearchFacets {
+  @Field(() => [FacetCount])
+  languages: FacetCount[];
+
+  @Field(() => [FacetCount])
+  types: FacetCount[];
+
+  @Field(() => [TagFacetCount])
+  tags: TagFacetCount[];
+
+  @Field(() => [AuthorFacetCount])
+  authors: AuthorFacetCount[];
+}
+
+@ObjectType()
+export class DocumentSearchResult {
+  @Field(() => [DocumentSearchEdge])
+  edges: DocumentSearchEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+
+  @Field(() => Int)
+  totalCount: number;
+
+  @Field(() => DocumentSearchFacets)
+  facets: DocumentSearchFacets;
+
+  @Field({ description: 'True when full-text search found too little and typo-tolerant matching was used' })
+  fuzzy: boolean;
+}
+
+@ObjectType()
+export class DocumentSuggestion {
+  @Field(() => ID)
+  id: string;
+
+  @Field()
+  title: string;
+}

@@ -1,0 +1,299 @@
+import { Client } from 'pg';
+import { Platform, findTenantIsolationViolations, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Account, createTenantFor, registerAccount } from './support/accounts';
+import { loggedStatements } from './support/statements';
+
+const CREATE_DOCUMENT = `mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id version status } } }`;
+const SEARCH = `query($input: SearchDocumentsInput!) {
+  searchDocuments(input: $input) {
+    totalCount fuzzy
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { rank highlight { title body } document { id title language type } } }
+    facets { languages { value count } types { value count } tags { tag { name } count } authors { author { name } count } }
+  }
+}`;
+
+interface SearchResult {
+  searchDocuments: {
+    totalCount: number;
+    fuzzy: boolean;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: { cursor: string; node: { rank: number; highlight: { title: string; body: string }; document: { id: string; title: string; language: string } } }[];
+    facets: {
+      languages: { value: string; count: number }[];
+      types: { value: string; count: number }[];
+      tags: { tag: { name: string }; count: number }[];
+      authors: { author: { name: string }; count: number }[];
+    };
+  };
+}
+
+describe('content through the gateway', () => {
+  let platform: Platform;
+  let owner: Account & { token: string; tenantId: string };
+  let reader: { token: string; userId: string };
+  const ids: Record<string, string> = {};
+
+  const asOwner = <T>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
+    graphqlData<T>(platform.gatewayUrl, query, { token: owner.token, variables, headers });
+
+  beforeAll(async () => {
+    platform = await startPlatform({ contentEnv: { LOG_LEVEL: 'debug' } });
+    const account = await registerAccount(platform.gatewayUrl, 'editor');
+    const tenant = await createTenantFor(platform.gatewayUrl, account);
+    owner = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
+    const member = await registerAccount(platform.gatewayUrl, 'reader');
+    await asOwner(`mutation($input: AddTenantMemberInput!) { addTenantMember(input: $input) { membership { createdAt } } }`, {
+      input: { email: member.email, role: 'member' },
+    });
+    const switched = await graphqlData<{ switchTenant: { accessToken: string } }>(
+      platform.gatewayUrl,
+      `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
+      { token: member.accessToken, variables: { input: { tenantId: owner.tenantId } } },
+    );
+    reader = { token: switched.switchTenant.accessToken, userId: member.userId };
+
+    for (const [key, name, color] of [
+      ['poetry', 'poetry', '#aa3300'],
+      ['nature', 'nature', '#00aa33'],
+    ]) {
+      const tag = await asOwner<{ createTag: { tag: { id: string } } }>(
+        `mutation($input: CreateTagInput!) { createTag(input: $input) { tag { id } } }`,
+        { input: { name, color } },
+      );
+      ids[key] = tag.createTag.tag.id;
+    }
+    const author = await asOwner<{ createAuthor: { author: { id: string } } }>(
+      `mutation($input: CreateAuthorInput!) { createAuthor(input: $input) { author { id } } }`,
+      { input: { name: 'Gabdulla Tukay', bio: 'Tatar poet' } },
+    );
+    ids.tukay = author.createAuthor.author.id;
+
+    const documents: [string, Record<string, unknown>][] = [
+      ['foxes', { title: 'Running foxes', body: 'The foxes were running through the <b>forest</b> at night.', type: 'ARTICLE', language: 'en', tagIds: [ids.nature] }],
+      ['ode', { title: 'Ode to the forest', body: 'A poem about forests, rivers and running water.', type: 'POEM', language: 'en', tagIds: [ids.poetry, ids.nature], authorIds: [ids.tukay] }],
+      ['ru', { title: 'Лесная сказка', body: 'Лисы бегали по лесу всю ночь, и лес молчал.', type: 'PROSE', language: 'ru', tagIds: [ids.nature] }],
+      ['tt', { title: 'Туган тел', body: 'И туган тел, и матур тел, әткәм-әнкәмнең теле!', type: 'POEM', language: 'tt', tagIds: [ids.poetry], authorIds: [ids.tukay] }],
+      ['draft', { title: 'Secret forest draft', body: 'Not published yet: forest plans.', type: 'CONCEPT', language: 'en' }],
+    ];
+    for (const [key, input] of documents) {
+      const created = await asOwner<{ createDocument: { document: { id: string } } }>(CREATE_DOCUMENT, { input });
+      ids[key] = created.createDocument.document.id;
+      if (key !== 'draft') {
+        await asOwner(`mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { status } } }`, {
+          input: { id: ids[key] },
+        });
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('versions every update and refuses a stale expectedVersion', async () => {
+    const updated = await asOwner<{ updateDocument: { document: { version: number; title: string; versions: { version: number; title: string }[] } } }>(
+      `mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { document { version title versions { version title } } } }`,
+      { input: { id: ids.draft, title: 'Secret forest draft, revised', expectedVersion: 1 } },
+    );
+    expect(updated.updateDocument.document.version).toBe(2);
+    expect(updated.updateDocument.document.versions.map((v) => v.version)).toEqual([2, 1]);
+
+    const stale = await graphql(
+      platform.gatewayUrl,
+      `mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { document { version } } }`,
+      { token: owner.token, variables: { input: { id: ids.draft, body: 'x', expectedVersion: 1 } } },
+    );
+    expect(stale.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
+  });
+
+  it('shows drafts to their owner and editors only, and lets only editors publish', async () => {
+    const hidden = await graphql(platform.gatewayUrl, `query($id: ID!) { document(id: $id) { id } }`, {
+      token: reader.token,
+      variables: { id: ids.draft },
+    });
+    expect(hidden.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    const visible = await graphqlData<{ document: { id: string; owner: { displayName: string }; authors: { name: string }[]; tags: { name: string }[] } }>(
+      platform.gatewayUrl,
+      `query($id: ID!) { document(id: $id) { id owner { displayName } authors { name } tags { name } } }`,
+      { token: reader.token, variables: { id: ids.ode } },
+    );
+    expect(visible.document).toEqual({
+      id: ids.ode,
+      owner: { displayName: 'editor' },
+      authors: [{ name: 'Gabdulla Tukay' }],
+      tags: [{ name: 'nature' }, { name: 'poetry' }],
+    });
+    const publish = await graphql(platform.gatewayUrl, `mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { id } } }`, {
+      token: reader.token,
+      variables: { input: { id: ids.draft } },
+    });
+    expect(publish.errors?.[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+  });
+
+  it('finds documents by word stems in English and Russian and by exact words in Tatar, with highlights', async () => {
+    const english = await asOwner<SearchResult>(SEARCH, { input: { query: 'run' } });
+    expect(english.searchDocuments.edges.map((edge) => edge.node.document.id).sort()).toEqual([ids.foxes, ids.ode].sort());
+    // Title matches (weight A) outrank body matches (weight C).
+    expect(english.searchDocuments.edges[0].node.document.id).toBe(ids.foxes);
+    const foxes = english.searchDocuments.edges[0].node.highlight;
+    expect(foxes.title).toBe('<mark>Running</mark> foxes');
+    expect(foxes.body).toContain('&lt;b&gt;forest&lt;/b&gt;');
+    expect(foxes.body).not.toContain('<b>');
+
+    const russian = await asOwner<SearchResult>(SEARCH, { input: { query: 'лес' } });
+    expect(russian.searchDocuments.edges.map((edge) => edge.node.document.id)).toEqual([ids.ru]);
+    expect(russian.searchDocuments.edges[0].node.highlight.body).toContain('<mark>лесу</mark>');
+
+    const tatar = await asOwner<SearchResult>(SEARCH, { input: { query: 'туган' } });
+    expect(tatar.searchDocuments.edges.map((edge) => edge.node.document.id)).toEqual([ids.tt]);
+  });
+
+  it('filters, counts facets over all matches and pages with cursors', async () => {
+    const all = await asOwner<SearchResult>(SEARCH, { input: { query: 'forest OR лес OR тел', first: 2 } });
+    expect(all.searchDocuments.totalCount).toBe(5);
+    expect(all.searchDocuments.edges).toHaveLength(2);
+    expect(all.searchDocuments.facets.languages).toEqual([
+      { value: 'en', count: 3 },
+      { value: 'ru', count: 1 },
+      { value: 'tt', count: 1 },
+    ]);
+    expect(all.searchDocuments.facets.tags).toEqual([
+      { tag: { name: 'nature' }, count: 3 },
+      { tag: { name: 'poetry' }, count: 2 },
+    ]);
+    expect(all.searchDocuments.facets.authors).toEqual([{ author: { name: 'Gabdulla Tukay' }, count: 2 }]);
+
+    const seen = all.searchDocuments.edges.map((edge) => edge.node.document.id);
+    let after = all.searchDocuments.pageInfo.endCursor;
+    while (after) {
+      const page = await asOwner<SearchResult>(SEARCH, { input: { query: 'forest OR лес OR тел', first: 2, after } });
+      seen.push(...page.searchDocuments.edges.map((edge) => edge.node.document.id));
+      after = page.searchDocuments.pageInfo.hasNextPage ? page.searchDocuments.pageInfo.endCursor : null;
+    }
+    expect(new Set(seen).size).toBe(5);
+
+    const filtered = await asOwner<SearchResult>(SEARCH, {
+      input: { query: 'forest OR лес OR тел', filter: { languages: ['en'], types: ['POEM'] } },
+    });
+    expect(filtered.searchDocuments.edges.map((edge) => edge.node.document.id)).toEqual([ids.ode]);
+    const allTags = await asOwner<SearchResult>(SEARCH, {
+      input: { query: 'forest OR лес OR тел', filter: { tagIds: [ids.poetry, ids.nature], tagMode: 'ALL' } },
+    });
+    expect(allTags.searchDocuments.edges.map((edge) => edge.node.document.id)).toEqual([ids.ode]);
+
+    const forReader = await graphqlData<SearchResult>(platform.gatewayUrl, SEARCH, {
+      token: reader.token,
+      variables: { input: { query: 'forest' } },
+    });
+    expect(forReader.searchDocuments.edges.map((edge) => edge.node.document.id)).not.toContain(ids.draft);
+  });
+
+  it('tolerates typos when full text finds too little, and suggests titles as you type', async () => {
+    const typo = await asOwner<SearchResult>(SEARCH, { input: { query: 'runing foxs' } });
+    expect(typo.searchDocuments.fuzzy).toBe(true);
+    expect(typo.searchDocuments.edges[0].node.document.id).toBe(ids.foxes);
+
+    const suggestions = await asOwner<{ suggestDocuments: { id: string; title: string }[] }>(
+      `query($input: SuggestDocumentsInput!) { suggestDocuments(input: $input) { id title } }`,
+      { input: { prefix: 'Ode to the fo' } },
+    );
+    expect(suggestions.suggestDocuments).toEqual([{ id: ids.ode, title: 'Ode to the forest' }]);
+  });
+
+  it('loads the authors and tags of a page of documents with a constant number of statements', async () => {
+    const requestId = `content-list-${Date.now()}`;
+    const list = await asOwner<{ documents: { edges: { node: { authors: { name: string }[]; tags: { name: string }[] } }[] } }>(
+      `{ documents(first: 50) { edges { node { title authors { name } tags { name } owner { id } } } } }`,
+      undefined,
+      { 'x-request-id': requestId },
+    );
+    expect(list.documents.edges).toHaveLength(5);
+    const statements = await loggedStatements(platform.content, requestId);
+    // count + page + authors + tags, however many documents.
+    expect(statements).toHaveLength(4);
+  });
+
+  it("extends the auth service's User with the user's documents", async () => {
+    const me = await asOwner<{ me: { displayName: string; documents: { totalCount: number } } }>(
+      `{ me { displayName documents { totalCount } } }`,
+    );
+    expect(me.me).toEqual({ displayName: 'editor', documents: { totalCount: 5 } });
+  });
+
+  it('answers invalid input with field details', async () => {
+    const invalid = await graphql(platform.gatewayUrl, CREATE_DOCUMENT, {
+      token: owner.token,
+      variables: { input: { title: '', body: 'x', type: 'POEM', language: 'english', tagIds: ['not-a-uuid'] } },
+      headers: { 'accept-language': 'ru' },
+    });
+    expect(invalid.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(invalid.errors?.[0].extensions?.fields?.map((field) => field.field).sort()).toEqual(['language', 'tagIds', 'title']);
+    expect(invalid.errors?.[0].extensions?.fields?.find((field) => field.field === 'language')?.message).toMatch(/ISO 639-1/);
+  });
+
+  it('writes document events to the outbox in the same transaction and relays them', async () => {
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      const deadline = Date.now() + 10_000;
+      let rows: { event_type: string; published: boolean }[] = [];
+      while (Date.now() < deadline) {
+        ({ rows } = await client.query(
+          `SELECT event_type, published_at IS NOT NULL AS published FROM content.outbox WHERE message_key = $1 ORDER BY sequence_number`,
+          [ids.ode],
+        ));
+        if (rows.every((row) => row.published)) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(rows).toEqual([
+        { event_type: 'document.created', published: true },
+        { event_type: 'document.published', published: true },
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('isolates tenants across every content operation', async () => {
+    const intruder = await registerAccount(platform.gatewayUrl, 'intruder');
+    const intruderTenant = await createTenantFor(platform.gatewayUrl, intruder);
+    const asIntruder = (query: string, variables?: Record<string, unknown>) =>
+      graphql(platform.gatewayUrl, query, { token: intruderTenant.accessToken, variables });
+    const foreignIds = [ids.foxes, ids.ode, ids.ru, ids.tt, ids.draft, ids.poetry, ids.nature, ids.tukay];
+    const violations = await findTenantIsolationViolations([
+      { name: 'document(id)', kind: 'byId', foreignIds: [ids.ode, ids.draft], call: (id) => asIntruder(`query($id: ID!) { document(id: $id) { id title } }`, { id }) },
+      {
+        name: 'updateDocument',
+        kind: 'byId',
+        foreignIds: [ids.ode],
+        call: (id) => asIntruder(`mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { document { id } } }`, { input: { id, title: 'pwned' } }),
+      },
+      {
+        name: 'deleteDocument',
+        kind: 'byId',
+        foreignIds: [ids.foxes],
+        call: (id) => asIntruder(`mutation($input: DocumentIdInput!) { deleteDocument(input: $input) { deletedDocumentId } }`, { input: { id } }),
+      },
+      {
+        name: 'createDocument with a foreign tag',
+        kind: 'byId',
+        foreignIds: [ids.poetry],
+        call: (id) => asIntruder(CREATE_DOCUMENT, { input: { title: 't', body: 'b', type: 'POEM', language: 'en', tagIds: [id] } }),
+      },
+      { name: 'documents', kind: 'list', foreignIds, call: () => asIntruder(`{ documents { edges { node { id } } } }`) },
+      { name: 'tags', kind: 'list', foreignIds, call: () => asIntruder(`{ tags { id } }`) },
+      { name: 'authors', kind: 'list', foreignIds, call: () => asIntruder(`{ authors { edges { node { id } } } }`) },
+      {
+        name: 'searchDocuments',
+        kind: 'list',
+        foreignIds,
+        call: () => asIntruder(SEARCH, { input: { query: 'forest OR лес OR тел OR run' } }),
+      },
+      { name: 'suggestDocuments', kind: 'list', foreignIds, call: () => asIntruder(`{ suggestDocuments(input: { prefix: "o" }) { id } }`) },
+    ]);
+    expect(violations).toEqual([]);
+    const untouched = await asOwner<{ document: { title: string } }>(`query($id: ID!) { document(id: $id) { title } }`, { id: ids.ode });
+    expect(untouched.document.title).toBe('Ode to the forest');
+  });
+});

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-embedded',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { defineEvent } from '../event-contract';
+
+/** Events published by the content service. */
+
+const documentFacts = z.object({
+  documentId: z.uuid(),
+  ownerId: z.uuid(),
+  title: z.string(),
+  type: z.string(),
+  status: z.enum(['draft', 'published', 'archived']),
+  language: z.string(),
+  version: z.number().int().positive(),
+});
+
+export const DocumentCreated = defineEvent({
+  type: 'document.created',
+  version: 1,
+  topic: 'content.document.v1',
+  schema: documentFacts,
+});
+
+export const DocumentUpdated = defineEvent({
+  type: 'document.updated',
+  version: 1,
+  topic: 'content.document.v1',
+  schema: documentFacts.extend({ changedFields: z.array(z.string()) }),
+});
+
+export const DocumentPublished = defineEvent({
+  type: 'document.published',
+  version: 1,
+  topic: 'content.document.v1',
+  schema: documentFacts.extend({ publishedAt: z.iso.datetime() }),
+});
+
+export const DocumentDeleted = defineEvent({
+  type: 'document.deleted',
+  version: 1,
+  topic: 'content.document.v1',
+  schema: z.object({ documentId: z.uuid(), ownerId: z.uuid() }),
+});

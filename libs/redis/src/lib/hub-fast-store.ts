@@ -1,0 +1,60 @@
+import { MessagePort } from 'node:worker_threads';
+import { HubEndpoint } from '@multipult/embedded';
+import { FastStore, RateLimitDecision } from './fast-store';
+
+const CHANNEL = 'fast-store';
+
+/** A service worker's view of the embedded launcher's one in-process store. */
+export class HubFastStore implements FastStore {
+  readonly kind = 'memory' as const;
+  private readonly hub: HubEndpoint;
+
+  constructor(port: MessagePort) {
+    this.hub = new HubEndpoint(port, CHANNEL);
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.hub.call('get', key);
+  }
+
+  set(key: string, value: string, ttlMs?: number): Promise<void> {
+    return this.hub.call('set', key, value, ttlMs);
+  }
+
+  del(key: string): Promise<void> {
+    return this.hub.call('del', key);
+  }
+
+  exists(key: string): Promise<boolean> {
+    return this.hub.call('exists', key);
+  }
+
+  getMany(keys: string[]): Promise<(string | null)[]> {
+    return this.hub.call('getMany', keys);
+  }
+
+  hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
+    return this.hub.call('hitSlidingWindow', key, limit, windowMs);
+  }
+
+  ping(): Promise<void> {
+    return this.hub.call('ping');
+  }
+
+  async close(): Promise<void> {
+    // The store belongs to the launcher; a service shutting down leaves it to the others.
+  }
+}
+
+/** The launcher's side: answers every worker's store calls from one store. */
+export function serveFastStore(port: MessagePort, store: FastStore): void {
+  new HubEndpoint(port, CHANNEL).handle({
+    get: (key: string) => store.get(key),
+    set: (key: string, value: string, ttlMs?: number) => store.set(key, value, ttlMs),
+    del: (key: string) => store.del(key),
+    exists: (key: string) => store.exists(key),
+    getMany: (keys: string[]) => store.getMany(keys),
+    hitSlidingWindow: (key: string, limit: number, windowMs: number) => store.hitSlidingWindow(key, limit, windowMs),
+    ping: () => store.ping(),
+  });
+}

@@ -1,0 +1,141 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { Client } from 'pg';
+import { HUB_WORKER_DATA_KEY } from '@multipult/embedded';
+import { InProcessTransport, serveEventTransport } from '@multipult/events';
+import { MemoryFastStore, serveFastStore } from '@multipult/redis';
+
+/**
+ * `npm start`: the whole platform on one machine with nothing configured. Each service runs in its
+ * own worker thread (its own module graph, as in its own process); the main thread holds what the
+ * services share: an embedded PostgreSQL unless DATABASE_URL is set, and — unless REDIS_URL /
+ * KAFKA_BROKERS are set — one in-process store and one in-process event bus, reached by every
+ * service through a MessagePort, so revocations and events cross services as with the real servers.
+ */
+
+interface ServiceSpec {
+  app: string;
+  port: number;
+  env: Record<string, string>;
+}
+
+function findWorkspaceRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'nx.json'))) return dir;
+  }
+  throw new Error('workspace root (nx.json) not found');
+}
+
+const workspaceRoot = findWorkspaceRoot(__dirname);
+const basePort = Number(process.env.MULTIPULT_PORT_BASE ?? 4000);
+
+function log(message: string): void {
+  process.stderr.write(`[multipult] ${message}\n`);
+}
+
+async function startDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, stop: async () => undefined };
+  const dataDir = path.join(workspaceRoot, '.multipult/postgres');
+  mkdirSync(path.dirname(dataDir), { recursive: true });
+  const port = Number(process.env.MULTIPULT_POSTGRES_PORT ?? 54329);
+  log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in .multipult/postgres)...`);
+  const infrastructure = (await import(pathToFileURL(path.join(workspaceRoot, 'tools/testing/infrastructure.mjs')).href)) as {
+    startEmbeddedPostgres(options: { port: number; persistentDir: string }): Promise<{ url: string; stop(): Promise<void> }>;
+  };
+  const postgres = await infrastructure.startEmbeddedPostgres({ port, persistentDir: dataDir });
+  const client = new Client({ connectionString: postgres.url });
+  await client.connect();
+  const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = 'multipult'");
+  if (!rowCount) await client.query('CREATE DATABASE multipult');
+  await client.end();
+  const url = new URL(postgres.url);
+  url.pathname = '/multipult';
+  return { url: url.toString(), stop: postgres.stop };
+}
+
+async function waitUntilReady(spec: ServiceSpec, worker: Worker): Promise<void> {
+  let exited: number | undefined;
+  worker.once('exit', (code) => (exited = code));
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (exited !== undefined) throw new Error(`${spec.app} stopped with exit code ${exited} before it was ready`);
+    const ready = await fetch(`http://127.0.0.1:${spec.port}/health/ready`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${spec.app} was not ready within 120 s`);
+}
+
+function startWorker(spec: ServiceSpec, store: MemoryFastStore, bus: InProcessTransport): Worker {
+  const entry = path.join(workspaceRoot, 'dist/apps', spec.app, 'apps', spec.app, 'src/main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: build the services first`);
+  const { port1: hubSide, port2: serviceSide } = new MessageChannel();
+  serveFastStore(hubSide, store);
+  serveEventTransport(hubSide, bus);
+  const worker = new Worker(entry, {
+    env: { ...process.env, ...spec.env, PORT: String(spec.port), HOST: '127.0.0.1' },
+    workerData: { [HUB_WORKER_DATA_KEY]: serviceSide },
+    transferList: [serviceSide],
+  });
+  worker.on('error', (error) => log(`${spec.app} failed: ${error.stack ?? error.message}`));
+  return worker;
+}
+
+async function main(): Promise<void> {
+  const database = await startDatabase();
+  if (!process.env.REDIS_URL) log('REDIS_URL not set: one in-process store shared by the services (not for production)');
+  if (!process.env.KAFKA_BROKERS) log('KAFKA_BROKERS not set: one in-process event bus (outbox rows still persist)');
+  const store = new MemoryFastStore();
+  const bus = new InProcessTransport();
+  const jwksUrl = `http://127.0.0.1:${basePort + 1}/.well-known/jwks.json`;
+  const common = { NODE_ENV: process.env.NODE_ENV ?? 'development', DATABASE_URL: database.url, AUTH_JWKS_URL: jwksUrl };
+  const subgraphs: ServiceSpec[] = [
+    { app: 'auth', port: basePort + 1, env: common },
+    { app: 'content', port: basePort + 2, env: common },
+  ];
+  const gateway: ServiceSpec = {
+    app: 'gateway',
+    port: Number(process.env.PORT ?? basePort),
+    env: { ...common, SUBGRAPHS: subgraphs.map((s) => `${s.app}=http://127.0.0.1:${s.port}/graphql`).join(',') },
+  };
+
+  const workers: Worker[] = [];
+  const shutdown = async (reason: string, exitCode: number) => {
+    log(`${reason}: stopping...`);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+    await database.stop();
+    process.exit(exitCode);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT', 0));
+  process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
+
+  try {
+    for (const spec of [...subgraphs, gateway]) {
+      const worker = startWorker(spec, store, bus);
+      workers.push(worker);
+      await waitUntilReady(spec, worker);
+      worker.once('exit', (code) => void shutdown(`${spec.app} exited with code ${code}`, 1));
+    }
+  } catch (error) {
+    log((error as Error).message);
+    await shutdown('start-up failed', 1);
+  }
+  const url = `http://localhost:${gateway.port}/graphql`;
+  process.stdout.write(
+    [
+      '',
+      `Multipult is running. Gateway: ${url}`,
+      'Try:',
+      `  curl -s ${url} -H 'content-type: application/json' \\`,
+      `    -d '{"query":"mutation { register(input: {email: \\"you@example.com\\", password: \\"a long passphrase 1\\", displayName: \\"You\\"}) { accessToken user { id } } }"}'`,
+      'Stop with Ctrl+C.',
+      '',
+    ].join('\n'),
+  );
+}
+
+void main();
