@@ -17,10 +17,8 @@ describe('embedded launcher (npm start)', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('embedded');
-    const env = { ...process.env, DATABASE_URL: database.url, MULTIPULT_PORT_BASE: String(basePort), LOG_LEVEL: 'warn' };
-    delete env.REDIS_URL;
-    delete env.KAFKA_BROKERS;
-    delete env.PORT;
+    const { REDIS_URL: _redis, KAFKA_BROKERS: _kafka, PORT: _port, ...inherited } = process.env;
+    const env = { ...inherited, DATABASE_URL: database.url, MULTIPULT_PORT_BASE: String(basePort), LOG_LEVEL: 'warn' };
     launcher = spawn(process.execPath, [path.join(workspaceRoot(), 'dist/tools/dev/tools/dev/src/launcher.js')], { env });
     launcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     launcher.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
