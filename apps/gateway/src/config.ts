@@ -35,7 +35,8 @@ export const gatewayConfigSchema = z
      */
     SUBGRAPHS: subgraphList.optional(),
     SUPERGRAPH_POLL_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
-    BODY_LIMIT: z.string().default('100kb'),
+    /** Large enough for a long document (content accepts 500 000 characters of Markdown). */
+    BODY_LIMIT: z.string().default('1mb'),
     QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
     QUERY_MAX_COST: z.coerce.number().int().min(1).default(5_000),
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
