@@ -20,6 +20,7 @@ import { CreateContentSchema1732500000001 } from './migrations/1732500000001-cre
 import { SearchModule } from './search/search.module';
 import { Tag } from './tags/tag.entity';
 import { TagsModule } from './tags/tags.module';
+import { VersionsModule } from './versions/versions.module';
 
 export const CONTENT_SERVICE = 'content';
 
@@ -52,6 +53,7 @@ export class AppModule {
         TagsModule,
         DocumentsModule,
         SearchModule,
+        VersionsModule,
       ],
     };
   }

@@ -107,6 +107,50 @@ describe('content through the gateway', () => {
     expect(stale.errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
   });
 
+  it('diffs versions, blames lines on their authors and restores an old version as a new one', async () => {
+    const created = await asOwner<{ createDocument: { document: { id: string } } }>(CREATE_DOCUMENT, {
+      input: { title: 'Draft one', body: 'first line\nsecond line\nthird line', type: 'PROSE', language: 'en' },
+    });
+    const id = created.createDocument.document.id;
+    const update = (input: Record<string, unknown>) =>
+      asOwner(`mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { document { version } } }`, {
+        input: { id, ...input },
+      });
+    await update({ title: 'Draft two', body: 'first line\nsecond line, edited\nthird line' });
+    await update({ body: 'zeroth line\nfirst line\nsecond line, edited\nthird line' });
+
+    const diff = await asOwner<{ documentDiff: { fieldChanges: unknown[]; bodyLines: { kind: string; text: string }[] } }>(
+      `query($input: DocumentDiffInput!) { documentDiff(input: $input) { fieldChanges { field from to } bodyLines { kind text oldLine newLine } } }`,
+      { input: { documentId: id, fromVersion: 1, toVersion: 3 } },
+    );
+    expect(diff.documentDiff.fieldChanges).toEqual([{ field: 'title', from: 'Draft one', to: 'Draft two' }]);
+    expect(diff.documentDiff.bodyLines.filter((line) => line.kind !== 'UNCHANGED')).toEqual([
+      { kind: 'ADDED', text: 'zeroth line', oldLine: null, newLine: 1 },
+      { kind: 'REMOVED', text: 'second line', oldLine: 2, newLine: null },
+      { kind: 'ADDED', text: 'second line, edited', oldLine: null, newLine: 3 },
+    ]);
+
+    const blame = await asOwner<{ documentBlame: { lineNumber: number; version: number; changedBy: { displayName: string } }[] }>(
+      `query($id: ID!) { documentBlame(documentId: $id) { lineNumber text version changedBy { displayName } changedAt } }`,
+      { id },
+    );
+    expect(blame.documentBlame.map((line) => line.version)).toEqual([3, 1, 2, 1]);
+    expect(blame.documentBlame[0].changedBy.displayName).toBe('editor');
+
+    const restored = await asOwner<{ restoreDocumentVersion: { document: { version: number; title: string; body: string } } }>(
+      `mutation($input: RestoreDocumentVersionInput!) { restoreDocumentVersion(input: $input) { document { version title body } } }`,
+      { input: { documentId: id, version: 1, expectedVersion: 3 } },
+    );
+    expect(restored.restoreDocumentVersion.document).toEqual({ version: 4, title: 'Draft one', body: 'first line\nsecond line\nthird line' });
+
+    const readerDiff = await graphql(platform.gatewayUrl, `query($input: DocumentDiffInput!) { documentDiff(input: $input) { toVersion } }`, {
+      token: reader.token,
+      variables: { input: { documentId: id, fromVersion: 1, toVersion: 2 } },
+    });
+    expect(readerDiff.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    await asOwner(`mutation($input: DocumentIdInput!) { deleteDocument(input: $input) { deletedDocumentId } }`, { input: { id } });
+  });
+
   it('shows drafts to their owner and editors only, and lets only editors publish', async () => {
     const hidden = await graphql(platform.gatewayUrl, `query($id: ID!) { document(id: $id) { id } }`, {
       token: reader.token,
