@@ -17,9 +17,11 @@ import { Document } from './documents/document.entity';
 import { DocumentsModule } from './documents/documents.module';
 import { registerContentMessages } from './messages';
 import { CreateContentSchema1732500000001 } from './migrations/1732500000001-create-content-schema';
+import { CreateEngagement1732500000002 } from './migrations/1732500000002-create-engagement';
 import { SearchModule } from './search/search.module';
 import { Tag } from './tags/tag.entity';
 import { TagsModule } from './tags/tags.module';
+import { EngagementModule } from './engagement/engagement.module';
 import { VersionsModule } from './versions/versions.module';
 
 export const CONTENT_SERVICE = 'content';
@@ -37,7 +39,7 @@ export class AppModule {
           service: CONTENT_SERVICE,
           schema: 'content',
           entities: [Document, DocumentVersion, Author, Tag, ...eventEntities],
-          migrations: [...eventMigrations, CreateContentSchema1732500000001],
+          migrations: [...eventMigrations, CreateContentSchema1732500000001, CreateEngagement1732500000002],
         }),
         RedisModule.forRoot(),
         EventsModule.forRoot({ service: CONTENT_SERVICE }),
@@ -54,6 +56,7 @@ export class AppModule {
         DocumentsModule,
         SearchModule,
         VersionsModule,
+        EngagementModule,
       ],
     };
   }

@@ -258,6 +258,41 @@ describe('content through the gateway', () => {
     expect(statements).toHaveLength(4);
   });
 
+  it('counts likes, bookmarks and deduplicated views, and ranks trending documents by them', async () => {
+    const asReader = <T>(query: string, variables?: Record<string, unknown>) =>
+      graphqlData<T>(platform.gatewayUrl, query, { token: reader.token, variables });
+    const engage = (mutation: string, id: string) =>
+      asReader<Record<string, { changed: boolean; document: { likeCount: number; viewCount: number } }>>(
+        `mutation($input: DocumentIdInput!) { ${mutation}(input: $input) { changed document { likeCount viewCount } } }`,
+        { input: { id } },
+      ).then((result) => result[mutation]);
+
+    expect(await engage('likeDocument', ids.ode)).toEqual({ changed: true, document: { likeCount: 1, viewCount: 0 } });
+    expect((await engage('likeDocument', ids.ode)).changed).toBe(false);
+    expect((await engage('recordDocumentView', ids.ode)).document.viewCount).toBe(1);
+    expect((await engage('recordDocumentView', ids.ode)).changed).toBe(false);
+    await engage('recordDocumentView', ids.foxes);
+    expect((await engage('bookmarkDocument', ids.ru)).changed).toBe(true);
+
+    const trending = await asReader<{ trendingDocuments: { score: number; document: { id: string } }[] }>(
+      `{ trendingDocuments(windowDays: 7) { score document { id } } }`,
+    );
+    expect(trending.trendingDocuments.map((entry) => [entry.document.id, entry.score])).toEqual([
+      [ids.ode, 6],
+      [ids.foxes, 1],
+    ]);
+
+    const mine = await asReader<{ me: { bookmarks: { edges: { node: { id: string; bookmarkedByMe: boolean; likedByMe: boolean } }[] } } }>(
+      `{ me { bookmarks { edges { node { id bookmarkedByMe likedByMe } } } } }`,
+    );
+    expect(mine.me.bookmarks.edges.map((edge) => edge.node)).toEqual([{ id: ids.ru, bookmarkedByMe: true, likedByMe: false }]);
+    const ode = await asReader<{ document: { likedByMe: boolean } }>(`query($id: ID!) { document(id: $id) { likedByMe } }`, { id: ids.ode });
+    expect(ode.document.likedByMe).toBe(true);
+
+    expect((await engage('unlikeDocument', ids.ode)).document.likeCount).toBe(0);
+    expect((await engage('unbookmarkDocument', ids.ru)).changed).toBe(true);
+  });
+
   it("extends the auth service's User with the user's documents", async () => {
     const me = await asOwner<{ me: { displayName: string; documents: { totalCount: number } } }>(
       `{ me { displayName documents { totalCount } } }`,
@@ -335,6 +370,20 @@ describe('content through the gateway', () => {
         call: () => asIntruder(SEARCH, { input: { query: 'forest OR лес OR тел OR run' } }),
       },
       { name: 'suggestDocuments', kind: 'list', foreignIds, call: () => asIntruder(`{ suggestDocuments(input: { prefix: "o" }) { id } }`) },
+      ...['likeDocument', 'bookmarkDocument', 'recordDocumentView'].map((mutation) => ({
+        name: mutation,
+        kind: 'byId' as const,
+        foreignIds: [ids.ode],
+        call: (id: string) => asIntruder(`mutation($input: DocumentIdInput!) { ${mutation}(input: $input) { changed } }`, { input: { id } }),
+      })),
+      {
+        name: 'documentDiff',
+        kind: 'byId',
+        foreignIds: [ids.draft],
+        call: (id) => asIntruder(`query($input: DocumentDiffInput!) { documentDiff(input: $input) { toVersion } }`, { input: { documentId: id, fromVersion: 1, toVersion: 2 } }),
+      },
+      { name: 'documentBlame', kind: 'byId', foreignIds: [ids.ode], call: (id) => asIntruder(`query($id: ID!) { documentBlame(documentId: $id) { text } }`, { id }) },
+      { name: 'trendingDocuments', kind: 'list', foreignIds, call: () => asIntruder(`{ trendingDocuments { document { id } } }`) },
     ]);
     expect(violations).toEqual([]);
     const untouched = await asOwner<{ document: { title: string } }>(`query($id: ID!) { document(id: $id) { title } }`, { id: ids.ode });
