@@ -11,6 +11,8 @@ import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import { Author } from './authors/author.entity';
 import { AuthorsModule } from './authors/authors.module';
+import { Comment } from './comments/comment.entity';
+import { CommentsModule } from './comments/comments.module';
 import type { ContentConfig } from './config';
 import { DocumentVersion } from './documents/document-version.entity';
 import { Document } from './documents/document.entity';
@@ -18,6 +20,7 @@ import { DocumentsModule } from './documents/documents.module';
 import { registerContentMessages } from './messages';
 import { CreateContentSchema1732500000001 } from './migrations/1732500000001-create-content-schema';
 import { CreateEngagement1732500000002 } from './migrations/1732500000002-create-engagement';
+import { CreateComments1732500000003 } from './migrations/1732500000003-create-comments';
 import { SearchModule } from './search/search.module';
 import { Tag } from './tags/tag.entity';
 import { TagsModule } from './tags/tags.module';
@@ -38,8 +41,8 @@ export class AppModule {
         DatabaseModule.forRoot({
           service: CONTENT_SERVICE,
           schema: 'content',
-          entities: [Document, DocumentVersion, Author, Tag, ...eventEntities],
-          migrations: [...eventMigrations, CreateContentSchema1732500000001, CreateEngagement1732500000002],
+          entities: [Document, DocumentVersion, Author, Tag, Comment, ...eventEntities],
+          migrations: [...eventMigrations, CreateContentSchema1732500000001, CreateEngagement1732500000002, CreateComments1732500000003],
         }),
         RedisModule.forRoot(),
         EventsModule.forRoot({ service: CONTENT_SERVICE }),
@@ -57,6 +60,7 @@ export class AppModule {
         SearchModule,
         VersionsModule,
         EngagementModule,
+        CommentsModule,
       ],
     };
   }

@@ -8,12 +8,14 @@ export function registerContentMessages(): void {
       'errors.version_conflict': 'The document changed since version {expected} (now {actual}); reload and retry',
       'errors.invalid_status_change': 'A {from} document cannot become {to}',
       'validation.language': 'Must be an ISO 639-1 language code such as en, ru or tt',
+      'errors.comment_too_deep': 'Threads are at most {levels} levels deep; reply higher up the thread',
     },
     ru: {
       'errors.tag_exists': 'Тег с таким именем уже существует',
       'errors.version_conflict': 'Документ изменился после версии {expected} (сейчас {actual}); обновите и повторите',
       'errors.invalid_status_change': 'Документ в статусе {from} нельзя перевести в {to}',
       'validation.language': 'Должен быть код языка ISO 639-1, например en, ru или tt',
+      'errors.comment_too_deep': 'Ветка обсуждения — не больше {levels} уровней; ответьте выше по ветке',
     },
   });
 }

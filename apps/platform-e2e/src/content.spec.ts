@@ -293,6 +293,66 @@ describe('content through the gateway', () => {
     expect((await engage('unbookmarkDocument', ids.ru)).changed).toBe(true);
   });
 
+  it('threads comments three levels deep with sanitized Markdown, edits, soft deletes and reply events', async () => {
+    const add = (token: string, input: Record<string, unknown>) =>
+      graphql<{ addComment: { comment: { id: string; depth: number; html: string } } }>(
+        platform.gatewayUrl,
+        `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id depth html } } }`,
+        { token, variables: { input: { documentId: ids.ode, ...input } } },
+      );
+    const top = await add(reader.token, { body: 'Lovely **poem** <script>alert(1)</script> [x](javascript:alert(1))' });
+    const topComment = top.data?.addComment.comment;
+    expect(topComment?.html).toBe('<p>Lovely <strong>poem</strong> &lt;script&gt;alert(1)&lt;/script&gt; [x](javascript:alert(1))</p>\n');
+    const reply = (await add(owner.token, { parentId: topComment?.id, body: 'Thank you!' })).data?.addComment.comment;
+    const third = (await add(reader.token, { parentId: reply?.id, body: 'You are welcome' })).data?.addComment.comment;
+    expect([topComment?.depth, reply?.depth, third?.depth]).toEqual([0, 1, 2]);
+    const tooDeep = await add(owner.token, { parentId: third?.id, body: 'one level too many' });
+    expect(tooDeep.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+
+    const foreignEdit = await graphql(platform.gatewayUrl, `mutation($input: EditCommentInput!) { editComment(input: $input) { comment { id } } }`, {
+      token: owner.token,
+      variables: { input: { id: topComment?.id, body: 'hijacked' } },
+    });
+    expect(foreignEdit.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const edited = await graphqlData<{ editComment: { comment: { html: string; editedAt: string | null } } }>(
+      platform.gatewayUrl,
+      `mutation($input: EditCommentInput!) { editComment(input: $input) { comment { html editedAt } } }`,
+      { token: reader.token, variables: { input: { id: topComment?.id, body: 'Lovely _poem_' } } },
+    );
+    expect(edited.editComment.comment).toEqual({ html: '<p>Lovely <em>poem</em></p>\n', editedAt: expect.any(String) });
+    await graphqlData(platform.gatewayUrl, `mutation($input: CommentIdInput!) { deleteComment(input: $input) { comment { deletedAt } } }`, {
+      token: reader.token,
+      variables: { input: { id: topComment?.id } },
+    });
+
+    const thread = await asOwner<{ document: { comments: { html: string; deletedAt: string | null; author: { displayName: string }; replies: { html: string; replies: { html: string }[] }[] }[] } }>(
+      `query($id: ID!) { document(id: $id) { comments { html deletedAt author { displayName } replies { html replies { html } } } } }`,
+      { id: ids.ode },
+    );
+    expect(thread.document.comments).toEqual([
+      {
+        html: '',
+        deletedAt: expect.any(String),
+        author: { displayName: 'reader' },
+        replies: [{ html: '<p>Thank you!</p>\n', replies: [{ html: '<p>You are welcome</p>\n' }] }],
+      },
+    ]);
+
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT envelope->'payload' AS payload FROM content.outbox WHERE event_type = 'comment.replied' AND envelope->'payload'->>'parentCommentId' = $1`,
+        [topComment?.id],
+      );
+      expect(rows.map((row) => row.payload)).toEqual([
+        expect.objectContaining({ parentAuthorId: reader.userId, documentId: ids.ode, commentId: reply?.id }),
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("extends the auth service's User with the user's documents", async () => {
     const me = await asOwner<{ me: { displayName: string; documents: { totalCount: number } } }>(
       `{ me { displayName documents { totalCount } } }`,
@@ -319,7 +379,7 @@ describe('content through the gateway', () => {
       let rows: { event_type: string; published: boolean }[] = [];
       while (Date.now() < deadline) {
         ({ rows } = await client.query(
-          `SELECT event_type, published_at IS NOT NULL AS published FROM content.outbox WHERE message_key = $1 ORDER BY sequence_number`,
+          `SELECT event_type, published_at IS NOT NULL AS published FROM content.outbox WHERE message_key = $1 AND event_type LIKE 'document.%' ORDER BY sequence_number`,
           [ids.ode],
         ));
         if (rows.every((row) => row.published)) break;
@@ -384,6 +444,12 @@ describe('content through the gateway', () => {
       },
       { name: 'documentBlame', kind: 'byId', foreignIds: [ids.ode], call: (id) => asIntruder(`query($id: ID!) { documentBlame(documentId: $id) { text } }`, { id }) },
       { name: 'trendingDocuments', kind: 'list', foreignIds, call: () => asIntruder(`{ trendingDocuments { document { id } } }`) },
+      {
+        name: 'addComment',
+        kind: 'byId',
+        foreignIds: [ids.ode],
+        call: (id) => asIntruder(`mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`, { input: { documentId: id, body: 'hi' } }),
+      },
     ]);
     expect(violations).toEqual([]);
     const untouched = await asOwner<{ document: { title: string } }>(`query($id: ID!) { document(id: $id) { title } }`, { id: ids.ode });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ensureInfrastructure } from './infrastructure';
 import { gatewayOverhead } from './gateway-overhead';
 import { outboxThroughput } from './outbox-throughput';
+import { searchLatency } from './search-latency';
 
 const format = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
@@ -37,6 +38,43 @@ async function main(): Promise<void> {
         })),
       );
       console.log(`outbox/direct end-to-end throughput: ${format(outbox.endToEndRate / direct.endToEndRate, 2)}x`);
+    }
+    if (all || which.has('search')) {
+      const documents = Number(process.env.BENCH_SEARCH_DOCUMENTS ?? 100_000);
+      const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
+      const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+      const result = await searchLatency({ documents, durationSeconds, connections });
+      const { seeding } = result;
+      console.log(
+        `\nSearch corpus: ${seeding.documents} documents (${Object.entries(seeding.byLanguage).map(([language, count]) => `${language} ${count}`).join(', ')}), ` +
+          `${seeding.tags} tags, ${seeding.authors} authors, ${seeding.documentTags} tag links, ${seeding.documentAuthors} author links, ` +
+          `${format(seeding.documentsTableBytes / 1024 ** 2, 0)} MiB`,
+      );
+      console.log(
+        `seeded in ${format(seeding.totalMs / 1000)} s: insert ${format(seeding.insertMs / 1000)} s (${Math.round(seeding.documentsPerSecond)} documents/s), ` +
+          `VACUUM ANALYZE ${format(seeding.vacuumAnalyzeMs / 1000)} s`,
+      );
+      console.table(result.queries.map(({ name, description, totalCount, fuzzy }) => ({ name, description, totalCount, fuzzy })));
+      console.log(`Search latency: searchDocuments (first: 20), ${connections} connections, ${durationSeconds} s each`);
+      console.table(
+        result.runs.map((run) => ({
+          ...run,
+          requestsPerSecond: Math.round(run.requestsPerSecond),
+          p50Ms: format(run.p50Ms),
+          p95Ms: format(run.p95Ms),
+          p99Ms: format(run.p99Ms),
+          maxMs: format(run.maxMs),
+        })),
+      );
+      const p95 = (query: string, target: string) => result.runs.find((run) => run.query === query && run.target === target)?.p95Ms ?? Number.NaN;
+      for (const { name } of result.queries) {
+        const viaGateway = p95(name, 'gateway');
+        const direct = p95(name, 'direct');
+        console.log(
+          `p95 ${name}: gateway ${format(viaGateway)} ms, direct ${format(direct)} ms (gateway share ${format(viaGateway - direct)} ms) ` +
+            `vs 50 ms target: ${viaGateway <= 50 ? 'met' : `missed by ${format(viaGateway - 50)} ms`}`,
+        );
+      }
     }
   } finally {
     await infrastructure.stop();

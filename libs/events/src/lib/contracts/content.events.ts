@@ -40,3 +40,30 @@ export const DocumentDeleted = defineEvent({
   topic: 'content.document.v1',
   schema: z.object({ documentId: z.uuid(), ownerId: z.uuid() }),
 });
+
+export const CommentCreated = defineEvent({
+  type: 'comment.created',
+  version: 1,
+  topic: 'content.comment.v1',
+  schema: z.object({
+    commentId: z.uuid(),
+    documentId: z.uuid(),
+    documentOwnerId: z.uuid(),
+    authorId: z.uuid(),
+    parentCommentId: z.uuid().nullable(),
+  }),
+});
+
+/** A reply, addressed to the author of the comment replied to (e.g. for a notification). */
+export const CommentReplied = defineEvent({
+  type: 'comment.replied',
+  version: 1,
+  topic: 'content.comment.v1',
+  schema: z.object({
+    commentId: z.uuid(),
+    documentId: z.uuid(),
+    parentCommentId: z.uuid(),
+    parentAuthorId: z.uuid(),
+    replierId: z.uuid(),
+  }),
+});

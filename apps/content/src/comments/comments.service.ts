@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, IsNull } from 'typeorm';
+import { AuthPrincipal, hasPermission } from '@multipult/auth';
+import { CommentCreated, CommentReplied, OutboxWriter } from '@multipult/events';
+import { AppError, ErrorCode, ForbiddenError, NotFoundError, groupByKeys } from '@multipult/graphql';
+import { DocumentsService } from '../documents/documents.service';
+import { Comment, MAX_COMMENT_DEPTH } from './comment.entity';
+import { AddCommentInput, EditCommentInput } from './dto';
+import { renderMarkdown } from './markdown';
+
+@Injectable()
+export class CommentsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly documents: DocumentsService,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  async add(principal: AuthPrincipal, input: AddCommentInput): Promise<Comment> {
+    const document = await this.documents.getReadable(principal, input.documentId);
+    return this.dataSource.transaction(async (manager) => {
+      const parent = input.parentId
+        ? await manager.findOneBy(Comment, { id: input.parentId, documentId: document.id })
+        : null;
+      if (input.parentId && !parent) throw new NotFoundError('Comment');
+      if (parent && parent.depth >= MAX_COMMENT_DEPTH) {
+        throw new AppError(ErrorCode.BAD_USER_INPUT, 'errors.comment_too_deep', { levels: MAX_COMMENT_DEPTH + 1 });
+      }
+      const comment = await manager.save(
+        manager.create(Comment, {
+          tenantId: document.tenantId,
+          documentId: document.id,
+          parentId: parent?.id ?? null,
+          depth: parent ? parent.depth + 1 : 0,
+          authorId: principal.userId,
+          bodyMarkdown: input.body,
+          bodyHtml: renderMarkdown(input.body),
+          editedAt: null,
+          deletedAt: null,
+        }),
+      );
+      await this.outbox.enqueue(manager, CommentCreated, {
+        aggregateId: document.id,
+        tenantId: document.tenantId,
+        actorId: principal.userId,
+        payload: {
+          commentId: comment.id,
+          documentId: document.id,
+          documentOwnerId: document.ownerId,
+          authorId: principal.userId,
+          parentCommentId: parent?.id ?? null,
+        },
+      });
+      if (parent) {
+        await this.outbox.enqueue(manager, CommentReplied, {
+          aggregateId: document.id,
+          tenantId: document.tenantId,
+          actorId: principal.userId,
+          payload: {
+            commentId: comment.id,
+            documentId: document.id,
+            parentCommentId: parent.id,
+            parentAuthorId: parent.authorId,
+            replierId: principal.userId,
+          },
+        });
+      }
+      return comment;
+    });
+  }
+
+  async edit(principal: AuthPrincipal, input: EditCommentInput): Promise<Comment> {
+    const comment = await this.visible(principal, input.id);
+    if (comment.authorId !== principal.userId || comment.deletedAt) throw new ForbiddenError();
+    comment.bodyMarkdown = input.body;
+    comment.bodyHtml = renderMarkdown(input.body);
+    comment.editedAt = new Date();
+    return this.dataSource.getRepository(Comment).save(comment);
+  }
+
+  /** Soft delete: the comment keeps its place so replies stay in their thread. */
+  async delete(principal: AuthPrincipal, id: string): Promise<Comment> {
+    const comment = await this.visible(principal, id);
+    const moderator = hasPermission(principal.permissions, 'content:moderate');
+    if (comment.authorId !== principal.userId && !moderator) throw new ForbiddenError();
+    if (!comment.deletedAt) {
+      Object.assign(comment, { deletedAt: new Date(), bodyMarkdown: '', bodyHtml: '' });
+      await this.dataSource.getRepository(Comment).save(comment);
+    }
+    return comment;
+  }
+
+  /** Top-level comments of many documents (DataLoader batch), oldest first. */
+  async topLevelOf(documentIds: readonly string[]): Promise<Comment[][]> {
+    const rows = await this.dataSource.getRepository(Comment).find({
+      where: { documentId: In([...documentIds]), parentId: IsNull() },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return groupByKeys(documentIds, rows, (row) => row.documentId);
+  }
+
+  async repliesOf(parentIds: readonly string[]): Promise<Comment[][]> {
+    const rows = await this.dataSource.getRepository(Comment).find({
+      where: { parentId: In([...parentIds]) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return groupByKeys(parentIds, rows, (row) => row.parentId as string);
+  }
+
+  private async visible(principal: AuthPrincipal, id: string): Promise<Comment> {
+    const comment = await this.dataSource.getRepository(Comment).findOneBy({ id });
+    if (!comment) throw new NotFoundError('Comment');
+    await this.documents.getReadable(principal, comment.documentId).catch(() => {
+      throw new NotFoundError('Comment');
+    });
+    return comment;
+  }
+}

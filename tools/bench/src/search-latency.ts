@@ -1,0 +1,849 @@
+import autocannon from 'autocannon';
+import { Pool } from 'pg';
+import { graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { percentile } from './infrastructure';
+
+/*
+ * Search latency on a realistic corpus: 100k documents in Russian, English and Tatar seeded
+ * straight into PostgreSQL for one tenant, then four typical searchDocuments queries measured
+ * through the gateway and straight against the content subgraph with the same token.
+ */
+
+export interface SearchLatencyOptions {
+  /** Documents to seed (BENCH_SEARCH_DOCUMENTS, 100 000 by default). */
+  documents: number;
+  /** Seconds measured per query and target, after `warmupSeconds` unmeasured. */
+  durationSeconds: number;
+  warmupSeconds?: number;
+  /** Concurrent clients (keep-alive connections). */
+  connections: number;
+  /** Seed of the corpus generator: the same seed gives the same corpus. */
+  seed?: number;
+  /** Connections inserting documents in parallel while seeding. */
+  seedConnections?: number;
+}
+
+export interface SeedingReport {
+  documents: number;
+  tags: number;
+  authors: number;
+  documentTags: number;
+  documentAuthors: number;
+  /** Generate + insert (search_vector and indexes are maintained by PostgreSQL on insert). */
+  insertMs: number;
+  /** VACUUM (ANALYZE) afterwards: flushes GIN pending lists, sets the visibility map, gathers statistics. */
+  vacuumAnalyzeMs: number;
+  totalMs: number;
+  documentsPerSecond: number;
+  /** pg_total_relation_size of content.documents (heap, TOAST and indexes). */
+  documentsTableBytes: number;
+  byLanguage: Record<string, number>;
+}
+
+export interface SearchQueryCase {
+  name: string;
+  description: string;
+  input: Record<string, unknown>;
+  /** From the verification call: matches over all pages and whether the fuzzy path answered. */
+  totalCount: number;
+  fuzzy: boolean;
+}
+
+export interface SearchLatencyRun {
+  query: string;
+  target: 'gateway' | 'direct';
+  requests: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  non2xx: number;
+  /** 2xx responses carrying GraphQL errors or no edges. */
+  graphqlErrors: number;
+}
+
+export interface SearchLatencyResult {
+  seeding: SeedingReport;
+  queries: SearchQueryCase[];
+  runs: SearchLatencyRun[];
+  connections: number;
+  durationSeconds: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic randomness
+// ---------------------------------------------------------------------------------------------
+
+type Random = () => number;
+
+/** mulberry32: small, fast, good enough for generating text. */
+function mulberry32(seed: number): Random {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const mix = (a: number, b: number) => Math.imul(a ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b), 0xc2b2ae35) >>> 0;
+const between = (random: Random, min: number, max: number) => min + Math.floor(random() * (max - min + 1));
+const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)];
+
+function uuid(random: Random): string {
+  const hex = Array.from({ length: 16 }, () => Math.floor(random() * 256));
+  hex[6] = (hex[6] & 0x0f) | 0x40;
+  hex[8] = (hex[8] & 0x3f) | 0x80;
+  const s = hex.map((byte) => byte.toString(16).padStart(2, '0')).join('');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+/** Zipf-distributed ranks (p(rank) ~ 1 / (rank + 1)^exponent), sampled in O(1) with Vose's alias method. */
+class Zipf {
+  private readonly probability: Float64Array;
+  private readonly alias: Int32Array;
+
+  constructor(
+    readonly size: number,
+    exponent: number,
+  ) {
+    const weights = Array.from({ length: size }, (_, rank) => 1 / Math.pow(rank + 1, exponent));
+    const total = weights.reduce((sum, weight) => sum + weight, 0);
+    const scaled = weights.map((weight) => (weight * size) / total);
+    this.probability = new Float64Array(size);
+    this.alias = new Int32Array(size);
+    const small: number[] = [];
+    const large: number[] = [];
+    scaled.forEach((value, index) => (value < 1 ? small : large).push(index));
+    while (small.length && large.length) {
+      const less = small.pop() as number;
+      const more = large.pop() as number;
+      this.probability[less] = scaled[less];
+      this.alias[less] = more;
+      scaled[more] = scaled[more] + scaled[less] - 1;
+      (scaled[more] < 1 ? small : large).push(more);
+    }
+    for (const index of [...small, ...large]) this.probability[index] = 1;
+  }
+
+  sample(random: Random): number {
+    const index = Math.floor(random() * this.size);
+    return random() < this.probability[index] ? index : this.alias[index];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vocabularies: a few hundred common real words per language, most frequent first, extended
+// with syllable-built words to a few thousand; word frequencies follow Zipf's law.
+// ---------------------------------------------------------------------------------------------
+
+const words = (text: string) => text.trim().split(/\s+/);
+
+interface LanguageSpec {
+  code: 'en' | 'ru' | 'tt';
+  searchConfig: 'english' | 'russian' | 'simple';
+  share: number;
+  /** Articles, prepositions, pronouns, particles: frequent in text, rare in titles. */
+  functionWords: string[];
+  /** Real content words, roughly most frequent first. */
+  contentWords: string[];
+  generateWord(random: Random): string;
+  firstNames: string[];
+  lastNames: string[];
+}
+
+const syllableWord =
+  (onsets: string[], vowels: string[], codas: string[], endings: string[], syllables: [number, number]) =>
+  (random: Random) => {
+    let word = '';
+    const count = between(random, syllables[0], syllables[1]);
+    for (let i = 0; i < count; i++) word += pick(random, onsets) + pick(random, vowels) + (i === count - 1 ? '' : pick(random, codas));
+    return word + pick(random, endings);
+  };
+
+const ENGLISH: LanguageSpec = {
+  code: 'en',
+  searchConfig: 'english',
+  share: 0.4,
+  functionWords: words(`
+    the of and to a in that it was for on with as his he at by from this had not but be are or they her she
+    which we you their were an one all there been has have would when what more if no out so up into them some
+    could him than then its only over also after about like through where before our my now very even still
+    every each other these those while because under again most just many both between without against
+  `),
+  contentWords: words(`
+    time people year way day man world life hand part child eye woman place work home water night book word
+    house light city river forest mountain garden road village window door field winter summer spring morning
+    evening heart voice memory dream song letter language history music silence stone snow rain wind fire sea
+    sky star moon sun tree flower bird horse bread table school teacher student friend father mother brother
+    sister family country nation story question answer power war peace truth love hope fear death land earth
+    know think take see come want look find give tell write read remember speak walk carry build learn open
+    begin believe hold bring happen sit stand lose meet continue change lead understand watch follow stop
+    create grow offer wait serve send expect stay fall reach remain raise pass return sing listen travel
+    new old good great little long young small large high early important last different late dark bright
+    quiet cold warm deep ancient strange simple beautiful silent heavy free true whole strong white black red
+    green blue golden gentle wild lonely distant narrow empty soft sudden bitter sweet proud poor rich tired
+    church market bridge harbor island valley desert ocean lake shore hill meadow orchard barn cottage castle
+    tower street square station train ship boat journey voyage stranger neighbor soldier king queen prince
+    poet writer painter doctor farmer fisherman merchant priest judge hunter shepherd miller baker sailor
+    paper picture mirror candle lamp clock bell coat shoe hat ring knife sword shield glass bottle basket
+    apple wheat grass leaf root branch seed blossom rose oak pine birch willow maple fox wolf bear deer owl
+    crow swan eagle fish salmon cloud storm thunder frost ice dust smoke shadow dawn dusk midnight noon
+    century age moment season decade childhood youth summer harvest festival wedding funeral prayer song
+    thought idea reason spirit soul mind body blood bone face hair shoulder finger breath tear smile laughter
+    kindness courage wisdom beauty sorrow joy anger grief pride shame longing faith justice freedom duty honor
+    science knowledge method theory experiment evidence problem solution system structure process concept
+    nature society culture tradition custom ritual legend myth tale novel chapter verse rhyme line stanza
+    teacher lesson grammar dictionary translation meaning sense sound rhythm melody dance theater stage
+  `),
+  generateWord: syllableWord(
+    words('b br c ch cl d dr f fl g gr h j k l m n p pl pr r s sh st sl t th tr v w wh'),
+    words('a e i o u ea ee ai ou oa ie'),
+    words('n r l s m t nd st rn ll'),
+    ['', '', '', 's', 'ing', 'ed', 'er', 'ly', 'ness', 'ment', 'tion', 'ful', 'less'],
+    [1, 3],
+  ),
+  firstNames: words('John Mary James Anna Robert Emily Thomas Sarah William Alice George Helen Edward Grace Henry Clara Arthur Jane Walter Rose'),
+  lastNames: words('Smith Brown Taylor Wilson Clarke Hughes Walker Wright Green Hall Wood Harris Lewis Turner Baker Carter Morgan Cooper Ward Bennett'),
+};
+
+const RUSSIAN: LanguageSpec = {
+  code: 'ru',
+  searchConfig: 'russian',
+  share: 0.4,
+  functionWords: words(`
+    и в не на я что он с это а как по но они к у же из за она то все так его от мы бы для о вы только уже
+    когда было был была были если даже еще где там тут потом здесь очень ее их ним ней себя свой свою
+    этот эта эти тот та те который которая которые чтобы или ни до после без под над между через
+  `),
+  contentWords: words(`
+    время времени человек люди людей год года лет день дня жизнь жизни рука руки глаза дом дома доме слово
+    слова город города лес леса лесу река реки реке поле небо солнце луна звезда звезды земля земли вода воды
+    ветер снег дождь огонь море гора горы дорога дороги дороге сад окно дверь мать отец брат сестра друг
+    дети ребенок школа учитель книга книги письмо песня песни стихи язык языка история истории память сердце
+    голос душа мир мира война ночь ночи утро вечер зима лето весна осень деревня деревни страна народ хлеб
+    стол камень птица птицы конь цветы дерево деревья тишина музыка мысль мысли правда любовь счастье
+    надежда судьба дело место сторона вопрос ответ работа берег берегу поезд мост площадь улица улицы
+    знать знал думал говорил сказал сказала видел пришел шел стоял сидел смотрел писал читал жил любил
+    помнил ждал слышал понимал хотел может можно нужно надо будет есть стал стала идет живет пишет говорит
+    знает думает любит помнит ищет находит возвращается уходит поет молчит
+    новый старый старого большой маленький белый черный красный зеленый синий темный светлый тихий холодный
+    теплый далекий родной последний первый другой каждый весь вся долгий глубокий высокий золотой молодой
+    живой простой странный русский народный старая старые новые тихо долго далеко
+    церковь рынок остров долина пустыня океан озеро холм луг изба избы хата замок башня вокзал корабль лодка
+    путь путешествие незнакомец сосед солдат царь царица князь поэт писатель художник врач крестьянин
+    рыбак купец священник судья охотник пастух мельник пекарь моряк бумага картина зеркало свеча лампа часы
+    колокол пальто шапка кольцо нож меч стекло бутылка корзина яблоко пшеница трава лист корень ветка семя
+    роза дуб сосна береза ива клен лиса волк медведь олень сова ворона лебедь орел рыба туча буря гром мороз
+    лед пыль дым тень рассвет сумерки полночь полдень век возраст мгновение детство юность урожай праздник
+    свадьба молитва мысль идея причина дух ум тело кровь лицо волосы плечо палец дыхание слеза улыбка смех
+    доброта мужество мудрость красота печаль радость гнев горе гордость стыд тоска вера справедливость
+    свобода долг честь наука знание метод теория опыт задача решение система понятие природа общество
+    культура традиция обычай обряд легенда миф сказка роман глава строка рифма урок грамматика словарь
+    перевод смысл звук ритм мелодия танец театр сцена
+  `),
+  generateWord: syllableWord(
+    words('б в г д ж з к л м н п р с т ф х ч ш ст пр кр тр сл гр бр дв зв'),
+    words('а о е и у я ы ё'),
+    words('н р л с т в й м'),
+    ['', '', 'а', 'ов', 'ой', 'ость', 'ение', 'ать', 'ил', 'ая', 'ый', 'ые', 'ах', 'ами', 'ому', 'ем', 'ет', 'ют'],
+    [1, 3],
+  ),
+  firstNames: words('Иван Мария Алексей Анна Сергей Елена Николай Ольга Михаил Татьяна Андрей Наталья Дмитрий Ирина Павел Светлана Владимир Людмила Петр Галина'),
+  lastNames: words('Иванов Петров Смирнов Кузнецов Попов Соколов Лебедев Козлов Новиков Морозов Волков Соловьев Васильев Зайцев Павлов Семенов Голубев Виноградов Богданов Воробьев'),
+};
+
+const TATAR_BACK = words('а ы о у');
+const TATAR_FRONT = words('ә е ө ү и');
+
+const TATAR: LanguageSpec = {
+  code: 'tt',
+  searchConfig: 'simple',
+  share: 0.2,
+  functionWords: words(`
+    һәм бу ул да дә белән өчен бер мин син без сез алар юк бар инде тагын әле гына генә кебек турында соң
+    шул шундый нинди ничек кайчан кайда нәрсә бик иң ләкин әмма чөнки яки түгел кирәк мөмкин һәр үз
+    аның минем синең безнең аларның аңа миңа сиңа бөтен барлык башка
+  `),
+  contentWords: words(`
+    туган тел теле телне халык халкы ил иле җир җире су суы ут һава көн төн иртә кич кыш җәй яз көз кояш
+    ай йолдыз күк болыт яңгыр кар җил урман урманы елга елгасы күл тау кыр басу бакча юл юлы авыл авылы
+    шәһәр өй өе ишек тәрәзә ана әни ата әти бала балалар кыз малай егет кеше кешеләр дус дуслар мәктәп
+    укытучы китап китабы хат җыр җырлар шигырь шигырьләр сүз сүзләр уй уйлар йөрәк күңел җан тормыш дөнья
+    вакыт ел еллар тарих хәтер мәхәббәт бәхет өмет язмыш эш хезмәт икмәк ат кош кошлар чәчәк чәчәкләр агач
+    таш килде китте күрде белә әйтте сөйләде язды укыды яшәде яши сөя сөйде көтте ишетте уйлады карады
+    утырды торды йөрде кайтты барды килә бара була булды булган иде
+    яңа иске зур кечкенә матур ак кара кызыл яшел зәңгәр озын кыска якты караңгы җылы салкын тын ерак
+    якын газиз кадерле моңлы сагыш моң җыры сандугач аккош бүре төлке аю имән каен карлыган алма бодай
+    үлән яфрак тамыр болын үзән диңгез утрау күпер мәчет базар урам мәйдан поезд көймә сәяхәт күрше
+    солдат патша шагыйрь язучы рәссам табиб игенче балыкчы сәүдәгәр мулла аучы көтүче тегермән
+    кәгазь рәсем көзге шәм сәгать кыңгырау бүрек балдак пычак кылыч стакан кәрзин томан давыл күкрәү
+    суык боз тузан төтен күләгә таң шәфәкъ төн уртасы гасыр яшь мизгел балачак яшьлек уңыш бәйрәм туй
+    дога фикер сәбәп рух акыл тән кан йөз чәч иңбаш бармак сулыш күз яшь елмаю көлү игелек батырлык
+    зирәклек гүзәллек кайгы шатлык ачу горурлык оят сагыну иман гаделлек азатлык бурыч намус фән белем
+    ысул теория тәҗрибә мәсьәлә чишелеш табигать җәмгыять мәдәният гореф йола риваять әкият роман бүлек
+    юл рифма дәрес грамматика сүзлек тәрҗемә мәгънә тавыш ритм көй бию театр сәхнә
+  `),
+  generateWord: (random: Random) => {
+    const vowels = random() < 0.5 ? TATAR_BACK : TATAR_FRONT;
+    const back = vowels === TATAR_BACK;
+    const onsets = words('б в г д җ з к л м н п р с т ш ч й х һ');
+    const codas = words('н р л с т ң ш й м к');
+    let word = '';
+    const count = between(random, 1, 3);
+    for (let i = 0; i < count; i++) word += pick(random, onsets) + pick(random, vowels) + (random() < 0.6 ? pick(random, codas) : '');
+    const endings = back ? ['', '', 'лар', 'да', 'ның', 'га', 'ны', 'лы', 'чы', 'лык'] : ['', '', 'ләр', 'дә', 'нең', 'гә', 'не', 'ле', 'че', 'лек'];
+    return word + pick(random, endings);
+  },
+  firstNames: words('Габдулла Гөлнара Рөстәм Алсу Ильдар Зөлфия Марат Гүзәл Фәрит Ләйсән Айдар Чулпан Ринат Әлфия Таһир Сәрия Хәсән Рәзидә Мансур Фәридә'),
+  lastNames: words('Тукай Исхакый Җәлил Гыйззәт Сабитов Хәйруллин Галиев Мөхәммәтов Вәлиев Садыйков Закиров Гарипов Нуриев Шәрипов Хафизов Ибраһимов Кәримов Әхмәтов Миңнуллин Сафин'),
+};
+
+const LANGUAGES = [RUSSIAN, ENGLISH, TATAR];
+const VOCABULARY_SIZE = 4000;
+
+interface Vocabulary {
+  spec: LanguageSpec;
+  /** Function words, then content words, then generated words: index = frequency rank. */
+  all: string[];
+  /** Content and generated words only (titles). */
+  content: string[];
+  text: Zipf;
+  titles: Zipf;
+}
+
+/** Words a benchmark query relies on being absent from the corpus (typos). */
+const RESERVED = new Set(['mountian', 'montain']);
+
+function buildVocabulary(spec: LanguageSpec, seed: number): Vocabulary {
+  const random = mulberry32(mix(seed, spec.code.charCodeAt(0) * 31 + spec.code.charCodeAt(1)));
+  const seen = new Set<string>();
+  const all: string[] = [];
+  for (const word of [...spec.functionWords, ...spec.contentWords]) {
+    if (!seen.has(word)) all.push(word);
+    seen.add(word);
+  }
+  const generated: string[] = [];
+  while (all.length + generated.length < VOCABULARY_SIZE) {
+    const word = spec.generateWord(random);
+    if (word.length < 3 || seen.has(word) || RESERVED.has(word)) continue;
+    seen.add(word);
+    generated.push(word);
+  }
+  // Real words are the frequent ones, but some invented words are common too (names, jargon):
+  // scatter a few of them into the top ranks.
+  for (let i = 0; i < 60; i++) all.splice(spec.functionWords.length + 40 + i * 6, 0, generated.pop() as string);
+  all.push(...generated);
+  const content = all.slice(spec.functionWords.length);
+  return { spec, all, content, text: new Zipf(all.length, 1.0), titles: new Zipf(content.length, 0.9) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corpus
+// ---------------------------------------------------------------------------------------------
+
+const TYPES = [
+  ['article', 0.35],
+  ['prose', 0.25],
+  ['poem', 0.25],
+  ['concept', 0.15],
+] as const;
+const STATUSES = [
+  ['published', 0.9],
+  ['draft', 0.07],
+  ['archived', 0.03],
+] as const;
+const TAG_NAMES = words(`
+  poetry nature history science philosophy travel city love war childhood folklore music art religion language
+  education technology family memoir essay translation classics drama humor поэзия история природа
+  әдәбият тарих табигать
+`);
+const TAG_COLORS = words('#aa3300 #00aa33 #3355cc #cc9900 #7733aa #008888 #555555 #cc3377');
+const DAY_MS = 86_400_000;
+const NOW = Date.UTC(2025, 0, 1);
+
+function weighted<T extends string>(random: Random, table: readonly (readonly [T, number])[]): T {
+  let r = random();
+  for (const [value, weight] of table) {
+    if ((r -= weight) < 0) return value;
+  }
+  return table[table.length - 1][0];
+}
+
+const capitalize = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+
+function sentence(random: Random, vocabulary: Vocabulary, length: number): string {
+  const parts: string[] = [];
+  for (let i = 0; i < length; i++) {
+    let word = vocabulary.all[vocabulary.text.sample(random)];
+    if (i === 0) word = capitalize(word);
+    if (i < length - 1 && i > 1 && random() < 0.08) word += ',';
+    parts.push(word);
+  }
+  const end = random();
+  return parts.join(' ') + (end < 0.05 ? '?' : end < 0.08 ? '!' : '.');
+}
+
+function titleText(random: Random, vocabulary: Vocabulary): string {
+  const length = between(random, 3, 8);
+  const parts: string[] = [];
+  for (let i = 0; i < length; i++) {
+    // Titles are mostly content words, with the odd function word ("of the", "и", "һәм").
+    const word =
+      i > 0 && i < length - 1 && random() < 0.15
+        ? pick(random, vocabulary.spec.functionWords.slice(0, 12))
+        : vocabulary.content[vocabulary.titles.sample(random)];
+    parts.push(i === 0 ? capitalize(word) : word);
+  }
+  return parts.join(' ');
+}
+
+function bodyText(random: Random, vocabulary: Vocabulary, type: string): string {
+  if (type === 'poem') {
+    const target = between(random, 150, 300);
+    const stanzas: string[] = [];
+    let count = 0;
+    while (count < target) {
+      const lines: string[] = [];
+      for (let line = 0; line < 4; line++) {
+        const length = between(random, 4, 8);
+        lines.push(sentence(random, vocabulary, length).slice(0, -1) + (line === 3 ? '.' : ','));
+        count += length;
+      }
+      stanzas.push(lines.join('\n'));
+    }
+    return stanzas.join('\n\n');
+  }
+  const target = between(random, 150, 600);
+  const paragraphs: string[] = [];
+  let count = 0;
+  while (count < target) {
+    const sentences: string[] = [];
+    const heading = type !== 'prose' && paragraphs.length > 0 && random() < 0.3;
+    for (let i = between(random, 3, 6); i > 0 && count < target; i--) {
+      const length = between(random, 6, 20);
+      sentences.push(sentence(random, vocabulary, length));
+      count += length;
+    }
+    paragraphs.push((heading ? `## ${titleText(random, vocabulary)}\n\n` : '') + sentences.join(' '));
+  }
+  return paragraphs.join('\n\n');
+}
+
+interface Catalog {
+  tags: { id: string; name: string; color: string }[];
+  authors: { id: string; name: string; language: string }[];
+  authorsByLanguage: Map<string, string[]>;
+  tagPopularity: Zipf;
+}
+
+function buildCatalog(seed: number): Catalog {
+  const random = mulberry32(mix(seed, 1));
+  const tags = TAG_NAMES.map((name, index) => ({ id: uuid(random), name, color: TAG_COLORS[index % TAG_COLORS.length] }));
+  const authors: Catalog['authors'] = [];
+  const counts = { ru: 80, en: 80, tt: 40 };
+  for (const spec of LANGUAGES) {
+    const names = new Set<string>();
+    while (names.size < counts[spec.code]) names.add(`${pick(random, spec.firstNames)} ${pick(random, spec.lastNames)}`);
+    for (const name of names) authors.push({ id: uuid(random), name, language: spec.code });
+  }
+  const authorsByLanguage = new Map(LANGUAGES.map((spec) => [spec.code as string, authors.filter((a) => a.language === spec.code).map((a) => a.id)]));
+  return { tags, authors, authorsByLanguage, tagPopularity: new Zipf(tags.length, 0.8) };
+}
+
+interface DocumentBatch {
+  id: string[];
+  title: string[];
+  summary: string[];
+  body: string[];
+  type: string[];
+  status: string[];
+  language: string[];
+  searchConfig: string[];
+  tagNames: string[];
+  viewCount: number[];
+  likeCount: number[];
+  publishedAt: (string | null)[];
+  createdAt: string[];
+  updatedAt: string[];
+  tagLinks: { documentId: string[]; tagId: string[] };
+  authorLinks: { documentId: string[]; authorId: string[]; position: number[] };
+}
+
+/** One batch of documents, from its own seed so the corpus does not depend on insert order. */
+function generateBatch(seed: number, batch: number, count: number, vocabularies: Map<string, Vocabulary>, catalog: Catalog): DocumentBatch {
+  const random = mulberry32(mix(seed, 1000 + batch));
+  const out: DocumentBatch = {
+    id: [],
+    title: [],
+    summary: [],
+    body: [],
+    type: [],
+    status: [],
+    language: [],
+    searchConfig: [],
+    tagNames: [],
+    viewCount: [],
+    likeCount: [],
+    publishedAt: [],
+    createdAt: [],
+    updatedAt: [],
+    tagLinks: { documentId: [], tagId: [] },
+    authorLinks: { documentId: [], authorId: [], position: [] },
+  };
+  const languageTable = LANGUAGES.map((spec) => [spec.code, spec.share] as const);
+  for (let i = 0; i < count; i++) {
+    const id = uuid(random);
+    const language = weighted(random, languageTable);
+    const vocabulary = vocabularies.get(language) as Vocabulary;
+    const type = weighted(random, TYPES);
+    const status = weighted(random, STATUSES);
+    const published = NOW - Math.floor(random() * 730 * DAY_MS);
+    const created = published - Math.floor(random() * 30 * DAY_MS);
+    const updated = Math.min(NOW, published + (random() < 0.3 ? Math.floor(random() * 90 * DAY_MS) : 0));
+    // Heavy-tailed popularity: log-normal views, likes a few percent of views.
+    const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+    const views = status === 'draft' ? 0 : Math.floor(Math.exp(5 + 1.6 * normal));
+    const likes = Math.floor(views * random() * 0.08);
+
+    const tagCount = weighted(random, [
+      ['0', 0.1],
+      ['1', 0.35],
+      ['2', 0.3],
+      ['3', 0.17],
+      ['4', 0.08],
+    ]);
+    const tagIndexes = new Set<number>();
+    while (tagIndexes.size < Number(tagCount)) tagIndexes.add(catalog.tagPopularity.sample(random));
+    const tags = [...tagIndexes].map((index) => catalog.tags[index]);
+    for (const tag of tags) {
+      out.tagLinks.documentId.push(id);
+      out.tagLinks.tagId.push(tag.id);
+    }
+    const pool = catalog.authorsByLanguage.get(language) as string[];
+    const authorCount = random() < 0.85 ? 1 : random() < 0.87 ? 2 : 3;
+    const authorIds = new Set<string>();
+    // Some authors are prolific: square the uniform draw to skew towards the start of the list.
+    while (authorIds.size < authorCount) authorIds.add(pool[Math.floor(random() * random() * pool.length)]);
+    [...authorIds].forEach((authorId, index) => {
+      out.authorLinks.documentId.push(id);
+      out.authorLinks.authorId.push(authorId);
+      out.authorLinks.position.push(index + 1);
+    });
+
+    out.id.push(id);
+    out.title.push(titleText(random, vocabulary));
+    out.summary.push(sentence(random, vocabulary, between(random, 10, 25)));
+    out.body.push(bodyText(random, vocabulary, type));
+    out.type.push(type);
+    out.status.push(status);
+    out.language.push(language);
+    out.searchConfig.push(vocabulary.spec.searchConfig);
+    out.tagNames.push(tags.map((tag) => tag.name).join(' '));
+    out.viewCount.push(views);
+    out.likeCount.push(likes);
+    out.publishedAt.push(status === 'draft' ? null : new Date(published).toISOString());
+    out.createdAt.push(new Date(status === 'draft' ? published : created).toISOString());
+    out.updatedAt.push(new Date(status === 'draft' ? published : updated).toISOString());
+  }
+  return out;
+}
+
+/**
+ * Seeds the corpus for one tenant and owner with set-based SQL: tags and authors in one statement
+ * each, documents and their links in batches of `batchSize` rows passed as arrays and unnested
+ * (one parameter per column), several batches in parallel. PostgreSQL computes search_vector.
+ */
+async function seedCorpus(
+  databaseUrl: string,
+  tenantId: string,
+  ownerId: string,
+  options: { documents: number; seed: number; connections: number },
+): Promise<SeedingReport> {
+  const started = performance.now();
+  const pool = new Pool({ connectionString: databaseUrl, max: options.connections, options: '-c search_path=content,public' });
+  try {
+    const vocabularies = new Map(LANGUAGES.map((spec) => [spec.code as string, buildVocabulary(spec, options.seed)]));
+    const catalog = buildCatalog(options.seed);
+    await pool.query(
+      `INSERT INTO tags (id, tenant_id, name, color) SELECT id, $1::uuid, name, color FROM unnest($2::uuid[], $3::text[], $4::text[]) AS t(id, name, color)`,
+      [tenantId, catalog.tags.map((t) => t.id), catalog.tags.map((t) => t.name), catalog.tags.map((t) => t.color)],
+    );
+    await pool.query(
+      `INSERT INTO authors (id, tenant_id, name, bio) SELECT id, $1::uuid, name, bio FROM unnest($2::uuid[], $3::text[], $4::text[]) AS t(id, name, bio)`,
+      [tenantId, catalog.authors.map((a) => a.id), catalog.authors.map((a) => a.name), catalog.authors.map((a) => `Writes in ${a.language}.`)],
+    );
+
+    const batchSize = 1000;
+    const batches = Math.ceil(options.documents / batchSize);
+    const byLanguage: Record<string, number> = {};
+    let documentTags = 0;
+    let documentAuthors = 0;
+    let next = 0;
+    const insertBatch = async (index: number) => {
+      const batch = generateBatch(options.seed, index, Math.min(batchSize, options.documents - index * batchSize), vocabularies, catalog);
+      for (const language of batch.language) byLanguage[language] = (byLanguage[language] ?? 0) + 1;
+      documentTags += batch.tagLinks.documentId.length;
+      documentAuthors += batch.authorLinks.documentId.length;
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SET LOCAL synchronous_commit = off');
+        await client.query(
+          `INSERT INTO documents (id, tenant_id, owner_id, title, summary, body, type, status, language, search_config, tag_names,
+                                  view_count, like_count, published_at, created_at, updated_at)
+           SELECT id, $1::uuid, $2::uuid, title, summary, body, type, status, language, search_config, tag_names,
+                  view_count, like_count, published_at, created_at, updated_at
+           FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::regconfig[],
+                       $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[])
+             AS t(id, title, summary, body, type, status, language, search_config, tag_names, view_count, like_count,
+                  published_at, created_at, updated_at)`,
+          [
+            tenantId,
+            ownerId,
+            batch.id,
+            batch.title,
+            batch.summary,
+            batch.body,
+            batch.type,
+            batch.status,
+            batch.language,
+            batch.searchConfig,
+            batch.tagNames,
+            batch.viewCount,
+            batch.likeCount,
+            batch.publishedAt,
+            batch.createdAt,
+            batch.updatedAt,
+          ],
+        );
+        await client.query(`INSERT INTO document_tags (document_id, tag_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])`, [
+          batch.tagLinks.documentId,
+          batch.tagLinks.tagId,
+        ]);
+        await client.query(
+          `INSERT INTO document_authors (document_id, author_id, position) SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[])`,
+          [batch.authorLinks.documentId, batch.authorLinks.authorId, batch.authorLinks.position],
+        );
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    };
+    let lastReport = performance.now();
+    await Promise.all(
+      Array.from({ length: options.connections }, async () => {
+        while (next < batches) {
+          await insertBatch(next++);
+          if (performance.now() - lastReport > 15_000) {
+            lastReport = performance.now();
+            console.log(`  seeded ${Math.min(next * batchSize, options.documents)} / ${options.documents} documents`);
+          }
+        }
+      }),
+    );
+    const inserted = performance.now();
+    await pool.query('VACUUM (ANALYZE) documents, document_tags, document_authors, tags, authors');
+    const done = performance.now();
+    const size = await pool.query<{ bytes: string }>(`SELECT pg_total_relation_size('content.documents') AS bytes`);
+    return {
+      documents: options.documents,
+      tags: catalog.tags.length,
+      authors: catalog.authors.length,
+      documentTags,
+      documentAuthors,
+      insertMs: inserted - started,
+      vacuumAnalyzeMs: done - inserted,
+      totalMs: done - started,
+      documentsPerSecond: options.documents / ((inserted - started) / 1000),
+      documentsTableBytes: Number(size.rows[0].bytes),
+      byLanguage,
+    };
+  } finally {
+    await pool.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries and load
+// ---------------------------------------------------------------------------------------------
+
+const HIT_FIELDS = 'edges { node { rank highlight { title body } document { id title language } } } totalCount';
+const SEARCH = `query Search($input: SearchDocumentsInput!) { searchDocuments(input: $input) { ${HIT_FIELDS} fuzzy } }`;
+const SEARCH_WITH_FACETS = `query SearchWithFacets($input: SearchDocumentsInput!) {
+  searchDocuments(input: $input) {
+    ${HIT_FIELDS} fuzzy
+    facets { languages { value count } types { value count } tags { tag { id name } count } authors { author { id name } count } }
+  }
+}`;
+
+interface QueryDefinition {
+  name: string;
+  description: string;
+  query: string;
+  input: Record<string, unknown>;
+  expectFuzzy: boolean;
+}
+
+const QUERIES: QueryDefinition[] = [
+  {
+    name: 'one word',
+    description: 'en, a moderately common word',
+    query: SEARCH,
+    input: { query: 'garden', first: 20 },
+    expectFuzzy: false,
+  },
+  {
+    name: 'three words',
+    description: 'ru, three words (AND)',
+    query: SEARCH,
+    input: { query: 'старый дом река', first: 20 },
+    expectFuzzy: false,
+  },
+  {
+    name: 'two filters + facets',
+    description: 'ru word, languages [ru] + types [POEM, PROSE], all facets',
+    query: SEARCH_WITH_FACETS,
+    input: { query: 'ночь', filter: { languages: ['ru'], types: ['POEM', 'PROSE'] }, first: 20 },
+    expectFuzzy: false,
+  },
+  {
+    name: 'typo (fuzzy)',
+    description: 'en title word misspelled, full text finds nothing, trigram path',
+    query: SEARCH,
+    input: { query: 'mountian', first: 20 },
+    expectFuzzy: true,
+  },
+];
+
+interface SearchResponse {
+  searchDocuments: { totalCount: number; fuzzy: boolean; edges: unknown[] };
+}
+
+async function verify(url: string, token: string, definition: QueryDefinition): Promise<SearchResponse['searchDocuments']> {
+  const result = await graphql<SearchResponse>(url, definition.query, { token, variables: { input: definition.input } });
+  const data = result.data?.searchDocuments;
+  if (result.status !== 200 || result.errors?.length || !data?.edges.length) {
+    throw new Error(`search "${definition.name}" against ${url} returned no results or errors (${result.status}): ${result.text.slice(0, 1500)}`);
+  }
+  if (data.fuzzy !== definition.expectFuzzy) {
+    throw new Error(`search "${definition.name}" answered with fuzzy=${data.fuzzy}, expected ${definition.expectFuzzy}`);
+  }
+  return data;
+}
+
+interface Load {
+  result: autocannon.Result;
+  latencies: number[];
+}
+
+function load(url: string, token: string, body: string, durationSeconds: number, connections: number): Promise<Load> {
+  const latencies: number[] = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url,
+        method: 'POST',
+        connections,
+        duration: durationSeconds,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+        // GraphQL answers errors with 200: a response counts only with hits and without errors.
+        verifyBody: (response) => typeof response === 'string' && !response.includes('"errors":') && response.includes('"edges":[{'),
+      },
+      (error, result) => (error ? reject(error) : resolve({ result, latencies })),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  });
+}
+
+/**
+ * Seeds the corpus into a fresh platform's database for a new tenant, then measures the four
+ * queries at `connections` concurrent clients through the gateway and straight against the
+ * content subgraph, with the same token.
+ */
+export async function searchLatency(options: SearchLatencyOptions): Promise<SearchLatencyResult> {
+  const seed = options.seed ?? 20_250_101;
+  const warmupSeconds = options.warmupSeconds ?? 2;
+  const platform = await startPlatform({
+    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+    gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000', QUERY_MAX_COST: '100000' },
+  });
+  try {
+    const { register } = await graphqlData<{ register: { accessToken: string; user: { id: string } } }>(
+      platform.gatewayUrl,
+      `mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }`,
+      { variables: { input: { email: `bench-search-${Date.now()}@example.com`, password: 'a long bench passphrase 1', displayName: 'Bench' } } },
+    );
+    const slug = `bench-${Date.now().toString(36)}`;
+    const { createTenant } = await graphqlData<{ createTenant: { tenant: { id: string } } }>(
+      platform.gatewayUrl,
+      `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`,
+      { token: register.accessToken, variables: { input: { name: `Bench ${slug}`, slug } } },
+    );
+    const tenantId = createTenant.tenant.id;
+
+    console.log(`\nSeeding ${options.documents} documents...`);
+    const seeding = await seedCorpus(platform.databaseUrl, tenantId, register.user.id, {
+      documents: options.documents,
+      seed,
+      connections: options.seedConnections ?? 2,
+    });
+
+    // A fresh token acting in the tenant, minted after seeding so it outlives the runs.
+    const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
+      platform.gatewayUrl,
+      `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
+      { token: register.accessToken, variables: { input: { tenantId } } },
+    );
+    const token = switchTenant.accessToken;
+    const targets = [
+      { target: 'gateway' as const, url: platform.gatewayUrl },
+      { target: 'direct' as const, url: platform.contentUrl },
+    ];
+
+    const queries: SearchQueryCase[] = [];
+    for (const definition of QUERIES) {
+      const [viaGateway, direct] = await Promise.all(targets.map(({ url }) => verify(url, token, definition)));
+      if (viaGateway.totalCount !== direct.totalCount) {
+        throw new Error(`search "${definition.name}": gateway found ${viaGateway.totalCount}, subgraph ${direct.totalCount}`);
+      }
+      queries.push({ name: definition.name, description: definition.description, input: definition.input, totalCount: direct.totalCount, fuzzy: direct.fuzzy });
+    }
+
+    const runs: SearchLatencyRun[] = [];
+    for (const definition of QUERIES) {
+      const body = JSON.stringify({ query: definition.query, variables: { input: definition.input } });
+      for (const { target, url } of targets) {
+        if (warmupSeconds > 0) await load(url, token, body, warmupSeconds, options.connections);
+        const { result, latencies } = await load(url, token, body, options.durationSeconds, options.connections);
+        latencies.sort((a, b) => a - b);
+        runs.push({
+          query: definition.name,
+          target,
+          requests: result.requests.total,
+          requestsPerSecond: result.requests.average,
+          p50Ms: percentile(latencies, 50),
+          p95Ms: percentile(latencies, 95),
+          p99Ms: percentile(latencies, 99),
+          maxMs: latencies.at(-1) ?? Number.NaN,
+          errors: result.errors,
+          non2xx: result.non2xx,
+          graphqlErrors: result.mismatches,
+        });
+      }
+    }
+    return { seeding, queries, runs, connections: options.connections, durationSeconds: options.durationSeconds };
+  } finally {
+    await platform.stop();
+  }
+}
