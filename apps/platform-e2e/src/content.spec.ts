@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { Platform, findTenantIsolationViolations, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, findTenantIsolationViolations, graphql, graphqlData, startPlatform, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { loggedStatements } from './support/statements';
+
+const run = promisify(execFile);
 
 const CREATE_DOCUMENT = `mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id version status } } }`;
 const SEARCH = `query($input: SearchDocumentsInput!) {
@@ -392,6 +397,24 @@ describe('content through the gateway', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('rebuilds stale search data with the reindex command', async () => {
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      // Simulate search data gone stale (e.g. written by an older release): the tag no longer matches.
+      await client.query(`UPDATE content.documents SET tag_names = '' WHERE id = $1`, [ids.tt]);
+    } finally {
+      await client.end();
+    }
+    const byTagName = () => asOwner<SearchResult>(SEARCH, { input: { query: 'poetry', filter: { languages: ['tt'] } } });
+    expect((await byTagName()).searchDocuments.totalCount).toBe(0);
+
+    const cli = path.join(workspaceRoot(), 'dist/apps/content/apps/content/src/cli.js');
+    const { stdout } = await run(process.execPath, [cli, 'reindex'], { env: { PATH: process.env.PATH, DATABASE_URL: platform.databaseUrl } });
+    expect(JSON.parse(stdout.trim())).toMatchObject({ reindexed: true, tagNamesFixed: 1 });
+    expect((await byTagName()).searchDocuments.edges.map((edge) => edge.node.document.id)).toEqual([ids.tt]);
   });
 
   it('isolates tenants across every content operation', async () => {

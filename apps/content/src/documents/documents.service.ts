@@ -22,6 +22,13 @@ import { DocumentVersion } from './document-version.entity';
 import { Document, DocumentStatus, searchConfigFor } from './document.entity';
 import { CreateDocumentInput, UpdateDocumentInput } from './dto';
 
+/** Sorted by code point, as the reindex command writes them (COLLATE "C"). */
+const tagNamesOf = (tags: Tag[]) =>
+  tags
+    .map((tag) => tag.name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .join(' ');
+
 const EDITABLE_FIELDS = ['title', 'summary', 'body', 'type', 'language'] as const;
 
 @Injectable()
@@ -46,7 +53,7 @@ export class DocumentsService {
           status: DocumentStatus.DRAFT,
           language: input.language,
           searchConfig: searchConfigFor(input.language),
-          tagNames: tags.map((tag) => tag.name).join(' '),
+          tagNames: tagNamesOf(tags),
           version: 1,
           viewCount: 0,
           likeCount: 0,
@@ -80,7 +87,7 @@ export class DocumentsService {
       document.searchConfig = searchConfigFor(document.language);
       if (input.tagIds) {
         const tags = await this.tenantTags(manager, document.tenantId, input.tagIds);
-        document.tagNames = tags.map((tag) => tag.name).join(' ');
+        document.tagNames = tagNamesOf(tags);
         changedFields.push('tags');
       }
       if (input.authorIds) {

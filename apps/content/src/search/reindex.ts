@@ -1,0 +1,36 @@
+import { DataSource } from 'typeorm';
+
+export interface ReindexReport {
+  documents: number;
+  tagNamesFixed: number;
+  durationMs: number;
+}
+
+/**
+ * Rebuilds the search data of existing documents: recomputes the denormalized tag names and the
+ * text search configuration from the language (the generated tsvector follows), then rebuilds the
+ * search indexes and refreshes planner statistics. Safe to run while the service serves traffic.
+ */
+export async function reindexDocuments(dataSource: DataSource): Promise<ReindexReport> {
+  const started = Date.now();
+  const [{ fixed }]: { fixed: number }[] = await dataSource.query(`
+    WITH expected AS (
+      SELECT d.id,
+             coalesce((SELECT string_agg(t.name, ' ' ORDER BY t.name COLLATE "C") FROM document_tags dt JOIN tags t ON t.id = dt.tag_id
+                       WHERE dt.document_id = d.id), '') AS tag_names,
+             CASE d.language WHEN 'en' THEN 'english' WHEN 'ru' THEN 'russian' ELSE 'simple' END::regconfig AS search_config
+      FROM documents d
+    ),
+    updated AS (
+      UPDATE documents d SET tag_names = e.tag_names, search_config = e.search_config
+      FROM expected e
+      WHERE d.id = e.id AND (d.tag_names IS DISTINCT FROM e.tag_names OR d.search_config IS DISTINCT FROM e.search_config)
+      RETURNING d.id
+    )
+    SELECT count(*)::int AS fixed FROM updated`);
+  await dataSource.query('REINDEX INDEX CONCURRENTLY documents_search_idx');
+  await dataSource.query('REINDEX INDEX CONCURRENTLY documents_title_trgm_idx');
+  await dataSource.query('ANALYZE documents');
+  const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM documents');
+  return { documents: count, tagNamesFixed: fixed, durationMs: Date.now() - started };
+}
