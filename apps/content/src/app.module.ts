@@ -11,6 +11,7 @@ import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import { Author } from './authors/author.entity';
 import { AuthorsModule } from './authors/authors.module';
+import { CacheModule } from './cache/cache.module';
 import { Comment } from './comments/comment.entity';
 import { CommentsModule } from './comments/comments.module';
 import type { ContentConfig } from './config';
@@ -54,6 +55,7 @@ export class AppModule {
           probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
+        CacheModule,
         AuthorsModule,
         TagsModule,
         DocumentsModule,

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ConfigError, ConfigModule, baseEnv, databaseEnv, loadConfig } from '@multipult/config';
 import { DatabaseModule } from '@multipult/database';
+import { eventEntities } from '@multipult/events';
 import { reindexDocuments } from './search/reindex';
 
 const USAGE = 'usage: node cli.js reindex';
@@ -22,7 +23,7 @@ async function main(command: string | undefined): Promise<void> {
   @Module({
     imports: [
       ConfigModule.forRoot({ ...config, DATABASE_MIGRATIONS_RUN: false }),
-      DatabaseModule.forRoot({ service: 'content-cli', schema: 'content', entities: [], migrations: [] }),
+      DatabaseModule.forRoot({ service: 'content-cli', schema: 'content', entities: eventEntities, migrations: [] }),
     ],
   })
   class CliModule {}

@@ -17,6 +17,7 @@ import {
 } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
 import { Tag } from '../tags/tag.entity';
+import { SearchCacheService } from '../cache/search-cache.service';
 import { canEdit, canRead, readableDocumentsCondition } from './document-access';
 import { DocumentVersion } from './document-version.entity';
 import { Document, DocumentStatus, searchConfigFor } from './document.entity';
@@ -36,10 +37,18 @@ export class DocumentsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
+    private readonly searchCache: SearchCacheService,
   ) {}
 
+  /** Runs a write and, once it has committed, retires the tenant's cached search results. */
+  private async write<T>(tenantId: string | null, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.dataSource.transaction(work);
+    if (tenantId) await this.searchCache.invalidateTenant(tenantId);
+    return result;
+  }
+
   async create(principal: AuthPrincipal, tenantId: string, input: CreateDocumentInput): Promise<Document> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.write(tenantId, async (manager) => {
       const tags = await this.tenantTags(manager, tenantId, input.tagIds ?? []);
       await this.tenantAuthors(manager, tenantId, input.authorIds ?? []);
       const document = await manager.save(
@@ -73,7 +82,7 @@ export class DocumentsService {
   }
 
   async update(principal: AuthPrincipal, input: UpdateDocumentInput): Promise<Document> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.write(principal.tenantId, async (manager) => {
       const document = await this.lockEditable(manager, principal, input.id);
       if (input.expectedVersion !== undefined && input.expectedVersion !== document.version) {
         throw new ConflictError('errors.version_conflict', { expected: input.expectedVersion, actual: document.version });
@@ -110,7 +119,7 @@ export class DocumentsService {
   }
 
   async publish(principal: AuthPrincipal, id: string): Promise<Document> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.write(principal.tenantId, async (manager) => {
       const document = await this.lockEditable(manager, principal, id);
       if (document.status === DocumentStatus.PUBLISHED) return document;
       document.status = DocumentStatus.PUBLISHED;
@@ -127,7 +136,7 @@ export class DocumentsService {
   }
 
   async archive(principal: AuthPrincipal, id: string): Promise<Document> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.write(principal.tenantId, async (manager) => {
       const document = await this.lockEditable(manager, principal, id);
       if (document.status === DocumentStatus.ARCHIVED) return document;
       document.status = DocumentStatus.ARCHIVED;
@@ -143,7 +152,7 @@ export class DocumentsService {
   }
 
   async delete(principal: AuthPrincipal, id: string): Promise<string> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.write(principal.tenantId, async (manager) => {
       const document = await this.lockEditable(manager, principal, id);
       await manager.delete(Document, { id: document.id });
       await this.outbox.enqueue(manager, DocumentDeleted, {

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { OutboxWriter, SearchReindexed } from '@multipult/events';
 
 export interface ReindexReport {
   documents: number;
@@ -9,7 +10,8 @@ export interface ReindexReport {
 /**
  * Rebuilds the search data of existing documents: recomputes the denormalized tag names and the
  * text search configuration from the language (the generated tsvector follows), then rebuilds the
- * search indexes and refreshes planner statistics. Safe to run while the service serves traffic.
+ * search indexes, refreshes planner statistics and announces it (search.reindexed) so cached results
+ * are dropped. Safe to run while the service serves traffic.
  */
 export async function reindexDocuments(dataSource: DataSource): Promise<ReindexReport> {
   const started = Date.now();
@@ -32,5 +34,13 @@ export async function reindexDocuments(dataSource: DataSource): Promise<ReindexR
   await dataSource.query('REINDEX INDEX CONCURRENTLY documents_title_trgm_idx');
   await dataSource.query('ANALYZE documents');
   const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM documents');
+  // Running services drop their cached results when this event reaches them (see SearchCacheService).
+  await dataSource.transaction(async (manager) => {
+    const tenants: { tenant_id: string }[] = await manager.query('SELECT DISTINCT tenant_id FROM documents');
+    await new OutboxWriter().enqueue(manager, SearchReindexed, {
+      aggregateId: 'search-index',
+      payload: { tenantIds: tenants.map((tenant) => tenant.tenant_id) },
+    });
+  });
   return { documents: count, tagNamesFixed: fixed, durationMs: Date.now() - started };
 }

@@ -5,6 +5,7 @@ import { AuthPrincipal } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
+import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
 import { isEditor } from '../documents/document-access';
 import { Document } from '../documents/document.entity';
@@ -27,6 +28,12 @@ const escapeHtml = (column: string) => `replace(replace(replace(${column}, '&', 
 /** Trigram similarity a title needs for a typo-tolerant (fuzzy) hit. */
 const FUZZY_SIMILARITY = 0.35;
 
+interface FacetRow {
+  facet: string;
+  value: string;
+  count: string;
+}
+
 interface MatchedRow {
   id: string;
   rank: number;
@@ -40,6 +47,7 @@ export class SearchService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: ContentConfig,
+    private readonly cache: SearchCacheService,
   ) {}
 
   /**
@@ -106,30 +114,49 @@ export class SearchService {
     const keyset = after
       ? `WHERE (m.sort_value < ${params.bind(Number(after.sortValue))} OR (m.sort_value = ${params.bind(Number(after.sortValue))} AND m.id > ${params.bind(after.id)}::uuid))`
       : '';
-    return this.dataSource.transaction(async (manager) => {
-      // `<%` (indexed) compares against this threshold; the default 0.6 misses most typos.
-      if (fuzzy) await manager.query(`SELECT set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true)`);
-      const page: MatchedRow[] = await manager.query(
-      `${matched}
-       SELECT m.id, m.rank, m.sort_value,
-              ts_headline(d.search_config, ${escapeHtml('d.title')}, query.q, 'HighlightAll=true, StartSel=<mark>, StopSel=</mark>') AS title_highlight,
-              ts_headline(d.search_config, ${escapeHtml("d.summary || ' ' || d.body")}, query.q, '${HEADLINE_OPTIONS}') AS body_highlight
-       FROM (SELECT * FROM matched m ${keyset} ORDER BY m.sort_value DESC, m.id LIMIT ${params.bind(pageSize + 1)}) m
-       JOIN documents d ON d.id = m.id, query
-       ORDER BY m.sort_value DESC, m.id`,
-      params.values,
-    );
-      const facetRows: { facet: string; value: string; count: string }[] = await manager.query(
-      `${matched}
-       SELECT 'total' AS facet, '' AS value, count(*) AS count FROM matched
-       UNION ALL SELECT 'language', language, count(*) FROM matched GROUP BY language
-       UNION ALL SELECT 'type', type, count(*) FROM matched GROUP BY type
-       UNION ALL SELECT 'tag', dt.tag_id::text, count(*) FROM matched m JOIN document_tags dt ON dt.document_id = m.id GROUP BY dt.tag_id
-       UNION ALL SELECT 'author', da.author_id::text, count(*) FROM matched m JOIN document_authors da ON da.document_id = m.id GROUP BY da.author_id`,
-      params.values.slice(0, facetParams),
-    );
-      return this.assemble(page, facetRows, pageSize, fuzzy);
-    });
+    const query = () =>
+      this.dataSource.transaction(async (manager) => {
+        // `<%` (indexed) compares against this threshold; the default 0.6 misses most typos.
+        if (fuzzy) {
+          await manager.query(`SELECT set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true)`);
+        }
+        const page: MatchedRow[] = await manager.query(
+          `${matched}
+           SELECT m.id, m.rank, m.sort_value,
+                  ts_headline(d.search_config, ${escapeHtml('d.title')}, query.q, 'HighlightAll=true, StartSel=<mark>, StopSel=</mark>') AS title_highlight,
+                  ts_headline(d.search_config, ${escapeHtml("d.summary || ' ' || d.body")}, query.q, '${HEADLINE_OPTIONS}') AS body_highlight
+           FROM (SELECT * FROM matched m ${keyset} ORDER BY m.sort_value DESC, m.id LIMIT ${params.bind(pageSize + 1)}) m
+           JOIN documents d ON d.id = m.id, query
+           ORDER BY m.sort_value DESC, m.id`,
+          params.values,
+        );
+        const facetRows: FacetRow[] = await manager.query(
+          `${matched}
+           SELECT 'total' AS facet, '' AS value, count(*) AS count FROM matched
+           UNION ALL SELECT 'language', language, count(*) FROM matched GROUP BY language
+           UNION ALL SELECT 'type', type, count(*) FROM matched GROUP BY type
+           UNION ALL SELECT 'tag', dt.tag_id::text, count(*) FROM matched m JOIN document_tags dt ON dt.document_id = m.id GROUP BY dt.tag_id
+           UNION ALL SELECT 'author', da.author_id::text, count(*) FROM matched m JOIN document_authors da ON da.document_id = m.id GROUP BY da.author_id`,
+          params.values.slice(0, facetParams),
+        );
+        return { page, facetRows };
+      });
+    // Popularity changes with every view and like, so that order is never cached.
+    const { page, facetRows } =
+      sort === SearchSort.POPULAR
+        ? await query()
+        : await this.cache.getOrCompute(
+            principal.tenantId as string,
+            this.cacheScope(principal),
+            { input, pageSize, fuzzy },
+            query,
+          );
+    return this.assemble(page, facetRows, pageSize, fuzzy);
+  }
+
+  /** Whose view of the tenant a cached result is: editors share one, everybody else sees own drafts. */
+  private cacheScope(principal: AuthPrincipal): string {
+    return isEditor(principal) ? 'editors' : `user:${principal.userId}`;
   }
 
   private visibility(principal: AuthPrincipal, params: SqlParameters): string {
@@ -162,7 +189,7 @@ export class SearchService {
 
   private async assemble(
     page: MatchedRow[],
-    facetRows: { facet: string; value: string; count: string }[],
+    facetRows: FacetRow[],
     pageSize: number,
     fuzzy: boolean,
   ): Promise<DocumentSearchResult> {

@@ -67,3 +67,11 @@ export const CommentReplied = defineEvent({
     replierId: z.uuid(),
   }),
 });
+
+/** The search data of these tenants was rebuilt (reindex command): cached results must go. */
+export const SearchReindexed = defineEvent({
+  type: 'search.reindexed',
+  version: 1,
+  topic: 'content.search.v1',
+  schema: z.object({ tenantIds: z.array(z.uuid()) }),
+});
