@@ -11,6 +11,7 @@ import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import type { AuthConfig } from './config';
 import { CreateAuthSchema1732400000001 } from './migrations/1732400000001-create-auth-schema';
+import { AddUsernames1732400000002 } from './migrations/1732400000002-add-usernames';
 import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
 import { SessionsModule } from './sessions/sessions.module';
@@ -38,7 +39,7 @@ export class AppModule {
           service: AUTH_SERVICE,
           schema: 'auth',
           entities: [User, Tenant, Role, Membership, Session, RefreshToken, SigningKey, OutboxMessage, InboxRecord],
-          migrations: [CreateEventTables1732400000000, CreateAuthSchema1732400000001],
+          migrations: [CreateEventTables1732400000000, CreateAuthSchema1732400000001, AddUsernames1732400000002],
         }),
         RedisModule.forRoot(),
         EventsModule.forRoot({ service: AUTH_SERVICE }),

@@ -22,6 +22,7 @@ import { registerContentMessages } from './messages';
 import { CreateContentSchema1732500000001 } from './migrations/1732500000001-create-content-schema';
 import { CreateEngagement1732500000002 } from './migrations/1732500000002-create-engagement';
 import { CreateComments1732500000003 } from './migrations/1732500000003-create-comments';
+import { CreateUserDirectory1732500000004 } from './migrations/1732500000004-create-user-directory';
 import { SearchModule } from './search/search.module';
 import { Tag } from './tags/tag.entity';
 import { TagsModule } from './tags/tags.module';
@@ -43,7 +44,13 @@ export class AppModule {
           service: CONTENT_SERVICE,
           schema: 'content',
           entities: [Document, DocumentVersion, Author, Tag, Comment, ...eventEntities],
-          migrations: [...eventMigrations, CreateContentSchema1732500000001, CreateEngagement1732500000002, CreateComments1732500000003],
+          migrations: [
+            ...eventMigrations,
+            CreateContentSchema1732500000001,
+            CreateEngagement1732500000002,
+            CreateComments1732500000003,
+            CreateUserDirectory1732500000004,
+          ],
         }),
         RedisModule.forRoot(),
         EventsModule.forRoot({ service: CONTENT_SERVICE }),

@@ -359,6 +359,35 @@ describe('content through the gateway', () => {
     }
   });
 
+  it('turns @username mentions of known users into user.mentioned events, learning users from auth events', async () => {
+    const { me } = await graphqlData<{ me: { username: string } }>(platform.gatewayUrl, '{ me { username } }', { token: reader.token });
+    expect(me.username).toMatch(/^reader_[a-z0-9_]+$/);
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      // content learns users from user.registered (auth -> outbox -> Kafka -> content's consumer).
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const { rowCount } = await client.query('SELECT 1 FROM content.user_directory WHERE user_id = $1', [reader.userId]);
+        if (rowCount) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const added = await asOwner<{ addComment: { comment: { id: string } } }>(
+        `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`,
+        { input: { documentId: ids.foxes, body: `Have a look, @${me.username} and @nobody_here (and me, @${'x'.repeat(2)})` } },
+      );
+      const { rows } = await client.query(
+        `SELECT envelope->'payload' AS payload FROM content.outbox WHERE event_type = 'user.mentioned' AND envelope->'payload'->>'commentId' = $1`,
+        [added.addComment.comment.id],
+      );
+      expect(rows.map((row) => row.payload)).toEqual([
+        { mentionedUserId: reader.userId, mentionedBy: owner.userId, commentId: added.addComment.comment.id, documentId: ids.foxes },
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it("extends the auth service's User with the user's documents", async () => {
     const me = await asOwner<{ me: { displayName: string; documents: { totalCount: number } } }>(
       `{ me { displayName documents { totalCount } } }`,
@@ -434,7 +463,7 @@ describe('content through the gateway', () => {
     const { stdout } = await run(process.execPath, [cli, 'reindex'], { env: { PATH: process.env.PATH, DATABASE_URL: platform.databaseUrl } });
     expect(JSON.parse(stdout.trim())).toMatchObject({ reindexed: true, tagNamesFixed: 1 });
     // The search.reindexed event retires cached results through the outbox, Kafka and the cache's consumer.
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 30_000;
     let found: string[] = [];
     while (Date.now() < deadline && !found.length) {
       found = (await byTagName()).searchDocuments.edges.map((edge) => edge.node.document.id);

@@ -21,6 +21,13 @@ export interface SearchLatencyOptions {
   seed?: number;
   /** Connections inserting documents in parallel while seeding. */
   seedConnections?: number;
+  /**
+   * DATABASE_POOL_MAX of the content service; its default (10) when omitted. A search holds a
+   * pooled connection in its transaction while it loads documents, tags and authors through
+   * further pooled connections, so at or above as many concurrent searches as the pool has
+   * connections every connection waits for another one until the 5 s acquire timeout fails them.
+   */
+  contentPoolMax?: number;
 }
 
 export interface SeedingReport {
@@ -63,6 +70,8 @@ export interface SearchLatencyRun {
   non2xx: number;
   /** 2xx responses carrying GraphQL errors or no edges. */
   graphqlErrors: number;
+  /** Median of sequential requests (one client, no queueing): the service time itself. */
+  serialP50Ms: number;
 }
 
 export interface SearchLatencyResult {
@@ -71,6 +80,8 @@ export interface SearchLatencyResult {
   runs: SearchLatencyRun[];
   connections: number;
   durationSeconds: number;
+  /** The content service's DATABASE_POOL_MAX during the runs (undefined: its default). */
+  contentPoolMax?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -559,7 +570,7 @@ function generateBatch(seed: number, batch: number, count: number, vocabularies:
  * each, documents and their links in batches of `batchSize` rows passed as arrays and unnested
  * (one parameter per column), several batches in parallel. PostgreSQL computes search_vector.
  */
-async function seedCorpus(
+export async function seedSearchCorpus(
   databaseUrl: string,
   tenantId: string,
   ownerId: string,
@@ -685,7 +696,7 @@ const SEARCH_WITH_FACETS = `query SearchWithFacets($input: SearchDocumentsInput!
   }
 }`;
 
-interface QueryDefinition {
+export interface QueryDefinition {
   name: string;
   description: string;
   query: string;
@@ -693,12 +704,13 @@ interface QueryDefinition {
   expectFuzzy: boolean;
 }
 
-const QUERIES: QueryDefinition[] = [
+/** The measured queries (exported so plans can be captured for exactly these inputs). */
+export const SEARCH_QUERIES: QueryDefinition[] = [
   {
     name: 'one word',
     description: 'en, a moderately common word',
     query: SEARCH,
-    input: { query: 'garden', first: 20 },
+    input: { query: 'harbor', first: 20 },
     expectFuzzy: false,
   },
   {
@@ -740,6 +752,17 @@ async function verify(url: string, token: string, definition: QueryDefinition): 
   return data;
 }
 
+/** Median latency of `count` requests one after another, after a few unmeasured ones. */
+async function serialLatency(url: string, token: string, definition: QueryDefinition, count = 30): Promise<number> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count + 5; i++) {
+    const started = performance.now();
+    await verify(url, token, definition);
+    if (i >= 5) latencies.push(performance.now() - started);
+  }
+  return percentile(latencies.sort((a, b) => a - b), 50);
+}
+
 interface Load {
   result: autocannon.Result;
   latencies: number[];
@@ -776,6 +799,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
   const platform = await startPlatform({
     env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+    contentEnv: options.contentPoolMax ? { DATABASE_POOL_MAX: String(options.contentPoolMax) } : {},
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000', QUERY_MAX_COST: '100000' },
   });
   try {
@@ -793,7 +817,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     const tenantId = createTenant.tenant.id;
 
     console.log(`\nSeeding ${options.documents} documents...`);
-    const seeding = await seedCorpus(platform.databaseUrl, tenantId, register.user.id, {
+    const seeding = await seedSearchCorpus(platform.databaseUrl, tenantId, register.user.id, {
       documents: options.documents,
       seed,
       connections: options.seedConnections ?? 2,
@@ -812,7 +836,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     ];
 
     const queries: SearchQueryCase[] = [];
-    for (const definition of QUERIES) {
+    for (const definition of SEARCH_QUERIES) {
       const [viaGateway, direct] = await Promise.all(targets.map(({ url }) => verify(url, token, definition)));
       if (viaGateway.totalCount !== direct.totalCount) {
         throw new Error(`search "${definition.name}": gateway found ${viaGateway.totalCount}, subgraph ${direct.totalCount}`);
@@ -821,9 +845,10 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     }
 
     const runs: SearchLatencyRun[] = [];
-    for (const definition of QUERIES) {
+    for (const definition of SEARCH_QUERIES) {
       const body = JSON.stringify({ query: definition.query, variables: { input: definition.input } });
       for (const { target, url } of targets) {
+        const serialP50Ms = await serialLatency(url, token, definition);
         if (warmupSeconds > 0) await load(url, token, body, warmupSeconds, options.connections);
         const { result, latencies } = await load(url, token, body, options.durationSeconds, options.connections);
         latencies.sort((a, b) => a - b);
@@ -839,10 +864,18 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
           errors: result.errors,
           non2xx: result.non2xx,
           graphqlErrors: result.mismatches,
+          serialP50Ms,
         });
       }
     }
-    return { seeding, queries, runs, connections: options.connections, durationSeconds: options.durationSeconds };
+    return {
+      seeding,
+      queries,
+      runs,
+      connections: options.connections,
+      durationSeconds: options.durationSeconds,
+      contentPoolMax: options.contentPoolMax,
+    };
   } finally {
     await platform.stop();
   }

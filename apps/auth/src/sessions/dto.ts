@@ -1,8 +1,10 @@
 import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsNotEmpty, IsString, MaxLength, MinLength, Validate } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, MinLength, Validate } from 'class-validator';
 import { keyed } from '@multipult/graphql';
 import { User } from '../users/user.entity';
 import { StrongPassword } from './strong-password';
+
+export const USERNAME_PATTERN = /^[a-z0-9_]{3,30}$/;
 
 @InputType()
 export class RegisterInput {
@@ -21,6 +23,11 @@ export class RegisterInput {
   @MinLength(1, { message: keyed('validation.minLength') })
   @MaxLength(100, { message: keyed('validation.maxLength') })
   displayName: string;
+
+  @Field({ nullable: true, description: '3 to 30 lowercase letters, digits or _; derived from the email when omitted' })
+  @IsOptional()
+  @Matches(USERNAME_PATTERN, { message: 'validation.username' })
+  username?: string;
 }
 
 @InputType()

@@ -41,18 +41,34 @@ export class SessionsService {
     const passwordHash = await this.passwords.hash(input.password);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const user = await manager.save(manager.create(User, { email, passwordHash, displayName: input.displayName.trim() }));
+        const username = input.username ?? (await this.freeUsername(manager, email));
+        const user = await manager.save(
+          manager.create(User, { email, passwordHash, displayName: input.displayName.trim(), username }),
+        );
         await this.outbox.enqueue(manager, UserRegistered, {
           aggregateId: user.id,
           actorId: user.id,
-          payload: { userId: user.id, email: user.email, displayName: user.displayName, tenantId: null },
+          payload: { userId: user.id, email: user.email, displayName: user.displayName, username, tenantId: null },
         });
         return this.openSession(manager, user, null);
       });
     } catch (error) {
-      if ((error as { code?: string }).code === PG_UNIQUE_VIOLATION) throw new ConflictError('errors.email_taken');
+      const violation = error as { code?: string; constraint?: string; detail?: string };
+      if (violation.code === PG_UNIQUE_VIOLATION) {
+        throw new ConflictError(violation.detail?.includes('(username)') ? 'errors.username_taken' : 'errors.email_taken');
+      }
       throw error;
     }
+  }
+
+  /** A handle from the email's local part, with a numeric suffix when it is taken. */
+  private async freeUsername(manager: EntityManager, email: string): Promise<string> {
+    const base = email.split('@')[0].toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 24).padEnd(3, '_');
+    for (let suffix = 0; suffix < 1000; suffix += 1) {
+      const candidate = suffix === 0 ? base : `${base}${suffix}`;
+      if (!(await manager.exists(User, { where: { username: candidate } }))) return candidate;
+    }
+    return `${base}${randomBytes(3).toString('hex')}`;
   }
 
   async login(input: LoginInput): Promise<AuthPayload> {

@@ -20,6 +20,10 @@ export class User {
   @Column({ name: 'display_name', type: 'text' })
   displayName: string;
 
+  @Field({ description: 'Unique public handle, used for @mentions' })
+  @Column({ type: 'text', unique: true })
+  username: string;
+
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

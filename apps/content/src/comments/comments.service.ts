@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, IsNull } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull } from 'typeorm';
 import { AuthPrincipal, hasPermission } from '@multipult/auth';
-import { CommentCreated, CommentReplied, OutboxWriter } from '@multipult/events';
+import { CommentCreated, CommentReplied, OutboxWriter, UserMentioned } from '@multipult/events';
 import { AppError, ErrorCode, ForbiddenError, NotFoundError, groupByKeys } from '@multipult/graphql';
 import { DocumentsService } from '../documents/documents.service';
+import { UserDirectoryService } from '../users/user-directory.service';
 import { Comment, MAX_COMMENT_DEPTH } from './comment.entity';
 import { AddCommentInput, EditCommentInput } from './dto';
 import { renderMarkdown } from './markdown';
+import { mentionedUsernames } from './mentions';
 
 @Injectable()
 export class CommentsService {
@@ -15,6 +17,7 @@ export class CommentsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly documents: DocumentsService,
     private readonly outbox: OutboxWriter,
+    private readonly directory: UserDirectoryService,
   ) {}
 
   async add(principal: AuthPrincipal, input: AddCommentInput): Promise<Comment> {
@@ -66,6 +69,7 @@ export class CommentsService {
           },
         });
       }
+      await this.announceMentions(manager, comment, mentionedUsernames(input.body));
       return comment;
     });
   }
@@ -73,10 +77,33 @@ export class CommentsService {
   async edit(principal: AuthPrincipal, input: EditCommentInput): Promise<Comment> {
     const comment = await this.visible(principal, input.id);
     if (comment.authorId !== principal.userId || comment.deletedAt) throw new ForbiddenError();
+    const alreadyMentioned = new Set(mentionedUsernames(comment.bodyMarkdown));
     comment.bodyMarkdown = input.body;
     comment.bodyHtml = renderMarkdown(input.body);
     comment.editedAt = new Date();
-    return this.dataSource.getRepository(Comment).save(comment);
+    return this.dataSource.transaction(async (manager) => {
+      const saved = await manager.save(comment);
+      // Only people newly mentioned by the edit hear about it.
+      await this.announceMentions(
+        manager,
+        saved,
+        mentionedUsernames(input.body).filter((username) => !alreadyMentioned.has(username)),
+      );
+      return saved;
+    });
+  }
+
+  /** One user.mentioned per known user named in the comment, except its author. */
+  private async announceMentions(manager: EntityManager, comment: Comment, usernames: string[]): Promise<void> {
+    const userIds = (await this.directory.idsOf(usernames, manager)).filter((id) => id !== comment.authorId);
+    for (const mentionedUserId of userIds) {
+      await this.outbox.enqueue(manager, UserMentioned, {
+        aggregateId: comment.documentId,
+        tenantId: comment.tenantId,
+        actorId: comment.authorId,
+        payload: { mentionedUserId, mentionedBy: comment.authorId, commentId: comment.id, documentId: comment.documentId },
+      });
+    }
   }
 
   /** Soft delete: the comment keeps its place so replies stay in their thread. */

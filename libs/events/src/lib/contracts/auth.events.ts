@@ -11,6 +11,8 @@ export const UserRegistered = defineEvent({
     userId: z.uuid(),
     email: z.email(),
     displayName: z.string().min(1),
+    /** Added within v1; events written before it lack it. */
+    username: z.string().optional(),
     tenantId: z.uuid().nullable(),
   }),
 });

@@ -75,3 +75,16 @@ export const SearchReindexed = defineEvent({
   topic: 'content.search.v1',
   schema: z.object({ tenantIds: z.array(z.uuid()) }),
 });
+
+/** Someone wrote `@username` in a comment; one event per mentioned user. */
+export const UserMentioned = defineEvent({
+  type: 'user.mentioned',
+  version: 1,
+  topic: 'content.comment.v1',
+  schema: z.object({
+    mentionedUserId: z.uuid(),
+    mentionedBy: z.uuid(),
+    commentId: z.uuid(),
+    documentId: z.uuid(),
+  }),
+});
