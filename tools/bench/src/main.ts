@@ -43,9 +43,8 @@ async function main(): Promise<void> {
       const documents = Number(process.env.BENCH_SEARCH_DOCUMENTS ?? 100_000);
       const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
       const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-      // The service's default pool (10) starves at 16 concurrent searches (see search-latency.ts):
-      // measure the queries with a pool that does not; BENCH_SEARCH_POOL_MAX=10 shows the starvation.
-      const contentPoolMax = Number(process.env.BENCH_SEARCH_POOL_MAX ?? connections * 2);
+      // The content service's DATABASE_POOL_MAX: its own default unless BENCH_SEARCH_POOL_MAX says otherwise.
+      const contentPoolMax = process.env.BENCH_SEARCH_POOL_MAX ? Number(process.env.BENCH_SEARCH_POOL_MAX) : undefined;
       const result = await searchLatency({ documents, durationSeconds, connections, contentPoolMax });
       const { seeding } = result;
       console.log(
@@ -58,28 +57,36 @@ async function main(): Promise<void> {
           `VACUUM ANALYZE ${format(seeding.vacuumAnalyzeMs / 1000)} s`,
       );
       console.table(result.queries.map(({ name, description, totalCount, fuzzy }) => ({ name, description, totalCount, fuzzy })));
-      console.log(
-        `Search latency: searchDocuments (first: 20), ${connections} connections, ${durationSeconds} s each, content DATABASE_POOL_MAX=${contentPoolMax}`,
-      );
-      console.table(
-        result.runs.map((run) => ({
-          ...run,
-          requestsPerSecond: Math.round(run.requestsPerSecond),
-          p50Ms: format(run.p50Ms),
-          p95Ms: format(run.p95Ms),
-          p99Ms: format(run.p99Ms),
-          maxMs: format(run.maxMs),
-          serialP50Ms: format(run.serialP50Ms),
-        })),
-      );
-      const p95 = (query: string, target: string) => result.runs.find((run) => run.query === query && run.target === target)?.p95Ms ?? Number.NaN;
-      for (const { name } of result.queries) {
-        const viaGateway = p95(name, 'gateway');
-        const direct = p95(name, 'direct');
+      for (const cache of ['uncached', 'cached'] as const) {
         console.log(
-          `p95 ${name}: gateway ${format(viaGateway)} ms, direct ${format(direct)} ms (gateway share ${format(viaGateway - direct)} ms) ` +
-            `vs 50 ms target: ${viaGateway <= 50 ? 'met' : `missed by ${format(viaGateway - 50)} ms`}`,
+          `Search latency, ${cache === 'uncached' ? 'every request a result-cache miss (PostgreSQL answers)' : 'the same request repeated (Redis result cache)'}: ` +
+            `searchDocuments (first: 20), ${connections} connections, ${durationSeconds} s each, content DATABASE_POOL_MAX=${contentPoolMax ?? 'default'}`,
         );
+        const runs = result.runs.filter((run) => run.cache === cache);
+        console.table(
+          runs.map((run) => ({
+            query: run.query,
+            target: run.target,
+            requests: run.requests,
+            requestsPerSecond: Math.round(run.requestsPerSecond),
+            p50Ms: format(run.p50Ms),
+            p95Ms: format(run.p95Ms),
+            p99Ms: format(run.p99Ms),
+            maxMs: format(run.maxMs),
+            errors: run.errors,
+            non2xx: run.non2xx,
+            graphqlErrors: run.graphqlErrors,
+            serialP50Ms: format(run.serialP50Ms),
+          })),
+        );
+        for (const { name } of result.queries) {
+          const p95 = (target: string) => runs.find((run) => run.query === name && run.target === target)?.p95Ms ?? Number.NaN;
+          const [viaGateway, direct] = [p95('gateway'), p95('direct')];
+          console.log(
+            `p95 ${cache} ${name}: gateway ${format(viaGateway)} ms, direct ${format(direct)} ms (gateway share ${format(viaGateway - direct)} ms) ` +
+              `vs 50 ms target: ${viaGateway <= 50 ? 'met' : `missed by ${format(viaGateway - 50)} ms`}`,
+          );
+        }
       }
     }
   } finally {

@@ -21,12 +21,7 @@ export interface SearchLatencyOptions {
   seed?: number;
   /** Connections inserting documents in parallel while seeding. */
   seedConnections?: number;
-  /**
-   * DATABASE_POOL_MAX of the content service; its default (10) when omitted. A search holds a
-   * pooled connection in its transaction while it loads documents, tags and authors through
-   * further pooled connections, so at or above as many concurrent searches as the pool has
-   * connections every connection waits for another one until the 5 s acquire timeout fails them.
-   */
+  /** DATABASE_POOL_MAX of the content service; its default (10) when omitted. */
   contentPoolMax?: number;
 }
 
@@ -59,6 +54,8 @@ export interface SearchQueryCase {
 export interface SearchLatencyRun {
   query: string;
   target: 'gateway' | 'direct';
+  /** uncached: every request misses the content service's result cache (PostgreSQL answers); cached: the same request repeated. */
+  cache: 'uncached' | 'cached';
   requests: number;
   requestsPerSecond: number;
   p50Ms: number;
@@ -90,16 +87,34 @@ export interface SearchLatencyResult {
 
 type Random = () => number;
 
-/** mulberry32: small, fast, good enough for generating text. */
-function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/**
+ * sfc32 (128-bit state) seeded through splitmix32: independent streams per seed, so batches
+ * generated from neighbouring seeds do not overlap (a 32-bit generator's streams would).
+ */
+function createRandom(seed: number): Random {
+  let x = seed >>> 0;
+  const splitmix = () => {
+    x = (x + 0x9e3779b9) >>> 0;
+    let z = x;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+    return (z ^ (z >>> 16)) >>> 0;
   };
+  let a = splitmix();
+  let b = splitmix();
+  let c = splitmix();
+  let d = splitmix();
+  const next = () => {
+    const t = (((a + b) | 0) + d) | 0;
+    d = (d + 1) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 12; i++) next();
+  return next;
 }
 
 const mix = (a: number, b: number) => Math.imul(a ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b), 0xc2b2ae35) >>> 0;
@@ -332,7 +347,7 @@ interface Vocabulary {
 const RESERVED = new Set(['mountian', 'montain']);
 
 function buildVocabulary(spec: LanguageSpec, seed: number): Vocabulary {
-  const random = mulberry32(mix(seed, spec.code.charCodeAt(0) * 31 + spec.code.charCodeAt(1)));
+  const random = createRandom(mix(seed, spec.code.charCodeAt(0) * 31 + spec.code.charCodeAt(1)));
   const seen = new Set<string>();
   const all: string[] = [];
   for (const word of [...spec.functionWords, ...spec.contentWords]) {
@@ -454,7 +469,7 @@ interface Catalog {
 }
 
 function buildCatalog(seed: number): Catalog {
-  const random = mulberry32(mix(seed, 1));
+  const random = createRandom(mix(seed, 1));
   const tags = TAG_NAMES.map((name, index) => ({ id: uuid(random), name, color: TAG_COLORS[index % TAG_COLORS.length] }));
   const authors: Catalog['authors'] = [];
   const counts = { ru: 80, en: 80, tt: 40 };
@@ -488,7 +503,7 @@ interface DocumentBatch {
 
 /** One batch of documents, from its own seed so the corpus does not depend on insert order. */
 function generateBatch(seed: number, batch: number, count: number, vocabularies: Map<string, Vocabulary>, catalog: Catalog): DocumentBatch {
-  const random = mulberry32(mix(seed, 1000 + batch));
+  const random = createRandom(mix(seed, 1000 + batch));
   const out: DocumentBatch = {
     id: [],
     title: [],
@@ -509,7 +524,8 @@ function generateBatch(seed: number, batch: number, count: number, vocabularies:
   };
   const languageTable = LANGUAGES.map((spec) => [spec.code, spec.share] as const);
   for (let i = 0; i < count; i++) {
-    const id = uuid(random);
+    // Random like gen_random_uuid(), but unique by construction: the last group is the document's number.
+    const id = uuid(random).slice(0, 24) + (batch * 100_000 + i).toString(16).padStart(12, '0');
     const language = weighted(random, languageTable);
     const vocabulary = vocabularies.get(language) as Vocabulary;
     const type = weighted(random, TYPES);
@@ -555,7 +571,13 @@ function generateBatch(seed: number, batch: number, count: number, vocabularies:
     out.status.push(status);
     out.language.push(language);
     out.searchConfig.push(vocabulary.spec.searchConfig);
-    out.tagNames.push(tags.map((tag) => tag.name).join(' '));
+    // Sorted like the service does (code point order, ORDER BY name COLLATE "C" in reindex).
+    out.tagNames.push(
+      tags
+        .map((tag) => tag.name)
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        .join(' '),
+    );
     out.viewCount.push(views);
     out.likeCount.push(likes);
     out.publishedAt.push(status === 'draft' ? null : new Date(published).toISOString());
@@ -737,11 +759,32 @@ export const SEARCH_QUERIES: QueryDefinition[] = [
 ];
 
 interface SearchResponse {
-  searchDocuments: { totalCount: number; fuzzy: boolean; edges: unknown[] };
+  searchDocuments: { totalCount: number; fuzzy: boolean; edges: { node: { document: { id: string } } }[] };
 }
 
-async function verify(url: string, token: string, definition: QueryDefinition): Promise<SearchResponse['searchDocuments']> {
-  const result = await graphql<SearchResponse>(url, definition.query, { token, variables: { input: definition.input } });
+/**
+ * The content service caches results in Redis per tenant and exact input, so the same request
+ * repeated measures a cache hit. An uncached request gets a unique tail of whitespace (spaces,
+ * tabs, newlines: request n in base 3) after the query: websearch_to_tsquery and pg_trgm ignore
+ * whitespace, so the SQL finds and ranks exactly the same documents, but no cache key is shared.
+ */
+let uncachedSequence = 0;
+function uncachedInput(input: Record<string, unknown>): Record<string, unknown> {
+  const tail = (uncachedSequence++).toString(3).padStart(13, '0').replace(/[012]/g, (digit) => ' \t\n'[Number(digit)]);
+  return { ...input, query: `${input.query as string}${tail}` };
+}
+
+type CacheMode = 'uncached' | 'cached';
+const requestInput = (definition: QueryDefinition, mode: CacheMode) =>
+  mode === 'uncached' ? uncachedInput(definition.input) : definition.input;
+
+async function verify(
+  url: string,
+  token: string,
+  definition: QueryDefinition,
+  input: Record<string, unknown> = definition.input,
+): Promise<SearchResponse['searchDocuments']> {
+  const result = await graphql<SearchResponse>(url, definition.query, { token, variables: { input } });
   const data = result.data?.searchDocuments;
   if (result.status !== 200 || result.errors?.length || !data?.edges.length) {
     throw new Error(`search "${definition.name}" against ${url} returned no results or errors (${result.status}): ${result.text.slice(0, 1500)}`);
@@ -752,12 +795,13 @@ async function verify(url: string, token: string, definition: QueryDefinition): 
   return data;
 }
 
-/** Median latency of `count` requests one after another, after a few unmeasured ones. */
-async function serialLatency(url: string, token: string, definition: QueryDefinition, count = 30): Promise<number> {
+/** Median latency of `count` requests one after another (no queueing), after a few unmeasured ones. */
+async function serialLatency(url: string, token: string, definition: QueryDefinition, mode: CacheMode, count = 30): Promise<number> {
   const latencies: number[] = [];
   for (let i = 0; i < count + 5; i++) {
+    const input = requestInput(definition, mode);
     const started = performance.now();
-    await verify(url, token, definition);
+    await verify(url, token, definition, input);
     if (i >= 5) latencies.push(performance.now() - started);
   }
   return percentile(latencies.sort((a, b) => a - b), 50);
@@ -768,7 +812,7 @@ interface Load {
   latencies: number[];
 }
 
-function load(url: string, token: string, body: string, durationSeconds: number, connections: number): Promise<Load> {
+function load(url: string, token: string, body: () => string, durationSeconds: number, connections: number): Promise<Load> {
   const latencies: number[] = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
@@ -778,7 +822,8 @@ function load(url: string, token: string, body: string, durationSeconds: number,
         connections,
         duration: durationSeconds,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body,
+        body: body(),
+        requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
         // GraphQL answers errors with 200: a response counts only with hits and without errors.
         verifyBody: (response) => typeof response === 'string' && !response.includes('"errors":') && response.includes('"edges":[{'),
       },
@@ -791,7 +836,8 @@ function load(url: string, token: string, body: string, durationSeconds: number,
 /**
  * Seeds the corpus into a fresh platform's database for a new tenant, then measures the four
  * queries at `connections` concurrent clients through the gateway and straight against the
- * content subgraph, with the same token.
+ * content subgraph, with the same token: every request a cache miss (the PostgreSQL search),
+ * then the same request repeated (served from the content service's Redis result cache).
  */
 export async function searchLatency(options: SearchLatencyOptions): Promise<SearchLatencyResult> {
   const seed = options.seed ?? 20_250_101;
@@ -823,7 +869,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       connections: options.seedConnections ?? 2,
     });
 
-    // A fresh token acting in the tenant, minted after seeding so it outlives the runs.
+    // A fresh token acting in the tenant (as its admin), minted after seeding so it outlives the runs.
     const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
       platform.gatewayUrl,
       `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
@@ -835,37 +881,50 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       { target: 'direct' as const, url: platform.contentUrl },
     ];
 
+    // Every query must find something, the same through both paths, and an uncached variant
+    // must find exactly what the plain query finds.
     const queries: SearchQueryCase[] = [];
     for (const definition of SEARCH_QUERIES) {
-      const [viaGateway, direct] = await Promise.all(targets.map(({ url }) => verify(url, token, definition)));
-      if (viaGateway.totalCount !== direct.totalCount) {
-        throw new Error(`search "${definition.name}": gateway found ${viaGateway.totalCount}, subgraph ${direct.totalCount}`);
+      const [viaGateway, direct, variant] = await Promise.all([
+        verify(platform.gatewayUrl, token, definition),
+        verify(platform.contentUrl, token, definition),
+        verify(platform.contentUrl, token, definition, uncachedInput(definition.input)),
+      ]);
+      const ids = (result: SearchResponse['searchDocuments']) => result.edges.map((edge) => edge.node.document.id).join();
+      if (viaGateway.totalCount !== direct.totalCount || ids(viaGateway) !== ids(direct)) {
+        throw new Error(`search "${definition.name}": gateway and subgraph disagree (${viaGateway.totalCount} vs ${direct.totalCount})`);
+      }
+      if (variant.totalCount !== direct.totalCount || ids(variant) !== ids(direct)) {
+        throw new Error(`search "${definition.name}": the uncached variant finds other documents (${variant.totalCount} vs ${direct.totalCount})`);
       }
       queries.push({ name: definition.name, description: definition.description, input: definition.input, totalCount: direct.totalCount, fuzzy: direct.fuzzy });
     }
 
     const runs: SearchLatencyRun[] = [];
-    for (const definition of SEARCH_QUERIES) {
-      const body = JSON.stringify({ query: definition.query, variables: { input: definition.input } });
-      for (const { target, url } of targets) {
-        const serialP50Ms = await serialLatency(url, token, definition);
-        if (warmupSeconds > 0) await load(url, token, body, warmupSeconds, options.connections);
-        const { result, latencies } = await load(url, token, body, options.durationSeconds, options.connections);
-        latencies.sort((a, b) => a - b);
-        runs.push({
-          query: definition.name,
-          target,
-          requests: result.requests.total,
-          requestsPerSecond: result.requests.average,
-          p50Ms: percentile(latencies, 50),
-          p95Ms: percentile(latencies, 95),
-          p99Ms: percentile(latencies, 99),
-          maxMs: latencies.at(-1) ?? Number.NaN,
-          errors: result.errors,
-          non2xx: result.non2xx,
-          graphqlErrors: result.mismatches,
-          serialP50Ms,
-        });
+    for (const mode of ['uncached', 'cached'] as const) {
+      for (const definition of SEARCH_QUERIES) {
+        const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
+        for (const { target, url } of targets) {
+          const serialP50Ms = await serialLatency(url, token, definition, mode);
+          if (warmupSeconds > 0) await load(url, token, body, warmupSeconds, options.connections);
+          const { result, latencies } = await load(url, token, body, options.durationSeconds, options.connections);
+          latencies.sort((a, b) => a - b);
+          runs.push({
+            query: definition.name,
+            target,
+            cache: mode,
+            requests: result.requests.total,
+            requestsPerSecond: result.requests.average,
+            p50Ms: percentile(latencies, 50),
+            p95Ms: percentile(latencies, 95),
+            p99Ms: percentile(latencies, 99),
+            maxMs: latencies.at(-1) ?? Number.NaN,
+            errors: result.errors,
+            non2xx: result.non2xx,
+            graphqlErrors: result.mismatches,
+            serialP50Ms,
+          });
+        }
       }
     }
     return {
