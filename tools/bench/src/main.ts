@@ -77,6 +77,7 @@ async function main(): Promise<void> {
             non2xx: run.non2xx,
             graphqlErrors: run.graphqlErrors,
             serialP50Ms: format(run.serialP50Ms),
+            serialErrors: run.serialErrors,
           })),
         );
         for (const { name } of result.queries) {

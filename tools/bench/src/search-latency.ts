@@ -69,6 +69,8 @@ export interface SearchLatencyRun {
   graphqlErrors: number;
   /** Median of sequential requests (one client, no queueing): the service time itself. */
   serialP50Ms: number;
+  /** Failed requests among the sequential ones. */
+  serialErrors: number;
 }
 
 export interface SearchLatencyResult {
@@ -795,16 +797,30 @@ async function verify(
   return data;
 }
 
-/** Median latency of `count` requests one after another (no queueing), after a few unmeasured ones. */
-async function serialLatency(url: string, token: string, definition: QueryDefinition, mode: CacheMode, count = 30): Promise<number> {
+/**
+ * Median latency of `count` requests one after another (no queueing), after a few unmeasured
+ * ones; failed requests are counted, not thrown (verification before the runs is strict).
+ */
+async function serialLatency(
+  url: string,
+  token: string,
+  definition: QueryDefinition,
+  mode: CacheMode,
+  count = 30,
+): Promise<{ p50Ms: number; errors: number }> {
   const latencies: number[] = [];
+  let errors = 0;
   for (let i = 0; i < count + 5; i++) {
     const input = requestInput(definition, mode);
     const started = performance.now();
-    await verify(url, token, definition, input);
-    if (i >= 5) latencies.push(performance.now() - started);
+    const ok = await verify(url, token, definition, input).then(
+      () => true,
+      () => false,
+    );
+    if (!ok) errors++;
+    else if (i >= 5) latencies.push(performance.now() - started);
   }
-  return percentile(latencies.sort((a, b) => a - b), 50);
+  return { p50Ms: percentile(latencies.sort((a, b) => a - b), 50), errors };
 }
 
 interface Load {
@@ -905,7 +921,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       for (const definition of SEARCH_QUERIES) {
         const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
         for (const { target, url } of targets) {
-          const serialP50Ms = await serialLatency(url, token, definition, mode);
+          const serial = await serialLatency(url, token, definition, mode);
           if (warmupSeconds > 0) await load(url, token, body, warmupSeconds, options.connections);
           const { result, latencies } = await load(url, token, body, options.durationSeconds, options.connections);
           latencies.sort((a, b) => a - b);
@@ -922,7 +938,8 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
             errors: result.errors,
             non2xx: result.non2xx,
             graphqlErrors: result.mismatches,
-            serialP50Ms,
+            serialP50Ms: serial.p50Ms,
+            serialErrors: serial.errors,
           });
         }
       }
@@ -935,6 +952,11 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       durationSeconds: options.durationSeconds,
       contentPoolMax: options.contentPoolMax,
     };
+  } catch (error) {
+    // The services log at warn: their last lines usually say what went wrong.
+    const tail = (service: { name: string; output(): string }) => `--- ${service.name} ---\n${service.output().slice(-4000)}`;
+    console.error(`search benchmark failed; service output:\n${tail(platform.content)}\n${tail(platform.gateway)}`);
+    throw error;
   } finally {
     await platform.stop();
   }
