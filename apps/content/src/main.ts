@@ -2,7 +2,7 @@ import './instrumentation';
 import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import { loadConfig } from '@multipult/config';
-import { createServiceApp, runServiceMain } from '@multipult/graphql';
+import { createServiceApp, listenService, runServiceMain } from '@multipult/graphql';
 import { CONTENT_SERVICE, AppModule } from './app.module';
 import { contentConfigSchema } from './config';
 
@@ -10,7 +10,7 @@ import { contentConfigSchema } from './config';
 export async function start(env: Record<string, string | undefined> = process.env): Promise<INestApplication> {
   const config = loadConfig(contentConfigSchema, env);
   const app = await createServiceApp(AppModule.forRoot(config), { bodyLimit: config.BODY_LIMIT });
-  await app.listen(config.PORT, config.HOST);
+  await listenService(app, config.PORT, config.HOST);
   new Logger('Bootstrap').log(`content subgraph listening on http://${config.HOST}:${config.PORT}/graphql`);
   return app;
 }

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { INestApplication, Logger } from '@nestjs/common';
 import helmet from 'helmet';
 import { loadConfig } from '@multipult/config';
-import { createServiceApp, runServiceMain } from '@multipult/graphql';
+import { createServiceApp, listenService, runServiceMain } from '@multipult/graphql';
 import { AppModule, GATEWAY_SERVICE } from './app.module';
 import { gatewayConfigSchema } from './config';
 
@@ -20,7 +20,7 @@ export async function start(env: Record<string, string | undefined> = process.en
     credentials: true,
     exposedHeaders: ['X-Request-Id', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
   });
-  await app.listen(config.PORT, config.HOST);
+  await listenService(app, config.PORT, config.HOST);
   new Logger('Bootstrap').log(`gateway listening on http://${config.HOST}:${config.PORT}/graphql`);
   return app;
 }

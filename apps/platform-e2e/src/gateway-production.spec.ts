@@ -26,6 +26,13 @@ describe('gateway in production mode', () => {
     expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('keeps subgraph connections alive longer than callers pool them (no "socket hang up" after idling)', async () => {
+    for (const service of [platform.auth, platform.content, platform.gateway]) {
+      const response = await fetch(`${service.url}/health/live`);
+      expect(response.headers.get('keep-alive')).toBe('timeout=65');
+    }
+  });
+
   it('serves no landing page and sends security headers', async () => {
     const page = await fetch(platform.gatewayUrl, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(400);

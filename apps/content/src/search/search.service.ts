@@ -109,6 +109,14 @@ export class SearchService {
         FROM documents d, query
         WHERE ${where.join(' AND ')}
       )`;
+    // Facets need the same matches but no ranking, which is most of the cost on large match sets.
+    const matchedForFacets = `
+      WITH query AS (SELECT ${tsquery} AS q),
+      matched AS (
+        SELECT d.id, d.language, d.type
+        FROM documents d, query
+        WHERE ${where.join(' AND ')}
+      )`;
     const facetParams = params.values.length;
     const after = input.after ? decodeCursor(input.after) : undefined;
     const keyset = after
@@ -131,7 +139,7 @@ export class SearchService {
           params.values,
         );
         const facetRows: FacetRow[] = await manager.query(
-          `${matched}
+          `${matchedForFacets}
            SELECT 'total' AS facet, '' AS value, count(*) AS count FROM matched
            UNION ALL SELECT 'language', language, count(*) FROM matched GROUP BY language
            UNION ALL SELECT 'type', type, count(*) FROM matched GROUP BY type

@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
@@ -60,4 +61,18 @@ export function runServiceMain(service: string, start: () => Promise<unknown>): 
     );
     process.exit(1);
   });
+}
+
+/**
+ * Keeps idle keep-alive connections open longer than the callers' pools keep them (the gateway's
+ * subgraph client, load balancers at 60 s), so a caller never sends a request on a socket this
+ * server is closing ("socket hang up"). Node's default is 5 s.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+export async function listenService(app: INestApplication, port: number, host: string): Promise<void> {
+  await app.listen(port, host);
+  const server = app.getHttpServer() as Server;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 }
