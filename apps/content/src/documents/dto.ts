@@ -1,4 +1,4 @@
-import { ArgsType, Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { ArgsType, Field, ID, InputType, Int, ObjectType, PartialType } from '@nestjs/graphql';
 import {
   ArrayMaxSize,
   IsEnum,
@@ -56,8 +56,9 @@ export class CreateDocumentInput {
   tagIds?: string[];
 }
 
+/** Every field of CreateDocumentInput, optional, with the same validation. */
 @InputType()
-export class UpdateDocumentInput {
+export class UpdateDocumentInput extends PartialType(CreateDocumentInput) {
   @Field(() => ID)
   @IsUUID('all', { message: 'validation.isUUID' })
   id: string;
@@ -67,47 +68,6 @@ export class UpdateDocumentInput {
   @IsInt()
   @Min(1, { message: keyed('validation.min') })
   expectedVersion?: number;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MinLength(1, { message: keyed('validation.minLength') })
-  @MaxLength(300, { message: keyed('validation.maxLength') })
-  title?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000, { message: keyed('validation.maxLength') })
-  summary?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500_000, { message: keyed('validation.maxLength') })
-  body?: string;
-
-  @Field(() => DocumentType, { nullable: true })
-  @IsOptional()
-  @IsEnum(DocumentType, { message: 'validation.invalid' })
-  type?: DocumentType;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @Matches(LANGUAGE, { message: 'validation.language' })
-  language?: string;
-
-  @Field(() => [ID], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(20, { message: keyed('validation.max') })
-  @IsUUID('all', { each: true, message: 'validation.isUUID' })
-  authorIds?: string[];
-
-  @Field(() => [ID], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(30, { message: keyed('validation.max') })
-  @IsUUID('all', { each: true, message: 'validation.isUUID' })
-  tagIds?: string[];
 }
 
 @InputType()
