@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { Platform, findTenantIsolationViolations, graphql, graphqlData, startPlatform, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
-import { loggedStatements } from './support/statements';
+import { loggedStatements } from './support/logs';
 
 const run = promisify(execFile);
 

@@ -1,7 +1,7 @@
 import { Platform, graphql, startPlatform } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
-import { loggedStatements } from './support/statements';
+import { loggedStatements } from './support/logs';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
 

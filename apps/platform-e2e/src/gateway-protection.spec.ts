@@ -1,5 +1,6 @@
 import { Platform, graphql, startPlatform } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
+import { loggedLinesOf } from './support/logs';
 
 const RATE_LIMIT_PER_IP = 40;
 
@@ -83,10 +84,7 @@ describe('gateway protection', () => {
     const result = await graphql(platform.gatewayUrl, '{ me { id } }', { headers: { 'x-request-id': requestId } });
     expect(result.headers.get('x-request-id')).toBe(requestId);
     expect(result.errors?.[0].extensions?.requestId).toBe(requestId);
-    const authLogLines = platform.auth
-      .output()
-      .split('\n')
-      .filter((line) => line.includes(requestId));
+    const authLogLines = await loggedLinesOf(platform.auth, requestId);
     expect(authLogLines.length).toBeGreaterThan(0);
     expect(JSON.parse(authLogLines[0])).toMatchObject({ service: 'auth', request_id: requestId, trace_id: expect.any(String) });
   });

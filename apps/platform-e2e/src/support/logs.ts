@@ -19,3 +19,16 @@ export async function loggedStatements(service: ServiceProcess, requestId: strin
   }
   return lines;
 }
+
+/** Log lines of a service that mention a request id, waiting (up to 3 s) for the pipe to deliver them. */
+export async function loggedLinesOf(service: ServiceProcess, requestId: string): Promise<string[]> {
+  const deadline = Date.now() + 3_000;
+  for (;;) {
+    const lines = service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes(requestId));
+    if (lines.length || Date.now() > deadline) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
