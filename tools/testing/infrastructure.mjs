@@ -65,7 +65,6 @@ export async function startEmbeddedPostgres({ port, persistentDir, log = () => {
   await postgres.start();
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${listenPort}/postgres`,
-    createDatabase: (name) => postgres.createDatabase(name),
     stop: async () => {
       await postgres.stop();
       if (!persistentDir) await rm(databaseDir, { recursive: true, force: true });

@@ -1,2 +1,3 @@
 export * from './lib/database.module';
 export * from './lib/query-logger';
+export * from './lib/unique-violation';

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { revokeSession } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
+import { uniqueViolationColumns } from '@multipult/database';
 import { OutboxWriter, SessionRevoked, UserLoggedIn, UserRegistered } from '@multipult/events';
 import { AppError, ConflictError, ErrorCode, UnauthenticatedError } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
@@ -21,8 +22,6 @@ import { Session, SessionRevokeReason } from './session.entity';
 export const MAX_TENANTS_IN_TOKEN = 20;
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-const PG_UNIQUE_VIOLATION = '23505';
-
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
@@ -53,10 +52,8 @@ export class SessionsService {
         return this.openSession(manager, user, null);
       });
     } catch (error) {
-      const violation = error as { code?: string; constraint?: string; detail?: string };
-      if (violation.code === PG_UNIQUE_VIOLATION) {
-        throw new ConflictError(violation.detail?.includes('(username)') ? 'errors.username_taken' : 'errors.email_taken');
-      }
+      const columns = uniqueViolationColumns(error);
+      if (columns !== undefined) throw new ConflictError(columns === 'username' ? 'errors.username_taken' : 'errors.email_taken');
       throw error;
     }
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
+import { uniqueViolationColumns } from '@multipult/database';
 import {
   AppError,
   ConflictError,
@@ -17,8 +18,6 @@ import { AddTenantMemberInput, CreateTenantInput } from './dto';
 import { Membership } from './membership.entity';
 import { Role } from './role.entity';
 import { Tenant } from './tenant.entity';
-
-const PG_UNIQUE_VIOLATION = '23505';
 
 @Injectable()
 export class TenantsService {
@@ -37,7 +36,7 @@ export class TenantsService {
         return { tenant, membership };
       });
     } catch (error) {
-      if ((error as { code?: string }).code === PG_UNIQUE_VIOLATION) throw new ConflictError('errors.slug_taken');
+      if (uniqueViolationColumns(error) !== undefined) throw new ConflictError('errors.slug_taken');
       throw error;
     }
   }

@@ -60,11 +60,9 @@ export class EngagementService {
 
   /** Counts a view unless the same viewer viewed the same document recently (Redis mark). */
   async recordView(principal: AuthPrincipal, documentId: string): Promise<{ document: Document; changed: boolean }> {
-    await this.documents.getReadable(principal, documentId);
+    const document = await this.documents.getReadable(principal, documentId);
     const mark = `content:viewed:${documentId}:${principal.userId}`;
-    if (await this.store.exists(mark)) {
-      return { document: await this.documents.getReadable(principal, documentId), changed: false };
-    }
+    if (await this.store.exists(mark)) return { document, changed: false };
     await this.store.set(mark, '1', VIEW_DEDUPE_MS);
     return this.dataSource.transaction(async (manager) => {
       await manager.query(

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { OutboxWriter, SearchReindexed } from '@multipult/events';
+import { SEARCH_CONFIG_BY_LANGUAGE } from '../documents/document.entity';
 
 export interface ReindexReport {
   documents: number;
@@ -20,7 +21,7 @@ export async function reindexDocuments(dataSource: DataSource): Promise<ReindexR
       SELECT d.id,
              coalesce((SELECT string_agg(t.name, ' ' ORDER BY t.name COLLATE "C") FROM document_tags dt JOIN tags t ON t.id = dt.tag_id
                        WHERE dt.document_id = d.id), '') AS tag_names,
-             CASE d.language WHEN 'en' THEN 'english' WHEN 'ru' THEN 'russian' ELSE 'simple' END::regconfig AS search_config
+             coalesce($1::jsonb ->> d.language, 'simple')::regconfig AS search_config
       FROM documents d
     ),
     updated AS (
@@ -29,7 +30,10 @@ export async function reindexDocuments(dataSource: DataSource): Promise<ReindexR
       WHERE d.id = e.id AND (d.tag_names IS DISTINCT FROM e.tag_names OR d.search_config IS DISTINCT FROM e.search_config)
       RETURNING d.id
     )
-    SELECT count(*)::int AS fixed FROM updated`);
+    SELECT count(*)::int AS fixed FROM updated`,
+    // The same language -> configuration mapping the service writes with.
+    [JSON.stringify(SEARCH_CONFIG_BY_LANGUAGE)],
+  );
   await dataSource.query('REINDEX INDEX CONCURRENTLY documents_search_idx');
   await dataSource.query('REINDEX INDEX CONCURRENTLY documents_title_trgm_idx');
   await dataSource.query('ANALYZE documents');

@@ -8,7 +8,7 @@ import { Author } from '../authors/author.entity';
 import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
 import { isEditor } from '../documents/document-access';
-import { Document } from '../documents/document.entity';
+import { Document, SEARCH_CONFIG_BY_LANGUAGE } from '../documents/document.entity';
 import { Tag } from '../tags/tag.entity';
 import { DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 
@@ -25,6 +25,15 @@ class SqlParameters {
 const HEADLINE_OPTIONS = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
 // ts_headline returns the document's own text; escaping it first keeps stored HTML inert in clients.
 const escapeHtml = (column: string) => `replace(replace(replace(${column}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')`;
+/**
+ * A query parsed with every text search configuration documents use, OR-ed, so one GIN index
+ * serves all languages (and stop words and stems of any of them work).
+ */
+const inEveryConfiguration = (parser: 'to_tsquery' | 'websearch_to_tsquery', placeholder: string) =>
+  `(${[...new Set([...Object.values(SEARCH_CONFIG_BY_LANGUAGE), 'simple'])]
+    .map((configuration) => `${parser}('${configuration}', ${placeholder})`)
+    .join(' || ')})`;
+
 /** Trigram similarity a title needs for a typo-tolerant (fuzzy) hit. */
 const FUZZY_SIMILARITY = 0.35;
 
@@ -73,8 +82,7 @@ export class SearchService {
     const params = new SqlParameters();
     const visible = this.visibility(principal, params);
     const bound = params.bind(tsquery);
-    // Parsed with every configuration and OR-ed, as in search, so stop words and stems of any language work.
-    const query = `(to_tsquery('english', ${bound}) || to_tsquery('russian', ${bound}) || to_tsquery('simple', ${bound}))`;
+    const query = inEveryConfiguration('to_tsquery', bound);
     return this.dataSource.query(
       `SELECT d.id, d.title FROM documents d
        WHERE ${visible} AND d.search_vector @@ ${query}
@@ -93,7 +101,7 @@ export class SearchService {
   ): Promise<DocumentSearchResult> {
     const params = new SqlParameters();
     const q = params.bind(input.query);
-    const tsquery = `(websearch_to_tsquery('english', ${q}) || websearch_to_tsquery('russian', ${q}) || websearch_to_tsquery('simple', ${q}))`;
+    const tsquery = inEveryConfiguration('websearch_to_tsquery', q);
     const match = fuzzy ? `${q} <% d.title` : `d.search_vector @@ query.q`;
     const rank = fuzzy ? `word_similarity(${q}, d.title)` : `ts_rank_cd(d.search_vector, query.q)`;
     const where = [this.visibility(principal, params), match, ...this.filters(input.filter ?? {}, params)];

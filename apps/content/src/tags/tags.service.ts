@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
+import { uniqueViolationColumns } from '@multipult/database';
 import { ConflictError, byKeys } from '@multipult/graphql';
 import { CreateTagInput } from './dto';
 import { Tag } from './tag.entity';
-
-const PG_UNIQUE_VIOLATION = '23505';
 
 @Injectable()
 export class TagsService {
@@ -16,7 +15,7 @@ export class TagsService {
     try {
       return await tags.save(tags.create({ tenantId, name: input.name.trim(), color: input.color.toLowerCase() }));
     } catch (error) {
-      if ((error as { code?: string }).code === PG_UNIQUE_VIOLATION) throw new ConflictError('errors.tag_exists');
+      if (uniqueViolationColumns(error) !== undefined) throw new ConflictError('errors.tag_exists');
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import pino, { Logger, LoggerOptions } from 'pino';
+import pino, { LoggerOptions } from 'pino';
 import { RequestContext, traceIdOf } from './request-context';
 
 /** Fields every log line carries, taken from the request (or consumed event) being handled. */
@@ -34,9 +34,4 @@ export function pinoOptions(service: string, level: string): LoggerOptions {
       censor: '[redacted]',
     },
   };
-}
-
-/** A logger for code outside Nest's DI (entry points, tools); inside Nest use the injected Logger. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino(pinoOptions(service, level));
 }

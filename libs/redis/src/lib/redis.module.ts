@@ -26,8 +26,12 @@ class FastStoreCloser implements OnApplicationShutdown {
  */
 export function createFastStore(config: RedisConfig, logger = new Logger('FastStore')): FastStore {
   if (config.REDIS_URL) return RedisFastStore.connect(config.REDIS_URL, config.REDIS_KEY_PREFIX);
-  logger.warn('REDIS_URL is not set: using the in-process store (single instance only; state is lost on restart)');
   const hub = embeddedHubPort();
+  logger.warn(
+    hub
+      ? "REDIS_URL is not set: using the embedded launcher's in-process store (not for production)"
+      : 'REDIS_URL is not set: using an in-process store (single instance only; state is lost on restart)',
+  );
   return hub ? new HubFastStore(hub) : new MemoryFastStore();
 }
 
