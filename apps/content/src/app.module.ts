@@ -23,9 +23,12 @@ import { CreateContentSchema1732500000001 } from './migrations/1732500000001-cre
 import { CreateEngagement1732500000002 } from './migrations/1732500000002-create-engagement';
 import { CreateComments1732500000003 } from './migrations/1732500000003-create-comments';
 import { CreateUserDirectory1732500000004 } from './migrations/1732500000004-create-user-directory';
+import { CreateTranslationsAndSearchColumns1732500000005 } from './migrations/1732500000005-create-translations-and-search-columns';
 import { SearchModule } from './search/search.module';
 import { Tag } from './tags/tag.entity';
 import { TagsModule } from './tags/tags.module';
+import { DocumentTranslation } from './translations/translation.entity';
+import { TranslationsModule } from './translations/translations.module';
 import { EngagementModule } from './engagement/engagement.module';
 import { VersionsModule } from './versions/versions.module';
 
@@ -43,13 +46,14 @@ export class AppModule {
         DatabaseModule.forRoot({
           service: CONTENT_SERVICE,
           schema: 'content',
-          entities: [Document, DocumentVersion, Author, Tag, Comment, ...eventEntities],
+          entities: [Document, DocumentVersion, DocumentTranslation, Author, Tag, Comment, ...eventEntities],
           migrations: [
             ...eventMigrations,
             CreateContentSchema1732500000001,
             CreateEngagement1732500000002,
             CreateComments1732500000003,
             CreateUserDirectory1732500000004,
+            CreateTranslationsAndSearchColumns1732500000005,
           ],
         }),
         RedisModule.forRoot(),
@@ -66,6 +70,7 @@ export class AppModule {
         AuthorsModule,
         TagsModule,
         DocumentsModule,
+        TranslationsModule,
         SearchModule,
         VersionsModule,
         EngagementModule,

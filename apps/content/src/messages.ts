@@ -9,6 +9,7 @@ export function registerContentMessages(): void {
       'errors.invalid_status_change': 'A {from} document cannot become {to}',
       'validation.language': 'Must be an ISO 639-1 language code such as en, ru or tt',
       'errors.comment_too_deep': 'Threads are at most {levels} levels deep; reply higher up the thread',
+      'errors.translation_same_language': 'The document is written in {language}; a translation needs another language',
     },
     ru: {
       'errors.tag_exists': 'Тег с таким именем уже существует',
@@ -16,6 +17,7 @@ export function registerContentMessages(): void {
       'errors.invalid_status_change': 'Документ в статусе {from} нельзя перевести в {to}',
       'validation.language': 'Должен быть код языка ISO 639-1, например en, ru или tt',
       'errors.comment_too_deep': 'Ветка обсуждения — не больше {levels} уровней; ответьте выше по ветке',
+      'errors.translation_same_language': 'Документ написан на языке {language}; перевод должен быть на другом языке',
     },
   });
 }

@@ -452,7 +452,7 @@ describe('content through the gateway', () => {
     await client.connect();
     try {
       // Simulate search data gone stale (e.g. written by an older release): the tag no longer matches.
-      await client.query(`UPDATE content.documents SET tag_names = '' WHERE id = $1`, [ids.tt]);
+      await client.query(`UPDATE content.documents SET tag_names = '', tag_ids = '{}' WHERE id = $1`, [ids.tt]);
     } finally {
       await client.end();
     }
@@ -461,7 +461,7 @@ describe('content through the gateway', () => {
 
     const cli = path.join(workspaceRoot(), 'dist/apps/content/apps/content/src/cli.js');
     const { stdout } = await run(process.execPath, [cli, 'reindex'], { env: { PATH: process.env.PATH, DATABASE_URL: platform.databaseUrl } });
-    expect(JSON.parse(stdout.trim())).toMatchObject({ reindexed: true, tagNamesFixed: 1 });
+    expect(JSON.parse(stdout.trim())).toMatchObject({ reindexed: true, documentsFixed: 1, translationsFixed: 0 });
     // The search.reindexed event retires cached results through the outbox, Kafka and the cache's consumer.
     const deadline = Date.now() + 30_000;
     let found: string[] = [];

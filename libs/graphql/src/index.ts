@@ -7,3 +7,4 @@ export * from './lib/request-loader';
 export * from './lib/subgraph-options';
 export * from './lib/metrics.plugin';
 export * from './lib/service-app';
+export * from './lib/selection';

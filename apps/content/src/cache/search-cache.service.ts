@@ -4,6 +4,8 @@ import {
   DocumentCreated,
   DocumentDeleted,
   DocumentPublished,
+  DocumentTranslationDeleted,
+  DocumentTranslationSaved,
   DocumentUpdated,
   EventConsumer,
   SearchReindexed,
@@ -33,7 +35,15 @@ export class SearchCacheService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.events.consume({
       groupId: 'content.search-cache',
-      contracts: [DocumentCreated, DocumentUpdated, DocumentPublished, DocumentDeleted, SearchReindexed],
+      contracts: [
+        DocumentCreated,
+        DocumentUpdated,
+        DocumentPublished,
+        DocumentDeleted,
+        DocumentTranslationSaved,
+        DocumentTranslationDeleted,
+        SearchReindexed,
+      ],
       handler: async (event) => {
         const tenantIds = event.type === 'search.reindexed' ? event.payload.tenantIds : [event.tenantId];
         for (const tenantId of tenantIds) if (tenantId) await this.invalidateTenant(tenantId);

@@ -234,6 +234,18 @@ export class DocumentsService {
     return this.dataSource.getRepository(DocumentVersion).find({ where: { documentId }, order: { version: 'DESC' } });
   }
 
+  /**
+   * Runs `work` on a document the caller may edit, locked for the transaction; the tenant's cached
+   * search results are retired once it commits. For writes of other features that belong to a document.
+   */
+  async changeDocument<T>(
+    principal: AuthPrincipal,
+    id: string,
+    work: (manager: EntityManager, document: Document) => Promise<T>,
+  ): Promise<T> {
+    return this.write(principal.tenantId, async (manager) => work(manager, await this.lockEditable(manager, principal, id)));
+  }
+
   private async lockEditable(manager: EntityManager, principal: AuthPrincipal, id: string): Promise<Document> {
     const document = await manager.findOne(Document, { where: { id }, lock: { mode: 'pessimistic_write' } });
     if (!document || !canRead(principal, document)) throw new NotFoundError('Document');
@@ -256,23 +268,22 @@ export class DocumentsService {
     if (found !== new Set(ids).size) throw new NotFoundError('Author');
   }
 
+  /** Writes the link tables and their copies on the document row (`author_ids`, `tag_ids`) that search filters and facets read. */
   private async setRelations(manager: EntityManager, documentId: string, authorIds?: string[], tagIds?: string[]): Promise<void> {
     if (authorIds) {
-      await manager.query('DELETE FROM document_authors WHERE document_id = $1', [documentId]);
       const unique = [...new Set(authorIds)];
-      if (unique.length) {
-        await manager.query(
-          'INSERT INTO document_authors (document_id, author_id, position) SELECT $1, id, ord FROM unnest($2::uuid[]) WITH ORDINALITY AS t(id, ord)',
-          [documentId, unique],
-        );
-      }
+      await manager.query('DELETE FROM document_authors WHERE document_id = $1', [documentId]);
+      await manager.query(
+        'INSERT INTO document_authors (document_id, author_id, position) SELECT $1, id, ord FROM unnest($2::uuid[]) WITH ORDINALITY AS t(id, ord)',
+        [documentId, unique],
+      );
+      await manager.query('UPDATE documents SET author_ids = $2::uuid[] WHERE id = $1', [documentId, unique]);
     }
     if (tagIds) {
+      const unique = [...new Set(tagIds)].sort();
       await manager.query('DELETE FROM document_tags WHERE document_id = $1', [documentId]);
-      const unique = [...new Set(tagIds)];
-      if (unique.length) {
-        await manager.query('INSERT INTO document_tags (document_id, tag_id) SELECT $1, unnest($2::uuid[])', [documentId, unique]);
-      }
+      await manager.query('INSERT INTO document_tags (document_id, tag_id) SELECT $1, unnest($2::uuid[])', [documentId, unique]);
+      await manager.query('UPDATE documents SET tag_ids = $2::uuid[] WHERE id = $1', [documentId, unique]);
     }
   }
 

@@ -14,7 +14,7 @@ import {
 import { ConnectionType, keyed } from '@multipult/graphql';
 import { Document, DocumentType } from './document.entity';
 
-const LANGUAGE = /^[a-z]{2}$/;
+export const LANGUAGE_CODE = /^[a-z]{2}$/;
 
 @InputType()
 export class CreateDocumentInput {
@@ -40,7 +40,7 @@ export class CreateDocumentInput {
   type: DocumentType;
 
   @Field({ description: 'ISO 639-1 code, e.g. en, ru, tt' })
-  @Matches(LANGUAGE, { message: 'validation.language' })
+  @Matches(LANGUAGE_CODE, { message: 'validation.language' })
   language: string;
 
   @Field(() => [ID], { nullable: true, description: 'Authors in display order' })

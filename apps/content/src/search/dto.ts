@@ -19,6 +19,7 @@ import { MAX_PAGE_SIZE, PageInfo, keyed } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
 import { Document, DocumentStatus, DocumentType } from '../documents/document.entity';
 import { Tag } from '../tags/tag.entity';
+import { DocumentTranslation } from '../translations/translation.entity';
 
 export enum SearchSort {
   RELEVANCE = 'relevance',
@@ -36,7 +37,7 @@ registerEnumType(MatchMode, { name: 'MatchMode', description: 'Whether a documen
 
 @InputType({ description: 'Filters are combined with AND; within tags and authors, `tagMode`/`authorMode` chooses ANY or ALL' })
 export class DocumentFilter {
-  @Field(() => [String], { nullable: true })
+  @Field(() => [String], { nullable: true, description: 'Languages of the original or of a translation' })
   @IsOptional()
   @ArrayMaxSize(20, { message: keyed('validation.max') })
   @Matches(/^[a-z]{2}$/, { each: true, message: 'validation.language' })
@@ -89,7 +90,7 @@ export class DocumentFilter {
 
 @InputType()
 export class SearchDocumentsInput {
-  @Field({ description: 'Words, "quoted phrases", OR, -excluded (web search syntax)' })
+  @Field({ description: 'Words, "quoted phrases", OR, -excluded (web search syntax); matches originals and translations' })
   @IsString()
   @MinLength(1, { message: keyed('validation.minLength') })
   @MaxLength(200, { message: keyed('validation.maxLength') })
@@ -149,6 +150,12 @@ export class SearchHighlight {
 export class DocumentSearchHit {
   @Field(() => Document)
   document: Document;
+
+  @Field(() => DocumentTranslation, { nullable: true, description: 'The translation that matched best; null when the original did' })
+  translation: DocumentTranslation | null;
+
+  @Field({ description: 'Language of the text that matched best (and that `highlight` shows)' })
+  language: string;
 
   @Field(() => Float, { description: 'Relevance (ts_rank_cd, or trigram similarity for fuzzy hits)' })
   rank: number;

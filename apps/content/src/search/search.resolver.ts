@@ -1,5 +1,7 @@
-import { Args, Query, Resolver } from '@nestjs/graphql';
+import { Args, Info, Query, Resolver } from '@nestjs/graphql';
+import type { GraphQLResolveInfo } from 'graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@multipult/auth';
+import { selectedFieldNames } from '@multipult/graphql';
 import { DocumentSearchResult, DocumentSuggestion, SearchDocumentsInput, SuggestDocumentsInput } from './dto';
 import { SearchService } from './search.service';
 
@@ -13,8 +15,10 @@ export class SearchResolver {
     @CurrentUser() principal: AuthPrincipal,
     @CurrentTenant() _tenantId: string,
     @Args('input') input: SearchDocumentsInput,
+    @Info() info: GraphQLResolveInfo,
   ): Promise<DocumentSearchResult> {
-    return this.searchService.search(principal, input);
+    const selected = selectedFieldNames(info);
+    return this.searchService.search(principal, input, { totalCount: selected.has('totalCount'), facets: selected.has('facets') });
   }
 
   @RequirePermissions('content:read')

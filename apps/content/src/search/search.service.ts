@@ -10,6 +10,7 @@ import type { ContentConfig } from '../config';
 import { isEditor } from '../documents/document-access';
 import { Document, SEARCH_CONFIG_BY_LANGUAGE } from '../documents/document.entity';
 import { Tag } from '../tags/tag.entity';
+import { DocumentTranslation } from '../translations/translation.entity';
 import { DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 
 /** Positional SQL parameters: `bind(value)` returns its `$n` placeholder. */
@@ -25,30 +26,49 @@ class SqlParameters {
 const HEADLINE_OPTIONS = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
 // ts_headline returns the document's own text; escaping it first keeps stored HTML inert in clients.
 const escapeHtml = (column: string) => `replace(replace(replace(${column}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')`;
+
+const SEARCH_CONFIGURATIONS = [...new Set([...Object.values(SEARCH_CONFIG_BY_LANGUAGE), 'simple'])];
 /**
- * A query parsed with every text search configuration documents use, OR-ed, so one GIN index
- * serves all languages (and stop words and stems of any of them work).
+ * The query parsed with every text search configuration documents use and OR-ed, so one GIN index
+ * serves all languages (stop words and stems of any of them work). Parses that come out the same
+ * (a Russian word in `english` and `simple`, an English one in all three) are kept once, so no
+ * match is tested and ranked twice for the same lexemes.
  */
 const inEveryConfiguration = (parser: 'to_tsquery' | 'websearch_to_tsquery', placeholder: string) =>
-  `(${[...new Set([...Object.values(SEARCH_CONFIG_BY_LANGUAGE), 'simple'])]
-    .map((configuration) => `${parser}('${configuration}', ${placeholder})`)
-    .join(' || ')})`;
+  `(SELECT coalesce(string_agg(DISTINCT '(' || parsed.q::text || ')', ' | '), '')::tsquery
+    FROM (VALUES ${SEARCH_CONFIGURATIONS.map((configuration) => `(${parser}('${configuration}', ${placeholder}))`).join(', ')}) parsed(q)
+    WHERE numnode(parsed.q) > 0)`;
 
 /** Trigram similarity a title needs for a typo-tolerant (fuzzy) hit. */
 const FUZZY_SIMILARITY = 0.35;
 
-interface FacetRow {
-  facet: string;
-  value: string;
-  count: string;
+/** Which parts of a result the caller selected; counting and faceting are skipped when not asked for. */
+export interface SearchSelection {
+  totalCount: boolean;
+  facets: boolean;
+}
+
+interface FacetCounts {
+  total: number;
+  languages?: Record<string, number>;
+  types?: Record<string, number>;
+  tags?: Record<string, number>;
+  authors?: Record<string, number>;
 }
 
 interface MatchedRow {
   id: string;
+  translation_id: string | null;
+  language: string;
   rank: number;
-  sort_value: string;
+  sort_value: number;
   title_highlight: string;
   body_highlight: string;
+}
+
+interface SearchRows {
+  page: MatchedRow[];
+  counts: FacetCounts | null;
 }
 
 @Injectable()
@@ -60,33 +80,47 @@ export class SearchService {
   ) {}
 
   /**
-   * Full-text search over the caller's readable documents: the query is parsed with every text
-   * search configuration in use (english, russian, simple) and OR-ed, so one GIN index serves all
-   * languages; typo-tolerant title matching takes over when full text finds too little.
+   * Full-text search over the caller's readable documents and their translations: a document
+   * matches through its original or any translation, and is returned once, with the best-ranked
+   * of them highlighted. Typo-tolerant title matching takes over when full text finds too little.
    */
-  async search(principal: AuthPrincipal, input: SearchDocumentsInput): Promise<DocumentSearchResult> {
+  async search(
+    principal: AuthPrincipal,
+    input: SearchDocumentsInput,
+    selection: SearchSelection = { totalCount: true, facets: true },
+  ): Promise<DocumentSearchResult> {
     const pageSize = input.first ?? DEFAULT_PAGE_SIZE;
     const sort = input.sort ?? SearchSort.RELEVANCE;
-    const fullText = await this.run(principal, input, sort, pageSize, false);
-    const useFuzzy =
-      fullText.totalCount < this.config.SEARCH_FUZZY_THRESHOLD && !input.after && sort === SearchSort.RELEVANCE;
-    const result = useFuzzy ? await this.run(principal, input, sort, pageSize, true) : fullText;
-    return useFuzzy && result.totalCount > fullText.totalCount ? result : { ...fullText, fuzzy: false };
+    const mayTurnFuzzy = !input.after && sort === SearchSort.RELEVANCE;
+    // Whether to fall back to fuzzy matching depends on the total, so count when that may happen.
+    const fullTextSelection = { ...selection, totalCount: selection.totalCount || mayTurnFuzzy };
+    const fullText = await this.run(principal, input, sort, pageSize, false, fullTextSelection);
+    if (!mayTurnFuzzy || fullText.totalCount >= this.config.SEARCH_FUZZY_THRESHOLD) return fullText;
+    const fuzzy = await this.run(principal, input, sort, pageSize, true, { ...selection, totalCount: true });
+    return fuzzy.totalCount > fullText.totalCount ? fuzzy : fullText;
   }
 
-  /** Titles for search-as-you-type: every word must match, the last one as a prefix. */
+  /** Titles for search-as-you-type (originals and translations): every word must match, the last one as a prefix. */
   async suggest(principal: AuthPrincipal, prefix: string, limit: number): Promise<{ id: string; title: string }[]> {
     const words = prefix.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
     if (!words.length) return [];
     const tsquery = words.map((word, index) => (index === words.length - 1 ? `${word}:*` : word)).join(' & ');
     const params = new SqlParameters();
+    const query = inEveryConfiguration('to_tsquery', params.bind(tsquery));
     const visible = this.visibility(principal, params);
-    const bound = params.bind(tsquery);
-    const query = inEveryConfiguration('to_tsquery', bound);
+    const tenant = params.bind(principal.tenantId);
     return this.dataSource.query(
-      `SELECT d.id, d.title FROM documents d
-       WHERE ${visible} AND d.search_vector @@ ${query}
-       ORDER BY ts_rank_cd(d.search_vector, ${query}) DESC, d.view_count + 5 * d.like_count DESC, d.id
+      `WITH query AS MATERIALIZED (SELECT ${query} AS q),
+       titles AS (
+         SELECT d.id, d.title, ts_rank_cd(d.search_vector, query.q) AS rank, d.view_count + 5 * d.like_count AS popularity
+         FROM documents d, query WHERE ${visible} AND d.search_vector @@ query.q
+         UNION ALL
+         SELECT d.id, t.title, ts_rank_cd(t.search_vector, query.q), d.view_count + 5 * d.like_count
+         FROM document_translations t JOIN documents d ON d.id = t.document_id, query
+         WHERE t.tenant_id = ${tenant}::uuid AND ${visible} AND t.search_vector @@ query.q
+       )
+       SELECT id, title FROM (SELECT DISTINCT ON (id) * FROM titles ORDER BY id, rank DESC) best
+       ORDER BY rank DESC, popularity DESC, id
        LIMIT ${params.bind(limit)}`,
       params.values,
     );
@@ -98,76 +132,120 @@ export class SearchService {
     sort: SearchSort,
     pageSize: number,
     fuzzy: boolean,
+    selection: SearchSelection,
   ): Promise<DocumentSearchResult> {
-    const params = new SqlParameters();
-    const q = params.bind(input.query);
-    const tsquery = inEveryConfiguration('websearch_to_tsquery', q);
-    const match = fuzzy ? `${q} <% d.title` : `d.search_vector @@ query.q`;
-    const rank = fuzzy ? `word_similarity(${q}, d.title)` : `ts_rank_cd(d.search_vector, query.q)`;
-    const where = [this.visibility(principal, params), match, ...this.filters(input.filter ?? {}, params)];
-    const sortValue = {
-      [SearchSort.RELEVANCE]: `${rank}::float8`,
-      [SearchSort.NEWEST]: `extract(epoch FROM coalesce(d.published_at, d.created_at))::float8`,
-      [SearchSort.POPULAR]: `(d.view_count + 5 * d.like_count)::float8`,
-    }[sort];
-    const matched = `
-      WITH query AS (SELECT ${tsquery} AS q),
-      matched AS (
-        SELECT d.id, d.language, d.type, ${rank}::float8 AS rank, ${sortValue} AS sort_value
-        FROM documents d, query
-        WHERE ${where.join(' AND ')}
-      )`;
-    // Facets need the same matches but no ranking, which is most of the cost on large match sets.
-    const matchedForFacets = `
-      WITH query AS (SELECT ${tsquery} AS q),
-      matched AS (
-        SELECT d.id, d.language, d.type
-        FROM documents d, query
-        WHERE ${where.join(' AND ')}
-      )`;
-    const facetParams = params.values.length;
-    const after = input.after ? decodeCursor(input.after) : undefined;
-    const keyset = after
-      ? `WHERE (m.sort_value < ${params.bind(Number(after.sortValue))} OR (m.sort_value = ${params.bind(Number(after.sortValue))} AND m.id > ${params.bind(after.id)}::uuid))`
-      : '';
-    const query = () =>
+    const compute = () =>
       this.dataSource.transaction(async (manager) => {
-        // `<%` (indexed) compares against this threshold; the default 0.6 misses most typos.
-        if (fuzzy) {
-          await manager.query(`SELECT set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true)`);
-        }
-        const page: MatchedRow[] = await manager.query(
-          `${matched}
-           SELECT m.id, m.rank, m.sort_value,
-                  ts_headline(d.search_config, ${escapeHtml('d.title')}, query.q, 'HighlightAll=true, StartSel=<mark>, StopSel=</mark>') AS title_highlight,
-                  ts_headline(d.search_config, ${escapeHtml("d.summary || ' ' || d.body")}, query.q, '${HEADLINE_OPTIONS}') AS body_highlight
-           FROM (SELECT * FROM matched m ${keyset} ORDER BY m.sort_value DESC, m.id LIMIT ${params.bind(pageSize + 1)}) m
-           JOIN documents d ON d.id = m.id, query
-           ORDER BY m.sort_value DESC, m.id`,
-          params.values,
+        // JIT compilation costs more than these queries run, and parallel workers only queue behind
+        // other searches; `<%` (indexed) compares against the trigram threshold, whose default (0.6) misses most typos.
+        await manager.query(
+          `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
+                  set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true)`,
         );
-        const facetRows: FacetRow[] = await manager.query(
-          `${matchedForFacets}
-           SELECT 'total' AS facet, '' AS value, count(*) AS count FROM matched
-           UNION ALL SELECT 'language', language, count(*) FROM matched GROUP BY language
-           UNION ALL SELECT 'type', type, count(*) FROM matched GROUP BY type
-           UNION ALL SELECT 'tag', dt.tag_id::text, count(*) FROM matched m JOIN document_tags dt ON dt.document_id = m.id GROUP BY dt.tag_id
-           UNION ALL SELECT 'author', da.author_id::text, count(*) FROM matched m JOIN document_authors da ON da.document_id = m.id GROUP BY da.author_id`,
-          params.values.slice(0, facetParams),
-        );
-        return { page, facetRows };
+        const statement = this.statement(principal, input, sort, pageSize, fuzzy, selection);
+        const [rows]: SearchRows[] = await manager.query(statement.sql, statement.values);
+        return rows;
       });
     // Popularity changes with every view and like, so that order is never cached.
-    const { page, facetRows } =
+    const rows =
       sort === SearchSort.POPULAR
-        ? await query()
+        ? await compute()
         : await this.cache.getOrCompute(
             principal.tenantId as string,
             this.cacheScope(principal),
-            { input, pageSize, fuzzy },
-            query,
+            { input, pageSize, fuzzy, selection },
+            compute,
           );
-    return this.assemble(page, facetRows, pageSize, fuzzy);
+    return this.assemble(rows, pageSize, fuzzy);
+  }
+
+  /**
+   * One statement for the page and the counts: the matches (documents and translations passing
+   * visibility and filters) are found and ranked once, then paged, counted and faceted.
+   */
+  private statement(
+    principal: AuthPrincipal,
+    input: SearchDocumentsInput,
+    sort: SearchSort,
+    pageSize: number,
+    fuzzy: boolean,
+    selection: SearchSelection,
+  ): { sql: string; values: unknown[] } {
+    const params = new SqlParameters();
+    const text = params.bind(input.query);
+    const tenant = params.bind(principal.tenantId);
+    const visible = this.visibility(principal, params);
+    const filter = input.filter ?? {};
+    const documentFilters = this.documentFilters(filter, params);
+    const languages = filter.languages?.length ? params.bind(filter.languages) : undefined;
+    const inLanguages = (column: string) => (languages ? [`${column} = ANY(${languages}::text[])`] : []);
+    const ranked = sort === SearchSort.RELEVANCE;
+    const variant = (table: 'd' | 't') => {
+      const rank = fuzzy ? `word_similarity(${text}, ${table}.title)` : `ts_rank_cd(${table}.search_vector, query.q)`;
+      return {
+        match: fuzzy ? `${text} <% ${table}.title` : `${table}.search_vector @@ query.q`,
+        // Other orders need a rank only for the page, computed there.
+        rank: ranked ? `${rank}::float8` : 'NULL::float8',
+      };
+    };
+    // Relevance sorts by the rank itself.
+    const sortValue = {
+      [SearchSort.RELEVANCE]: 'NULL::float8',
+      [SearchSort.NEWEST]: 'extract(epoch FROM coalesce(d.published_at, d.created_at))::float8',
+      [SearchSort.POPULAR]: '(d.view_count + 5 * d.like_count)::float8',
+    }[sort];
+    const original = variant('d');
+    const translated = variant('t');
+    const after = input.after ? decodeCursor(input.after) : undefined;
+    const keyset = after
+      ? `WHERE m.sort_value < ${params.bind(Number(after.sortValue))}
+           OR (m.sort_value = ${params.bind(Number(after.sortValue))} AND m.id > ${params.bind(after.id)}::uuid)`
+      : '';
+    const counts = selection.facets
+      ? `json_build_object(
+           'total', (SELECT count(*) FROM matched),
+           'languages', (SELECT json_object_agg(language, n) FROM (SELECT language, count(DISTINCT id) AS n FROM variants GROUP BY language) f),
+           'types', (SELECT json_object_agg(type, n) FROM (SELECT type, count(*) AS n FROM matched GROUP BY type) f),
+           'tags', (SELECT json_object_agg(tag_id, n) FROM (SELECT tag_id, count(*) AS n FROM matched, unnest(tag_ids) tag_id GROUP BY tag_id) f),
+           'authors', (SELECT json_object_agg(author_id, n) FROM (SELECT author_id, count(*) AS n FROM matched, unnest(author_ids) author_id GROUP BY author_id) f))`
+      : selection.totalCount
+        ? `json_build_object('total', (SELECT count(*) FROM matched))`
+        : 'NULL::json';
+    const sql = `
+      WITH query AS MATERIALIZED (SELECT ${inEveryConfiguration('websearch_to_tsquery', text)} AS q),
+      variants AS MATERIALIZED (
+        SELECT d.id, NULL::uuid AS translation_id, d.language, d.type, d.tag_ids, d.author_ids,
+               ${original.rank} AS rank, ${sortValue} AS sort_value
+        FROM documents d, query
+        WHERE ${[visible, original.match, ...documentFilters, ...inLanguages('d.language')].join(' AND ')}
+        UNION ALL
+        SELECT d.id, t.id, t.language, d.type, d.tag_ids, d.author_ids, ${translated.rank}, ${sortValue}
+        FROM document_translations t JOIN documents d ON d.id = t.document_id, query
+        WHERE ${[`t.tenant_id = ${tenant}::uuid`, visible, translated.match, ...documentFilters, ...inLanguages('t.language')].join(' AND ')}
+      ),
+      matched AS MATERIALIZED (
+        -- One hit per document: its best-ranked variant, the original when unranked.
+        SELECT DISTINCT ON (id) * FROM variants ORDER BY id, rank DESC NULLS LAST, translation_id NULLS FIRST
+      ),
+      page AS (
+        SELECT * FROM (SELECT id, translation_id, language, rank, ${ranked ? 'rank' : 'sort_value'} AS sort_value FROM matched) m
+        ${keyset}
+        ORDER BY m.sort_value DESC, m.id
+        LIMIT ${params.bind(pageSize + 1)}
+      )
+      SELECT
+        (SELECT coalesce(json_agg(hit ORDER BY hit.sort_value DESC, hit.id), '[]'::json) FROM (
+           SELECT p.id, p.translation_id, p.language, p.sort_value,
+                  coalesce(p.rank, ${fuzzy ? `word_similarity(${text}, coalesce(t.title, d.title))` : 'ts_rank_cd(coalesce(t.search_vector, d.search_vector), query.q)'}) AS rank,
+                  ts_headline(coalesce(t.search_config, d.search_config), ${escapeHtml('coalesce(t.title, d.title)')}, query.q,
+                              'HighlightAll=true, StartSel=<mark>, StopSel=</mark>') AS title_highlight,
+                  ts_headline(coalesce(t.search_config, d.search_config),
+                              ${escapeHtml("coalesce(t.summary, d.summary) || ' ' || coalesce(t.body, d.body)")}, query.q,
+                              '${HEADLINE_OPTIONS}') AS body_highlight
+           FROM page p JOIN documents d ON d.id = p.id LEFT JOIN document_translations t ON t.id = p.translation_id, query
+         ) hit) AS page,
+        ${counts} AS counts`;
+    return { sql, values: params.values };
   }
 
   /** Whose view of the tenant a cached result is: editors share one, everybody else sees own drafts. */
@@ -181,67 +259,62 @@ export class SearchService {
     return `${tenant} AND (d.status = 'published' OR d.owner_id = ${params.bind(principal.userId)}::uuid)`;
   }
 
-  private filters(filter: DocumentFilter, params: SqlParameters): string[] {
+  /** Conditions on the document (`d`) that hold for every variant of it; languages are per variant. */
+  private documentFilters(filter: DocumentFilter, params: SqlParameters): string[] {
     const conditions: string[] = [];
-    if (filter.languages?.length) conditions.push(`d.language = ANY(${params.bind(filter.languages)}::text[])`);
     if (filter.types?.length) conditions.push(`d.type = ANY(${params.bind(filter.types)}::text[])`);
     if (filter.statuses?.length) conditions.push(`d.status = ANY(${params.bind(filter.statuses)}::text[])`);
     if (filter.from) conditions.push(`coalesce(d.published_at, d.created_at) >= ${params.bind(filter.from)}`);
     if (filter.to) conditions.push(`coalesce(d.published_at, d.created_at) < ${params.bind(filter.to)}`);
-    const related = (table: string, column: string, ids: string[] | undefined, mode: MatchMode | undefined) => {
+    const related = (column: string, ids: string[] | undefined, mode: MatchMode | undefined) => {
       if (!ids?.length) return;
-      const unique = [...new Set(ids)];
-      const list = params.bind(unique);
-      conditions.push(
-        mode === MatchMode.ALL
-          ? `(SELECT count(*) FROM ${table} r WHERE r.document_id = d.id AND r.${column} = ANY(${list}::uuid[])) = ${unique.length}`
-          : `EXISTS (SELECT 1 FROM ${table} r WHERE r.document_id = d.id AND r.${column} = ANY(${list}::uuid[]))`,
-      );
+      const list = `${params.bind([...new Set(ids)])}::uuid[]`;
+      conditions.push(mode === MatchMode.ALL ? `d.${column} @> ${list}` : `d.${column} && ${list}`);
     };
-    related('document_tags', 'tag_id', filter.tagIds, filter.tagMode);
-    related('document_authors', 'author_id', filter.authorIds, filter.authorMode);
+    related('tag_ids', filter.tagIds, filter.tagMode);
+    related('author_ids', filter.authorIds, filter.authorMode);
     return conditions;
   }
 
-  private async assemble(
-    page: MatchedRow[],
-    facetRows: FacetRow[],
-    pageSize: number,
-    fuzzy: boolean,
-  ): Promise<DocumentSearchResult> {
-    const rows = page.slice(0, pageSize);
-    const facet = (name: string) =>
-      facetRows
-        .filter((row) => row.facet === name)
-        .map((row) => ({ value: row.value, count: Number(row.count) }))
+  private async assemble(rows: SearchRows, pageSize: number, fuzzy: boolean): Promise<DocumentSearchResult> {
+    const hits = rows.page.slice(0, pageSize);
+    const counts = rows.counts;
+    const byCount = (values: Record<string, number> | null | undefined) =>
+      Object.entries(values ?? {})
+        .map(([value, count]) => ({ value, count: Number(count) }))
         .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
-    const tagCounts = facet('tag');
-    const authorCounts = facet('author');
-    const [documents, tags, authors] = await Promise.all([
-      rows.length ? this.dataSource.getRepository(Document).findBy({ id: In(rows.map((row) => row.id)) }) : [],
+    const tagCounts = byCount(counts?.tags);
+    const authorCounts = byCount(counts?.authors);
+    const translationIds = hits.flatMap((hit) => (hit.translation_id ? [hit.translation_id] : []));
+    const [documents, translations, tags, authors] = await Promise.all([
+      hits.length ? this.dataSource.getRepository(Document).findBy({ id: In(hits.map((hit) => hit.id)) }) : [],
+      translationIds.length ? this.dataSource.getRepository(DocumentTranslation).findBy({ id: In(translationIds) }) : [],
       tagCounts.length ? this.dataSource.getRepository(Tag).findBy({ id: In(tagCounts.map((t) => t.value)) }) : [],
       authorCounts.length ? this.dataSource.getRepository(Author).findBy({ id: In(authorCounts.map((a) => a.value)) }) : [],
     ]);
     const documentById = new Map(documents.map((document) => [document.id, document]));
+    const translationById = new Map(translations.map((translation) => [translation.id, translation]));
     const tagById = new Map(tags.map((tag) => [tag.id, tag]));
     const authorById = new Map(authors.map((author) => [author.id, author]));
-    const edges = rows
-      .filter((row) => documentById.has(row.id))
-      .map((row) => ({
-        cursor: encodeCursor({ sortValue: String(row.sort_value), id: row.id }),
+    const edges = hits
+      .filter((hit) => documentById.has(hit.id))
+      .map((hit) => ({
+        cursor: encodeCursor({ sortValue: String(hit.sort_value), id: hit.id }),
         node: {
-          document: documentById.get(row.id) as Document,
-          rank: Number(row.rank),
-          highlight: { title: row.title_highlight, body: row.body_highlight },
+          document: documentById.get(hit.id) as Document,
+          translation: (hit.translation_id && translationById.get(hit.translation_id)) || null,
+          language: hit.language,
+          rank: Number(hit.rank),
+          highlight: { title: hit.title_highlight, body: hit.body_highlight },
         },
       }));
     return {
       edges,
-      totalCount: facet('total')[0]?.count ?? 0,
-      pageInfo: { hasNextPage: page.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount: counts?.total ?? 0,
+      pageInfo: { hasNextPage: rows.page.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null },
       facets: {
-        languages: facet('language'),
-        types: facet('type'),
+        languages: byCount(counts?.languages),
+        types: byCount(counts?.types),
         tags: tagCounts.filter((t) => tagById.has(t.value)).map((t) => ({ tag: tagById.get(t.value) as Tag, count: t.count })),
         authors: authorCounts
           .filter((a) => authorById.has(a.value))

@@ -41,6 +41,29 @@ export const DocumentDeleted = defineEvent({
   schema: z.object({ documentId: z.uuid(), ownerId: z.uuid() }),
 });
 
+const translationFacts = z.object({
+  documentId: z.uuid(),
+  translationId: z.uuid(),
+  language: z.string(),
+  title: z.string(),
+  translatorId: z.uuid().nullable(),
+});
+
+/** A translation of a document was added or changed (same topic and key as its document: ordered with it). */
+export const DocumentTranslationSaved = defineEvent({
+  type: 'document.translation_saved',
+  version: 1,
+  topic: 'content.document.v1',
+  schema: translationFacts.extend({ created: z.boolean() }),
+});
+
+export const DocumentTranslationDeleted = defineEvent({
+  type: 'document.translation_deleted',
+  version: 1,
+  topic: 'content.document.v1',
+  schema: translationFacts,
+});
+
 export const CommentCreated = defineEvent({
   type: 'comment.created',
   version: 1,
