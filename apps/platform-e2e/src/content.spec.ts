@@ -239,6 +239,111 @@ describe('content through the gateway', () => {
     expect(forReader.searchDocuments.edges.map((edge) => edge.node.document.id)).not.toContain(ids.draft);
   });
 
+  it('translates documents and finds them through their translations, with the matching translation highlighted', async () => {
+    const SAVE = `mutation($input: SaveTranslationInput!) { saveTranslation(input: $input) { translation { id language title translator { name } } } }`;
+    const saved = await asOwner<{ saveTranslation: { translation: { id: string; language: string; title: string; translator: { name: string } } } }>(
+      SAVE,
+      { input: { documentId: ids.foxes, language: 'ru', title: 'Бегущие лисицы', body: 'Лисицы мчались сквозь чащу ночью.', translatorId: ids.tukay } },
+    );
+    expect(saved.saveTranslation.translation).toMatchObject({ language: 'ru', title: 'Бегущие лисицы', translator: { name: 'Gabdulla Tukay' } });
+    const translationId = saved.saveTranslation.translation.id;
+
+    const TRANSLATED_SEARCH = `query($input: SearchDocumentsInput!) {
+      searchDocuments(input: $input) {
+        totalCount
+        edges { node { language highlight { title body } translation { id language } document { id title } } }
+        facets { languages { value count } }
+      }
+    }`;
+    interface TranslatedSearch {
+      searchDocuments: {
+        totalCount: number;
+        edges: { node: { language: string; highlight: { title: string; body: string }; translation: { id: string } | null; document: { id: string; title: string } } }[];
+        facets: { languages: { value: string; count: number }[] };
+      };
+    }
+    // Russian stemming applies to the Russian translation of an English document.
+    const found = await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'лисица' } });
+    expect(found.searchDocuments.totalCount).toBe(1);
+    expect(found.searchDocuments.edges[0].node).toEqual({
+      language: 'ru',
+      highlight: { title: 'Бегущие <mark>лисицы</mark>', body: expect.stringContaining('<mark>Лисицы</mark>') },
+      translation: { id: translationId, language: 'ru' },
+      document: { id: ids.foxes, title: 'Running foxes' },
+    });
+    expect(found.searchDocuments.facets.languages).toEqual([{ value: 'ru', count: 1 }]);
+    // The language filter applies to the text that matched: only the Russian translation says "лисица".
+    expect((await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'лисица', filter: { languages: ['en'] } } })).searchDocuments.totalCount).toBe(0);
+    // A document matching in its original and a translation is one hit, counted once per language.
+    const both = await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'foxes OR лисица' } });
+    expect(both.searchDocuments.edges.map((edge) => edge.node.document.id)).toEqual([ids.foxes]);
+    expect(both.searchDocuments.facets.languages).toEqual([
+      { value: 'en', count: 1 },
+      { value: 'ru', count: 1 },
+    ]);
+    const suggestions = await asOwner<{ suggestDocuments: { id: string; title: string }[] }>(
+      `query($input: SuggestDocumentsInput!) { suggestDocuments(input: $input) { id title } }`,
+      { input: { prefix: 'бегущие лис' } },
+    );
+    expect(suggestions.suggestDocuments).toEqual([{ id: ids.foxes, title: 'Бегущие лисицы' }]);
+
+    // Saving again replaces the translation in place (and the search index with it, in the same transaction).
+    await asOwner(SAVE, { input: { documentId: ids.foxes, language: 'ru', title: 'Лисицы в ночи', body: 'Они бежали.' } });
+    const read = await graphqlData<{ document: { translations: { id: string; language: string; title: string; translator: { name: string } | null }[]; translation: { title: string } | null } }>(
+      platform.gatewayUrl,
+      `query($id: ID!) { document(id: $id) { translations { id language title translator { name } } translation(language: "ru") { title } } }`,
+      { token: reader.token, variables: { id: ids.foxes } },
+    );
+    expect(read.document).toEqual({
+      translations: [{ id: translationId, language: 'ru', title: 'Лисицы в ночи', translator: { name: 'Gabdulla Tukay' } }],
+      translation: { title: 'Лисицы в ночи' },
+    });
+    expect((await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'чаща' } })).searchDocuments.totalCount).toBe(0);
+
+    const sameLanguage = await graphql(platform.gatewayUrl, SAVE, {
+      token: owner.token,
+      variables: { input: { documentId: ids.foxes, language: 'en', title: 'x', body: 'x' } },
+      headers: { 'accept-language': 'ru' },
+    });
+    expect(sameLanguage.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('Некорректные'),
+      extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'language', message: 'Документ написан на языке en; перевод должен быть на другом языке' }] },
+    });
+    const byReader = await graphql(platform.gatewayUrl, SAVE, {
+      token: reader.token,
+      variables: { input: { documentId: ids.foxes, language: 'tt', title: 'x', body: 'x' } },
+    });
+    expect(byReader.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const unknownTranslator = await graphql(platform.gatewayUrl, SAVE, {
+      token: owner.token,
+      variables: { input: { documentId: ids.foxes, language: 'tt', title: 'x', body: 'x', translatorId: '00000000-0000-4000-8000-000000000000' } },
+    });
+    expect(unknownTranslator.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(read.document.translations).toHaveLength(1);
+
+    await asOwner(`mutation($input: DeleteTranslationInput!) { deleteTranslation(input: $input) { deletedTranslationId } }`, {
+      input: { documentId: ids.foxes, language: 'ru' },
+    });
+    expect((await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'лисица' } })).searchDocuments.totalCount).toBe(0);
+
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      const events = await client.query<{ event_type: string; created: boolean | null }>(
+        `SELECT event_type, (envelope->'payload'->>'created')::boolean AS created FROM content.outbox
+         WHERE envelope->'payload'->>'translationId' = $1 ORDER BY sequence_number`,
+        [translationId],
+      );
+      expect(events.rows).toEqual([
+        { event_type: 'document.translation_saved', created: true },
+        { event_type: 'document.translation_saved', created: false },
+        { event_type: 'document.translation_deleted', created: null },
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('tolerates typos when full text finds too little, and suggests titles as you type', async () => {
     const typo = await asOwner<SearchResult>(SEARCH, { input: { query: 'runing foxs' } });
     expect(typo.searchDocuments.fuzzy).toBe(true);
@@ -445,6 +550,32 @@ describe('content through the gateway', () => {
     await asOwner(`mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { document { version } } }`, {
       input: { id: ids.foxes, title: 'Running foxes' },
     });
+  });
+
+  it('serves hot documents from the Redis cache and never serves them stale after a write or a like', async () => {
+    const hits = () => readMetric(platform.content.url, 'content_document_cache_total', { outcome: 'hit' });
+    const read = () =>
+      asOwner<{ document: { title: string; likeCount: number; status: string; publishedAt: string | null } }>(
+        `query($id: ID!) { document(id: $id) { title likeCount status publishedAt } }`,
+        { id: ids.ode },
+      ).then((data) => data.document);
+    const first = await read();
+    const hitsBefore = await hits();
+    expect(await read()).toEqual(first);
+    expect(await hits()).toBeGreaterThan(hitsBefore);
+    expect(new Date(first.publishedAt as string).getTime()).toBeLessThanOrEqual(Date.now());
+
+    await asOwner(`mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { document { version } } }`, {
+      input: { id: ids.ode, title: 'Ode to the old forest' },
+    });
+    expect((await read()).title).toBe('Ode to the old forest');
+    await asOwner(`mutation($input: DocumentIdInput!) { likeDocument(input: $input) { changed } }`, { input: { id: ids.ode } });
+    expect((await read()).likeCount).toBe(first.likeCount + 1);
+    await asOwner(`mutation($input: DocumentIdInput!) { unlikeDocument(input: $input) { changed } }`, { input: { id: ids.ode } });
+    await asOwner(`mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { document { version } } }`, {
+      input: { id: ids.ode, title: 'Ode to the forest' },
+    });
+    expect(await read()).toEqual(first);
   });
 
   it('rebuilds stale search data with the reindex command', async () => {

@@ -31,6 +31,8 @@ export interface SeedingReport {
   authors: number;
   documentTags: number;
   documentAuthors: number;
+  /** Translations into another corpus language (about a tenth of the documents). */
+  translations: number;
   /** Generate + insert (search_vector and indexes are maintained by PostgreSQL on insert). */
   insertMs: number;
   /** VACUUM (ANALYZE) afterwards: flushes GIN pending lists, sets the visibility map, gathers statistics. */
@@ -499,9 +501,16 @@ interface DocumentBatch {
   publishedAt: (string | null)[];
   createdAt: string[];
   updatedAt: string[];
+  /** PostgreSQL array literals ('{id,id}') per document, as the service writes tag_ids / author_ids. */
+  tagIds: string[];
+  authorIds: string[];
   tagLinks: { documentId: string[]; tagId: string[] };
   authorLinks: { documentId: string[]; authorId: string[]; position: number[] };
+  translations: { documentId: string[]; language: string[]; searchConfig: string[]; title: string[]; summary: string[]; body: string[] };
 }
+
+/** Share of documents with a translation into another corpus language. */
+const TRANSLATED_SHARE = 0.1;
 
 /** One batch of documents, from its own seed so the corpus does not depend on insert order. */
 function generateBatch(seed: number, batch: number, count: number, vocabularies: Map<string, Vocabulary>, catalog: Catalog): DocumentBatch {
@@ -521,8 +530,11 @@ function generateBatch(seed: number, batch: number, count: number, vocabularies:
     publishedAt: [],
     createdAt: [],
     updatedAt: [],
+    tagIds: [],
+    authorIds: [],
     tagLinks: { documentId: [], tagId: [] },
     authorLinks: { documentId: [], authorId: [], position: [] },
+    translations: { documentId: [], language: [], searchConfig: [], title: [], summary: [], body: [] },
   };
   const languageTable = LANGUAGES.map((spec) => [spec.code, spec.share] as const);
   for (let i = 0; i < count; i++) {
@@ -585,6 +597,21 @@ function generateBatch(seed: number, batch: number, count: number, vocabularies:
     out.publishedAt.push(status === 'draft' ? null : new Date(published).toISOString());
     out.createdAt.push(new Date(status === 'draft' ? published : created).toISOString());
     out.updatedAt.push(new Date(status === 'draft' ? published : updated).toISOString());
+    out.tagIds.push(`{${tags.map((tag) => tag.id).sort().join(',')}}`);
+    out.authorIds.push(`{${[...authorIds].join(',')}}`);
+  }
+  // Translations from their own stream, so adding them left the documents above unchanged.
+  const translationRandom = createRandom(mix(seed, 500_000 + batch));
+  for (let i = 0; i < count; i++) {
+    if (translationRandom() >= TRANSLATED_SHARE) continue;
+    const others = LANGUAGES.filter((spec) => spec.code !== out.language[i]);
+    const vocabulary = vocabularies.get(others[Math.floor(translationRandom() * others.length)].code) as Vocabulary;
+    out.translations.documentId.push(out.id[i]);
+    out.translations.language.push(vocabulary.spec.code);
+    out.translations.searchConfig.push(vocabulary.spec.searchConfig);
+    out.translations.title.push(titleText(translationRandom, vocabulary));
+    out.translations.summary.push(sentence(translationRandom, vocabulary, between(translationRandom, 10, 25)));
+    out.translations.body.push(bodyText(translationRandom, vocabulary, out.type[i]));
   }
   return out;
 }
@@ -619,6 +646,7 @@ export async function seedSearchCorpus(
     const byLanguage: Record<string, number> = {};
     let documentTags = 0;
     let documentAuthors = 0;
+    let translations = 0;
     let next = 0;
     const insertBatch = async (index: number) => {
       const batch = generateBatch(options.seed, index, Math.min(batchSize, options.documents - index * batchSize), vocabularies, catalog);
@@ -631,13 +659,14 @@ export async function seedSearchCorpus(
         await client.query('SET LOCAL synchronous_commit = off');
         await client.query(
           `INSERT INTO documents (id, tenant_id, owner_id, title, summary, body, type, status, language, search_config, tag_names,
-                                  view_count, like_count, published_at, created_at, updated_at)
+                                  view_count, like_count, published_at, created_at, updated_at, tag_ids, author_ids)
            SELECT id, $1::uuid, $2::uuid, title, summary, body, type, status, language, search_config, tag_names,
-                  view_count, like_count, published_at, created_at, updated_at
+                  view_count, like_count, published_at, created_at, updated_at, tag_ids::uuid[], author_ids::uuid[]
            FROM unnest($3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::regconfig[],
-                       $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[])
+                       $11::text[], $12::bigint[], $13::bigint[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[],
+                       $17::text[], $18::text[])
              AS t(id, title, summary, body, type, status, language, search_config, tag_names, view_count, like_count,
-                  published_at, created_at, updated_at)`,
+                  published_at, created_at, updated_at, tag_ids, author_ids)`,
           [
             tenantId,
             ownerId,
@@ -655,8 +684,27 @@ export async function seedSearchCorpus(
             batch.publishedAt,
             batch.createdAt,
             batch.updatedAt,
+            batch.tagIds,
+            batch.authorIds,
           ],
         );
+        await client.query(
+          `INSERT INTO document_translations (tenant_id, document_id, language, search_config, title, summary, body, created_by, updated_by)
+           SELECT $1::uuid, document_id, language, search_config, title, summary, body, $2::uuid, $2::uuid
+           FROM unnest($3::uuid[], $4::text[], $5::regconfig[], $6::text[], $7::text[], $8::text[])
+             AS t(document_id, language, search_config, title, summary, body)`,
+          [
+            tenantId,
+            ownerId,
+            batch.translations.documentId,
+            batch.translations.language,
+            batch.translations.searchConfig,
+            batch.translations.title,
+            batch.translations.summary,
+            batch.translations.body,
+          ],
+        );
+        translations += batch.translations.documentId.length;
         await client.query(`INSERT INTO document_tags (document_id, tag_id) SELECT * FROM unnest($1::uuid[], $2::uuid[])`, [
           batch.tagLinks.documentId,
           batch.tagLinks.tagId,
@@ -686,7 +734,7 @@ export async function seedSearchCorpus(
       }),
     );
     const inserted = performance.now();
-    await pool.query('VACUUM (ANALYZE) documents, document_tags, document_authors, tags, authors');
+    await pool.query('VACUUM (ANALYZE) documents, document_translations, document_tags, document_authors, tags, authors');
     const done = performance.now();
     const size = await pool.query<{ bytes: string }>(`SELECT pg_total_relation_size('content.documents') AS bytes`);
     return {
@@ -695,6 +743,7 @@ export async function seedSearchCorpus(
       authors: catalog.authors.length,
       documentTags,
       documentAuthors,
+      translations,
       insertMs: inserted - started,
       vacuumAnalyzeMs: done - inserted,
       totalMs: done - started,

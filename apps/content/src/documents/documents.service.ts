@@ -17,6 +17,7 @@ import {
 } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
 import { Tag } from '../tags/tag.entity';
+import { DocumentCacheService } from '../cache/document-cache.service';
 import { SearchCacheService } from '../cache/search-cache.service';
 import { canEdit, canRead, readableDocumentsCondition } from './document-access';
 import { DocumentVersion } from './document-version.entity';
@@ -38,17 +39,21 @@ export class DocumentsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly searchCache: SearchCacheService,
+    private readonly documentCache: DocumentCacheService,
   ) {}
 
-  /** Runs a write and, once it has committed, retires the tenant's cached search results. */
-  private async write<T>(tenantId: string | null, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  /** Runs a write and, once it has committed, retires the tenant's cached search results and the document's cached row. */
+  private async write<T>(tenantId: string | null, documentId: string | null, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     const result = await this.dataSource.transaction(work);
-    if (tenantId) await this.searchCache.invalidateTenant(tenantId);
+    await Promise.all([
+      tenantId ? this.searchCache.invalidateTenant(tenantId) : undefined,
+      documentId ? this.documentCache.invalidate(documentId) : undefined,
+    ]);
     return result;
   }
 
   async create(principal: AuthPrincipal, tenantId: string, input: CreateDocumentInput): Promise<Document> {
-    return this.write(tenantId, async (manager) => {
+    return this.write(tenantId, null, async (manager) => {
       const tags = await this.tenantTags(manager, tenantId, input.tagIds ?? []);
       await this.tenantAuthors(manager, tenantId, input.authorIds ?? []);
       const document = await manager.save(
@@ -82,7 +87,7 @@ export class DocumentsService {
   }
 
   async update(principal: AuthPrincipal, input: UpdateDocumentInput): Promise<Document> {
-    return this.write(principal.tenantId, async (manager) => {
+    return this.write(principal.tenantId, input.id, async (manager) => {
       const document = await this.lockEditable(manager, principal, input.id);
       if (input.expectedVersion !== undefined && input.expectedVersion !== document.version) {
         throw new ConflictError('errors.version_conflict', { expected: input.expectedVersion, actual: document.version });
@@ -119,7 +124,7 @@ export class DocumentsService {
   }
 
   async publish(principal: AuthPrincipal, id: string): Promise<Document> {
-    return this.write(principal.tenantId, async (manager) => {
+    return this.write(principal.tenantId, id, async (manager) => {
       const document = await this.lockEditable(manager, principal, id);
       if (document.status === DocumentStatus.PUBLISHED) return document;
       document.status = DocumentStatus.PUBLISHED;
@@ -136,7 +141,7 @@ export class DocumentsService {
   }
 
   async archive(principal: AuthPrincipal, id: string): Promise<Document> {
-    return this.write(principal.tenantId, async (manager) => {
+    return this.write(principal.tenantId, id, async (manager) => {
       const document = await this.lockEditable(manager, principal, id);
       if (document.status === DocumentStatus.ARCHIVED) return document;
       document.status = DocumentStatus.ARCHIVED;
@@ -152,7 +157,7 @@ export class DocumentsService {
   }
 
   async delete(principal: AuthPrincipal, id: string): Promise<string> {
-    return this.write(principal.tenantId, async (manager) => {
+    return this.write(principal.tenantId, id, async (manager) => {
       const document = await this.lockEditable(manager, principal, id);
       await manager.delete(Document, { id: document.id });
       await this.outbox.enqueue(manager, DocumentDeleted, {
@@ -167,7 +172,7 @@ export class DocumentsService {
 
   /** A document the caller may read; NOT_FOUND for other tenants' and hidden drafts alike. */
   async getReadable(principal: AuthPrincipal, id: string): Promise<Document> {
-    const document = await this.dataSource.getRepository(Document).findOneBy({ id });
+    const document = await this.documentCache.get(id, () => this.dataSource.getRepository(Document).findOneBy({ id }));
     if (!document || !canRead(principal, document)) throw new NotFoundError('Document');
     return document;
   }
@@ -243,7 +248,7 @@ export class DocumentsService {
     id: string,
     work: (manager: EntityManager, document: Document) => Promise<T>,
   ): Promise<T> {
-    return this.write(principal.tenantId, async (manager) => work(manager, await this.lockEditable(manager, principal, id)));
+    return this.write(principal.tenantId, id, async (manager) => work(manager, await this.lockEditable(manager, principal, id)));
   }
 
   private async lockEditable(manager: EntityManager, principal: AuthPrincipal, id: string): Promise<Document> {

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { AuthPrincipal } from '@multipult/auth';
 import { Connection, ConnectionArgs, decodeCursor, pageSizeOf, toConnection } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
+import { DocumentCacheService } from '../cache/document-cache.service';
 import { readableDocumentsCondition } from '../documents/document-access';
 import { Document } from '../documents/document.entity';
 import { DocumentsService } from '../documents/documents.service';
@@ -17,12 +18,20 @@ export class EngagementService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(FAST_STORE) private readonly store: FastStore,
     private readonly documents: DocumentsService,
+    private readonly documentCache: DocumentCacheService,
   ) {}
+
+  /** Counter changes commit, then the document's cached row (which carries the counters) is retired. */
+  private async countOn<T>(documentId: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.dataSource.transaction(work);
+    await this.documentCache.invalidate(documentId);
+    return result;
+  }
 
   /** Likes or unlikes; the document's like count changes in the same transaction. */
   async setLiked(principal: AuthPrincipal, documentId: string, liked: boolean): Promise<{ document: Document; changed: boolean }> {
     await this.documents.getReadable(principal, documentId);
-    return this.dataSource.transaction(async (manager) => {
+    return this.countOn(documentId, async (manager) => {
       const rows: unknown[] = liked
         ? await manager.query(
             'INSERT INTO document_likes (document_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING document_id',
@@ -64,7 +73,7 @@ export class EngagementService {
     const mark = `content:viewed:${documentId}:${principal.userId}`;
     if (await this.store.exists(mark)) return { document, changed: false };
     await this.store.set(mark, '1', VIEW_DEDUPE_MS);
-    return this.dataSource.transaction(async (manager) => {
+    return this.countOn(documentId, async (manager) => {
       await manager.query(
         `INSERT INTO document_view_days (document_id, day, views) VALUES ($1, current_date, 1)
          ON CONFLICT (document_id, day) DO UPDATE SET views = document_view_days.views + 1`,
