@@ -12,6 +12,8 @@ import { RedisModule } from '@multipult/redis';
 import { Author } from './authors/author.entity';
 import { AuthorsModule } from './authors/authors.module';
 import { CacheModule } from './cache/cache.module';
+import { Collection } from './collections/collection.entity';
+import { CollectionsModule } from './collections/collections.module';
 import { Comment } from './comments/comment.entity';
 import { CommentsModule } from './comments/comments.module';
 import type { ContentConfig } from './config';
@@ -24,6 +26,7 @@ import { CreateEngagement1732500000002 } from './migrations/1732500000002-create
 import { CreateComments1732500000003 } from './migrations/1732500000003-create-comments';
 import { CreateUserDirectory1732500000004 } from './migrations/1732500000004-create-user-directory';
 import { CreateTranslationsAndSearchColumns1732500000005 } from './migrations/1732500000005-create-translations-and-search-columns';
+import { CreateCollections1732500000006 } from './migrations/1732500000006-create-collections';
 import { SearchModule } from './search/search.module';
 import { Tag } from './tags/tag.entity';
 import { TagsModule } from './tags/tags.module';
@@ -46,7 +49,7 @@ export class AppModule {
         DatabaseModule.forRoot({
           service: CONTENT_SERVICE,
           schema: 'content',
-          entities: [Document, DocumentVersion, DocumentTranslation, Author, Tag, Comment, ...eventEntities],
+          entities: [Document, DocumentVersion, DocumentTranslation, Author, Tag, Comment, Collection, ...eventEntities],
           migrations: [
             ...eventMigrations,
             CreateContentSchema1732500000001,
@@ -54,6 +57,7 @@ export class AppModule {
             CreateComments1732500000003,
             CreateUserDirectory1732500000004,
             CreateTranslationsAndSearchColumns1732500000005,
+            CreateCollections1732500000006,
           ],
         }),
         RedisModule.forRoot(),
@@ -75,6 +79,7 @@ export class AppModule {
         VersionsModule,
         EngagementModule,
         CommentsModule,
+        CollectionsModule,
       ],
     };
   }

@@ -10,6 +10,9 @@ export function registerContentMessages(): void {
       'validation.language': 'Must be an ISO 639-1 language code such as en, ru or tt',
       'errors.comment_too_deep': 'Threads are at most {levels} levels deep; reply higher up the thread',
       'errors.translation_same_language': 'The document is written in {language}; a translation needs another language',
+      'errors.collection_has_document': 'The document is already in this collection',
+      'errors.collection_full': 'A collection holds at most {max} documents',
+      'errors.collection_order_mismatch': 'List each of the collection\'s {count} documents exactly once',
     },
     ru: {
       'errors.tag_exists': 'Тег с таким именем уже существует',
@@ -18,6 +21,9 @@ export function registerContentMessages(): void {
       'validation.language': 'Должен быть код языка ISO 639-1, например en, ru или tt',
       'errors.comment_too_deep': 'Ветка обсуждения — не больше {levels} уровней; ответьте выше по ветке',
       'errors.translation_same_language': 'Документ написан на языке {language}; перевод должен быть на другом языке',
+      'errors.collection_has_document': 'Документ уже есть в этой подборке',
+      'errors.collection_full': 'В подборке может быть не больше {max} документов',
+      'errors.collection_order_mismatch': 'Перечислите каждый из {count} документов подборки ровно один раз',
     },
   });
 }

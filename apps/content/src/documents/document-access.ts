@@ -13,10 +13,11 @@ export function canRead(principal: AuthPrincipal, document: Document): boolean {
   );
 }
 
-export function canEdit(principal: AuthPrincipal, document: Document): boolean {
+/** Owners with content:write and editors change documents, and anything else a user owns in a tenant (e.g. collections). */
+export function canEdit(principal: AuthPrincipal, owned: Pick<Document, 'tenantId' | 'ownerId'>): boolean {
   return (
-    document.tenantId === principal.tenantId &&
-    ((document.ownerId === principal.userId && hasPermission(principal.permissions, 'content:write')) || isEditor(principal))
+    owned.tenantId === principal.tenantId &&
+    ((owned.ownerId === principal.userId && hasPermission(principal.permissions, 'content:write')) || isEditor(principal))
   );
 }
 
