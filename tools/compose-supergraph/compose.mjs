@@ -7,7 +7,11 @@ import { composeServices } from '@apollo/composition';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse } from 'graphql';
 
-const DEFAULT_SUBGRAPHS = ['auth=http://127.0.0.1:4001/graphql', 'content=http://127.0.0.1:4002/graphql'];
+const DEFAULT_SUBGRAPHS = [
+  'auth=http://127.0.0.1:4001/graphql',
+  'content=http://127.0.0.1:4002/graphql',
+  'notifications=http://127.0.0.1:4003/graphql',
+];
 const DEFAULT_SUPERGRAPH_FILE = new URL('../../deploy/supergraph.graphql', import.meta.url).pathname;
 
 export async function fetchSubgraphSdl(url, { timeoutMs = 10_000 } = {}) {

@@ -9,6 +9,7 @@ import { RedisModule } from '@multipult/redis';
 import type { GatewayConfig } from './config';
 import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
 import { RateLimitMiddleware } from './edge/rate-limit.middleware';
+import { RealtimeProxy } from './edge/realtime-proxy';
 import { gatewayOptions } from './federation/gateway-options';
 
 export const GATEWAY_SERVICE = 'gateway';
@@ -29,7 +30,7 @@ export class AppModule implements NestModule {
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
       ],
-      providers: [RateLimitMiddleware, EdgeAuthMiddleware],
+      providers: [RateLimitMiddleware, EdgeAuthMiddleware, RealtimeProxy],
     };
   }
 

@@ -45,6 +45,11 @@ export const gatewayConfigSchema = z
     /** Client IPs or user ids exempt from rate limits (health checkers, internal jobs). */
     RATE_LIMIT_ALLOWLIST: envHelpers.commaList.default([]),
     TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+    /**
+     * Where /graphql/ws upgrades go (the notifications service's WebSocket endpoint); by default
+     * the `notifications` entry of SUBGRAPHS with /graphql/ws instead of /graphql.
+     */
+    REALTIME_URL: envHelpers.urlWithProtocols(['http', 'https', 'ws', 'wss']).optional(),
   })
   .superRefine((config, ctx) => {
     if (!config.SUPERGRAPH_PATH && !config.SUBGRAPHS?.length) {
@@ -56,3 +61,10 @@ export const gatewayConfigSchema = z
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+/** The upstream of /graphql/ws as an http(s) URL: REALTIME_URL, else derived from SUBGRAPHS. */
+export function realtimeUpstream(config: Pick<GatewayConfig, 'REALTIME_URL' | 'SUBGRAPHS'>): string | undefined {
+  const notifications = config.SUBGRAPHS?.find((subgraph) => subgraph.name === 'notifications')?.url;
+  const url = config.REALTIME_URL ?? notifications?.replace(/\/graphql\/?$/, '/graphql/ws');
+  return url?.replace(/^ws(s?):/, 'http$1:');
+}

@@ -96,6 +96,7 @@ async function main(): Promise<void> {
   const subgraphs: ServiceSpec[] = [
     { app: 'auth', port: basePort + 1, env: common },
     { app: 'content', port: basePort + 2, env: common },
+    { app: 'notifications', port: basePort + 3, env: common },
   ];
   const gateway: ServiceSpec = {
     app: 'gateway',

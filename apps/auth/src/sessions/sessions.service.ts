@@ -6,7 +6,7 @@ import { revokeSession } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { uniqueViolationColumns } from '@multipult/database';
 import { OutboxWriter, SessionRevoked, UserLoggedIn, UserRegistered } from '@multipult/events';
-import { AppError, ConflictError, ErrorCode, UnauthenticatedError } from '@multipult/graphql';
+import { AppError, ConflictError, ErrorCode, UnauthenticatedError, pickLocale } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import type { AuthConfig } from '../config';
@@ -47,7 +47,15 @@ export class SessionsService {
         await this.outbox.enqueue(manager, UserRegistered, {
           aggregateId: user.id,
           actorId: user.id,
-          payload: { userId: user.id, email: user.email, displayName: user.displayName, username, tenantId: null },
+          payload: {
+            userId: user.id,
+            email: user.email,
+            displayName: user.displayName,
+            username,
+            tenantId: null,
+            // The language the user signed up in, so their first emails are in it.
+            locale: pickLocale(RequestContext.current()?.locales),
+          },
         });
         return this.openSession(manager, user, null);
       });

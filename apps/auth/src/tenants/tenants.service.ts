@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { uniqueViolationColumns } from '@multipult/database';
+import { OutboxWriter, TenantMemberAdded } from '@multipult/events';
 import {
   AppError,
   ConflictError,
@@ -21,7 +22,10 @@ import { Tenant } from './tenant.entity';
 
 @Injectable()
 export class TenantsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: OutboxWriter,
+  ) {}
 
   async create(userId: string, input: CreateTenantInput): Promise<{ tenant: Tenant; membership: Membership }> {
     try {
@@ -29,6 +33,12 @@ export class TenantsService {
         const tenant = await manager.save(manager.create(Tenant, { name: input.name.trim(), slug: input.slug }));
         const role = await manager.findOneByOrFail(Role, { name: 'admin', tenantId: IsNull() });
         await manager.insert(Membership, { tenantId: tenant.id, userId, roleId: role.id });
+        await this.outbox.enqueue(manager, TenantMemberAdded, {
+          aggregateId: tenant.id,
+          tenantId: tenant.id,
+          actorId: userId,
+          payload: { tenantId: tenant.id, userId, role: role.name },
+        });
         const membership = await manager.findOneOrFail(Membership, {
           where: { tenantId: tenant.id, userId },
           relations: { tenant: true, user: true, role: true },
@@ -77,6 +87,11 @@ export class TenantsService {
         .orIgnore()
         .execute();
       if ((inserted.raw as unknown[]).length === 0) throw new ConflictError('errors.already_member');
+      await this.outbox.enqueue(manager, TenantMemberAdded, {
+        aggregateId: tenantId,
+        tenantId,
+        payload: { tenantId, userId: user.id, role: role.name },
+      });
       return manager.findOneOrFail(Membership, {
         where: { tenantId, userId: user.id },
         relations: { tenant: true, user: true, role: true },

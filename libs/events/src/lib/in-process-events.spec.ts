@@ -150,6 +150,32 @@ describe('events in process', () => {
     expect(await handledCount(db.dataSource, [twice.id], groupId)).toBe(1);
   });
 
+  it('runs after-commit effects only for the attempt that committed, once per event', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('after-commit');
+    const effects: string[] = [];
+    let attempts = 0;
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        handler: async (envelope, manager, transaction) => {
+          attempts += 1;
+          await recordHandled(manager, envelope.id, groupId);
+          transaction.afterCommit(() => void effects.push(`${envelope.id}#${attempts}`));
+          if (attempts === 1) throw new Error('rolled back');
+        },
+      }),
+    );
+    const event = buildEnvelope(Widget, { aggregateId: randomUUID(), payload: widgetPayload() });
+    await transport.publish([asMessage(Widget, event), asMessage(Widget, event)]);
+
+    await waitFor('the effect', () => effects.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(effects).toEqual([`${event.id}#2`]);
+    expect(await handledCount(db.dataSource, [event.id], groupId)).toBe(1);
+  });
+
   it('dead-letters after the retries a message whose handler keeps failing, and a malformed one at once', async () => {
     const Widget = uniqueWidgetContract();
     const { received: deadLetters } = await collect(deadLetterTopic(Widget.topic));

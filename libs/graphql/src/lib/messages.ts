@@ -37,6 +37,8 @@ const en: Catalogue = {
   'validation.min': 'Must be at least {min}',
   'validation.max': 'Must be at most {max}',
   'validation.invalid': 'Is invalid',
+  'validation.arrayMinSize': 'Must have at least {min} items',
+  'validation.arrayMaxSize': 'Must have at most {max} items',
 };
 
 const ru: Catalogue = {
@@ -73,6 +75,8 @@ const ru: Catalogue = {
   'validation.min': 'Должно быть не меньше {min}',
   'validation.max': 'Должно быть не больше {max}',
   'validation.invalid': 'Некорректное значение',
+  'validation.arrayMinSize': 'Нужно не меньше {min} элементов',
+  'validation.arrayMaxSize': 'Допускается не больше {max} элементов',
 };
 
 const catalogues: Record<Locale, Catalogue> = { en, ru };

@@ -13,6 +13,8 @@ const CONSTRAINT_PARAMS: Record<string, (values: unknown[]) => Record<string, st
   maxLength: ([max]) => ({ max: Number(max) }),
   min: ([min]) => ({ min: Number(min) }),
   max: ([max]) => ({ max: Number(max) }),
+  arrayMinSize: ([min]) => ({ min: Number(min) }),
+  arrayMaxSize: ([max]) => ({ max: Number(max) }),
 };
 
 /**

@@ -4,6 +4,7 @@ import { embeddedHubPort } from '@multipult/embedded';
 import { FAST_STORE, FastStore } from './fast-store';
 import { HubFastStore } from './hub-fast-store';
 import { MemoryFastStore } from './memory-fast-store';
+import { MemoryPubSub, PUB_SUB, PubSub, RedisPubSub } from './pub-sub';
 import { RedisFastStore } from './redis-fast-store';
 
 interface RedisConfig {
@@ -18,6 +19,20 @@ class FastStoreCloser implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.store.close();
   }
+}
+
+@Injectable()
+class PubSubCloser implements OnApplicationShutdown {
+  constructor(@Inject(PUB_SUB) private readonly pubSub: PubSub) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pubSub.close();
+  }
+}
+
+/** Redis pub/sub when configured; otherwise delivery within this process (one instance only). */
+export function createPubSub(config: RedisConfig): PubSub {
+  return config.REDIS_URL ? RedisPubSub.connect(config.REDIS_URL, config.REDIS_KEY_PREFIX) : new MemoryPubSub();
 }
 
 /**
@@ -35,18 +50,23 @@ export function createFastStore(config: RedisConfig, logger = new Logger('FastSt
   return hub ? new HubFastStore(hub) : new MemoryFastStore();
 }
 
-/** Provides FAST_STORE: Redis when REDIS_URL is set, else the in-process stand-in. */
+/** Provides FAST_STORE (and PUB_SUB on request): Redis when REDIS_URL is set, else in-process stand-ins. */
 @Global()
 @Module({})
 export class RedisModule {
-  static forRoot(): DynamicModule {
+  /** `pubSub: true` also provides PUB_SUB (two more Redis connections, so only where fan-out is used). */
+  static forRoot(options: { pubSub?: boolean } = {}): DynamicModule {
+    const pubSubProviders = options.pubSub
+      ? [{ provide: PUB_SUB, inject: [APP_CONFIG], useFactory: (config: RedisConfig) => createPubSub(config) }, PubSubCloser]
+      : [];
     return {
       module: RedisModule,
       providers: [
         { provide: FAST_STORE, inject: [APP_CONFIG], useFactory: (config: RedisConfig) => createFastStore(config) },
         FastStoreCloser,
+        ...pubSubProviders,
       ],
-      exports: [FAST_STORE],
+      exports: [FAST_STORE, ...(options.pubSub ? [PUB_SUB] : [])],
     };
   }
 }

@@ -12,8 +12,12 @@ export interface Platform {
   gatewayUrl: string;
   authUrl: string;
   contentUrl: string;
+  notificationsUrl: string;
+  /** The gateway's GraphQL-over-WebSocket endpoint (ws://…/graphql/ws). */
+  realtimeUrl: string;
   auth: ServiceProcess;
   content: ServiceProcess;
+  notifications: ServiceProcess;
   gateway: ServiceProcess;
   databaseUrl: string;
   supergraphPath: string;
@@ -28,7 +32,7 @@ function requiredEnv(name: string): string {
 
 /**
  * The platform as production runs it, for end-to-end tests and benchmarks: the built subgraphs
- * (auth, content) as processes sharing a fresh database (each in its own schema), the supergraph
+ * (auth, content, notifications) as processes sharing a fresh database (each in its own schema), the supergraph
  * composed from them by tools/compose-supergraph, and the built gateway loading that file.
  */
 export async function startPlatform(
@@ -37,6 +41,7 @@ export async function startPlatform(
     env?: Record<string, string>;
     authEnv?: Record<string, string>;
     contentEnv?: Record<string, string>;
+    notificationsEnv?: Record<string, string>;
     gatewayEnv?: Record<string, string>;
   } = {},
 ): Promise<Platform> {
@@ -75,10 +80,24 @@ export async function startPlatform(
       },
     });
     started.push(content);
+    const notifications = await startServiceProcess({
+      app: 'notifications',
+      env: {
+        ...shared,
+        DATABASE_URL: database.url,
+        KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
+        AUTH_JWKS_URL: jwksUrl,
+        OUTBOX_POLL_INTERVAL_MS: '200',
+        EMAIL_POLL_INTERVAL_MS: '100',
+        ...options.notificationsEnv,
+      },
+    });
+    started.push(notifications);
     const supergraphPath = path.join(workDir, 'supergraph.graphql');
     await run(process.execPath, [
       path.join(workspaceRoot(), 'tools/compose-supergraph/compose.mjs'),
       ...['--subgraph', `auth=${auth.url}/graphql`, '--subgraph', `content=${content.url}/graphql`],
+      ...['--subgraph', `notifications=${notifications.url}/graphql`],
       '--out',
       supergraphPath,
     ]);
@@ -88,6 +107,7 @@ export async function startPlatform(
         ...shared,
         SUPERGRAPH_PATH: supergraphPath,
         AUTH_JWKS_URL: jwksUrl,
+        REALTIME_URL: `${notifications.url}/graphql/ws`,
         ...options.gatewayEnv,
       },
     });
@@ -96,8 +116,11 @@ export async function startPlatform(
       gatewayUrl: `${gateway.url}/graphql`,
       authUrl: `${auth.url}/graphql`,
       contentUrl: `${content.url}/graphql`,
+      notificationsUrl: `${notifications.url}/graphql`,
+      realtimeUrl: `${gateway.url.replace(/^http/, 'ws')}/graphql/ws`,
       auth,
       content,
+      notifications,
       gateway,
       databaseUrl: database.url,
       supergraphPath,

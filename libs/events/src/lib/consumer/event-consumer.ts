@@ -39,7 +39,15 @@ export interface ConsumeOptions<C extends EventContract<unknown>> {
   contracts: readonly C[];
   fromBeginning?: boolean;
   /** Runs in the transaction that records the event as processed: write with `manager` only. */
-  handler(envelope: EnvelopeOf<C>, manager: EntityManager): Promise<void>;
+  handler(envelope: EnvelopeOf<C>, manager: EntityManager, transaction: HandlerTransaction): Promise<void>;
+}
+
+export interface HandlerTransaction {
+  /**
+   * Runs `effect` once the handler's transaction has committed (e.g. telling live clients about
+   * rows it wrote); never for a rolled-back attempt. A failing effect is logged, not retried.
+   */
+  afterCommit(effect: () => Promise<void> | void): void;
 }
 
 export interface EventConsumerOptions {
@@ -149,16 +157,25 @@ export class EventConsumer {
   }
 
   /** False when the group had already processed this event id (a redelivery). */
-  private handleOnce<C extends EventContract<unknown>>(options: ConsumeOptions<C>, envelope: EnvelopeOf<C>): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+  private async handleOnce<C extends EventContract<unknown>>(options: ConsumeOptions<C>, envelope: EnvelopeOf<C>): Promise<boolean> {
+    const effects: (() => Promise<void> | void)[] = [];
+    const handled = await this.dataSource.transaction(async (manager) => {
       const claimed: unknown[] = await manager.query(
         `INSERT INTO ${this.inboxTable} (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
         [options.groupId, (envelope as EventEnvelope).id],
       );
       if (!claimed.length) return false;
-      await options.handler(envelope, manager);
+      await options.handler(envelope, manager, { afterCommit: (effect) => effects.push(effect) });
       return true;
     });
+    for (const effect of effects) {
+      try {
+        await effect();
+      } catch (error) {
+        this.logger.warn(`After-commit effect of ${(envelope as EventEnvelope).type} failed: ${errorText(error)}`);
+      }
+    }
+    return handled;
   }
 
   private async deadLetter(

@@ -14,6 +14,8 @@ export const UserRegistered = defineEvent({
     /** Added within v1; events written before it lack it. */
     username: z.string().optional(),
     tenantId: z.uuid().nullable(),
+    /** Preferred language (BCP 47 primary tag, e.g. `en`, `ru`); added within v1. */
+    locale: z.string().min(2).max(16).optional(),
   }),
 });
 
@@ -38,5 +40,56 @@ export const SessionRevoked = defineEvent({
     userId: z.uuid(),
     sessionId: z.uuid(),
     reason: z.enum(['logout', 'refresh_token_reuse', 'admin', 'password_change']),
+  }),
+});
+
+/** A user joined a tenant (created it, was added, accepted an invitation). */
+export const TenantMemberAdded = defineEvent({
+  type: 'tenant.member_added',
+  version: 1,
+  topic: 'auth.tenant.v1',
+  schema: z.object({ tenantId: z.uuid(), userId: z.uuid(), role: z.string().min(1) }),
+});
+
+/**
+ * One-time secrets for emails travel in these events because only the email carries them to
+ * the user; the auth service stores nothing but their hashes, and the topics are internal.
+ */
+const emailedToken = {
+  /** The one-time token the link in the email carries. */
+  token: z.string().min(16),
+  expiresAt: z.iso.datetime(),
+};
+
+/** A user must confirm their email address (sign-up or change of address). */
+export const UserVerificationRequested = defineEvent({
+  type: 'user.verification_requested',
+  version: 1,
+  topic: 'auth.user.v1',
+  schema: z.object({ userId: z.uuid(), email: z.email(), ...emailedToken }),
+});
+
+/** A user asked to reset a forgotten password. */
+export const UserPasswordResetRequested = defineEvent({
+  type: 'user.password_reset_requested',
+  version: 1,
+  topic: 'auth.user.v1',
+  schema: z.object({ userId: z.uuid(), email: z.email(), ...emailedToken }),
+});
+
+/** Someone invited an email address into a tenant; the invitee may not have an account yet. */
+export const TenantInvitationCreated = defineEvent({
+  type: 'tenant.invitation_created',
+  version: 1,
+  topic: 'auth.tenant.v1',
+  schema: z.object({
+    invitationId: z.uuid(),
+    tenantId: z.uuid(),
+    tenantName: z.string().min(1),
+    email: z.email(),
+    role: z.string().min(1),
+    invitedBy: z.uuid(),
+    inviterName: z.string().min(1),
+    ...emailedToken,
   }),
 });

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'notifications',
+  preset: '../../jest.preset.js',
+};

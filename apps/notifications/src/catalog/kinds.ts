@@ -1,0 +1,126 @@
+import {
+  CommentReplied,
+  SessionRevoked,
+  TenantInvitationCreated,
+  UserMentioned,
+  UserPasswordResetRequested,
+  UserRegistered,
+  UserVerificationRequested,
+} from '@multipult/events';
+import { NotificationChannel, NotificationKind, defineKind } from './notification-kind';
+
+const { IN_APP, EMAIL } = NotificationChannel;
+
+/**
+ * Every notification type. Adding one is a contract in libs/events, an entry here and its
+ * templates in ./templates (a test checks each type has every locale).
+ */
+export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
+  defineKind({
+    type: 'welcome',
+    contract: UserRegistered,
+    channels: [IN_APP, EMAIL],
+    critical: false,
+    urgent: true,
+    addressees: (event) => [{ userId: event.payload.userId, tenantId: event.payload.tenantId }],
+    params: (event, links) => ({ displayName: event.payload.displayName, link: links.to('/') }),
+  }),
+  defineKind({
+    type: 'mention',
+    contract: UserMentioned,
+    channels: [IN_APP, EMAIL],
+    critical: false,
+    urgent: false,
+    addressees: (event) => [{ userId: event.payload.mentionedUserId, tenantId: event.tenantId, actorId: event.payload.mentionedBy }],
+    params: (event, links) => ({
+      documentId: event.payload.documentId,
+      commentId: event.payload.commentId,
+      link: links.to(`/documents/${event.payload.documentId}`, { comment: event.payload.commentId }),
+    }),
+  }),
+  defineKind({
+    type: 'comment_reply',
+    contract: CommentReplied,
+    channels: [IN_APP, EMAIL],
+    critical: false,
+    urgent: false,
+    addressees: (event) =>
+      event.payload.parentAuthorId === event.payload.replierId
+        ? []
+        : [{ userId: event.payload.parentAuthorId, tenantId: event.tenantId, actorId: event.payload.replierId }],
+    params: (event, links) => ({
+      documentId: event.payload.documentId,
+      commentId: event.payload.commentId,
+      link: links.to(`/documents/${event.payload.documentId}`, { comment: event.payload.commentId }),
+    }),
+  }),
+  defineKind({
+    type: 'security_alert',
+    contract: SessionRevoked,
+    channels: [IN_APP, EMAIL],
+    critical: true,
+    urgent: true,
+    // Signing out is the user's own act; every other revocation is news to them.
+    addressees: (event) =>
+      event.payload.reason === 'logout' ? [] : [{ userId: event.payload.userId, tenantId: null }],
+    params: (event, links) => ({ reason: event.payload.reason, link: links.to('/settings/security') }),
+  }),
+  defineKind({
+    type: 'email_verification',
+    contract: UserVerificationRequested,
+    channels: [EMAIL],
+    critical: true,
+    urgent: true,
+    addressees: (event) => [{ userId: event.payload.userId, email: event.payload.email, tenantId: null }],
+    params: (event, links) => ({
+      link: links.to('/verify-email', { token: event.payload.token }),
+      expiresAt: event.payload.expiresAt,
+    }),
+  }),
+  defineKind({
+    type: 'password_reset',
+    contract: UserPasswordResetRequested,
+    channels: [EMAIL],
+    critical: true,
+    urgent: true,
+    addressees: (event) => [{ userId: event.payload.userId, email: event.payload.email, tenantId: null }],
+    params: (event, links) => ({
+      link: links.to('/reset-password', { token: event.payload.token }),
+      expiresAt: event.payload.expiresAt,
+    }),
+  }),
+  defineKind({
+    type: 'tenant_invitation',
+    contract: TenantInvitationCreated,
+    channels: [EMAIL],
+    critical: true,
+    urgent: true,
+    addressees: (event) => [{ userId: null, email: event.payload.email, tenantId: event.payload.tenantId }],
+    params: (event, links) => ({
+      tenantName: event.payload.tenantName,
+      inviterName: event.payload.inviterName,
+      role: event.payload.role,
+      link: links.to('/invitations/accept', { token: event.payload.token }),
+      expiresAt: event.payload.expiresAt,
+    }),
+  }),
+  defineKind({
+    type: 'announcement',
+    contract: null,
+    channels: [IN_APP, EMAIL],
+    critical: false,
+    urgent: false,
+    defaultOff: [EMAIL],
+    addressees: () => [],
+    params: () => ({}),
+  }),
+];
+
+const byType = new Map(NOTIFICATION_KINDS.map((kind) => [kind.type, kind]));
+
+export function kindOf(type: string): NotificationKind | undefined {
+  return byType.get(type);
+}
+
+/** The kinds caused by events, for the consumer's subscription. */
+export const EVENT_KINDS = NOTIFICATION_KINDS.filter((kind) => kind.contract !== null);

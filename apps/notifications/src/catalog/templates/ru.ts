@@ -1,0 +1,80 @@
+import { DigestTemplate, LayoutText, TemplateSet } from './template';
+
+export const ru: TemplateSet = {
+  welcome: {
+    title: 'Добро пожаловать в Multipult, {{recipientName}}',
+    body: 'Ваш аккаунт готов. Создайте рабочее пространство или откройте то, куда вас пригласили.',
+    subject: 'Добро пожаловать в Multipult',
+    paragraphs: [
+      'Здравствуйте, {{recipientName}}!',
+      'Ваш аккаунт готов. Создайте рабочее пространство или откройте то, куда вас пригласили.',
+    ],
+    action: 'Начать',
+  },
+  mention: {
+    title: '{{actorName}} упомянул(а) вас',
+    body: '{{actorName}} упомянул(а) вас в комментарии.',
+    subject: '{{actorName}} упомянул(а) вас в комментарии',
+    paragraphs: ['Здравствуйте, {{recipientName}}!', '{{actorName}} упомянул(а) вас в комментарии.'],
+    action: 'Открыть комментарий',
+  },
+  comment_reply: {
+    title: '{{actorName}} ответил(а) на ваш комментарий',
+    body: '{{actorName}} ответил(а) на ваш комментарий.',
+    subject: '{{actorName}} ответил(а) на ваш комментарий',
+    paragraphs: ['Здравствуйте, {{recipientName}}!', '{{actorName}} ответил(а) на ваш комментарий.'],
+    action: 'Прочитать ответ',
+  },
+  security_alert: {
+    title: 'Один из сеансов вашего аккаунта завершён',
+    body: 'Один из ваших сеансов завершён ({{reason}}). Если это были не вы, смените пароль.',
+    subject: 'Безопасность: один из сеансов вашего аккаунта завершён',
+    paragraphs: [
+      'Здравствуйте, {{recipientName}}!',
+      'Один из ваших сеансов завершён (причина: {{reason}}).',
+      'Если это были не вы, смените пароль и проверьте список сеансов.',
+    ],
+    action: 'Проверить сеансы',
+  },
+  email_verification: {
+    title: 'Подтвердите адрес электронной почты',
+    body: 'Подтвердите адрес, чтобы завершить настройку аккаунта.',
+    subject: 'Подтвердите адрес электронной почты',
+    paragraphs: ['Подтвердите адрес, чтобы завершить настройку аккаунта.', 'Ссылка действует до {{date expiresAt}}.'],
+    action: 'Подтвердить адрес',
+  },
+  password_reset: {
+    title: 'Сброс пароля',
+    body: 'Кто-то запросил сброс вашего пароля.',
+    subject: 'Сброс пароля Multipult',
+    paragraphs: [
+      'Кто-то запросил сброс пароля вашего аккаунта.',
+      'Ссылка действует до {{date expiresAt}}. Если это были не вы, просто проигнорируйте письмо: пароль останется прежним.',
+    ],
+    action: 'Задать новый пароль',
+  },
+  tenant_invitation: {
+    title: '{{inviterName}} приглашает вас в {{tenantName}}',
+    body: '{{inviterName}} приглашает вас в {{tenantName}} с ролью {{role}}.',
+    subject: '{{inviterName}} приглашает вас в {{tenantName}}',
+    paragraphs: ['{{inviterName}} приглашает вас в {{tenantName}} с ролью {{role}}.', 'Приглашение действует до {{date expiresAt}}.'],
+    action: 'Принять приглашение',
+  },
+  announcement: {
+    title: '{{title}}',
+    body: '{{body}}',
+    subject: '{{title}}',
+    paragraphs: ['{{body}}'],
+  },
+};
+
+export const ruDigest: DigestTemplate = {
+  subject: 'Сводка Multipult: новых уведомлений — {{count}}',
+  intro: 'Здравствуйте, {{recipientName}}! Вот что произошло с прошлой сводки.',
+  footer: 'Вы получаете одну сводку в день, так как выбрали это в настройках уведомлений.',
+};
+
+export const ruLayout: LayoutText = {
+  footer: 'Вы получили это письмо в соответствии с настройками уведомлений Multipult.',
+  linkFallback: 'Или откройте ссылку:',
+};

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import {
+  baseEnv,
+  databaseEnv,
+  envHelpers,
+  kafkaEnv,
+  redisEnv,
+  requireSharedInfrastructureInProduction,
+  tokenVerificationEnv,
+} from '@multipult/config';
+
+export const notificationsConfigSchema = z
+  .object({
+    ...baseEnv,
+    ...databaseEnv,
+    ...redisEnv,
+    ...kafkaEnv,
+    ...tokenVerificationEnv,
+    PORT: z.coerce.number().int().min(1).max(65535).default(4003),
+    BODY_LIMIT: z.string().default('100kb'),
+    /** The client app that links in notifications open, e.g. https://app.example.com. */
+    APP_URL: envHelpers.urlWithProtocols(['http', 'https']).default('http://localhost:3000'),
+
+    /** smtp(s)://user:pass@host:port; unset outside production, emails are written to the log instead. */
+    SMTP_URL: envHelpers.urlWithProtocols(['smtp', 'smtps']).optional(),
+    EMAIL_FROM: z.string().min(3).default('Multipult <no-reply@multipult.local>'),
+    EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+    EMAIL_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(30_000),
+    EMAIL_RETRY_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
+    EMAIL_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+    EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+    EMAIL_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+
+    /** Connections to /graphql/ws this instance accepts, in total and from one client IP. */
+    REALTIME_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(20_000),
+    REALTIME_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(100),
+    /** Messages one connection may send per second (subscribe, acks, typing) before it is closed. */
+    REALTIME_MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(20),
+    REALTIME_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).default(16_384),
+    /** Ping interval; a connection that answers no ping within this time is dropped. */
+    REALTIME_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+    /** Time a socket may take to send connection_init. */
+    REALTIME_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+    /** How often open sockets are checked against revoked sessions (a revoked session's sockets close within this). */
+    REALTIME_REVOCATION_CHECK_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+    /** Stored notifications read per query while replaying to a (re)subscribing client. */
+    REALTIME_REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  })
+  .superRefine((config, ctx) => {
+    requireSharedInfrastructureInProduction(config, ctx);
+    if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
+      ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production' });
+    }
+  });
+
+export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;

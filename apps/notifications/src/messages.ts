@@ -1,0 +1,25 @@
+import { registerMessages } from '@multipult/graphql';
+
+/** The notifications service's own error messages (en, ru). */
+export function registerNotificationsMessages(): void {
+  registerMessages({
+    en: {
+      'errors.unknown_notification_type': 'There is no notification type "{type}"',
+      'errors.channel_not_offered': '{type} notifications are not sent by {channel}',
+      'errors.preference_critical': '{type} notifications are about your account\'s security and cannot be turned off',
+      'errors.recipient_unknown': 'Your account is not set up for notifications yet; try again in a moment',
+      'validation.timeZone': 'Must be an IANA time zone such as Europe/Moscow',
+      'validation.locale': 'Must be one of: en, ru',
+      'validation.clientId': 'Must be 1–64 characters of A-Z, a-z, 0-9, dot, underscore, colon or hyphen',
+    },
+    ru: {
+      'errors.unknown_notification_type': 'Типа уведомлений «{type}» не существует',
+      'errors.channel_not_offered': 'Уведомления {type} не отправляются через {channel}',
+      'errors.preference_critical': 'Уведомления {type} касаются безопасности аккаунта, их нельзя отключить',
+      'errors.recipient_unknown': 'Уведомления для вашего аккаунта ещё не настроены; повторите чуть позже',
+      'validation.timeZone': 'Должен быть часовой пояс IANA, например Europe/Moscow',
+      'validation.locale': 'Допустимые значения: en, ru',
+      'validation.clientId': 'От 1 до 64 символов: A-Z, a-z, 0-9, точка, подчёркивание, двоеточие или дефис',
+    },
+  });
+}

@@ -1,0 +1,107 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectConfig } from '@multipult/config';
+import type { NotificationsConfig } from '../config';
+import { Notification } from '../notifications/notification.entity';
+import { NotificationsService } from '../notifications/notifications.service';
+import { AsyncQueue } from './async-queue';
+import { LiveBus } from './live-bus';
+import { CloseCodes, RealtimeConnection } from './realtime-connection';
+
+/** Messages a subscription may have waiting for a slow socket before the socket is closed (the client resumes from its ack). */
+const MAX_BUFFERED = 1_000;
+
+/**
+ * The iterators behind the subscriptions. Notifications go out in stream order exactly once per
+ * socket: the stored ones after the client's position first, then live ones; a live message
+ * that skips ahead (one lost on the bus) makes the gap be read from Postgres before it.
+ */
+@Injectable()
+export class LiveStreams {
+  private readonly logger = new Logger(LiveStreams.name);
+
+  constructor(
+    @InjectConfig() private readonly config: NotificationsConfig,
+    private readonly live: LiveBus,
+    private readonly notifications: NotificationsService,
+  ) {}
+
+  async notificationsOf(connection: RealtimeConnection, userId: string, afterSequence: number | null): Promise<AsyncQueue<Notification>> {
+    let begin!: (start: number) => void;
+    const queue: AsyncQueue<Notification> = new AsyncQueue(() => stopListening());
+    const emit = (notification: Notification) => {
+      if (notification.sequence <= connection.deliveredUpTo) return;
+      connection.deliveredUpTo = notification.sequence;
+      queue.push(notification);
+      if (queue.length > MAX_BUFFERED) connection.close(CloseCodes.tryAgainLater, 'Client too slow; resubscribe after your last acknowledged sequence');
+    };
+    const catchUp = async (upTo: number) => {
+      while (!queue.done && connection.deliveredUpTo < upTo) {
+        const page = await this.notifications.after(userId, connection.deliveredUpTo, this.config.REALTIME_REPLAY_PAGE_SIZE);
+        page.forEach(emit);
+        if (page.length < this.config.REALTIME_REPLAY_PAGE_SIZE) return;
+      }
+    };
+    const failed = (error: Error) => {
+      this.logger.warn(`Notification stream of ${userId} failed: ${error.message}`);
+      connection.close(CloseCodes.tryAgainLater, 'Stream interrupted; resubscribe after your last acknowledged sequence');
+    };
+    // Every step runs after the previous one; the first replays from the start position once it is known.
+    let chain: Promise<void> = new Promise<number>((resolve) => (begin = resolve))
+      .then(async (start) => {
+        connection.deliveredUpTo = Math.max(connection.deliveredUpTo, start);
+        await catchUp(Number.MAX_SAFE_INTEGER);
+      })
+      .catch(failed);
+    const serially = (step: () => Promise<void>) => {
+      chain = chain.then(step).catch(failed);
+    };
+    // Listen before reading the start position, so nothing committed in between is missed.
+    const stopListening = this.live.onUser(userId, (message) => {
+      if (message.kind !== 'notification') return;
+      const { notification } = message;
+      serially(async () => {
+        if (notification.sequence > connection.deliveredUpTo + 1) await catchUp(notification.sequence - 1);
+        emit(notification);
+      });
+    });
+    try {
+      const stored = afterSequence ?? (connection.clientId ? await this.notifications.acknowledged(userId, connection.clientId) : null);
+      begin(stored ?? (await this.notifications.lastSequence(userId)));
+    } catch (error) {
+      await queue.return();
+      throw error;
+    }
+    return queue;
+  }
+
+  /** The current count at once, then each change (re-read, coalesced, so the last value sent is the latest). */
+  unreadCountOf(userId: string): AsyncQueue<number> {
+    let reading = false;
+    let stale = false;
+    let lastSent: number | null = null;
+    const queue: AsyncQueue<number> = new AsyncQueue(() => stopListening());
+    const refresh = async (): Promise<void> => {
+      if (reading) {
+        stale = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          stale = false;
+          const count = await this.notifications.unreadCount(userId);
+          if (count !== lastSent) queue.push((lastSent = count));
+        } while (stale && !queue.done);
+      } catch (error) {
+        this.logger.warn(`Unread count of ${userId} failed: ${(error as Error).message}`);
+      } finally {
+        reading = false;
+      }
+    };
+    const stopListening = this.live.onUser(userId, (message) => {
+      if (message.kind === 'unread') void refresh();
+    });
+    void refresh();
+    return queue;
+  }
+}

@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { LiveBus } from './live-bus';
+
+@Module({ providers: [LiveBus], exports: [LiveBus] })
+export class LiveModule {}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { NotificationsModule } from '../notifications/notifications.module';
+import { LiveModule } from './live.module';
+import { LiveStreams } from './live-streams';
+import { RealtimeServer } from './realtime.server';
+import { SubscriptionsResolver } from './subscriptions.resolver';
+
+@Module({
+  imports: [LiveModule, NotificationsModule],
+  providers: [LiveStreams, SubscriptionsResolver, RealtimeServer],
+})
+export class RealtimeModule {}

@@ -1,0 +1,52 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { EventConsumer, EnvelopeOf, TenantMemberAdded, UserRegistered } from '@multipult/events';
+import { pickLocale } from '@multipult/graphql';
+import { Recipient } from './recipient.entity';
+
+/**
+ * Who is who, from auth's user events, read from the beginning of the topic so a new deployment
+ * knows every existing user. The dispatcher records a user too, in its own transaction, so a
+ * welcome never waits for this group.
+ */
+@Injectable()
+export class RecipientsService implements OnApplicationBootstrap {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: EventConsumer,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.events.consume({
+      groupId: 'notifications.recipients',
+      contracts: [UserRegistered, TenantMemberAdded],
+      fromBeginning: true,
+      handler: async (event, manager) => {
+        if (event.type === UserRegistered.type) await this.record(manager, event);
+        else await this.recordMembership(manager, event.payload.tenantId, event.payload.userId);
+      },
+    });
+  }
+
+  async record(manager: EntityManager, event: EnvelopeOf<typeof UserRegistered>): Promise<void> {
+    const { userId, email, displayName, username, tenantId, locale } = event.payload;
+    await manager.query(
+      `INSERT INTO recipients (user_id, email, display_name, username, locale) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (user_id) DO UPDATE SET
+         email = excluded.email, display_name = excluded.display_name, username = excluded.username, updated_at = now()`,
+      [userId, email, displayName, username ?? null, pickLocale(locale ? [locale] : [])],
+    );
+    if (tenantId) await this.recordMembership(manager, tenantId, userId);
+  }
+
+  async recordMembership(manager: EntityManager, tenantId: string, userId: string): Promise<void> {
+    await manager.query('INSERT INTO tenant_members (tenant_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [tenantId, userId]);
+  }
+
+  async byIds(userIds: string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, Recipient>> {
+    if (!userIds.length) return new Map();
+    const recipients = await manager.findBy(Recipient, { userId: In([...new Set(userIds)]) });
+    return new Map(recipients.map((recipient) => [recipient.userId, recipient]));
+  }
+}
