@@ -4,3 +4,6 @@ export * from './lib/graphql-client';
 export * from './lib/service-process';
 export * from './lib/tenant-isolation';
 export * from './lib/platform';
+export * from './lib/smtp-capture';
+export * from './lib/realtime-client';
+export * from './lib/eventually';

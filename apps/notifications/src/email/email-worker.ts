@@ -128,7 +128,8 @@ export class EmailWorker implements OnApplicationBootstrap, OnApplicationShutdow
   private async composeDueDigests(): Promise<void> {
     for (;;) {
       const composed = await this.dataSource.transaction(async (manager) => {
-        const [due]: { user_id: string }[] = await manager.query(
+        // UPDATE and DELETE answer [rows, count] through TypeORM.
+        const [[due]]: [{ user_id: string }[], number] = await manager.query(
           `DELETE FROM digest_schedule WHERE user_id = (
              SELECT user_id FROM digest_schedule WHERE due_at <= now() ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED)
            RETURNING user_id`,

@@ -100,7 +100,7 @@ export class PreferencesService {
       throw BadUserInputError.field('timeZone', 'validation.timeZone');
     }
     return this.dataSource.transaction(async (manager) => {
-      const updated: unknown[] = await manager.query(
+      const [updated]: [unknown[], number] = await manager.query(
         `UPDATE recipients SET
            locale = coalesce($2, locale), email_digest = coalesce($3, email_digest),
            digest_hour = coalesce($4, digest_hour), time_zone = coalesce($5, time_zone), updated_at = now()

@@ -21,6 +21,8 @@ export interface Platform {
   gateway: ServiceProcess;
   databaseUrl: string;
   supergraphPath: string;
+  /** Another notifications instance on the same database, Redis and Kafka (scale-out tests); stopped with the platform. */
+  startNotificationsInstance(env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -80,18 +82,16 @@ export async function startPlatform(
       },
     });
     started.push(content);
-    const notifications = await startServiceProcess({
-      app: 'notifications',
-      env: {
-        ...shared,
-        DATABASE_URL: database.url,
-        KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
-        AUTH_JWKS_URL: jwksUrl,
-        OUTBOX_POLL_INTERVAL_MS: '200',
-        EMAIL_POLL_INTERVAL_MS: '100',
-        ...options.notificationsEnv,
-      },
-    });
+    const notificationsEnv = {
+      ...shared,
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
+      AUTH_JWKS_URL: jwksUrl,
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      EMAIL_POLL_INTERVAL_MS: '100',
+      ...options.notificationsEnv,
+    };
+    const notifications = await startServiceProcess({ app: 'notifications', env: notificationsEnv });
     started.push(notifications);
     const supergraphPath = path.join(workDir, 'supergraph.graphql');
     await run(process.execPath, [
@@ -124,6 +124,11 @@ export async function startPlatform(
       gateway,
       databaseUrl: database.url,
       supergraphPath,
+      startNotificationsInstance: async (env = {}) => {
+        const instance = await startServiceProcess({ app: 'notifications', env: { ...notificationsEnv, ...env } });
+        started.push(instance);
+        return instance;
+      },
       stop: async () => {
         await Promise.all(started.map((service) => service.stop()));
         await database.drop();

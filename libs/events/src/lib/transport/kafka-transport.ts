@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Admin,
   IHeaders,
@@ -35,6 +36,8 @@ export interface KafkaTransportOptions {
 const RETRY = { initialRetryTime: 200, maxRetryTime: 2_000, retries: 3 };
 // kafkajs warns about exactly that bound on every producer it creates.
 const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer';
+// A slow join (a broker still electing the coordinator) must not hold a service's start-up for long.
+const GROUP_JOIN_TIMEOUT_MS = 15_000;
 
 export class KafkaTransport implements EventTransport {
   private readonly logger = new Logger(KafkaTransport.name);
@@ -114,6 +117,14 @@ export class KafkaTransport implements EventTransport {
       await consumer.disconnect();
       throw error;
     }
+    // Resolves once the group has been joined: a group new to its topics starts at their end, so
+    // only then is it defined which events it sees (everything published after consume() returns).
+    const joined = new Promise<void>((resolve) => {
+      const stopListening = consumer.on(consumer.events.GROUP_JOIN, () => {
+        stopListening();
+        resolve();
+      });
+    });
     await consumer.run({
       // Offsets are resolved one message at a time, only once the handler is done with it.
       eachBatchAutoResolve: false,
@@ -134,6 +145,9 @@ export class KafkaTransport implements EventTransport {
         }
       },
     });
+    const joinTimeout = new AbortController();
+    await Promise.race([joined, sleep(GROUP_JOIN_TIMEOUT_MS, undefined, { signal: joinTimeout.signal }).catch(() => undefined)]);
+    joinTimeout.abort();
     const subscription: Subscription = {
       stop: async () => {
         stopping.abort();
