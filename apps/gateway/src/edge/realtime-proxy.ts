@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import http, { IncomingMessage, Server } from 'node:http';
 import https from 'node:https';
@@ -37,7 +37,7 @@ function headerLines(rawHeaders: string[]): string[] {
  * client's address travels in X-Forwarded-For for the service's per-IP connection limit.
  */
 @Injectable()
-export class RealtimeProxy implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RealtimeProxy implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeProxy.name);
   private readonly open = new Set<Duplex>();
   private readonly trust: ReturnType<typeof proxyAddr.compile>;
@@ -65,8 +65,8 @@ export class RealtimeProxy implements OnApplicationBootstrap, BeforeApplicationS
     });
   }
 
-  /** Closes relayed sockets so clients reconnect through another replica. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Closes relayed sockets (before Apollo's HTTP drain cuts them) so clients reconnect through another replica. */
+  async onModuleDestroy(): Promise<void> {
     this.draining = true;
     for (const socket of this.open) socket.end();
   }

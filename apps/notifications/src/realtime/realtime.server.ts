@@ -1,10 +1,4 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { GraphQLError, execute, subscribe } from 'graphql';
@@ -53,7 +47,7 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string, headers: 
  * another instance. Operations run against the subgraph's own schema and resolvers.
  */
 @Injectable()
-export class RealtimeServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeServer.name);
   private readonly connections = new Set<RealtimeConnection>();
   private readonly perIp = new Map<string, number>();
@@ -150,8 +144,12 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     for (const timer of this.timers) timer.unref();
   }
 
-  /** Stops taking sockets and closes the open ones with 1001 so clients reconnect elsewhere. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Stops taking sockets and closes the open ones with 1001 so clients reconnect elsewhere. On
+   * module destroy, because the GraphQL module's own destroy hook (Apollo's HTTP drain, which runs
+   * after this one) cuts every socket of the HTTP server without a close frame.
+   */
+  async onModuleDestroy(): Promise<void> {
     this.draining = true;
     this.timers.forEach(clearInterval);
     const open = [...this.connections];

@@ -1,0 +1,205 @@
+import WebSocket from 'ws';
+import { Platform, RealtimeClient, ServiceProcess, connectRealtime, graphqlData, startPlatform } from '@multipult/testing';
+import { Account, createTenantFor, registerAccount } from './support/accounts';
+
+interface Added {
+  notificationAdded: { sequence: number; type: string; title: string };
+}
+
+const NOTIFICATION_ADDED = 'subscription($after: Int) { notificationAdded(afterSequence: $after) { sequence type title } }';
+const ANNOUNCE = `mutation($input: PublishAnnouncementInput!) { publishAnnouncement(input: $input) { announcement { id } } }`;
+
+describe('realtime over /graphql/ws', () => {
+  let platform: Platform;
+  let owner: Account & { token: string; tenantId: string };
+  let member: Account & { token: string };
+  const clients: RealtimeClient[] = [];
+
+  const connect = (url: string, params: Record<string, unknown>, headers?: Record<string, string>) => {
+    const client = connectRealtime(url, params, { headers });
+    clients.push(client);
+    return client;
+  };
+  const announce = (title: string) =>
+    graphqlData(platform.gatewayUrl, ANNOUNCE, { token: owner.token, variables: { input: { title, body: `${title} body` } } });
+  const sequences = (values: Added[]) => values.map((value) => value.notificationAdded.sequence);
+
+  beforeAll(async () => {
+    platform = await startPlatform({ notificationsEnv: { REALTIME_REVOCATION_CHECK_MS: '200' } });
+    const ownerAccount = await registerAccount(platform.gatewayUrl, 'owner');
+    const tenant = await createTenantFor(platform.gatewayUrl, ownerAccount);
+    owner = { ...ownerAccount, token: tenant.accessToken, tenantId: tenant.tenantId };
+    const memberAccount = await registerAccount(platform.gatewayUrl, 'member');
+    await graphqlData(platform.gatewayUrl, `mutation($input: AddTenantMemberInput!) { addTenantMember(input: $input) { membership { createdAt } } }`, {
+      token: owner.token,
+      variables: { input: { email: memberAccount.email, role: 'member' } },
+    });
+    member = { ...memberAccount, token: memberAccount.accessToken };
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.dispose().catch(() => undefined)));
+  });
+
+  afterAll(() => platform?.stop());
+
+  it('closes connection_init without a valid token with 4401 and a foreign tenant with 4403', async () => {
+    expect(await connect(platform.realtimeUrl, {}).closed).toMatchObject({ code: 4401 });
+    expect(await connect(platform.realtimeUrl, { authorization: 'Bearer not.a.token' }).closed).toMatchObject({ code: 4401 });
+    const stranger = await registerAccount(platform.gatewayUrl, 'stranger');
+    const foreign = connect(platform.realtimeUrl, { authorization: `Bearer ${stranger.accessToken}`, tenantId: owner.tenantId });
+    expect(await foreign.closed).toMatchObject({ code: 4403 });
+  });
+
+  it('delivers a notification caused by a mutation, through Kafka and the gateway, with the unread count', async () => {
+    const client = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}`, locale: 'ru' });
+    const added = client.subscribe<Added>(NOTIFICATION_ADDED);
+    const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
+    const [initial] = await unread.waitForCount(1);
+
+    await announce('Deploy at noon');
+    const [notification] = await added.waitForCount(1);
+    expect(notification.notificationAdded).toMatchObject({ type: 'announcement', title: 'Deploy at noon' });
+    await unread.waitForCount(2);
+    expect(unread.values[1].unreadCountChanged).toBe(initial.unreadCountChanged + 1);
+
+    await graphqlData(platform.gatewayUrl, 'mutation { markAllNotificationsRead { unreadCount } }', { token: member.token });
+    await unread.waitForCount(3);
+    expect(unread.values[2]).toEqual({ unreadCountChanged: 0 });
+    expect(added.errors).toEqual([]);
+  });
+
+  it('replays what a client missed after its acknowledged position, in order, and never twice on one socket', async () => {
+    const first = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}`, clientId: 'phone-1' });
+    const live = first.subscribe<Added>(NOTIFICATION_ADDED);
+    await announce('Before the ack');
+    const [seen] = await live.waitForCount(1);
+    const acked = await first.execute<{ acknowledgeNotifications: { acknowledgedSequence: number } }>(
+      'mutation($input: AcknowledgeNotificationsInput!) { acknowledgeNotifications(input: $input) { acknowledgedSequence } }',
+      { input: { clientId: 'phone-1', sequence: seen.notificationAdded.sequence } },
+    );
+    expect(acked.data?.acknowledgeNotifications.acknowledgedSequence).toBe(seen.notificationAdded.sequence);
+    await first.dispose();
+
+    for (const title of ['Missed one', 'Missed two', 'Missed three']) await announce(title);
+
+    const second = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}`, clientId: 'phone-1' });
+    const resumed = second.subscribe<Added>(NOTIFICATION_ADDED);
+    await resumed.waitForCount(3);
+    expect(resumed.values.map((value) => value.notificationAdded.title)).toEqual(['Missed one', 'Missed two', 'Missed three']);
+    expect(sequences(resumed.values)).toEqual([1, 2, 3].map((step) => seen.notificationAdded.sequence + step));
+
+    // Asking again from 0 on the same socket sends nothing already sent; a new event arrives once.
+    const again = second.subscribe<Added>(NOTIFICATION_ADDED, { after: 0 });
+    await announce('After the replay');
+    await resumed.waitForCount(4);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const onSocket = [...sequences(resumed.values), ...sequences(again.values)];
+    expect(new Set(onSocket).size).toBe(onSocket.length);
+    expect(resumed.values[3].notificationAdded.title).toBe('After the replay');
+
+    // A fresh socket asking from 0 gets the whole stream, in order.
+    const fresh = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}` });
+    const everything = fresh.subscribe<Added>(NOTIFICATION_ADDED, { after: 0 });
+    const last = resumed.values[3].notificationAdded.sequence;
+    await everything.waitForCount(last);
+    expect(sequences(everything.values)).toEqual(Array.from({ length: last }, (_, index) => index + 1));
+  });
+
+  it("closes a revoked session's sockets within a second", async () => {
+    const session = await registerAccount(platform.gatewayUrl, 'leaving');
+    const client = connect(platform.realtimeUrl, { authorization: `Bearer ${session.accessToken}` });
+    const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
+    await unread.waitForCount(1);
+    const loggedOutAt = Date.now();
+    await graphqlData(platform.gatewayUrl, 'mutation { logout { sessionRevoked } }', { token: session.accessToken });
+    const closed = await client.closed;
+    expect(closed).toEqual({ code: 4403, reason: 'Session revoked' });
+    expect(Date.now() - loggedOutAt).toBeLessThan(1_000);
+  });
+
+  it('delivers an event produced on one instance to a client connected to another, through Redis', async () => {
+    const second: ServiceProcess = await platform.startNotificationsInstance();
+    const client = connect(`${second.url.replace(/^http/, 'ws')}/graphql/ws`, { authorization: `Bearer ${owner.token}` });
+    const added = client.subscribe<Added>(NOTIFICATION_ADDED);
+    const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
+    await unread.waitForCount(1);
+    // Published through the gateway, i.e. on the first instance.
+    await announce('Across instances');
+    const [received] = await added.waitForCount(1);
+    expect(received.notificationAdded.title).toBe('Across instances');
+  });
+
+  describe('protection', () => {
+    let guarded: ServiceProcess;
+    let url: string;
+
+    beforeAll(async () => {
+      guarded = await platform.startNotificationsInstance({
+        REALTIME_MAX_CONNECTIONS_PER_IP: '2',
+        REALTIME_MAX_MESSAGES_PER_SECOND: '5',
+        REALTIME_MAX_MESSAGE_BYTES: '2048',
+        REALTIME_HEARTBEAT_MS: '300',
+        REALTIME_INIT_TIMEOUT_MS: '500',
+      });
+      url = `${guarded.url.replace(/^http/, 'ws')}/graphql/ws`;
+    });
+
+    const rawSocket = () =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(url, 'graphql-transport-ws');
+        socket.once('open', () => resolve(socket));
+        socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+        socket.once('error', reject);
+      });
+    const closeOf = (socket: WebSocket) => new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+
+    it('limits connections per client IP', async () => {
+      const open = [await rawSocket(), await rawSocket()];
+      await expect(rawSocket()).rejects.toThrow('HTTP 429');
+      open.forEach((socket) => socket.close());
+      await Promise.all(open.map(closeOf));
+      const again = await rawSocket();
+      again.close();
+    });
+
+    it('closes sockets that never initialise, flood, send oversized messages or stop answering pings', async () => {
+      const silent = await rawSocket();
+      expect(await closeOf(silent)).toBe(4408);
+
+      const flooding = await rawSocket();
+      const flooded = closeOf(flooding);
+      for (let i = 0; i < 20; i += 1) flooding.send(JSON.stringify({ type: 'ping' }));
+      expect(await flooded).toBe(1008);
+
+      const oversized = await rawSocket();
+      const tooBig = closeOf(oversized);
+      oversized.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(4096) } }));
+      expect(await tooBig).toBe(1009);
+
+      const dead = await rawSocket();
+      const acknowledged = new Promise((resolve) => dead.once('message', resolve));
+      dead.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${member.token}` } }));
+      expect(JSON.parse(String(await acknowledged))).toMatchObject({ type: 'connection_ack' });
+      const dropped = closeOf(dead);
+      // A peer that stops reading never answers the server's pings; two heartbeats later it is cut off.
+      const transport = (dead as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      transport.pause();
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      transport.resume();
+      expect(await dropped).toBe(1006);
+    });
+
+    it('drains on shutdown: open sockets are told to go away (1001) and reconnect elsewhere', async () => {
+      const client = connect(url, { authorization: `Bearer ${member.token}` });
+      const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
+      await unread.waitForCount(1);
+      const raw = await rawSocket();
+      const rawClosed = new Promise((resolve) => raw.once('close', (code, reason) => resolve([code, String(reason)])));
+      await guarded.stop();
+      console.log('raw', await rawClosed, await client.closed);
+      require('fs').writeFileSync('/tmp/guarded.log', guarded.output());
+      expect(await client.closed).toMatchObject({ code: 1001 });
+    });
+  });
+});
