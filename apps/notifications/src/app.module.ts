@@ -17,6 +17,7 @@ import { CreateNotificationsSchema1733000000001 } from './migrations/17330000000
 import { Notification } from './notifications/notification.entity';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PreferencesModule } from './preferences/preferences.module';
+import { PresenceModule } from './presence/presence.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { Recipient } from './recipients/recipient.entity';
 import { RecipientsModule } from './recipients/recipients.module';
@@ -53,6 +54,7 @@ export class AppModule {
         EmailModule,
         NotificationsModule,
         AnnouncementsModule,
+        PresenceModule,
         RealtimeModule,
       ],
     };

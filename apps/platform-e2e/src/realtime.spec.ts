@@ -130,6 +130,66 @@ describe('realtime over /graphql/ws', () => {
     expect(received.notificationAdded.title).toBe('Across instances');
   });
 
+  it('shows users sharing a tenant coming online and going offline with a last-seen time', async () => {
+    const watcher = connect(platform.realtimeUrl, { authorization: `Bearer ${owner.token}` });
+    const changes = watcher.subscribe<{ presenceChanged: { user: { id: string }; online: boolean; lastSeenAt: string | null } }>(
+      'subscription { presenceChanged { user { id } online lastSeenAt } }',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const memberSocket = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}` });
+    memberSocket.subscribe('subscription { unreadCountChanged }');
+    await changes.waitForCount(1);
+    expect(changes.values[0].presenceChanged).toEqual({ user: { id: member.userId }, online: true, lastSeenAt: null });
+
+    const stranger = await registerAccount(platform.gatewayUrl, 'unrelated');
+    const query = `query($ids: [ID!]!) { presence(userIds: $ids) { user { id } online lastSeenAt } }`;
+    const online = await graphqlData<{ presence: { user: { id: string }; online: boolean }[] }>(platform.gatewayUrl, query, {
+      token: owner.token,
+      variables: { ids: [member.userId, stranger.userId] },
+    });
+    expect(online.presence).toEqual([{ user: { id: member.userId }, online: true, lastSeenAt: null }]);
+
+    await memberSocket.dispose();
+    await changes.waitForCount(2);
+    const offline = changes.values[1].presenceChanged;
+    expect(offline).toMatchObject({ user: { id: member.userId }, online: false });
+    expect(Date.now() - new Date(offline.lastSeenAt ?? 0).getTime()).toBeLessThan(5_000);
+    const after = await graphqlData<{ presence: { online: boolean; lastSeenAt: string }[] }>(platform.gatewayUrl, query, {
+      token: owner.token,
+      variables: { ids: [member.userId] },
+    });
+    expect(after.presence[0]).toEqual({ user: { id: member.userId }, online: false, lastSeenAt: offline.lastSeenAt });
+  });
+
+  it("sends typing indicators to the tenant's users watching the document's thread, and to no one else", async () => {
+    const documentId = '7b0c1f8e-2d7a-4c5e-9a51-3f1d2b6c8e90';
+    const switched = await graphqlData<{ switchTenant: { accessToken: string } }>(
+      platform.gatewayUrl,
+      `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
+      { token: member.token, variables: { input: { tenantId: owner.tenantId } } },
+    );
+    const outsider = await registerAccount(platform.gatewayUrl, 'outsider');
+    const outsiderTenant = await createTenantFor(platform.gatewayUrl, outsider);
+    const watcher = connect(platform.realtimeUrl, { authorization: `Bearer ${owner.token}` });
+    const typing = watcher.subscribe<{ typingChanged: { documentId: string; user: { id: string }; typing: boolean; expiresAt: string } }>(
+      'subscription($id: ID!) { typingChanged(documentId: $id) { documentId user { id } typing expiresAt } }',
+      { id: documentId },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const setTyping = `mutation($input: SetTypingInput!) { setTyping(input: $input) { expiresAt } }`;
+    await graphqlData(platform.gatewayUrl, setTyping, { token: outsiderTenant.accessToken, variables: { input: { documentId, typing: true } } });
+    await graphqlData(platform.gatewayUrl, setTyping, { token: owner.token, variables: { input: { documentId, typing: true } } });
+    const sent = await graphqlData<{ setTyping: { expiresAt: string } }>(platform.gatewayUrl, setTyping, {
+      token: switched.switchTenant.accessToken,
+      variables: { input: { documentId, typing: true } },
+    });
+    await typing.waitForCount(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(typing.values).toEqual([
+      { typingChanged: { documentId, user: { id: member.userId }, typing: true, expiresAt: sent.setTyping.expiresAt } },
+    ]);
+  });
+
   describe('protection', () => {
     let guarded: ServiceProcess;
     let url: string;

@@ -8,7 +8,7 @@ export type LiveMessage =
   /** The user's unread count changed; listeners read it (so a late message never shows a stale count). */
   | { kind: 'unread'; userId: string }
   | { kind: 'presence'; userId: string; tenantIds: string[]; online: boolean; lastSeenAt: string }
-  | { kind: 'typing'; userId: string; tenantId: string; documentId: string; typing: boolean };
+  | { kind: 'typing'; userId: string; tenantId: string; documentId: string; typing: boolean; expiresAt: string };
 
 type UserMessage = Extract<LiveMessage, { userId: string; kind: 'notification' | 'unread' }>;
 type Listener<M> = (message: M) => void;

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { NotificationsModule } from '../notifications/notifications.module';
+import { PresenceModule } from '../presence/presence.module';
 import { LiveModule } from './live.module';
 import { LiveStreams } from './live-streams';
 import { RealtimeServer } from './realtime.server';
 import { SubscriptionsResolver } from './subscriptions.resolver';
 
 @Module({
-  imports: [LiveModule, NotificationsModule],
+  imports: [LiveModule, NotificationsModule, PresenceModule],
   providers: [LiveStreams, SubscriptionsResolver, RealtimeServer],
 })
 export class RealtimeModule {}

@@ -21,6 +21,7 @@ import {
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import type { NotificationsConfig } from '../config';
 import { CLIENT_ID_PATTERN } from '../notifications/dto';
+import { PRESENCE_TTL_MS, PresenceService } from '../presence/presence.service';
 import { CloseCodes, RealtimeConnection } from './realtime-connection';
 import type { RealtimeContext } from './realtime-context';
 
@@ -61,6 +62,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly moduleRef: ModuleRef,
     @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
     @Inject(FAST_STORE) private readonly store: FastStore,
+    private readonly presence: PresenceService,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: config.REALTIME_MAX_MESSAGE_BYTES, perMessageDeflate: false });
     const connections = this.connections;
@@ -140,6 +142,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     this.timers = [
       setInterval(() => this.heartbeat(), this.config.REALTIME_HEARTBEAT_MS),
       setInterval(() => void this.closeRevoked(), this.config.REALTIME_REVOCATION_CHECK_MS),
+      setInterval(() => void this.refreshPresence(), PRESENCE_TTL_MS / 3),
     ];
     for (const timer of this.timers) timer.unref();
   }
@@ -207,6 +210,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     connection.locale = pickLocale(locales.filter(Boolean));
     connection.clientId = typeof params.clientId === 'string' && CLIENT_ID_PATTERN.test(params.clientId) ? params.clientId : null;
     connection.authenticated(principal, () => connection.close(CloseCodes.unauthorized, 'Token expired'));
+    this.presence.connected(principal.userId, connection.id).catch((error: Error) => this.logger.warn(`Presence: ${error.message}`));
     return true;
   }
 
@@ -218,9 +222,19 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private untrack(connection: RealtimeConnection): void {
     connection.disposed();
     if (!this.connections.delete(connection)) return;
+    if (connection.principal) {
+      this.presence.disconnected(connection.principal.userId, connection.id).catch((error: Error) => this.logger.warn(`Presence: ${error.message}`));
+    }
     const left = (this.perIp.get(connection.ip) ?? 1) - 1;
     if (left > 0) this.perIp.set(connection.ip, left);
     else this.perIp.delete(connection.ip);
+  }
+
+  private async refreshPresence(): Promise<void> {
+    const open = [...this.connections].flatMap((connection) =>
+      connection.principal ? [{ userId: connection.principal.userId, connectionId: connection.id }] : [],
+    );
+    await this.presence.refresh(open).catch((error: Error) => this.logger.warn(`Presence refresh: ${error.message}`));
   }
 
   /** A socket that did not answer the previous ping is gone (a dead peer never sends a close frame). */

@@ -1,15 +1,9 @@
 import { Args, Context, Int, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentUser } from '@multipult/auth';
-import { BadUserInputError, UnauthenticatedError } from '@multipult/graphql';
+import { BadUserInputError } from '@multipult/graphql';
 import { Notification } from '../notifications/notification.entity';
 import { LiveStreams } from './live-streams';
-import { RealtimeContext } from './realtime-context';
-
-function connectionOf(context: RealtimeContext) {
-  // Subscriptions exist only on /graphql/ws; over HTTP there is no connection to stream to.
-  if (!context.connection) throw new UnauthenticatedError();
-  return context.connection;
-}
+import { RealtimeContext, connectionOf } from './realtime-context';
 
 @Resolver()
 export class SubscriptionsResolver {

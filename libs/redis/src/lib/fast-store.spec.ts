@@ -24,6 +24,16 @@ describe.each([
     expect(await store.get('a')).toBeNull();
   });
 
+  it('counts the unexpired members of an expiring set', async () => {
+    const key = `members:${Math.random()}`;
+    expect(await store.touchMember(key, 'a', 60_000)).toBe(1);
+    expect(await store.touchMember(key, 'b', 40)).toBe(2);
+    expect(await store.touchMember(key, 'a', 60_000)).toBe(2);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await store.removeMember(key, 'missing')).toBe(1);
+    expect(await store.removeMember(key, 'a')).toBe(0);
+  });
+
   it('allows exactly the limit within a window, then refuses with a retry time', async () => {
     const key = `rl:${Math.random()}`;
     const decisions = [];

@@ -27,6 +27,14 @@ export interface FastStore {
    * without counting once `limit` is reached.
    */
   hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
+  /**
+   * Adds or refreshes a member of a set whose members expire one by one (e.g. a user's open
+   * connections on every instance, so a crashed instance's ones lapse); answers how many
+   * unexpired members the set has now.
+   */
+  touchMember(key: string, member: string, ttlMs: number): Promise<number>;
+  /** Removes a member of such a set; answers how many unexpired members remain. */
+  removeMember(key: string, member: string): Promise<number>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -37,6 +37,14 @@ export class HubFastStore implements FastStore {
     return this.hub.call('hitSlidingWindow', key, limit, windowMs);
   }
 
+  touchMember(key: string, member: string, ttlMs: number): Promise<number> {
+    return this.hub.call('touchMember', key, member, ttlMs);
+  }
+
+  removeMember(key: string, member: string): Promise<number> {
+    return this.hub.call('removeMember', key, member);
+  }
+
   ping(): Promise<void> {
     return this.hub.call('ping');
   }
@@ -55,6 +63,8 @@ export function serveFastStore(port: MessagePort, store: FastStore): void {
     exists: (key: string) => store.exists(key),
     getMany: (keys: string[]) => store.getMany(keys),
     hitSlidingWindow: (key: string, limit: number, windowMs: number) => store.hitSlidingWindow(key, limit, windowMs),
+    touchMember: (key: string, member: string, ttlMs: number) => store.touchMember(key, member, ttlMs),
+    removeMember: (key: string, member: string) => store.removeMember(key, member),
     ping: () => store.ping(),
   });
 }

@@ -4,6 +4,7 @@ import { FastStore, RateLimitDecision, slidingWindowDecision } from './fast-stor
 export class MemoryFastStore implements FastStore {
   readonly kind = 'memory' as const;
   private readonly entries = new Map<string, { value: string; expiresAt: number }>();
+  private readonly sets = new Map<string, Map<string, number>>();
   private readonly sweeper = setInterval(() => this.sweep(), 30_000).unref();
 
   private read(key: string): string | null {
@@ -19,6 +20,7 @@ export class MemoryFastStore implements FastStore {
   private sweep(): void {
     const now = Date.now();
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    for (const key of this.sets.keys()) this.liveMembers(key);
   }
 
   async get(key: string): Promise<string | null> {
@@ -52,6 +54,27 @@ export class MemoryFastStore implements FastStore {
     return decision;
   }
 
+  async touchMember(key: string, member: string, ttlMs: number): Promise<number> {
+    let members = this.sets.get(key);
+    if (!members) this.sets.set(key, (members = new Map()));
+    members.set(member, Date.now() + ttlMs);
+    return this.liveMembers(key);
+  }
+
+  async removeMember(key: string, member: string): Promise<number> {
+    this.sets.get(key)?.delete(member);
+    return this.liveMembers(key);
+  }
+
+  private liveMembers(key: string): number {
+    const members = this.sets.get(key);
+    if (!members) return 0;
+    const now = Date.now();
+    for (const [member, expiresAt] of members) if (expiresAt <= now) members.delete(member);
+    if (!members.size) this.sets.delete(key);
+    return members.size;
+  }
+
   async ping(): Promise<void> {
     return;
   }
@@ -59,5 +82,6 @@ export class MemoryFastStore implements FastStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.entries.clear();
+    this.sets.clear();
   }
 }

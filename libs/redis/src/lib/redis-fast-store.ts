@@ -21,11 +21,27 @@ redis.call('PEXPIRE', current_key, window * 2)
 return {1, previous, current - 1}
 `;
 
+// Members of an expiring set are scored by their expiry time; expired ones go before counting.
+const TOUCH_MEMBER_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return redis.call('ZCARD', KEYS[1])
+`;
+
+const REMOVE_MEMBER_SCRIPT = `
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+return redis.call('ZCARD', KEYS[1])
+`;
+
 export class RedisFastStore implements FastStore {
   readonly kind = 'redis' as const;
 
   constructor(readonly client: Redis) {
     client.defineCommand('mpSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
+    client.defineCommand('mpTouchMember', { numberOfKeys: 1, lua: TOUCH_MEMBER_SCRIPT });
+    client.defineCommand('mpRemoveMember', { numberOfKeys: 1, lua: REMOVE_MEMBER_SCRIPT });
   }
 
   static connect(url: string, keyPrefix: string): RedisFastStore {
@@ -70,6 +86,16 @@ export class RedisFastStore implements FastStore {
     ).mpSlidingWindow(key, limit, windowMs, now)) as [number, number, number];
     const { count: _count, ...decision } = slidingWindowDecision(previous, current, limit, windowMs, now);
     return { ...decision, allowed: allowed === 1 };
+  }
+
+  async touchMember(key: string, member: string, ttlMs: number): Promise<number> {
+    const client = this.client as unknown as { mpTouchMember(key: string, now: number, member: string, ttlMs: number): Promise<number> };
+    return Number(await client.mpTouchMember(key, Date.now(), member, Math.max(1, Math.ceil(ttlMs))));
+  }
+
+  async removeMember(key: string, member: string): Promise<number> {
+    const client = this.client as unknown as { mpRemoveMember(key: string, now: number, member: string): Promise<number> };
+    return Number(await client.mpRemoveMember(key, Date.now(), member));
   }
 
   async ping(): Promise<void> {
