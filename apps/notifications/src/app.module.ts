@@ -14,6 +14,7 @@ import type { NotificationsConfig } from './config';
 import { EmailModule } from './email/email.module';
 import { registerNotificationsMessages } from './messages';
 import { CreateNotificationsSchema1733000000001 } from './migrations/1733000000001-create-notifications-schema';
+import { CreateWebhooks1733000000002 } from './migrations/1733000000002-create-webhooks';
 import { Notification } from './notifications/notification.entity';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PreferencesModule } from './preferences/preferences.module';
@@ -21,6 +22,9 @@ import { PresenceModule } from './presence/presence.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { Recipient } from './recipients/recipient.entity';
 import { RecipientsModule } from './recipients/recipients.module';
+import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 export const NOTIFICATIONS_SERVICE = 'notifications';
 
@@ -36,8 +40,8 @@ export class AppModule {
         DatabaseModule.forRoot({
           service: NOTIFICATIONS_SERVICE,
           schema: 'notifications',
-          entities: [Notification, Recipient, ...eventEntities],
-          migrations: [...eventMigrations, CreateNotificationsSchema1733000000001],
+          entities: [Notification, Recipient, WebhookEndpoint, WebhookDelivery, ...eventEntities],
+          migrations: [...eventMigrations, CreateNotificationsSchema1733000000001, CreateWebhooks1733000000002],
         }),
         RedisModule.forRoot({ pubSub: true }),
         EventsModule.forRoot({ service: NOTIFICATIONS_SERVICE }),
@@ -56,6 +60,7 @@ export class AppModule {
         AnnouncementsModule,
         PresenceModule,
         RealtimeModule,
+        WebhooksModule,
       ],
     };
   }

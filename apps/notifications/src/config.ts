@@ -9,6 +9,8 @@ import {
   tokenVerificationEnv,
 } from '@multipult/config';
 
+const DEVELOPMENT_WEBHOOK_SECRET_KEY = 'development-only-webhook-secret-key-change-me';
+
 export const notificationsConfigSchema = z
   .object({
     ...baseEnv,
@@ -31,6 +33,20 @@ export const notificationsConfigSchema = z
     EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
     EMAIL_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
 
+    /** Seals webhook signing secrets at rest (≥32 characters); the development default is refused in production. */
+    WEBHOOK_SECRET_KEY: z.string().min(32).default(DEVELOPMENT_WEBHOOK_SECRET_KEY),
+    /** Let webhooks reach loopback, private and link-local addresses (off: SSRF protection). */
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: envHelpers.booleanFlag.default(false),
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+    WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(10_000),
+    WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
+    /** Failed attempts in a row after which an endpoint is turned off until its owner turns it back on. */
+    WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(50),
+    WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+    WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+    WEBHOOK_MAX_ENDPOINTS_PER_TENANT: z.coerce.number().int().min(1).max(1_000).default(20),
+
     /** Connections to /graphql/ws this instance accepts, in total and from one client IP. */
     REALTIME_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(20_000),
     REALTIME_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(100),
@@ -50,6 +66,9 @@ export const notificationsConfigSchema = z
     requireSharedInfrastructureInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production' });
+    }
+    if (config.NODE_ENV === 'production' && config.WEBHOOK_SECRET_KEY === DEVELOPMENT_WEBHOOK_SECRET_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET_KEY'], message: 'must be set to a secret of your own in production' });
     }
   });
 

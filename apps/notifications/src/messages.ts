@@ -11,6 +11,10 @@ export function registerNotificationsMessages(): void {
       'validation.timeZone': 'Must be an IANA time zone such as Europe/Moscow',
       'validation.locale': 'Must be one of: en, ru',
       'validation.clientId': 'Must be 1–64 characters of A-Z, a-z, 0-9, dot, underscore, colon or hyphen',
+      'validation.webhookUrl': 'Must be an http(s) URL without credentials',
+      'errors.webhook_private_target': 'This address is in a private or reserved network; webhooks may only reach public addresses',
+      'errors.unknown_event_type': 'Unknown event types: {types}',
+      'errors.webhook_limit': 'A tenant can have at most {max} webhook endpoints',
     },
     ru: {
       'errors.unknown_notification_type': 'Типа уведомлений «{type}» не существует',
@@ -20,6 +24,10 @@ export function registerNotificationsMessages(): void {
       'validation.timeZone': 'Должен быть часовой пояс IANA, например Europe/Moscow',
       'validation.locale': 'Допустимые значения: en, ru',
       'validation.clientId': 'От 1 до 64 символов: A-Z, a-z, 0-9, точка, подчёркивание, двоеточие или дефис',
+      'validation.webhookUrl': 'Должен быть URL http(s) без логина и пароля',
+      'errors.webhook_private_target': 'Адрес относится к частной или зарезервированной сети; вебхуки могут обращаться только к публичным адресам',
+      'errors.unknown_event_type': 'Неизвестные типы событий: {types}',
+      'errors.webhook_limit': 'У арендатора может быть не больше {max} вебхуков',
     },
   });
 }

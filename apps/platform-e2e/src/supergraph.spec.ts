@@ -23,6 +23,7 @@ describe('supergraph composition', () => {
       run(process.execPath, [
         compose,
         ...['--subgraph', `auth=${platform.authUrl}`, '--subgraph', `content=${platform.contentUrl}`],
+        ...['--subgraph', `notifications=${platform.notificationsUrl}`],
         '--check',
         committed,
       ]),

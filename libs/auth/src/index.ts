@@ -5,3 +5,4 @@ export * from './lib/access-token-verifier';
 export * from './lib/decorators';
 export * from './lib/auth.guard';
 export * from './lib/auth.module';
+export * from './lib/secret-box';

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { ensureInfrastructure } from './infrastructure';
 import { gatewayOverhead } from './gateway-overhead';
 import { outboxThroughput } from './outbox-throughput';
+import { realtimeFanout } from './realtime-fanout';
 import { searchLatency } from './search-latency';
 
 const format = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -89,6 +90,38 @@ async function main(): Promise<void> {
           );
         }
       }
+    }
+    if (all || which.has('realtime')) {
+      const options = {
+        connections: Number(process.env.BENCH_WS_CONNECTIONS ?? 10_000),
+        users: Number(process.env.BENCH_WS_USERS ?? 1_000),
+        rate: Number(process.env.BENCH_WS_RATE ?? 200),
+        durationSeconds: Number(process.env.BENCH_DURATION_SECONDS ?? 10),
+        reconnectWindowSeconds: Number(process.env.BENCH_WS_RECONNECT_SECONDS ?? 10),
+        missed: Number(process.env.BENCH_WS_MISSED ?? 3),
+      };
+      const result = await realtimeFanout(options);
+      console.log(
+        `\nRealtime: ${result.connections} graphql-ws connections (${result.users} users), opened in ${format(result.connectSeconds)} s; ` +
+          `notifications RSS ${format(result.serviceRssMiB.idle, 0)} -> ${format(result.serviceRssMiB.connected, 0)} MiB ` +
+          `= ${format(result.serviceKiBPerConnection)} KiB per connection (benchmark client ${format(result.clientKiBPerConnection)} KiB)`,
+      );
+      const { latency, storm } = result;
+      console.log(
+        `Mentions at ${options.rate}/s for ${options.durationSeconds} s (achieved ${format(latency.sendRate)}/s): ${latency.mentionsSent} committed, ` +
+          `${latency.deliveries}/${latency.expectedDeliveries} deliveries, ${latency.duplicates} duplicates`,
+      );
+      console.table(
+        Object.entries({ 'commit -> socket': latency.fromCommit, 'request -> socket': latency.fromRequest, 'addComment mutation': latency.mutationMs }).map(
+          ([path, d]) => ({ path, count: d.count, p50Ms: format(d.p50Ms), p95Ms: format(d.p95Ms), p99Ms: format(d.p99Ms), maxMs: format(d.maxMs) }),
+        ),
+      );
+      console.log(`p99 commit -> socket ${format(latency.fromCommit.p99Ms)} ms vs 100 ms target: ${latency.fromCommit.p99Ms <= 100 ? 'met' : 'missed'}`);
+      console.log(
+        `Reconnect storm: ${storm.clients} clients back within ${storm.windowSeconds} s, each missed ${storm.expectedPerClient}: ` +
+          `${storm.recoveredClients} recovered in ${format(storm.recoverSeconds)} s, lost ${storm.lost}, duplicates ${storm.duplicates}, ` +
+          `out of order ${storm.outOfOrder}, refused attempts ${storm.refused}`,
+      );
     }
   } finally {
     await infrastructure.stop();

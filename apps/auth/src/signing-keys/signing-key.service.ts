@@ -14,10 +14,12 @@ import {
 } from 'jose';
 import { DataSource, IsNull } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
-import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE } from '@multipult/auth';
+import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE, openSecret, sealSecret } from '@multipult/auth';
 import type { AuthConfig } from '../config';
-import { decryptSecret, encryptSecret } from './key-encryption';
 import { SigningKey } from './signing-key.entity';
+
+/** Key-derivation context of sealed signing keys (fixed: changing it would orphan every stored key). */
+export const SIGNING_KEY_CONTEXT = 'multipult-signing-keys';
 
 interface ActiveKey {
   kid: string;
@@ -105,7 +107,7 @@ export class SigningKeyService implements OnModuleInit, OnModuleDestroy {
     await repository.insert({
       kid,
       publicJwk,
-      privateJwkEncrypted: encryptSecret(privateJwk, this.config.SIGNING_KEY_SECRET),
+      privateJwkEncrypted: sealSecret(privateJwk, this.config.SIGNING_KEY_SECRET, SIGNING_KEY_CONTEXT),
       retiredAt: null,
     });
     return kid;
@@ -122,7 +124,7 @@ export class SigningKeyService implements OnModuleInit, OnModuleDestroy {
     const newest = keys.find((key) => key.retiredAt === null);
     if (!newest) throw new Error('no active signing key in the database');
     if (this.active?.kid !== newest.kid) {
-      const privateJwk = JSON.parse(decryptSecret(newest.privateJwkEncrypted, this.config.SIGNING_KEY_SECRET)) as JWK;
+      const privateJwk = JSON.parse(openSecret(newest.privateJwkEncrypted, this.config.SIGNING_KEY_SECRET, SIGNING_KEY_CONTEXT)) as JWK;
       this.active = {
         kid: newest.kid,
         privateKey: (await importJWK(privateJwk, ACCESS_TOKEN_ALGORITHM)) as CryptoKey,

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
@@ -7,6 +7,7 @@ import { Locale, pickLocale } from '@multipult/graphql';
 import { counter } from '@multipult/observability';
 import { TemplateRenderer } from '../catalog/template-renderer';
 import type { NotificationsConfig } from '../config';
+import { QueueWorker } from '../queue/queue-worker';
 import { EmailSender } from './email-sender';
 
 interface ClaimedEmail {
@@ -27,59 +28,29 @@ const emailsSent = () =>
  * waiting digest items into one email when their digest time comes.
  */
 @Injectable()
-export class EmailWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(EmailWorker.name);
+export class EmailWorker extends QueueWorker {
+  protected readonly pollIntervalMs: number;
   private readonly sender: EmailSender;
   private readonly metrics = emailsSent();
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private stopped = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: NotificationsConfig,
     private readonly renderer: TemplateRenderer,
   ) {
+    super();
+    this.pollIntervalMs = config.EMAIL_POLL_INTERVAL_MS;
     this.sender = new EmailSender({ smtpUrl: config.SMTP_URL, from: config.EMAIL_FROM, timeoutMs: config.EMAIL_SEND_TIMEOUT_MS });
   }
 
-  onApplicationBootstrap(): void {
-    this.schedule(0);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+  override async onApplicationShutdown(): Promise<void> {
+    await super.onApplicationShutdown();
     this.sender.close();
   }
 
-  /** Something was queued: work now instead of at the next poll. */
-  nudge(): void {
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.running = this.tick().finally(() => {
-        this.running = undefined;
-        this.schedule(this.again ? 0 : this.config.EMAIL_POLL_INTERVAL_MS);
-        this.again = false;
-      });
-    }, delayMs);
-  }
-
-  private async tick(): Promise<void> {
-    try {
-      await this.composeDueDigests();
-      while (!this.stopped && (await this.sendDueBatch()) === this.config.EMAIL_BATCH_SIZE);
-    } catch (error) {
-      this.logger.warn(`Email queue pass failed: ${(error as Error).message}`);
-    }
+  protected async pass(): Promise<boolean> {
+    await this.composeDueDigests();
+    return (await this.sendDueBatch()) === this.config.EMAIL_BATCH_SIZE;
   }
 
   private async sendDueBatch(): Promise<number> {

@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { WebhookWorker } from './webhook-worker';
+import { WebhooksResolver } from './webhooks.resolver';
+import { WebhooksService } from './webhooks.service';
+
+@Module({ providers: [WebhooksService, WebhooksResolver, WebhookWorker] })
+export class WebhooksModule {}

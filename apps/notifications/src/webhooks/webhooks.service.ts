@@ -1,0 +1,183 @@
+import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { sealSecret } from '@multipult/auth';
+import { InjectConfig } from '@multipult/config';
+import { EventConsumer, EventEnvelope } from '@multipult/events';
+import { BadUserInputError, Connection, ConflictError, NotFoundError, decodeCursor, pageSizeOf, toConnection } from '@multipult/graphql';
+import type { NotificationsConfig } from '../config';
+import { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveriesArgs } from './dto';
+import { WebhookDelivery, WebhookDeliveryStatus } from './webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { ALL_EVENTS, WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from './webhook-events';
+import { resolvesToPublic } from './webhook-target';
+import { WEBHOOK_SECRET_CONTEXT, WebhookWorker } from './webhook-worker';
+
+export const WEBHOOKS_GROUP = 'notifications.webhooks';
+
+function newSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64url')}`;
+}
+
+/**
+ * Tenants' webhook endpoints and the delivery log: every subscribed event becomes one delivery
+ * row per endpoint in the consumer's transaction (so none is lost or doubled), which the worker
+ * sends, retries and records.
+ */
+@Injectable()
+export class WebhooksService implements OnApplicationBootstrap {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: NotificationsConfig,
+    private readonly events: EventConsumer,
+    private readonly worker: WebhookWorker,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.events.consume({
+      groupId: WEBHOOKS_GROUP,
+      contracts: WEBHOOK_EVENTS,
+      handler: async (event, manager, transaction) => {
+        if ((await this.enqueue(manager, event as EventEnvelope)) > 0) transaction.afterCommit(() => this.worker.nudge());
+      },
+    });
+  }
+
+  /** One delivery per enabled endpoint of the event's tenant subscribed to its type. */
+  private async enqueue(manager: EntityManager, event: EventEnvelope): Promise<number> {
+    if (!event.tenantId) return 0;
+    const body = JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, tenantId: event.tenantId, data: event.payload });
+    const [, count]: [unknown, number] = await manager.query(
+      `INSERT INTO webhook_deliveries (endpoint_id, tenant_id, event_id, event_type, body, status)
+       SELECT id, tenant_id, $2, $3, $4, 'pending' FROM webhook_endpoints
+       WHERE tenant_id = $1 AND enabled AND (event_types @> ARRAY[$3]::text[] OR event_types @> ARRAY['*'])
+       ON CONFLICT DO NOTHING`,
+      [event.tenantId, event.id, event.type, body],
+    );
+    return count;
+  }
+
+  list(tenantId: string): Promise<WebhookEndpoint[]> {
+    return this.dataSource.getRepository(WebhookEndpoint).find({ where: { tenantId }, order: { createdAt: 'ASC' } });
+  }
+
+  async create(tenantId: string, userId: string, input: CreateWebhookEndpointInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const url = await this.checkedUrl(input.url);
+    const eventTypes = this.checkedEventTypes(input.eventTypes);
+    const secret = newSecret();
+    return this.dataSource.transaction(async (manager) => {
+      // A per-tenant advisory lock keeps two concurrent creations from passing the limit together.
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`webhooks:${tenantId}`]);
+      const existing = await manager.countBy(WebhookEndpoint, { tenantId });
+      if (existing >= this.config.WEBHOOK_MAX_ENDPOINTS_PER_TENANT) {
+        throw new ConflictError('errors.webhook_limit', { max: this.config.WEBHOOK_MAX_ENDPOINTS_PER_TENANT });
+      }
+      const endpoint = await manager.save(
+        manager.create(WebhookEndpoint, {
+          tenantId,
+          url,
+          eventTypes,
+          description: input.description?.trim() ?? '',
+          sealedSecret: sealSecret(secret, this.config.WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_CONTEXT),
+          enabled: true,
+          disabledReason: null,
+          consecutiveFailures: 0,
+          createdBy: userId,
+        }),
+      );
+      return { endpoint, secret };
+    });
+  }
+
+  async update(tenantId: string, input: UpdateWebhookEndpointInput): Promise<WebhookEndpoint> {
+    const endpoint = await this.get(tenantId, input.id);
+    if (input.url !== undefined) endpoint.url = await this.checkedUrl(input.url);
+    if (input.eventTypes !== undefined) endpoint.eventTypes = this.checkedEventTypes(input.eventTypes);
+    if (input.description !== undefined) endpoint.description = input.description.trim();
+    if (input.enabled !== undefined) {
+      if (input.enabled && !endpoint.enabled) {
+        endpoint.consecutiveFailures = 0;
+        endpoint.disabledReason = null;
+      }
+      endpoint.enabled = input.enabled;
+    }
+    return this.dataSource.getRepository(WebhookEndpoint).save(endpoint);
+  }
+
+  async rotateSecret(tenantId: string, id: string): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const endpoint = await this.get(tenantId, id);
+    const secret = newSecret();
+    endpoint.sealedSecret = sealSecret(secret, this.config.WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_CONTEXT);
+    return { endpoint: await this.dataSource.getRepository(WebhookEndpoint).save(endpoint), secret };
+  }
+
+  async delete(tenantId: string, id: string): Promise<string> {
+    const [, deleted]: [unknown, number] = await this.dataSource.query('DELETE FROM webhook_endpoints WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
+    if (!deleted) throw new NotFoundError('WebhookEndpoint');
+    return id;
+  }
+
+  async deliveries(tenantId: string, args: WebhookDeliveriesArgs): Promise<Connection<WebhookDelivery>> {
+    await this.get(tenantId, args.endpointId);
+    const pageSize = pageSizeOf(args);
+    const filter = this.dataSource.manager
+      .createQueryBuilder(WebhookDelivery, 'd')
+      .where('d.endpoint_id = :endpointId AND d.tenant_id = :tenantId', { endpointId: args.endpointId, tenantId });
+    if (args.status) filter.andWhere('d.status = :status', { status: args.status });
+    const page = filter.clone().orderBy('d.created_at', 'DESC').addOrderBy('d.id', 'DESC').limit(pageSize + 1);
+    if (args.after) {
+      const cursor = decodeCursor(args.after);
+      if (Number.isNaN(Date.parse(cursor.sortValue))) throw BadUserInputError.field('after', 'validation.invalid');
+      page.andWhere('(d.created_at, d.id) < (:createdAt, :id)', { createdAt: cursor.sortValue, id: cursor.id });
+    }
+    const [rows, totalCount] = await Promise.all([page.getMany(), filter.getCount()]);
+    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: row.createdAt.toISOString(), id: row.id }));
+  }
+
+  async redeliver(tenantId: string, deliveryId: string): Promise<WebhookDelivery> {
+    const original = await this.dataSource.getRepository(WebhookDelivery).findOneBy({ id: deliveryId, tenantId });
+    if (!original) throw new NotFoundError('WebhookDelivery');
+    const delivery = await this.dataSource.getRepository(WebhookDelivery).save(
+      this.dataSource.getRepository(WebhookDelivery).create({
+        endpointId: original.endpointId,
+        tenantId,
+        eventId: original.eventId,
+        eventType: original.eventType,
+        body: original.body,
+        status: WebhookDeliveryStatus.PENDING,
+        attempts: 0,
+        nextAttemptAt: new Date(),
+        redeliveryOf: original.id,
+      }),
+    );
+    this.worker.nudge();
+    return delivery;
+  }
+
+  private async get(tenantId: string, id: string): Promise<WebhookEndpoint> {
+    const endpoint = await this.dataSource.getRepository(WebhookEndpoint).findOneBy({ id, tenantId });
+    if (!endpoint) throw new NotFoundError('WebhookEndpoint');
+    return endpoint;
+  }
+
+  private async checkedUrl(raw: string): Promise<string> {
+    let url: URL;
+    try {
+      url = new URL(raw.trim());
+    } catch {
+      throw BadUserInputError.field('url', 'validation.webhookUrl');
+    }
+    if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password) throw BadUserInputError.field('url', 'validation.webhookUrl');
+    if (!this.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS && !(await resolvesToPublic(url.hostname))) {
+      throw BadUserInputError.field('url', 'errors.webhook_private_target');
+    }
+    return url.toString();
+  }
+
+  private checkedEventTypes(types: string[]): string[] {
+    const unknown = types.filter((type) => type !== ALL_EVENTS && !WEBHOOK_EVENT_TYPES.includes(type));
+    if (unknown.length) throw BadUserInputError.field('eventTypes', 'errors.unknown_event_type', { types: unknown.join(', ') });
+    return [...new Set(types)];
+  }
+}
