@@ -99,10 +99,11 @@ async function main(): Promise<void> {
         durationSeconds: Number(process.env.BENCH_DURATION_SECONDS ?? 10),
         reconnectWindowSeconds: Number(process.env.BENCH_WS_RECONNECT_SECONDS ?? 10),
         missed: Number(process.env.BENCH_WS_MISSED ?? 3),
+        partitions: Number(process.env.BENCH_WS_PARTITIONS ?? 4),
       };
       const result = await realtimeFanout(options);
       console.log(
-        `\nRealtime: ${result.connections} graphql-ws connections (${result.users} users), opened in ${format(result.connectSeconds)} s; ` +
+        `\nRealtime: ${result.connections} graphql-ws connections (${result.users} users, comment topic with ${options.partitions} partitions), opened in ${format(result.connectSeconds)} s; ` +
           `notifications RSS ${format(result.serviceRssMiB.idle, 0)} -> ${format(result.serviceRssMiB.connected, 0)} MiB ` +
           `= ${format(result.serviceKiBPerConnection)} KiB per connection (benchmark client ${format(result.clientKiBPerConnection)} KiB)`,
       );

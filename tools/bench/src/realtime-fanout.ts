@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
+import { CommentCreated } from '@multipult/events';
 import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { percentile } from './infrastructure';
 
@@ -12,6 +14,8 @@ export interface RealtimeOptions {
   reconnectWindowSeconds: number;
   /** Notifications each user misses while disconnected (announcements to the tenant). */
   missed: number;
+  /** Partitions of the comment topic (mentions travel on it), as ops would provision it. */
+  partitions: number;
 }
 
 export interface Distribution {
@@ -52,6 +56,7 @@ export interface RealtimeResult {
   };
 }
 
+const DOCUMENTS = 32;
 const SUBSCRIBE = 'subscription($after: Int) { notificationAdded(afterSequence: $after) { sequence type link } }';
 
 function distribution(values: number[]): Distribution {
@@ -177,17 +182,21 @@ async function setUp(platform: Platform, users: number) {
       return { username: name, userId: account.user.id, token: account.accessToken };
     },
   );
-  const document = await graphqlData<{ createDocument: { document: { id: string } } }>(
-    platform.gatewayUrl,
-    `mutation { createDocument(input: { title: "Bench thread", body: "Where the mentions happen.", type: ARTICLE, language: "en" }) { document { id } } }`,
-    { token: ownerToken },
-  );
-  const documentId = document.createDocument.document.id;
-  await graphqlData(platform.gatewayUrl, `mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { id } } }`, {
-    token: ownerToken,
-    variables: { input: { id: documentId } },
+  // Mentions spread over many threads, as in real use (events of one document share a partition, in order).
+  const documentIds = await inParallel(Array.from({ length: DOCUMENTS }, (_, index) => index), 4, async (index) => {
+    const created = await graphqlData<{ createDocument: { document: { id: string } } }>(
+      platform.gatewayUrl,
+      `mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }`,
+      { token: ownerToken, variables: { input: { title: `Bench thread ${index}`, body: 'Where the mentions happen.', type: 'ARTICLE', language: 'en' } } },
+    );
+    const documentId = created.createDocument.document.id;
+    await graphqlData(platform.gatewayUrl, `mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { id } } }`, {
+      token: ownerToken,
+      variables: { input: { id: documentId } },
+    });
+    return documentId;
   });
-  return { ownerToken, accounts, documentId };
+  return { ownerToken, accounts, documentIds };
 }
 
 /**
@@ -197,12 +206,22 @@ async function setUp(platform: Platform, users: number) {
  * reconnects within a window, resuming after its last sequence.
  */
 export async function realtimeFanout(options: RealtimeOptions): Promise<RealtimeResult> {
+  const admin = new Kafka({ brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const existing = await admin.fetchTopicMetadata({ topics: [] });
+  const comments = existing.topics.find((topic) => topic.name === CommentCreated.topic);
+  if (!comments) await admin.createTopics({ topics: [{ topic: CommentCreated.topic, numPartitions: options.partitions }], waitForLeaders: true });
+  else if (comments.partitions.length < options.partitions) {
+    await admin.createPartitions({ topicPartitions: [{ topic: CommentCreated.topic, count: options.partitions }] });
+  }
+  await admin.disconnect();
   const platform = await startPlatform({
     env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
-    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '7200' },
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     notificationsEnv: {
       SMTP_URL: 'smtp://127.0.0.1:9',
       EMAIL_MAX_ATTEMPTS: '1',
+      WEBHOOK_SECRET_KEY: 'benchmark-webhook-secret-key-0123456789',
       REALTIME_MAX_CONNECTIONS: String(options.connections + 1_000),
       REALTIME_MAX_CONNECTIONS_PER_IP: String(options.connections + 1_000),
       DATABASE_POOL_MAX: '20',
@@ -210,7 +229,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
   });
   try {
-    const { ownerToken, accounts, documentId } = await setUp(platform, options.users);
+    const { ownerToken, accounts, documentIds } = await setUp(platform, options.users);
     const notificationsBase = platform.notificationsUrl.replace(/\/graphql$/, '');
     const wsUrl = `${notificationsBase.replace(/^http/, 'ws')}/graphql/ws`;
     const clients = Array.from({ length: options.connections }, (_, index) => new LiveClient(wsUrl, accounts[index % accounts.length].token));
@@ -246,7 +265,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
         graphql<{ addComment: { comment: { id: string } } }>(
           platform.contentUrl,
           `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`,
-          { token: ownerToken, variables: { input: { documentId, body: `Ping ${index}, @${account.username}` } } },
+          { token: ownerToken, variables: { input: { documentId: documentIds[index % documentIds.length], body: `Ping ${index}, @${account.username}` } } },
         ).then((result) => {
           const committedAt = performance.now();
           const id = result.data?.addComment.comment.id;
@@ -279,6 +298,8 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
         fromRequest.push(item.at - origin.requestAt);
       }
     }
+
+    const deliveries = deliveredCount();
 
     // Reconnect storm: everyone drops, misses `missed` announcements, and comes back within the window.
     const lastSeen = clients.map((client) => client.lastSequence);
@@ -336,7 +357,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
         mentionsSent: sent.size,
         sendRate,
         expectedDeliveries,
-        deliveries: deliveredCount(),
+        deliveries,
         duplicates,
         fromCommit: distribution(fromCommit),
         fromRequest: distribution(fromRequest),

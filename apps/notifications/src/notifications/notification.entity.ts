@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { UserReference } from '../recipients/user.reference';
 
 /** A bigint column read as a number: per-user sequences stay far below 2^53. */
 const bigintAsNumber = { to: (value: number) => value, from: (value: string | null) => (value === null ? null : Number(value)) };
@@ -49,4 +50,20 @@ export class Notification {
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  // Plain getters rather than resolvers: live delivery executes these once per socket per notification.
+  @Field(() => String, { nullable: true, description: 'The page in the client app it is about' })
+  get link(): string | null {
+    return this.data.link ?? null;
+  }
+
+  @Field(() => Boolean)
+  get read(): boolean {
+    return this.readAt !== null;
+  }
+
+  @Field(() => UserReference, { nullable: true, description: 'Who caused it' })
+  get actor(): UserReference | null {
+    return this.actorId ? { id: this.actorId } : null;
+  }
 }

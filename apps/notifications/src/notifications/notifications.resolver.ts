@@ -3,7 +3,6 @@ import { AuthPrincipal, CurrentUser } from '@multipult/auth';
 import { Connection, Locale, pickLocale } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { TemplateRenderer } from '../catalog/template-renderer';
-import { UserReference } from '../recipients/user.reference';
 import {
   AcknowledgeNotificationsInput,
   AcknowledgeNotificationsPayload,
@@ -87,20 +86,5 @@ export class NotificationsResolver {
   @ResolveField(() => String)
   body(@Parent() notification: Notification, @Context() context: { locale?: Locale }): string {
     return this.renderer.inApp(notification.type, localeOf(context), notification.data).body;
-  }
-
-  @ResolveField(() => String, { nullable: true, description: 'The page in the client app it is about' })
-  link(@Parent() notification: Notification): string | null {
-    return notification.data.link ?? null;
-  }
-
-  @ResolveField(() => Boolean)
-  read(@Parent() notification: Notification): boolean {
-    return notification.readAt !== null;
-  }
-
-  @ResolveField(() => UserReference, { nullable: true, description: 'Who caused it' })
-  actor(@Parent() notification: Notification): UserReference | null {
-    return notification.actorId ? { id: notification.actorId } : null;
   }
 }

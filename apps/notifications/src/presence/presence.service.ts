@@ -9,6 +9,7 @@ import { UserPresence } from './dto';
 /** A connection counts while its instance refreshes it; one that stops (a crashed instance) lapses after this. */
 export const PRESENCE_TTL_MS = 90_000;
 const LAST_SEEN_TTL_MS = 30 * 24 * 3_600_000;
+const REFRESH_SLICE = 500;
 /** How long a typing indicator lasts unless the client repeats it. */
 export const TYPING_TTL_MS = 6_000;
 
@@ -39,12 +40,18 @@ export class PresenceService {
 
   /** Keeps this instance's connections counted. */
   async refresh(connections: { userId: string; connectionId: string }[]): Promise<void> {
-    await Promise.all(
-      connections.flatMap(({ userId, connectionId }) => [
-        this.store.touchMember(keys.connections(userId), connectionId, PRESENCE_TTL_MS),
-        this.store.set(keys.online(userId), '1', PRESENCE_TTL_MS),
-      ]),
-    );
+    const users = [...new Set(connections.map((connection) => connection.userId))];
+    // In slices, so 10 000 sockets do not put 10 000 commands in flight at once.
+    for (let start = 0; start < connections.length; start += REFRESH_SLICE) {
+      await Promise.all(
+        connections
+          .slice(start, start + REFRESH_SLICE)
+          .map(({ userId, connectionId }) => this.store.touchMember(keys.connections(userId), connectionId, PRESENCE_TTL_MS)),
+      );
+    }
+    for (let start = 0; start < users.length; start += REFRESH_SLICE) {
+      await Promise.all(users.slice(start, start + REFRESH_SLICE).map((userId) => this.store.set(keys.online(userId), '1', PRESENCE_TTL_MS)));
+    }
   }
 
   async disconnected(userId: string, connectionId: string): Promise<void> {

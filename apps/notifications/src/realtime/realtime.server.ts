@@ -256,16 +256,19 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private async closeRevoked(): Promise<void> {
     const open = [...this.connections].flatMap((connection) => (connection.principal ? [{ connection, principal: connection.principal }] : []));
     if (!open.length) return;
-    const keys = open.flatMap(({ principal }) => [revocationKeys.session(principal.sessionId), revocationKeys.userTokensBefore(principal.userId)]);
+    // One key per session and per user, however many sockets share them.
+    const keys = [...new Set(open.flatMap(({ principal }) => [revocationKeys.session(principal.sessionId), revocationKeys.userTokensBefore(principal.userId)]))];
     try {
-      const marks = await this.store.getMany(keys);
-      open.forEach(({ connection, principal }, index) => {
-        const [sessionMark, userMark] = [marks[index * 2], marks[index * 2 + 1]];
+      const values = await this.store.getMany(keys);
+      const marks = new Map(keys.map((key, index) => [key, values[index]]));
+      for (const { connection, principal } of open) {
+        const sessionMark = marks.get(revocationKeys.session(principal.sessionId));
+        const userMark = marks.get(revocationKeys.userTokensBefore(principal.userId));
         // As in isRevoked: iat has second precision, so a token issued in the mark's second counts as before it.
-        if (sessionMark !== null || (userMark !== null && principal.issuedAt.getTime() + 1000 <= Number(userMark))) {
+        if (sessionMark != null || (userMark != null && principal.issuedAt.getTime() + 1000 <= Number(userMark))) {
           connection.close(CloseCodes.forbidden, 'Session revoked');
         }
-      });
+      }
     } catch (error) {
       this.logger.warn(`Revocation check failed: ${(error as Error).message}`);
     }

@@ -1,9 +1,11 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { EventConsumer, EnvelopeOf, TenantMemberAdded, UserRegistered } from '@multipult/events';
 import { pickLocale } from '@multipult/graphql';
 import { Recipient } from './recipient.entity';
+
+export type RecipientContact = Pick<Recipient, 'userId' | 'email' | 'displayName' | 'locale' | 'emailDigest'>;
 
 /**
  * Who is who, from auth's user events, read from the beginning of the topic so a new deployment
@@ -44,9 +46,18 @@ export class RecipientsService implements OnApplicationBootstrap {
     await manager.query('INSERT INTO tenant_members (tenant_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [tenantId, userId]);
   }
 
-  async byIds(userIds: string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, Recipient>> {
+  /** On the dispatch path of every event, so one plain query without entity hydration. */
+  async byIds(userIds: string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, RecipientContact>> {
     if (!userIds.length) return new Map();
-    const recipients = await manager.findBy(Recipient, { userId: In([...new Set(userIds)]) });
-    return new Map(recipients.map((recipient) => [recipient.userId, recipient]));
+    const rows: { user_id: string; email: string; display_name: string; locale: string; email_digest: boolean }[] = await manager.query(
+      'SELECT user_id, email, display_name, locale, email_digest FROM recipients WHERE user_id = ANY($1::uuid[])',
+      [[...new Set(userIds)]],
+    );
+    return new Map(
+      rows.map((row) => [
+        row.user_id,
+        { userId: row.user_id, email: row.email, displayName: row.display_name, locale: row.locale, emailDigest: row.email_digest },
+      ]),
+    );
   }
 }

@@ -56,6 +56,8 @@ export const kafkaEnv = {
   KAFKA_SASL_PASSWORD: z.string().optional(),
   /** Consumer retries before a message goes to `<topic>.dlq`. */
   KAFKA_CONSUMER_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  /** Partitions each consumer group member handles at once (order holds within a partition). */
+  KAFKA_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
 };

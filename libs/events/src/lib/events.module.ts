@@ -50,6 +50,7 @@ export function kafkaTransportOptions(config: EventsConfig, service: string): Ka
     clientId: config.KAFKA_CLIENT_ID ?? service,
     ssl: config.KAFKA_SSL,
     sasl: saslOptions(config),
+    partitionsConsumedConcurrently: config.KAFKA_CONSUMER_CONCURRENCY,
   };
 }
 

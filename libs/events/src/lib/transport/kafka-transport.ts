@@ -27,6 +27,8 @@ export interface KafkaTransportOptions {
   clientId: string;
   ssl?: boolean;
   sasl?: SASLOptions;
+  /** Partitions one consumer works on at once (each partition stays in order); useful with topics of several partitions. */
+  partitionsConsumedConcurrently?: number;
 }
 
 // Short and explicit (kafkajs' defaults change with NODE_ENV, and nest: a producer retry reconnects with
@@ -49,7 +51,10 @@ export class KafkaTransport implements EventTransport {
   private readonly existingTopics = new Set<string>();
   private readonly subscriptions = new Set<Subscription>();
 
-  constructor({ brokers, clientId, ssl, sasl }: KafkaTransportOptions) {
+  private readonly partitionsConsumedConcurrently: number;
+
+  constructor({ brokers, clientId, ssl, sasl, partitionsConsumedConcurrently = 1 }: KafkaTransportOptions) {
+    this.partitionsConsumedConcurrently = partitionsConsumedConcurrently;
     this.kafka = new Kafka({
       clientId,
       brokers,
@@ -126,6 +131,7 @@ export class KafkaTransport implements EventTransport {
       });
     });
     await consumer.run({
+      partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
       // Offsets are resolved one message at a time, only once the handler is done with it.
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
