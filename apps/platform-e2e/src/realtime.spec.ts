@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import WebSocket from 'ws';
 import { Platform, RealtimeClient, ServiceProcess, connectRealtime, graphqlData, startPlatform } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
@@ -104,6 +105,34 @@ describe('realtime over /graphql/ws', () => {
     const last = resumed.values[3].notificationAdded.sequence;
     await everything.waitForCount(last);
     expect(sequences(everything.values)).toEqual(Array.from({ length: last }, (_, index) => index + 1));
+  });
+
+  it('recovers a live message lost on the way from Postgres, when the next one reveals the gap', async () => {
+    const client = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}` });
+    const live = client.subscribe<Added>(NOTIFICATION_ADDED);
+    await announce('Seen live');
+    const [before] = await live.waitForCount(1);
+    // A notification committed without its pub/sub message (as if Redis dropped it).
+    const db = new Client({ connectionString: platform.databaseUrl });
+    await db.connect();
+    try {
+      await db.query(
+        `WITH next AS (
+           INSERT INTO notifications.streams (user_id, last_sequence) VALUES ($1, 1)
+           ON CONFLICT (user_id) DO UPDATE SET last_sequence = notifications.streams.last_sequence + 1 RETURNING last_sequence)
+         INSERT INTO notifications.notifications (recipient_id, sequence, type, data)
+         SELECT $1, last_sequence, 'announcement', '{"title": "Lost on the bus", "body": "x"}'::jsonb FROM next`,
+        [member.userId],
+      );
+    } finally {
+      await db.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(live.values).toHaveLength(1);
+    await announce('Reveals the gap');
+    await live.waitForCount(3);
+    expect(live.values.map((value) => value.notificationAdded.title)).toEqual(['Seen live', 'Lost on the bus', 'Reveals the gap']);
+    expect(sequences(live.values)).toEqual([0, 1, 2].map((step) => before.notificationAdded.sequence + step));
   });
 
   it("closes a revoked session's sockets within a second", async () => {
