@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { Platform, SmtpCapture, eventually, graphql, graphqlData, startPlatform, startSmtpCapture } from '@multipult/testing';
+import { Platform, SmtpCapture, eventually, graphql, graphqlData, startPlatform, startSmtpCapture, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { inbox } from './support/notifications';
 
@@ -312,5 +315,19 @@ describe('notifications through the gateway', () => {
       expect(nodes.map((node) => [node.title, node.body])).toEqual([['Maintenance tonight', 'The editor is read-only 22:00–23:00 UTC.']]);
     }
     expect((await inbox(platform.gatewayUrl, outsider.accessToken, { types: ['announcement'] })).totalCount).toBe(0);
+  });
+
+  it('announces to every user from the operator CLI', async () => {
+    const cli = path.join(workspaceRoot(), 'dist/apps/notifications/apps/notifications/src/cli.js');
+    const env = { PATH: process.env.PATH, DATABASE_URL: platform.databaseUrl, REDIS_URL: process.env.REDIS_URL, REDIS_KEY_PREFIX: platform.redisKeyPrefix };
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'announce', '--title', 'Platform upgrade', '--body', 'Sunday 02:00 UTC'], { env });
+    const { rows } = await db.query<{ count: number }>('SELECT count(*)::int AS count FROM notifications.recipients');
+    expect(JSON.parse(stdout)).toMatchObject({ announced: true, recipients: rows[0].count });
+    for (const token of [owner.token, member.token]) {
+      const { nodes } = await inbox(platform.gatewayUrl, token, { types: ['announcement'] });
+      expect(nodes[0]).toMatchObject({ title: 'Platform upgrade', body: 'Sunday 02:00 UTC', actor: null });
+    }
+    const refused = await promisify(execFile)(process.execPath, [cli, 'announce', '--title', ''], { env }).catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: node cli.js announce') });
   });
 });

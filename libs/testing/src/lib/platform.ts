@@ -20,6 +20,8 @@ export interface Platform {
   notifications: ServiceProcess;
   gateway: ServiceProcess;
   databaseUrl: string;
+  /** The Redis key (and channel) prefix the services share, for operator tools run against this platform. */
+  redisKeyPrefix: string;
   supergraphPath: string;
   /** Another notifications instance on the same database, Redis and Kafka (scale-out tests); stopped with the platform. */
   startNotificationsInstance(env?: Record<string, string>): Promise<ServiceProcess>;
@@ -123,6 +125,7 @@ export async function startPlatform(
       notifications,
       gateway,
       databaseUrl: database.url,
+      redisKeyPrefix: shared.REDIS_KEY_PREFIX,
       supergraphPath,
       startNotificationsInstance: async (env = {}) => {
         const instance = await startServiceProcess({ app: 'notifications', env: { ...notificationsEnv, ...env } });
