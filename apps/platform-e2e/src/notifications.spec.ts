@@ -1,7 +1,10 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { EventContract, TenantInvitationCreated, UserPasswordResetRequested, buildEnvelope, envelopeHeaders } from '@multipult/events';
 import { Platform, SmtpCapture, eventually, graphql, graphqlData, startPlatform, startSmtpCapture, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { inbox } from './support/notifications';
@@ -329,5 +332,45 @@ describe('notifications through the gateway', () => {
     }
     const refused = await promisify(execFile)(process.execPath, [cli, 'announce', '--title', ''], { env }).catch((error: { code: number; stderr: string }) => error);
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: node cli.js announce') });
+  });
+
+  it('sends the identity emails (password reset, invitation) from their events, with their links, in the right language', async () => {
+    const producer = new Kafka({ brokers: (process.env.KAFKA_BROKERS as string).split(','), logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    const publish = async <P>(contract: EventContract<P>, aggregateId: string, payload: P) => {
+      const envelope = buildEnvelope(contract, { aggregateId, payload, tenantId: null, actorId: null });
+      await producer.send({ topic: contract.topic, messages: [{ key: aggregateId, value: JSON.stringify(envelope), headers: envelopeHeaders(envelope) }] });
+    };
+    try {
+      const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+      await publish(UserPasswordResetRequested, member.userId, {
+        userId: member.userId,
+        email: member.email,
+        token: 'reset-token-0123456789abcdef',
+        expiresAt,
+      });
+      const invitee = `invitee-${randomUUID()}@example.com`;
+      await publish(TenantInvitationCreated, owner.tenantId, {
+        invitationId: randomUUID(),
+        tenantId: owner.tenantId,
+        tenantName: 'Acme Docs',
+        email: invitee,
+        role: 'member',
+        invitedBy: owner.userId,
+        inviterName: 'editor',
+        token: 'invite-token-0123456789abcdef',
+        expiresAt,
+      });
+      const reset = await smtp.waitFor((message) => message.to.includes(member.email) && message.subject === 'Сброс пароля Multipult');
+      expect(reset.text).toContain('Задать новый пароль: https://app.example/reset-password?token=reset-token-0123456789abcdef');
+      const invitation = await smtp.waitFor((message) => message.to.includes(invitee));
+      expect(invitation.subject).toBe('editor invited you to Acme Docs');
+      expect(invitation.text).toContain('Accept the invitation: https://app.example/invitations/accept?token=invite-token-0123456789abcdef');
+      // Email only: neither becomes an in-app notification.
+      const { nodes } = await inbox(platform.gatewayUrl, member.token, { types: ['password_reset', 'tenant_invitation'] });
+      expect(nodes).toEqual([]);
+    } finally {
+      await producer.disconnect();
+    }
   });
 });

@@ -121,6 +121,47 @@ describe('outbound webhooks', () => {
     expect(receiver.received.map((r) => JSON.parse(r.body).type)).toEqual(['document.created', 'document.created']);
   });
 
+  it("forwards tenant members' notifications to notification.created subscribers unless the member turned the WEBHOOK channel off", async () => {
+    const forwardReceiver = await startReceiver();
+    try {
+      await asAdmin(CREATE, { input: { url: forwardReceiver.url, eventTypes: ['notification.created'] } });
+      const member = await registerAccount(platform.gatewayUrl, 'forwarded');
+      await asAdmin(`mutation($input: AddTenantMemberInput!) { addTenantMember(input: $input) { membership { createdAt } } }`, {
+        input: { email: member.email, role: 'member' },
+      });
+      const { me } = await graphqlData<{ me: { username: string } }>(platform.gatewayUrl, '{ me { username } }', { token: member.accessToken });
+      const documentId = await createDocument('Discussed');
+      await asAdmin(`mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { id } } }`, { input: { id: documentId } });
+      const mention = (body: string) =>
+        asAdmin<{ addComment: { comment: { id: string } } }>(`mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`, {
+          input: { documentId, body },
+        });
+
+      await mention(`Over to you, @${me.username}`);
+      await eventually('the forwarded notification', () => forwardReceiver.received.length === 1);
+      expect(JSON.parse(forwardReceiver.received[0].body)).toMatchObject({
+        type: 'notification.created',
+        tenantId: admin.tenantId,
+        data: { notificationType: 'mention', recipientId: member.userId, actorId: admin.userId, title: 'hooks mentioned you' },
+      });
+
+      await graphqlData(platform.gatewayUrl, `mutation { setNotificationPreference(input: { type: "mention", channel: WEBHOOK, enabled: false }) { settings { locale } } }`, {
+        token: member.accessToken,
+      });
+      await mention(`Once more, @${me.username}`);
+      await eventually('the second mention in the inbox', async () => {
+        const inbox = await graphqlData<{ notifications: { totalCount: number } }>(platform.gatewayUrl, '{ notifications(types: ["mention"]) { totalCount } }', {
+          token: member.accessToken,
+        });
+        return inbox.notifications.totalCount === 2;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(forwardReceiver.received).toHaveLength(1);
+    } finally {
+      await forwardReceiver.stop();
+    }
+  });
+
   it('retries failures with backoff, records them, disables an endpoint that keeps failing and redelivers on demand', async () => {
     const failing = await startReceiver(() => 500);
     try {

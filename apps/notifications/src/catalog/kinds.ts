@@ -9,7 +9,7 @@ import {
 } from '@multipult/events';
 import { NotificationChannel, NotificationKind, defineKind } from './notification-kind';
 
-const { IN_APP, EMAIL } = NotificationChannel;
+const { IN_APP, EMAIL, WEBHOOK } = NotificationChannel;
 
 /**
  * Every notification type. Adding one is a contract in libs/events, an entry here and its
@@ -28,7 +28,7 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
   defineKind({
     type: 'mention',
     contract: UserMentioned,
-    channels: [IN_APP, EMAIL],
+    channels: [IN_APP, EMAIL, WEBHOOK],
     critical: false,
     urgent: false,
     addressees: (event) => [{ userId: event.payload.mentionedUserId, tenantId: event.tenantId, actorId: event.payload.mentionedBy }],
@@ -41,7 +41,7 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
   defineKind({
     type: 'comment_reply',
     contract: CommentReplied,
-    channels: [IN_APP, EMAIL],
+    channels: [IN_APP, EMAIL, WEBHOOK],
     critical: false,
     urgent: false,
     addressees: (event) =>

@@ -4,6 +4,8 @@ import type { EnvelopeOf, EventContract } from '@multipult/events';
 export enum NotificationChannel {
   IN_APP = 'IN_APP',
   EMAIL = 'EMAIL',
+  /** Forwarded to the tenant's webhooks subscribed to `notification.created` (e.g. a chat integration). */
+  WEBHOOK = 'WEBHOOK',
 }
 registerEnumType(NotificationChannel, { name: 'NotificationChannel' });
 

@@ -1,8 +1,9 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { EventConsumer, EventEnvelope, HandlerTransaction, UserRegistered } from '@multipult/events';
-import { pickLocale } from '@multipult/graphql';
+import { Locale, pickLocale } from '@multipult/graphql';
 import { EVENT_KINDS } from '../catalog/kinds';
 import { Addressee, Links, NotificationChannel, NotificationKind } from '../catalog/notification-kind';
 import { TemplateRenderer } from '../catalog/template-renderer';
@@ -11,6 +12,9 @@ import { EmailQueue, EmailToQueue } from '../email/email.service';
 import { EmailWorker } from '../email/email-worker';
 import { PreferencesService } from '../preferences/preferences.service';
 import { RecipientsService } from '../recipients/recipients.service';
+import { NOTIFICATION_CREATED } from '../webhooks/webhook-events';
+import { WebhookWorker } from '../webhooks/webhook-worker';
+import { WebhookEvent, WebhooksService } from '../webhooks/webhooks.service';
 import { NewNotification, NotificationsService } from './notifications.service';
 
 export const DISPATCH_GROUP = 'notifications.dispatch';
@@ -34,6 +38,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
     private readonly emails: EmailQueue,
     private readonly emailWorker: EmailWorker,
     private readonly renderer: TemplateRenderer,
+    private readonly webhooks: WebhooksService,
+    private readonly webhookWorker: WebhookWorker,
   ) {
     for (const kind of EVENT_KINDS) {
       if (!kind.contract) continue;
@@ -57,17 +63,18 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
             addressees: kind.addressees(event),
             params: kind.params(event, this.links),
             sourceEventId: (event as EventEnvelope).id,
+            occurredAt: (event as EventEnvelope).occurredAt,
           });
         }
       },
     });
   }
 
-  async dispatch(
+  private async dispatch(
     manager: EntityManager,
     transaction: HandlerTransaction,
     kind: NotificationKind,
-    what: { addressees: Addressee[]; params: Record<string, string>; sourceEventId: string | null },
+    what: { addressees: Addressee[]; params: Record<string, string>; sourceEventId: string | null; occurredAt: string },
   ): Promise<void> {
     const userIds = what.addressees.flatMap((addressee) => (addressee.userId ? [addressee.userId] : []));
     const actorIds = what.addressees.flatMap((addressee) => (addressee.actorId ? [addressee.actorId] : []));
@@ -77,6 +84,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
     ]);
     const inApp: NewNotification[] = [];
     const emails: EmailToQueue[] = [];
+    const forwarded: { addressee: Addressee & { userId: string; tenantId: string }; data: Record<string, string>; locale: Locale }[] = [];
     for (const addressee of what.addressees) {
       const recipient = addressee.userId ? people.get(addressee.userId) : undefined;
       const actor = addressee.actorId ? people.get(addressee.actorId) : undefined;
@@ -91,6 +99,9 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
           actorId: addressee.actorId ?? null,
           sourceEventId: what.sourceEventId,
         });
+      }
+      if (on.has(NotificationChannel.WEBHOOK) && addressee.userId && addressee.tenantId) {
+        forwarded.push({ addressee: { ...addressee, userId: addressee.userId, tenantId: addressee.tenantId }, data, locale: pickLocale(recipient ? [recipient.locale] : []) });
       }
       const address = addressee.email ?? recipient?.email;
       if (on.has(NotificationChannel.EMAIL) && address) {
@@ -109,8 +120,27 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
     }
     const created = await this.notifications.append(manager, inApp);
     await this.emails.enqueue(manager, emails);
+    let webhookDeliveries = 0;
+    for (const { addressee, data, locale } of forwarded) {
+      const inbox = created.find((notification) => notification.recipientId === addressee.userId);
+      const event: WebhookEvent = {
+        id: inbox?.id ?? randomUUID(),
+        type: NOTIFICATION_CREATED,
+        occurredAt: what.occurredAt,
+        tenantId: addressee.tenantId,
+        payload: {
+          notificationType: kind.type,
+          recipientId: addressee.userId,
+          actorId: addressee.actorId ?? null,
+          ...this.renderer.inApp(kind.type, locale, data),
+          link: data.link ?? null,
+        },
+      };
+      webhookDeliveries += await this.webhooks.enqueue(manager, event);
+    }
     transaction.afterCommit(async () => {
       if (emails.length) this.emailWorker.nudge();
+      if (webhookDeliveries) this.webhookWorker.nudge();
       await this.notifications.announce(created);
     });
   }

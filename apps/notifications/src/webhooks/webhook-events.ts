@@ -24,6 +24,9 @@ export const WEBHOOK_EVENTS: readonly EventContract<unknown>[] = [
   TenantMemberAdded,
 ];
 
-export const WEBHOOK_EVENT_TYPES = WEBHOOK_EVENTS.map((contract) => contract.type);
+/** Produced here, not on Kafka: a tenant-scoped notification for a user who keeps the WEBHOOK channel on. */
+export const NOTIFICATION_CREATED = 'notification.created';
+
+export const WEBHOOK_EVENT_TYPES = [...WEBHOOK_EVENTS.map((contract) => contract.type), NOTIFICATION_CREATED];
 
 export const ALL_EVENTS = '*';

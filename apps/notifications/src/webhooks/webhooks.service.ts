@@ -16,6 +16,15 @@ import { WEBHOOK_SECRET_CONTEXT, WebhookWorker } from './webhook-worker';
 
 export const WEBHOOKS_GROUP = 'notifications.webhooks';
 
+export interface WebhookEvent {
+  /** The receivers' deduplication key. */
+  id: string;
+  type: string;
+  occurredAt: string;
+  tenantId: string;
+  payload: unknown;
+}
+
 function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64url')}`;
 }
@@ -39,14 +48,18 @@ export class WebhooksService implements OnApplicationBootstrap {
       groupId: WEBHOOKS_GROUP,
       contracts: WEBHOOK_EVENTS,
       handler: async (event, manager, transaction) => {
-        if ((await this.enqueue(manager, event as EventEnvelope)) > 0) transaction.afterCommit(() => this.worker.nudge());
+        const { id, type, occurredAt, tenantId, payload } = event as EventEnvelope;
+        if (!tenantId) return;
+        if ((await this.enqueue(manager, { id, type, occurredAt, tenantId, payload })) > 0) transaction.afterCommit(() => this.worker.nudge());
       },
     });
   }
 
-  /** One delivery per enabled endpoint of the event's tenant subscribed to its type. */
-  private async enqueue(manager: EntityManager, event: EventEnvelope): Promise<number> {
-    if (!event.tenantId) return 0;
+  /**
+   * One delivery per enabled endpoint of the tenant subscribed to the type, in the caller's
+   * transaction; answers how many (the caller nudges the worker after its commit).
+   */
+  async enqueue(manager: EntityManager, event: WebhookEvent): Promise<number> {
     const body = JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, tenantId: event.tenantId, data: event.payload });
     const [, count]: [unknown, number] = await manager.query(
       `INSERT INTO webhook_deliveries (endpoint_id, tenant_id, event_id, event_type, body, status)

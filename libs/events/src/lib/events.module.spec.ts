@@ -27,6 +27,7 @@ const baseConfig: EventsConfig = {
   NODE_ENV: 'test',
   KAFKA_SSL: false,
   KAFKA_CONSUMER_MAX_RETRIES: 1,
+  KAFKA_CONSUMER_CONCURRENCY: 1,
   OUTBOX_POLL_INTERVAL_MS: 100,
   OUTBOX_BATCH_SIZE: 50,
 };
