@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import WebSocket from 'ws';
 import { Platform, RealtimeClient, ServiceProcess, connectRealtime, graphqlData, startPlatform } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
+import { inbox } from './support/notifications';
 
 interface Added {
   notificationAdded: { sequence: number; type: string; title: string };
@@ -24,6 +25,8 @@ describe('realtime over /graphql/ws', () => {
   const announce = (title: string) =>
     graphqlData(platform.gatewayUrl, ANNOUNCE, { token: owner.token, variables: { input: { title, body: `${title} body` } } });
   const sequences = (values: Added[]) => values.map((value) => value.notificationAdded.sequence);
+  /** Where the user's stream is now: a subscription after it cannot race with what the test does next. */
+  const latestSequence = async (token: string) => (await inbox(platform.gatewayUrl, token, { first: 1 })).nodes[0]?.sequence ?? 0;
 
   beforeAll(async () => {
     platform = await startPlatform({ notificationsEnv: { REALTIME_REVOCATION_CHECK_MS: '200' } });
@@ -54,7 +57,7 @@ describe('realtime over /graphql/ws', () => {
 
   it('delivers a notification caused by a mutation, through Kafka and the gateway, with the unread count', async () => {
     const client = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}`, locale: 'ru' });
-    const added = client.subscribe<Added>(NOTIFICATION_ADDED);
+    const added = client.subscribe<Added>(NOTIFICATION_ADDED, { after: await latestSequence(member.token) });
     const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
     const [initial] = await unread.waitForCount(1);
 
@@ -72,7 +75,7 @@ describe('realtime over /graphql/ws', () => {
 
   it('replays what a client missed after its acknowledged position, in order, and never twice on one socket', async () => {
     const first = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}`, clientId: 'phone-1' });
-    const live = first.subscribe<Added>(NOTIFICATION_ADDED);
+    const live = first.subscribe<Added>(NOTIFICATION_ADDED, { after: await latestSequence(member.token) });
     await announce('Before the ack');
     const [seen] = await live.waitForCount(1);
     const acked = await first.execute<{ acknowledgeNotifications: { acknowledgedSequence: number } }>(
@@ -109,7 +112,7 @@ describe('realtime over /graphql/ws', () => {
 
   it('recovers a live message lost on the way from Postgres, when the next one reveals the gap', async () => {
     const client = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}` });
-    const live = client.subscribe<Added>(NOTIFICATION_ADDED);
+    const live = client.subscribe<Added>(NOTIFICATION_ADDED, { after: await latestSequence(member.token) });
     await announce('Seen live');
     const [before] = await live.waitForCount(1);
     // A notification committed without its pub/sub message (as if Redis dropped it).
@@ -150,7 +153,7 @@ describe('realtime over /graphql/ws', () => {
   it('delivers an event produced on one instance to a client connected to another, through Redis', async () => {
     const second: ServiceProcess = await platform.startNotificationsInstance();
     const client = connect(`${second.url.replace(/^http/, 'ws')}/graphql/ws`, { authorization: `Bearer ${owner.token}` });
-    const added = client.subscribe<Added>(NOTIFICATION_ADDED);
+    const added = client.subscribe<Added>(NOTIFICATION_ADDED, { after: await latestSequence(owner.token) });
     const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
     await unread.waitForCount(1);
     // Published through the gateway, i.e. on the first instance.
