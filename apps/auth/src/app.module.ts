@@ -12,6 +12,10 @@ import { RedisModule } from '@multipult/redis';
 import type { AuthConfig } from './config';
 import { CreateAuthSchema1732400000001 } from './migrations/1732400000001-create-auth-schema';
 import { AddUsernames1732400000002 } from './migrations/1732400000002-add-usernames';
+import { AddEmailVerificationAndPasswordReset1732400000003 } from './migrations/1732400000003-add-email-verification-and-password-reset';
+import { EmailVerificationModule } from './email-verification/email-verification.module';
+import { registerAuthMessages } from './messages';
+import { PasswordResetModule } from './password-reset/password-reset.module';
 import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
 import { SessionsModule } from './sessions/sessions.module';
@@ -30,6 +34,7 @@ export const AUTH_SERVICE = 'auth';
 @Module({})
 export class AppModule {
   static forRoot(config: AuthConfig): DynamicModule {
+    registerAuthMessages();
     return {
       module: AppModule,
       imports: [
@@ -39,7 +44,12 @@ export class AppModule {
           service: AUTH_SERVICE,
           schema: 'auth',
           entities: [User, Tenant, Role, Membership, Session, RefreshToken, SigningKey, OutboxMessage, InboxRecord],
-          migrations: [CreateEventTables1732400000000, CreateAuthSchema1732400000001, AddUsernames1732400000002],
+          migrations: [
+            CreateEventTables1732400000000,
+            CreateAuthSchema1732400000001,
+            AddUsernames1732400000002,
+            AddEmailVerificationAndPasswordReset1732400000003,
+          ],
         }),
         RedisModule.forRoot(),
         EventsModule.forRoot({ service: AUTH_SERVICE }),
@@ -59,6 +69,8 @@ export class AppModule {
         }),
         SigningKeysModule,
         UsersModule,
+        EmailVerificationModule,
+        PasswordResetModule,
         SessionsModule,
         TenantsModule,
       ],

@@ -21,6 +21,10 @@ export const authConfigSchema = z
     JWT_AUDIENCE: z.string().default('multipult'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    EMAIL_VERIFICATION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(48),
+    PASSWORD_RESET_TTL_MINUTES: z.coerce.number().int().min(5).max(1440).default(60),
+    /** Verification or reset emails one user, address or client IP may ask for per hour. */
+    EMAIL_TOKEN_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
     /** Encrypts the private signing keys at rest (AES-256-GCM); at least 32 characters. */
     SIGNING_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SIGNING_KEY_SECRET),
     /** How often each instance reloads signing keys, so a rotation reaches every replica. */

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { EmailVerificationModule } from '../email-verification/email-verification.module';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module';
 import { UsersModule } from '../users/users.module';
 import { SessionsResolver } from './sessions.resolver';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [SigningKeysModule, UsersModule],
+  imports: [SigningKeysModule, UsersModule, EmailVerificationModule],
   providers: [SessionsService, SessionsResolver],
   exports: [SessionsService],
 })

@@ -14,6 +14,7 @@ import { SigningKeyService } from '../signing-keys/signing-key.service';
 import { Membership } from '../tenants/membership.entity';
 import { PasswordHasher } from '../users/password-hasher';
 import { User } from '../users/user.entity';
+import { EmailVerificationService } from '../email-verification/email-verification.service';
 import { AuthPayload, LoginInput, RegisterInput } from './dto';
 import { RefreshToken } from './refresh-token.entity';
 import { Session, SessionRevokeReason } from './session.entity';
@@ -33,6 +34,7 @@ export class SessionsService {
     private readonly signingKeys: SigningKeyService,
     private readonly passwords: PasswordHasher,
     private readonly outbox: OutboxWriter,
+    private readonly emailVerification: EmailVerificationService,
   ) {}
 
   async register(input: RegisterInput): Promise<AuthPayload> {
@@ -57,6 +59,7 @@ export class SessionsService {
             locale: pickLocale(RequestContext.current()?.locales),
           },
         });
+        await this.emailVerification.requestInTransaction(manager, user);
         return this.openSession(manager, user, null);
       });
     } catch (error) {

@@ -24,6 +24,10 @@ export class User {
   @Column({ type: 'text', unique: true })
   username: string;
 
+  /** When the user confirmed `email`; exposed only to them, as `emailVerified`. */
+  @Column({ name: 'email_verified_at', type: 'timestamptz', nullable: true })
+  emailVerifiedAt: Date | null;
+
   @Field()
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -21,6 +21,11 @@ export class UsersResolver {
     return isViewer(user, principal?.userId) ? user.email : null;
   }
 
+  @ResolveField(() => Boolean, { nullable: true, description: 'Whether the user confirmed their email; only the user themself sees it' })
+  emailVerified(@Root() user: User, @OptionalUser() principal: AuthPrincipal | null): boolean | null {
+    return isViewer(user, principal?.userId) ? user.emailVerifiedAt !== null : null;
+  }
+
   /** Batched: all User references of one gateway request are loaded with one query. */
   @ResolveReference()
   resolveReference(@Parent() reference: { id: string }, @Context() context: GraphQLContext): Promise<User | null> {

@@ -1,0 +1,33 @@
+import { Field, InputType, ObjectType } from '@nestjs/graphql';
+import { IsEmail, IsString, MaxLength, Validate } from 'class-validator';
+import { keyed } from '@multipult/graphql';
+import { EmailTokenInput } from '../email-verification/dto';
+import { StrongPassword } from '../sessions/strong-password';
+
+@InputType()
+export class RequestPasswordResetInput {
+  @Field()
+  @IsEmail({}, { message: 'validation.isEmail' })
+  @MaxLength(254, { message: keyed('validation.maxLength') })
+  email: string;
+}
+
+@ObjectType()
+export class RequestPasswordResetPayload {
+  @Field({ description: 'Always true: whether the address has an account is not revealed' })
+  accepted: boolean;
+}
+
+@InputType()
+export class ResetPasswordInput extends EmailTokenInput {
+  @Field()
+  @IsString()
+  @Validate(StrongPassword)
+  newPassword: string;
+}
+
+@ObjectType()
+export class ResetPasswordPayload {
+  @Field({ description: 'Every session of the account was signed out; sign in with the new password' })
+  passwordChanged: boolean;
+}

@@ -1,0 +1,79 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { revokeSession } from '@multipult/auth';
+import { InjectConfig } from '@multipult/config';
+import { OutboxWriter, UserPasswordResetRequested } from '@multipult/events';
+import { BadUserInputError, RateLimitedError } from '@multipult/graphql';
+import { RequestContext } from '@multipult/observability';
+import { FAST_STORE, FastStore } from '@multipult/redis';
+import type { AuthConfig } from '../config';
+import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service';
+import { PasswordHasher } from '../users/password-hasher';
+import { User } from '../users/user.entity';
+
+/**
+ * Forgotten passwords: a one-time link by email (sent by the notifications service from
+ * user.password_reset_requested); using it sets the new password and signs out every session.
+ */
+@Injectable()
+export class PasswordResetService {
+  private readonly logger = new Logger(PasswordResetService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectConfig() private readonly config: AuthConfig,
+    @Inject(FAST_STORE) private readonly store: FastStore,
+    private readonly tokens: OneTimeTokensService,
+    private readonly outbox: OutboxWriter,
+    private readonly passwords: PasswordHasher,
+  ) {}
+
+  /** The same answer whether or not the address has an account, so it cannot be used to find accounts. */
+  async request(rawEmail: string): Promise<void> {
+    const email = rawEmail.trim().toLowerCase();
+    const ip = RequestContext.current()?.clientIp ?? 'unknown';
+    for (const key of [`rl:password-reset:email:${email}`, `rl:password-reset:ip:${ip}`]) {
+      const limit = key.includes(':ip:') ? this.config.EMAIL_TOKEN_REQUESTS_PER_HOUR * 4 : this.config.EMAIL_TOKEN_REQUESTS_PER_HOUR;
+      const decision = await this.store.hitSlidingWindow(key, limit, 3_600_000);
+      if (!decision.allowed) throw new RateLimitedError(Math.ceil(decision.retryAfterMs / 1000));
+    }
+    await this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOneBy(User, { email });
+      if (!user) return;
+      const { token, expiresAt } = await this.tokens.issue(manager, 'password_reset', user, this.config.PASSWORD_RESET_TTL_MINUTES * 60_000);
+      await this.outbox.enqueue(manager, UserPasswordResetRequested, {
+        aggregateId: user.id,
+        actorId: null,
+        payload: { userId: user.id, email: user.email, token, expiresAt: expiresAt.toISOString() },
+      });
+    });
+  }
+
+  async reset(token: string, newPassword: string): Promise<void> {
+    const passwordHash = await this.passwords.hash(newPassword);
+    const { userId, sessionIds } = await this.dataSource.transaction(async (manager) => {
+      const owner = await this.tokens.consume(manager, 'password_reset', token);
+      if (!owner) throw BadUserInputError.field('token', 'errors.token_invalid');
+      // The link reached the address, which proves it as a verification would.
+      const [rows]: [{ id: string }[], number] = await manager.query(
+        `UPDATE users SET password_hash = $2, email_verified_at = coalesce(email_verified_at, now()), updated_at = now()
+         WHERE id = $1 AND email = $3 RETURNING id`,
+        [owner.userId, passwordHash, owner.email],
+      );
+      if (!rows.length) throw BadUserInputError.field('token', 'errors.token_invalid');
+      const [sessions]: [{ id: string }[], number] = await manager.query(
+        `UPDATE sessions SET revoked_at = now(), revoke_reason = 'password_change' WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`,
+        [owner.userId],
+      );
+      await manager.query(`UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = 'password_reset' AND used_at IS NULL`, [
+        owner.userId,
+      ]);
+      return { userId: owner.userId, sessionIds: sessions.map((session) => session.id) };
+    });
+    // Per session rather than "tokens issued before": iat has second precision, so a cut-off would
+    // spare tokens from the reset's own second or refuse a login right after it.
+    await Promise.all(sessionIds.map((sessionId) => revokeSession(this.store, sessionId, this.config.ACCESS_TOKEN_TTL_SECONDS * 1000)));
+    this.logger.log({ userId, sessions: sessionIds.length }, 'password reset: every session revoked');
+  }
+}

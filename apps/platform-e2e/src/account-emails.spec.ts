@@ -1,0 +1,115 @@
+import { Platform, SmtpCapture, graphql, graphqlData, startPlatform, startSmtpCapture } from '@multipult/testing';
+import { PASSWORD, registerAccount } from './support/accounts';
+
+const VERIFY = `mutation($input: EmailTokenInput!) { verifyEmail(input: $input) { user { id emailVerified } } }`;
+const REQUEST_RESET = `mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { accepted } }`;
+const RESET = `mutation($input: ResetPasswordInput!) { resetPassword(input: $input) { passwordChanged } }`;
+const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken } }`;
+const NEW_PASSWORD = 'a brand new passphrase 7';
+
+/** The token in the link of an email's text part. */
+function tokenFrom(text: string, path: string): string {
+  const match = new RegExp(`https://app\\.example${path}\\?token=([A-Za-z0-9_-]+)`).exec(text);
+  if (!match) throw new Error(`no ${path} link in: ${text}`);
+  return match[1];
+}
+
+describe('email verification and password reset through the gateway', () => {
+  let platform: Platform;
+  let smtp: SmtpCapture;
+
+  beforeAll(async () => {
+    smtp = await startSmtpCapture();
+    platform = await startPlatform({
+      authEnv: { EMAIL_TOKEN_REQUESTS_PER_HOUR: '3' },
+      notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' },
+    });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await smtp?.stop();
+  });
+
+  it('sends a confirmation link at sign-up that verifies the address once', async () => {
+    const account = await registerAccount(platform.gatewayUrl, 'verifier');
+    const me = () => graphqlData<{ me: { emailVerified: boolean } }>(platform.gatewayUrl, '{ me { emailVerified } }', { token: account.accessToken });
+    expect(await me()).toEqual({ me: { emailVerified: false } });
+    const email = await smtp.waitFor((message) => message.to.includes(account.email) && message.subject === 'Confirm your email address');
+    const token = tokenFrom(email.text, '/verify-email');
+
+    const verified = await graphqlData<{ verifyEmail: { user: { id: string; emailVerified: boolean | null } } }>(platform.gatewayUrl, VERIFY, {
+      variables: { input: { token } },
+      token: account.accessToken,
+    });
+    expect(verified.verifyEmail.user).toEqual({ id: account.userId, emailVerified: true });
+    expect(await me()).toEqual({ me: { emailVerified: true } });
+
+    for (const reused of [token, 'x'.repeat(43)]) {
+      const refused = await graphql(platform.gatewayUrl, VERIFY, { variables: { input: { token: reused } } });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'token' })] });
+    }
+    const again = await graphql(platform.gatewayUrl, 'mutation { requestEmailVerification { expiresAt } }', { token: account.accessToken });
+    expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+  });
+
+  it('re-sends confirmation links on request, only the newest working, and limits how often', async () => {
+    const account = await registerAccount(platform.gatewayUrl, 'resender');
+    const first = tokenFrom((await smtp.waitFor((m) => m.to.includes(account.email) && m.subject === 'Confirm your email address')).text, '/verify-email');
+    const request = () => graphql<{ requestEmailVerification: { expiresAt: string } }>(platform.gatewayUrl, 'mutation { requestEmailVerification { expiresAt } }', {
+      token: account.accessToken,
+    });
+    const resent = await request();
+    expect(new Date(resent.data?.requestEmailVerification.expiresAt ?? 0).getTime()).toBeGreaterThan(Date.now() + 47 * 3_600_000);
+    await smtp.waitFor((m) => m.to.includes(account.email) && m.subject === 'Confirm your email address' && !m.text.includes(first));
+    const stale = await graphql(platform.gatewayUrl, VERIFY, { variables: { input: { token: first } } });
+    expect(stale.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+    await request();
+    await request();
+    const limited = await request();
+    expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  });
+
+  it('resets a forgotten password by emailed link, signing out every session, without revealing which addresses have accounts', async () => {
+    const account = await registerAccount(platform.gatewayUrl, 'forgetful');
+    const unknown = await graphqlData<{ requestPasswordReset: { accepted: boolean } }>(platform.gatewayUrl, REQUEST_RESET, {
+      variables: { input: { email: 'nobody-here@example.com' } },
+    });
+    expect(unknown.requestPasswordReset.accepted).toBe(true);
+    const known = await graphqlData<{ requestPasswordReset: { accepted: boolean } }>(platform.gatewayUrl, REQUEST_RESET, {
+      variables: { input: { email: account.email.toUpperCase() } },
+    });
+    expect(known.requestPasswordReset.accepted).toBe(true);
+    const email = await smtp.waitFor((message) => message.to.includes(account.email) && message.subject === 'Reset your Multipult password');
+    const token = tokenFrom(email.text, '/reset-password');
+    expect(smtp.received.some((message) => message.to.includes('nobody-here@example.com'))).toBe(false);
+
+    const weak = await graphql(platform.gatewayUrl, RESET, { variables: { input: { token, newPassword: 'short' } } });
+    expect(weak.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'newPassword' })] });
+
+    const reset = await graphqlData<{ resetPassword: { passwordChanged: boolean } }>(platform.gatewayUrl, RESET, {
+      variables: { input: { token, newPassword: NEW_PASSWORD } },
+    });
+    expect(reset.resetPassword.passwordChanged).toBe(true);
+
+    const oldToken = await graphql(platform.gatewayUrl, '{ me { id } }', { token: account.accessToken });
+    expect(oldToken.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const oldRefresh = await graphql(platform.gatewayUrl, `mutation($input: RefreshTokensInput!) { refreshTokens(input: $input) { accessToken } }`, {
+      variables: { input: { refreshToken: account.refreshToken } },
+    });
+    expect(oldRefresh.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const oldPassword = await graphql(platform.gatewayUrl, LOGIN, { variables: { input: { email: account.email, password: PASSWORD } } });
+    expect(oldPassword.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const login = await graphqlData<{ login: { accessToken: string } }>(platform.gatewayUrl, LOGIN, {
+      variables: { input: { email: account.email, password: NEW_PASSWORD } },
+    });
+    const me = await graphqlData<{ me: { id: string; emailVerified: boolean } }>(platform.gatewayUrl, '{ me { id emailVerified } }', {
+      token: login.login.accessToken,
+    });
+    expect(me.me).toEqual({ id: account.userId, emailVerified: true });
+
+    const reused = await graphql(platform.gatewayUrl, RESET, { variables: { input: { token, newPassword: 'yet another passphrase 8' } } });
+    expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'token' })] });
+  });
+});
