@@ -14,6 +14,8 @@ import { CreateAuthSchema1732400000001 } from './migrations/1732400000001-create
 import { AddUsernames1732400000002 } from './migrations/1732400000002-add-usernames';
 import { AddEmailVerificationAndPasswordReset1732400000003 } from './migrations/1732400000003-add-email-verification-and-password-reset';
 import { EmailVerificationModule } from './email-verification/email-verification.module';
+import { InvitationsModule } from './invitations/invitations.module';
+import { CreateTenantInvitations1732400000004 } from './migrations/1732400000004-create-tenant-invitations';
 import { registerAuthMessages } from './messages';
 import { PasswordResetModule } from './password-reset/password-reset.module';
 import { RefreshToken } from './sessions/refresh-token.entity';
@@ -49,6 +51,7 @@ export class AppModule {
             CreateAuthSchema1732400000001,
             AddUsernames1732400000002,
             AddEmailVerificationAndPasswordReset1732400000003,
+            CreateTenantInvitations1732400000004,
           ],
         }),
         RedisModule.forRoot(),
@@ -73,6 +76,7 @@ export class AppModule {
         PasswordResetModule,
         SessionsModule,
         TenantsModule,
+        InvitationsModule,
       ],
     };
   }

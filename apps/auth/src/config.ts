@@ -21,6 +21,7 @@ export const authConfigSchema = z
     JWT_AUDIENCE: z.string().default('multipult'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(90).default(7),
     EMAIL_VERIFICATION_TTL_HOURS: z.coerce.number().int().min(1).max(720).default(48),
     PASSWORD_RESET_TTL_MINUTES: z.coerce.number().int().min(5).max(1440).default(60),
     /** Verification or reset emails one user, address or client IP may ask for per hour. */

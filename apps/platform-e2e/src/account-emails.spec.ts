@@ -1,5 +1,6 @@
 import { Platform, SmtpCapture, graphql, graphqlData, startPlatform, startSmtpCapture } from '@multipult/testing';
-import { PASSWORD, registerAccount } from './support/accounts';
+import { randomUUID } from 'node:crypto';
+import { PASSWORD, REGISTER, createTenantFor, registerAccount } from './support/accounts';
 
 const VERIFY = `mutation($input: EmailTokenInput!) { verifyEmail(input: $input) { user { id emailVerified } } }`;
 const REQUEST_RESET = `mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { accepted } }`;
@@ -111,5 +112,61 @@ describe('email verification and password reset through the gateway', () => {
 
     const reused = await graphql(platform.gatewayUrl, RESET, { variables: { input: { token, newPassword: 'yet another passphrase 8' } } });
     expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'token' })] });
+  });
+
+  it('invites by email: the invitee signs up with that address and accepts into the tenant, once', async () => {
+    const admin = await registerAccount(platform.gatewayUrl, 'inviter');
+    const tenant = await createTenantFor(platform.gatewayUrl, admin);
+    const asAdmin = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: tenant.accessToken, variables });
+    const INVITE = `mutation($input: InviteTenantMemberInput!) { inviteTenantMember(input: $input) { invitation { id email role expiresAt } } }`;
+    const ACCEPT = `mutation($input: EmailTokenInput!) { acceptTenantInvitation(input: $input) { membership { tenant { id } role { name } } } }`;
+    const inviteeEmail = `invitee-${randomUUID()}@example.com`;
+
+    const invited = await asAdmin(INVITE, { input: { email: inviteeEmail.toUpperCase(), role: 'member' } });
+    expect(invited.data).toMatchObject({ inviteTenantMember: { invitation: { email: inviteeEmail, role: 'member' } } });
+    const email = await smtp.waitFor((message) => message.to.includes(inviteeEmail));
+    expect(email.subject).toMatch(/^inviter invited you to Tenant t-/);
+    const token = tokenFrom(email.text, '/invitations/accept');
+    expect((await asAdmin('{ tenantInvitations { email role } }')).data).toEqual({ tenantInvitations: [{ email: inviteeEmail, role: 'member' }] });
+
+    const someoneElse = await registerAccount(platform.gatewayUrl, 'interloper');
+    const wrongAddress = await graphql(platform.gatewayUrl, ACCEPT, { token: someoneElse.accessToken, variables: { input: { token } } });
+    expect(wrongAddress.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const registered = await graphqlData<{ register: { accessToken: string; user: { id: string } } }>(platform.gatewayUrl, REGISTER, {
+      variables: { input: { email: inviteeEmail, password: PASSWORD, displayName: 'Invitee' } },
+    });
+    const accepted = await graphqlData<{ acceptTenantInvitation: { membership: { tenant: { id: string }; role: { name: string } } } }>(
+      platform.gatewayUrl,
+      ACCEPT,
+      { token: registered.register.accessToken, variables: { input: { token } } },
+    );
+    expect(accepted.acceptTenantInvitation.membership).toEqual({ tenant: { id: tenant.tenantId }, role: { name: 'member' } });
+    const switched = await graphqlData<{ switchTenant: { accessToken: string } }>(
+      platform.gatewayUrl,
+      `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
+      { token: registered.register.accessToken, variables: { input: { tenantId: tenant.tenantId } } },
+    );
+    expect((await asAdmin('{ tenantInvitations { email } }')).data).toEqual({ tenantInvitations: [] });
+    const reused = await graphql(platform.gatewayUrl, ACCEPT, { token: registered.register.accessToken, variables: { input: { token } } });
+    expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'token' })] });
+
+    expect((await asAdmin(INVITE, { input: { email: inviteeEmail, role: 'viewer' } })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const revokedAddress = `revoked-${randomUUID()}@example.com`;
+    const pending = await asAdmin(INVITE, { input: { email: revokedAddress, role: 'viewer' } });
+    const revokedToken = tokenFrom((await smtp.waitFor((message) => message.to.includes(revokedAddress))).text, '/invitations/accept');
+    const invitationId = (pending.data as { inviteTenantMember: { invitation: { id: string } } }).inviteTenantMember.invitation.id;
+    await asAdmin(`mutation($input: TenantInvitationIdInput!) { revokeTenantInvitation(input: $input) { revokedInvitationId } }`, { input: { id: invitationId } });
+    const late = await graphqlData<{ register: { accessToken: string } }>(platform.gatewayUrl, REGISTER, {
+      variables: { input: { email: revokedAddress, password: PASSWORD, displayName: 'Late' } },
+    });
+    const refused = await graphql(platform.gatewayUrl, ACCEPT, { token: late.register.accessToken, variables: { input: { token: revokedToken } } });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+    const notAdmin = await graphql(platform.gatewayUrl, INVITE, {
+      token: switched.switchTenant.accessToken,
+      variables: { input: { email: 'x@example.com', role: 'admin' } },
+    });
+    expect(notAdmin.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
