@@ -7,11 +7,13 @@ export function registerAuthMessages(): void {
       'errors.token_invalid': 'This link is invalid, used or expired; ask for a new one',
       'errors.email_already_verified': 'Your email address is already confirmed',
       'errors.invitation_other_address': 'This invitation was sent to another address; sign in with that one to accept it',
+      'errors.last_admin': 'A tenant needs at least one admin; make someone else admin first',
     },
     ru: {
       'errors.token_invalid': 'Ссылка недействительна, уже использована или устарела; запросите новую',
       'errors.email_already_verified': 'Ваш адрес электронной почты уже подтверждён',
       'errors.invitation_other_address': 'Приглашение отправлено на другой адрес; войдите с ним, чтобы принять его',
+      'errors.last_admin': 'В организации должен остаться хотя бы один администратор; сначала назначьте другого',
     },
   });
 }

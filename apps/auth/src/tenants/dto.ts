@@ -73,3 +73,29 @@ export class TenantArgs {
 }
 
 export const MembershipConnection = ConnectionType(Membership);
+
+@InputType()
+export class TenantMemberInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.isUUID' })
+  userId: string;
+}
+
+@InputType()
+export class ChangeTenantMemberRoleInput extends TenantMemberInput {
+  @Field({ description: `Built-in role: ${Object.keys(BUILTIN_ROLES).join(', ')}` })
+  @IsIn(Object.keys(BUILTIN_ROLES), { message: 'validation.invalid' })
+  role: string;
+}
+
+@ObjectType()
+export class RemoveTenantMemberPayload {
+  @Field(() => ID)
+  removedUserId: string;
+}
+
+@ObjectType()
+export class ChangeTenantMemberRolePayload {
+  @Field(() => Membership)
+  membership: Membership;
+}

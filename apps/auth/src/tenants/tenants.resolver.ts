@@ -3,6 +3,10 @@ import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@
 import { Connection, ConnectionArgs } from '@multipult/graphql';
 import { SessionsService } from '../sessions/sessions.service';
 import {
+  ChangeTenantMemberRoleInput,
+  ChangeTenantMemberRolePayload,
+  RemoveTenantMemberPayload,
+  TenantMemberInput,
   AddTenantMemberInput,
   AddTenantMemberPayload,
   CreateTenantInput,
@@ -48,6 +52,22 @@ export class TenantsResolver {
     @Args('input') input: AddTenantMemberInput,
   ): Promise<AddTenantMemberPayload> {
     return { membership: await this.tenants.addMember(tenantId, input) };
+  }
+
+  @RequirePermissions('tenant:manage_members')
+  @Mutation(() => RemoveTenantMemberPayload, { description: 'Removes a member from the current tenant (never its last admin); their tokens must be refreshed' })
+  async removeTenantMember(@CurrentTenant() tenantId: string, @Args('input') input: TenantMemberInput): Promise<RemoveTenantMemberPayload> {
+    await this.tenants.removeMember(tenantId, input.userId);
+    return { removedUserId: input.userId };
+  }
+
+  @RequirePermissions('tenant:manage_members')
+  @Mutation(() => ChangeTenantMemberRolePayload, { description: "Changes a member's role (the tenant keeps at least one admin); their tokens must be refreshed" })
+  async changeTenantMemberRole(
+    @CurrentTenant() tenantId: string,
+    @Args('input') input: ChangeTenantMemberRoleInput,
+  ): Promise<ChangeTenantMemberRolePayload> {
+    return { membership: await this.tenants.changeRole(tenantId, input.userId, input.role) };
   }
 
   @Query(() => [Membership], { description: 'Every tenant the caller belongs to, with their role there' })

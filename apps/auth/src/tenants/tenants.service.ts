@@ -1,8 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { revokeUserTokensIssuedBefore } from '@multipult/auth';
+import { InjectConfig } from '@multipult/config';
+import { FAST_STORE, FastStore } from '@multipult/redis';
+import type { AuthConfig } from '../config';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { uniqueViolationColumns } from '@multipult/database';
-import { OutboxWriter, TenantMemberAdded } from '@multipult/events';
+import { OutboxWriter, TenantMemberAdded, TenantMemberRemoved, TenantMemberRoleChanged } from '@multipult/events';
 import {
   AppError,
   ConflictError,
@@ -25,7 +29,62 @@ export class TenantsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
+    @InjectConfig() private readonly config: AuthConfig,
+    @Inject(FAST_STORE) private readonly store: FastStore,
   ) {}
+
+  async removeMember(tenantId: string, userId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const role = await this.lockedRoleOf(manager, tenantId, userId);
+      if (role === 'admin') await this.keepAnAdmin(manager, tenantId, userId);
+      await manager.query('DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
+      await this.outbox.enqueue(manager, TenantMemberRemoved, { aggregateId: tenantId, tenantId, payload: { tenantId, userId } });
+    });
+    await this.refreshTokensOf(userId);
+  }
+
+  async changeRole(tenantId: string, userId: string, roleName: string): Promise<Membership> {
+    const membership = await this.dataSource.transaction(async (manager) => {
+      const current = await this.lockedRoleOf(manager, tenantId, userId);
+      if (current === 'admin' && roleName !== 'admin') await this.keepAnAdmin(manager, tenantId, userId);
+      const role = await manager.findOneByOrFail(Role, { name: roleName, tenantId: IsNull() });
+      await manager.update(Membership, { tenantId, userId }, { roleId: role.id });
+      await this.outbox.enqueue(manager, TenantMemberRoleChanged, { aggregateId: tenantId, tenantId, payload: { tenantId, userId, role: roleName } });
+      return manager.findOneOrFail(Membership, { where: { tenantId, userId }, relations: { tenant: true, user: true, role: true } });
+    });
+    await this.refreshTokensOf(userId);
+    return membership;
+  }
+
+  /** The member's role, with the tenant's memberships locked so two admins cannot demote each other at once. */
+  private async lockedRoleOf(manager: EntityManager, tenantId: string, userId: string): Promise<string> {
+    await manager.query('SELECT 1 FROM memberships WHERE tenant_id = $1 FOR UPDATE', [tenantId]);
+    const [row]: { name: string }[] = await manager.query(
+      'SELECT r.name FROM memberships m JOIN roles r ON r.id = m.role_id WHERE m.tenant_id = $1 AND m.user_id = $2',
+      [tenantId, userId],
+    );
+    if (!row) throw new NotFoundError('Membership');
+    return row.name;
+  }
+
+  private async keepAnAdmin(manager: EntityManager, tenantId: string, leavingUserId: string): Promise<void> {
+    const [{ count }]: { count: number }[] = await manager.query(
+      `SELECT count(*)::int AS count FROM memberships m JOIN roles r ON r.id = m.role_id
+       WHERE m.tenant_id = $1 AND m.user_id <> $2 AND r.name = 'admin'`,
+      [tenantId, leavingUserId],
+    );
+    if (count === 0) throw new ConflictError('errors.last_admin');
+  }
+
+  /**
+   * Tokens carry permissions: the user's current ones stop working, and refreshing issues ones that
+   * match. The cut-off is the next whole second (`iat` has second precision), so no token of this
+   * second survives; a refresh within it is refused too and succeeds a moment later.
+   */
+  private async refreshTokensOf(userId: string): Promise<void> {
+    const cutOff = new Date(Math.ceil(Date.now() / 1000) * 1000);
+    await revokeUserTokensIssuedBefore(this.store, userId, cutOff, this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
+  }
 
   async create(userId: string, input: CreateTenantInput): Promise<{ tenant: Tenant; membership: Membership }> {
     try {

@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { EventConsumer, EnvelopeOf, TenantMemberAdded, UserRegistered } from '@multipult/events';
+import { EventConsumer, EnvelopeOf, TenantMemberAdded, TenantMemberRemoved, UserRegistered } from '@multipult/events';
 import { pickLocale } from '@multipult/graphql';
 import { Recipient } from './recipient.entity';
 
@@ -22,11 +22,12 @@ export class RecipientsService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     await this.events.consume({
       groupId: 'notifications.recipients',
-      contracts: [UserRegistered, TenantMemberAdded],
+      contracts: [UserRegistered, TenantMemberAdded, TenantMemberRemoved],
       fromBeginning: true,
       handler: async (event, manager) => {
         if (event.type === UserRegistered.type) await this.record(manager, event);
-        else await this.recordMembership(manager, event.payload.tenantId, event.payload.userId);
+        else if (event.type === TenantMemberAdded.type) await this.recordMembership(manager, event.payload.tenantId, event.payload.userId);
+        else await manager.query('DELETE FROM tenant_members WHERE tenant_id = $1 AND user_id = $2', [event.payload.tenantId, event.payload.userId]);
       },
     });
   }

@@ -51,6 +51,22 @@ export const TenantMemberAdded = defineEvent({
   schema: z.object({ tenantId: z.uuid(), userId: z.uuid(), role: z.string().min(1) }),
 });
 
+/** A user left a tenant (removed by an admin). */
+export const TenantMemberRemoved = defineEvent({
+  type: 'tenant.member_removed',
+  version: 1,
+  topic: 'auth.tenant.v1',
+  schema: z.object({ tenantId: z.uuid(), userId: z.uuid() }),
+});
+
+/** A member's role in a tenant changed. */
+export const TenantMemberRoleChanged = defineEvent({
+  type: 'tenant.member_role_changed',
+  version: 1,
+  topic: 'auth.tenant.v1',
+  schema: z.object({ tenantId: z.uuid(), userId: z.uuid(), role: z.string().min(1) }),
+});
+
 /**
  * One-time secrets for emails travel in these events because only the email carries them to
  * the user; the auth service stores nothing but their hashes, and the topics are internal.
