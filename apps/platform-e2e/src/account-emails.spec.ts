@@ -109,6 +109,8 @@ describe('email verification and password reset through the gateway', () => {
       token: login.login.accessToken,
     });
     expect(me.me).toEqual({ id: account.userId, emailVerified: true });
+    const alert = await smtp.waitFor((message) => message.to.includes(account.email) && message.subject === 'Your Multipult password was changed');
+    expect(alert.text).toContain('every session was signed out');
 
     const reused = await graphql(platform.gatewayUrl, RESET, { variables: { input: { token, newPassword: 'yet another passphrase 8' } } });
     expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'token' })] });

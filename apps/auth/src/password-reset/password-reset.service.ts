@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { revokeSession } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
-import { OutboxWriter, UserPasswordResetRequested } from '@multipult/events';
+import { OutboxWriter, UserPasswordChanged, UserPasswordResetRequested } from '@multipult/events';
 import { BadUserInputError, RateLimitedError } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { FAST_STORE, FastStore } from '@multipult/redis';
@@ -69,6 +69,11 @@ export class PasswordResetService {
       await manager.query(`UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = 'password_reset' AND used_at IS NULL`, [
         owner.userId,
       ]);
+      await this.outbox.enqueue(manager, UserPasswordChanged, {
+        aggregateId: owner.userId,
+        actorId: owner.userId,
+        payload: { userId: owner.userId, method: 'reset' },
+      });
       return { userId: owner.userId, sessionIds: sessions.map((session) => session.id) };
     });
     // Per session rather than "tokens issued before": iat has second precision, so a cut-off would

@@ -3,6 +3,7 @@ import {
   SessionRevoked,
   TenantInvitationCreated,
   UserMentioned,
+  UserPasswordChanged,
   UserPasswordResetRequested,
   UserRegistered,
   UserVerificationRequested,
@@ -64,6 +65,15 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
     addressees: (event) =>
       event.payload.reason === 'logout' ? [] : [{ userId: event.payload.userId, tenantId: null }],
     params: (event, links) => ({ reason: event.payload.reason, link: links.to('/settings/security') }),
+  }),
+  defineKind({
+    type: 'password_changed',
+    contract: UserPasswordChanged,
+    channels: [IN_APP, EMAIL],
+    critical: true,
+    urgent: true,
+    addressees: (event) => [{ userId: event.payload.userId, tenantId: null }],
+    params: (_event, links) => ({ link: links.to('/settings/security') }),
   }),
   defineKind({
     type: 'email_verification',

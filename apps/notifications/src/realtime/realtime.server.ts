@@ -264,7 +264,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
       for (const { connection, principal } of open) {
         const sessionMark = marks.get(revocationKeys.session(principal.sessionId));
         const userMark = marks.get(revocationKeys.userTokensBefore(principal.userId));
-        // As in isRevoked: iat has second precision, so a token issued in the mark's second counts as before it.
+        // As in isRevoked (libs/auth): the user mark compares with iat at second precision.
         if (sessionMark != null || (userMark != null && principal.issuedAt.getTime() + 1000 <= Number(userMark))) {
           connection.close(CloseCodes.forbidden, 'Session revoked');
         }

@@ -31,6 +31,7 @@ export async function isRevoked(
     revocationKeys.session(token.sessionId),
     revocationKeys.userTokensBefore(token.userId),
   ]);
-  // iat has second precision, so a token issued in the same second as the mark counts as before it.
+  // iat has second precision: a token issued in the mark's own second counts as issued after it, so
+  // callers that must also catch that second pass a mark rounded up to the next whole second.
   return sessionMark !== null || (userMark !== null && token.issuedAt.getTime() + 1000 <= Number(userMark));
 }

@@ -33,6 +33,17 @@ export const en: TemplateSet = {
     ],
     action: 'Review sessions',
   },
+  password_changed: {
+    title: 'Your password was changed',
+    body: 'Your password was changed and every session was signed out. If this was not you, reset it again at once.',
+    subject: 'Your Multipult password was changed',
+    paragraphs: [
+      'Hello {{recipientName}},',
+      'The password of your account was changed and every session was signed out.',
+      'If this was not you, reset your password again at once and review your account.',
+    ],
+    action: 'Review security',
+  },
   email_verification: {
     title: 'Confirm your email address',
     body: 'Confirm your email address to finish setting up your account.',

@@ -93,6 +93,14 @@ export const UserPasswordResetRequested = defineEvent({
   schema: z.object({ userId: z.uuid(), email: z.email(), ...emailedToken }),
 });
 
+/** A user's password was set anew (by a reset link); every session was signed out. */
+export const UserPasswordChanged = defineEvent({
+  type: 'user.password_changed',
+  version: 1,
+  topic: 'auth.user.v1',
+  schema: z.object({ userId: z.uuid(), method: z.enum(['reset']) }),
+});
+
 /** Someone invited an email address into a tenant; the invitee may not have an account yet. */
 export const TenantInvitationCreated = defineEvent({
   type: 'tenant.invitation_created',
