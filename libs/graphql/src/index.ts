@@ -8,3 +8,4 @@ export * from './lib/subgraph-options';
 export * from './lib/metrics.plugin';
 export * from './lib/service-app';
 export * from './lib/selection';
+export * from './lib/upgrade';

@@ -1,15 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, TenantInvitationCreated, TenantMemberAdded } from '@multipult/events';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@multipult/graphql';
 import type { AuthConfig } from '../config';
+import { hashSecretToken, newSecretToken } from '../one-time-tokens/secret-token';
 import { Membership } from '../tenants/membership.entity';
 import { TenantInvitation } from './dto';
-
-const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
 interface InvitationRow {
   id: string;
@@ -42,7 +40,7 @@ export class InvitationsService {
 
   async invite(tenantId: string, inviterId: string, rawEmail: string, roleName: string): Promise<TenantInvitation> {
     const email = rawEmail.trim().toLowerCase();
-    const token = randomBytes(32).toString('base64url');
+    const token = newSecretToken();
     const expiresAt = new Date(Date.now() + this.config.INVITATION_TTL_DAYS * 86_400_000);
     return this.dataSource.transaction(async (manager) => {
       const [member]: unknown[] = await manager.query(
@@ -64,7 +62,7 @@ export class InvitationsService {
       const [row]: InvitationRow[] = await manager.query(
         `INSERT INTO tenant_invitations (tenant_id, email, role_id, invited_by, token_hash, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, email, $7::text AS role, expires_at, created_at`,
-        [tenantId, email, context.role_id, inviterId, hashOf(token), expiresAt, roleName],
+        [tenantId, email, context.role_id, inviterId, hashSecretToken(token), expiresAt, roleName],
       );
       await this.outbox.enqueue(manager, TenantInvitationCreated, {
         aggregateId: tenantId,
@@ -110,7 +108,7 @@ export class InvitationsService {
       const [invitation]: { id: string; tenant_id: string; email: string; role_id: string; role: string }[] = await manager.query(
         `SELECT i.id, i.tenant_id, i.email, i.role_id, r.name AS role FROM tenant_invitations i JOIN roles r ON r.id = i.role_id
          WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now() FOR UPDATE OF i`,
-        [hashOf(token)],
+        [hashSecretToken(token)],
       );
       if (!invitation) throw BadUserInputError.field('token', 'errors.token_invalid');
       const [user]: { email: string }[] = await manager.query('SELECT email FROM users WHERE id = $1', [userId]);

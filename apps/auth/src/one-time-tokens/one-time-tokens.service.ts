@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { hashSecretToken, newSecretToken } from './secret-token';
 
 export type OneTimeTokenPurpose = 'email_verification' | 'password_reset';
 
-const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
-
 /**
- * Tokens for links in emails: 256 random bits, stored as SHA-256 only, single use, expiring,
- * bound to the address they were sent to. Issuing one retires the user's earlier ones of the same
+ * Tokens for links in emails (see secret-token.ts): single use, expiring, bound to the address they were sent to. Issuing one retires the user's earlier ones of the same
  * purpose, so only the newest email works.
  */
 @Injectable()
@@ -19,13 +16,13 @@ export class OneTimeTokensService {
     user: { id: string; email: string },
     ttlMs: number,
   ): Promise<{ token: string; expiresAt: Date }> {
-    const token = randomBytes(32).toString('base64url');
+    const token = newSecretToken();
     const expiresAt = new Date(Date.now() + ttlMs);
     await manager.query('UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL', [user.id, purpose]);
     await manager.query('INSERT INTO one_time_tokens (user_id, purpose, token_hash, email, expires_at) VALUES ($1, $2, $3, $4, $5)', [
       user.id,
       purpose,
-      hashOf(token),
+      hashSecretToken(token),
       user.email,
       expiresAt,
     ]);
@@ -38,7 +35,7 @@ export class OneTimeTokensService {
       `UPDATE one_time_tokens SET used_at = now()
        WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > now()
        RETURNING user_id, email`,
-      [hashOf(token), purpose],
+      [hashSecretToken(token), purpose],
     );
     return rows[0] ? { userId: rows[0].user_id, email: rows[0].email } : null;
   }

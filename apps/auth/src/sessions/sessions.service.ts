@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { revokeSession } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
@@ -15,6 +15,7 @@ import { Membership } from '../tenants/membership.entity';
 import { PasswordHasher } from '../users/password-hasher';
 import { User } from '../users/user.entity';
 import { EmailVerificationService } from '../email-verification/email-verification.service';
+import { hashSecretToken, newSecretToken } from '../one-time-tokens/secret-token';
 import { AuthPayload, LoginInput, RegisterInput } from './dto';
 import { RefreshToken } from './refresh-token.entity';
 import { Session, SessionRevokeReason } from './session.entity';
@@ -22,7 +23,6 @@ import { Session, SessionRevokeReason } from './session.entity';
 /** Tokens carry at most this many tenants; a user in more switches tenant to reach the rest. */
 export const MAX_TENANTS_IN_TOKEN = 20;
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 @Injectable()
 export class SessionsService {
   private readonly logger = new Logger(SessionsService.name);
@@ -117,7 +117,7 @@ export class SessionsService {
   async refresh(refreshToken: string): Promise<AuthPayload> {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const token = await manager.findOne(RefreshToken, {
-        where: { tokenHash: hashToken(refreshToken) },
+        where: { tokenHash: hashSecretToken(refreshToken) },
         lock: { mode: 'pessimistic_write' },
       });
       if (!token) return { kind: 'invalid' as const };
@@ -213,11 +213,11 @@ export class SessionsService {
     user: User,
     tenantId: string | null,
   ): Promise<AuthPayload> {
-    const refreshToken = randomBytes(32).toString('base64url');
+    const refreshToken = newSecretToken();
     const now = new Date();
     await manager.insert(RefreshToken, {
       sessionId: session.id,
-      tokenHash: hashToken(refreshToken),
+      tokenHash: hashSecretToken(refreshToken),
       expiresAt: session.expiresAt,
       usedAt: null,
     });

@@ -76,14 +76,9 @@ export class TenantsService {
     if (count === 0) throw new ConflictError('errors.last_admin');
   }
 
-  /**
-   * Tokens carry permissions: the user's current ones stop working, and refreshing issues ones that
-   * match. The cut-off is the next whole second (`iat` has second precision), so no token of this
-   * second survives; a refresh within it is refused too and succeeds a moment later.
-   */
+  /** Tokens carry permissions: the user's current ones stop working, and refreshing issues ones that match. */
   private async refreshTokensOf(userId: string): Promise<void> {
-    const cutOff = new Date(Math.ceil(Date.now() / 1000) * 1000);
-    await revokeUserTokensIssuedBefore(this.store, userId, cutOff, this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
+    await revokeUserTokensIssuedBefore(this.store, userId, new Date(), this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
   }
 
   async create(userId: string, input: CreateTenantInput): Promise<{ tenant: Tenant; membership: Membership }> {

@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import proxyAddr from 'proxy-addr';
 import { InjectConfig } from '@multipult/config';
+import { refuseUpgrade } from '@multipult/graphql';
 import { acceptRequestId, counter } from '@multipult/observability';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { GatewayConfig, realtimeUpstream } from '../config';
@@ -16,12 +17,6 @@ const HOP_HEADERS = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-
 
 const proxiedUpgrades = () =>
   counter({ name: 'gateway_ws_upgrades_total', help: 'WebSocket upgrades on /graphql/ws by outcome', labelNames: ['outcome'] as const });
-
-function refuse(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
-  const lines = [`HTTP/1.1 ${status} ${reason}`, 'Connection: close', 'Content-Length: 0'];
-  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  socket.end(`${lines.join('\r\n')}\r\n\r\n`);
-}
 
 /** `name: value` lines of a response, in the order and spelling the upstream sent. */
 function headerLines(rawHeaders: string[]): string[] {
@@ -60,7 +55,7 @@ export class RealtimeProxy implements OnApplicationBootstrap, OnModuleDestroy {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.upgrade(request, socket, head).catch((error: Error) => {
         this.logger.warn(`WebSocket upgrade failed: ${error.message}`);
-        refuse(socket, 502, 'Bad Gateway');
+        this.refuse(socket, 502, 'Bad Gateway', 'error');
       });
     });
   }
@@ -145,7 +140,7 @@ export class RealtimeProxy implements OnApplicationBootstrap, OnModuleDestroy {
 
   private refuse(socket: Duplex, status: number, reason: string, outcome: string, headers?: Record<string, string>): void {
     this.outcomes.inc({ outcome });
-    if (socket.writable) refuse(socket, status, reason, headers);
+    if (socket.writable) refuseUpgrade(socket, status, reason, headers);
     else socket.destroy();
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import Handlebars from 'handlebars';
-import { Locale, SUPPORTED_LOCALES } from '@multipult/graphql';
+import { Locale } from '@multipult/graphql';
 import { en, enDigest, enLayout } from './templates/en';
 import { ru, ruDigest, ruLayout } from './templates/ru';
 import { DigestTemplate, LayoutText, NotificationTemplate, TemplateSet } from './templates/template';
@@ -110,8 +110,4 @@ export class TemplateRenderer {
     }
     return compiled({ ...params, locale });
   }
-}
-
-export function isSupportedLocale(value: string | null | undefined): value is Locale {
-  return !!value && (SUPPORTED_LOCALES as readonly string[]).includes(value);
 }

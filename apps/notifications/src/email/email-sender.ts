@@ -26,6 +26,7 @@ function outcomeOf(error: unknown): SendOutcome {
 export class EmailSender {
   private readonly logger = new Logger(EmailSender.name);
   private readonly transport: Transporter | null;
+  private readonly from: string;
 
   constructor(options: { smtpUrl?: string; from: string; timeoutMs: number }) {
     this.from = options.from;
@@ -40,8 +41,6 @@ export class EmailSender {
         } as Parameters<typeof nodemailer.createTransport>[0])
       : null;
   }
-
-  private readonly from: string;
 
   async send(email: OutgoingEmail): Promise<SendOutcome> {
     if (!this.transport) {

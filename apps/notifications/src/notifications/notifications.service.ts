@@ -113,17 +113,11 @@ export class NotificationsService {
   }
 
   async unreadCount(userId: string): Promise<number> {
-    return (await this.unreadCounts([userId])).get(userId) ?? 0;
-  }
-
-  async unreadCounts(userIds: string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, number>> {
-    const rows: { recipient_id: string; count: number }[] = await manager.query(
-      `SELECT u.id AS recipient_id, (SELECT count(*)::int FROM notifications n
-         WHERE n.recipient_id = u.id AND n.read_at IS NULL AND n.archived_at IS NULL) AS count
-       FROM unnest($1::uuid[]) AS u(id)`,
-      [userIds],
+    const [row]: { count: number }[] = await this.dataSource.query(
+      'SELECT count(*)::int AS count FROM notifications WHERE recipient_id = $1 AND read_at IS NULL AND archived_at IS NULL',
+      [userId],
     );
-    return new Map(rows.map((row) => [row.recipient_id, row.count]));
+    return row.count;
   }
 
   /** Read state of the caller's notifications among `ids`; others' ids change nothing. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { PUB_SUB, PubSub, Unsubscribe } from '@multipult/redis';
+import { PUB_SUB, PubSub } from '@multipult/redis';
 import { Notification } from '../notifications/notification.entity';
 
 /** What one instance tells every instance (and so every connected client) through Redis pub/sub. */
@@ -39,12 +39,12 @@ export class LiveBus implements OnModuleInit {
   private readonly logger = new Logger(LiveBus.name);
   private readonly byUser = new Map<string, Set<Listener<UserMessage>>>();
   private readonly broadcast = new Set<Listener<LiveMessage>>();
-  private unsubscribe?: Unsubscribe;
 
   constructor(@Inject(PUB_SUB) private readonly pubSub: PubSub) {}
 
   async onModuleInit(): Promise<void> {
-    this.unsubscribe = await this.pubSub.subscribe(CHANNEL, (raw) => this.dispatch(raw));
+    // The subscription lasts as long as the process; PubSub closes it on shutdown.
+    await this.pubSub.subscribe(CHANNEL, (raw) => this.dispatch(raw));
   }
 
   async publish(messages: LiveMessage[]): Promise<void> {
@@ -66,10 +66,6 @@ export class LiveBus implements OnModuleInit {
   onEvery(listener: Listener<LiveMessage>): () => void {
     this.broadcast.add(listener);
     return () => this.broadcast.delete(listener);
-  }
-
-  async stop(): Promise<void> {
-    await this.unsubscribe?.();
   }
 
   private dispatch(raw: string): void {

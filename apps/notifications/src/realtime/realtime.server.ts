@@ -9,7 +9,7 @@ import proxyAddr from 'proxy-addr';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier, AuthPrincipal, actInTenant, bearerToken, revocationKeys } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
-import { formatError, pickLocale } from '@multipult/graphql';
+import { formatError, pickLocale, refuseUpgrade } from '@multipult/graphql';
 import {
   RequestContext,
   RequestContextData,
@@ -35,11 +35,6 @@ type ConnectionParams = Record<string, unknown> & {
   clientId?: unknown;
   locale?: unknown;
 };
-
-function refuseUpgrade(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
-  const lines = [`HTTP/1.1 ${status} ${reason}`, 'Connection: close', 'Content-Length: 0', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-  socket.end(`${lines.join('\r\n')}\r\n\r\n`);
-}
 
 /**
  * GraphQL over WebSocket (graphql-ws protocol) on the service's HTTP server: authenticates in
@@ -74,10 +69,6 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
         this.set(connections.size);
       },
     });
-  }
-
-  get connectionCount(): number {
-    return this.connections.size;
   }
 
   onApplicationBootstrap(): void {

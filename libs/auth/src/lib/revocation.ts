@@ -14,13 +14,19 @@ export async function revokeSession(store: FastStore, sessionId: string, accessT
   await store.set(revocationKeys.session(sessionId), '1', accessTokenTtlMs + 5_000);
 }
 
+/**
+ * Refuses every token of the user issued up to `at`. `iat` has second precision, so the mark is
+ * the next whole second: no token of `at`'s own second survives, and one issued later in that
+ * second (a refresh racing the change) is refused for at most a second, then works again.
+ */
 export async function revokeUserTokensIssuedBefore(
   store: FastStore,
   userId: string,
   at: Date,
   accessTokenTtlMs: number,
 ): Promise<void> {
-  await store.set(revocationKeys.userTokensBefore(userId), String(at.getTime()), accessTokenTtlMs + 5_000);
+  const cutOff = Math.ceil(at.getTime() / 1000) * 1000;
+  await store.set(revocationKeys.userTokensBefore(userId), String(cutOff), accessTokenTtlMs + 5_000);
 }
 
 export async function isRevoked(
@@ -31,7 +37,6 @@ export async function isRevoked(
     revocationKeys.session(token.sessionId),
     revocationKeys.userTokensBefore(token.userId),
   ]);
-  // iat has second precision: a token issued in the mark's own second counts as issued after it, so
-  // callers that must also catch that second pass a mark rounded up to the next whole second.
+  // iat has second precision and the mark is a whole second (see revokeUserTokensIssuedBefore).
   return sessionMark !== null || (userMark !== null && token.issuedAt.getTime() + 1000 <= Number(userMark));
 }
