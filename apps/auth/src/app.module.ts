@@ -17,7 +17,7 @@ import { EmailVerificationModule } from './email-verification/email-verification
 import { InvitationsModule } from './invitations/invitations.module';
 import { CreateTenantInvitations1732400000004 } from './migrations/1732400000004-create-tenant-invitations';
 import { registerAuthMessages } from './messages';
-import { PasswordResetModule } from './password-reset/password-reset.module';
+import { PasswordsModule } from './passwords/passwords.module';
 import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
 import { SessionsModule } from './sessions/sessions.module';
@@ -73,7 +73,7 @@ export class AppModule {
         SigningKeysModule,
         UsersModule,
         EmailVerificationModule,
-        PasswordResetModule,
+        PasswordsModule,
         SessionsModule,
         TenantsModule,
         InvitationsModule,

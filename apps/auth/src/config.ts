@@ -26,6 +26,13 @@ export const authConfigSchema = z
     PASSWORD_RESET_TTL_MINUTES: z.coerce.number().int().min(5).max(1440).default(60),
     /** Verification or reset emails one user, address or client IP may ask for per hour. */
     EMAIL_TOKEN_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
+    /** Signed-in devices per user; signing in on one more ends the least recently used. */
+    MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
+    /** Failed sign-ins per account, and per client IP, within the window before a lockout. */
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
+    LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
+    LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     /** Encrypts the private signing keys at rest (AES-256-GCM); at least 32 characters. */
     SIGNING_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SIGNING_KEY_SECRET),
     /** How often each instance reloads signing keys, so a rotation reaches every replica. */

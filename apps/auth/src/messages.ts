@@ -8,12 +8,16 @@ export function registerAuthMessages(): void {
       'errors.email_already_verified': 'Your email address is already confirmed',
       'errors.invitation_other_address': 'This invitation was sent to another address; sign in with that one to accept it',
       'errors.last_admin': 'A tenant needs at least one admin; make someone else admin first',
+      'errors.login_locked': 'Too many failed sign-ins; try again in {retryAfterSeconds} seconds or reset your password',
+      'errors.wrong_password': 'The current password is not correct',
     },
     ru: {
       'errors.token_invalid': 'Ссылка недействительна, уже использована или устарела; запросите новую',
       'errors.email_already_verified': 'Ваш адрес электронной почты уже подтверждён',
       'errors.invitation_other_address': 'Приглашение отправлено на другой адрес; войдите с ним, чтобы принять его',
       'errors.last_admin': 'В организации должен остаться хотя бы один администратор; сначала назначьте другого',
+      'errors.login_locked': 'Слишком много неудачных попыток входа; повторите через {retryAfterSeconds} с или сбросьте пароль',
+      'errors.wrong_password': 'Текущий пароль указан неверно',
     },
   });
 }

@@ -1,5 +1,5 @@
-import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, MinLength, Validate } from 'class-validator';
+import { Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, Validate } from 'class-validator';
 import { keyed } from '@multipult/graphql';
 import { User } from '../users/user.entity';
 import { StrongPassword } from './strong-password';
@@ -72,4 +72,47 @@ export class AuthPayload {
 export class LogoutPayload {
   @Field()
   sessionRevoked: boolean;
+}
+
+@ObjectType({ description: 'A signed-in device of the caller' })
+export class DeviceSession {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => String, { nullable: true })
+  userAgent: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Client IP the session was opened from' })
+  ip: string | null;
+
+  @Field()
+  createdAt: Date;
+
+  @Field()
+  lastUsedAt: Date;
+
+  @Field({ description: 'When it ends unless used (refresh tokens live this long)' })
+  expiresAt: Date;
+
+  @Field({ description: 'The session of this request' })
+  current: boolean;
+}
+
+@InputType()
+export class RevokeSessionInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.isUUID' })
+  sessionId: string;
+}
+
+@ObjectType()
+export class RevokeSessionPayload {
+  @Field(() => ID)
+  revokedSessionId: string;
+}
+
+@ObjectType()
+export class RevokeOtherSessionsPayload {
+  @Field(() => Int, { description: 'How many sessions were signed out' })
+  revokedCount: number;
 }

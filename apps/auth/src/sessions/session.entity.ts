@@ -1,6 +1,14 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-export type SessionRevokeReason = 'logout' | 'refresh_token_reuse' | 'admin' | 'password_change';
+export type SessionRevokeReason =
+  | 'logout'
+  | 'refresh_token_reuse'
+  | 'admin'
+  | 'password_change'
+  | 'user'
+  | 'session_limit'
+  | 'ban'
+  | 'account_deleted';
 
 /** A signed-in device: one refresh-token family. Revoking it ends every token of the family. */
 @Entity('sessions')

@@ -2,12 +2,14 @@ import { Module } from '@nestjs/common';
 import { EmailVerificationModule } from '../email-verification/email-verification.module';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module';
 import { UsersModule } from '../users/users.module';
+import { LoginThrottle } from './login-throttle';
+import { SessionRevoker } from './session-revoker';
 import { SessionsResolver } from './sessions.resolver';
 import { SessionsService } from './sessions.service';
 
 @Module({
   imports: [SigningKeysModule, UsersModule, EmailVerificationModule],
-  providers: [SessionsService, SessionsResolver],
-  exports: [SessionsService],
+  providers: [SessionsService, SessionsResolver, SessionRevoker, LoginThrottle],
+  exports: [SessionsService, SessionRevoker, LoginThrottle],
 })
 export class SessionsModule {}

@@ -1,6 +1,16 @@
-import { Args, Mutation, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentUser, Public } from '@multipult/auth';
-import { AuthPayload, LoginInput, LogoutPayload, RefreshTokensInput, RegisterInput } from './dto';
+import {
+  AuthPayload,
+  DeviceSession,
+  LoginInput,
+  LogoutPayload,
+  RefreshTokensInput,
+  RegisterInput,
+  RevokeOtherSessionsPayload,
+  RevokeSessionInput,
+  RevokeSessionPayload,
+} from './dto';
 import { SessionsService } from './sessions.service';
 import { markAsViewer } from '../users/viewer';
 
@@ -32,6 +42,23 @@ export class SessionsResolver {
 
   @Mutation(() => LogoutPayload, { description: 'Ends the current session; its tokens stop working at once' })
   async logout(@CurrentUser() principal: AuthPrincipal): Promise<LogoutPayload> {
-    return { sessionRevoked: await this.sessions.logout(principal.sessionId) };
+    return { sessionRevoked: await this.sessions.logout(principal.userId, principal.sessionId) };
+  }
+
+  @Query(() => [DeviceSession], { description: "The caller's signed-in devices, most recently used first" })
+  async mySessions(@CurrentUser() principal: AuthPrincipal): Promise<DeviceSession[]> {
+    const sessions = await this.sessions.listSessions(principal.userId);
+    return sessions.map((session) => ({ ...session, current: session.id === principal.sessionId }));
+  }
+
+  @Mutation(() => RevokeSessionPayload, { description: "Signs out one of the caller's devices; its tokens stop working at once" })
+  async revokeSession(@CurrentUser() principal: AuthPrincipal, @Args('input') input: RevokeSessionInput): Promise<RevokeSessionPayload> {
+    await this.sessions.revokeOwnSession(principal.userId, input.sessionId);
+    return { revokedSessionId: input.sessionId };
+  }
+
+  @Mutation(() => RevokeOtherSessionsPayload, { description: 'Signs out every device of the caller but this one' })
+  async revokeOtherSessions(@CurrentUser() principal: AuthPrincipal): Promise<RevokeOtherSessionsPayload> {
+    return { revokedCount: await this.sessions.revokeOtherSessions(principal.userId, principal.sessionId) };
   }
 }

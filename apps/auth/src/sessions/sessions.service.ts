@@ -1,14 +1,12 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager, IsNull } from 'typeorm';
-import { revokeSession } from '@multipult/auth';
+import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { uniqueViolationColumns } from '@multipult/database';
-import { OutboxWriter, SessionRevoked, UserLoggedIn, UserRegistered } from '@multipult/events';
-import { AppError, ConflictError, ErrorCode, UnauthenticatedError, pickLocale } from '@multipult/graphql';
+import { OutboxWriter, UserLoggedIn, UserRegistered } from '@multipult/events';
+import { AppError, ConflictError, ErrorCode, NotFoundError, UnauthenticatedError, pickLocale } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
-import { FAST_STORE, FastStore } from '@multipult/redis';
 import type { AuthConfig } from '../config';
 import { SigningKeyService } from '../signing-keys/signing-key.service';
 import { Membership } from '../tenants/membership.entity';
@@ -18,7 +16,9 @@ import { EmailVerificationService } from '../email-verification/email-verificati
 import { hashSecretToken, newSecretToken } from '../one-time-tokens/secret-token';
 import { AuthPayload, LoginInput, RegisterInput } from './dto';
 import { RefreshToken } from './refresh-token.entity';
-import { Session, SessionRevokeReason } from './session.entity';
+import { LoginThrottle } from './login-throttle';
+import { Session } from './session.entity';
+import { SessionRevoker } from './session-revoker';
 
 /** Tokens carry at most this many tenants; a user in more switches tenant to reach the rest. */
 export const MAX_TENANTS_IN_TOKEN = 20;
@@ -30,7 +30,8 @@ export class SessionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AuthConfig,
-    @Inject(FAST_STORE) private readonly store: FastStore,
+    private readonly revoker: SessionRevoker,
+    private readonly throttle: LoginThrottle,
     private readonly signingKeys: SigningKeyService,
     private readonly passwords: PasswordHasher,
     private readonly outbox: OutboxWriter,
@@ -60,6 +61,7 @@ export class SessionsService {
           },
         });
         await this.emailVerification.requestInTransaction(manager, user);
+        // A new account has no other session to evict.
         return this.openSession(manager, user, null);
       });
     } catch (error) {
@@ -81,33 +83,62 @@ export class SessionsService {
 
   async login(input: LoginInput): Promise<AuthPayload> {
     const email = input.email.trim().toLowerCase();
+    const ip = RequestContext.current()?.clientIp;
+    await this.throttle.assertNotLocked(email, ip);
     const user = await this.dataSource.getRepository(User).findOneBy({ email });
     // Unknown emails cost a full hash verification too, so timing does not reveal accounts.
     if (!(await this.passwords.verify(user?.passwordHash, input.password)) || !user) {
+      await this.throttle.recordFailure(email, ip);
       throw new AppError(ErrorCode.UNAUTHENTICATED, 'errors.invalid_credentials');
     }
-    return this.dataSource.transaction(async (manager) => {
+    await this.throttle.recordSuccess(email);
+    const { evicted, ...payload } = await this.dataSource.transaction(async (manager) => {
       const lastSession = await manager.findOne(Session, {
         where: { userId: user.id },
         order: { lastUsedAt: 'DESC' },
       });
       const tenantId = await this.stillMember(manager, user.id, lastSession?.tenantId ?? null);
-      const payload = await this.openSession(manager, user, tenantId);
-      const context = RequestContext.current();
+      const opened = await this.openSession(manager, user, tenantId);
       await this.outbox.enqueue(manager, UserLoggedIn, {
         aggregateId: user.id,
         actorId: user.id,
         tenantId,
         payload: {
           userId: user.id,
-          sessionId: payload.sessionId,
+          sessionId: opened.sessionId,
           tenantId,
-          ip: context?.clientIp ?? null,
-          userAgent: context?.userAgent ?? null,
+          ip: ip ?? null,
+          userAgent: RequestContext.current()?.userAgent ?? null,
         },
       });
-      return payload;
+      return opened;
     });
+    await this.revoker.markRevoked(evicted);
+    return payload;
+  }
+
+  /** The user's signed-in devices, most recently used first. */
+  listSessions(userId: string): Promise<Session[]> {
+    return this.dataSource.getRepository(Session).find({
+      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      order: { lastUsedAt: 'DESC' },
+    });
+  }
+
+  /** Ends one of the user's own sessions; NOT_FOUND for anyone else's (or one already ended). */
+  async revokeOwnSession(userId: string, sessionId: string): Promise<void> {
+    const revoked = await this.dataSource.transaction((manager) => this.revoker.revokeInTransaction(manager, { userId, sessionId }, 'user'));
+    if (!revoked.length) throw new NotFoundError('Session');
+    await this.revoker.markRevoked(revoked);
+  }
+
+  /** Signs out every device but the current one; answers how many sessions ended. */
+  async revokeOtherSessions(userId: string, currentSessionId: string): Promise<number> {
+    const revoked = await this.dataSource.transaction((manager) =>
+      this.revoker.revokeInTransaction(manager, { userId, exceptSessionId: currentSessionId }, 'user'),
+    );
+    await this.revoker.markRevoked(revoked);
+    return revoked.length;
   }
 
   /**
@@ -124,7 +155,7 @@ export class SessionsService {
       const session = await manager.findOne(Session, { where: { id: token.sessionId }, lock: { mode: 'pessimistic_write' } });
       if (!session || session.revokedAt || session.expiresAt <= new Date()) return { kind: 'invalid' as const };
       if (token.usedAt) {
-        await this.revokeInTransaction(manager, session, 'refresh_token_reuse');
+        await this.revoker.revokeInTransaction(manager, { userId: session.userId, sessionId: session.id }, 'refresh_token_reuse');
         return { kind: 'reused' as const, session };
       }
       if (token.expiresAt <= new Date()) return { kind: 'invalid' as const };
@@ -134,23 +165,20 @@ export class SessionsService {
       return { kind: 'rotated' as const, payload: await this.issueForSession(manager, session, user, tenantId) };
     });
     if (outcome.kind === 'reused') {
-      await revokeSession(this.store, outcome.session.id, this.accessTtlMs());
+      await this.revoker.markRevoked([outcome.session.id]);
       this.logger.warn({ sessionId: outcome.session.id, userId: outcome.session.userId }, 'refresh token reuse: session revoked');
     }
     if (outcome.kind !== 'rotated') throw new UnauthenticatedError('errors.invalid_refresh_token');
     return outcome.payload;
   }
 
-  async logout(sessionId: string): Promise<boolean> {
-    const revoked = await this.dataSource.transaction(async (manager) => {
-      const session = await manager.findOne(Session, { where: { id: sessionId, revokedAt: IsNull() }, lock: { mode: 'pessimistic_write' } });
-      if (!session) return false;
-      await this.revokeInTransaction(manager, session, 'logout');
-      return true;
-    });
+  async logout(userId: string, sessionId: string): Promise<boolean> {
+    const revoked = await this.dataSource.transaction((manager) =>
+      this.revoker.revokeInTransaction(manager, { userId, sessionId }, 'logout'),
+    );
     // Marked even when already revoked in the database: the mark is what instances check.
-    await revokeSession(this.store, sessionId, this.accessTtlMs());
-    return revoked;
+    await this.revoker.markRevoked([sessionId]);
+    return revoked.length > 0;
   }
 
   /** Points the session at another tenant of the user and issues an access token for it. */
@@ -165,31 +193,23 @@ export class SessionsService {
     });
   }
 
-  private accessTtlMs(): number {
-    return this.config.ACCESS_TOKEN_TTL_SECONDS * 1000;
-  }
-
   private async stillMember(manager: EntityManager, userId: string, tenantId: string | null): Promise<string | null> {
     if (tenantId && (await manager.exists(Membership, { where: { userId, tenantId } }))) return tenantId;
     const first = await manager.findOne(Membership, { where: { userId }, order: { createdAt: 'ASC' } });
     return first?.tenantId ?? null;
   }
 
-  private async revokeInTransaction(manager: EntityManager, session: Session, reason: SessionRevokeReason): Promise<void> {
-    await manager.update(Session, { id: session.id }, { revokedAt: new Date(), revokeReason: reason });
-    await this.outbox.enqueue(manager, SessionRevoked, {
-      aggregateId: session.id,
-      actorId: session.userId,
-      tenantId: session.tenantId,
-      payload: { userId: session.userId, sessionId: session.id, reason },
-    });
-  }
-
+  /**
+   * A new session for the user; past MAX_SESSIONS_PER_USER the least recently used ones end
+   * (their ids are answered, to be marked revoked once the transaction commits).
+   */
   private async openSession(
     manager: EntityManager,
     user: User,
     tenantId: string | null,
-  ): Promise<AuthPayload & { sessionId: string }> {
+  ): Promise<AuthPayload & { sessionId: string; evicted: string[] }> {
+    // Serialises one user's sign-ins, so concurrent ones cannot both stay under the limit.
+    await manager.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [user.id]);
     const context = RequestContext.current();
     const now = new Date();
     const session = await manager.save(
@@ -204,7 +224,15 @@ export class SessionsService {
         revokeReason: null,
       }),
     );
-    return { ...(await this.issueForSession(manager, session, user, tenantId)), sessionId: session.id };
+    const surplus: { id: string }[] = await manager.query(
+      `SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() AND id <> $2
+       ORDER BY last_used_at DESC OFFSET $3`,
+      [user.id, session.id, this.config.MAX_SESSIONS_PER_USER - 1],
+    );
+    const evicted = surplus.length
+      ? await this.revoker.revokeInTransaction(manager, { userId: user.id, sessionIds: surplus.map((row) => row.id) }, 'session_limit')
+      : [];
+    return { ...(await this.issueForSession(manager, session, user, tenantId)), sessionId: session.id, evicted };
   }
 
   private async issueForSession(

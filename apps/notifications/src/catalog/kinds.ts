@@ -12,6 +12,8 @@ import { NotificationChannel, NotificationKind, defineKind } from './notificatio
 
 const { IN_APP, EMAIL, WEBHOOK } = NotificationChannel;
 
+const SELF_OR_ACCOUNT_WIDE_REVOCATIONS = new Set(['logout', 'user', 'ban', 'account_deleted']);
+
 /**
  * Every notification type. Adding one is a contract in libs/events, an entry here and its
  * templates in ./templates (a test checks each type has every locale).
@@ -61,9 +63,9 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
     channels: [IN_APP, EMAIL],
     critical: true,
     urgent: true,
-    // Signing out is the user's own act; every other revocation is news to them.
+    // Revocations the user made themself, or that end their whole account, are not news to them.
     addressees: (event) =>
-      event.payload.reason === 'logout' ? [] : [{ userId: event.payload.userId, tenantId: null }],
+      SELF_OR_ACCOUNT_WIDE_REVOCATIONS.has(event.payload.reason) ? [] : [{ userId: event.payload.userId, tenantId: null }],
     params: (event, links) => ({ reason: event.payload.reason, link: links.to('/settings/security') }),
   }),
   defineKind({

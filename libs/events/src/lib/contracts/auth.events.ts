@@ -39,7 +39,12 @@ export const SessionRevoked = defineEvent({
   schema: z.object({
     userId: z.uuid(),
     sessionId: z.uuid(),
-    reason: z.enum(['logout', 'refresh_token_reuse', 'admin', 'password_change']),
+    /**
+     * `user`: ended by the user from another session; `session_limit`: the oldest past the
+     * per-user limit; `ban`, `account_deleted`: every session of the user. Values are only added
+     * within v1, so consumers deploy before producers.
+     */
+    reason: z.enum(['logout', 'refresh_token_reuse', 'admin', 'password_change', 'user', 'session_limit', 'ban', 'account_deleted']),
   }),
 });
 
@@ -93,12 +98,15 @@ export const UserPasswordResetRequested = defineEvent({
   schema: z.object({ userId: z.uuid(), email: z.email(), ...emailedToken }),
 });
 
-/** A user's password was set anew (by a reset link); every session was signed out. */
+/**
+ * A user's password was set anew: by a reset link (every session was signed out) or changed
+ * while signed in (every other session was signed out).
+ */
 export const UserPasswordChanged = defineEvent({
   type: 'user.password_changed',
   version: 1,
   topic: 'auth.user.v1',
-  schema: z.object({ userId: z.uuid(), method: z.enum(['reset']) }),
+  schema: z.object({ userId: z.uuid(), method: z.enum(['reset', 'change']) }),
 });
 
 /** Someone invited an email address into a tenant; the invitee may not have an account yet. */

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { revokeSession } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, UserPasswordChanged, UserPasswordResetRequested } from '@multipult/events';
 import { BadUserInputError, RateLimitedError } from '@multipult/graphql';
@@ -11,26 +10,31 @@ import type { AuthConfig } from '../config';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { User } from '../users/user.entity';
+import { LoginThrottle } from '../sessions/login-throttle';
+import { SessionRevoker } from '../sessions/session-revoker';
 
 /**
- * Forgotten passwords: a one-time link by email (sent by the notifications service from
- * user.password_reset_requested); using it sets the new password and signs out every session.
+ * Changing a password, signed in (other sessions end), and forgotten passwords: a one-time link
+ * by email (sent by the notifications service from user.password_reset_requested); using it sets
+ * the new password and signs out every session.
  */
 @Injectable()
-export class PasswordResetService {
-  private readonly logger = new Logger(PasswordResetService.name);
+export class PasswordsService {
+  private readonly logger = new Logger(PasswordsService.name);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AuthConfig,
     @Inject(FAST_STORE) private readonly store: FastStore,
+    private readonly revoker: SessionRevoker,
     private readonly tokens: OneTimeTokensService,
     private readonly outbox: OutboxWriter,
     private readonly passwords: PasswordHasher,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   /** The same answer whether or not the address has an account, so it cannot be used to find accounts. */
-  async request(rawEmail: string): Promise<void> {
+  async requestReset(rawEmail: string): Promise<void> {
     const email = rawEmail.trim().toLowerCase();
     const ip = RequestContext.current()?.clientIp ?? 'unknown';
     for (const key of [`rl:password-reset:email:${email}`, `rl:password-reset:ip:${ip}`]) {
@@ -62,10 +66,7 @@ export class PasswordResetService {
         [owner.userId, passwordHash, owner.email],
       );
       if (!rows.length) throw BadUserInputError.field('token', 'errors.token_invalid');
-      const [sessions]: [{ id: string }[], number] = await manager.query(
-        `UPDATE sessions SET revoked_at = now(), revoke_reason = 'password_change' WHERE user_id = $1 AND revoked_at IS NULL RETURNING id`,
-        [owner.userId],
-      );
+      const sessionIds = await this.revoker.revokeInTransaction(manager, { userId: owner.userId }, 'password_change', { announce: false });
       await manager.query(`UPDATE one_time_tokens SET used_at = now() WHERE user_id = $1 AND purpose = 'password_reset' AND used_at IS NULL`, [
         owner.userId,
       ]);
@@ -74,11 +75,33 @@ export class PasswordResetService {
         actorId: owner.userId,
         payload: { userId: owner.userId, method: 'reset' },
       });
-      return { userId: owner.userId, sessionIds: sessions.map((session) => session.id) };
+      return { userId: owner.userId, sessionIds };
     });
     // Per session rather than "tokens issued before": iat has second precision, so a cut-off would
     // spare tokens from the reset's own second or refuse a login right after it.
-    await Promise.all(sessionIds.map((sessionId) => revokeSession(this.store, sessionId, this.config.ACCESS_TOKEN_TTL_SECONDS * 1000)));
+    await this.revoker.markRevoked(sessionIds);
     this.logger.log({ userId, sessions: sessionIds.length }, 'password reset: every session revoked');
+  }
+
+  /** Sets a new password after checking the current one; every other session of the user ends. */
+  async change(userId: string, currentSessionId: string, currentPassword: string, newPassword: string): Promise<number> {
+    const user = await this.dataSource.getRepository(User).findOneByOrFail({ id: userId });
+    const ip = RequestContext.current()?.clientIp;
+    await this.throttle.assertNotLocked(user.email, ip);
+    if (!(await this.passwords.verify(user.passwordHash, currentPassword))) {
+      await this.throttle.recordFailure(user.email, ip);
+      throw BadUserInputError.field('currentPassword', 'errors.wrong_password');
+    }
+    const passwordHash = await this.passwords.hash(newPassword);
+    const sessionIds = await this.dataSource.transaction(async (manager) => {
+      await manager.update(User, { id: userId }, { passwordHash });
+      const revoked = await this.revoker.revokeInTransaction(manager, { userId, exceptSessionId: currentSessionId }, 'password_change', {
+        announce: false,
+      });
+      await this.outbox.enqueue(manager, UserPasswordChanged, { aggregateId: userId, actorId: userId, payload: { userId, method: 'change' } });
+      return revoked;
+    });
+    await this.revoker.markRevoked(sessionIds);
+    return sessionIds.length;
   }
 }

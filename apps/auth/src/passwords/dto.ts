@@ -1,5 +1,5 @@
-import { Field, InputType, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsString, MaxLength, Validate } from 'class-validator';
+import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
+import { IsEmail, IsNotEmpty, IsString, MaxLength, Validate } from 'class-validator';
 import { keyed } from '@multipult/graphql';
 import { EmailTokenInput } from '../email-verification/dto';
 import { StrongPassword } from '../sessions/strong-password';
@@ -30,4 +30,24 @@ export class ResetPasswordInput extends EmailTokenInput {
 export class ResetPasswordPayload {
   @Field({ description: 'Every session of the account was signed out; sign in with the new password' })
   passwordChanged: boolean;
+}
+
+@InputType()
+export class ChangePasswordInput {
+  @Field()
+  @IsString()
+  @IsNotEmpty({ message: 'validation.isNotEmpty' })
+  @MaxLength(256, { message: keyed('validation.maxLength') })
+  currentPassword: string;
+
+  @Field()
+  @IsString()
+  @Validate(StrongPassword)
+  newPassword: string;
+}
+
+@ObjectType()
+export class ChangePasswordPayload {
+  @Field(() => Int, { description: 'How many other sessions were signed out' })
+  otherSessionsRevoked: number;
 }
