@@ -16,6 +16,10 @@ import { AddEmailVerificationAndPasswordReset1732400000003 } from './migrations/
 import { EmailVerificationModule } from './email-verification/email-verification.module';
 import { InvitationsModule } from './invitations/invitations.module';
 import { CreateTenantInvitations1732400000004 } from './migrations/1732400000004-create-tenant-invitations';
+import { AddPlatformRolesBansAndAuditLog1732400000005 } from './migrations/1732400000005-add-platform-roles-bans-and-audit-log';
+import { AdminModule } from './admin/admin.module';
+import { AuditEntry } from './audit/audit-entry.entity';
+import { AuditModule } from './audit/audit.module';
 import { registerAuthMessages } from './messages';
 import { PasswordsModule } from './passwords/passwords.module';
 import { RefreshToken } from './sessions/refresh-token.entity';
@@ -45,13 +49,14 @@ export class AppModule {
         DatabaseModule.forRoot({
           service: AUTH_SERVICE,
           schema: 'auth',
-          entities: [User, Tenant, Role, Membership, Session, RefreshToken, SigningKey, OutboxMessage, InboxRecord],
+          entities: [User, Tenant, Role, Membership, Session, RefreshToken, SigningKey, AuditEntry, OutboxMessage, InboxRecord],
           migrations: [
             CreateEventTables1732400000000,
             CreateAuthSchema1732400000001,
             AddUsernames1732400000002,
             AddEmailVerificationAndPasswordReset1732400000003,
             CreateTenantInvitations1732400000004,
+            AddPlatformRolesBansAndAuditLog1732400000005,
           ],
         }),
         RedisModule.forRoot(),
@@ -70,6 +75,7 @@ export class AppModule {
           probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
+        AuditModule,
         SigningKeysModule,
         UsersModule,
         EmailVerificationModule,
@@ -77,6 +83,7 @@ export class AppModule {
         SessionsModule,
         TenantsModule,
         InvitationsModule,
+        AdminModule,
       ],
     };
   }

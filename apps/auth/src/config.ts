@@ -33,6 +33,10 @@ export const authConfigSchema = z
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
     LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /** Rows one audit CSV export holds at most. */
+    AUDIT_EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    /** Users signed in (or refreshed a token) within this many days count as active. */
+    ACTIVE_USER_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     /** Encrypts the private signing keys at rest (AES-256-GCM); at least 32 characters. */
     SIGNING_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SIGNING_KEY_SECRET),
     /** How often each instance reloads signing keys, so a rotation reaches every replica. */

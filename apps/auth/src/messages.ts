@@ -10,6 +10,9 @@ export function registerAuthMessages(): void {
       'errors.last_admin': 'A tenant needs at least one admin; make someone else admin first',
       'errors.login_locked': 'Too many failed sign-ins; try again in {retryAfterSeconds} seconds or reset your password',
       'errors.wrong_password': 'The current password is not correct',
+      'errors.account_banned': 'This account is suspended; contact support',
+      'errors.cannot_target_self': 'You cannot do this to your own account',
+      'errors.last_platform_admin': 'The installation needs at least one platform admin; make someone else one first',
     },
     ru: {
       'errors.token_invalid': 'Ссылка недействительна, уже использована или устарела; запросите новую',
@@ -18,6 +21,9 @@ export function registerAuthMessages(): void {
       'errors.last_admin': 'В организации должен остаться хотя бы один администратор; сначала назначьте другого',
       'errors.login_locked': 'Слишком много неудачных попыток входа; повторите через {retryAfterSeconds} с или сбросьте пароль',
       'errors.wrong_password': 'Текущий пароль указан неверно',
+      'errors.account_banned': 'Этот аккаунт заблокирован; обратитесь в поддержку',
+      'errors.cannot_target_self': 'Это нельзя сделать со своим аккаунтом',
+      'errors.last_platform_admin': 'Нужен хотя бы один администратор платформы; сначала назначьте другого',
     },
   });
 }

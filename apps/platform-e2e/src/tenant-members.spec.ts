@@ -90,4 +90,22 @@ describe('tenant members: roles and removal', () => {
     });
     expect((await asAdmin(REMOVE, { input: { userId: member.userId } })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
+
+  it('audits every tenant administration action, visible to the tenant admin only', async () => {
+    const member = await addMember('audited', 'viewer');
+    await asAdmin(CHANGE_ROLE, { input: { userId: member.userId, role: 'member' } });
+    await asAdmin(REMOVE, { input: { userId: member.userId } });
+    const log = await graphqlData<{ tenantAuditLog: { edges: { node: { action: string; actorId: string; targetId: string; tenantId: string; details: Record<string, unknown> } }[] } }>(
+      platform.gatewayUrl,
+      `query($filter: AuditLogFilter) { tenantAuditLog(filter: $filter) { edges { node { action actorId targetId tenantId details } } } }`,
+      { token: admin.token, variables: { filter: { targetId: member.userId } } },
+    );
+    expect(log.tenantAuditLog.edges.map((edge) => edge.node)).toEqual([
+      { action: 'tenant.member_removed', actorId: admin.userId, targetId: member.userId, tenantId: admin.tenantId, details: { role: 'member' } },
+      { action: 'tenant.member_role_changed', actorId: admin.userId, targetId: member.userId, tenantId: admin.tenantId, details: { from: 'viewer', to: 'member' } },
+      { action: 'tenant.member_added', actorId: admin.userId, targetId: member.userId, tenantId: admin.tenantId, details: { role: 'viewer' } },
+    ]);
+    const refused = await graphql(platform.gatewayUrl, '{ tenantAuditLog { totalCount } }', { token: member.token });
+    expect(refused.errors?.[0]?.extensions?.code).toMatch(/UNAUTHENTICATED|FORBIDDEN/);
+  });
 });

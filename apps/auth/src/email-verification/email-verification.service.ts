@@ -5,6 +5,7 @@ import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, UserVerificationRequested } from '@multipult/events';
 import { BadUserInputError, ConflictError, RateLimitedError } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
+import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service';
 import { User } from '../users/user.entity';
@@ -21,6 +22,7 @@ export class EmailVerificationService {
     @Inject(FAST_STORE) private readonly store: FastStore,
     private readonly tokens: OneTimeTokensService,
     private readonly outbox: OutboxWriter,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Issues a token and the event in the caller's transaction (sign-up uses this too). */
@@ -55,6 +57,7 @@ export class EmailVerificationService {
           ])
         : [[], 0];
       if (!rows.length) throw BadUserInputError.field('token', 'errors.token_invalid');
+      await this.audit.record({ action: 'email.verified', actorId: rows[0].id, targetType: 'user', targetId: rows[0].id }, manager);
       return manager.findOneByOrFail(User, { id: rows[0].id });
     });
   }

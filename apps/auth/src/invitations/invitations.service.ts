@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, TenantInvitationCreated, TenantMemberAdded } from '@multipult/events';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@multipult/graphql';
+import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
 import { hashSecretToken, newSecretToken } from '../one-time-tokens/secret-token';
 import { Membership } from '../tenants/membership.entity';
@@ -36,6 +37,7 @@ export class InvitationsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AuthConfig,
     private readonly outbox: OutboxWriter,
+    private readonly audit: AuditLog,
   ) {}
 
   async invite(tenantId: string, inviterId: string, rawEmail: string, roleName: string): Promise<TenantInvitation> {
@@ -80,6 +82,7 @@ export class InvitationsService {
           expiresAt: expiresAt.toISOString(),
         },
       });
+      await this.audit.record({ action: 'invitation.created', targetType: 'invitation', targetId: row.id, tenantId, details: { role: roleName } }, manager);
       return toInvitation(row);
     });
   }
@@ -94,12 +97,15 @@ export class InvitationsService {
   }
 
   async revoke(tenantId: string, id: string): Promise<string> {
-    const [, count]: [unknown, number] = await this.dataSource.query(
-      'UPDATE tenant_invitations SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL',
-      [id, tenantId],
-    );
-    if (!count) throw new NotFoundError('TenantInvitation');
-    return id;
+    return this.dataSource.transaction(async (manager) => {
+      const [, count]: [unknown, number] = await manager.query(
+        'UPDATE tenant_invitations SET revoked_at = now() WHERE id = $1 AND tenant_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL',
+        [id, tenantId],
+      );
+      if (!count) throw new NotFoundError('TenantInvitation');
+      await this.audit.record({ action: 'invitation.revoked', targetType: 'invitation', targetId: id, tenantId }, manager);
+      return id;
+    });
   }
 
   /** Joins the caller to the tenant; the invitation must be for the caller's own address. */
@@ -128,6 +134,10 @@ export class InvitationsService {
           payload: { tenantId: invitation.tenant_id, userId, role: invitation.role },
         });
       }
+      await this.audit.record(
+        { action: 'invitation.accepted', targetType: 'invitation', targetId: invitation.id, tenantId: invitation.tenant_id, details: { role: invitation.role } },
+        manager,
+      );
       return manager.findOneOrFail(Membership, {
         where: { tenantId: invitation.tenant_id, userId },
         relations: { tenant: true, user: true, role: true },

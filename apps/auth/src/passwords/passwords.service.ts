@@ -10,6 +10,7 @@ import type { AuthConfig } from '../config';
 import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { User } from '../users/user.entity';
+import { AuditLog } from '../audit/audit-log.service';
 import { LoginThrottle } from '../sessions/login-throttle';
 import { SessionRevoker } from '../sessions/session-revoker';
 
@@ -31,6 +32,7 @@ export class PasswordsService {
     private readonly outbox: OutboxWriter,
     private readonly passwords: PasswordHasher,
     private readonly throttle: LoginThrottle,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The same answer whether or not the address has an account, so it cannot be used to find accounts. */
@@ -51,6 +53,7 @@ export class PasswordsService {
         actorId: null,
         payload: { userId: user.id, email: user.email, token, expiresAt: expiresAt.toISOString() },
       });
+      await this.audit.record({ action: 'password.reset_requested', actorId: null, targetType: 'user', targetId: user.id }, manager);
     });
   }
 
@@ -75,6 +78,10 @@ export class PasswordsService {
         actorId: owner.userId,
         payload: { userId: owner.userId, method: 'reset' },
       });
+      await this.audit.record(
+        { action: 'password.reset', actorId: owner.userId, targetType: 'user', targetId: owner.userId, details: { sessionsRevoked: sessionIds.length } },
+        manager,
+      );
       return { userId: owner.userId, sessionIds };
     });
     // Per session rather than "tokens issued before": iat has second precision, so a cut-off would
@@ -89,8 +96,9 @@ export class PasswordsService {
     const ip = RequestContext.current()?.clientIp;
     await this.throttle.assertNotLocked(user.email, ip);
     if (!(await this.passwords.verify(user.passwordHash, currentPassword))) {
-      await this.throttle.recordFailure(user.email, ip);
-      throw BadUserInputError.field('currentPassword', 'errors.wrong_password');
+      const lockout = await this.throttle.recordFailure(user.email, ip);
+      await this.audit.recordFailure({ action: 'password.change_failed', targetType: 'user', targetId: userId });
+      throw lockout ?? BadUserInputError.field('currentPassword', 'errors.wrong_password');
     }
     const passwordHash = await this.passwords.hash(newPassword);
     const sessionIds = await this.dataSource.transaction(async (manager) => {
@@ -99,6 +107,7 @@ export class PasswordsService {
         announce: false,
       });
       await this.outbox.enqueue(manager, UserPasswordChanged, { aggregateId: userId, actorId: userId, payload: { userId, method: 'change' } });
+      await this.audit.record({ action: 'password.changed', targetType: 'user', targetId: userId, details: { otherSessionsRevoked: revoked.length } }, manager);
       return revoked;
     });
     await this.revoker.markRevoked(sessionIds);

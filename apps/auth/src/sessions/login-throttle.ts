@@ -36,8 +36,8 @@ export class LoginThrottle {
     if (lockedUntil > Date.now()) throw new LoginLockedError(Math.ceil((lockedUntil - Date.now()) / 1000));
   }
 
-  /** Counts a failure; throws LoginLockedError when it locks the account or the IP. */
-  async recordFailure(email: string, ip: string | undefined): Promise<void> {
+  /** Counts a failure; answers the LoginLockedError to throw when it locks the account or the IP. */
+  async recordFailure(email: string, ip: string | undefined): Promise<LoginLockedError | null> {
     const windowMs = this.config.LOGIN_FAILURE_WINDOW_SECONDS * 1000;
     const limits: ['account' | 'ip', string, number][] = [['account', email, this.config.LOGIN_MAX_FAILURES_PER_ACCOUNT]];
     if (ip) limits.push(['ip', ip, this.config.LOGIN_MAX_FAILURES_PER_IP]);
@@ -51,7 +51,7 @@ export class LoginThrottle {
       this.logger.warn({ scope, subject: scope === 'ip' ? subject : undefined, lockSeconds: this.config.LOGIN_LOCKOUT_SECONDS }, 'sign-in locked out after repeated failures');
       locked = true;
     }
-    if (locked) throw new LoginLockedError(this.config.LOGIN_LOCKOUT_SECONDS);
+    return locked ? new LoginLockedError(this.config.LOGIN_LOCKOUT_SECONDS) : null;
   }
 
   /** A correct password clears the account's failures (not the IP's: one success does not vouch for an IP). */

@@ -5,8 +5,10 @@ import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { uniqueViolationColumns } from '@multipult/database';
 import { OutboxWriter, UserLoggedIn, UserRegistered } from '@multipult/events';
-import { AppError, ConflictError, ErrorCode, NotFoundError, UnauthenticatedError, pickLocale } from '@multipult/graphql';
+import { AppError, ConflictError, ErrorCode, ForbiddenError, NotFoundError, UnauthenticatedError, pickLocale } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
+import { platformPermissionsOf } from '../admin/platform-roles';
+import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
 import { SigningKeyService } from '../signing-keys/signing-key.service';
 import { Membership } from '../tenants/membership.entity';
@@ -32,6 +34,7 @@ export class SessionsService {
     @InjectConfig() private readonly config: AuthConfig,
     private readonly revoker: SessionRevoker,
     private readonly throttle: LoginThrottle,
+    private readonly audit: AuditLog,
     private readonly signingKeys: SigningKeyService,
     private readonly passwords: PasswordHasher,
     private readonly outbox: OutboxWriter,
@@ -61,6 +64,7 @@ export class SessionsService {
           },
         });
         await this.emailVerification.requestInTransaction(manager, user);
+        await this.audit.record({ action: 'user.registered', actorId: user.id, targetType: 'user', targetId: user.id }, manager);
         // A new account has no other session to evict.
         return this.openSession(manager, user, null);
       });
@@ -88,10 +92,15 @@ export class SessionsService {
     const user = await this.dataSource.getRepository(User).findOneBy({ email });
     // Unknown emails cost a full hash verification too, so timing does not reveal accounts.
     if (!(await this.passwords.verify(user?.passwordHash, input.password)) || !user) {
-      await this.throttle.recordFailure(email, ip);
-      throw new AppError(ErrorCode.UNAUTHENTICATED, 'errors.invalid_credentials');
+      const lockout = await this.throttle.recordFailure(email, ip);
+      await this.audit.recordFailure({ action: lockout ? 'login.locked_out' : 'login.failed', actorId: null, targetType: 'user', targetId: user?.id ?? null });
+      throw lockout ?? new AppError(ErrorCode.UNAUTHENTICATED, 'errors.invalid_credentials');
     }
     await this.throttle.recordSuccess(email);
+    if (user.bannedAt) {
+      await this.audit.recordFailure({ action: 'login.refused_banned', actorId: null, targetType: 'user', targetId: user.id });
+      throw new ForbiddenError('errors.account_banned');
+    }
     const { evicted, ...payload } = await this.dataSource.transaction(async (manager) => {
       const lastSession = await manager.findOne(Session, {
         where: { userId: user.id },
@@ -99,6 +108,7 @@ export class SessionsService {
       });
       const tenantId = await this.stillMember(manager, user.id, lastSession?.tenantId ?? null);
       const opened = await this.openSession(manager, user, tenantId);
+      await this.audit.record({ action: 'login.succeeded', actorId: user.id, targetType: 'session', targetId: opened.sessionId, tenantId }, manager);
       await this.outbox.enqueue(manager, UserLoggedIn, {
         aggregateId: user.id,
         actorId: user.id,
@@ -127,16 +137,22 @@ export class SessionsService {
 
   /** Ends one of the user's own sessions; NOT_FOUND for anyone else's (or one already ended). */
   async revokeOwnSession(userId: string, sessionId: string): Promise<void> {
-    const revoked = await this.dataSource.transaction((manager) => this.revoker.revokeInTransaction(manager, { userId, sessionId }, 'user'));
+    const revoked = await this.dataSource.transaction(async (manager) => {
+      const ids = await this.revoker.revokeInTransaction(manager, { userId, sessionId }, 'user');
+      if (ids.length) await this.audit.record({ action: 'session.revoked', targetType: 'session', targetId: sessionId }, manager);
+      return ids;
+    });
     if (!revoked.length) throw new NotFoundError('Session');
     await this.revoker.markRevoked(revoked);
   }
 
   /** Signs out every device but the current one; answers how many sessions ended. */
   async revokeOtherSessions(userId: string, currentSessionId: string): Promise<number> {
-    const revoked = await this.dataSource.transaction((manager) =>
-      this.revoker.revokeInTransaction(manager, { userId, exceptSessionId: currentSessionId }, 'user'),
-    );
+    const revoked = await this.dataSource.transaction(async (manager) => {
+      const ids = await this.revoker.revokeInTransaction(manager, { userId, exceptSessionId: currentSessionId }, 'user');
+      await this.audit.record({ action: 'session.revoked_others', targetType: 'user', targetId: userId, details: { count: ids.length } }, manager);
+      return ids;
+    });
     await this.revoker.markRevoked(revoked);
     return revoked.length;
   }
@@ -156,6 +172,10 @@ export class SessionsService {
       if (!session || session.revokedAt || session.expiresAt <= new Date()) return { kind: 'invalid' as const };
       if (token.usedAt) {
         await this.revoker.revokeInTransaction(manager, { userId: session.userId, sessionId: session.id }, 'refresh_token_reuse');
+        await this.audit.record(
+          { action: 'session.refresh_token_reused', actorId: null, targetType: 'session', targetId: session.id, details: { userId: session.userId } },
+          manager,
+        );
         return { kind: 'reused' as const, session };
       }
       if (token.expiresAt <= new Date()) return { kind: 'invalid' as const };
@@ -173,9 +193,11 @@ export class SessionsService {
   }
 
   async logout(userId: string, sessionId: string): Promise<boolean> {
-    const revoked = await this.dataSource.transaction((manager) =>
-      this.revoker.revokeInTransaction(manager, { userId, sessionId }, 'logout'),
-    );
+    const revoked = await this.dataSource.transaction(async (manager) => {
+      const ids = await this.revoker.revokeInTransaction(manager, { userId, sessionId }, 'logout');
+      if (ids.length) await this.audit.record({ action: 'logout', targetType: 'session', targetId: sessionId }, manager);
+      return ids;
+    });
     // Marked even when already revoked in the database: the mark is what instances check.
     await this.revoker.markRevoked([sessionId]);
     return revoked.length > 0;
@@ -250,6 +272,7 @@ export class SessionsService {
       usedAt: null,
     });
     await manager.update(Session, { id: session.id }, { lastUsedAt: now, tenantId });
+    await manager.query('UPDATE users SET last_active_at = $2 WHERE id = $1', [user.id, now]);
     const access = await this.signAccessToken(manager, user, { ...session, tenantId });
     return { ...access, refreshToken, user };
   }
@@ -264,6 +287,8 @@ export class SessionsService {
       relations: { role: true },
       order: { createdAt: 'ASC' },
     });
+    const platformRoles: { role: string }[] = await manager.query('SELECT role FROM user_platform_roles WHERE user_id = $1', [user.id]);
+    const platformPermissions = platformPermissionsOf(platformRoles.map((row) => row.role));
     const inToken = memberships
       .sort((a, b) => Number(b.tenantId === session.tenantId) - Number(a.tenantId === session.tenantId))
       .slice(0, MAX_TENANTS_IN_TOKEN);
@@ -273,6 +298,7 @@ export class SessionsService {
         sid: session.id,
         tid: session.tenantId,
         ten: Object.fromEntries(inToken.map((membership) => [membership.tenantId, membership.role.permissions])),
+        ...(platformPermissions.length ? { pla: platformPermissions } : {}),
       },
       this.config.ACCESS_TOKEN_TTL_SECONDS,
     );

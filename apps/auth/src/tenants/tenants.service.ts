@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { revokeUserTokensIssuedBefore } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { FAST_STORE, FastStore } from '@multipult/redis';
+import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
@@ -29,6 +30,7 @@ export class TenantsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
+    private readonly audit: AuditLog,
     @InjectConfig() private readonly config: AuthConfig,
     @Inject(FAST_STORE) private readonly store: FastStore,
   ) {}
@@ -39,6 +41,7 @@ export class TenantsService {
       if (role === 'admin') await this.keepAnAdmin(manager, tenantId, userId);
       await manager.query('DELETE FROM memberships WHERE tenant_id = $1 AND user_id = $2', [tenantId, userId]);
       await this.outbox.enqueue(manager, TenantMemberRemoved, { aggregateId: tenantId, tenantId, payload: { tenantId, userId } });
+      await this.audit.record({ action: 'tenant.member_removed', targetType: 'user', targetId: userId, tenantId, details: { role } }, manager);
     });
     await this.refreshTokensOf(userId);
   }
@@ -50,6 +53,10 @@ export class TenantsService {
       const role = await manager.findOneByOrFail(Role, { name: roleName, tenantId: IsNull() });
       await manager.update(Membership, { tenantId, userId }, { roleId: role.id });
       await this.outbox.enqueue(manager, TenantMemberRoleChanged, { aggregateId: tenantId, tenantId, payload: { tenantId, userId, role: roleName } });
+      await this.audit.record(
+        { action: 'tenant.member_role_changed', targetType: 'user', targetId: userId, tenantId, details: { from: current, to: roleName } },
+        manager,
+      );
       return manager.findOneOrFail(Membership, { where: { tenantId, userId }, relations: { tenant: true, user: true, role: true } });
     });
     await this.refreshTokensOf(userId);
@@ -93,6 +100,7 @@ export class TenantsService {
           actorId: userId,
           payload: { tenantId: tenant.id, userId, role: role.name },
         });
+        await this.audit.record({ action: 'tenant.created', targetType: 'tenant', targetId: tenant.id, tenantId: tenant.id, details: { slug: tenant.slug } }, manager);
         const membership = await manager.findOneOrFail(Membership, {
           where: { tenantId: tenant.id, userId },
           relations: { tenant: true, user: true, role: true },
@@ -146,6 +154,7 @@ export class TenantsService {
         tenantId,
         payload: { tenantId, userId: user.id, role: role.name },
       });
+      await this.audit.record({ action: 'tenant.member_added', targetType: 'user', targetId: user.id, tenantId, details: { role: role.name } }, manager);
       return manager.findOneOrFail(Membership, {
         where: { tenantId, userId: user.id },
         relations: { tenant: true, user: true, role: true },

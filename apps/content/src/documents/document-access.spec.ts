@@ -9,6 +9,7 @@ const principal = (userId: string, permissions: string[], tenantId = 'tenant-a')
   tenantId,
   permissions,
   memberships: { [tenantId]: permissions },
+  platformPermissions: [],
   issuedAt: new Date(),
   expiresAt: new Date(),
 });

@@ -86,6 +86,7 @@ describe('tenant switching by header', () => {
     tenantId: 'a',
     permissions: ['*'],
     memberships: { a: ['*'], b: ['content:read'] },
+    platformPermissions: [],
     issuedAt: new Date(),
     expiresAt: new Date(),
   };

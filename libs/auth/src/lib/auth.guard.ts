@@ -4,7 +4,7 @@ import { GqlContextType } from '@nestjs/graphql';
 import { ForbiddenError, UnauthenticatedError } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { AccessTokenVerifier, bearerToken } from './access-token-verifier';
-import { AuthenticatedRequest, IS_PUBLIC, REQUIRED_PERMISSIONS, requestOf } from './decorators';
+import { AuthenticatedRequest, IS_PUBLIC, REQUIRED_PERMISSIONS, REQUIRED_PLATFORM_PERMISSIONS, requestOf } from './decorators';
 import { missingPermissions } from './permissions';
 import { AuthPrincipal } from './principal';
 
@@ -38,7 +38,8 @@ export function authenticate(req: AuthenticatedRequest, verifier: AccessTokenVer
 
 /**
  * Guards every GraphQL resolver: a presented token must be valid, anonymous callers reach only
- * @Public resolvers, and @RequirePermissions is checked in the request's tenant. Plain HTTP
+ * @Public resolvers, @RequirePermissions is checked in the request's tenant and
+ * @RequirePlatformPermissions against the caller's platform roles. Plain HTTP
  * routes (health, metrics, JWKS) are infrastructure and stay open.
  */
 @Injectable()
@@ -61,6 +62,9 @@ export class AuthGuard implements CanActivate {
     const required = this.reflector.getAllAndMerge<string[]>(REQUIRED_PERMISSIONS, targets) ?? [];
     const missing = missingPermissions(principal.permissions, required);
     if (missing.length) throw new ForbiddenError('errors.missing_permission', { permission: missing.join(', ') });
+    const requiredPlatform = this.reflector.getAllAndMerge<string[]>(REQUIRED_PLATFORM_PERMISSIONS, targets) ?? [];
+    const missingPlatform = missingPermissions(principal.platformPermissions, requiredPlatform);
+    if (missingPlatform.length) throw new ForbiddenError('errors.missing_permission', { permission: missingPlatform.join(', ') });
     return true;
   }
 }

@@ -6,12 +6,16 @@ import { AuthPrincipal } from './principal';
 
 export const IS_PUBLIC = 'multipult:public';
 export const REQUIRED_PERMISSIONS = 'multipult:required-permissions';
+export const REQUIRED_PLATFORM_PERMISSIONS = 'multipult:required-platform-permissions';
 
 /** Anonymous callers may use this resolver (a presented token must still be valid). */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 /** The caller needs every listed permission in the tenant the request acts in. */
 export const RequirePermissions = (...permissions: string[]) => SetMetadata(REQUIRED_PERMISSIONS, permissions);
+
+/** The caller needs every listed permission over the whole installation (from a platform role). */
+export const RequirePlatformPermissions = (...permissions: string[]) => SetMetadata(REQUIRED_PLATFORM_PERMISSIONS, permissions);
 
 export type AuthenticatedRequest = Request & { principal?: Promise<AuthPrincipal | null> };
 

@@ -9,6 +9,8 @@ export interface AccessTokenClaims {
   tid: string | null;
   /** Permissions per tenant the user belongs to (capped, see the auth service). */
   ten: Record<string, string[]>;
+  /** Platform permissions (operators of the installation, above tenants); absent for most users. */
+  pla?: string[];
   jti: string;
   iat: number;
   exp: number;
@@ -25,6 +27,8 @@ export interface AuthPrincipal {
   permissions: string[];
   /** Every tenant the caller belongs to, with its permissions there. */
   memberships: Record<string, string[]>;
+  /** Permissions over the whole installation (admin API, audit), from the user's platform roles. */
+  platformPermissions: string[];
   issuedAt: Date;
   expiresAt: Date;
 }
@@ -38,6 +42,7 @@ export function principalFromClaims(claims: AccessTokenClaims): AuthPrincipal {
     tenantId: claims.tid ?? null,
     permissions: claims.tid ? (memberships[claims.tid] ?? []) : [],
     memberships,
+    platformPermissions: claims.pla ?? [],
     issuedAt: new Date(claims.iat * 1000),
     expiresAt: new Date(claims.exp * 1000),
   };

@@ -125,3 +125,18 @@ export const TenantInvitationCreated = defineEvent({
     ...emailedToken,
   }),
 });
+
+/** A platform admin banned a user: every session ended, sign-in refused until unbanned. */
+export const UserBanned = defineEvent({
+  type: 'user.banned',
+  version: 1,
+  topic: 'auth.user.v1',
+  schema: z.object({ userId: z.uuid(), bannedBy: z.uuid(), reason: z.string().nullable() }),
+});
+
+export const UserUnbanned = defineEvent({
+  type: 'user.unbanned',
+  version: 1,
+  topic: 'auth.user.v1',
+  schema: z.object({ userId: z.uuid(), unbannedBy: z.uuid() }),
+});
