@@ -21,6 +21,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuditEntry } from './audit/audit-entry.entity';
 import { AuditModule } from './audit/audit.module';
 import { registerAuthMessages } from './messages';
+import { RolesModule } from './roles/roles.module';
 import { PasswordsModule } from './passwords/passwords.module';
 import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
@@ -82,6 +83,7 @@ export class AppModule {
         PasswordsModule,
         SessionsModule,
         TenantsModule,
+        RolesModule,
         InvitationsModule,
         AdminModule,
       ],

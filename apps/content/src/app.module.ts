@@ -27,6 +27,7 @@ import { CreateComments1732500000003 } from './migrations/1732500000003-create-c
 import { CreateUserDirectory1732500000004 } from './migrations/1732500000004-create-user-directory';
 import { CreateTranslationsAndSearchColumns1732500000005 } from './migrations/1732500000005-create-translations-and-search-columns';
 import { CreateCollections1732500000006 } from './migrations/1732500000006-create-collections';
+import { MillisecondSortColumns1732500000007 } from './migrations/1732500000007-millisecond-sort-columns';
 import { SearchModule } from './search/search.module';
 import { Tag } from './tags/tag.entity';
 import { TagsModule } from './tags/tags.module';
@@ -58,6 +59,7 @@ export class AppModule {
             CreateUserDirectory1732500000004,
             CreateTranslationsAndSearchColumns1732500000005,
             CreateCollections1732500000006,
+            MillisecondSortColumns1732500000007,
           ],
         }),
         RedisModule.forRoot(),

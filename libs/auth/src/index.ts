@@ -6,3 +6,4 @@ export * from './lib/decorators';
 export * from './lib/auth.guard';
 export * from './lib/auth.module';
 export * from './lib/secret-box';
+export * from './lib/permission-catalog';

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { RolesModule } from '../roles/roles.module';
 import { InvitationsResolver } from './invitations.resolver';
 import { InvitationsService } from './invitations.service';
 
-@Module({ providers: [InvitationsService, InvitationsResolver] })
+@Module({ imports: [RolesModule], providers: [InvitationsService, InvitationsResolver] })
 export class InvitationsModule {}

@@ -22,7 +22,7 @@ export class InvitationsResolver {
     @CurrentTenant() tenantId: string,
     @Args('input') input: InviteTenantMemberInput,
   ): Promise<InviteTenantMemberPayload> {
-    return { invitation: await this.invitations.invite(tenantId, principal.userId, input.email, input.role) };
+    return { invitation: await this.invitations.invite(tenantId, principal.userId, input.email, input.role, principal.permissions) };
   }
 
   @RequirePermissions('tenant:manage_members')

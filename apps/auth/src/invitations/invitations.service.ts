@@ -5,6 +5,7 @@ import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, TenantInvitationCreated, TenantMemberAdded } from '@multipult/events';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@multipult/graphql';
 import { AuditLog } from '../audit/audit-log.service';
+import { RolesService } from '../roles/roles.service';
 import type { AuthConfig } from '../config';
 import { hashSecretToken, newSecretToken } from '../one-time-tokens/secret-token';
 import { Membership } from '../tenants/membership.entity';
@@ -38,9 +39,10 @@ export class InvitationsService {
     @InjectConfig() private readonly config: AuthConfig,
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditLog,
+    private readonly roles: RolesService,
   ) {}
 
-  async invite(tenantId: string, inviterId: string, rawEmail: string, roleName: string): Promise<TenantInvitation> {
+  async invite(tenantId: string, inviterId: string, rawEmail: string, roleName: string, grantorPermissions: readonly string[]): Promise<TenantInvitation> {
     const email = rawEmail.trim().toLowerCase();
     const token = newSecretToken();
     const expiresAt = new Date(Date.now() + this.config.INVITATION_TTL_DAYS * 86_400_000);
@@ -50,13 +52,11 @@ export class InvitationsService {
         [tenantId, email],
       );
       if (member) throw new ConflictError('errors.already_member');
-      const [context]: { tenant_name: string; inviter_name: string; role_id: string | null }[] = await manager.query(
-        `SELECT t.name AS tenant_name, u.display_name AS inviter_name,
-                (SELECT id FROM roles WHERE name = $3 AND (tenant_id IS NULL OR tenant_id = $1) LIMIT 1) AS role_id
-         FROM tenants t, users u WHERE t.id = $1 AND u.id = $2`,
-        [tenantId, inviterId, roleName],
+      const role = await this.roles.assignable(manager, tenantId, roleName, grantorPermissions);
+      const [context]: { tenant_name: string; inviter_name: string }[] = await manager.query(
+        `SELECT t.name AS tenant_name, u.display_name AS inviter_name FROM tenants t, users u WHERE t.id = $1 AND u.id = $2`,
+        [tenantId, inviterId],
       );
-      if (!context?.role_id) throw BadUserInputError.field('role', 'errors.unknown_role', { role: roleName });
       await manager.query(
         `UPDATE tenant_invitations SET revoked_at = now() WHERE tenant_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL`,
         [tenantId, email],
@@ -64,7 +64,7 @@ export class InvitationsService {
       const [row]: InvitationRow[] = await manager.query(
         `INSERT INTO tenant_invitations (tenant_id, email, role_id, invited_by, token_hash, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, email, $7::text AS role, expires_at, created_at`,
-        [tenantId, email, context.role_id, inviterId, hashSecretToken(token), expiresAt, roleName],
+        [tenantId, email, role.id, inviterId, hashSecretToken(token), expiresAt, roleName],
       );
       await this.outbox.enqueue(manager, TenantInvitationCreated, {
         aggregateId: tenantId,

@@ -1,7 +1,8 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsIn, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { ConnectionType, keyed } from '@multipult/graphql';
 import { Membership } from './membership.entity';
+import { ROLE_NAME_PATTERN } from '../roles/dto';
 import { BUILTIN_ROLES } from './role.entity';
 import { Tenant } from './tenant.entity';
 
@@ -35,8 +36,8 @@ export class AddTenantMemberInput {
   @MaxLength(254, { message: keyed('validation.maxLength') })
   email: string;
 
-  @Field({ description: `Built-in role: ${Object.keys(BUILTIN_ROLES).join(', ')}` })
-  @IsIn(Object.keys(BUILTIN_ROLES), { message: 'validation.invalid' })
+  @Field({ description: `A role of the tenant: built-in (${Object.keys(BUILTIN_ROLES).join(', ')}) or custom; at most the caller's own permissions` })
+  @Matches(ROLE_NAME_PATTERN, { message: 'validation.invalid' })
   role: string;
 }
 
@@ -83,8 +84,8 @@ export class TenantMemberInput {
 
 @InputType()
 export class ChangeTenantMemberRoleInput extends TenantMemberInput {
-  @Field({ description: `Built-in role: ${Object.keys(BUILTIN_ROLES).join(', ')}` })
-  @IsIn(Object.keys(BUILTIN_ROLES), { message: 'validation.invalid' })
+  @Field({ description: `A role of the tenant: built-in (${Object.keys(BUILTIN_ROLES).join(', ')}) or custom; at most the caller's own permissions` })
+  @Matches(ROLE_NAME_PATTERN, { message: 'validation.invalid' })
   role: string;
 }
 

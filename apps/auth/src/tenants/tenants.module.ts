@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { RolesModule } from '../roles/roles.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TenantsResolver } from './tenants.resolver';
 import { TenantsService } from './tenants.service';
 
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, RolesModule],
   providers: [TenantsService, TenantsResolver],
 })
 export class TenantsModule {}

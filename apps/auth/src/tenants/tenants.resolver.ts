@@ -48,10 +48,11 @@ export class TenantsResolver {
   @RequirePermissions('tenant:manage_members')
   @Mutation(() => AddTenantMemberPayload, { description: 'Adds an existing user to the current tenant' })
   async addTenantMember(
+    @CurrentUser() principal: AuthPrincipal,
     @CurrentTenant() tenantId: string,
     @Args('input') input: AddTenantMemberInput,
   ): Promise<AddTenantMemberPayload> {
-    return { membership: await this.tenants.addMember(tenantId, input) };
+    return { membership: await this.tenants.addMember(tenantId, input, principal.permissions) };
   }
 
   @RequirePermissions('tenant:manage_members')
@@ -64,10 +65,11 @@ export class TenantsResolver {
   @RequirePermissions('tenant:manage_members')
   @Mutation(() => ChangeTenantMemberRolePayload, { description: "Changes a member's role (the tenant keeps at least one admin); their tokens must be refreshed" })
   async changeTenantMemberRole(
+    @CurrentUser() principal: AuthPrincipal,
     @CurrentTenant() tenantId: string,
     @Args('input') input: ChangeTenantMemberRoleInput,
   ): Promise<ChangeTenantMemberRolePayload> {
-    return { membership: await this.tenants.changeRole(tenantId, input.userId, input.role) };
+    return { membership: await this.tenants.changeRole(tenantId, input.userId, input.role, principal.permissions) };
   }
 
   @Query(() => [Membership], { description: 'Every tenant the caller belongs to, with their role there' })

@@ -3,17 +3,16 @@ import { revokeUserTokensIssuedBefore } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { AuditLog } from '../audit/audit-log.service';
+import { RolesService } from '../roles/roles.service';
 import type { AuthConfig } from '../config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { uniqueViolationColumns } from '@multipult/database';
 import { OutboxWriter, TenantMemberAdded, TenantMemberRemoved, TenantMemberRoleChanged } from '@multipult/events';
 import {
-  AppError,
   ConflictError,
   Connection,
   ConnectionArgs,
-  ErrorCode,
   NotFoundError,
   decodeCursor,
   pageSizeOf,
@@ -31,6 +30,7 @@ export class TenantsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditLog,
+    private readonly roles: RolesService,
     @InjectConfig() private readonly config: AuthConfig,
     @Inject(FAST_STORE) private readonly store: FastStore,
   ) {}
@@ -46,11 +46,11 @@ export class TenantsService {
     await this.refreshTokensOf(userId);
   }
 
-  async changeRole(tenantId: string, userId: string, roleName: string): Promise<Membership> {
+  async changeRole(tenantId: string, userId: string, roleName: string, grantorPermissions: readonly string[]): Promise<Membership> {
     const membership = await this.dataSource.transaction(async (manager) => {
       const current = await this.lockedRoleOf(manager, tenantId, userId);
+      const role = await this.roles.assignable(manager, tenantId, roleName, grantorPermissions);
       if (current === 'admin' && roleName !== 'admin') await this.keepAnAdmin(manager, tenantId, userId);
-      const role = await manager.findOneByOrFail(Role, { name: roleName, tenantId: IsNull() });
       await manager.update(Membership, { tenantId, userId }, { roleId: role.id });
       await this.outbox.enqueue(manager, TenantMemberRoleChanged, { aggregateId: tenantId, tenantId, payload: { tenantId, userId, role: roleName } });
       await this.audit.record(
@@ -131,16 +131,11 @@ export class TenantsService {
     });
   }
 
-  async addMember(tenantId: string, input: AddTenantMemberInput): Promise<Membership> {
+  async addMember(tenantId: string, input: AddTenantMemberInput, grantorPermissions: readonly string[]): Promise<Membership> {
     return this.dataSource.transaction(async (manager) => {
+      const role = await this.roles.assignable(manager, tenantId, input.role, grantorPermissions);
       const user = await manager.findOneBy(User, { email: input.email.trim().toLowerCase() });
       if (!user) throw new NotFoundError('User');
-      const role = await manager
-        .getRepository(Role)
-        .createQueryBuilder('role')
-        .where('role.name = :name AND (role.tenant_id IS NULL OR role.tenant_id = :tenantId)', { name: input.role, tenantId })
-        .getOne();
-      if (!role) throw new AppError(ErrorCode.BAD_USER_INPUT, 'errors.unknown_role', { role: input.role });
       const inserted = await manager
         .createQueryBuilder()
         .insert()
