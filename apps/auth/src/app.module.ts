@@ -21,7 +21,11 @@ import { AdminModule } from './admin/admin.module';
 import { AuditEntry } from './audit/audit-entry.entity';
 import { AuditModule } from './audit/audit.module';
 import { registerAuthMessages } from './messages';
+import { PrivacyModule } from './privacy/privacy.module';
 import { RolesModule } from './roles/roles.module';
+import { CreatePrivacySagas1732400000007 } from './migrations/1732400000007-create-privacy-sagas';
+import { TenantSettingsModule } from './tenant-settings/tenant-settings.module';
+import { AddTenantSettings1732400000006 } from './migrations/1732400000006-add-tenant-settings';
 import { PasswordsModule } from './passwords/passwords.module';
 import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
@@ -58,6 +62,8 @@ export class AppModule {
             AddEmailVerificationAndPasswordReset1732400000003,
             CreateTenantInvitations1732400000004,
             AddPlatformRolesBansAndAuditLog1732400000005,
+            AddTenantSettings1732400000006,
+            CreatePrivacySagas1732400000007,
           ],
         }),
         RedisModule.forRoot(),
@@ -84,8 +90,10 @@ export class AppModule {
         SessionsModule,
         TenantsModule,
         RolesModule,
+        TenantSettingsModule,
         InvitationsModule,
         AdminModule,
+        PrivacyModule,
       ],
     };
   }

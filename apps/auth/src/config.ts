@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   baseEnv,
+  envHelpers,
   databaseEnv,
   kafkaEnv,
   redisEnv,
@@ -37,6 +38,16 @@ export const authConfigSchema = z
     AUDIT_EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** Users signed in (or refreshed a token) within this many days count as active. */
     ACTIVE_USER_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    /** Services holding user data, each of which must confirm an erasure and send its part of an export. */
+    PRIVACY_PARTICIPANTS: envHelpers.commaList.default(['content', 'notifications']),
+    /** After this long without every confirmation an erasure is reported overdue (it still completes when they arrive). */
+    ERASURE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
+    /** After this long an export is assembled from the parts that arrived, naming the missing services. */
+    DATA_EXPORT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
+    DATA_EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(90).default(7),
+    DATA_EXPORTS_PER_DAY: z.coerce.number().int().min(1).max(100).default(3),
+    /** How often each instance looks for overdue erasures, timed-out and expired exports. */
+    PRIVACY_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3_600).default(60),
     /** Encrypts the private signing keys at rest (AES-256-GCM); at least 32 characters. */
     SIGNING_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SIGNING_KEY_SECRET),
     /** How often each instance reloads signing keys, so a rotation reaches every replica. */

@@ -14,6 +14,7 @@ import { AuthorsModule } from './authors/authors.module';
 import { CacheModule } from './cache/cache.module';
 import { Collection } from './collections/collection.entity';
 import { CollectionsModule } from './collections/collections.module';
+import { PrivacyModule } from './privacy/privacy.module';
 import { Comment } from './comments/comment.entity';
 import { CommentsModule } from './comments/comments.module';
 import type { ContentConfig } from './config';
@@ -82,6 +83,7 @@ export class AppModule {
         EngagementModule,
         CommentsModule,
         CollectionsModule,
+        PrivacyModule,
       ],
     };
   }

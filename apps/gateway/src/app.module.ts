@@ -9,6 +9,7 @@ import { RedisModule } from '@multipult/redis';
 import type { GatewayConfig } from './config';
 import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
 import { RateLimitMiddleware } from './edge/rate-limit.middleware';
+import { TenantUsageMiddleware } from './edge/tenant-usage.middleware';
 import { RealtimeProxy } from './edge/realtime-proxy';
 import { gatewayOptions } from './federation/gateway-options';
 
@@ -30,12 +31,12 @@ export class AppModule implements NestModule {
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
       ],
-      providers: [RateLimitMiddleware, EdgeAuthMiddleware, RealtimeProxy],
+      providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, RealtimeProxy],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     // Limits first, so invalid tokens are rate limited by IP too.
-    consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware).forRoutes('graphql');
+    consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware).forRoutes('graphql');
   }
 }

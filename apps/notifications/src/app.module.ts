@@ -24,6 +24,7 @@ import { Recipient } from './recipients/recipient.entity';
 import { RecipientsModule } from './recipients/recipients.module';
 import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
+import { PrivacyModule } from './privacy/privacy.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 export const NOTIFICATIONS_SERVICE = 'notifications';
@@ -61,6 +62,7 @@ export class AppModule {
         PresenceModule,
         RealtimeModule,
         WebhooksModule,
+        PrivacyModule,
       ],
     };
   }

@@ -48,6 +48,15 @@ describe('gateway protection', () => {
     for (const result of [malformed, unknownField]) expectNoInternals(result.text);
   });
 
+  it('answers variables that do not fit the operation with BAD_USER_INPUT, never a 500', async () => {
+    const login = `mutation($input: LoginInput!) { login(input: $input) { accessToken } }`;
+    for (const input of [{ email: 'a@example.com', password: 'x', unknownField: 1 }, { email: 'a@example.com' }, { email: 42, password: ['x'] }]) {
+      const result = await graphql(platform.gatewayUrl, login, { variables: { input } });
+      expect([input, result.status, result.errors?.[0].extensions?.code]).toEqual([input, 400, 'BAD_USER_INPUT']);
+      expectNoInternals(result.text);
+    }
+  });
+
   it('refuses too-deep queries before calling any subgraph', async () => {
     const deep = await graphql(
       platform.gatewayUrl,

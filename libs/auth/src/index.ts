@@ -7,3 +7,4 @@ export * from './lib/auth.guard';
 export * from './lib/auth.module';
 export * from './lib/secret-box';
 export * from './lib/permission-catalog';
+export * from './lib/tenant-usage';

@@ -22,3 +22,5 @@ import { OutboxMessage } from './lib/outbox/outbox-message.entity';
 /** Register these in the service's DataSource: `entities: [...eventEntities]`, `migrations: [...eventMigrations]`. */
 export const eventEntities = [OutboxMessage, InboxRecord];
 export const eventMigrations = [CreateEventTables1732400000000];
+export * from './lib/contracts/privacy.events';
+export * from './lib/privacy/privacy-participant';

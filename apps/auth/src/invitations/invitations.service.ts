@@ -6,6 +6,7 @@ import { OutboxWriter, TenantInvitationCreated, TenantMemberAdded } from '@multi
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@multipult/graphql';
 import { AuditLog } from '../audit/audit-log.service';
 import { RolesService } from '../roles/roles.service';
+import { TenantSettingsService } from '../tenant-settings/tenant-settings.service';
 import type { AuthConfig } from '../config';
 import { hashSecretToken, newSecretToken } from '../one-time-tokens/secret-token';
 import { Membership } from '../tenants/membership.entity';
@@ -40,18 +41,21 @@ export class InvitationsService {
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditLog,
     private readonly roles: RolesService,
+    private readonly tenantSettings: TenantSettingsService,
   ) {}
 
   async invite(tenantId: string, inviterId: string, rawEmail: string, roleName: string, grantorPermissions: readonly string[]): Promise<TenantInvitation> {
     const email = rawEmail.trim().toLowerCase();
     const token = newSecretToken();
-    const expiresAt = new Date(Date.now() + this.config.INVITATION_TTL_DAYS * 86_400_000);
     return this.dataSource.transaction(async (manager) => {
       const [member]: unknown[] = await manager.query(
         'SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.tenant_id = $1 AND u.email = $2',
         [tenantId, email],
       );
       if (member) throw new ConflictError('errors.already_member');
+      await this.tenantSettings.assertCanAdmit(manager, tenantId, email);
+      const ttlDays = (await this.tenantSettings.get(tenantId, manager)).invitationTtlDays ?? this.config.INVITATION_TTL_DAYS;
+      const expiresAt = new Date(Date.now() + ttlDays * 86_400_000);
       const role = await this.roles.assignable(manager, tenantId, roleName, grantorPermissions);
       const [context]: { tenant_name: string; inviter_name: string }[] = await manager.query(
         `SELECT t.name AS tenant_name, u.display_name AS inviter_name FROM tenants t, users u WHERE t.id = $1 AND u.id = $2`,
@@ -119,6 +123,9 @@ export class InvitationsService {
       if (!invitation) throw BadUserInputError.field('token', 'errors.token_invalid');
       const [user]: { email: string }[] = await manager.query('SELECT email FROM users WHERE id = $1', [userId]);
       if (user?.email !== invitation.email) throw new ForbiddenError('errors.invitation_other_address');
+      const [existing]: unknown[] = await manager.query('SELECT 1 FROM memberships WHERE tenant_id = $1 AND user_id = $2', [invitation.tenant_id, userId]);
+      // The tenant's rules may have changed since the invitation was sent.
+      if (!existing) await this.tenantSettings.assertCanAdmit(manager, invitation.tenant_id, user.email, 'token');
       await manager.query('UPDATE tenant_invitations SET accepted_at = now(), accepted_by = $2 WHERE id = $1', [invitation.id, userId]);
       // The link reached the address, which proves it as a verification would.
       await manager.query('UPDATE users SET email_verified_at = coalesce(email_verified_at, now()) WHERE id = $1', [userId]);

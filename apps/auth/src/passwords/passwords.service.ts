@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, UserPasswordChanged, UserPasswordResetRequested } from '@multipult/events';
 import { BadUserInputError, RateLimitedError } from '@multipult/graphql';
@@ -45,7 +45,7 @@ export class PasswordsService {
       if (!decision.allowed) throw new RateLimitedError(Math.ceil(decision.retryAfterMs / 1000));
     }
     await this.dataSource.transaction(async (manager) => {
-      const user = await manager.findOneBy(User, { email });
+      const user = await manager.findOneBy(User, { email, erasureRequestedAt: IsNull() });
       if (!user) return;
       const { token, expiresAt } = await this.tokens.issue(manager, 'password_reset', user, this.config.PASSWORD_RESET_TTL_MINUTES * 60_000);
       await this.outbox.enqueue(manager, UserPasswordResetRequested, {

@@ -91,7 +91,8 @@ export class SessionsService {
     await this.throttle.assertNotLocked(email, ip);
     const user = await this.dataSource.getRepository(User).findOneBy({ email });
     // Unknown emails cost a full hash verification too, so timing does not reveal accounts.
-    if (!(await this.passwords.verify(user?.passwordHash, input.password)) || !user) {
+    // An account being erased is gone as far as signing in goes.
+    if (!(await this.passwords.verify(user?.passwordHash, input.password)) || !user || user.erasureRequestedAt) {
       const lockout = await this.throttle.recordFailure(email, ip);
       await this.audit.recordFailure({ action: lockout ? 'login.locked_out' : 'login.failed', actorId: null, targetType: 'user', targetId: user?.id ?? null });
       throw lockout ?? new AppError(ErrorCode.UNAUTHENTICATED, 'errors.invalid_credentials');

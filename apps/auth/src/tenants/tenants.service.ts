@@ -4,6 +4,7 @@ import { InjectConfig } from '@multipult/config';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { AuditLog } from '../audit/audit-log.service';
 import { RolesService } from '../roles/roles.service';
+import { TenantSettingsService } from '../tenant-settings/tenant-settings.service';
 import type { AuthConfig } from '../config';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
@@ -31,6 +32,7 @@ export class TenantsService {
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditLog,
     private readonly roles: RolesService,
+    private readonly tenantSettings: TenantSettingsService,
     @InjectConfig() private readonly config: AuthConfig,
     @Inject(FAST_STORE) private readonly store: FastStore,
   ) {}
@@ -136,6 +138,7 @@ export class TenantsService {
       const role = await this.roles.assignable(manager, tenantId, input.role, grantorPermissions);
       const user = await manager.findOneBy(User, { email: input.email.trim().toLowerCase() });
       if (!user) throw new NotFoundError('User');
+      await this.tenantSettings.assertCanAdmit(manager, tenantId, user.email);
       const inserted = await manager
         .createQueryBuilder()
         .insert()

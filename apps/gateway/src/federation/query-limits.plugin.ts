@@ -5,6 +5,7 @@ import {
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
+  getVariableValues,
 } from 'graphql';
 import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { QueryTooComplexError } from '@multipult/graphql';
@@ -54,6 +55,9 @@ export function queryLimitsPlugin(options: { maxDepth: number; maxCost: number }
           if (depth > options.maxDepth) {
             throw new QueryTooComplexError('errors.query_too_deep', { depth, limit: options.maxDepth });
           }
+          // Variables that do not fit the operation are Apollo's to refuse (BAD_USER_INPUT, 400) when it executes.
+          const coerced = getVariableValues(schema as GraphQLSchema, (operation as OperationDefinitionNode).variableDefinitions ?? [], request.variables ?? {});
+          if (coerced.errors) return;
           const cost = getComplexity({
             schema: schema as GraphQLSchema,
             query: document,

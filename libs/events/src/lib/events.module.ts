@@ -19,6 +19,7 @@ import { EventConsumer } from './consumer/event-consumer';
 import { errorText } from './error-text';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter } from './outbox/outbox-writer';
+import { PrivacyParticipant } from './privacy/privacy-participant';
 import { EVENT_TRANSPORT, EventTransport } from './transport/event-transport';
 import { HubEventTransport } from './transport/hub-transport';
 import { InProcessTransport } from './transport/in-process-transport';
@@ -123,8 +124,9 @@ export class EventsModule {
             new EventConsumer(dataSource, transport, { maxRetries: config.KAFKA_CONSUMER_MAX_RETRIES }),
         },
         EventsLifecycle,
+        PrivacyParticipant,
       ],
-      exports: [EVENT_TRANSPORT, OutboxWriter, OutboxRelay, EventConsumer],
+      exports: [EVENT_TRANSPORT, OutboxWriter, OutboxRelay, EventConsumer, PrivacyParticipant],
     };
   }
 }

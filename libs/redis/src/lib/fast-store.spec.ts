@@ -24,6 +24,16 @@ describe.each([
     expect(await store.get('a')).toBeNull();
   });
 
+  it('increments counters that expire a fixed time after they were created', async () => {
+    const key = `counter:${Math.random()}`;
+    expect(await store.increment(key, 1, 150)).toBe(1);
+    expect(await store.increment(key, 4, 60_000)).toBe(5);
+    expect(await store.get(key)).toBe('5');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await store.get(key)).toBeNull();
+    expect(await store.increment(key, 2, 60_000)).toBe(2);
+  });
+
   it('counts the unexpired members of an expiring set', async () => {
     const key = `members:${Math.random()}`;
     expect(await store.touchMember(key, 'a', 60_000)).toBe(1);

@@ -27,6 +27,8 @@ export interface FastStore {
    * without counting once `limit` is reached.
    */
   hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
+  /** Adds to a counter (created at 0), keeping it `ttlMs` from its first increment; answers the new value. */
+  increment(key: string, by: number, ttlMs: number): Promise<number>;
   /**
    * Adds or refreshes a member of a set whose members expire one by one (e.g. a user's open
    * connections on every instance, so a crashed instance's ones lapse); answers how many

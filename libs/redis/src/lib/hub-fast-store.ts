@@ -33,6 +33,10 @@ export class HubFastStore implements FastStore {
     return this.hub.call('getMany', keys);
   }
 
+  increment(key: string, by: number, ttlMs: number): Promise<number> {
+    return this.hub.call('increment', key, by, ttlMs);
+  }
+
   hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     return this.hub.call('hitSlidingWindow', key, limit, windowMs);
   }
@@ -62,6 +66,7 @@ export function serveFastStore(port: MessagePort, store: FastStore): void {
     del: (key: string) => store.del(key),
     exists: (key: string) => store.exists(key),
     getMany: (keys: string[]) => store.getMany(keys),
+    increment: (key: string, by: number, ttlMs: number) => store.increment(key, by, ttlMs),
     hitSlidingWindow: (key: string, limit: number, windowMs: number) => store.hitSlidingWindow(key, limit, windowMs),
     touchMember: (key: string, member: string, ttlMs: number) => store.touchMember(key, member, ttlMs),
     removeMember: (key: string, member: string) => store.removeMember(key, member),

@@ -43,6 +43,14 @@ export class MemoryFastStore implements FastStore {
     return keys.map((key) => this.read(key));
   }
 
+  async increment(key: string, by: number, ttlMs: number): Promise<number> {
+    const existing = this.read(key);
+    const value = Number(existing ?? 0) + by;
+    const expiresAt = existing === null ? Date.now() + ttlMs : (this.entries.get(key) as { expiresAt: number }).expiresAt;
+    this.entries.set(key, { value: String(value), expiresAt });
+    return value;
+  }
+
   async hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     const now = Date.now();
     const currentStart = now - (now % windowMs);

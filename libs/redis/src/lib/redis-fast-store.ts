@@ -29,6 +29,13 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return redis.call('ZCARD', KEYS[1])
 `;
 
+// The expiry is set once, by the increment that creates the counter: a usage period has a fixed end.
+const INCREMENT_SCRIPT = `
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if value == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return value
+`;
+
 const REMOVE_MEMBER_SCRIPT = `
 redis.call('ZREM', KEYS[1], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -42,6 +49,7 @@ export class RedisFastStore implements FastStore {
     client.defineCommand('mpSlidingWindow', { numberOfKeys: 1, lua: SLIDING_WINDOW_SCRIPT });
     client.defineCommand('mpTouchMember', { numberOfKeys: 1, lua: TOUCH_MEMBER_SCRIPT });
     client.defineCommand('mpRemoveMember', { numberOfKeys: 1, lua: REMOVE_MEMBER_SCRIPT });
+    client.defineCommand('mpIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
   }
 
   static connect(url: string, keyPrefix: string): RedisFastStore {
@@ -75,6 +83,11 @@ export class RedisFastStore implements FastStore {
 
   async getMany(keys: string[]): Promise<(string | null)[]> {
     return keys.length ? this.client.mget(...keys) : [];
+  }
+
+  async increment(key: string, by: number, ttlMs: number): Promise<number> {
+    const client = this.client as Redis & { mpIncrement(key: string, by: number, ttlMs: number): Promise<number> };
+    return client.mpIncrement(key, by, Math.max(1, Math.ceil(ttlMs)));
   }
 
   async hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {

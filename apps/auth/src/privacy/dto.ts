@@ -1,0 +1,92 @@
+import { Field, ID, InputType, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { IsNotEmpty, IsString, IsUUID, MaxLength } from 'class-validator';
+import { keyed } from '@multipult/graphql';
+
+export enum DataExportStatus {
+  PENDING = 'pending',
+  READY = 'ready',
+  PARTIAL = 'partial',
+}
+registerEnumType(DataExportStatus, {
+  name: 'DataExportStatus',
+  valuesMap: { PARTIAL: { description: 'Assembled after DATA_EXPORT_TIMEOUT_SECONDS without every service; see missingServices' } },
+});
+
+export enum AccountErasureStatus {
+  PENDING = 'pending',
+  OVERDUE = 'overdue',
+  COMPLETED = 'completed',
+}
+registerEnumType(AccountErasureStatus, {
+  name: 'AccountErasureStatus',
+  valuesMap: { OVERDUE: { description: 'Some services have not confirmed within ERASURE_TIMEOUT_SECONDS; it completes when they do' } },
+});
+
+@ObjectType({ description: "A copy of everything the platform holds about the caller, assembled from every service's part" })
+export class DataExport {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => DataExportStatus)
+  status: DataExportStatus;
+
+  @Field(() => [String], { description: 'Services whose part did not arrive in time (PARTIAL)' })
+  missingServices: string[];
+
+  @Field()
+  requestedAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  completedAt: Date | null;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'The JSON document, once READY or PARTIAL: `services.<name>` holds each part' })
+  document: Record<string, unknown> | null;
+}
+
+@InputType()
+export class DataExportInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.isUUID' })
+  exportId: string;
+}
+
+@ObjectType({ description: 'The erasure of an account across every service' })
+export class AccountErasure {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => ID)
+  userId: string;
+
+  @Field(() => AccountErasureStatus)
+  status: AccountErasureStatus;
+
+  @Field(() => [String])
+  confirmedServices: string[];
+
+  @Field(() => [String], { description: 'Services that have not confirmed yet' })
+  pendingServices: string[];
+
+  @Field()
+  requestedAt: Date;
+
+  @Field(() => Date, { nullable: true })
+  completedAt: Date | null;
+}
+
+@InputType()
+export class DeleteMyAccountInput {
+  @Field({ description: 'The current password, to confirm' })
+  @IsString()
+  @IsNotEmpty({ message: 'validation.isNotEmpty' })
+  @MaxLength(256, { message: keyed('validation.maxLength') })
+  password: string;
+}
+
+@InputType()
+export class AccountErasureInput {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.isUUID' })
+  erasureId: string;
+}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { SessionsModule } from '../sessions/sessions.module';
+import { UsersModule } from '../users/users.module';
+import { PrivacyResolver } from './privacy.resolver';
+import { PrivacyService } from './privacy.service';
+
+@Module({ imports: [SessionsModule, UsersModule], providers: [PrivacyService, PrivacyResolver] })
+export class PrivacyModule {}
