@@ -22,7 +22,13 @@ import { AuditEntry } from './audit/audit-entry.entity';
 import { AuditModule } from './audit/audit.module';
 import { registerAuthMessages } from './messages';
 import { PrivacyModule } from './privacy/privacy.module';
+import { ApiKeysModule } from './api-keys/api-keys.module';
+import { OidcModule } from './oidc/oidc.module';
 import { RolesModule } from './roles/roles.module';
+import { CreateUserIdentities1732400000010 } from './migrations/1732400000010-create-user-identities';
+import { CreateApiKeys1732400000009 } from './migrations/1732400000009-create-api-keys';
+import { TwoFactorModule } from './two-factor/two-factor.module';
+import { AddTwoFactor1732400000008 } from './migrations/1732400000008-add-two-factor';
 import { CreatePrivacySagas1732400000007 } from './migrations/1732400000007-create-privacy-sagas';
 import { TenantSettingsModule } from './tenant-settings/tenant-settings.module';
 import { AddTenantSettings1732400000006 } from './migrations/1732400000006-add-tenant-settings';
@@ -64,6 +70,9 @@ export class AppModule {
             AddPlatformRolesBansAndAuditLog1732400000005,
             AddTenantSettings1732400000006,
             CreatePrivacySagas1732400000007,
+            AddTwoFactor1732400000008,
+            CreateApiKeys1732400000009,
+            CreateUserIdentities1732400000010,
           ],
         }),
         RedisModule.forRoot(),
@@ -94,6 +103,9 @@ export class AppModule {
         InvitationsModule,
         AdminModule,
         PrivacyModule,
+        TwoFactorModule,
+        ApiKeysModule,
+        OidcModule,
       ],
     };
   }

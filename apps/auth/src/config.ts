@@ -8,6 +8,35 @@ import {
   requireSharedInfrastructureInProduction,
 } from '@multipult/config';
 
+/** An OpenID provider users may sign in with (authorization code flow with PKCE). */
+const oidcProviderSchema = z.object({
+  /** Short name clients pass to startOidcLogin. */
+  id: z.string().regex(/^[a-z0-9-]{1,40}$/),
+  /** Shown to users, e.g. "Corporate SSO". */
+  name: z.string().min(1),
+  issuer: z.url(),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  /** Where the provider may send users back: the client apps' callback pages (exact match). */
+  redirectUris: z.array(z.url()).min(1),
+  scopes: z.string().default('openid email profile'),
+});
+
+export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
+
+const jsonArrayOf = <T extends z.ZodType>(item: T) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON array' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(item));
+
 const DEVELOPMENT_SIGNING_KEY_SECRET = 'development-only-signing-key-secret-change-me';
 
 export const authConfigSchema = z
@@ -48,6 +77,20 @@ export const authConfigSchema = z
     DATA_EXPORTS_PER_DAY: z.coerce.number().int().min(1).max(100).default(3),
     /** How often each instance looks for overdue erasures, timed-out and expired exports. */
     PRIVACY_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3_600).default(60),
+    /** How long a sign-in waits for its second factor, and how many wrong codes it tolerates. */
+    MFA_CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(30).max(1800).default(300),
+    MFA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+    /** Issuer shown by authenticator apps next to the account. */
+    TOTP_ISSUER: z.string().min(1).default('Multipult'),
+    /** Live API keys one user may hold, and how often every key's standing is republished to Redis. */
+    API_KEYS_PER_USER: z.coerce.number().int().min(1).max(1000).default(25),
+    API_KEY_SYNC_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+    /** OpenID providers as a JSON array of { id, name, issuer, clientId, clientSecret, redirectUris, scopes? }. */
+    OIDC_PROVIDERS: jsonArrayOf(oidcProviderSchema).default([]),
+    /** Plain-HTTP issuers (local test providers); refused in production. */
+    OIDC_ALLOW_INSECURE_ISSUERS: envHelpers.booleanFlag.default(false),
+    /** How long a started OpenID sign-in waits for the user to come back. */
+    OIDC_LOGIN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
     /** Encrypts the private signing keys at rest (AES-256-GCM); at least 32 characters. */
     SIGNING_KEY_SECRET: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_SIGNING_KEY_SECRET),
     /** How often each instance reloads signing keys, so a rotation reaches every replica. */
@@ -58,6 +101,12 @@ export const authConfigSchema = z
   })
   .superRefine((config, ctx) => {
     requireSharedInfrastructureInProduction(config, ctx);
+    if (config.NODE_ENV === 'production' && config.OIDC_ALLOW_INSECURE_ISSUERS) {
+      ctx.addIssue({ code: 'custom', path: ['OIDC_ALLOW_INSECURE_ISSUERS'], message: 'must be false in production' });
+    }
+    if (new Set(config.OIDC_PROVIDERS.map((provider) => provider.id)).size !== config.OIDC_PROVIDERS.length) {
+      ctx.addIssue({ code: 'custom', path: ['OIDC_PROVIDERS'], message: 'provider ids must be unique' });
+    }
     if (config.NODE_ENV === 'production' && config.SIGNING_KEY_SECRET === DEVELOPMENT_SIGNING_KEY_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_SECRET'], message: 'must be set in production' });
     }

@@ -137,4 +137,174 @@ describe('tenant isolation across notifications and tenant administration', () =
     expect(after.webhookEndpoints).toEqual([{ id: endpointId, enabled: true }]);
     expect(after.notifications.totalCount).toBe(notificationIds.length);
   });
+
+  it('finds no way from tenant A into B through engagement, comments, translations, versions, collections, roles, API keys, audit or exports', async () => {
+    const intruderAccount = await registerAccount(platform.gatewayUrl, 'intruder-2');
+    const intruder = await createTenantFor(platform.gatewayUrl, intruderAccount);
+    const victimAccount = await registerAccount(platform.gatewayUrl, 'victim-2');
+    const victim = await createTenantFor(platform.gatewayUrl, victimAccount);
+    const asVictim = <T>(query: string, variables?: Record<string, unknown>) =>
+      graphqlData<T>(platform.gatewayUrl, query, { token: victim.accessToken, variables });
+    const asIntruder = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: intruder.accessToken, variables });
+
+    const documentId = (
+      await asVictim<{ createDocument: { document: { id: string } } }>(
+        `mutation { createDocument(input: { title: "B secret", body: "Only for B", type: ARTICLE, language: "en" }) { document { id } } }`,
+      )
+    ).createDocument.document.id;
+    await asVictim(`mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { id } } }`, { input: { id: documentId } });
+    const commentId = (
+      await asVictim<{ addComment: { comment: { id: string } } }>(`mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`, {
+        input: { documentId, body: 'B remark' },
+      })
+    ).addComment.comment.id;
+    await asVictim(`mutation($input: SaveTranslationInput!) { saveTranslation(input: $input) { translation { id } } }`, {
+      input: { documentId, language: 'ru', title: 'Секрет B', body: 'Только для B' },
+    });
+    const collectionId = (
+      await asVictim<{ createCollection: { collection: { id: string } } }>(`mutation { createCollection(input: { title: "B list" }) { collection { id } } }`)
+    ).createCollection.collection.id;
+    await asVictim(`mutation($input: AddDocumentToCollectionInput!) { addDocumentToCollection(input: $input) { collection { id } } }`, {
+      input: { collectionId, documentId },
+    });
+    const roleId = (
+      await asVictim<{ createTenantRole: { role: { id: string } } }>(`mutation { createTenantRole(input: { name: "b-readers", permissions: ["content:read"] }) { role { id } } }`)
+    ).createTenantRole.role.id;
+    const apiKeyId = (
+      await asVictim<{ createApiKey: { apiKey: { id: string } } }>(`mutation { createApiKey(input: { name: "b", scopes: ["content:read"] }) { apiKey { id } } }`)
+    ).createApiKey.apiKey.id;
+    const exportId = (await asVictim<{ exportMyData: { id: string } }>(`mutation { exportMyData { id } }`)).exportMyData.id;
+    const ownCollectionId = (
+      await graphqlData<{ createCollection: { collection: { id: string } } }>(platform.gatewayUrl, `mutation { createCollection(input: { title: "A list" }) { collection { id } } }`, {
+        token: intruder.accessToken,
+      })
+    ).createCollection.collection.id;
+    const documentInput = `mutation($input: DocumentIdInput!)`;
+
+    const violations = await findTenantIsolationViolations([
+      ...(['publishDocument', 'archiveDocument'] as const).map((operation) => ({
+        name: operation,
+        kind: 'byId' as const,
+        foreignIds: [documentId],
+        call: (id: string) => asIntruder(`${documentInput} { ${operation}(input: $input) { document { id title } } }`, { input: { id } }),
+      })),
+      ...(['likeDocument', 'unlikeDocument', 'bookmarkDocument', 'recordDocumentView'] as const).map((operation) => ({
+        name: operation,
+        kind: 'byId' as const,
+        foreignIds: [documentId],
+        call: (id: string) => asIntruder(`${documentInput} { ${operation}(input: $input) { changed document { id } } }`, { input: { id } }),
+      })),
+      {
+        name: 'saveTranslation',
+        kind: 'byId',
+        foreignIds: [documentId],
+        call: (id) =>
+          asIntruder(`mutation($input: SaveTranslationInput!) { saveTranslation(input: $input) { translation { id } } }`, {
+            input: { documentId: id, language: 'de', title: 'Fremd', body: 'Fremd' },
+          }),
+      },
+      {
+        name: 'deleteTranslation',
+        kind: 'byId',
+        foreignIds: [documentId],
+        call: (id) => asIntruder(`mutation($input: DeleteTranslationInput!) { deleteTranslation(input: $input) { __typename } }`, { input: { documentId: id, language: 'ru' } }),
+      },
+      {
+        name: 'restoreDocumentVersion',
+        kind: 'byId',
+        foreignIds: [documentId],
+        call: (id) => asIntruder(`mutation($input: RestoreDocumentVersionInput!) { restoreDocumentVersion(input: $input) { document { id } } }`, { input: { documentId: id, version: 1 } }),
+      },
+      {
+        name: 'documentBlame',
+        kind: 'byId',
+        foreignIds: [documentId],
+        call: (id) => asIntruder(`query($id: ID!) { documentBlame(documentId: $id) { text } }`, { id }),
+      },
+      {
+        name: 'editComment',
+        kind: 'byId',
+        foreignIds: [commentId],
+        call: (id) => asIntruder(`mutation($input: EditCommentInput!) { editComment(input: $input) { comment { id } } }`, { input: { id, body: 'hijacked' } }),
+      },
+      {
+        name: 'deleteComment',
+        kind: 'byId',
+        foreignIds: [commentId],
+        call: (id) => asIntruder(`mutation($input: CommentIdInput!) { deleteComment(input: $input) { comment { id } } }`, { input: { id } }),
+      },
+      {
+        name: 'addDocumentToCollection (own collection, foreign document)',
+        kind: 'byId',
+        foreignIds: [documentId],
+        call: (id) =>
+          asIntruder(`mutation($input: AddDocumentToCollectionInput!) { addDocumentToCollection(input: $input) { collection { id } } }`, {
+            input: { collectionId: ownCollectionId, documentId: id },
+          }),
+      },
+      {
+        name: 'removeDocumentFromCollection',
+        kind: 'byId',
+        foreignIds: [collectionId],
+        call: (id) =>
+          asIntruder(`mutation($input: CollectionDocumentInput!) { removeDocumentFromCollection(input: $input) { collection { id } } }`, {
+            input: { collectionId: id, documentId },
+          }),
+      },
+      {
+        name: 'updateTenantRole',
+        kind: 'byId',
+        foreignIds: [roleId],
+        call: (id) => asIntruder(`mutation($input: UpdateTenantRoleInput!) { updateTenantRole(input: $input) { role { id } } }`, { input: { roleId: id, permissions: ['*'] } }),
+      },
+      {
+        name: 'deleteTenantRole',
+        kind: 'byId',
+        foreignIds: [roleId],
+        call: (id) => asIntruder(`mutation($input: TenantRoleInput!) { deleteTenantRole(input: $input) { deletedRoleId } }`, { input: { roleId: id } }),
+      },
+      { name: 'tenantRoles', kind: 'list', foreignIds: [roleId], call: () => asIntruder('{ tenantRoles { id name } }') },
+      {
+        name: 'revokeApiKey',
+        kind: 'byId',
+        foreignIds: [apiKeyId],
+        call: (id) => asIntruder(`mutation($input: ApiKeyInput!) { revokeApiKey(input: $input) { apiKey { id } } }`, { input: { keyId: id } }),
+      },
+      { name: 'apiKeys', kind: 'list', foreignIds: [apiKeyId], call: () => asIntruder('{ apiKeys { id } }') },
+      {
+        name: 'tenantAuditLog',
+        kind: 'list',
+        foreignIds: [victim.tenantId, roleId, apiKeyId, victimAccount.userId],
+        call: () => asIntruder('{ tenantAuditLog(first: 100) { edges { node { tenantId targetId actorId } } } }'),
+      },
+      {
+        name: 'myDataExport',
+        kind: 'byId',
+        foreignIds: [exportId],
+        call: (id) => asIntruder(`query($input: DataExportInput!) { myDataExport(input: $input) { id document } }`, { input: { exportId: id } }),
+      },
+      { name: 'myDataExports', kind: 'list', foreignIds: [exportId], call: () => asIntruder('{ myDataExports { id } }') },
+    ]);
+    expect(violations).toEqual([]);
+
+    // And nothing of B changed.
+    const after = await asVictim<{
+      document: { status: string; likeCount: number; translations: { language: string }[] };
+      collection: { documentCount: number };
+      tenantRoles: { id: string; permissions: string[] }[];
+      apiKeys: { id: string; revokedAt: string | null }[];
+    }>(
+      `query($document: ID!, $collection: ID!) {
+        document(id: $document) { status likeCount translations { language } }
+        collection(id: $collection) { documentCount }
+        tenantRoles { id permissions }
+        apiKeys { id revokedAt }
+      }`,
+      { document: documentId, collection: collectionId },
+    );
+    expect(after.document).toEqual({ status: 'PUBLISHED', likeCount: 0, translations: [{ language: 'ru' }] });
+    expect(after.collection.documentCount).toBe(1);
+    expect(after.tenantRoles.find((role) => role.id === roleId)?.permissions).toEqual(['content:read']);
+    expect(after.apiKeys).toEqual([{ id: apiKeyId, revokedAt: null }]);
+  });
 });

@@ -8,3 +8,4 @@ export * from './lib/auth.module';
 export * from './lib/secret-box';
 export * from './lib/permission-catalog';
 export * from './lib/tenant-usage';
+export * from './lib/api-keys';

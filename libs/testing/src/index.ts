@@ -7,3 +7,4 @@ export * from './lib/platform';
 export * from './lib/smtp-capture';
 export * from './lib/realtime-client';
 export * from './lib/eventually';
+export * from './lib/oidc-provider';

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { loginThroughput, tokenVerificationCost } from './auth-cost';
 import { ensureInfrastructure } from './infrastructure';
 import { gatewayOverhead } from './gateway-overhead';
 import { outboxThroughput } from './outbox-throughput';
@@ -22,6 +23,23 @@ async function main(): Promise<void> {
       console.log(
         `gateway/direct: throughput ${format(viaGateway.requestsPerSecond / direct.requestsPerSecond, 2)}x, ` +
           `p50 ${format(viaGateway.p50Ms / direct.p50Ms, 2)}x, p99 ${format(viaGateway.p99Ms / direct.p99Ms, 2)}x`,
+      );
+    }
+    if (all || which.has('auth')) {
+      const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
+      const connections = Number(process.env.BENCH_LOGIN_CONNECTIONS ?? 8);
+      const memoryKib = Number(process.env.ARGON2_MEMORY_KIB ?? 19_456);
+      const timeCost = Number(process.env.ARGON2_TIME_COST ?? 2);
+      const login = await loginThroughput({ durationSeconds, connections, memoryKib, timeCost });
+      console.log(`\nLogin through the gateway, argon2id m=${memoryKib} KiB t=${timeCost} p=1, ${connections} concurrent accounts, ${durationSeconds} s`);
+      console.table([{ ...login, loginsPerSecond: format(login.loginsPerSecond), p50Ms: format(login.p50Ms), p99Ms: format(login.p99Ms), argon2VerificationsPerSecond: format(login.argon2VerificationsPerSecond) }]);
+      console.log(`login/bare argon2 verification throughput: ${format(login.loginsPerSecond / login.argon2VerificationsPerSecond, 2)}x`);
+      const verification = await tokenVerificationCost({ iterations: Number(process.env.BENCH_VERIFICATIONS ?? 20_000), redisUrl: process.env.REDIS_URL as string });
+      console.log('\nAccess token verification per request, sequential, in process');
+      console.table(verification.map((run) => ({ path: run.path, verificationsPerSecond: Math.round(run.verificationsPerSecond), microsecondsEach: format(run.microsecondsEach) })));
+      console.log(
+        `full verification / signature only: memory ${format(verification[1].verificationsPerSecond / verification[0].verificationsPerSecond, 2)}x, ` +
+          `Redis ${format(verification[2].verificationsPerSecond / verification[0].verificationsPerSecond, 2)}x`,
       );
     }
     if (all || which.has('outbox')) {

@@ -16,6 +16,7 @@ import {
   toConnection,
 } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
 import { SessionRevoker } from '../sessions/session-revoker';
@@ -57,6 +58,7 @@ export class AdminService {
     private readonly revoker: SessionRevoker,
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditLog,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   /** Newest accounts first, keyset-paginated on (created_at, id). */
@@ -122,14 +124,15 @@ export class AdminService {
       return { user: await this.user(userId, manager), revoked };
     });
     await this.revoker.markRevoked(revoked);
-    // Also every token not tied to a session row (a refresh racing the ban, API keys).
+    // Also every token not tied to a session row (a refresh racing the ban), and the API keys.
     await revokeUserTokensIssuedBefore(this.store, userId, new Date(), this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
+    await this.apiKeys.publish(userId);
     return user;
   }
 
   async unban(actorId: string, userId: string): Promise<ManagedUser> {
     if (actorId === userId) throw new ForbiddenError('errors.cannot_target_self');
-    return this.dataSource.transaction(async (manager) => {
+    const user = await this.dataSource.transaction(async (manager) => {
       const [rows]: [{ id: string }[], number] = await manager.query(
         'UPDATE users SET banned_at = NULL, ban_reason = NULL WHERE id = $1 AND banned_at IS NOT NULL RETURNING id',
         [userId],
@@ -140,6 +143,8 @@ export class AdminService {
       await this.audit.record({ action: 'user.unbanned', targetType: 'user', targetId: userId }, manager);
       return this.user(userId, manager);
     });
+    await this.apiKeys.publish(userId);
+    return user;
   }
 
   async assignRole(userIds: string[], role: PlatformRole): Promise<BulkRolePayload> {

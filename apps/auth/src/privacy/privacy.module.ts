@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { UsersModule } from '../users/users.module';
 import { PrivacyResolver } from './privacy.resolver';
 import { PrivacyService } from './privacy.service';
 
-@Module({ imports: [SessionsModule, UsersModule], providers: [PrivacyService, PrivacyResolver] })
+@Module({ imports: [SessionsModule, UsersModule, ApiKeysModule], providers: [PrivacyService, PrivacyResolver] })
 export class PrivacyModule {}

@@ -15,6 +15,7 @@ import {
 } from '@multipult/events';
 import { ConflictError, NotFoundError, RateLimitedError } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
 import { SessionRevoker } from '../sessions/session-revoker';
@@ -83,6 +84,7 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly outbox: OutboxWriter,
     private readonly revoker: SessionRevoker,
     private readonly audit: AuditLog,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -164,6 +166,7 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
     });
     await this.revoker.markRevoked(revoked);
     await revokeUserTokensIssuedBefore(this.store, userId, new Date(), this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
+    await this.apiKeys.publish(userId);
     return toErasure(erasure);
   }
 

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { hasPermission, isCataloguedPermission, revokeUserTokensIssuedBefore } from '@multipult/auth';
+import { coversPermission, isCataloguedPermission, revokeUserTokensIssuedBefore } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { uniqueViolationColumns } from '@multipult/database';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
 import { BUILTIN_ROLES, Role } from '../tenants/role.entity';
@@ -21,6 +22,7 @@ export class RolesService {
     @InjectConfig() private readonly config: AuthConfig,
     @Inject(FAST_STORE) private readonly store: FastStore,
     private readonly audit: AuditLog,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   /** Built-in roles, then the tenant's own, by name. */
@@ -83,7 +85,10 @@ export class RolesService {
     });
     const now = new Date();
     await Promise.all(
-      memberIds.map((userId) => revokeUserTokensIssuedBefore(this.store, userId, now, this.config.ACCESS_TOKEN_TTL_SECONDS * 1000)),
+      memberIds.map(async (userId) => {
+        await revokeUserTokensIssuedBefore(this.store, userId, now, this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
+        await this.apiKeys.publish(userId);
+      }),
     );
     return role;
   }
@@ -122,15 +127,7 @@ export class RolesService {
   }
 
   private assertHeld(permissions: readonly string[], grantorPermissions: readonly string[]): void {
-    const exceeding = permissions.filter((permission) => !coveredBy(grantorPermissions, permission));
+    const exceeding = permissions.filter((permission) => !coversPermission(grantorPermissions, permission));
     if (exceeding.length) throw new ForbiddenError('errors.role_exceeds_yours', { permission: exceeding.join(', ') });
   }
-}
-
-/** A grant covers a permission, or a wildcard when it covers the same or more (`*` covers `content:*`). */
-function coveredBy(granted: readonly string[], permission: string): boolean {
-  if (permission === '*') return granted.includes('*');
-  const [resource, action] = permission.split(':');
-  if (action === '*') return granted.includes('*') || granted.includes(`${resource}:*`);
-  return hasPermission(granted, permission);
 }

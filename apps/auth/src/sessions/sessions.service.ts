@@ -5,7 +5,7 @@ import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { uniqueViolationColumns } from '@multipult/database';
 import { OutboxWriter, UserLoggedIn, UserRegistered } from '@multipult/events';
-import { AppError, ConflictError, ErrorCode, ForbiddenError, NotFoundError, UnauthenticatedError, pickLocale } from '@multipult/graphql';
+import { AppError, ConflictError, ErrorCode, ForbiddenError, MfaRequiredError, NotFoundError, UnauthenticatedError, pickLocale } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { platformPermissionsOf } from '../admin/platform-roles';
 import { AuditLog } from '../audit/audit-log.service';
@@ -19,8 +19,12 @@ import { hashSecretToken, newSecretToken } from '../one-time-tokens/secret-token
 import { AuthPayload, LoginInput, RegisterInput } from './dto';
 import { RefreshToken } from './refresh-token.entity';
 import { LoginThrottle } from './login-throttle';
+import { MfaChallenges } from './mfa-challenges';
 import { Session } from './session.entity';
 import { SessionRevoker } from './session-revoker';
+
+/** Not an argon2 hash, so no password ever matches it. */
+const NO_PASSWORD = '!';
 
 /** Tokens carry at most this many tenants; a user in more switches tenant to reach the rest. */
 export const MAX_TENANTS_IN_TOKEN = 20;
@@ -35,6 +39,7 @@ export class SessionsService {
     private readonly revoker: SessionRevoker,
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditLog,
+    private readonly mfaChallenges: MfaChallenges,
     private readonly signingKeys: SigningKeyService,
     private readonly passwords: PasswordHasher,
     private readonly outbox: OutboxWriter,
@@ -75,6 +80,31 @@ export class SessionsService {
     }
   }
 
+  /**
+   * An account for someone an OpenID provider vouched for: no password (one can be set through a
+   * reset link), the address already confirmed. Announced like a sign-up.
+   */
+  async registerFederated(manager: EntityManager, input: { email: string; displayName: string }): Promise<User> {
+    const username = await this.freeUsername(manager, input.email);
+    const user = await manager.save(
+      manager.create(User, { email: input.email, passwordHash: NO_PASSWORD, displayName: input.displayName, username, emailVerifiedAt: new Date() }),
+    );
+    await this.outbox.enqueue(manager, UserRegistered, {
+      aggregateId: user.id,
+      actorId: user.id,
+      payload: {
+        userId: user.id,
+        email: user.email,
+        displayName: user.displayName,
+        username,
+        tenantId: null,
+        locale: pickLocale(RequestContext.current()?.locales),
+      },
+    });
+    await this.audit.record({ action: 'user.registered', actorId: user.id, targetType: 'user', targetId: user.id, details: { via: 'oidc' } }, manager);
+    return user;
+  }
+
   /** A handle from the email's local part, with a numeric suffix when it is taken. */
   private async freeUsername(manager: EntityManager, email: string): Promise<string> {
     const base = email.split('@')[0].toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 24).padEnd(3, '_');
@@ -102,6 +132,16 @@ export class SessionsService {
       await this.audit.recordFailure({ action: 'login.refused_banned', actorId: null, targetType: 'user', targetId: user.id });
       throw new ForbiddenError('errors.account_banned');
     }
+    if (user.totpEnabledAt) throw new MfaRequiredError(await this.mfaChallenges.issue(user.id), this.mfaChallenges.ttlSeconds);
+    return this.signIn(user, 'password');
+  }
+
+  /**
+   * Opens a session for a user whose identity is established (password, second factor, or an
+   * OpenID provider), in the tenant they last used; audited and announced as user.logged_in.
+   */
+  async signIn(user: User, method: 'password' | 'mfa' | 'oidc'): Promise<AuthPayload> {
+    const ip = RequestContext.current()?.clientIp;
     const { evicted, ...payload } = await this.dataSource.transaction(async (manager) => {
       const lastSession = await manager.findOne(Session, {
         where: { userId: user.id },
@@ -109,7 +149,10 @@ export class SessionsService {
       });
       const tenantId = await this.stillMember(manager, user.id, lastSession?.tenantId ?? null);
       const opened = await this.openSession(manager, user, tenantId);
-      await this.audit.record({ action: 'login.succeeded', actorId: user.id, targetType: 'session', targetId: opened.sessionId, tenantId }, manager);
+      await this.audit.record(
+        { action: 'login.succeeded', actorId: user.id, targetType: 'session', targetId: opened.sessionId, tenantId, details: { method } },
+        manager,
+      );
       await this.outbox.enqueue(manager, UserLoggedIn, {
         aggregateId: user.id,
         actorId: user.id,

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { revokeUserTokensIssuedBefore } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { FAST_STORE, FastStore } from '@multipult/redis';
+import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditLog } from '../audit/audit-log.service';
 import { RolesService } from '../roles/roles.service';
 import { TenantSettingsService } from '../tenant-settings/tenant-settings.service';
@@ -33,6 +34,7 @@ export class TenantsService {
     private readonly audit: AuditLog,
     private readonly roles: RolesService,
     private readonly tenantSettings: TenantSettingsService,
+    private readonly apiKeys: ApiKeysService,
     @InjectConfig() private readonly config: AuthConfig,
     @Inject(FAST_STORE) private readonly store: FastStore,
   ) {}
@@ -85,9 +87,13 @@ export class TenantsService {
     if (count === 0) throw new ConflictError('errors.last_admin');
   }
 
-  /** Tokens carry permissions: the user's current ones stop working, and refreshing issues ones that match. */
+  /**
+   * Tokens carry permissions: the user's current ones stop working, and refreshing issues ones
+   * that match; their API keys are republished with what the user holds now.
+   */
   private async refreshTokensOf(userId: string): Promise<void> {
     await revokeUserTokensIssuedBefore(this.store, userId, new Date(), this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
+    await this.apiKeys.publish(userId);
   }
 
   async create(userId: string, input: CreateTenantInput): Promise<{ tenant: Tenant; membership: Membership }> {

@@ -32,6 +32,10 @@ export class User {
   @Column({ name: 'banned_at', type: 'timestamptz', nullable: true })
   bannedAt: Date | null;
 
+  /** When two-factor sign-in (TOTP) was turned on; null when it is off. */
+  @Column({ name: 'totp_enabled_at', type: 'timestamptz', nullable: true })
+  totpEnabledAt: Date | null;
+
   /** Set when the account's erasure began: it no longer signs in, and is deleted once every service confirms. */
   @Column({ name: 'erasure_requested_at', type: 'timestamptz', nullable: true })
   erasureRequestedAt: Date | null;

@@ -10,6 +10,7 @@ const principal = (userId: string, permissions: string[], tenantId = 'tenant-a')
   permissions,
   memberships: { [tenantId]: permissions },
   platformPermissions: [],
+  credential: 'access_token',
   issuedAt: new Date(),
   expiresAt: new Date(),
 });

@@ -1,6 +1,6 @@
 import { GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { Request } from 'express';
-import { TENANT_HEADER } from '@multipult/auth';
+import { API_KEY_HEADER, TENANT_HEADER } from '@multipult/auth';
 import { REQUEST_ID_HEADER, RequestContext, activeTraceparent, childTraceparent } from '@multipult/observability';
 
 export interface GatewayContext {
@@ -8,7 +8,7 @@ export interface GatewayContext {
 }
 
 /** Headers a subgraph needs from the client's request; everything else stays at the edge. */
-const FORWARDED_HEADERS = ['authorization', TENANT_HEADER, 'accept-language', 'user-agent'] as const;
+const FORWARDED_HEADERS = ['authorization', API_KEY_HEADER, TENANT_HEADER, 'accept-language', 'user-agent'] as const;
 
 /**
  * Calls a subgraph on behalf of the client: forwards the caller's credentials (each subgraph

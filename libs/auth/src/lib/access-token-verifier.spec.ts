@@ -87,6 +87,7 @@ describe('tenant switching by header', () => {
     permissions: ['*'],
     memberships: { a: ['*'], b: ['content:read'] },
     platformPermissions: [],
+    credential: 'access_token' as const,
     issuedAt: new Date(),
     expiresAt: new Date(),
   };

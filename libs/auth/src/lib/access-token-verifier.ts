@@ -3,6 +3,7 @@ import { JWTVerifyGetKey, createRemoteJWKSet, errors as joseErrors, jwtVerify } 
 import { UnauthenticatedError } from '@multipult/graphql';
 import { FastStore } from '@multipult/redis';
 import { AccessTokenClaims, AuthPrincipal, principalFromClaims } from './principal';
+import { verifyApiKey } from './api-keys';
 import { isRevoked } from './revocation';
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -31,6 +32,11 @@ export class AccessTokenVerifier {
       cooldownDuration: 30_000,
       timeoutDuration: 3_000,
     });
+  }
+
+  /** An API key's caller (see api-keys.ts); keys live in the same shared store as revocations. */
+  verifyApiKey(key: string): Promise<AuthPrincipal> {
+    return verifyApiKey(this.options.store, key);
   }
 
   async verify(token: string): Promise<AuthPrincipal> {

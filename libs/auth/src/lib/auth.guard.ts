@@ -4,6 +4,7 @@ import { GqlContextType } from '@nestjs/graphql';
 import { ForbiddenError, UnauthenticatedError } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { AccessTokenVerifier, bearerToken } from './access-token-verifier';
+import { apiKeyOf } from './api-keys';
 import { AuthenticatedRequest, IS_PUBLIC, REQUIRED_PERMISSIONS, REQUIRED_PLATFORM_PERMISSIONS, requestOf } from './decorators';
 import { missingPermissions } from './permissions';
 import { AuthPrincipal } from './principal';
@@ -23,9 +24,11 @@ export function actInTenant(principal: AuthPrincipal, tenantHeader: string | str
 /** Verifies the request's token once (all resolvers of a request share the result). */
 export function authenticate(req: AuthenticatedRequest, verifier: AccessTokenVerifier): Promise<AuthPrincipal | null> {
   req.principal ??= (async () => {
-    const token = bearerToken(req.headers.authorization);
-    if (!token) return null;
-    const principal = actInTenant(await verifier.verify(token), req.headers[TENANT_HEADER]);
+    const apiKey = apiKeyOf(req.headers);
+    const token = apiKey === undefined ? bearerToken(req.headers.authorization) : undefined;
+    if (apiKey === undefined && !token) return null;
+    const verified = apiKey === undefined ? await verifier.verify(token as string) : await verifier.verifyApiKey(apiKey);
+    const principal = actInTenant(verified, req.headers[TENANT_HEADER]);
     RequestContext.patch({
       userId: principal.userId,
       tenantId: principal.tenantId ?? undefined,

@@ -31,6 +31,8 @@ export interface AuthPrincipal {
   platformPermissions: string[];
   issuedAt: Date;
   expiresAt: Date;
+  /** How the caller proved who they are: a session's access token or an API key (`sessionId` is then the key's id). */
+  credential: 'access_token' | 'api_key';
 }
 
 export function principalFromClaims(claims: AccessTokenClaims): AuthPrincipal {
@@ -45,5 +47,6 @@ export function principalFromClaims(claims: AccessTokenClaims): AuthPrincipal {
     platformPermissions: claims.pla ?? [],
     issuedAt: new Date(claims.iat * 1000),
     expiresAt: new Date(claims.exp * 1000),
+    credential: 'access_token',
   };
 }

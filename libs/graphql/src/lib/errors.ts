@@ -8,6 +8,8 @@ export enum ErrorCode {
   BAD_USER_INPUT = 'BAD_USER_INPUT',
   CONFLICT = 'CONFLICT',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The password was right; a second factor must complete the sign-in (extensions: challengeToken, expiresInSeconds). */
+  MFA_REQUIRED = 'MFA_REQUIRED',
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   INTERNAL = 'INTERNAL',
@@ -77,6 +79,13 @@ export class BadUserInputError extends AppError {
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
     super(ErrorCode.RATE_LIMITED, 'errors.rate_limited', { retryAfterSeconds });
+  }
+}
+
+/** Sign-in needs a second factor: complete it with the challenge token and a code. */
+export class MfaRequiredError extends AppError {
+  constructor(challengeToken: string, expiresInSeconds: number) {
+    super(ErrorCode.MFA_REQUIRED, 'errors.mfa_required', { challengeToken, expiresInSeconds });
   }
 }
 

@@ -57,6 +57,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
         requestId,
         ...(details.length ? { fields: details } : {}),
         ...(appError.code === ErrorCode.RATE_LIMITED ? { retryAfterSeconds: appError.params.retryAfterSeconds } : {}),
+        ...(appError.code === ErrorCode.MFA_REQUIRED
+          ? { challengeToken: appError.params.challengeToken, expiresInSeconds: appError.params.expiresInSeconds }
+          : {}),
       },
     };
   }
@@ -65,7 +68,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   // Errors relayed by the gateway were formatted (and localized) by their subgraph already.
   if (typeof code === 'string' && KNOWN_CODES.has(code)) {
     graphqlErrors().inc({ code });
-    const { fields, retryAfterSeconds } = formatted.extensions ?? {};
+    const { fields, retryAfterSeconds, challengeToken, expiresInSeconds } = formatted.extensions ?? {};
     return {
       message: formatted.message,
       locations: formatted.locations,
@@ -75,6 +78,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
         requestId: formatted.extensions?.requestId ?? requestId,
         ...(fields ? { fields } : {}),
         ...(retryAfterSeconds ? { retryAfterSeconds } : {}),
+        ...(challengeToken ? { challengeToken, expiresInSeconds } : {}),
       },
     };
   }

@@ -6,6 +6,7 @@ type Catalogue = Record<string, string>;
 const en: Catalogue = {
   'errors.unauthenticated': 'Authentication required',
   'errors.invalid_token': 'The access token is invalid or expired',
+  'errors.invalid_api_key': 'The API key is invalid, revoked or expired',
   'errors.session_revoked': 'The session has ended; sign in again',
   'errors.forbidden': 'You do not have permission to do this',
   'errors.missing_permission': 'Missing permission: {permission}',
@@ -14,6 +15,7 @@ const en: Catalogue = {
   'errors.not_found': '{entity} not found',
   'errors.bad_user_input': 'The input is invalid',
   'errors.rate_limited': 'Too many requests; retry in {retryAfterSeconds} s',
+  'errors.mfa_required': 'Enter the code from your authenticator app (or a backup code) to finish signing in',
   'errors.query_too_deep': 'Query depth {depth} exceeds the limit of {limit}',
   'errors.query_too_complex': 'Query cost {cost} exceeds the limit of {limit}',
   'errors.payload_too_large': 'Request body exceeds the limit of {limit}',
@@ -44,6 +46,7 @@ const en: Catalogue = {
 const ru: Catalogue = {
   'errors.unauthenticated': 'Требуется вход в систему',
   'errors.invalid_token': 'Токен доступа недействителен или истёк',
+  'errors.invalid_api_key': 'API-ключ недействителен, отозван или истёк',
   'errors.session_revoked': 'Сеанс завершён; войдите снова',
   'errors.forbidden': 'Недостаточно прав для этого действия',
   'errors.missing_permission': 'Нет разрешения: {permission}',
@@ -52,6 +55,7 @@ const ru: Catalogue = {
   'errors.not_found': '{entity}: не найдено',
   'errors.bad_user_input': 'Некорректные входные данные',
   'errors.rate_limited': 'Слишком много запросов; повторите через {retryAfterSeconds} с',
+  'errors.mfa_required': 'Введите код из приложения-аутентификатора (или резервный код), чтобы завершить вход',
   'errors.query_too_deep': 'Глубина запроса {depth} превышает предел {limit}',
   'errors.query_too_complex': 'Стоимость запроса {cost} превышает предел {limit}',
   'errors.payload_too_large': 'Тело запроса превышает предел {limit}',
