@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE, AccessTokenVerifier } from '@multipult/auth';
 import { MemoryFastStore, RedisFastStore } from '@multipult/redis';
 import { graphqlData, startPlatform } from '@multipult/testing';
-import { percentile } from './infrastructure';
+import { BENCH_NOTIFICATIONS_ENV, percentile } from './infrastructure';
 
 export interface LoginRun {
   logins: number;
@@ -56,6 +56,7 @@ export async function loginThroughput(options: { durationSeconds: number; connec
       ARGON2_TIME_COST: String(options.timeCost),
       MAX_SESSIONS_PER_USER: '1000',
     },
+    notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
   });
   try {
@@ -100,7 +101,8 @@ export async function loginThroughput(options: { durationSeconds: number; connec
 
 /**
  * What checking an access token costs each request, in process: the signature alone (jose), then
- * the platform's verifier with its revocation lookup in memory and in Redis (one MGET round trip).
+ * the platform's verifier with its revocation lookup in memory and in Redis (one MGET round trip),
+ * one at a time and with requests in flight as a busy service has them.
  */
 export async function tokenVerificationCost(options: { iterations: number; redisUrl: string }): Promise<VerificationRun[]> {
   const pair = await generateKeyPair(ACCESS_TOKEN_ALGORITHM, { extractable: true });
@@ -118,21 +120,30 @@ export async function tokenVerificationCost(options: { iterations: number; redis
 
   const redis = RedisFastStore.connect(options.redisUrl, `bench:${process.pid}:`);
   const memory = new MemoryFastStore();
-  const paths: [string, () => Promise<unknown>][] = [
-    ['signature only (jose jwtVerify)', () => jwtVerify(token, keys, { algorithms: [ACCESS_TOKEN_ALGORITHM], typ: ACCESS_TOKEN_TYPE })],
-    ['AccessTokenVerifier, revocation in memory', () => new AccessTokenVerifier({ keys, store: memory, issuer: 'bench', audience: 'bench' }).verify(token)],
-    ['AccessTokenVerifier, revocation in Redis', () => new AccessTokenVerifier({ keys, store: redis, issuer: 'bench', audience: 'bench' }).verify(token)],
+  const inMemory = new AccessTokenVerifier({ keys, store: memory, issuer: 'bench', audience: 'bench' });
+  const inRedis = new AccessTokenVerifier({ keys, store: redis, issuer: 'bench', audience: 'bench' });
+  const paths: [string, number, () => Promise<unknown>][] = [
+    ['signature only (jose jwtVerify)', 1, () => jwtVerify(token, keys, { algorithms: [ACCESS_TOKEN_ALGORITHM], typ: ACCESS_TOKEN_TYPE })],
+    ['AccessTokenVerifier, revocation in memory', 1, () => inMemory.verify(token)],
+    ['AccessTokenVerifier, revocation in Redis', 1, () => inRedis.verify(token)],
+    ['AccessTokenVerifier, revocation in Redis, 32 in flight', 32, () => inRedis.verify(token)],
   ];
   try {
-    const runs: VerificationRun[] = [];
-    for (const [path, run] of paths) {
-      for (let warm = 0; warm < 500; warm += 1) await run();
-      const started = performance.now();
-      for (let iteration = 0; iteration < options.iterations; iteration += 1) await run();
-      const seconds = (performance.now() - started) / 1000;
-      runs.push({ path, verificationsPerSecond: options.iterations / seconds, microsecondsEach: (seconds * 1e6) / options.iterations });
+    const best = new Map<string, number>();
+    // Rounds interleave the paths, so warm-up and GC do not favour whichever runs last; the best round counts.
+    for (let round = 0; round < 3; round += 1) {
+      for (const [path, inFlight, run] of paths) {
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: inFlight }, async () => {
+            for (let iteration = 0; iteration < options.iterations / inFlight; iteration += 1) await run();
+          }),
+        );
+        const rate = options.iterations / ((performance.now() - started) / 1000);
+        best.set(path, Math.max(best.get(path) ?? 0, rate));
+      }
     }
-    return runs;
+    return paths.map(([path]) => ({ path, verificationsPerSecond: best.get(path) as number, microsecondsEach: 1e6 / (best.get(path) as number) }));
   } finally {
     await Promise.all([redis.close(), memory.close()]);
   }

@@ -1,5 +1,6 @@
 import autocannon from 'autocannon';
 import { graphqlData, startPlatform } from '@multipult/testing';
+import { BENCH_NOTIFICATIONS_ENV } from './infrastructure';
 
 export interface LatencyRun {
   target: string;
@@ -31,6 +32,7 @@ export async function gatewayOverhead(options: { durationSeconds: number; connec
   const platform = await startPlatform({
     env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789' },
+    notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
   });
   try {

@@ -21,3 +21,13 @@ export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
+
+/**
+ * What the notifications service needs to start in production mode without real mail: an SMTP
+ * address nothing listens on (one attempt, then the email is marked failed) and a webhook key.
+ */
+export const BENCH_NOTIFICATIONS_ENV = {
+  SMTP_URL: 'smtp://127.0.0.1:9',
+  EMAIL_MAX_ATTEMPTS: '1',
+  WEBHOOK_SECRET_KEY: 'benchmark-webhook-secret-key-0123456789',
+};

@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { CommentCreated } from '@multipult/events';
 import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { percentile } from './infrastructure';
+import { BENCH_NOTIFICATIONS_ENV, percentile } from './infrastructure';
 
 export interface RealtimeOptions {
   connections: number;
@@ -219,9 +219,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     notificationsEnv: {
-      SMTP_URL: 'smtp://127.0.0.1:9',
-      EMAIL_MAX_ATTEMPTS: '1',
-      WEBHOOK_SECRET_KEY: 'benchmark-webhook-secret-key-0123456789',
+      ...BENCH_NOTIFICATIONS_ENV,
       REALTIME_MAX_CONNECTIONS: String(options.connections + 1_000),
       REALTIME_MAX_CONNECTIONS_PER_IP: String(options.connections + 1_000),
       DATABASE_POOL_MAX: '20',

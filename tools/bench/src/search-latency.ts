@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { percentile } from './infrastructure';
+import { BENCH_NOTIFICATIONS_ENV, percentile } from './infrastructure';
 
 /*
  * Search latency on a realistic corpus: 100k documents in Russian, English and Tatar seeded
@@ -911,6 +911,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     contentEnv: options.contentPoolMax ? { DATABASE_POOL_MAX: String(options.contentPoolMax) } : {},
+    notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000', QUERY_MAX_COST: '100000' },
   });
   try {
