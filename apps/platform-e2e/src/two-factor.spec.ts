@@ -104,6 +104,35 @@ describe('two-factor sign-in (TOTP)', () => {
     expect((await complete('forged-challenge-token', backupCodes[0])).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it('asks for a second factor to change the password or delete the account, and replaces backup codes', async () => {
+    const { account, backupCodes } = await enrolled('sensitive');
+    const change = (code?: string) =>
+      graphql(platform.gatewayUrl, `mutation($input: ChangePasswordInput!) { changePassword(input: $input) { otherSessionsRevoked } }`, {
+        token: account.accessToken,
+        variables: { input: { currentPassword: PASSWORD, newPassword: 'another long passphrase 2', ...(code ? { code } : {}) } },
+      });
+    expect((await change()).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'code' })] });
+    const deletion = await graphql(platform.gatewayUrl, `mutation($input: DeleteMyAccountInput!) { deleteMyAccount(input: $input) { id } }`, {
+      token: account.accessToken,
+      variables: { input: { password: PASSWORD } },
+    });
+    expect(deletion.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await change(backupCodes[0])).errors).toBeUndefined();
+
+    const regenerated = await graphqlData<{ regenerateBackupCodes: { backupCodes: string[] } }>(
+      platform.gatewayUrl,
+      `mutation($input: TwoFactorCodeInput!) { regenerateBackupCodes(input: $input) { backupCodes } }`,
+      { token: account.accessToken, variables: { input: { code: backupCodes[1] } } },
+    );
+    expect(regenerated.regenerateBackupCodes.backupCodes).toHaveLength(10);
+    const login = (password: string) =>
+      graphql(platform.gatewayUrl, LOGIN, { variables: { input: { email: account.email, password } } }).then(
+        (answer) => answer.errors![0].extensions!.challengeToken as string,
+      );
+    expect((await complete(await login('another long passphrase 2'), backupCodes[2])).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await complete(await login('another long passphrase 2'), regenerated.regenerateBackupCodes.backupCodes[0])).errors).toBeUndefined();
+  });
+
   it('turns off with a code; then the password alone signs in again, and the audit log shows both', async () => {
     const { account, backupCodes } = await enrolled('disabling');
     const wrong = await graphql(platform.gatewayUrl, DISABLE, { token: account.accessToken, variables: { input: { code: 'AAAAA-BBBBB' } } });

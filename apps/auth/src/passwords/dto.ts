@@ -1,8 +1,9 @@
 import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsNotEmpty, IsString, MaxLength, Validate } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate } from 'class-validator';
 import { keyed } from '@multipult/graphql';
 import { EmailTokenInput } from '../email-verification/dto';
 import { StrongPassword } from '../sessions/strong-password';
+import { CODE_PATTERN } from '../two-factor/dto';
 
 @InputType()
 export class RequestPasswordResetInput {
@@ -44,6 +45,11 @@ export class ChangePasswordInput {
   @IsString()
   @Validate(StrongPassword)
   newPassword: string;
+
+  @Field({ nullable: true, description: 'With two-factor sign-in on: a code from the app or a backup code' })
+  @IsOptional()
+  @Matches(CODE_PATTERN, { message: 'validation.invalid' })
+  code?: string;
 }
 
 @ObjectType()

@@ -16,7 +16,7 @@ export class PasswordsResolver {
 
   @Mutation(() => ChangePasswordPayload, { description: 'Sets a new password (the current one is required); signs out every other session' })
   async changePassword(@CurrentUser() principal: AuthPrincipal, @Args('input') input: ChangePasswordInput): Promise<ChangePasswordPayload> {
-    const revoked = await this.passwords.change(principal.userId, principal.sessionId, input.currentPassword, input.newPassword);
+    const revoked = await this.passwords.change(principal.userId, principal.sessionId, input.currentPassword, input.newPassword, input.code);
     return { otherSessionsRevoked: revoked };
   }
 

@@ -11,6 +11,7 @@ import { OneTimeTokensService } from '../one-time-tokens/one-time-tokens.service
 import { PasswordHasher } from '../users/password-hasher';
 import { User } from '../users/user.entity';
 import { AuditLog } from '../audit/audit-log.service';
+import { TwoFactorService } from '../two-factor/two-factor.service';
 import { LoginThrottle } from '../sessions/login-throttle';
 import { SessionRevoker } from '../sessions/session-revoker';
 
@@ -33,6 +34,7 @@ export class PasswordsService {
     private readonly passwords: PasswordHasher,
     private readonly throttle: LoginThrottle,
     private readonly audit: AuditLog,
+    private readonly twoFactor: TwoFactorService,
   ) {}
 
   /** The same answer whether or not the address has an account, so it cannot be used to find accounts. */
@@ -91,7 +93,7 @@ export class PasswordsService {
   }
 
   /** Sets a new password after checking the current one; every other session of the user ends. */
-  async change(userId: string, currentSessionId: string, currentPassword: string, newPassword: string): Promise<number> {
+  async change(userId: string, currentSessionId: string, currentPassword: string, newPassword: string, code?: string): Promise<number> {
     const user = await this.dataSource.getRepository(User).findOneByOrFail({ id: userId });
     const ip = RequestContext.current()?.clientIp;
     await this.throttle.assertNotLocked(user.email, ip);
@@ -100,6 +102,7 @@ export class PasswordsService {
       await this.audit.recordFailure({ action: 'password.change_failed', targetType: 'user', targetId: userId });
       throw lockout ?? BadUserInputError.field('currentPassword', 'errors.wrong_password');
     }
+    await this.twoFactor.assertSecondFactor(userId, code);
     const passwordHash = await this.passwords.hash(newPassword);
     const sessionIds = await this.dataSource.transaction(async (manager) => {
       await manager.update(User, { id: userId }, { passwordHash });

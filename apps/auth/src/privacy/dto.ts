@@ -1,7 +1,8 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { IsNotEmpty, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { keyed } from '@multipult/graphql';
+import { CODE_PATTERN } from '../two-factor/dto';
 
 export enum DataExportStatus {
   PENDING = 'pending',
@@ -82,6 +83,11 @@ export class DeleteMyAccountInput {
   @IsNotEmpty({ message: 'validation.isNotEmpty' })
   @MaxLength(256, { message: keyed('validation.maxLength') })
   password: string;
+
+  @Field({ nullable: true, description: 'With two-factor sign-in on: a code from the app or a backup code' })
+  @IsOptional()
+  @Matches(CODE_PATTERN, { message: 'validation.invalid' })
+  code?: string;
 }
 
 @InputType()

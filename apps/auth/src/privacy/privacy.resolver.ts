@@ -2,6 +2,7 @@ import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentUser, RequirePlatformPermissions } from '@multipult/auth';
 import { BadUserInputError, ForbiddenError } from '@multipult/graphql';
 import { UserIdInput } from '../admin/dto';
+import { TwoFactorService } from '../two-factor/two-factor.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersService } from '../users/users.service';
 import { AccountErasure, AccountErasureInput, DataExport, DataExportInput, DeleteMyAccountInput } from './dto';
@@ -13,6 +14,7 @@ export class PrivacyResolver {
     private readonly privacy: PrivacyService,
     private readonly users: UsersService,
     private readonly passwords: PasswordHasher,
+    private readonly twoFactor: TwoFactorService,
   ) {}
 
   @Mutation(() => DataExport, { description: 'Starts a copy of everything the platform holds about the caller; poll myDataExport until READY' })
@@ -36,6 +38,7 @@ export class PrivacyResolver {
   async deleteMyAccount(@CurrentUser() principal: AuthPrincipal, @Args('input') input: DeleteMyAccountInput): Promise<AccountErasure> {
     const user = await this.users.getById(principal.userId);
     if (!(await this.passwords.verify(user.passwordHash, input.password))) throw BadUserInputError.field('password', 'errors.wrong_password');
+    await this.twoFactor.assertSecondFactor(principal.userId, input.code);
     return this.privacy.requestErasure(principal.userId, principal.userId, 'self');
   }
 

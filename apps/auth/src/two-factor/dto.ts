@@ -3,7 +3,7 @@ import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { keyed } from '@multipult/graphql';
 
 /** A 6-digit TOTP code, or a backup code (10 characters, dashes and case ignored). */
-const CODE_PATTERN = /^(\d{6}|[A-Za-z0-9-]{10,12})$/;
+export const CODE_PATTERN = /^(\d{6}|[A-Za-z0-9-]{10,12})$/;
 
 @ObjectType({ description: 'Scan or type this into an authenticator app, then confirm with a code it shows' })
 export class TotpEnrollment {

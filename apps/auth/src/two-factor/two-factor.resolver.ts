@@ -25,6 +25,11 @@ export class TwoFactorResolver {
     return { disabled: true };
   }
 
+  @Mutation(() => ConfirmTotpPayload, { description: 'Replaces the backup codes (the old ones stop working); needs a code or backup code' })
+  regenerateBackupCodes(@CurrentUser() principal: AuthPrincipal, @Args('input') input: TwoFactorCodeInput): Promise<ConfirmTotpPayload> {
+    return this.twoFactor.regenerateBackupCodes(principal.userId, input.code);
+  }
+
   @Public()
   @Mutation(() => AuthPayload, { description: 'Finishes a sign-in answered MFA_REQUIRED: its challenge token and a code (each works once)' })
   async completeMfaLogin(@Args('input') input: CompleteMfaLoginInput): Promise<AuthPayload> {

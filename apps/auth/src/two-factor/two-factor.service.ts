@@ -76,12 +76,7 @@ export class TwoFactorService {
                 totp_last_time_step = $2 WHERE id = $1`,
         [userId, timeStep],
       );
-      const backupCodes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
-      await manager.query('DELETE FROM backup_codes WHERE user_id = $1', [userId]);
-      await manager.query('INSERT INTO backup_codes (user_id, code_hash) SELECT $1, unnest($2::text[])', [
-        userId,
-        backupCodes.map((backupCode) => hashSecretToken(normalizeBackupCode(backupCode))),
-      ]);
+      const backupCodes = await this.replaceBackupCodes(manager, userId);
       await this.audit.record({ action: 'mfa.enabled', targetType: 'user', targetId: userId }, manager);
       return { backupCodes };
     });
@@ -98,6 +93,31 @@ export class TwoFactorService {
       );
       await manager.query('DELETE FROM backup_codes WHERE user_id = $1', [userId]);
       await this.audit.record({ action: 'mfa.disabled', targetType: 'user', targetId: userId }, manager);
+    });
+  }
+
+  /**
+   * For sensitive acts of a signed-in user (password change, account deletion): with 2FA on, a
+   * code or backup code must come with them (BAD_USER_INPUT on `code` otherwise); it is used up.
+   */
+  async assertSecondFactor(userId: string, code: string | undefined): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const user = await this.row(manager, userId, true);
+      if (!user.totp_enabled_at) return;
+      if (!code) throw BadUserInputError.field('code', 'errors.mfa_code_required');
+      if (!(await this.acceptCode(manager, user, code))) throw BadUserInputError.field('code', 'errors.mfa_code_invalid');
+    });
+  }
+
+  /** Ten new backup codes for a code or backup code; the old ones stop working. */
+  async regenerateBackupCodes(userId: string, code: string): Promise<ConfirmTotpPayload> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.row(manager, userId, true);
+      if (!user.totp_enabled_at) throw new ConflictError('errors.mfa_not_enabled');
+      if (!(await this.acceptCode(manager, user, code))) throw BadUserInputError.field('code', 'errors.mfa_code_invalid');
+      const backupCodes = await this.replaceBackupCodes(manager, userId);
+      await this.audit.record({ action: 'mfa.backup_codes_regenerated', targetType: 'user', targetId: userId }, manager);
+      return { backupCodes };
     });
   }
 
@@ -133,6 +153,16 @@ export class TwoFactorService {
       [user.id, hashSecretToken(normalizeBackupCode(code))],
     );
     return used === 1;
+  }
+
+  private async replaceBackupCodes(manager: EntityManager, userId: string): Promise<string[]> {
+    const backupCodes = Array.from({ length: BACKUP_CODE_COUNT }, newBackupCode);
+    await manager.query('DELETE FROM backup_codes WHERE user_id = $1', [userId]);
+    await manager.query('INSERT INTO backup_codes (user_id, code_hash) SELECT $1, unnest($2::text[])', [
+      userId,
+      backupCodes.map((backupCode) => hashSecretToken(normalizeBackupCode(backupCode))),
+    ]);
+    return backupCodes;
   }
 
   /** The time step the code belongs to, or null when it is wrong or not after `afterTimeStep`. */
