@@ -1,5 +1,5 @@
 import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { Account, createTenantFor, registerAccount } from './support/accounts';
+import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
 
 const CREATE = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id name prefix scopes tenantId expiresAt lastUsedAt revokedAt } } }`;
@@ -23,17 +23,7 @@ describe('API keys', () => {
       variables: { input: { name: 'ci', scopes, ...extra } },
     }).then((data) => data.createApiKey);
   }
-  async function memberOfOwnerTenant(name: string, role: string) {
-    const account = await registerAccount(platform.gatewayUrl, name);
-    await asOwner(`mutation($input: AddTenantMemberInput!) { addTenantMember(input: $input) { membership { role { name } } } }`, {
-      input: { email: account.email, role },
-    });
-    const switched = await graphqlData<{ switchTenant: { accessToken: string } }>(platform.gatewayUrl, `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`, {
-      token: account.accessToken,
-      variables: { input: { tenantId: owner.tenantId } },
-    });
-    return { ...account, token: switched.switchTenant.accessToken };
-  }
+  const memberOfOwnerTenant = (name: string, role: string) => addTenantMember(platform.gatewayUrl, owner, name, role);
 
   beforeAll(async () => {
     platform = await startPlatform();

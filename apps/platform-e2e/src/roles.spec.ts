@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { Account, createTenantFor, registerAccount } from './support/accounts';
+import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
 
 const CREATE_ROLE = `mutation($input: CreateTenantRoleInput!) { createTenantRole(input: $input) { role { id name permissions builtIn } } }`;
 const UPDATE_ROLE = `mutation($input: UpdateTenantRoleInput!) { updateTenantRole(input: $input) { role { id permissions } } }`;
@@ -19,17 +19,7 @@ describe('custom roles per tenant', () => {
   const asAdmin = <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) =>
     graphql<T>(platform.gatewayUrl, query, { token: admin.token, variables });
 
-  /** A new account added to the admin's tenant with `role`, acting in it. */
-  async function member(name: string, role: string) {
-    const account = await registerAccount(platform.gatewayUrl, name);
-    const added = await asAdmin(ADD_MEMBER, { input: { email: account.email, role } });
-    expect(added.errors).toBeUndefined();
-    const switched = await graphqlData<{ switchTenant: { accessToken: string } }>(platform.gatewayUrl, SWITCH, {
-      token: account.accessToken,
-      variables: { input: { tenantId: admin.tenantId } },
-    });
-    return { ...account, token: switched.switchTenant.accessToken };
-  }
+  const member = (name: string, role: string) => addTenantMember(platform.gatewayUrl, admin, name, role);
 
   beforeAll(async () => {
     platform = await startPlatform();

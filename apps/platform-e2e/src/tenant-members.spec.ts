@@ -1,5 +1,5 @@
 import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { Account, createTenantFor, registerAccount } from './support/accounts';
+import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
 
 const REMOVE = `mutation($input: TenantMemberInput!) { removeTenantMember(input: $input) { removedUserId } }`;
 const CHANGE_ROLE = `mutation($input: ChangeTenantMemberRoleInput!) { changeTenantMemberRole(input: $input) { membership { role { name } } } }`;
@@ -14,17 +14,7 @@ describe('tenant members: roles and removal', () => {
   /** Past the second an access token was issued in, so a cut-off of "now" is after it. */
   const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1_100));
 
-  async function addMember(name: string, role = 'member') {
-    const account = await registerAccount(platform.gatewayUrl, name);
-    await asAdmin(`mutation($input: AddTenantMemberInput!) { addTenantMember(input: $input) { membership { createdAt } } }`, {
-      input: { email: account.email, role },
-    });
-    const switched = await graphqlData<{ switchTenant: { accessToken: string } }>(platform.gatewayUrl, SWITCH, {
-      token: account.accessToken,
-      variables: { input: { tenantId: admin.tenantId } },
-    });
-    return { ...account, token: switched.switchTenant.accessToken };
-  }
+  const addMember = (name: string, role = 'member') => addTenantMember(platform.gatewayUrl, admin, name, role);
 
   beforeAll(async () => {
     platform = await startPlatform();

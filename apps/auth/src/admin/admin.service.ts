@@ -1,7 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { revokeUserTokensIssuedBefore } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, UserBanned, UserUnbanned } from '@multipult/events';
 import {
@@ -15,10 +14,10 @@ import {
   pageSizeOf,
   toConnection,
 } from '@multipult/graphql';
-import { FAST_STORE, FastStore } from '@multipult/redis';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
+import { CredentialCutOff } from '../sessions/credential-cut-off';
 import { SessionRevoker } from '../sessions/session-revoker';
 import { BulkRolePayload, ManagedUser, RoleCount, SystemStats, UsersFilter } from './dto';
 import { PlatformRole } from './platform-roles';
@@ -54,11 +53,11 @@ export class AdminService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AuthConfig,
-    @Inject(FAST_STORE) private readonly store: FastStore,
     private readonly revoker: SessionRevoker,
     private readonly outbox: OutboxWriter,
     private readonly audit: AuditLog,
     private readonly apiKeys: ApiKeysService,
+    private readonly cutOff: CredentialCutOff,
   ) {}
 
   /** Newest accounts first, keyset-paginated on (created_at, id). */
@@ -125,8 +124,7 @@ export class AdminService {
     });
     await this.revoker.markRevoked(revoked);
     // Also every token not tied to a session row (a refresh racing the ban), and the API keys.
-    await revokeUserTokensIssuedBefore(this.store, userId, new Date(), this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
-    await this.apiKeys.publish(userId);
+    await this.cutOff.apply([userId]);
     return user;
   }
 
@@ -143,7 +141,7 @@ export class AdminService {
       await this.audit.record({ action: 'user.unbanned', targetType: 'user', targetId: userId }, manager);
       return this.user(userId, manager);
     });
-    await this.apiKeys.publish(userId);
+    await this.apiKeys.publish([userId]);
     return user;
   }
 
@@ -183,12 +181,7 @@ export class AdminService {
       return { changedCount: changed.length, unknownUserIds, changedUserIds: changed.map((row) => row.user_id) };
     });
     // Their tokens carry the removed permissions: they stop now, and a refresh issues ones without.
-    const now = new Date();
-    await Promise.all(
-      result.changedUserIds.map((userId) =>
-        revokeUserTokensIssuedBefore(this.store, userId, now, this.config.ACCESS_TOKEN_TTL_SECONDS * 1000),
-      ),
-    );
+    await this.cutOff.apply(result.changedUserIds);
     return { changedCount: result.changedCount, unknownUserIds: result.unknownUserIds };
   }
 

@@ -93,7 +93,7 @@ export class ApiKeysService implements OnApplicationBootstrap, OnModuleDestroy {
       await this.audit.record({ action: 'api_key.created', targetType: 'api_key', targetId: created.id, tenantId, details: { prefix, scopes } }, manager);
       return created;
     });
-    await this.publish(userId);
+    await this.publish([userId]);
     return { apiKey: await this.toApiKey(row), key };
   }
 
@@ -121,11 +121,11 @@ export class ApiKeysService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Publishes the current standing of one user's keys (or everyone's, for `null`): a live key
+   * Publishes the current standing of these users' keys (or everyone's, for `null`): a live key
    * carries its scopes that the owner's role in the key's tenant still covers; a key that is
    * revoked, expired, or whose owner left the tenant, is banned or is being erased is withdrawn.
    */
-  async publish(userId: string | null): Promise<void> {
+  async publish(userIds: readonly string[] | null): Promise<void> {
     const rows: PublicationRow[] = await this.dataSource.query(
       `SELECT k.*, r.permissions AS role_permissions,
               (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.banned_at IS NULL
@@ -133,8 +133,8 @@ export class ApiKeysService implements OnApplicationBootstrap, OnModuleDestroy {
        FROM api_keys k JOIN users u ON u.id = k.user_id
        LEFT JOIN memberships m ON m.tenant_id = k.tenant_id AND m.user_id = k.user_id
        LEFT JOIN roles r ON r.id = m.role_id
-       WHERE ($1::uuid IS NULL OR k.user_id = $1) AND (k.revoked_at IS NULL OR k.revoked_at > now() - interval '1 day')`,
-      [userId],
+       WHERE ($1::uuid[] IS NULL OR k.user_id = ANY($1)) AND (k.revoked_at IS NULL OR k.revoked_at > now() - interval '1 day')`,
+      [userIds],
     );
     await Promise.all(
       rows.map(async (row) => {

@@ -1,9 +1,8 @@
 import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsUUID, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsUUID, MaxLength } from 'class-validator';
 import { keyed } from '@multipult/graphql';
+import { TenantRoleNameField } from '../roles/dto';
 import { Membership } from '../tenants/membership.entity';
-import { ROLE_NAME_PATTERN } from '../roles/dto';
-import { BUILTIN_ROLES } from '../tenants/role.entity';
 
 @ObjectType({ description: 'A pending invitation into the current tenant' })
 export class TenantInvitation {
@@ -30,8 +29,7 @@ export class InviteTenantMemberInput {
   @MaxLength(254, { message: keyed('validation.maxLength') })
   email: string;
 
-  @Field({ description: `A role of the tenant: built-in (${Object.keys(BUILTIN_ROLES).join(', ')}) or custom; at most the caller's own permissions` })
-  @Matches(ROLE_NAME_PATTERN, { message: 'validation.invalid' })
+  @TenantRoleNameField()
   role: string;
 }
 

@@ -53,8 +53,8 @@ export class InvitationsService {
         [tenantId, email],
       );
       if (member) throw new ConflictError('errors.already_member');
-      await this.tenantSettings.assertCanAdmit(manager, tenantId, email);
-      const ttlDays = (await this.tenantSettings.get(tenantId, manager)).invitationTtlDays ?? this.config.INVITATION_TTL_DAYS;
+      const settings = await this.tenantSettings.assertCanAdmit(manager, tenantId, email);
+      const ttlDays = settings.invitationTtlDays ?? this.config.INVITATION_TTL_DAYS;
       const expiresAt = new Date(Date.now() + ttlDays * 86_400_000);
       const role = await this.roles.assignable(manager, tenantId, roleName, grantorPermissions);
       const [context]: { tenant_name: string; inviter_name: string }[] = await manager.query(

@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { TwoFactorModule } from '../two-factor/two-factor.module';
 import { UsersModule } from '../users/users.module';
 import { PrivacyResolver } from './privacy.resolver';
 import { PrivacyService } from './privacy.service';
 
-@Module({ imports: [SessionsModule, UsersModule, ApiKeysModule, TwoFactorModule], providers: [PrivacyService, PrivacyResolver] })
+@Module({ imports: [SessionsModule, UsersModule, TwoFactorModule], providers: [PrivacyService, PrivacyResolver] })
 export class PrivacyModule {}

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { InjectDataSource } from '@nestjs/typeorm';
 import { gunzipSync } from 'node:zlib';
 import { DataSource, EntityManager } from 'typeorm';
-import { revokeUserTokensIssuedBefore } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import {
   EnvelopeOf,
@@ -15,9 +14,9 @@ import {
 } from '@multipult/events';
 import { ConflictError, NotFoundError, RateLimitedError } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
-import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
+import { CredentialCutOff } from '../sessions/credential-cut-off';
 import { SessionRevoker } from '../sessions/session-revoker';
 import { AccountErasure, AccountErasureStatus, DataExport, DataExportStatus } from './dto';
 
@@ -84,7 +83,7 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly outbox: OutboxWriter,
     private readonly revoker: SessionRevoker,
     private readonly audit: AuditLog,
-    private readonly apiKeys: ApiKeysService,
+    private readonly cutOff: CredentialCutOff,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -165,8 +164,7 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
       return { erasure: completed, revoked };
     });
     await this.revoker.markRevoked(revoked);
-    await revokeUserTokensIssuedBefore(this.store, userId, new Date(), this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
-    await this.apiKeys.publish(userId);
+    await this.cutOff.apply([userId]);
     return toErasure(erasure);
   }
 

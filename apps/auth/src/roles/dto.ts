@@ -1,10 +1,18 @@
+import { applyDecorators } from '@nestjs/common';
 import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
 import { ArrayMaxSize, ArrayMinSize, IsString, IsUUID, Matches } from 'class-validator';
 import { keyed } from '@multipult/graphql';
-import { Role } from '../tenants/role.entity';
+import { BUILTIN_ROLES, Role } from '../tenants/role.entity';
 
 export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_-]{1,39}$/;
 export const MAX_ROLE_PERMISSIONS = 50;
+
+/** The `role` of member inputs (add, invite, change role): a role name of the tenant. */
+export const TenantRoleNameField = () =>
+  applyDecorators(
+    Field({ description: `A role of the tenant: built-in (${Object.keys(BUILTIN_ROLES).join(', ')}) or custom; at most the caller's own permissions` }),
+    Matches(ROLE_NAME_PATTERN, { message: 'validation.invalid' }),
+  );
 
 @ObjectType({ description: 'A tenant permission a role may hold' })
 export class PermissionInfo {

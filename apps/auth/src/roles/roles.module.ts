@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { SessionsModule } from '../sessions/sessions.module';
 import { RolesResolver } from './roles.resolver';
 import { RolesService } from './roles.service';
 
-@Module({ imports: [ApiKeysModule], providers: [RolesService, RolesResolver], exports: [RolesService] })
+@Module({ imports: [SessionsModule], providers: [RolesService, RolesResolver], exports: [RolesService] })
 export class RolesModule {}

@@ -1,14 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { coversPermission, isCataloguedPermission, revokeUserTokensIssuedBefore } from '@multipult/auth';
-import { InjectConfig } from '@multipult/config';
+import { coversPermission, isCataloguedPermission } from '@multipult/auth';
 import { uniqueViolationColumns } from '@multipult/database';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@multipult/graphql';
-import { FAST_STORE, FastStore } from '@multipult/redis';
-import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditLog } from '../audit/audit-log.service';
-import type { AuthConfig } from '../config';
+import { CredentialCutOff } from '../sessions/credential-cut-off';
 import { BUILTIN_ROLES, Role } from '../tenants/role.entity';
 
 /**
@@ -19,10 +16,8 @@ import { BUILTIN_ROLES, Role } from '../tenants/role.entity';
 export class RolesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectConfig() private readonly config: AuthConfig,
-    @Inject(FAST_STORE) private readonly store: FastStore,
     private readonly audit: AuditLog,
-    private readonly apiKeys: ApiKeysService,
+    private readonly cutOff: CredentialCutOff,
   ) {}
 
   /** Built-in roles, then the tenant's own, by name. */
@@ -83,13 +78,7 @@ export class RolesService {
       );
       return { role, memberIds: members.map((member) => member.user_id) };
     });
-    const now = new Date();
-    await Promise.all(
-      memberIds.map(async (userId) => {
-        await revokeUserTokensIssuedBefore(this.store, userId, now, this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
-        await this.apiKeys.publish(userId);
-      }),
-    );
+    await this.cutOff.apply(memberIds);
     return role;
   }
 

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { EmailVerificationModule } from '../email-verification/email-verification.module';
 import { SigningKeysModule } from '../signing-keys/signing-keys.module';
 import { UsersModule } from '../users/users.module';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
+import { CredentialCutOff } from './credential-cut-off';
 import { LoginThrottle } from './login-throttle';
 import { MfaChallenges } from './mfa-challenges';
 import { SessionRevoker } from './session-revoker';
@@ -9,8 +11,8 @@ import { SessionsResolver } from './sessions.resolver';
 import { SessionsService } from './sessions.service';
 
 @Module({
-  imports: [SigningKeysModule, UsersModule, EmailVerificationModule],
-  providers: [SessionsService, SessionsResolver, SessionRevoker, LoginThrottle, MfaChallenges],
-  exports: [SessionsService, SessionRevoker, LoginThrottle, MfaChallenges],
+  imports: [SigningKeysModule, UsersModule, EmailVerificationModule, ApiKeysModule],
+  providers: [SessionsService, SessionsResolver, SessionRevoker, LoginThrottle, MfaChallenges, CredentialCutOff],
+  exports: [SessionsService, SessionRevoker, LoginThrottle, MfaChallenges, CredentialCutOff],
 })
 export class SessionsModule {}

@@ -55,21 +55,8 @@ export class SessionsService {
         const user = await manager.save(
           manager.create(User, { email, passwordHash, displayName: input.displayName.trim(), username }),
         );
-        await this.outbox.enqueue(manager, UserRegistered, {
-          aggregateId: user.id,
-          actorId: user.id,
-          payload: {
-            userId: user.id,
-            email: user.email,
-            displayName: user.displayName,
-            username,
-            tenantId: null,
-            // The language the user signed up in, so their first emails are in it.
-            locale: pickLocale(RequestContext.current()?.locales),
-          },
-        });
+        await this.announceRegistration(manager, user, 'password');
         await this.emailVerification.requestInTransaction(manager, user);
-        await this.audit.record({ action: 'user.registered', actorId: user.id, targetType: 'user', targetId: user.id }, manager);
         // A new account has no other session to evict.
         return this.openSession(manager, user, null);
       });
@@ -89,6 +76,12 @@ export class SessionsService {
     const user = await manager.save(
       manager.create(User, { email: input.email, passwordHash: NO_PASSWORD, displayName: input.displayName, username, emailVerifiedAt: new Date() }),
     );
+    await this.announceRegistration(manager, user, 'oidc');
+    return user;
+  }
+
+  /** user.registered and its audit entry, in the sign-up's transaction. */
+  private async announceRegistration(manager: EntityManager, user: User, via: 'password' | 'oidc'): Promise<void> {
     await this.outbox.enqueue(manager, UserRegistered, {
       aggregateId: user.id,
       actorId: user.id,
@@ -96,13 +89,13 @@ export class SessionsService {
         userId: user.id,
         email: user.email,
         displayName: user.displayName,
-        username,
+        username: user.username,
         tenantId: null,
+        // The language the user signed up in, so their first emails are in it.
         locale: pickLocale(RequestContext.current()?.locales),
       },
     });
-    await this.audit.record({ action: 'user.registered', actorId: user.id, targetType: 'user', targetId: user.id, details: { via: 'oidc' } }, manager);
-    return user;
+    await this.audit.record({ action: 'user.registered', actorId: user.id, targetType: 'user', targetId: user.id, details: { via } }, manager);
   }
 
   /** A handle from the email's local part, with a numeric suffix when it is taken. */

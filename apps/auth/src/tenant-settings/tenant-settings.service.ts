@@ -47,9 +47,9 @@ export class TenantSettingsService {
 
   /**
    * Whether `email` may join the tenant now: its domain is allowed and a seat is free. Locks the
-   * tenant row, so concurrent joins cannot both take the last seat.
+   * tenant row, so concurrent joins cannot both take the last seat; answers the tenant's settings.
    */
-  async assertCanAdmit(manager: EntityManager, tenantId: string, email: string, field = 'email'): Promise<void> {
+  async assertCanAdmit(manager: EntityManager, tenantId: string, email: string, field = 'email'): Promise<TenantSettingsValues> {
     const [row]: { settings: unknown; members: number }[] = await manager.query(
       `SELECT t.settings, (SELECT count(*)::int FROM memberships m WHERE m.tenant_id = t.id) AS members FROM tenants t WHERE t.id = $1 FOR UPDATE OF t`,
       [tenantId],
@@ -60,6 +60,7 @@ export class TenantSettingsService {
     if (settings.memberLimit !== null && row.members >= settings.memberLimit) {
       throw new ConflictError('errors.member_limit_reached', { limit: settings.memberLimit });
     }
+    return settings;
   }
 
   async usage(tenantId: string): Promise<TenantUsage> {

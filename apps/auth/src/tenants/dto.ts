@@ -1,9 +1,8 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { IsEmail, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { ConnectionType, keyed } from '@multipult/graphql';
+import { TenantRoleNameField } from '../roles/dto';
 import { Membership } from './membership.entity';
-import { ROLE_NAME_PATTERN } from '../roles/dto';
-import { BUILTIN_ROLES } from './role.entity';
 import { Tenant } from './tenant.entity';
 
 @InputType()
@@ -36,8 +35,7 @@ export class AddTenantMemberInput {
   @MaxLength(254, { message: keyed('validation.maxLength') })
   email: string;
 
-  @Field({ description: `A role of the tenant: built-in (${Object.keys(BUILTIN_ROLES).join(', ')}) or custom; at most the caller's own permissions` })
-  @Matches(ROLE_NAME_PATTERN, { message: 'validation.invalid' })
+  @TenantRoleNameField()
   role: string;
 }
 
@@ -84,8 +82,7 @@ export class TenantMemberInput {
 
 @InputType()
 export class ChangeTenantMemberRoleInput extends TenantMemberInput {
-  @Field({ description: `A role of the tenant: built-in (${Object.keys(BUILTIN_ROLES).join(', ')}) or custom; at most the caller's own permissions` })
-  @Matches(ROLE_NAME_PATTERN, { message: 'validation.invalid' })
+  @TenantRoleNameField()
   role: string;
 }
 

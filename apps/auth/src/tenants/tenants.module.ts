@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { RolesModule } from '../roles/roles.module';
 import { TenantSettingsModule } from '../tenant-settings/tenant-settings.module';
 import { SessionsModule } from '../sessions/sessions.module';
@@ -7,7 +6,7 @@ import { TenantsResolver } from './tenants.resolver';
 import { TenantsService } from './tenants.service';
 
 @Module({
-  imports: [SessionsModule, RolesModule, TenantSettingsModule, ApiKeysModule],
+  imports: [SessionsModule, RolesModule, TenantSettingsModule],
   providers: [TenantsService, TenantsResolver],
 })
 export class TenantsModule {}

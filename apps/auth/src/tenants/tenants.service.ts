@@ -1,12 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { revokeUserTokensIssuedBefore } from '@multipult/auth';
-import { InjectConfig } from '@multipult/config';
-import { FAST_STORE, FastStore } from '@multipult/redis';
-import { ApiKeysService } from '../api-keys/api-keys.service';
-import { AuditLog } from '../audit/audit-log.service';
-import { RolesService } from '../roles/roles.service';
-import { TenantSettingsService } from '../tenant-settings/tenant-settings.service';
-import type { AuthConfig } from '../config';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { uniqueViolationColumns } from '@multipult/database';
@@ -20,6 +12,10 @@ import {
   pageSizeOf,
   toConnection,
 } from '@multipult/graphql';
+import { AuditLog } from '../audit/audit-log.service';
+import { RolesService } from '../roles/roles.service';
+import { CredentialCutOff } from '../sessions/credential-cut-off';
+import { TenantSettingsService } from '../tenant-settings/tenant-settings.service';
 import { User } from '../users/user.entity';
 import { AddTenantMemberInput, CreateTenantInput } from './dto';
 import { Membership } from './membership.entity';
@@ -34,9 +30,7 @@ export class TenantsService {
     private readonly audit: AuditLog,
     private readonly roles: RolesService,
     private readonly tenantSettings: TenantSettingsService,
-    private readonly apiKeys: ApiKeysService,
-    @InjectConfig() private readonly config: AuthConfig,
-    @Inject(FAST_STORE) private readonly store: FastStore,
+    private readonly cutOff: CredentialCutOff,
   ) {}
 
   async removeMember(tenantId: string, userId: string): Promise<void> {
@@ -47,7 +41,7 @@ export class TenantsService {
       await this.outbox.enqueue(manager, TenantMemberRemoved, { aggregateId: tenantId, tenantId, payload: { tenantId, userId } });
       await this.audit.record({ action: 'tenant.member_removed', targetType: 'user', targetId: userId, tenantId, details: { role } }, manager);
     });
-    await this.refreshTokensOf(userId);
+    await this.cutOff.apply([userId]);
   }
 
   async changeRole(tenantId: string, userId: string, roleName: string, grantorPermissions: readonly string[]): Promise<Membership> {
@@ -63,7 +57,7 @@ export class TenantsService {
       );
       return manager.findOneOrFail(Membership, { where: { tenantId, userId }, relations: { tenant: true, user: true, role: true } });
     });
-    await this.refreshTokensOf(userId);
+    await this.cutOff.apply([userId]);
     return membership;
   }
 
@@ -85,15 +79,6 @@ export class TenantsService {
       [tenantId, leavingUserId],
     );
     if (count === 0) throw new ConflictError('errors.last_admin');
-  }
-
-  /**
-   * Tokens carry permissions: the user's current ones stop working, and refreshing issues ones
-   * that match; their API keys are republished with what the user holds now.
-   */
-  private async refreshTokensOf(userId: string): Promise<void> {
-    await revokeUserTokensIssuedBefore(this.store, userId, new Date(), this.config.ACCESS_TOKEN_TTL_SECONDS * 1000);
-    await this.apiKeys.publish(userId);
   }
 
   async create(userId: string, input: CreateTenantInput): Promise<{ tenant: Tenant; membership: Membership }> {

@@ -1,11 +1,11 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   FragmentDefinitionNode,
+  GraphQLError,
   GraphQLSchema,
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
-  getVariableValues,
 } from 'graphql';
 import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { QueryTooComplexError } from '@multipult/graphql';
@@ -55,16 +55,20 @@ export function queryLimitsPlugin(options: { maxDepth: number; maxCost: number }
           if (depth > options.maxDepth) {
             throw new QueryTooComplexError('errors.query_too_deep', { depth, limit: options.maxDepth });
           }
-          // Variables that do not fit the operation are Apollo's to refuse (BAD_USER_INPUT, 400) when it executes.
-          const coerced = getVariableValues(schema as GraphQLSchema, (operation as OperationDefinitionNode).variableDefinitions ?? [], request.variables ?? {});
-          if (coerced.errors) return;
-          const cost = getComplexity({
-            schema: schema as GraphQLSchema,
-            query: document,
-            operationName: request.operationName ?? undefined,
-            variables: request.variables,
-            estimators: [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })],
-          });
+          let cost: number;
+          try {
+            cost = getComplexity({
+              schema: schema as GraphQLSchema,
+              query: document,
+              operationName: request.operationName ?? undefined,
+              variables: request.variables,
+              estimators: [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })],
+            });
+          } catch (error) {
+            // Variables that do not fit the operation: Apollo refuses them (BAD_USER_INPUT, 400) when it executes.
+            if (error instanceof GraphQLError) return;
+            throw error;
+          }
           if (cost > options.maxCost) {
             throw new QueryTooComplexError('errors.query_too_complex', { cost, limit: options.maxCost });
           }

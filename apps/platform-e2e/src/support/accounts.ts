@@ -56,3 +56,23 @@ export async function createTenantFor(
 export function decodeJwtPayload(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
+
+/** A new account added by a tenant admin with `role`, with an access token acting in that tenant. */
+export async function addTenantMember(
+  gatewayUrl: string,
+  tenant: { token: string; tenantId: string },
+  name: string,
+  role: string,
+): Promise<Account & { token: string }> {
+  const account = await registerAccount(gatewayUrl, name);
+  await graphqlData(gatewayUrl, `mutation($input: AddTenantMemberInput!) { addTenantMember(input: $input) { membership { role { name } } } }`, {
+    token: tenant.token,
+    variables: { input: { email: account.email, role } },
+  });
+  const switched = await graphqlData<{ switchTenant: { accessToken: string } }>(
+    gatewayUrl,
+    `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
+    { token: account.accessToken, variables: { input: { tenantId: tenant.tenantId } } },
+  );
+  return { ...account, token: switched.switchTenant.accessToken };
+}
