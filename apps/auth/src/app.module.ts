@@ -4,34 +4,25 @@ import { ApolloFederationDriverConfig } from '@nestjs/apollo';
 import { AuthModule } from '@multipult/auth';
 import { ConfigModule } from '@multipult/config';
 import { DatabaseModule } from '@multipult/database';
-import { CreateEventTables1732400000000, EventsModule, InboxRecord, OutboxMessage } from '@multipult/events';
+import { EventsModule, InboxRecord, OutboxMessage, eventMigrations } from '@multipult/events';
 import { subgraphGraphQLOptions } from '@multipult/graphql';
 import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
 import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import type { AuthConfig } from './config';
-import { CreateAuthSchema1732400000001 } from './migrations/1732400000001-create-auth-schema';
-import { AddUsernames1732400000002 } from './migrations/1732400000002-add-usernames';
-import { AddEmailVerificationAndPasswordReset1732400000003 } from './migrations/1732400000003-add-email-verification-and-password-reset';
 import { EmailVerificationModule } from './email-verification/email-verification.module';
 import { InvitationsModule } from './invitations/invitations.module';
-import { CreateTenantInvitations1732400000004 } from './migrations/1732400000004-create-tenant-invitations';
-import { AddPlatformRolesBansAndAuditLog1732400000005 } from './migrations/1732400000005-add-platform-roles-bans-and-audit-log';
 import { AdminModule } from './admin/admin.module';
 import { AuditEntry } from './audit/audit-entry.entity';
 import { AuditModule } from './audit/audit.module';
+import { authMigrations } from './migrations';
 import { registerAuthMessages } from './messages';
 import { PrivacyModule } from './privacy/privacy.module';
 import { ApiKeysModule } from './api-keys/api-keys.module';
 import { OidcModule } from './oidc/oidc.module';
 import { RolesModule } from './roles/roles.module';
-import { CreateUserIdentities1732400000010 } from './migrations/1732400000010-create-user-identities';
-import { CreateApiKeys1732400000009 } from './migrations/1732400000009-create-api-keys';
 import { TwoFactorModule } from './two-factor/two-factor.module';
-import { AddTwoFactor1732400000008 } from './migrations/1732400000008-add-two-factor';
-import { CreatePrivacySagas1732400000007 } from './migrations/1732400000007-create-privacy-sagas';
 import { TenantSettingsModule } from './tenant-settings/tenant-settings.module';
-import { AddTenantSettings1732400000006 } from './migrations/1732400000006-add-tenant-settings';
 import { PasswordsModule } from './passwords/passwords.module';
 import { RefreshToken } from './sessions/refresh-token.entity';
 import { Session } from './sessions/session.entity';
@@ -61,19 +52,7 @@ export class AppModule {
           service: AUTH_SERVICE,
           schema: 'auth',
           entities: [User, Tenant, Role, Membership, Session, RefreshToken, SigningKey, AuditEntry, OutboxMessage, InboxRecord],
-          migrations: [
-            CreateEventTables1732400000000,
-            CreateAuthSchema1732400000001,
-            AddUsernames1732400000002,
-            AddEmailVerificationAndPasswordReset1732400000003,
-            CreateTenantInvitations1732400000004,
-            AddPlatformRolesBansAndAuditLog1732400000005,
-            AddTenantSettings1732400000006,
-            CreatePrivacySagas1732400000007,
-            AddTwoFactor1732400000008,
-            CreateApiKeys1732400000009,
-            CreateUserIdentities1732400000010,
-          ],
+          migrations: [...eventMigrations, ...authMigrations],
         }),
         RedisModule.forRoot(),
         EventsModule.forRoot({ service: AUTH_SERVICE }),

@@ -7,6 +7,7 @@ import {
   redisEnv,
   requireSharedInfrastructureInProduction,
 } from '@multipult/config';
+import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
 
 /** An OpenID provider users may sign in with (authorization code flow with PKCE). */
 const oidcProviderSchema = z.object({
@@ -68,7 +69,7 @@ export const authConfigSchema = z
     /** Users signed in (or refreshed a token) within this many days count as active. */
     ACTIVE_USER_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     /** Services holding user data, each of which must confirm an erasure and send its part of an export. */
-    PRIVACY_PARTICIPANTS: envHelpers.commaList.default(['content', 'notifications']),
+    PRIVACY_PARTICIPANTS: envHelpers.commaList.default([...PRIVACY_PARTICIPANT_NAMES]),
     /** After this long without every confirmation an erasure is reported overdue (it still completes when they arrive). */
     ERASURE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
     /** After this long an export is assembled from the parts that arrived, naming the missing services. */

@@ -22,13 +22,7 @@ import { DocumentVersion } from './documents/document-version.entity';
 import { Document } from './documents/document.entity';
 import { DocumentsModule } from './documents/documents.module';
 import { registerContentMessages } from './messages';
-import { CreateContentSchema1732500000001 } from './migrations/1732500000001-create-content-schema';
-import { CreateEngagement1732500000002 } from './migrations/1732500000002-create-engagement';
-import { CreateComments1732500000003 } from './migrations/1732500000003-create-comments';
-import { CreateUserDirectory1732500000004 } from './migrations/1732500000004-create-user-directory';
-import { CreateTranslationsAndSearchColumns1732500000005 } from './migrations/1732500000005-create-translations-and-search-columns';
-import { CreateCollections1732500000006 } from './migrations/1732500000006-create-collections';
-import { MillisecondSortColumns1732500000007 } from './migrations/1732500000007-millisecond-sort-columns';
+import { contentMigrations } from './migrations';
 import { SearchModule } from './search/search.module';
 import { Tag } from './tags/tag.entity';
 import { TagsModule } from './tags/tags.module';
@@ -52,16 +46,7 @@ export class AppModule {
           service: CONTENT_SERVICE,
           schema: 'content',
           entities: [Document, DocumentVersion, DocumentTranslation, Author, Tag, Comment, Collection, ...eventEntities],
-          migrations: [
-            ...eventMigrations,
-            CreateContentSchema1732500000001,
-            CreateEngagement1732500000002,
-            CreateComments1732500000003,
-            CreateUserDirectory1732500000004,
-            CreateTranslationsAndSearchColumns1732500000005,
-            CreateCollections1732500000006,
-            MillisecondSortColumns1732500000007,
-          ],
+          migrations: [...eventMigrations, ...contentMigrations],
         }),
         RedisModule.forRoot(),
         EventsModule.forRoot({ service: CONTENT_SERVICE }),

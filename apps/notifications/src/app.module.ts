@@ -13,8 +13,7 @@ import { AnnouncementsModule } from './announcements/announcements.module';
 import type { NotificationsConfig } from './config';
 import { EmailModule } from './email/email.module';
 import { registerNotificationsMessages } from './messages';
-import { CreateNotificationsSchema1733000000001 } from './migrations/1733000000001-create-notifications-schema';
-import { CreateWebhooks1733000000002 } from './migrations/1733000000002-create-webhooks';
+import { notificationsMigrations } from './migrations';
 import { Notification } from './notifications/notification.entity';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PreferencesModule } from './preferences/preferences.module';
@@ -42,7 +41,7 @@ export class AppModule {
           service: NOTIFICATIONS_SERVICE,
           schema: 'notifications',
           entities: [Notification, Recipient, WebhookEndpoint, WebhookDelivery, ...eventEntities],
-          migrations: [...eventMigrations, CreateNotificationsSchema1733000000001, CreateWebhooks1733000000002],
+          migrations: [...eventMigrations, ...notificationsMigrations],
         }),
         RedisModule.forRoot({ pubSub: true }),
         EventsModule.forRoot({ service: NOTIFICATIONS_SERVICE }),

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-registry',
+  preset: '../../jest.preset.js',
+};
