@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseEnv, corsEnv, envHelpers, redisEnv, tokenVerificationEnv } from '@multipult/config';
+import { SUBGRAPH_SERVICES } from '@multipult/registry';
 
 /** `name=url` pairs, e.g. `auth=http://auth:4001/graphql,content=http://content:4002/graphql`. */
 const subgraphList = z.string().transform((value, ctx) => {
@@ -46,8 +47,8 @@ export const gatewayConfigSchema = z
     RATE_LIMIT_ALLOWLIST: envHelpers.commaList.default([]),
     TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
     /**
-     * Where /graphql/ws upgrades go (the notifications service's WebSocket endpoint); by default
-     * the `notifications` entry of SUBGRAPHS with /graphql/ws instead of /graphql.
+     * Where /graphql/ws upgrades go; by default the SUBGRAPHS entry of the service the registry
+     * names as owner of subscription fields, with /graphql/ws instead of /graphql.
      */
     REALTIME_URL: envHelpers.urlWithProtocols(['http', 'https', 'ws', 'wss']).optional(),
   })
@@ -62,9 +63,10 @@ export const gatewayConfigSchema = z
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
-/** The upstream of /graphql/ws as an http(s) URL: REALTIME_URL, else derived from SUBGRAPHS. */
+/** The upstream of /graphql/ws as an http(s) URL: REALTIME_URL, else derived from SUBGRAPHS and the registry. */
 export function realtimeUpstream(config: Pick<GatewayConfig, 'REALTIME_URL' | 'SUBGRAPHS'>): string | undefined {
-  const notifications = config.SUBGRAPHS?.find((subgraph) => subgraph.name === 'notifications')?.url;
-  const url = config.REALTIME_URL ?? notifications?.replace(/\/graphql\/?$/, '/graphql/ws');
+  const live = SUBGRAPH_SERVICES.find((service) => service.subscriptionFields.length > 0);
+  const liveUrl = config.SUBGRAPHS?.find((subgraph) => subgraph.name === live?.name)?.url;
+  const url = config.REALTIME_URL ?? liveUrl?.replace(/\/graphql\/?$/, '/graphql/ws');
   return url?.replace(/^ws(s?):/, 'http$1:');
 }
