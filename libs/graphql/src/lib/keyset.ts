@@ -65,6 +65,11 @@ export class KeysetOrder {
     return values;
   }
 
+  /** Whether `after` is a sound cursor of this order and scope (to tell which of several orders a cursor belongs to). */
+  accepts(after: string, scope = ''): boolean {
+    return this.parse(after, scope) !== undefined;
+  }
+
   /** The cursor of a row, from its sort values in column order. */
   encode(values: readonly unknown[], scope = ''): string {
     if (values.length !== this.columns.length) throw new Error(`${this.listName}: expected ${this.columns.length} cursor values`);
