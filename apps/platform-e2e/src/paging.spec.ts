@@ -26,7 +26,9 @@ function craftedCursors(genuine: string): string[] {
     encode({ ...body, f: 'AAAAAAAAAAAAAAAA' }),
     encode({ ...body, k: ["2026-01-01'; SELECT pg_sleep(5); --", randomUUID()] }),
     encode({ ...body, k: ['2026-01-01T00:00:00.000Z', 'not-a-uuid'] }),
-    encode({ ...body, k: [7, randomUUID()] }),
+    encode({ ...body, k: [body.k[0], 7] }),
+    encode({ ...body, k: [{ $gt: 0 }, randomUUID()] }),
+    encode({ ...body, k: [body.k[0]] }),
   ];
 }
 
@@ -43,12 +45,12 @@ describe('keyset paging through the gateway', () => {
   const data = <T>(text: string, variables: Record<string, unknown> = {}) => graphqlData<T>(platform.gatewayUrl, text, { token, variables });
 
   /** Asserts the call was refused as BAD_USER_INPUT on `after` (and is not an INTERNAL error). */
-  async function expectRefused(text: string, variables: Record<string, unknown>) {
+  async function expectRefused(text: string, variables: Record<string, unknown>, field = 'after') {
     const result = await query(text, variables, { 'accept-language': 'ru' });
     expect(result.errors).toHaveLength(1);
     expect(result.errors?.[0].extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
-      fields: [{ field: 'after', constraint: 'cursor', message: expect.stringContaining('курсор') }],
+      fields: [{ field, constraint: 'cursor', message: expect.stringContaining('курсор') }],
     });
   }
 
@@ -175,5 +177,39 @@ describe('keyset paging through the gateway', () => {
     await expectRefused(DELIVERIES, { endpointId: endpointA, first: 2, after: otherEndpoint[0] });
     const [documentCursor] = (await data<{ documents: Page }>(DOCUMENTS, { first: 1 })).documents.edges.map((edge) => edge.cursor);
     await expectRefused(DELIVERIES, { endpointId: endpointA, first: 2, after: documentCursor });
+  });
+
+  it('continues a fuzzy search in fuzzy mode page by page, and refuses a cursor of another sort', async () => {
+    for (const title of ['Lighthouse keeper', 'Lighthouse dreams', 'Lighthouse at night']) {
+      await data(`mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }`, {
+        input: { title, body: 'Waves', type: 'POEM', language: 'en' },
+      });
+    }
+    const SEARCH = `query($input: SearchDocumentsInput!) {
+      searchDocuments(input: $input) { fuzzy edges { cursor node { document { id } } } pageInfo { hasNextPage endCursor } }
+    }`;
+    interface Search {
+      searchDocuments: { fuzzy: boolean; edges: { cursor: string; node: { document: { id: string } } }[]; pageInfo: Page['pageInfo'] };
+    }
+    // A typo: full text finds nothing, trigram similarity finds all three.
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: Search = await data<Search>(SEARCH, { input: { query: 'Lighthuose', first: 1, after } });
+      expect(page.searchDocuments.fuzzy).toBe(true);
+      seen.push(...page.searchDocuments.edges.map((edge) => edge.node.document.id));
+      after = page.searchDocuments.pageInfo.hasNextPage ? page.searchDocuments.pageInfo.endCursor : null;
+    } while (after && seen.length < 10);
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(3);
+
+    const newest = await data<Search>(SEARCH, { input: { query: 'Lighthouse', sort: 'NEWEST', first: 1 } });
+    const newestCursor = newest.searchDocuments.pageInfo.endCursor;
+    await expectRefused(SEARCH, { input: { query: 'Lighthouse', first: 1, after: newestCursor } }, 'input.after');
+    const [documentCursor] = (await data<{ documents: Page }>(DOCUMENTS, { first: 1 })).documents.edges.map((edge) => edge.cursor);
+    await expectRefused(SEARCH, { input: { query: 'Lighthouse', sort: 'NEWEST', first: 1, after: documentCursor } }, 'input.after');
+    for (const crafted of craftedCursors(newestCursor as string)) {
+      await expectRefused(SEARCH, { input: { query: 'Lighthouse', sort: 'NEWEST', first: 1, after: crafted } }, 'input.after');
+    }
   });
 });

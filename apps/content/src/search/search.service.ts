@@ -104,7 +104,7 @@ export class SearchService {
     if (input.after) {
       // A later page continues in the mode of the first: fuzzy ranks are another order than full-text ones.
       const fuzzy = SEARCH_ORDER.accepts(input.after, searchScope(sort, true));
-      SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy));
+      SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy), 'input.after');
       return this.run(principal, input, sort, pageSize, fuzzy, selection);
     }
     const mayTurnFuzzy = sort === SearchSort.RELEVANCE;
@@ -212,7 +212,7 @@ export class SearchService {
     }[sort];
     const original = variant('d');
     const translated = variant('t');
-    const after = SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy));
+    const after = SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy), 'input.after');
     const keyset = after ? `WHERE ${SEARCH_ORDER.seek(after, (value) => params.bind(value))}` : '';
     const counts = selection.facets
       ? `json_build_object(

@@ -15,7 +15,7 @@ export class ConnectionArgs {
   @Max(MAX_PAGE_SIZE, { message: keyed('validation.max') })
   first?: number;
 
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page (opaque; valid only for the list and order it came from)' })
+  @Field(() => String, { nullable: true, description: 'Cursor of the last item of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(512, { message: keyed('validation.maxLength') })
