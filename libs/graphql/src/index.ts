@@ -3,6 +3,7 @@ export * from './lib/messages';
 export * from './lib/format-error';
 export * from './lib/validation';
 export * from './lib/pagination';
+export * from './lib/keyset';
 export * from './lib/request-loader';
 export * from './lib/subgraph-options';
 export * from './lib/metrics.plugin';

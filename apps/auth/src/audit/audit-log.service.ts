@@ -2,9 +2,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { stringify } from 'csv-stringify/sync';
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import { BadUserInputError, Connection, ConnectionArgs, decodeCursor, encodeCursor, pageSizeOf } from '@multipult/graphql';
+import { Connection, ConnectionArgs, KeysetOrder, paginate } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { AuditEntry, AuditOutcome } from './audit-entry.entity';
+
+/** Newest first by the identity column (strictly increasing with time of writing). */
+const NEWEST_ENTRIES = new KeysetOrder({
+  connection: 'auth.auditLog',
+  columns: [{ expression: 'entry.id', type: 'integer', direction: 'DESC' }],
+});
 
 export interface AuditRecord {
   action: string;
@@ -83,15 +89,8 @@ export class AuditLog {
     }
   }
 
-  /** Newest first, keyset-paginated on the identity column (strictly increasing with time of writing). */
   async query(filter: AuditFilter, args: ConnectionArgs): Promise<Connection<AuditEntry>> {
-    const pageSize = pageSizeOf(args);
-    const query = this.filtered(filter);
-    const totalCount = await query.clone().getCount();
-    if (args.after) query.andWhere('entry.id < :afterId', { afterId: this.afterId(args.after) });
-    const rows = await query.orderBy('entry.id', 'DESC').take(pageSize + 1).getMany();
-    const edges = rows.slice(0, pageSize).map((node) => ({ node, cursor: encodeCursor({ sortValue: 'id', id: node.id }) }));
-    return { edges, totalCount, pageInfo: { hasNextPage: rows.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null } };
+    return paginate(this.filtered(filter), NEWEST_ENTRIES, args);
   }
 
   /** The matching entries as CSV (RFC 4180, header row), newest first, at most `limit` rows. */
@@ -116,11 +115,5 @@ export class AuditLog {
     if (filter.action?.endsWith('.')) query.andWhere('starts_with(entry.action, :prefix)', { prefix: filter.action });
     else if (filter.action) query.andWhere('entry.action = :action', { action: filter.action });
     return query;
-  }
-
-  private afterId(after: string): string {
-    const { sortValue, id } = decodeCursor(after);
-    if (sortValue !== 'id' || !/^\d{1,19}$/.test(id)) throw BadUserInputError.field('after', 'validation.invalid');
-    return id;
   }
 }
