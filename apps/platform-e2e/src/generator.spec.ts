@@ -73,7 +73,7 @@ describe('a generated subgraph', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('answers through the gateway: create, read, and the count its consumer keeps from the outbox event', async () => {
+  it('answers through the gateway: create, read, list, and the count its consumer keeps from the outbox event', async () => {
     const account = await registerAccount(gatewayUrl, 'ledger-admin');
     const { accessToken } = await createTenantFor(gatewayUrl, account);
     const create = `mutation($input: CreateEntryInput!) { createEntry(input: $input) { entry { id name ownerId } } }`;
@@ -88,6 +88,12 @@ describe('a generated subgraph', () => {
       variables: { id: created.createEntry.entry.id },
     });
     expect(read.entry).toEqual({ name: 'opening balance' });
+    const listed = await graphqlData<{ entries: { totalCount: number; edges: { node: { id: string } }[] } }>(
+      gatewayUrl,
+      '{ entries(first: 5) { totalCount edges { node { id } } } }',
+      { token: accessToken },
+    );
+    expect(listed.entries).toEqual({ totalCount: 1, edges: [{ node: { id: created.createEntry.entry.id } }] });
 
     const counted = await eventually('the consumer to count the created entry', async () => {
       const data = await graphqlData<{ entryCreatedCount: number }>(gatewayUrl, '{ entryCreatedCount }', { token: accessToken });
