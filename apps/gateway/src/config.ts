@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseEnv, corsEnv, envHelpers, redisEnv, tokenVerificationEnv } from '@multipult/config';
+import { REALTIME_PATH } from '@multipult/graphql';
 
 /** `name=url` pairs, e.g. `auth=http://auth:4001/graphql,content=http://content:4002/graphql`. */
 const subgraphList = z.string().transform((value, ctx) => {
@@ -65,6 +66,6 @@ export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 /** The upstream of /graphql/ws as an http(s) URL: REALTIME_URL, else derived from SUBGRAPHS. */
 export function realtimeUpstream(config: Pick<GatewayConfig, 'REALTIME_URL' | 'SUBGRAPHS'>): string | undefined {
   const notifications = config.SUBGRAPHS?.find((subgraph) => subgraph.name === 'notifications')?.url;
-  const url = config.REALTIME_URL ?? notifications?.replace(/\/graphql\/?$/, '/graphql/ws');
+  const url = config.REALTIME_URL ?? notifications?.replace(/\/graphql\/?$/, REALTIME_PATH);
   return url?.replace(/^ws(s?):/, 'http$1:');
 }

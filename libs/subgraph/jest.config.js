@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-subgraph',
+  preset: '../../jest.preset.js',
+};
