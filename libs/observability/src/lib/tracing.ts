@@ -3,6 +3,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import { z } from 'zod';
 
 const TRACING = Symbol.for('multipult.tracing');
 const QUIET_PATHS = /^\/(health\/(live|ready)|metrics)\b/;
@@ -28,6 +29,28 @@ export function startTracing(options: { service: string; endpoint?: string; samp
   sdk.start();
   registry[TRACING] = sdk;
   return true;
+}
+
+const tracingEnv = z.object({
+  OTEL_SERVICE_NAME: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+});
+
+/**
+ * Starts tracing from the standard variables: the service is named by OTEL_SERVICE_NAME (default:
+ * `service`), spans go to OTEL_EXPORTER_OTLP_ENDPOINT (off when unset). Invalid values leave tracing
+ * off; the service's config check then names them. Call before the app's modules load.
+ */
+export function startServiceTracing(service: string, env: Record<string, string | undefined> = process.env): boolean {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = tracingEnv.safeParse(present);
+  if (!parsed.success) return false;
+  return startTracing({
+    service: parsed.data.OTEL_SERVICE_NAME ?? service,
+    endpoint: parsed.data.OTEL_EXPORTER_OTLP_ENDPOINT,
+    sampleRatio: parsed.data.OTEL_SAMPLE_RATIO,
+  });
 }
 
 /** Flushes and stops tracing (at shutdown, so the last spans are exported). */
