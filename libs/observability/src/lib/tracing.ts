@@ -10,11 +10,17 @@ const QUIET_PATHS = /^\/(health\/(live|ready)|metrics)\b/;
 
 type TracingRegistry = { [TRACING]?: NodeSDK };
 
+export interface TracingOptions {
+  service: string;
+  endpoint?: string;
+  sampleRatio?: number;
+}
+
 /**
  * Starts OpenTelemetry tracing (W3C trace context, OTLP over HTTP) when an endpoint is configured;
  * off otherwise. Call it before the app's modules load so `http` is instrumented. Once per process.
  */
-export function startTracing(options: { service: string; endpoint?: string; sampleRatio?: number }): boolean {
+export function startTracing(options: TracingOptions): boolean {
   if (!options.endpoint) return false;
   const registry = globalThis as TracingRegistry;
   if (registry[TRACING]) return true;
@@ -38,19 +44,25 @@ const tracingEnv = z.object({
 });
 
 /**
- * Starts tracing from the standard variables: the service is named by OTEL_SERVICE_NAME (default:
- * `service`), spans go to OTEL_EXPORTER_OTLP_ENDPOINT (off when unset). Invalid values leave tracing
- * off; the service's config check then names them. Call before the app's modules load.
+ * Tracing options from the standard variables: the service is named by OTEL_SERVICE_NAME (default:
+ * `service`), spans go to OTEL_EXPORTER_OTLP_ENDPOINT. Undefined when a value is invalid (tracing
+ * stays off; the service's config check then names it).
  */
-export function startServiceTracing(service: string, env: Record<string, string | undefined> = process.env): boolean {
+export function tracingOptionsFromEnv(service: string, env: Record<string, string | undefined>): TracingOptions | undefined {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = tracingEnv.safeParse(present);
-  if (!parsed.success) return false;
-  return startTracing({
+  if (!parsed.success) return undefined;
+  return {
     service: parsed.data.OTEL_SERVICE_NAME ?? service,
     endpoint: parsed.data.OTEL_EXPORTER_OTLP_ENDPOINT,
     sampleRatio: parsed.data.OTEL_SAMPLE_RATIO,
-  });
+  };
+}
+
+/** Starts tracing as the environment says (see tracingOptionsFromEnv). Call before the app's modules load. */
+export function startServiceTracing(service: string, env: Record<string, string | undefined> = process.env): boolean {
+  const options = tracingOptionsFromEnv(service, env);
+  return options ? startTracing(options) : false;
 }
 
 /** Flushes and stops tracing (at shutdown, so the last spans are exported). */
