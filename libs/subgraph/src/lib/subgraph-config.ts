@@ -9,7 +9,7 @@ import {
 } from '@multipult/config';
 import { serviceEntry } from '@multipult/registry';
 
-const port = z.coerce.number().int().min(1).max(65535);
+const portWithDefault = (port: number) => z.coerce.number().int().min(1).max(65535).default(port);
 
 const commonShape = {
   ...baseEnv,
@@ -17,14 +17,13 @@ const commonShape = {
   ...redisEnv,
   ...kafkaEnv,
   ...tokenVerificationEnv,
-  // Absent for the token issuer, which verifies with its own keys.
+  // Not needed by the token issuer, which verifies with its own keys; required of the others below.
   AUTH_JWKS_URL: tokenVerificationEnv.AUTH_JWKS_URL.optional(),
-  PORT: port.default(0),
   /** Largest accepted JSON body (body-parser syntax). */
   BODY_LIMIT: z.string().default('100kb'),
 };
 
-type CommonShape = typeof commonShape;
+type CommonShape = typeof commonShape & { PORT: ReturnType<typeof portWithDefault> };
 
 type SharedInfrastructureConfig = z.output<z.ZodObject<Pick<CommonShape, 'NODE_ENV' | 'REDIS_URL' | 'KAFKA_BROKERS'>>>;
 
@@ -49,7 +48,7 @@ export function defineSubgraphConfig<Shape extends z.ZodRawShape>(
     .object({
       ...commonShape,
       ...(entry.issuesTokens ? {} : tokenVerificationEnv),
-      PORT: port.default(entry.port),
+      PORT: portWithDefault(entry.port),
       ...shape,
     })
     .superRefine((config, ctx) => {
