@@ -1,13 +1,7 @@
 import { z } from 'zod';
-import {
-  baseEnv,
-  envHelpers,
-  databaseEnv,
-  kafkaEnv,
-  redisEnv,
-  requireSharedInfrastructureInProduction,
-} from '@multipult/config';
+import { envHelpers } from '@multipult/config';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
+import { defineSubgraphConfig } from '@multipult/subgraph';
 
 /** An OpenID provider users may sign in with (authorization code flow with PKCE). */
 const oidcProviderSchema = z.object({
@@ -40,14 +34,9 @@ const jsonArrayOf = <T extends z.ZodType>(item: T) =>
 
 const DEVELOPMENT_SIGNING_KEY_SECRET = 'development-only-signing-key-secret-change-me';
 
-export const authConfigSchema = z
-  .object({
-    ...baseEnv,
-    ...databaseEnv,
-    ...redisEnv,
-    ...kafkaEnv,
-    PORT: z.coerce.number().int().min(1).max(65535).default(4001),
-    BODY_LIMIT: z.string().default('100kb'),
+export const authConfigSchema = defineSubgraphConfig(
+  'auth',
+  {
     JWT_ISSUER: z.string().default('multipult-auth'),
     JWT_AUDIENCE: z.string().default('multipult'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
@@ -99,9 +88,8 @@ export const authConfigSchema = z
     /** Argon2id cost (OWASP: 19 MiB, 2 passes, 1 lane). */
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(1_048_576).default(19_456),
     ARGON2_TIME_COST: z.coerce.number().int().min(1).max(10).default(2),
-  })
-  .superRefine((config, ctx) => {
-    requireSharedInfrastructureInProduction(config, ctx);
+  },
+  (config, ctx) => {
     if (config.NODE_ENV === 'production' && config.OIDC_ALLOW_INSECURE_ISSUERS) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_ALLOW_INSECURE_ISSUERS'], message: 'must be false in production' });
     }
@@ -111,6 +99,7 @@ export const authConfigSchema = z
     if (config.NODE_ENV === 'production' && config.SIGNING_KEY_SECRET === DEVELOPMENT_SIGNING_KEY_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_SECRET'], message: 'must be set in production' });
     }
-  });
+  },
+);
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;

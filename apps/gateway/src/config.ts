@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseEnv, corsEnv, envHelpers, redisEnv, tokenVerificationEnv } from '@multipult/config';
+import { REALTIME_PATH } from '@multipult/graphql';
 import { SUBGRAPH_SERVICES } from '@multipult/registry';
 
 /** `name=url` pairs, e.g. `auth=http://auth:4001/graphql,content=http://content:4002/graphql`. */
@@ -67,6 +68,6 @@ export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 export function realtimeUpstream(config: Pick<GatewayConfig, 'REALTIME_URL' | 'SUBGRAPHS'>): string | undefined {
   const live = SUBGRAPH_SERVICES.find((service) => service.subscriptionFields.length > 0);
   const liveUrl = config.SUBGRAPHS?.find((subgraph) => subgraph.name === live?.name)?.url;
-  const url = config.REALTIME_URL ?? liveUrl?.replace(/\/graphql\/?$/, '/graphql/ws');
+  const url = config.REALTIME_URL ?? liveUrl?.replace(/\/graphql\/?$/, REALTIME_PATH);
   return url?.replace(/^ws(s?):/, 'http$1:');
 }

@@ -1,25 +1,12 @@
 import { z } from 'zod';
-import {
-  baseEnv,
-  databaseEnv,
-  envHelpers,
-  kafkaEnv,
-  redisEnv,
-  requireSharedInfrastructureInProduction,
-  tokenVerificationEnv,
-} from '@multipult/config';
+import { envHelpers } from '@multipult/config';
+import { defineSubgraphConfig } from '@multipult/subgraph';
 
 const DEVELOPMENT_WEBHOOK_SECRET_KEY = 'development-only-webhook-secret-key-change-me';
 
-export const notificationsConfigSchema = z
-  .object({
-    ...baseEnv,
-    ...databaseEnv,
-    ...redisEnv,
-    ...kafkaEnv,
-    ...tokenVerificationEnv,
-    PORT: z.coerce.number().int().min(1).max(65535).default(4003),
-    BODY_LIMIT: z.string().default('100kb'),
+export const notificationsConfigSchema = defineSubgraphConfig(
+  'notifications',
+  {
     /** The client app that links in notifications open, e.g. https://app.example.com. */
     APP_URL: envHelpers.urlWithProtocols(['http', 'https']).default('http://localhost:3000'),
 
@@ -61,15 +48,15 @@ export const notificationsConfigSchema = z
     REALTIME_REVOCATION_CHECK_MS: z.coerce.number().int().min(50).max(60_000).default(500),
     /** Stored notifications read per query while replaying to a (re)subscribing client. */
     REALTIME_REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
-  })
-  .superRefine((config, ctx) => {
-    requireSharedInfrastructureInProduction(config, ctx);
+  },
+  (config, ctx) => {
     if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production' });
     }
     if (config.NODE_ENV === 'production' && config.WEBHOOK_SECRET_KEY === DEVELOPMENT_WEBHOOK_SECRET_KEY) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET_KEY'], message: 'must be set to a secret of your own in production' });
     }
-  });
+  },
+);
 
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;

@@ -5,12 +5,10 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import proxyAddr from 'proxy-addr';
 import { InjectConfig } from '@multipult/config';
-import { refuseUpgrade } from '@multipult/graphql';
+import { REALTIME_PATH, refuseUpgrade } from '@multipult/graphql';
 import { acceptRequestId, counter } from '@multipult/observability';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { GatewayConfig, realtimeUpstream } from '../config';
-
-export const REALTIME_PATH = '/graphql/ws';
 
 /** Request headers that belong to this hop (RFC 9110 §7.6.1) or that the proxy sets itself. */
 const HOP_HEADERS = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'proxy-authorization']);

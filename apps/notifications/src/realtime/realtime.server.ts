@@ -9,7 +9,7 @@ import proxyAddr from 'proxy-addr';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier, AuthPrincipal, actInTenant, bearerToken, revocationKeys } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
-import { formatError, pickLocale, refuseUpgrade } from '@multipult/graphql';
+import { REALTIME_PATH, formatError, pickLocale, refuseUpgrade } from '@multipult/graphql';
 import {
   RequestContext,
   RequestContextData,
@@ -25,7 +25,6 @@ import { PRESENCE_TTL_MS, PresenceService } from '../presence/presence.service';
 import { CloseCodes, RealtimeConnection } from './realtime-connection';
 import type { RealtimeContext } from './realtime-context';
 
-export const REALTIME_PATH = '/graphql/ws';
 const TRUSTED_PROXIES = proxyAddr.compile(['loopback', 'linklocal', 'uniquelocal']);
 
 type ConnectionParams = Record<string, unknown> & {

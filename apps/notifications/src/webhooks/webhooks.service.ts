@@ -11,7 +11,7 @@ import { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveri
 import { WebhookDelivery, WebhookDeliveryStatus } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { ALL_EVENTS, WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from './webhook-events';
-import { resolvesToPublic } from './webhook-target';
+import { resolvesToPublic } from '@multipult/network';
 import { WEBHOOK_SECRET_CONTEXT, WebhookWorker } from './webhook-worker';
 
 export const WEBHOOKS_GROUP = 'notifications.webhooks';

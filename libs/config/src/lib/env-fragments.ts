@@ -29,6 +29,8 @@ export const baseEnv = {
   HOST: z.string().default('0.0.0.0'),
   /** Seconds to finish in-flight work after SIGTERM before the process exits. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  /** Names the service in traces (the OpenTelemetry standard variable); default: the service's own name. */
+  OTEL_SERVICE_NAME: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: urlWithProtocols(['http', 'https']).optional(),
   OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
 };

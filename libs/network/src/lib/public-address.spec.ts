@@ -1,6 +1,6 @@
-import { isPublicAddress, publicOnlyLookup, resolvesToPublic } from './webhook-target';
+import { isPublicAddress, publicOnlyLookup, resolvesToPublic } from './public-address';
 
-describe('webhook target addresses', () => {
+describe('public address guard (SSRF)', () => {
   it.each([
     ['127.0.0.1', false],
     ['10.1.2.3', false],

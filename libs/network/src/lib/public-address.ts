@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
 
-/** Address ranges a webhook may never reach unless private targets are allowed (SSRF protection). */
+/** Whether an outbound call (webhooks, fetched URLs) may reach this address: public unicast only (SSRF protection). */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   let parsed = ipaddr.parse(address);
