@@ -7,6 +7,7 @@ import {
   requireSharedInfrastructureInProduction,
   tokenVerificationEnv,
 } from '@multipult/config';
+import { realtimeEnv } from '@multipult/realtime';
 
 export const contentConfigSchema = z
   .object({
@@ -15,6 +16,7 @@ export const contentConfigSchema = z
     ...redisEnv,
     ...kafkaEnv,
     ...tokenVerificationEnv,
+    ...realtimeEnv,
     PORT: z.coerce.number().int().min(1).max(65535).default(4002),
     BODY_LIMIT: z.string().default('1mb'),
     /** Below this many full-text hits, search also tries trigram (typo-tolerant) matching. */
