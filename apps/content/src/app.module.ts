@@ -8,6 +8,7 @@ import { EventsModule, eventEntities, eventMigrations } from '@multipult/events'
 import { subgraphGraphQLOptions } from '@multipult/graphql';
 import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
 import { ObservabilityModule } from '@multipult/observability';
+import { RealtimeServerModule } from '@multipult/realtime';
 import { RedisModule } from '@multipult/redis';
 import { Author } from './authors/author.entity';
 import { AuthorsModule } from './authors/authors.module';
@@ -67,6 +68,7 @@ export class AppModule {
         VersionsModule,
         EngagementModule,
         CommentsModule,
+        RealtimeServerModule.forRoot(),
         CollectionsModule,
         PrivacyModule,
       ],

@@ -8,6 +8,7 @@ import { EventsModule, eventEntities, eventMigrations } from '@multipult/events'
 import { subgraphGraphQLOptions } from '@multipult/graphql';
 import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
 import { ObservabilityModule } from '@multipult/observability';
+import { RealtimeServerModule } from '@multipult/realtime';
 import { RedisModule } from '@multipult/redis';
 import { AnnouncementsModule } from './announcements/announcements.module';
 import type { NotificationsConfig } from './config';
@@ -18,6 +19,7 @@ import { Notification } from './notifications/notification.entity';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PreferencesModule } from './preferences/preferences.module';
 import { PresenceModule } from './presence/presence.module';
+import { PresenceHooks } from './realtime/presence-hooks';
 import { RealtimeModule } from './realtime/realtime.module';
 import { Recipient } from './recipients/recipient.entity';
 import { RecipientsModule } from './recipients/recipients.module';
@@ -60,6 +62,7 @@ export class AppModule {
         AnnouncementsModule,
         PresenceModule,
         RealtimeModule,
+        RealtimeServerModule.forRoot({ hooks: PresenceHooks, imports: [PresenceModule] }),
         WebhooksModule,
         PrivacyModule,
       ],

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '@multipult/config';
-import { RealtimeServerModule } from '@multipult/realtime';
 import { PUB_SUB, createPubSub } from '@multipult/redis';
 import type { ContentConfig } from '../config';
 import { DocumentsModule } from '../documents/documents.module';
@@ -9,9 +8,9 @@ import { CommentFeed } from './comment-feed';
 import { CommentsResolver, DocumentCommentsResolver } from './comments.resolver';
 import { CommentsService } from './comments.service';
 
-/** Comments, and commentAdded over /graphql/ws (content's realtime server, fed through Redis pub/sub). */
+/** Comments, and commentAdded over /graphql/ws (fed through Redis pub/sub). */
 @Module({
-  imports: [DocumentsModule, UsersModule, RealtimeServerModule.forRoot()],
+  imports: [DocumentsModule, UsersModule],
   providers: [
     { provide: PUB_SUB, inject: [APP_CONFIG], useFactory: (config: ContentConfig) => createPubSub(config) },
     CommentFeed,

@@ -115,6 +115,8 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
 /**
  * GraphQL over WebSocket on /graphql/ws for a subgraph. `hooks` (a provider class implementing
  * RealtimeHooks, with `imports` for what it needs) adds the service's own connection handling.
+ * Import it in the app module, after the GraphQL module: Nest destroys modules nearer the root,
+ * and later ones among equals, first, and the drain must run before Apollo's cuts the sockets.
  */
 @Module({})
 export class RealtimeServerModule {
