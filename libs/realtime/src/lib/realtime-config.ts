@@ -16,5 +16,4 @@ export const realtimeEnv = {
   REALTIME_REVOCATION_CHECK_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 };
 
-const realtimeConfigSchema = z.object(realtimeEnv);
-export type RealtimeConfig = z.infer<typeof realtimeConfigSchema>;
+export type RealtimeConfig = z.infer<z.ZodObject<typeof realtimeEnv>>;

@@ -42,6 +42,7 @@ function requestContext(connection: RealtimeConnection | undefined): RequestCont
 @Injectable()
 export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly sockets: RealtimeSockets;
+  private server?: ReturnType<typeof makeServer<ConnectionParams, { connection: RealtimeConnection; request: IncomingMessage }>>;
 
   constructor(
     @InjectConfig() private readonly config: RealtimeConfig,
@@ -60,8 +61,6 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
       accept: (connection, request, receive) => this.accept(connection, request, receive),
     });
   }
-
-  private server?: ReturnType<typeof makeServer<ConnectionParams, { connection: RealtimeConnection; request: IncomingMessage }>>;
 
   onApplicationBootstrap(): void {
     this.server = makeServer<ConnectionParams, { connection: RealtimeConnection; request: IncomingMessage }>({
