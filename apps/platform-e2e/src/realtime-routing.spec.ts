@@ -1,3 +1,4 @@
+import WebSocket from 'ws';
 import { Platform, RealtimeClient, connectRealtime, eventually, graphqlData, startPlatform } from '@multipult/testing';
 import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
@@ -39,7 +40,7 @@ describe('the gateway routes /graphql/ws operations to the subgraph owning their
   const contentConnections = () => readMetric(platform.content.url, 'realtime_ws_connections', {});
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await startPlatform({ gatewayEnv: { REALTIME_INIT_TIMEOUT_MS: '1000' } });
     const ownerAccount = await registerAccount(platform.gatewayUrl, 'owner');
     const tenant = await createTenantFor(platform.gatewayUrl, ownerAccount);
     owner = { ...ownerAccount, token: tenant.accessToken, tenantId: tenant.tenantId };
@@ -131,6 +132,31 @@ describe('the gateway routes /graphql/ws operations to the subgraph owning their
     expect(await connect({ authorization: 'Bearer not.a.token' }).closed).toMatchObject({ code: 4401 });
     const stranger = await registerAccount(platform.gatewayUrl, 'stranger');
     expect(await connect({ authorization: `Bearer ${stranger.accessToken}`, tenantId: owner.tenantId }).closed).toMatchObject({ code: 4403 });
+  });
+
+  it('speaks graphql-ws at the edge: pong to ping, 4408 without connection_init, 4429 on a second one', async () => {
+    const rawSocket = () =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(platform.realtimeUrl, 'graphql-transport-ws');
+        socket.once('open', () => resolve(socket));
+        socket.once('error', reject);
+      });
+    const closeOf = (socket: WebSocket) => new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    const nextMessage = (socket: WebSocket) => new Promise<{ type: string }>((resolve) => socket.once('message', (data) => resolve(JSON.parse(String(data)))));
+
+    const silent = await rawSocket();
+    const pong = nextMessage(silent);
+    silent.send(JSON.stringify({ type: 'ping' }));
+    expect(await pong).toEqual({ type: 'pong' });
+    expect(await closeOf(silent)).toBe(4408);
+
+    const eager = await rawSocket();
+    const acknowledged = nextMessage(eager);
+    eager.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${reader.token}` } }));
+    expect(await acknowledged).toEqual({ type: 'connection_ack' });
+    const closed = closeOf(eager);
+    eager.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${reader.token}` } }));
+    expect(await closed).toBe(4429);
   });
 
   it("closes a revoked session's socket with 4403", async () => {

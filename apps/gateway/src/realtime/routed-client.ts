@@ -41,9 +41,7 @@ export class RoutedClient {
     initTimeoutMs: number,
   ) {
     this.requestId = acceptRequestId(request.headers['x-request-id']);
-    this.initTimer = setTimeout(() => {
-      if (!this.acknowledged) connection.close(CloseCodes.initTimeout, 'Connection initialisation timeout');
-    }, initTimeoutMs);
+    this.initTimer = setTimeout(() => connection.close(CloseCodes.initTimeout, 'Connection initialisation timeout'), initTimeoutMs);
     connection.socket.once('close', () => {
       clearTimeout(this.initTimer);
       for (const link of this.links.values()) link.close();
@@ -81,9 +79,10 @@ export class RoutedClient {
   private async initialise(payload: unknown): Promise<void> {
     if (this.initialised) return this.connection.close(CloseCodes.tooManyInits, 'Too many initialisation requests');
     this.initialised = true;
+    // The limit is on sending connection_init; verifying it may take longer (a JWKS fetch).
+    clearTimeout(this.initTimer);
     const params = payload && typeof payload === 'object' && !Array.isArray(payload) ? (payload as ConnectionParams) : {};
     if (!(await this.sockets.authenticate(this.connection, this.request, params))) return;
-    clearTimeout(this.initTimer);
     this.acknowledged = true;
     await this.connection.send(JSON.stringify({ type: 'connection_ack' }));
   }
