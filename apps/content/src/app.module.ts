@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SubgraphModule } from '@multipult/subgraph';
+import { RealtimeServerModule } from '@multipult/realtime';
 import { Author } from './authors/author.entity';
 import { AuthorsModule } from './authors/authors.module';
 import { CacheModule } from './cache/cache.module';
@@ -46,6 +47,7 @@ export class AppModule {
         VersionsModule,
         EngagementModule,
         CommentsModule,
+        RealtimeServerModule.forRoot(),
         CollectionsModule,
         PrivacyModule,
       ],

@@ -10,14 +10,16 @@ import type { GatewayConfig } from './config';
 import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
 import { RateLimitMiddleware } from './edge/rate-limit.middleware';
 import { TenantUsageMiddleware } from './edge/tenant-usage.middleware';
-import { RealtimeProxy } from './edge/realtime-proxy';
 import { gatewayOptions } from './federation/gateway-options';
+import { SubscriptionRouter } from './realtime/subscription-router';
+import { SupergraphRoutes } from './realtime/supergraph-routes';
 
 export const GATEWAY_SERVICE = 'gateway';
 
 @Module({})
 export class AppModule implements NestModule {
   static forRoot(config: GatewayConfig): DynamicModule {
+    const routes = new SupergraphRoutes(new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url])));
     return {
       module: AppModule,
       imports: [
@@ -25,13 +27,13 @@ export class AppModule implements NestModule {
         ObservabilityModule.forRoot({ service: GATEWAY_SERVICE, logLevel: config.LOG_LEVEL }),
         RedisModule.forRoot(),
         AuthModule.forRoot(),
-        GraphQLModule.forRoot<ApolloGatewayDriverConfig>({ driver: ApolloGatewayDriver, ...gatewayOptions(config) }),
+        GraphQLModule.forRoot<ApolloGatewayDriverConfig>({ driver: ApolloGatewayDriver, ...gatewayOptions(config, routes) }),
         HealthModule.forRoot({
           probes: [FastStoreProbe],
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
       ],
-      providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, RealtimeProxy],
+      providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, { provide: SupergraphRoutes, useValue: routes }, SubscriptionRouter],
     };
   }
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { baseEnv, corsEnv, envHelpers, redisEnv, tokenVerificationEnv } from '@multipult/config';
-import { REALTIME_PATH } from '@multipult/graphql';
-import { SUBGRAPH_SERVICES } from '@multipult/registry';
+import { realtimeEnv } from '@multipult/realtime';
 
 /** `name=url` pairs, e.g. `auth=http://auth:4001/graphql,content=http://content:4002/graphql`. */
 const subgraphList = z.string().transform((value, ctx) => {
@@ -28,6 +27,7 @@ export const gatewayConfigSchema = z
     ...redisEnv,
     ...tokenVerificationEnv,
     ...corsEnv,
+    ...realtimeEnv,
     PORT: z.coerce.number().int().min(1).max(65535).default(4000),
     /** A composed supergraph file (tools/compose-supergraph); production loads this. */
     SUPERGRAPH_PATH: z.string().optional(),
@@ -47,11 +47,6 @@ export const gatewayConfigSchema = z
     /** Client IPs or user ids exempt from rate limits (health checkers, internal jobs). */
     RATE_LIMIT_ALLOWLIST: envHelpers.commaList.default([]),
     TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
-    /**
-     * Where /graphql/ws upgrades go; by default the SUBGRAPHS entry of the service the registry
-     * names as owner of subscription fields, with /graphql/ws instead of /graphql.
-     */
-    REALTIME_URL: envHelpers.urlWithProtocols(['http', 'https', 'ws', 'wss']).optional(),
   })
   .superRefine((config, ctx) => {
     if (!config.SUPERGRAPH_PATH && !config.SUBGRAPHS?.length) {
@@ -63,11 +58,3 @@ export const gatewayConfigSchema = z
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
-
-/** The upstream of /graphql/ws as an http(s) URL: REALTIME_URL, else derived from SUBGRAPHS and the registry. */
-export function realtimeUpstream(config: Pick<GatewayConfig, 'REALTIME_URL' | 'SUBGRAPHS'>): string | undefined {
-  const live = SUBGRAPH_SERVICES.find((service) => service.subscriptionFields.length > 0);
-  const liveUrl = config.SUBGRAPHS?.find((subgraph) => subgraph.name === live?.name)?.url;
-  const url = config.REALTIME_URL ?? liveUrl?.replace(/\/graphql\/?$/, REALTIME_PATH);
-  return url?.replace(/^ws(s?):/, 'http$1:');
-}

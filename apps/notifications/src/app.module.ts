@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SubgraphModule } from '@multipult/subgraph';
+import { RealtimeServerModule } from '@multipult/realtime';
 import { AnnouncementsModule } from './announcements/announcements.module';
 import type { NotificationsConfig } from './config';
 import { EmailModule } from './email/email.module';
@@ -9,6 +10,7 @@ import { Notification } from './notifications/notification.entity';
 import { NotificationsModule } from './notifications/notifications.module';
 import { PreferencesModule } from './preferences/preferences.module';
 import { PresenceModule } from './presence/presence.module';
+import { PresenceHooks } from './realtime/presence-hooks';
 import { RealtimeModule } from './realtime/realtime.module';
 import { Recipient } from './recipients/recipient.entity';
 import { RecipientsModule } from './recipients/recipients.module';
@@ -40,6 +42,7 @@ export class AppModule {
         AnnouncementsModule,
         PresenceModule,
         RealtimeModule,
+        RealtimeServerModule.forRoot({ hooks: PresenceHooks, imports: [PresenceModule] }),
         WebhooksModule,
         PrivacyModule,
       ],
