@@ -3,8 +3,10 @@ import {
   baseEnv,
   envHelpers,
   databaseEnv,
+  emailTokenSealEnv,
   kafkaEnv,
   redisEnv,
+  requireEmailTokenSealKeyInProduction,
   requireSharedInfrastructureInProduction,
 } from '@multipult/config';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
@@ -46,6 +48,7 @@ export const authConfigSchema = z
     ...databaseEnv,
     ...redisEnv,
     ...kafkaEnv,
+    ...emailTokenSealEnv,
     PORT: z.coerce.number().int().min(1).max(65535).default(4001),
     BODY_LIMIT: z.string().default('100kb'),
     JWT_ISSUER: z.string().default('multipult-auth'),
@@ -102,6 +105,7 @@ export const authConfigSchema = z
   })
   .superRefine((config, ctx) => {
     requireSharedInfrastructureInProduction(config, ctx);
+    requireEmailTokenSealKeyInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && config.OIDC_ALLOW_INSECURE_ISSUERS) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_ALLOW_INSECURE_ISSUERS'], message: 'must be false in production' });
     }

@@ -2,9 +2,11 @@ import { z } from 'zod';
 import {
   baseEnv,
   databaseEnv,
+  emailTokenSealEnv,
   envHelpers,
   kafkaEnv,
   redisEnv,
+  requireEmailTokenSealKeyInProduction,
   requireSharedInfrastructureInProduction,
   tokenVerificationEnv,
 } from '@multipult/config';
@@ -18,6 +20,7 @@ export const notificationsConfigSchema = z
     ...redisEnv,
     ...kafkaEnv,
     ...tokenVerificationEnv,
+    ...emailTokenSealEnv,
     PORT: z.coerce.number().int().min(1).max(65535).default(4003),
     BODY_LIMIT: z.string().default('100kb'),
     /** The client app that links in notifications open, e.g. https://app.example.com. */
@@ -64,6 +67,7 @@ export const notificationsConfigSchema = z
   })
   .superRefine((config, ctx) => {
     requireSharedInfrastructureInProduction(config, ctx);
+    requireEmailTokenSealKeyInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production' });
     }
