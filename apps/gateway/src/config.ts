@@ -50,6 +50,11 @@ export const gatewayConfigSchema = z
      * the `notifications` entry of SUBGRAPHS with /graphql/ws instead of /graphql.
      */
     REALTIME_URL: envHelpers.urlWithProtocols(['http', 'https', 'ws', 'wss']).optional(),
+    /**
+     * @apollo/gateway's own telemetry: unless disabled it probes cloud metadata endpoints at start
+     * and reports usage to Apollo. Off unless the operator sets this to false.
+     */
+    APOLLO_TELEMETRY_DISABLED: envHelpers.booleanFlag.default(true),
   })
   .superRefine((config, ctx) => {
     if (!config.SUPERGRAPH_PATH && !config.SUBGRAPHS?.length) {

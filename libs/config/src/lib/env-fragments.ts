@@ -31,6 +31,13 @@ export const baseEnv = {
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   OTEL_EXPORTER_OTLP_ENDPOINT: urlWithProtocols(['http', 'https']).optional(),
   OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+  /**
+   * GraphQL operation names that get their own label in the operation metrics; any other name
+   * counts as `other`, so clients cannot grow the metrics without limit.
+   */
+  METRICS_OPERATION_NAMES: commaList
+    .pipe(z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be GraphQL operation names')))
+    .default([]),
 };
 
 export const databaseEnv = {
