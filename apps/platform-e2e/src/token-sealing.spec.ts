@@ -32,7 +32,8 @@ describe('one-time tokens of emailed links stay out of Kafka, the outbox and the
 
   beforeAll(async () => {
     smtp = await startSmtpCapture();
-    platform = await startPlatform({ notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' } });
+    // Debug logs: the most any operator would log.
+    platform = await startPlatform({ env: { LOG_LEVEL: 'debug' }, notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' } });
     const kafka = new Kafka({ clientId: 'token-sealing-e2e', brokers: (process.env.KAFKA_BROKERS as string).split(','), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
