@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envHelpers } from '@multipult/config';
+import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction } from '@multipult/config';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
 import { defineSubgraphConfig } from '@multipult/subgraph';
 
@@ -37,6 +37,7 @@ const DEVELOPMENT_SIGNING_KEY_SECRET = 'development-only-signing-key-secret-chan
 export const authConfigSchema = defineSubgraphConfig(
   'auth',
   {
+    ...emailTokenSealEnv,
     JWT_ISSUER: z.string().default('multipult-auth'),
     JWT_AUDIENCE: z.string().default('multipult'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
@@ -90,6 +91,7 @@ export const authConfigSchema = defineSubgraphConfig(
     ARGON2_TIME_COST: z.coerce.number().int().min(1).max(10).default(2),
   },
   (config, ctx) => {
+    requireEmailTokenSealKeyInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && config.OIDC_ALLOW_INSECURE_ISSUERS) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_ALLOW_INSECURE_ISSUERS'], message: 'must be false in production' });
     }

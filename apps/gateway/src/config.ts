@@ -47,6 +47,11 @@ export const gatewayConfigSchema = z
     /** Client IPs or user ids exempt from rate limits (health checkers, internal jobs). */
     RATE_LIMIT_ALLOWLIST: envHelpers.commaList.default([]),
     TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+    /**
+     * @apollo/gateway's own telemetry: unless disabled it probes cloud metadata endpoints at start
+     * and reports usage to Apollo. Off unless the operator sets this to false.
+     */
+    APOLLO_TELEMETRY_DISABLED: envHelpers.booleanFlag.default(true),
   })
   .superRefine((config, ctx) => {
     if (!config.SUPERGRAPH_PATH && !config.SUBGRAPHS?.length) {

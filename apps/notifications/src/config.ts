@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envHelpers } from '@multipult/config';
+import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction } from '@multipult/config';
 import { defineSubgraphConfig } from '@multipult/subgraph';
 import { realtimeEnv } from '@multipult/realtime';
 
@@ -8,6 +8,7 @@ const DEVELOPMENT_WEBHOOK_SECRET_KEY = 'development-only-webhook-secret-key-chan
 export const notificationsConfigSchema = defineSubgraphConfig(
   'notifications',
   {
+    ...emailTokenSealEnv,
     /** The client app that links in notifications open, e.g. https://app.example.com. */
     APP_URL: envHelpers.urlWithProtocols(['http', 'https']).default('http://localhost:3000'),
 
@@ -40,6 +41,7 @@ export const notificationsConfigSchema = defineSubgraphConfig(
     REALTIME_REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
   },
   (config, ctx) => {
+    requireEmailTokenSealKeyInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production' });
     }

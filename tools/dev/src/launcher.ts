@@ -43,11 +43,12 @@ async function startDatabase(): Promise<{ url: string; stop(): Promise<void> }> 
   const dataDir = path.join(workspaceRoot, '.multipult/postgres');
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const port = Number(process.env.MULTIPULT_POSTGRES_PORT ?? 54329);
-  log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in .multipult/postgres)...`);
+  log(`starting embedded PostgreSQL on 127.0.0.1:${port}...`);
   const infrastructure = (await import(pathToFileURL(path.join(workspaceRoot, 'tools/testing/infrastructure.mjs')).href)) as {
-    startEmbeddedPostgres(options: { port: number; persistentDir: string }): Promise<{ url: string; stop(): Promise<void> }>;
+    startEmbeddedPostgres(options: { port: number; persistentDir: string }): Promise<{ url: string; databaseDir: string; stop(): Promise<void> }>;
   };
   const postgres = await infrastructure.startEmbeddedPostgres({ port, persistentDir: dataDir });
+  log(`PostgreSQL data in ${postgres.databaseDir}`);
   const client = new Client({ connectionString: postgres.url });
   await client.connect();
   const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = 'multipult'");
@@ -89,7 +90,14 @@ function startWorker(spec: ServiceSpec, store: MemoryFastStore, bus: InProcessTr
 }
 
 async function main(): Promise<void> {
-  const database = await startDatabase();
+  let database: Awaited<ReturnType<typeof startDatabase>>;
+  try {
+    database = await startDatabase();
+  } catch (error) {
+    // What to do, in one line; initdb's own output comes as several.
+    log(`cannot start PostgreSQL: ${(error as Error).message.replace(/\s+/g, ' ').trim()}`);
+    process.exit(1);
+  }
   if (!process.env.REDIS_URL) log('REDIS_URL not set: one in-process store shared by the services (not for production)');
   if (!process.env.KAFKA_BROKERS) log('KAFKA_BROKERS not set: one in-process event bus (outbox rows still persist)');
   const store = new MemoryFastStore();

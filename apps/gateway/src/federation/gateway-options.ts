@@ -26,11 +26,21 @@ function observed(manager: SupergraphManager, observe: (supergraphSdl: string) =
 }
 
 /**
+ * @apollo/gateway reads APOLLO_TELEMETRY_DISABLED from process.env when an ApolloGateway is
+ * constructed (it may be started with another env, as the embedded launcher does), so the
+ * validated setting is written there before the driver builds one.
+ */
+export function applyApolloTelemetrySetting(config: Pick<GatewayConfig, 'APOLLO_TELEMETRY_DISABLED'>): void {
+  process.env.APOLLO_TELEMETRY_DISABLED = String(config.APOLLO_TELEMETRY_DISABLED);
+}
+
+/**
  * Production loads the supergraph composed by tools/compose-supergraph (composition errors fail
  * CI, never a running gateway); development may compose from the running subgraphs and poll.
  * Every supergraph loaded also becomes the routing table of /graphql/ws (`routes`).
  */
 export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes): Omit<ApolloGatewayDriverConfig, 'driver'> {
+  applyApolloTelemetrySetting(config);
   const production = config.NODE_ENV === 'production';
   let supergraphSdl: string | SupergraphManager;
   if (config.SUPERGRAPH_PATH) {
@@ -53,7 +63,7 @@ export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes):
       context: ({ req }: GatewayContext) => ({ req }),
       plugins: [
         ApolloServerPluginLandingPageDisabled(),
-        graphqlMetricsPlugin(),
+        graphqlMetricsPlugin({ operationNames: config.METRICS_OPERATION_NAMES }),
         queryLimitsPlugin({ maxDepth: config.QUERY_MAX_DEPTH, maxCost: config.QUERY_MAX_COST }),
       ],
     },

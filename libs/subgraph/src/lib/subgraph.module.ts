@@ -16,6 +16,7 @@ export interface SubgraphKitConfig {
   NODE_ENV: 'development' | 'test' | 'production';
   LOG_LEVEL: string;
   SHUTDOWN_GRACE_SECONDS: number;
+  METRICS_OPERATION_NAMES: string[];
 }
 
 type ModuleList = Extract<DatabaseModuleOptions['entities'], unknown[]>;
@@ -65,7 +66,9 @@ export class SubgraphModule {
         RedisModule.forRoot(options.redis),
         EventsModule.forRoot({ service }),
         AuthModule.forRoot(options.auth),
-        GraphQLModule.forRoot<ApolloFederationDriverConfig>(subgraphGraphQLOptions({ production })),
+        GraphQLModule.forRoot<ApolloFederationDriverConfig>(
+          subgraphGraphQLOptions({ production, metricsOperationNames: config.METRICS_OPERATION_NAMES }),
+        ),
         HealthModule.forRoot({
           probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
           gracefulShutdownTimeoutMs: production ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
