@@ -5,6 +5,7 @@ import { AuthModule } from '@multipult/auth';
 import { ConfigModule } from '@multipult/config';
 import { DatabaseModule } from '@multipult/database';
 import { EventsModule, InboxRecord, OutboxMessage, eventMigrations } from '@multipult/events';
+import { FilesModule } from '@multipult/files';
 import { subgraphGraphQLOptions } from '@multipult/graphql';
 import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
 import { ObservabilityModule } from '@multipult/observability';
@@ -70,6 +71,7 @@ export class AppModule {
           probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
+        FilesModule.forRoot({ service: AUTH_SERVICE }),
         AuditModule,
         SigningKeysModule,
         UsersModule,

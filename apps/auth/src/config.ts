@@ -7,6 +7,7 @@ import {
   redisEnv,
   requireSharedInfrastructureInProduction,
 } from '@multipult/config';
+import { filesEnv, requireFileLinkSecretInProduction } from '@multipult/files';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
 
 /** An OpenID provider users may sign in with (authorization code flow with PKCE). */
@@ -46,6 +47,7 @@ export const authConfigSchema = z
     ...databaseEnv,
     ...redisEnv,
     ...kafkaEnv,
+    ...filesEnv,
     PORT: z.coerce.number().int().min(1).max(65535).default(4001),
     BODY_LIMIT: z.string().default('100kb'),
     JWT_ISSUER: z.string().default('multipult-auth'),
@@ -64,7 +66,7 @@ export const authConfigSchema = z
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
     LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-    /** Rows one audit CSV export holds at most. */
+    /** Rows one audit CSV export holds at most (the rest is reported as truncated). */
     AUDIT_EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** Users signed in (or refreshed a token) within this many days count as active. */
     ACTIVE_USER_DAYS: z.coerce.number().int().min(1).max(365).default(30),
@@ -102,6 +104,7 @@ export const authConfigSchema = z
   })
   .superRefine((config, ctx) => {
     requireSharedInfrastructureInProduction(config, ctx);
+    requireFileLinkSecretInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && config.OIDC_ALLOW_INSECURE_ISSUERS) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_ALLOW_INSECURE_ISSUERS'], message: 'must be false in production' });
     }
