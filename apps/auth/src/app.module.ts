@@ -15,7 +15,7 @@ import { EmailVerificationModule } from './email-verification/email-verification
 import { InvitationsModule } from './invitations/invitations.module';
 import { AdminModule } from './admin/admin.module';
 import { AuditEntry } from './audit/audit-entry.entity';
-import { AuditModule } from './audit/audit.module';
+import { AuditApiModule, AuditModule } from './audit/audit.module';
 import { authMigrations } from './migrations';
 import { registerAuthMessages } from './messages';
 import { PrivacyModule } from './privacy/privacy.module';
@@ -73,6 +73,7 @@ export class AppModule {
         }),
         FilesModule.forRoot({ service: AUTH_SERVICE }),
         AuditModule,
+        AuditApiModule,
         SigningKeysModule,
         UsersModule,
         EmailVerificationModule,
