@@ -104,7 +104,6 @@ export const authConfigSchema = z
   })
   .superRefine((config, ctx) => {
     requireSharedInfrastructureInProduction(config, ctx);
-    requireFileLinkSecretInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && config.OIDC_ALLOW_INSECURE_ISSUERS) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_ALLOW_INSECURE_ISSUERS'], message: 'must be false in production' });
     }
@@ -114,6 +113,7 @@ export const authConfigSchema = z
     if (config.NODE_ENV === 'production' && config.SIGNING_KEY_SECRET === DEVELOPMENT_SIGNING_KEY_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_SECRET'], message: 'must be set in production' });
     }
+    requireFileLinkSecretInProduction(config, ctx);
   });
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;
