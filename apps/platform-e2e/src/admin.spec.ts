@@ -275,6 +275,8 @@ describe('platform admin API and audit log', () => {
     expect(csv.headers.get('cache-control')).toBe('no-store');
     expect(csv.headers.get('x-content-type-options')).toBe('nosniff');
     expect(csv.headers.get('www-authenticate')).toBeNull();
+    // Counted against the caller's IP like /graphql.
+    expect(csv.headers.get('x-ratelimit-limit')).toMatch(/^\d+$/);
     const lines = csv.body.trim().split('\n');
     expect(lines[0]).toBe('id,occurredAt,actorId,action,outcome,targetType,targetId,tenantId,ip,userAgent,requestId,details');
     expect(exported.rowCount).toBeGreaterThanOrEqual(1);
