@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { DEVELOPMENT_FILE_LINK_SECRET } from '@multipult/files';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { Account, PASSWORD, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
 import { download, expiredCopyOf, tamperedCopyOf } from './support/downloads';
@@ -284,6 +284,16 @@ describe('platform admin API and audit log', () => {
     expect(lines.slice(1).every((line) => /^\d+,[^,]+,[^,]*,user\./.test(line))).toBe(true);
     expect(lines.some((line) => line.includes(',user.banned,success,') && line.includes('"{""reason"":""spam""'))).toBe(true);
     expect(csv.body).not.toContain(bannedLater.userId);
+    // The link is a credential: both hops log the request, neither the token.
+    const token = new URL(exported.url, 'http://gateway').searchParams.get('token') as string;
+    await download(platform, exported.url, { headers: { 'x-request-id': `download-${marker}` } });
+    await eventually('both hops to log the download', () =>
+      [platform.gateway, platform.auth].every((service) => service.output().includes(`download-${marker}`)),
+    );
+    for (const service of [platform.gateway, platform.auth]) {
+      expect(service.output()).toContain('token=[redacted]');
+      expect(service.output()).not.toContain(token);
+    }
     // A caller's token is neither needed nor looked at: an invalid one changes nothing.
     expect((await download(platform, exported.url, { headers: { authorization: 'Bearer not-a-token' } })).body).toBe(csv.body);
 
