@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { SubgraphModule } from '@multipult/subgraph';
+import { FilesModule } from '@multipult/files';
 import type { AuthConfig } from './config';
 import { EmailVerificationModule } from './email-verification/email-verification.module';
 import { InvitationsModule } from './invitations/invitations.module';
 import { AdminModule } from './admin/admin.module';
 import { AuditEntry } from './audit/audit-entry.entity';
-import { AuditModule } from './audit/audit.module';
+import { AuditApiModule, AuditModule } from './audit/audit.module';
 import { authMigrations } from './migrations';
 import { registerAuthMessages } from './messages';
 import { PrivacyModule } from './privacy/privacy.module';
@@ -50,7 +51,9 @@ export class AppModule {
             },
           },
         }),
+        FilesModule.forRoot({ service: AUTH_SERVICE }),
         AuditModule,
+        AuditApiModule,
         SigningKeysModule,
         UsersModule,
         EmailVerificationModule,

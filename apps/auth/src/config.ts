@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction } from '@multipult/config';
+import { filesEnv, requireFileLinkSecretInProduction } from '@multipult/files';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
 import { defineSubgraphConfig } from '@multipult/subgraph';
 
@@ -38,6 +39,7 @@ export const authConfigSchema = defineSubgraphConfig(
   'auth',
   {
     ...emailTokenSealEnv,
+    ...filesEnv,
     JWT_ISSUER: z.string().default('multipult-auth'),
     JWT_AUDIENCE: z.string().default('multipult'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
@@ -54,7 +56,7 @@ export const authConfigSchema = defineSubgraphConfig(
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
     LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-    /** Rows one audit CSV export holds at most. */
+    /** Rows one audit CSV export holds at most (the rest is reported as truncated). */
     AUDIT_EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** Users signed in (or refreshed a token) within this many days count as active. */
     ACTIVE_USER_DAYS: z.coerce.number().int().min(1).max(365).default(30),
@@ -101,6 +103,7 @@ export const authConfigSchema = defineSubgraphConfig(
     if (config.NODE_ENV === 'production' && config.SIGNING_KEY_SECRET === DEVELOPMENT_SIGNING_KEY_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_SECRET'], message: 'must be set in production' });
     }
+    requireFileLinkSecretInProduction(config, ctx);
   },
 );
 

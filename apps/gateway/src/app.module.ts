@@ -8,6 +8,7 @@ import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import type { GatewayConfig } from './config';
 import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
+import { FilesProxyController } from './edge/files-proxy.controller';
 import { RateLimitMiddleware } from './edge/rate-limit.middleware';
 import { TenantUsageMiddleware } from './edge/tenant-usage.middleware';
 import { gatewayOptions } from './federation/gateway-options';
@@ -33,6 +34,7 @@ export class AppModule implements NestModule {
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
       ],
+      controllers: [FilesProxyController],
       providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, { provide: SupergraphRoutes, useValue: routes }, SubscriptionRouter],
     };
   }
@@ -40,5 +42,7 @@ export class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     // Limits first, so invalid tokens are rate limited by IP too.
     consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware).forRoutes('graphql');
+    // Downloads: the signed link is the credential, so only the limits apply (no token is asked for).
+    consumer.apply(RateLimitMiddleware).forRoutes(FilesProxyController);
   }
 }

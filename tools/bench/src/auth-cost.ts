@@ -52,6 +52,7 @@ export async function loginThroughput(options: { durationSeconds: number; connec
     env: BENCH_PRODUCTION_ENV,
     authEnv: {
       SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789',
+      FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789',
       ARGON2_MEMORY_KIB: String(options.memoryKib),
       ARGON2_TIME_COST: String(options.timeCost),
       MAX_SESSIONS_PER_USER: '1000',

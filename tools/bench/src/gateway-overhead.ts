@@ -31,7 +31,7 @@ function load(url: string, token: string, durationSeconds: number, connections: 
 export async function gatewayOverhead(options: { durationSeconds: number; connections: number }): Promise<LatencyRun[]> {
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
-    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789' },
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789' },
     notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
   });

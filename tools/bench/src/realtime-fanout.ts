@@ -217,7 +217,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
   await admin.disconnect();
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
-    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     notificationsEnv: {
       ...BENCH_NOTIFICATIONS_ENV,
       REALTIME_MAX_CONNECTIONS: String(options.connections + 1_000),

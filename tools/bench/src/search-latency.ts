@@ -909,7 +909,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
   const warmupSeconds = options.warmupSeconds ?? 2;
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
-    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     contentEnv: options.contentPoolMax ? { DATABASE_POOL_MAX: String(options.contentPoolMax) } : {},
     notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000', QUERY_MAX_COST: '100000' },
