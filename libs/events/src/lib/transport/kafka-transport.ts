@@ -29,6 +29,12 @@ export interface KafkaTransportOptions {
   sasl?: SASLOptions;
   /** Partitions one consumer works on at once (each partition stays in order); useful with topics of several partitions. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Namespace on the broker: prepended to every topic (dead-letter topics included) and consumer group,
+   * and taken off again on what is received, so callers only ever see the logical names. Lets several
+   * deployments (test platforms, preview environments) share one cluster without seeing each other.
+   */
+  topicPrefix?: string;
 }
 
 // Short and explicit (kafkajs' defaults change with NODE_ENV, and nest: a producer retry reconnects with
@@ -52,9 +58,11 @@ export class KafkaTransport implements EventTransport {
   private readonly subscriptions = new Set<Subscription>();
 
   private readonly partitionsConsumedConcurrently: number;
+  private readonly topicPrefix: string;
 
-  constructor({ brokers, clientId, ssl, sasl, partitionsConsumedConcurrently = 1 }: KafkaTransportOptions) {
+  constructor({ brokers, clientId, ssl, sasl, partitionsConsumedConcurrently = 1, topicPrefix = '' }: KafkaTransportOptions) {
     this.partitionsConsumedConcurrently = partitionsConsumedConcurrently;
+    this.topicPrefix = topicPrefix;
     this.kafka = new Kafka({
       clientId,
       brokers,
@@ -90,7 +98,8 @@ export class KafkaTransport implements EventTransport {
   async publish(messages: OutgoingMessage[]): Promise<void> {
     if (!messages.length) return;
     const byTopic = new Map<string, Message[]>();
-    for (const { topic, key, value, headers } of messages) {
+    for (const { topic: logicalTopic, key, value, headers } of messages) {
+      const topic = this.brokerName(logicalTopic);
       const topicMessages = byTopic.get(topic) ?? [];
       topicMessages.push({ key, value, headers });
       byTopic.set(topic, topicMessages);
@@ -110,9 +119,10 @@ export class KafkaTransport implements EventTransport {
     }
   }
 
-  async subscribe({ groupId, topics, fromBeginning = false, handler }: SubscribeOptions): Promise<Subscription> {
-    await this.ensureTopics(topics.flatMap((topic) => [topic, deadLetterTopic(topic)]));
-    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  async subscribe({ groupId, topics: logicalTopics, fromBeginning = false, handler }: SubscribeOptions): Promise<Subscription> {
+    const topics = logicalTopics.map((topic) => this.brokerName(topic));
+    await this.ensureTopics(logicalTopics.flatMap((topic) => [topic, deadLetterTopic(topic)]).map((topic) => this.brokerName(topic)));
+    const consumer = this.kafka.consumer({ groupId: this.brokerName(groupId), allowAutoTopicCreation: false });
     const stopping = new AbortController();
     const { lag } = consumerMetrics();
     try {
@@ -135,17 +145,18 @@ export class KafkaTransport implements EventTransport {
       // Offsets are resolved one message at a time, only once the handler is done with it.
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const topic = this.logicalName(batch.topic);
         for (const message of batch.messages) {
           if (!isRunning() || isStale() || stopping.signal.aborted) return;
           try {
-            await handler(received(batch.topic, batch.partition, message), { signal: stopping.signal, heartbeat });
+            await handler(received(topic, batch.partition, message), { signal: stopping.signal, heartbeat });
           } catch (error) {
             // Stopping mid-retry: leave the offset unresolved so the next owner of the partition gets it.
             if (stopping.signal.aborted) return;
             throw error;
           }
           resolveOffset(message.offset);
-          const labels = { group: groupId, topic: batch.topic, partition: String(batch.partition) };
+          const labels = { group: groupId, topic, partition: String(batch.partition) };
           lag.set(labels, Number(batch.highWatermark) - Number(message.offset) - 1);
           await heartbeat();
         }
@@ -163,6 +174,16 @@ export class KafkaTransport implements EventTransport {
     };
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /** The name on the broker of a topic or group. */
+  private brokerName(logicalName: string): string {
+    return `${this.topicPrefix}${logicalName}`;
+  }
+
+  /** The name callers know a broker topic by (only topics of this namespace are ever subscribed). */
+  private logicalName(brokerName: string): string {
+    return brokerName.startsWith(this.topicPrefix) ? brokerName.slice(this.topicPrefix.length) : brokerName;
   }
 
   private connectProducer(): Promise<void> {
