@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { Account, PASSWORD, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
+import { usePlatform } from './support/platforms';
 
 const USERS = `query($filter: UsersFilter, $first: Int, $after: String) {
   adminUsers(filter: $filter, first: $first, after: $after) {
@@ -49,13 +50,11 @@ describe('platform admin API and audit log', () => {
     );
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await usePlatform('default');
     ops = await registerAccount(platform.gatewayUrl, `ops-${marker}`);
     await grantPlatformRole(platform, ops.email, 'platform_admin');
     opsToken = await signIn(platform, ops.email);
   });
-
-  afterAll(() => platform?.stop());
 
   it('is refused to users without a platform role, and tokens from before the grant lack it', async () => {
     const someone = await registerAccount(platform.gatewayUrl, 'someone');

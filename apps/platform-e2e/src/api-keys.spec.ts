@@ -1,6 +1,7 @@
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
+import { usePlatform } from './support/platforms';
 
 const CREATE = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id name prefix scopes tenantId expiresAt lastUsedAt revokedAt } } }`;
 const LIST = `{ apiKeys { id prefix scopes lastUsedAt revokedAt } }`;
@@ -26,13 +27,11 @@ describe('API keys', () => {
   const memberOfOwnerTenant = (name: string, role: string) => addTenantMember(platform.gatewayUrl, owner, name, role);
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'key-owner');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     owner = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
-
-  afterAll(() => platform?.stop());
 
   it('shows the key once and its prefix always; the key works in both header forms, at the gateway and a subgraph', async () => {
     const { key, apiKey } = await createKey(['content:read']);

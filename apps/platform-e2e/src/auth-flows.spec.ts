@@ -1,5 +1,6 @@
-import { Platform, findTenantIsolationViolations, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, findTenantIsolationViolations, graphql, graphqlData } from '@multipult/testing';
 import { PASSWORD, REGISTER, createTenantFor, decodeJwtPayload, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 const ME = `{ me { id email displayName } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken user { id email } } }`;
@@ -9,11 +10,7 @@ describe('auth through the gateway', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    platform = await startPlatform();
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
+    platform = await usePlatform('default');
   });
 
   it('registers, logs in and answers me', async () => {

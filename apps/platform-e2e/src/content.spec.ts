@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { Platform, findTenantIsolationViolations, graphql, graphqlData, startPlatform, workspaceRoot } from '@multipult/testing';
+import { Platform, findTenantIsolationViolations, graphql, graphqlData, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
 import { loggedStatements } from './support/logs';
+import { usePlatform } from './support/platforms';
 
 const run = promisify(execFile);
 
@@ -44,7 +45,7 @@ describe('content through the gateway', () => {
     graphqlData<T>(platform.gatewayUrl, query, { token: owner.token, variables, headers });
 
   beforeAll(async () => {
-    platform = await startPlatform({ contentEnv: { LOG_LEVEL: 'debug' } });
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'editor');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     owner = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
@@ -91,10 +92,6 @@ describe('content through the gateway', () => {
         });
       }
     }
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
   });
 
   it('versions every update and refuses a stale expectedVersion', async () => {

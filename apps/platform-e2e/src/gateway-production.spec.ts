@@ -1,27 +1,14 @@
-import { Platform, SmtpCapture, graphql, startPlatform, startSmtpCapture } from '@multipult/testing';
+import { Platform, graphql } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
 import { loggedStatements } from './support/logs';
-
-const ALLOWED_ORIGIN = 'https://app.example.com';
+import { PRODUCTION_ALLOWED_ORIGIN as ALLOWED_ORIGIN, usePlatform } from './support/platforms';
 
 describe('gateway in production mode', () => {
   let platform: Platform;
-  let smtp: SmtpCapture;
 
   beforeAll(async () => {
-    smtp = await startSmtpCapture();
-    platform = await startPlatform({
-      env: { NODE_ENV: 'production' },
-      authEnv: { SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789', LOG_LEVEL: 'debug' },
-      notificationsEnv: { SMTP_URL: smtp.url, WEBHOOK_SECRET_KEY: 'e2e-production-webhook-secret-key-0123456789' },
-      gatewayEnv: { CORS_ORIGINS: ALLOWED_ORIGIN, RATE_LIMIT_PER_IP: '3', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::ffff:127.0.0.1' },
-    });
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
-    await smtp?.stop();
+    platform = await usePlatform('production');
   });
 
   it('turns introspection off', async () => {

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Platform, eventually, findTenantIsolationViolations, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, eventually, findTenantIsolationViolations, graphql, graphqlData } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 /**
  * The tenant isolation probe over the notifications service and the tenant administration of
@@ -14,11 +15,10 @@ describe('tenant isolation across notifications and tenant administration', () =
   beforeAll(async () => {
     receiver = http.createServer((_request, response) => response.writeHead(204).end());
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    platform = await startPlatform({ notificationsEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_POLL_INTERVAL_MS: '100' } });
+    platform = await usePlatform('default');
   });
 
   afterAll(async () => {
-    await platform?.stop();
     await new Promise<void>((resolve) => receiver?.close(() => resolve()));
   });
 

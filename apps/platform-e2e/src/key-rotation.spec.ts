@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Platform, graphqlData, startPlatform, workspaceRoot } from '@multipult/testing';
+import { Platform, graphqlData, workspaceRoot } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 const run = promisify(execFile);
 
@@ -14,11 +15,7 @@ describe('signing key rotation', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    platform = await startPlatform({ authEnv: { SIGNING_KEY_RELOAD_SECONDS: '1' } });
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
+    platform = await usePlatform('default');
   });
 
   it('signs new tokens with the new key while tokens of the old key stay valid', async () => {

@@ -1,8 +1,9 @@
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import { Platform, RealtimeClient, ServiceProcess, connectRealtime, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, RealtimeClient, ServiceProcess, connectRealtime, graphqlData } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { inbox } from './support/notifications';
+import { usePlatform } from './support/platforms';
 
 interface Added {
   notificationAdded: { sequence: number; type: string; title: string };
@@ -29,7 +30,7 @@ describe('realtime over /graphql/ws', () => {
   const latestSequence = async (token: string) => (await inbox(platform.gatewayUrl, token, { first: 1 })).nodes[0]?.sequence ?? 0;
 
   beforeAll(async () => {
-    platform = await startPlatform({ notificationsEnv: { REALTIME_REVOCATION_CHECK_MS: '200' } });
+    platform = await usePlatform('default');
     const ownerAccount = await registerAccount(platform.gatewayUrl, 'owner');
     const tenant = await createTenantFor(platform.gatewayUrl, ownerAccount);
     owner = { ...ownerAccount, token: tenant.accessToken, tenantId: tenant.tenantId };
@@ -44,8 +45,6 @@ describe('realtime over /graphql/ws', () => {
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.dispose().catch(() => undefined)));
   });
-
-  afterAll(() => platform?.stop());
 
   it('closes connection_init without a valid token with 4401 and a foreign tenant with 4403', async () => {
     expect(await connect(platform.realtimeUrl, {}).closed).toMatchObject({ code: 4401 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 const CREATE_ROLE = `mutation($input: CreateTenantRoleInput!) { createTenantRole(input: $input) { role { id name permissions builtIn } } }`;
 const UPDATE_ROLE = `mutation($input: UpdateTenantRoleInput!) { updateTenantRole(input: $input) { role { id permissions } } }`;
@@ -22,13 +23,11 @@ describe('custom roles per tenant', () => {
   const member = (name: string, role: string) => addTenantMember(platform.gatewayUrl, admin, name, role);
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'role-admin');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     admin = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
-
-  afterAll(() => platform?.stop());
 
   it('creates a role from catalogued permissions, which its members get in every service', async () => {
     const catalog = await graphqlData<{ permissionCatalog: { permission: string }[] }>(platform.gatewayUrl, '{ permissionCatalog { permission description } }', {

@@ -1,5 +1,6 @@
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { PASSWORD, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken } }`;
 const REFRESH = `mutation($input: RefreshTokensInput!) { refreshTokens(input: $input) { accessToken } }`;
@@ -20,17 +21,8 @@ describe('sessions per device, limits and brute-force protection', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      authEnv: {
-        MAX_SESSIONS_PER_USER: '3',
-        LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
-        LOGIN_MAX_FAILURES_PER_IP: '6',
-        LOGIN_LOCKOUT_SECONDS: '3',
-      },
-    });
+    platform = await usePlatform('login-limits');
   });
-
-  afterAll(() => platform?.stop());
 
   const login = (email: string, password: string, headers: Record<string, string> = {}) =>
     graphql<{ login: { accessToken: string; refreshToken: string } }>(platform.gatewayUrl, LOGIN, {

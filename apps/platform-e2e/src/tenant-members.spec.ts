@@ -1,5 +1,6 @@
-import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, eventually, graphql, graphqlData } from '@multipult/testing';
 import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 const REMOVE = `mutation($input: TenantMemberInput!) { removeTenantMember(input: $input) { removedUserId } }`;
 const CHANGE_ROLE = `mutation($input: ChangeTenantMemberRoleInput!) { changeTenantMemberRole(input: $input) { membership { role { name } } } }`;
@@ -17,13 +18,11 @@ describe('tenant members: roles and removal', () => {
   const addMember = (name: string, role = 'member') => addTenantMember(platform.gatewayUrl, admin, name, role);
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'owner');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     admin = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
-
-  afterAll(() => platform?.stop());
 
   it('never removes or demotes the last admin', async () => {
     for (const [query, input] of [

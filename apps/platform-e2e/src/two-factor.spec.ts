@@ -1,7 +1,8 @@
 import { Client } from 'pg';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { Account, PASSWORD, registerAccount } from './support/accounts';
 import { totpCode } from './support/totp';
+import { usePlatform } from './support/platforms';
 
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken } }`;
 const COMPLETE = `mutation($input: CompleteMfaLoginInput!) { completeMfaLogin(input: $input) { accessToken refreshToken user { id } } }`;
@@ -14,10 +15,8 @@ describe('two-factor sign-in (TOTP)', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    platform = await startPlatform({ authEnv: { MFA_MAX_ATTEMPTS: '3' } });
+    platform = await usePlatform('default');
   });
-
-  afterAll(() => platform?.stop());
 
   const login = (account: Account) => graphql<{ login: { accessToken: string } }>(platform.gatewayUrl, LOGIN, { variables: { input: { email: account.email, password: PASSWORD } } });
   /** A password sign-in of an account with 2FA on: the challenge it answers with. */

@@ -1,8 +1,9 @@
 import { createHmac } from 'node:crypto';
 import http, { IncomingHttpHeaders } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, eventually, graphql, graphqlData } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -67,23 +68,13 @@ describe('outbound webhooks', () => {
 
   beforeAll(async () => {
     receiver = await startReceiver();
-    platform = await startPlatform({
-      notificationsEnv: {
-        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-        WEBHOOK_RETRY_INITIAL_MS: '50',
-        WEBHOOK_RETRY_MAX_MS: '200',
-        WEBHOOK_MAX_ATTEMPTS: '3',
-        WEBHOOK_DISABLE_AFTER_FAILURES: '6',
-        WEBHOOK_POLL_INTERVAL_MS: '100',
-      },
-    });
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'hooks');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     admin = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
 
   afterAll(async () => {
-    await platform?.stop();
     await receiver?.stop();
   });
 
