@@ -56,15 +56,17 @@ describe('gateway in production mode', () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     const ids = [accounts[2].userId, unknown, accounts[0].userId, accounts[1].userId];
     const requestId = `entities-${Date.now()}`;
-    const result = await graphql<{ _entities: ({ id: string; displayName: string } | null)[] }>(
-      platform.authUrl,
-      `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id displayName } } }`,
-      {
-        token: accounts[0].accessToken,
-        variables: { representations: ids.map((id) => ({ __typename: 'User', id })) },
-        headers: { 'x-request-id': requestId },
-      },
-    );
+    const resolveAs = (callRequestId: string) =>
+      graphql<{ _entities: ({ id: string; displayName: string } | null)[] }>(
+        platform.authUrl,
+        `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id displayName } } }`,
+        {
+          token: accounts[0].accessToken,
+          variables: { representations: ids.map((id) => ({ __typename: 'User', id })) },
+          headers: { 'x-request-id': callRequestId },
+        },
+      );
+    const result = await resolveAs(requestId);
     expect(result.errors).toBeUndefined();
     expect(result.data?._entities).toEqual([
       { id: accounts[2].userId, displayName: 'e3' },
@@ -73,7 +75,7 @@ describe('gateway in production mode', () => {
       { id: accounts[1].userId, displayName: 'e2' },
     ]);
     // One SELECT for all four references (the token check touches Redis, not PostgreSQL).
-    const statements = await loggedStatements(platform.auth, requestId);
+    const statements = await loggedStatements(platform.auth, requestId, resolveAs);
     expect(statements).toHaveLength(1);
     expect(statements[0]).toContain('SELECT');
     expect(await readMetric(platform.auth.url, 'db_statements_total', { pool: 'auth', outcome: 'ok' })).toBeGreaterThan(0);

@@ -1,3 +1,4 @@
+import { eventually } from '@multipult/testing';
 import { FastStore } from './fast-store';
 import { MemoryFastStore } from './memory-fast-store';
 import { RedisFastStore } from './redis-fast-store';
@@ -18,8 +19,7 @@ describe.each([
     await store.set('a', '1');
     await store.set('b', '2', 50);
     expect(await store.getMany(['a', 'b', 'missing'])).toEqual(['1', '2', null]);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(await store.exists('b')).toBe(false);
+    await eventually('b to expire', async () => !(await store.exists('b')));
     await store.del('a');
     expect(await store.get('a')).toBeNull();
   });
@@ -29,8 +29,7 @@ describe.each([
     expect(await store.increment(key, 1, 150)).toBe(1);
     expect(await store.increment(key, 4, 60_000)).toBe(5);
     expect(await store.get(key)).toBe('5');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await store.get(key)).toBeNull();
+    await eventually('the counter to expire', async () => (await store.get(key)) === null);
     expect(await store.increment(key, 2, 60_000)).toBe(2);
   });
 
@@ -39,8 +38,7 @@ describe.each([
     expect(await store.touchMember(key, 'a', 60_000)).toBe(1);
     expect(await store.touchMember(key, 'b', 40)).toBe(2);
     expect(await store.touchMember(key, 'a', 60_000)).toBe(2);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(await store.removeMember(key, 'missing')).toBe(1);
+    await eventually('b to expire from the set', async () => (await store.removeMember(key, 'missing')) === 1);
     expect(await store.removeMember(key, 'a')).toBe(0);
   });
 
