@@ -177,6 +177,7 @@ describe('auth through the gateway', () => {
     const foreignIds = [tenantB.tenantId, mallory.userId];
     const asAlice = (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) =>
       graphql(platform.gatewayUrl, query, { token: tenantA.accessToken, variables, headers });
+    const asMallory = (query: string) => graphql(platform.gatewayUrl, query, { token: tenantB.accessToken });
 
     const violations = await findTenantIsolationViolations([
       { name: 'tenant(id)', kind: 'byId', foreignIds: [tenantB.tenantId], call: (id) => asAlice(`query($id: ID!) { tenant(id: $id) { id name } }`, { id }) },
@@ -193,8 +194,8 @@ describe('auth through the gateway', () => {
         foreignIds: [tenantB.tenantId],
         call: (id) => asAlice(`{ tenantMembers { edges { node { user { id } } } } }`, undefined, { 'x-tenant-id': id }),
       },
-      { name: 'tenantMembers', kind: 'list', foreignIds, call: () => asAlice(`{ tenantMembers { edges { node { tenant { id } user { id } } } } }`) },
-      { name: 'myMemberships', kind: 'list', foreignIds, call: () => asAlice(`{ myMemberships { tenant { id } user { id } } }`) },
+      { name: 'tenantMembers', kind: 'list', foreignIds, call: () => asAlice(`{ tenantMembers { edges { node { tenant { id } user { id } } } } }`), ownerCall: () => asMallory(`{ tenantMembers { edges { node { tenant { id } user { id } } } } }`) },
+      { name: 'myMemberships', kind: 'list', foreignIds, call: () => asAlice(`{ myMemberships { tenant { id } user { id } } }`), ownerCall: () => asMallory(`{ myMemberships { tenant { id } user { id } } }`) },
     ]);
     expect(violations).toEqual([]);
   });

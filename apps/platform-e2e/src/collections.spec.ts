@@ -181,6 +181,7 @@ describe('collections through the gateway', () => {
     const collectionId = mine.collections.edges[0].node.id;
     const asIntruder = (query: string, variables?: Record<string, unknown>) =>
       graphql(platform.gatewayUrl, query, { token: intruderTenant.accessToken, variables });
+    const asEditor = (query: string) => graphql(platform.gatewayUrl, query, { token: editorToken });
     const violations = await findTenantIsolationViolations([
       { name: 'collection(id)', kind: 'byId', foreignIds: [collectionId], call: (id) => asIntruder(`query($id: ID!) { collection(id: $id) { id } }`, { id }) },
       {
@@ -204,7 +205,7 @@ describe('collections through the gateway', () => {
             input: { collectionId: id, documentIds: [] },
           }),
       },
-      { name: 'collections', kind: 'list', foreignIds: [collectionId], call: () => asIntruder(`{ collections { edges { node { id } } } }`) },
+      { name: 'collections', kind: 'list', foreignIds: [collectionId], call: () => asIntruder(`{ collections { edges { node { id } } } }`), ownerCall: () => asEditor(`{ collections { edges { node { id } } } }`) },
     ]);
     expect(violations).toEqual([]);
     const ownCollection = await as<{ createCollection: { collection: { id: string } } }>(
