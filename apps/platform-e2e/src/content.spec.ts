@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { Platform, findTenantIsolationViolations, graphql, graphqlData, workspaceRoot } from '@multipult/testing';
+import { Platform, eventually, findTenantIsolationViolations, graphql, graphqlData, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
 import { loggedStatements } from './support/logs';
@@ -470,12 +470,10 @@ describe('content through the gateway', () => {
     await client.connect();
     try {
       // content learns users from user.registered (auth -> outbox -> Kafka -> content's consumer).
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
+      await eventually('the reader in the content directory', async () => {
         const { rowCount } = await client.query('SELECT 1 FROM content.user_directory WHERE user_id = $1', [reader.userId]);
-        if (rowCount) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+        return (rowCount ?? 0) > 0;
+      });
       const added = await asOwner<{ addComment: { comment: { id: string } } }>(
         `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`,
         { input: { documentId: ids.foxes, body: `Have a look, @${me.username} and @nobody_here (and me, @${'x'.repeat(2)})` } },
@@ -514,16 +512,13 @@ describe('content through the gateway', () => {
     const client = new Client({ connectionString: platform.databaseUrl });
     await client.connect();
     try {
-      const deadline = Date.now() + 10_000;
-      let rows: { event_type: string; published: boolean }[] = [];
-      while (Date.now() < deadline) {
-        ({ rows } = await client.query(
+      const rows = await eventually('the document events relayed', async () => {
+        const { rows: events } = await client.query<{ event_type: string; published: boolean }>(
           `SELECT event_type, published_at IS NOT NULL AS published FROM content.outbox WHERE message_key = $1 AND event_type LIKE 'document.%' ORDER BY sequence_number`,
           [ids.ode],
-        ));
-        if (rows.every((row) => row.published)) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+        );
+        return events.length > 0 && events.every((row) => row.published) ? events : undefined;
+      }, 10_000);
       expect(rows).toEqual([
         { event_type: 'document.created', published: true },
         { event_type: 'document.published', published: true },
@@ -593,12 +588,10 @@ describe('content through the gateway', () => {
     const { stdout } = await run(process.execPath, [cli, 'reindex'], { env: { PATH: process.env.PATH, DATABASE_URL: platform.databaseUrl } });
     expect(JSON.parse(stdout.trim())).toMatchObject({ reindexed: true, documentsFixed: 1, translationsFixed: 0 });
     // The search.reindexed event retires cached results through the outbox, Kafka and the cache's consumer.
-    const deadline = Date.now() + 30_000;
-    let found: string[] = [];
-    while (Date.now() < deadline && !found.length) {
-      found = (await byTagName()).searchDocuments.edges.map((edge) => edge.node.document.id);
-      if (!found.length) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const found = await eventually('the reindexed document found', async () => {
+      const documentIds = (await byTagName()).searchDocuments.edges.map((edge) => edge.node.document.id);
+      return documentIds.length ? documentIds : undefined;
+    }, 30_000);
     expect(found).toEqual([ids.tt]);
   });
 

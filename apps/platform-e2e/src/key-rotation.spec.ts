@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Platform, graphqlData, workspaceRoot } from '@multipult/testing';
+import { Platform, eventually, graphqlData, workspaceRoot } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
 import { usePlatform } from './support/platforms';
 
@@ -28,11 +28,10 @@ describe('signing key rotation', () => {
     expect(newKid).not.toBe(kidOf(before.accessToken));
 
     // Every instance reloads keys on its interval (1 s here); wait until the new key signs.
-    let after = await registerAccount(platform.gatewayUrl, 'after-rotation');
-    for (let attempt = 0; kidOf(after.accessToken) !== newKid && attempt < 30; attempt += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      after = await registerAccount(platform.gatewayUrl, 'after-rotation');
-    }
+    const after = await eventually('a token signed with the new key', async () => {
+      const account = await registerAccount(platform.gatewayUrl, 'after-rotation');
+      return kidOf(account.accessToken) === newKid ? account : undefined;
+    });
     expect(kidOf(after.accessToken)).toBe(newKid);
 
     const jwks = (await (await fetch(`${platform.auth.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
