@@ -12,6 +12,7 @@ import {
   SASLOptions,
   logLevel,
 } from 'kafkajs';
+import { errorText } from '../error-text';
 import { consumerMetrics } from '../metrics';
 import {
   EventTransport,
@@ -46,6 +47,9 @@ const RETRY = { initialRetryTime: 200, maxRetryTime: 2_000, retries: 3 };
 const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer';
 // A slow join (a broker still electing the coordinator) must not hold a service's start-up for long.
 const GROUP_JOIN_TIMEOUT_MS = 15_000;
+// How long a topic just created (by this or another service) may take to get its partition leaders.
+const TOPIC_READY_TIMEOUT_MS = 15_000;
+const TOPIC_READY_POLL_MS = 200;
 
 export class KafkaTransport implements EventTransport {
   private readonly logger = new Logger(KafkaTransport.name);
@@ -202,17 +206,40 @@ export class KafkaTransport implements EventTransport {
     return this.adminConnected;
   }
 
-  /** Creates topics on first use (brokers in production usually refuse auto-creation). */
+  /**
+   * Creates topics on first use (brokers in production usually refuse auto-creation), and waits
+   * until every partition has a leader: a topic another service has just created is listed before
+   * it can be consumed, and services of one deployment start together.
+   */
   private async ensureTopics(topics: string[]): Promise<void> {
-    if (topics.every((topic) => this.existingTopics.has(topic))) return;
+    const pending = topics.filter((topic) => !this.existingTopics.has(topic));
+    if (!pending.length) return;
     await this.connectAdmin();
     // Listing first: kafkajs logs an error for every CreateTopics naming an existing topic.
-    (await this.admin.listTopics()).forEach((topic) => this.existingTopics.add(topic));
-    const missing = topics.filter((topic) => !this.existingTopics.has(topic));
+    const listed = new Set(await this.admin.listTopics());
+    const missing = pending.filter((topic) => !listed.has(topic));
     if (missing.length) {
       await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
     }
-    missing.forEach((topic) => this.existingTopics.add(topic));
+    await this.waitForLeaders(pending);
+    pending.forEach((topic) => this.existingTopics.add(topic));
+  }
+
+  private async waitForLeaders(topics: string[]): Promise<void> {
+    const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+    for (;;) {
+      let lastError: unknown;
+      try {
+        const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics });
+        if (metadata.every((topic) => topic.partitions.length && topic.partitions.every((partition) => partition.leader >= 0))) return;
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`topics still without a leader after ${TOPIC_READY_TIMEOUT_MS} ms: ${topics.join(', ')}${lastError ? ` (${errorText(lastError)})` : ''}`);
+      }
+      await sleep(TOPIC_READY_POLL_MS);
+    }
   }
 
   private log({ namespace, level, log }: LogEntry): void {
