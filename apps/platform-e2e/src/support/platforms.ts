@@ -21,7 +21,7 @@ export const GATEWAY_RATE_LIMIT_PER_IP = 40;
  * environment holds the pool, the sequencer runs each configuration's files together). Most files
  * only need short timers and polls, so they share `default`; a configuration of its own is for
  * what would change other files' results: production mode, limits per IP, a privacy participant
- * that never answers, tracing. Limits per user, challenge or endpoint are safe to share, since
+ * that never answers, a signing key rotation, tracing. Limits per user, challenge or endpoint are safe to share, since
  * every test creates its own users and tenants.
  */
 export const PLATFORM_CONFIGURATIONS = {
@@ -37,7 +37,6 @@ export const PLATFORM_CONFIGURATIONS = {
             EMAIL_TOKEN_REQUESTS_PER_HOUR: '3',
             MFA_MAX_ATTEMPTS: '3',
             PRIVACY_SWEEP_SECONDS: '0.5',
-            SIGNING_KEY_RELOAD_SECONDS: '1',
             OIDC_ALLOW_INSECURE_ISSUERS: 'true',
             OIDC_PROVIDERS: JSON.stringify([
               {
@@ -68,6 +67,11 @@ export const PLATFORM_CONFIGURATIONS = {
           },
         }),
     ),
+  /**
+   * Signing keys reloaded every second. A rotation is platform-wide: the verifiers refetch the JWKS
+   * at most every 30 s, so other files' tokens of the new key could be refused for a while.
+   */
+  'key-rotation': () => startPlatform({ authEnv: { SIGNING_KEY_RELOAD_SECONDS: '1' } }),
   /** Tight sign-in limits, per IP among them (every file calls from 127.0.0.1). */
   'login-limits': () =>
     startPlatform({

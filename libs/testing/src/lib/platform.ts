@@ -104,7 +104,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const [issuer, ...others] = SUBGRAPH_SERVICES;
     const issuerProcess = await startTracked(issuer.name, envOf(issuer, undefined));
     const jwksUrl = `${issuerProcess.url}/.well-known/jwks.json`;
-    const otherProcesses = await Promise.all(others.map((service) => startTracked(service.name, envOf(service, jwksUrl))));
+    // Settled, not raced: a service still starting when another fails must be tracked, or it outlives the platform.
+    const otherStarts = await Promise.allSettled(others.map((service) => startTracked(service.name, envOf(service, jwksUrl))));
+    const failedStart = otherStarts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
+    if (failedStart) throw failedStart.reason;
+    const otherProcesses = otherStarts.map((start) => (start as PromiseFulfilledResult<ServiceProcess>).value);
     const services: Record<string, ServiceProcess> = Object.fromEntries(
       [issuerProcess, ...otherProcesses].map((service) => [service.name, service]),
     );

@@ -218,17 +218,22 @@ export class KafkaTransport implements EventTransport {
     // Listing first: kafkajs logs an error for every CreateTopics naming an existing topic.
     const listed = new Set(await this.admin.listTopics());
     const missing = pending.filter((topic) => !listed.has(topic));
+    let creationError: unknown;
     if (missing.length) {
-      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+      // Another service may be creating the same topics right now, and kafkajs then fails this call
+      // on metadata the broker has not caught up with: whether the topics exist is what counts.
+      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })) }).catch((error: unknown) => {
+        creationError = error;
+      });
     }
-    await this.waitForLeaders(pending);
+    await this.waitForLeaders(pending, creationError);
     pending.forEach((topic) => this.existingTopics.add(topic));
   }
 
-  private async waitForLeaders(topics: string[]): Promise<void> {
+  private async waitForLeaders(topics: string[], creationError: unknown): Promise<void> {
     const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+    let lastError = creationError;
     for (;;) {
-      let lastError: unknown;
       try {
         const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics });
         if (metadata.every((topic) => topic.partitions.length && topic.partitions.every((partition) => partition.leader >= 0))) return;
