@@ -4,6 +4,7 @@ import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { Account, PASSWORD, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
 import { usePlatform } from './support/platforms';
+import { nextClockSecond } from './support/clock';
 
 const USERS = `query($filter: UsersFilter, $first: Int, $after: String) {
   adminUsers(filter: $filter, first: $first, after: $after) {
@@ -192,7 +193,7 @@ describe('platform admin API and audit log', () => {
     const supportBan = await graphql(platform.gatewayUrl, BAN, { token: supportToken, variables: { input: { userId: second.userId } } });
     expect(supportBan.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });
 
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await nextClockSecond();
     const removed = await asOps(REMOVE, { input: { userIds: [first.userId, second.userId], role: 'SUPPORT' } });
     expect(removed.data).toEqual({ bulkRemoveRole: { changedCount: 2, unknownUserIds: [] } });
     expect((await graphql(platform.gatewayUrl, STATS, { token: supportToken })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

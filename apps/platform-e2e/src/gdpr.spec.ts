@@ -4,6 +4,7 @@ import { Platform, eventually, graphql, graphqlData } from '@multipult/testing';
 import { Account, PASSWORD, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
 import { usePlatform } from './support/platforms';
+import { nextClockSecond } from './support/clock';
 
 const EXPORT = `mutation { exportMyData { id status } }`;
 const MY_EXPORT = `query($input: DataExportInput!) { myDataExport(input: $input) { id status missingServices document } }`;
@@ -152,7 +153,7 @@ describe('GDPR: data export and account erasure across services', () => {
     expect(Object.entries(remaining).filter(([, count]) => count !== 0)).toEqual([]);
 
     // What the tenant keeps stays readable, by the erased-user placeholder (the promotion cut the colleague's old tokens).
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await nextClockSecond();
     const colleagueToken = (await graphqlData<{ switchTenant: { accessToken: string } }>(platform.gatewayUrl, `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`, {
       token: await signIn(platform, colleague.email),
       variables: { input: { tenantId: tenant.tenantId } },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
 import { usePlatform } from './support/platforms';
+import { nextClockSecond } from './support/clock';
 
 const CREATE_ROLE = `mutation($input: CreateTenantRoleInput!) { createTenantRole(input: $input) { role { id name permissions builtIn } } }`;
 const UPDATE_ROLE = `mutation($input: UpdateTenantRoleInput!) { updateTenantRole(input: $input) { role { id permissions } } }`;
@@ -16,7 +17,6 @@ const DOCUMENT = { title: 'Role check', body: 'Written by a custom role.', type:
 describe('custom roles per tenant', () => {
   let platform: Platform;
   let admin: Account & { token: string; tenantId: string };
-  const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1_100));
   const asAdmin = <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) =>
     graphql<T>(platform.gatewayUrl, query, { token: admin.token, variables });
 
@@ -99,14 +99,14 @@ describe('custom roles per tenant', () => {
       .data!.createTenantRole.role;
     const writer = await member('temp-writer', 'temp-writer');
     expect((await graphql(platform.gatewayUrl, CREATE_DOCUMENT, { token: writer.token, variables: { input: DOCUMENT } })).errors).toBeUndefined();
-    await nextSecond();
+    await nextClockSecond();
 
     const updated = await asAdmin(UPDATE_ROLE, { input: { roleId: role.id, permissions: ['content:read', 'tenant:read'] } });
     expect(updated.data).toEqual({ updateTenantRole: { role: { id: role.id, permissions: ['content:read', 'tenant:read'] } } });
     expect((await graphql(platform.gatewayUrl, CREATE_DOCUMENT, { token: writer.token, variables: { input: DOCUMENT } })).errors?.[0]?.extensions?.code).toBe(
       'UNAUTHENTICATED',
     );
-    await nextSecond();
+    await nextClockSecond();
     const refreshed = await graphqlData<{ refreshTokens: { accessToken: string } }>(platform.gatewayUrl, REFRESH, {
       variables: { input: { refreshToken: writer.refreshToken } },
     });
