@@ -5,7 +5,7 @@
 const { readFileSync } = require('node:fs');
 const Sequencer = require('@jest/test-sequencer').default;
 
-const USE_PLATFORM = /usePlatform\(\s*['"]([\w-]+)['"]\s*\)/g;
+const USE_PLATFORM = /usePlatform\(\s*['"]([\w-]+)['"]\s*,?\s*\)/g;
 
 function configurationsOf(testPath) {
   const names = [...readFileSync(testPath, 'utf8').matchAll(USE_PLATFORM)].map((match) => match[1]);
