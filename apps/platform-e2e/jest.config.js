@@ -1,7 +1,13 @@
+const path = require('node:path');
+
 module.exports = {
   displayName: 'platform-e2e',
   preset: '../../jest.preset.js',
-  // Each file starts real service processes; running files one at a time keeps a 2-core machine responsive.
+  // Files run one at a time and share platforms (one per configuration, see jest/): a 2-core
+  // machine stays responsive, and a platform boots once for all the files that use it.
   maxWorkers: 1,
+  testEnvironment: path.join(__dirname, 'jest/platform-environment.ts'),
+  testSequencer: path.join(__dirname, 'jest/platform-sequencer.cjs'),
+  globalTeardown: path.join(__dirname, 'jest/global-teardown.mjs'),
   testTimeout: 120_000,
 };

@@ -1,6 +1,7 @@
-import { Platform, SmtpCapture, graphql, graphqlData, startPlatform, startSmtpCapture } from '@multipult/testing';
+import { SmtpCapture, graphql, graphqlData } from '@multipult/testing';
 import { randomUUID } from 'node:crypto';
 import { PASSWORD, REGISTER, createTenantFor, registerAccount } from './support/accounts';
+import { PlatformOf, usePlatform } from './support/platforms';
 
 const VERIFY = `mutation($input: EmailTokenInput!) { verifyEmail(input: $input) { user { id emailVerified } } }`;
 const REQUEST_RESET = `mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { accepted } }`;
@@ -16,20 +17,12 @@ function tokenFrom(text: string, path: string): string {
 }
 
 describe('email verification and password reset through the gateway', () => {
-  let platform: Platform;
+  let platform: PlatformOf<'default'>;
   let smtp: SmtpCapture;
 
   beforeAll(async () => {
-    smtp = await startSmtpCapture();
-    platform = await startPlatform({
-      authEnv: { EMAIL_TOKEN_REQUESTS_PER_HOUR: '3' },
-      notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' },
-    });
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
-    await smtp?.stop();
+    platform = await usePlatform('default');
+    smtp = platform.smtp;
   });
 
   it('sends a confirmation link at sign-up that verifies the address once', async () => {

@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { Platform, findTenantIsolationViolations, graphql, graphqlData, startPlatform, workspaceRoot } from '@multipult/testing';
+import { Platform, eventually, findTenantIsolationViolations, graphql, graphqlData, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
 import { loggedStatements } from './support/logs';
+import { usePlatform } from './support/platforms';
 
 const run = promisify(execFile);
 
@@ -44,7 +45,7 @@ describe('content through the gateway', () => {
     graphqlData<T>(platform.gatewayUrl, query, { token: owner.token, variables, headers });
 
   beforeAll(async () => {
-    platform = await startPlatform({ contentEnv: { LOG_LEVEL: 'debug' } });
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'editor');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     owner = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
@@ -91,10 +92,6 @@ describe('content through the gateway', () => {
         });
       }
     }
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
   });
 
   it('versions every update and refuses a stale expectedVersion', async () => {
@@ -358,13 +355,15 @@ describe('content through the gateway', () => {
 
   it('loads the authors and tags of a page of documents with a constant number of statements', async () => {
     const requestId = `content-list-${Date.now()}`;
-    const list = await asOwner<{ documents: { edges: { node: { authors: { name: string }[]; tags: { name: string }[] } }[] } }>(
-      `{ documents(first: 50) { edges { node { title authors { name } tags { name } owner { id } } } } }`,
-      undefined,
-      { 'x-request-id': requestId },
-    );
+    const listAs = (id: string) =>
+      asOwner<{ documents: { edges: { node: { authors: { name: string }[]; tags: { name: string }[] } }[] } }>(
+        `{ documents(first: 50) { edges { node { title authors { name } tags { name } owner { id } } } } }`,
+        undefined,
+        { 'x-request-id': id },
+      );
+    const list = await listAs(requestId);
     expect(list.documents.edges).toHaveLength(5);
-    const statements = await loggedStatements(platform.content, requestId);
+    const statements = await loggedStatements(platform.content, requestId, listAs);
     // count + page + authors + tags, however many documents.
     expect(statements).toHaveLength(4);
   });
@@ -471,12 +470,10 @@ describe('content through the gateway', () => {
     await client.connect();
     try {
       // content learns users from user.registered (auth -> outbox -> Kafka -> content's consumer).
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline) {
+      await eventually('the reader in the content directory', async () => {
         const { rowCount } = await client.query('SELECT 1 FROM content.user_directory WHERE user_id = $1', [reader.userId]);
-        if (rowCount) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+        return (rowCount ?? 0) > 0;
+      });
       const added = await asOwner<{ addComment: { comment: { id: string } } }>(
         `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`,
         { input: { documentId: ids.foxes, body: `Have a look, @${me.username} and @nobody_here (and me, @${'x'.repeat(2)})` } },
@@ -515,16 +512,13 @@ describe('content through the gateway', () => {
     const client = new Client({ connectionString: platform.databaseUrl });
     await client.connect();
     try {
-      const deadline = Date.now() + 10_000;
-      let rows: { event_type: string; published: boolean }[] = [];
-      while (Date.now() < deadline) {
-        ({ rows } = await client.query(
+      const rows = await eventually('the document events relayed', async () => {
+        const { rows: events } = await client.query<{ event_type: string; published: boolean }>(
           `SELECT event_type, published_at IS NOT NULL AS published FROM content.outbox WHERE message_key = $1 AND event_type LIKE 'document.%' ORDER BY sequence_number`,
           [ids.ode],
-        ));
-        if (rows.every((row) => row.published)) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+        );
+        return events.length > 0 && events.every((row) => row.published) ? events : undefined;
+      }, 10_000);
       expect(rows).toEqual([
         { event_type: 'document.created', published: true },
         { event_type: 'document.published', published: true },
@@ -594,12 +588,10 @@ describe('content through the gateway', () => {
     const { stdout } = await run(process.execPath, [cli, 'reindex'], { env: { PATH: process.env.PATH, DATABASE_URL: platform.databaseUrl } });
     expect(JSON.parse(stdout.trim())).toMatchObject({ reindexed: true, documentsFixed: 1, translationsFixed: 0 });
     // The search.reindexed event retires cached results through the outbox, Kafka and the cache's consumer.
-    const deadline = Date.now() + 30_000;
-    let found: string[] = [];
-    while (Date.now() < deadline && !found.length) {
-      found = (await byTagName()).searchDocuments.edges.map((edge) => edge.node.document.id);
-      if (!found.length) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const found = await eventually('the reindexed document found', async () => {
+      const documentIds = (await byTagName()).searchDocuments.edges.map((edge) => edge.node.document.id);
+      return documentIds.length ? documentIds : undefined;
+    }, 30_000);
     expect(found).toEqual([ids.tt]);
   });
 
@@ -608,6 +600,7 @@ describe('content through the gateway', () => {
     const intruderTenant = await createTenantFor(platform.gatewayUrl, intruder);
     const asIntruder = (query: string, variables?: Record<string, unknown>) =>
       graphql(platform.gatewayUrl, query, { token: intruderTenant.accessToken, variables });
+    const asTenantOwner = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: owner.token, variables });
     const foreignIds = [ids.foxes, ids.ode, ids.ru, ids.tt, ids.draft, ids.poetry, ids.nature, ids.tukay];
     const violations = await findTenantIsolationViolations([
       { name: 'document(id)', kind: 'byId', foreignIds: [ids.ode, ids.draft], call: (id) => asIntruder(`query($id: ID!) { document(id: $id) { id title } }`, { id }) },
@@ -629,16 +622,16 @@ describe('content through the gateway', () => {
         foreignIds: [ids.poetry],
         call: (id) => asIntruder(CREATE_DOCUMENT, { input: { title: 't', body: 'b', type: 'POEM', language: 'en', tagIds: [id] } }),
       },
-      { name: 'documents', kind: 'list', foreignIds, call: () => asIntruder(`{ documents { edges { node { id } } } }`) },
-      { name: 'tags', kind: 'list', foreignIds, call: () => asIntruder(`{ tags { id } }`) },
-      { name: 'authors', kind: 'list', foreignIds, call: () => asIntruder(`{ authors { edges { node { id } } } }`) },
+      { name: 'documents', kind: 'list', foreignIds, call: () => asIntruder(`{ documents { edges { node { id } } } }`), ownerCall: () => asTenantOwner(`{ documents { edges { node { id } } } }`) },
+      { name: 'tags', kind: 'list', foreignIds, call: () => asIntruder(`{ tags { id } }`), ownerCall: () => asTenantOwner(`{ tags { id } }`) },
+      { name: 'authors', kind: 'list', foreignIds, call: () => asIntruder(`{ authors { edges { node { id } } } }`), ownerCall: () => asTenantOwner(`{ authors { edges { node { id } } } }`) },
       {
         name: 'searchDocuments',
         kind: 'list',
         foreignIds,
-        call: () => asIntruder(SEARCH, { input: { query: 'forest OR лес OR тел OR run' } }),
+        call: () => asIntruder(SEARCH, { input: { query: 'forest OR лес OR тел OR run' } }), ownerCall: () => asTenantOwner(SEARCH, { input: { query: 'forest OR лес OR тел OR run' } }),
       },
-      { name: 'suggestDocuments', kind: 'list', foreignIds, call: () => asIntruder(`{ suggestDocuments(input: { prefix: "o" }) { id } }`) },
+      { name: 'suggestDocuments', kind: 'list', foreignIds, call: () => asIntruder(`{ suggestDocuments(input: { prefix: "o" }) { id } }`), ownerCall: () => asTenantOwner(`{ suggestDocuments(input: { prefix: "o" }) { id } }`) },
       ...['likeDocument', 'bookmarkDocument', 'recordDocumentView'].map((mutation) => ({
         name: mutation,
         kind: 'byId' as const,
@@ -652,7 +645,7 @@ describe('content through the gateway', () => {
         call: (id) => asIntruder(`query($input: DocumentDiffInput!) { documentDiff(input: $input) { toVersion } }`, { input: { documentId: id, fromVersion: 1, toVersion: 2 } }),
       },
       { name: 'documentBlame', kind: 'byId', foreignIds: [ids.ode], call: (id) => asIntruder(`query($id: ID!) { documentBlame(documentId: $id) { text } }`, { id }) },
-      { name: 'trendingDocuments', kind: 'list', foreignIds, call: () => asIntruder(`{ trendingDocuments { document { id } } }`) },
+      { name: 'trendingDocuments', kind: 'list', foreignIds, call: () => asIntruder(`{ trendingDocuments { document { id } } }`), ownerCall: () => asTenantOwner(`{ trendingDocuments { document { id } } }`) },
       {
         name: 'addComment',
         kind: 'byId',

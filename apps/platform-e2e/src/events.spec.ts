@@ -1,15 +1,16 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { EventConsumer, KafkaTransport, UserRegistered } from '@multipult/events';
-import { Platform, freePort, startKafkaBroker, startPlatform } from '@multipult/testing';
+import { Platform, eventually, freePort, startKafkaBroker, startPlatform } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
 import { openConsumerDatabase } from './support/consumer-database';
+import { usePlatform } from './support/platforms';
 
-/** A downstream service: consumes user.registered and writes one row per event it handles. */
-async function startWelcomeConsumer(brokers: string) {
+/** A downstream service of the platform: consumes user.registered and writes one row per event it handles. */
+async function startWelcomeConsumer(brokers: string, platform: Platform) {
   const { dataSource, close } = await openConsumerDatabase('welcome_consumer');
   await dataSource.query('CREATE TABLE welcomed (user_id uuid NOT NULL, event_id uuid NOT NULL)');
-  const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'welcome-consumer-test' });
+  const transport = new KafkaTransport({ brokers: brokers.split(','), clientId: 'welcome-consumer-test', topicPrefix: platform.kafkaTopicPrefix });
   await transport.connect();
   const consumer = new EventConsumer(dataSource, transport, { maxRetries: 2 });
   await consumer.consume({
@@ -25,11 +26,7 @@ async function startWelcomeConsumer(brokers: string) {
   return {
     welcomedCount,
     async waitUntilWelcomed(userId: string, timeoutMs = 30_000): Promise<void> {
-      const deadline = Date.now() + timeoutMs;
-      while ((await welcomedCount(userId)) === 0) {
-        if (Date.now() > deadline) throw new Error(`user.registered for ${userId} did not arrive in ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await eventually(`user.registered for ${userId}`, async () => (await welcomedCount(userId)) > 0, timeoutMs);
     },
     async stop() {
       await consumer.stop();
@@ -67,13 +64,12 @@ describe('domain events from the auth service', () => {
     let consumer: Awaited<ReturnType<typeof startWelcomeConsumer>>;
 
     beforeAll(async () => {
-      platform = await startPlatform();
-      consumer = await startWelcomeConsumer(process.env.KAFKA_BROKERS as string);
+      platform = await usePlatform('default');
+      consumer = await startWelcomeConsumer(process.env.KAFKA_BROKERS as string, platform);
     });
 
     afterAll(async () => {
       await consumer?.stop();
-      await platform?.stop();
     });
 
     it('delivers user.registered exactly once, even when Kafka delivers the message twice', async () => {
@@ -90,7 +86,7 @@ describe('domain events from the auth service', () => {
       }).producer();
       await producer.connect();
       await producer.send({
-        topic: row.topic,
+        topic: `${platform.kafkaTopicPrefix}${row.topic}`,
         messages: [{ key: row.message_key, value: JSON.stringify(row.envelope), headers: row.headers }],
       });
       await producer.disconnect();
@@ -114,14 +110,17 @@ describe('domain events from the auth service', () => {
         for (let i = 0; i < 5; i += 1) accounts.push(await registerAccount(platform.gatewayUrl, `outage-${i}`));
         expect(Date.now() - started).toBeLessThan(10_000);
 
-        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        // The relay has tried (and failed) to publish every event: they stay in the outbox, unpublished.
         for (const account of accounts) {
-          const row = await outboxRow(platform.databaseUrl, account.userId);
+          const row = await eventually('a failed publish attempt', async () => {
+            const candidate = await outboxRow(platform.databaseUrl, account.userId);
+            return candidate.attempts > 0 ? candidate : undefined;
+          }, 30_000);
           expect(row.published_at).toBeNull();
         }
 
         broker = await startKafkaBroker({ port });
-        const consumer = await startWelcomeConsumer(broker.brokers);
+        const consumer = await startWelcomeConsumer(broker.brokers, platform);
         try {
           for (const account of accounts) await consumer.waitUntilWelcomed(account.userId, 60_000);
           for (const account of accounts) expect(await consumer.welcomedCount(account.userId)).toBe(1);

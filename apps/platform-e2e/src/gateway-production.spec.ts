@@ -1,31 +1,14 @@
-import { Platform, SmtpCapture, graphql, startPlatform, startSmtpCapture } from '@multipult/testing';
+import { Platform, graphql } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
 import { loggedStatements } from './support/logs';
-
-const ALLOWED_ORIGIN = 'https://app.example.com';
+import { PRODUCTION_ALLOWED_ORIGIN as ALLOWED_ORIGIN, usePlatform } from './support/platforms';
 
 describe('gateway in production mode', () => {
   let platform: Platform;
-  let smtp: SmtpCapture;
 
   beforeAll(async () => {
-    smtp = await startSmtpCapture();
-    platform = await startPlatform({
-      env: { NODE_ENV: 'production', EMAIL_TOKEN_SEAL_KEY: 'e2e-production-email-token-seal-key-0123456789' },
-      authEnv: {
-        SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789',
-        FILE_LINK_SECRET: 'e2e-production-file-link-secret-0123456789',
-        LOG_LEVEL: 'debug',
-      },
-      notificationsEnv: { SMTP_URL: smtp.url, WEBHOOK_SECRET_KEY: 'e2e-production-webhook-secret-key-0123456789' },
-      gatewayEnv: { CORS_ORIGINS: ALLOWED_ORIGIN, RATE_LIMIT_PER_IP: '3', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::ffff:127.0.0.1' },
-    });
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
-    await smtp?.stop();
+    platform = await usePlatform('production');
   });
 
   it('turns introspection off', async () => {
@@ -73,15 +56,17 @@ describe('gateway in production mode', () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     const ids = [accounts[2].userId, unknown, accounts[0].userId, accounts[1].userId];
     const requestId = `entities-${Date.now()}`;
-    const result = await graphql<{ _entities: ({ id: string; displayName: string } | null)[] }>(
-      platform.authUrl,
-      `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id displayName } } }`,
-      {
-        token: accounts[0].accessToken,
-        variables: { representations: ids.map((id) => ({ __typename: 'User', id })) },
-        headers: { 'x-request-id': requestId },
-      },
-    );
+    const resolveAs = (callRequestId: string) =>
+      graphql<{ _entities: ({ id: string; displayName: string } | null)[] }>(
+        platform.authUrl,
+        `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id displayName } } }`,
+        {
+          token: accounts[0].accessToken,
+          variables: { representations: ids.map((id) => ({ __typename: 'User', id })) },
+          headers: { 'x-request-id': callRequestId },
+        },
+      );
+    const result = await resolveAs(requestId);
     expect(result.errors).toBeUndefined();
     expect(result.data?._entities).toEqual([
       { id: accounts[2].userId, displayName: 'e3' },
@@ -90,7 +75,7 @@ describe('gateway in production mode', () => {
       { id: accounts[1].userId, displayName: 'e2' },
     ]);
     // One SELECT for all four references (the token check touches Redis, not PostgreSQL).
-    const statements = await loggedStatements(platform.auth, requestId);
+    const statements = await loggedStatements(platform.auth, requestId, resolveAs);
     expect(statements).toHaveLength(1);
     expect(statements[0]).toContain('SELECT');
     expect(await readMetric(platform.auth.url, 'db_statements_total', { pool: 'auth', outcome: 'ok' })).toBeGreaterThan(0);

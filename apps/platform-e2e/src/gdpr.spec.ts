@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, eventually, graphql, graphqlData } from '@multipult/testing';
 import { Account, PASSWORD, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
 import { download } from './support/downloads';
+import { usePlatform } from './support/platforms';
+import { nextClockSecond } from './support/clock';
 
 const EXPORT = `mutation { exportMyData { id status } }`;
 const MY_EXPORT = `query($input: DataExportInput!) { myDataExport(input: $input) { id status missingServices url expiresAt } }`;
@@ -70,13 +72,11 @@ describe('GDPR: data export and account erasure across services', () => {
   let ops: Account & { token: string };
 
   beforeAll(async () => {
-    platform = await startPlatform({ authEnv: { PRIVACY_SWEEP_SECONDS: '0.5' } });
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'privacy-ops');
     await grantPlatformRole(platform, account.email, 'platform_admin');
     ops = { ...account, token: await signIn(platform, account.email) };
   });
-
-  afterAll(() => platform?.stop());
 
   it("exports every service's part of the caller's data as one document", async () => {
     const account = await registerAccount(platform.gatewayUrl, 'exporter');
@@ -181,7 +181,7 @@ describe('GDPR: data export and account erasure across services', () => {
     expect(Object.entries(remaining).filter(([, count]) => count !== 0)).toEqual([]);
 
     // What the tenant keeps stays readable, by the erased-user placeholder (the promotion cut the colleague's old tokens).
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await nextClockSecond();
     const colleagueToken = (await graphqlData<{ switchTenant: { accessToken: string } }>(platform.gatewayUrl, `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`, {
       token: await signIn(platform, colleague.email),
       variables: { input: { tenantId: tenant.tenantId } },
@@ -249,17 +249,8 @@ describe('GDPR: a participant that does not answer', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    platform = await startPlatform({
-      authEnv: {
-        PRIVACY_PARTICIPANTS: 'content,notifications,billing',
-        ERASURE_TIMEOUT_SECONDS: '2',
-        DATA_EXPORT_TIMEOUT_SECONDS: '2',
-        PRIVACY_SWEEP_SECONDS: '0.5',
-      },
-    });
+    platform = await usePlatform('silent-privacy-participant');
   });
-
-  afterAll(() => platform?.stop());
 
   it('assembles a partial export and reports an overdue erasure naming the missing service', async () => {
     const ops = await registerAccount(platform.gatewayUrl, 'ops');

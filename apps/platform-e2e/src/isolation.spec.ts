@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Platform, eventually, findTenantIsolationViolations, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, eventually, findTenantIsolationViolations, graphql, graphqlData } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 /**
  * The tenant isolation probe over the notifications service and the tenant administration of
@@ -14,11 +15,10 @@ describe('tenant isolation across notifications and tenant administration', () =
   beforeAll(async () => {
     receiver = http.createServer((_request, response) => response.writeHead(204).end());
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    platform = await startPlatform({ notificationsEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_POLL_INTERVAL_MS: '100' } });
+    platform = await usePlatform('default');
   });
 
   afterAll(async () => {
-    await platform?.stop();
     await new Promise<void>((resolve) => receiver?.close(() => resolve()));
   });
 
@@ -30,6 +30,7 @@ describe('tenant isolation across notifications and tenant administration', () =
     const asVictim = <T>(query: string, variables?: Record<string, unknown>) =>
       graphqlData<T>(platform.gatewayUrl, query, { token: victim.accessToken, variables });
     const asIntruder = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: intruder.accessToken, variables });
+    const asVictimResult = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: victim.accessToken, variables });
 
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     const endpoint = await asVictim<{ createWebhookEndpoint: { endpoint: { id: string } } }>(
@@ -55,7 +56,7 @@ describe('tenant isolation across notifications and tenant administration', () =
     const ids = `mutation($input: NotificationIdsInput!)`;
 
     const violations = await findTenantIsolationViolations([
-      { name: 'webhookEndpoints', kind: 'list', foreignIds: [endpointId], call: () => asIntruder('{ webhookEndpoints { id } }') },
+      { name: 'webhookEndpoints', kind: 'list', foreignIds: [endpointId], call: () => asIntruder('{ webhookEndpoints { id } }'), ownerCall: () => asVictimResult('{ webhookEndpoints { id } }') },
       {
         name: 'webhookDeliveries',
         kind: 'byId',
@@ -86,26 +87,26 @@ describe('tenant isolation across notifications and tenant administration', () =
         foreignIds: [deliveryId],
         call: (id) => asIntruder(`mutation($input: RedeliverWebhookInput!) { redeliverWebhook(input: $input) { delivery { id } } }`, { input: { deliveryId: id } }),
       },
-      { name: 'notifications', kind: 'list', foreignIds: notificationIds, call: () => asIntruder('{ notifications { edges { node { id title } } } }') },
+      { name: 'notifications', kind: 'list', foreignIds: notificationIds, call: () => asIntruder('{ notifications { edges { node { id title } } } }'), ownerCall: () => asVictimResult('{ notifications { edges { node { id title } } } }') },
       ...(['markNotificationsRead', 'markNotificationsUnread', 'archiveNotifications', 'unarchiveNotifications'] as const).map((operation) => ({
         name: operation,
-        kind: 'list' as const,
+        kind: 'batch' as const,
         foreignIds: notificationIds,
         call: () => asIntruder(`${ids} { ${operation}(input: $input) { notifications { id } unreadCount } }`, { input: { ids: notificationIds } }),
       })),
       {
         name: 'deleteNotifications',
-        kind: 'list',
+        kind: 'batch',
         foreignIds: notificationIds,
         call: () => asIntruder(`${ids} { deleteNotifications(input: $input) { deletedIds } }`, { input: { ids: notificationIds } }),
       },
       {
         name: 'presence',
-        kind: 'list',
+        kind: 'batch',
         foreignIds: [victimAccount.userId],
         call: () => asIntruder(`query($ids: [ID!]!) { presence(userIds: $ids) { user { id } online } }`, { ids: [victimAccount.userId] }),
       },
-      { name: 'tenantInvitations', kind: 'list', foreignIds: [invitationId], call: () => asIntruder('{ tenantInvitations { id email } }') },
+      { name: 'tenantInvitations', kind: 'list', foreignIds: [invitationId], call: () => asIntruder('{ tenantInvitations { id email } }'), ownerCall: () => asVictimResult('{ tenantInvitations { id email } }') },
       {
         name: 'revokeTenantInvitation',
         kind: 'byId',
@@ -146,6 +147,7 @@ describe('tenant isolation across notifications and tenant administration', () =
     const asVictim = <T>(query: string, variables?: Record<string, unknown>) =>
       graphqlData<T>(platform.gatewayUrl, query, { token: victim.accessToken, variables });
     const asIntruder = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: intruder.accessToken, variables });
+    const asVictimResult = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: victim.accessToken, variables });
 
     const documentId = (
       await asVictim<{ createDocument: { document: { id: string } } }>(
@@ -263,19 +265,19 @@ describe('tenant isolation across notifications and tenant administration', () =
         foreignIds: [roleId],
         call: (id) => asIntruder(`mutation($input: TenantRoleInput!) { deleteTenantRole(input: $input) { deletedRoleId } }`, { input: { roleId: id } }),
       },
-      { name: 'tenantRoles', kind: 'list', foreignIds: [roleId], call: () => asIntruder('{ tenantRoles { id name } }') },
+      { name: 'tenantRoles', kind: 'list', foreignIds: [roleId], call: () => asIntruder('{ tenantRoles { id name } }'), ownerCall: () => asVictimResult('{ tenantRoles { id name } }') },
       {
         name: 'revokeApiKey',
         kind: 'byId',
         foreignIds: [apiKeyId],
         call: (id) => asIntruder(`mutation($input: ApiKeyInput!) { revokeApiKey(input: $input) { apiKey { id } } }`, { input: { keyId: id } }),
       },
-      { name: 'apiKeys', kind: 'list', foreignIds: [apiKeyId], call: () => asIntruder('{ apiKeys { id } }') },
+      { name: 'apiKeys', kind: 'list', foreignIds: [apiKeyId], call: () => asIntruder('{ apiKeys { id } }'), ownerCall: () => asVictimResult('{ apiKeys { id } }') },
       {
         name: 'tenantAuditLog',
         kind: 'list',
         foreignIds: [victim.tenantId, roleId, apiKeyId, victimAccount.userId],
-        call: () => asIntruder('{ tenantAuditLog(first: 100) { edges { node { tenantId targetId actorId } } } }'),
+        call: () => asIntruder('{ tenantAuditLog(first: 100) { edges { node { tenantId targetId actorId } } } }'), ownerCall: () => asVictimResult('{ tenantAuditLog(first: 100) { edges { node { tenantId targetId actorId } } } }'),
       },
       {
         name: 'myDataExport',
@@ -283,7 +285,7 @@ describe('tenant isolation across notifications and tenant administration', () =
         foreignIds: [exportId],
         call: (id) => asIntruder(`query($input: DataExportInput!) { myDataExport(input: $input) { id url } }`, { input: { exportId: id } }),
       },
-      { name: 'myDataExports', kind: 'list', foreignIds: [exportId], call: () => asIntruder('{ myDataExports { id } }') },
+      { name: 'myDataExports', kind: 'list', foreignIds: [exportId], call: () => asIntruder('{ myDataExports { id } }'), ownerCall: () => asVictimResult('{ myDataExports { id } }') },
     ]);
     expect(violations).toEqual([]);
 

@@ -6,16 +6,16 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { sealEmailedToken } from '@multipult/auth';
 import { EventContract, TenantInvitationCreated, UserPasswordResetRequested, buildEnvelope, envelopeHeaders } from '@multipult/events';
-import { Platform, SmtpCapture, eventually, graphql, graphqlData, startPlatform, startSmtpCapture, workspaceRoot } from '@multipult/testing';
+import { SmtpCapture, eventually, graphql, graphqlData, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { inbox } from './support/notifications';
+import { DEFAULT_EMAIL_TOKEN_SEAL_KEY as EMAIL_TOKEN_SEAL_KEY, PlatformOf, usePlatform } from './support/platforms';
 
-const EMAIL_TOKEN_SEAL_KEY = 'notifications-e2e-email-token-seal-key-0123';
 const ADD_COMMENT = `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`;
 const MARK_READ = `mutation($input: NotificationIdsInput!) { markNotificationsRead(input: $input) { unreadCount notifications { id read } } }`;
 
 describe('notifications through the gateway', () => {
-  let platform: Platform;
+  let platform: PlatformOf<'default'>;
   let smtp: SmtpCapture;
   let db: Client;
   let owner: Account & { token: string; tenantId: string };
@@ -38,17 +38,8 @@ describe('notifications through the gateway', () => {
     (await as<{ addComment: { comment: { id: string } } }>(owner.token, ADD_COMMENT, { input: { documentId, body } })).addComment.comment.id;
 
   beforeAll(async () => {
-    smtp = await startSmtpCapture();
-    platform = await startPlatform({
-      notificationsEnv: {
-        SMTP_URL: smtp.url,
-        APP_URL: 'https://app.example',
-        EMAIL_RETRY_INITIAL_MS: '100',
-        EMAIL_RETRY_MAX_MS: '300',
-        EMAIL_MAX_ATTEMPTS: '4',
-      },
-      env: { EMAIL_TOKEN_SEAL_KEY },
-    });
+    platform = await usePlatform('default');
+    smtp = platform.smtp;
     db = new Client({ connectionString: platform.databaseUrl });
     await db.connect();
     const ownerAccount = await registerAccount(platform.gatewayUrl, 'editor');
@@ -78,8 +69,6 @@ describe('notifications through the gateway', () => {
 
   afterAll(async () => {
     await db?.end();
-    await platform?.stop();
-    await smtp?.stop();
   });
 
   it('welcomes a new user in-app and by email, in the language they signed up in', async () => {
@@ -236,38 +225,42 @@ describe('notifications through the gateway', () => {
   it('retries transient SMTP failures with backoff and records permanent rejections as failed', async () => {
     // Each new account gets two emails at once (welcome, address confirmation): the first four
     // attempts for the address are both emails' first two.
+    // The SMTP server is the shared platform's: the policy touches only this test's addresses and is reset after it.
     smtp.setPolicy((to, attempt) => {
       if (to.startsWith('flaky-') && attempt <= 4) return { accept: false, code: 451, message: 'Try again later' };
       if (to.startsWith('bounce-')) return { accept: false, code: 550, message: 'No such mailbox' };
       return { accept: true };
     });
-    const flaky = await registerAccount(platform.gatewayUrl, 'flaky');
-    const bounce = await registerAccount(platform.gatewayUrl, 'bounce');
-    const delivered = await eventually('both flaky deliveries recorded', async () => {
-      const rows = await emailsTo(flaky.email);
-      return rows.length === 2 && rows.every((row) => row.status === 'sent') ? rows : undefined;
-    });
-    expect(delivered.map((row) => [row.type, row.attempts]).sort()).toEqual([
-      ['email_verification', 3],
-      ['welcome', 3],
-    ]);
-    expect(smtp.attempts.filter((attempt) => attempt.to === flaky.email).map((attempt) => attempt.verdict.accept)).toEqual([
-      false,
-      false,
-      false,
-      false,
-      true,
-      true,
-    ]);
+    try {
+      const flaky = await registerAccount(platform.gatewayUrl, 'flaky');
+      const bounce = await registerAccount(platform.gatewayUrl, 'bounce');
+      const delivered = await eventually('both flaky deliveries recorded', async () => {
+        const rows = await emailsTo(flaky.email);
+        return rows.length === 2 && rows.every((row) => row.status === 'sent') ? rows : undefined;
+      });
+      expect(delivered.map((row) => [row.type, row.attempts]).sort()).toEqual([
+        ['email_verification', 3],
+        ['welcome', 3],
+      ]);
+      expect(smtp.attempts.filter((attempt) => attempt.to === flaky.email).map((attempt) => attempt.verdict.accept)).toEqual([
+        false,
+        false,
+        false,
+        false,
+        true,
+        true,
+      ]);
 
-    const [failed] = await eventually('the bounce recorded', async () => {
-      const rows = await emailsTo(bounce.email, 'welcome');
-      return rows[0]?.status === 'failed' ? rows : undefined;
-    });
-    expect(failed.attempts).toBe(1);
-    expect(failed.last_error).toContain('550');
-    expect(smtp.received.some((message) => message.to.includes(bounce.email))).toBe(false);
-    smtp.setPolicy(() => ({ accept: true }));
+      const [failed] = await eventually('the bounce recorded', async () => {
+        const rows = await emailsTo(bounce.email, 'welcome');
+        return rows[0]?.status === 'failed' ? rows : undefined;
+      });
+      expect(failed.attempts).toBe(1);
+      expect(failed.last_error).toContain('550');
+      expect(smtp.received.some((message) => message.to.includes(bounce.email))).toBe(false);
+    } finally {
+      smtp.setPolicy(() => ({ accept: true }));
+    }
   });
 
   it('batches non-urgent email into one daily digest at the local hour the user chose', async () => {
@@ -352,7 +345,7 @@ describe('notifications through the gateway', () => {
     await producer.connect();
     const publish = async <P>(contract: EventContract<P>, aggregateId: string, payload: P) => {
       const envelope = buildEnvelope(contract, { aggregateId, payload, tenantId: null, actorId: null });
-      await producer.send({ topic: contract.topic, messages: [{ key: aggregateId, value: JSON.stringify(envelope), headers: envelopeHeaders(envelope) }] });
+      await producer.send({ topic: `${platform.kafkaTopicPrefix}${contract.topic}`, messages: [{ key: aggregateId, value: JSON.stringify(envelope), headers: envelopeHeaders(envelope) }] });
     };
     try {
       const expiresAt = new Date(Date.now() + 3_600_000).toISOString();

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { LocalOidcProvider, Platform, graphql, graphqlData, startOidcProvider, startPlatform } from '@multipult/testing';
+import { LocalOidcProvider, graphql, graphqlData } from '@multipult/testing';
 import { PASSWORD, registerAccount } from './support/accounts';
+import { OIDC_REDIRECT_URI as REDIRECT_URI, PlatformOf, usePlatform } from './support/platforms';
 
-const REDIRECT_URI = 'http://127.0.0.1:5999/auth/callback';
 const START = `mutation($input: StartOidcLoginInput!) { startOidcLogin(input: $input) { authorizationUrl expiresAt } }`;
 const COMPLETE = `mutation($input: CompleteOidcLoginInput!) { completeOidcLogin(input: $input) { accessToken refreshToken user { id email emailVerified displayName } } }`;
 
@@ -12,23 +12,11 @@ interface Completed {
 
 describe('sign-in with an OpenID provider (authorization code + PKCE)', () => {
   let provider: LocalOidcProvider;
-  let platform: Platform;
+  let platform: PlatformOf<'default'>;
 
   beforeAll(async () => {
-    provider = await startOidcProvider({ redirectUris: [REDIRECT_URI] });
-    platform = await startPlatform({
-      authEnv: {
-        OIDC_ALLOW_INSECURE_ISSUERS: 'true',
-        OIDC_PROVIDERS: JSON.stringify([
-          { id: 'local', name: 'Local SSO', issuer: provider.issuer, clientId: provider.clientId, clientSecret: provider.clientSecret, redirectUris: [REDIRECT_URI] },
-        ]),
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
-    await provider?.stop();
+    platform = await usePlatform('default');
+    provider = platform.oidcProvider;
   });
 
   async function start(): Promise<URL> {

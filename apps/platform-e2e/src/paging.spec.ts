@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 interface Page {
   totalCount: number;
@@ -70,7 +71,7 @@ describe('keyset paging through the gateway', () => {
   }
 
   beforeAll(async () => {
-    platform = await startPlatform({ notificationsEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'pager');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     token = tenant.accessToken;
@@ -103,10 +104,6 @@ describe('keyset paging through the gateway', () => {
       );
       endpointIds.push(created.createWebhookEndpoint.endpoint.id);
     }
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
   });
 
   it('pages documents and collections one by one, and refuses crafted and foreign cursors as BAD_USER_INPUT', async () => {

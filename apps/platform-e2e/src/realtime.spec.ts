@@ -1,8 +1,9 @@
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import { Platform, RealtimeClient, ServiceProcess, connectRealtime, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, RealtimeClient, ServiceProcess, connectRealtime, eventually, graphqlData } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { inbox } from './support/notifications';
+import { usePlatform } from './support/platforms';
 
 interface Added {
   notificationAdded: { sequence: number; type: string; title: string };
@@ -25,11 +26,18 @@ describe('realtime over /graphql/ws', () => {
   const announce = (title: string) =>
     graphqlData(platform.gatewayUrl, ANNOUNCE, { token: owner.token, variables: { input: { title, body: `${title} body` } } });
   const sequences = (values: Added[]) => values.map((value) => value.notificationAdded.sequence);
+  /**
+   * Resolves once the socket's earlier subscriptions are live: the server takes a socket's
+   * subscriptions in order, and the unread count answers its first value only after a query.
+   */
+  const subscriptionsLive = async (client: RealtimeClient) => {
+    await client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }').waitForCount(1);
+  };
   /** Where the user's stream is now: a subscription after it cannot race with what the test does next. */
   const latestSequence = async (token: string) => (await inbox(platform.gatewayUrl, token, { first: 1 })).nodes[0]?.sequence ?? 0;
 
   beforeAll(async () => {
-    platform = await startPlatform({ notificationsEnv: { REALTIME_REVOCATION_CHECK_MS: '200' } });
+    platform = await usePlatform('default');
     const ownerAccount = await registerAccount(platform.gatewayUrl, 'owner');
     const tenant = await createTenantFor(platform.gatewayUrl, ownerAccount);
     owner = { ...ownerAccount, token: tenant.accessToken, tenantId: tenant.tenantId };
@@ -44,8 +52,6 @@ describe('realtime over /graphql/ws', () => {
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.dispose().catch(() => undefined)));
   });
-
-  afterAll(() => platform?.stop());
 
   it('closes connection_init without a valid token with 4401 and a foreign tenant with 4403', async () => {
     expect(await connect(platform.realtimeUrl, {}).closed).toMatchObject({ code: 4401 });
@@ -97,15 +103,18 @@ describe('realtime over /graphql/ws', () => {
     const again = second.subscribe<Added>(NOTIFICATION_ADDED, { after: 0 });
     await announce('After the replay');
     await resumed.waitForCount(4);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(resumed.values[3].notificationAdded.title).toBe('After the replay');
+    // A later notification on the same socket: anything replayed twice would have come before it.
+    await announce('Marker');
+    const isMarker = (value: Added) => value.notificationAdded.title === 'Marker';
+    await eventually('the marker on the socket', () => [...resumed.values, ...again.values].some(isMarker));
     const onSocket = [...sequences(resumed.values), ...sequences(again.values)];
     expect(new Set(onSocket).size).toBe(onSocket.length);
-    expect(resumed.values[3].notificationAdded.title).toBe('After the replay');
 
     // A fresh socket asking from 0 gets the whole stream, in order.
     const fresh = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}` });
     const everything = fresh.subscribe<Added>(NOTIFICATION_ADDED, { after: 0 });
-    const last = resumed.values[3].notificationAdded.sequence;
+    const last = Math.max(...onSocket);
     await everything.waitForCount(last);
     expect(sequences(everything.values)).toEqual(Array.from({ length: last }, (_, index) => index + 1));
   });
@@ -130,8 +139,7 @@ describe('realtime over /graphql/ws', () => {
     } finally {
       await db.end();
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(live.values).toHaveLength(1);
+    // Nothing announces the lost one; the next live message shows the gap, and the stream fills it.
     await announce('Reveals the gap');
     await live.waitForCount(3);
     expect(live.values.map((value) => value.notificationAdded.title)).toEqual(['Seen live', 'Lost on the bus', 'Reveals the gap']);
@@ -152,14 +160,19 @@ describe('realtime over /graphql/ws', () => {
 
   it('delivers an event produced on one instance to a client connected to another, through Redis', async () => {
     const second: ServiceProcess = await platform.startNotificationsInstance();
-    const client = connect(`${second.url.replace(/^http/, 'ws')}/graphql/ws`, { authorization: `Bearer ${owner.token}` });
-    const added = client.subscribe<Added>(NOTIFICATION_ADDED, { after: await latestSequence(owner.token) });
-    const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
-    await unread.waitForCount(1);
-    // Published through the gateway, i.e. on the first instance.
-    await announce('Across instances');
-    const [received] = await added.waitForCount(1);
-    expect(received.notificationAdded.title).toBe('Across instances');
+    // The platform is shared: the extra instance must not outlive the test.
+    try {
+      const client = connect(`${second.url.replace(/^http/, 'ws')}/graphql/ws`, { authorization: `Bearer ${owner.token}` });
+      const added = client.subscribe<Added>(NOTIFICATION_ADDED, { after: await latestSequence(owner.token) });
+      const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
+      await unread.waitForCount(1);
+      // Published through the gateway, i.e. on the first instance.
+      await announce('Across instances');
+      const [received] = await added.waitForCount(1);
+      expect(received.notificationAdded.title).toBe('Across instances');
+    } finally {
+      await second.stop();
+    }
   });
 
   it('shows users sharing a tenant coming online and going offline with a last-seen time', async () => {
@@ -167,7 +180,7 @@ describe('realtime over /graphql/ws', () => {
     const changes = watcher.subscribe<{ presenceChanged: { user: { id: string }; online: boolean; lastSeenAt: string | null } }>(
       'subscription { presenceChanged { user { id } online lastSeenAt } }',
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await subscriptionsLive(watcher);
     const memberSocket = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}` });
     memberSocket.subscribe('subscription { unreadCountChanged }');
     await changes.waitForCount(1);
@@ -207,7 +220,7 @@ describe('realtime over /graphql/ws', () => {
       'subscription($id: ID!) { typingChanged(documentId: $id) { documentId user { id } typing expiresAt } }',
       { id: documentId },
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await subscriptionsLive(watcher);
     const setTyping = `mutation($input: SetTypingInput!) { setTyping(input: $input) { expiresAt } }`;
     await graphqlData(platform.gatewayUrl, setTyping, { token: outsiderTenant.accessToken, variables: { input: { documentId, typing: true } } });
     await graphqlData(platform.gatewayUrl, setTyping, { token: owner.token, variables: { input: { documentId, typing: true } } });
@@ -215,11 +228,14 @@ describe('realtime over /graphql/ws', () => {
       token: switched.switchTenant.accessToken,
       variables: { input: { documentId, typing: true } },
     });
-    await typing.waitForCount(1);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(typing.values).toEqual([
-      { typingChanged: { documentId, user: { id: member.userId }, typing: true, expiresAt: sent.setTyping.expiresAt } },
-    ]);
+    // The member stopping is the marker: the outsider's and the owner's indicators, sent before, would have come first.
+    await graphqlData(platform.gatewayUrl, setTyping, { token: switched.switchTenant.accessToken, variables: { input: { documentId, typing: false } } });
+    await typing.waitForCount(2);
+    expect(typing.values[0]).toEqual({
+      typingChanged: { documentId, user: { id: member.userId }, typing: true, expiresAt: sent.setTyping.expiresAt },
+    });
+    expect(typing.values[1].typingChanged).toMatchObject({ documentId, user: { id: member.userId }, typing: false });
+    expect(typing.values).toHaveLength(2);
   });
 
   describe('protection', () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
+import { nextClockSecond } from './support/clock';
 
 const CREATE_ROLE = `mutation($input: CreateTenantRoleInput!) { createTenantRole(input: $input) { role { id name permissions builtIn } } }`;
 const UPDATE_ROLE = `mutation($input: UpdateTenantRoleInput!) { updateTenantRole(input: $input) { role { id permissions } } }`;
@@ -15,20 +17,17 @@ const DOCUMENT = { title: 'Role check', body: 'Written by a custom role.', type:
 describe('custom roles per tenant', () => {
   let platform: Platform;
   let admin: Account & { token: string; tenantId: string };
-  const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1_100));
   const asAdmin = <T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>) =>
     graphql<T>(platform.gatewayUrl, query, { token: admin.token, variables });
 
   const member = (name: string, role: string) => addTenantMember(platform.gatewayUrl, admin, name, role);
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'role-admin');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     admin = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
-
-  afterAll(() => platform?.stop());
 
   it('creates a role from catalogued permissions, which its members get in every service', async () => {
     const catalog = await graphqlData<{ permissionCatalog: { permission: string }[] }>(platform.gatewayUrl, '{ permissionCatalog { permission description } }', {
@@ -100,14 +99,14 @@ describe('custom roles per tenant', () => {
       .data!.createTenantRole.role;
     const writer = await member('temp-writer', 'temp-writer');
     expect((await graphql(platform.gatewayUrl, CREATE_DOCUMENT, { token: writer.token, variables: { input: DOCUMENT } })).errors).toBeUndefined();
-    await nextSecond();
+    await nextClockSecond();
 
     const updated = await asAdmin(UPDATE_ROLE, { input: { roleId: role.id, permissions: ['content:read', 'tenant:read'] } });
     expect(updated.data).toEqual({ updateTenantRole: { role: { id: role.id, permissions: ['content:read', 'tenant:read'] } } });
     expect((await graphql(platform.gatewayUrl, CREATE_DOCUMENT, { token: writer.token, variables: { input: DOCUMENT } })).errors?.[0]?.extensions?.code).toBe(
       'UNAUTHENTICATED',
     );
-    await nextSecond();
+    await nextClockSecond();
     const refreshed = await graphqlData<{ refreshTokens: { accessToken: string } }>(platform.gatewayUrl, REFRESH, {
       variables: { input: { refreshToken: writer.refreshToken } },
     });

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Platform, startPlatform, workspaceRoot } from '@multipult/testing';
+import { Platform, workspaceRoot } from '@multipult/testing';
+import { usePlatform } from './support/platforms';
 
 const run = promisify(execFile);
 
@@ -9,11 +10,7 @@ describe('supergraph composition', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    platform = await startPlatform();
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
+    platform = await usePlatform('default');
   });
 
   it('the committed deploy/supergraph.graphql is what the subgraphs compose to', async () => {
@@ -22,8 +19,7 @@ describe('supergraph composition', () => {
     await expect(
       run(process.execPath, [
         compose,
-        ...['--subgraph', `auth=${platform.authUrl}`, '--subgraph', `content=${platform.contentUrl}`],
-        ...['--subgraph', `notifications=${platform.notificationsUrl}`],
+        ...Object.entries(platform.urls).flatMap(([name, url]) => ['--subgraph', `${name}=${url}`]),
         '--check',
         committed,
       ]),

@@ -1,5 +1,7 @@
-import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, eventually, graphql, graphqlData } from '@multipult/testing';
 import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
+import { nextClockSecond } from './support/clock';
 
 const REMOVE = `mutation($input: TenantMemberInput!) { removeTenantMember(input: $input) { removedUserId } }`;
 const CHANGE_ROLE = `mutation($input: ChangeTenantMemberRoleInput!) { changeTenantMemberRole(input: $input) { membership { role { name } } } }`;
@@ -12,18 +14,15 @@ describe('tenant members: roles and removal', () => {
 
   const asAdmin = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: admin.token, variables });
   /** Past the second an access token was issued in, so a cut-off of "now" is after it. */
-  const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1_100));
 
   const addMember = (name: string, role = 'member') => addTenantMember(platform.gatewayUrl, admin, name, role);
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'owner');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     admin = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
-
-  afterAll(() => platform?.stop());
 
   it('never removes or demotes the last admin', async () => {
     for (const [query, input] of [
@@ -39,14 +38,14 @@ describe('tenant members: roles and removal', () => {
     const member = await addMember('promoted');
     const members = '{ tenantMembers { totalCount } }';
     expect((await graphql(platform.gatewayUrl, members, { token: member.token })).errors).toBeUndefined();
-    await nextSecond();
+    await nextClockSecond();
 
     const changed = await asAdmin(CHANGE_ROLE, { input: { userId: member.userId, role: 'admin' } });
     expect(changed.data).toEqual({ changeTenantMemberRole: { membership: { role: { name: 'admin' } } } });
     const stale = await graphql(platform.gatewayUrl, members, { token: member.token });
     expect(stale.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
-    await nextSecond();
+    await nextClockSecond();
     const refreshed = await graphqlData<{ refreshTokens: { accessToken: string } }>(platform.gatewayUrl, REFRESH, {
       variables: { input: { refreshToken: member.refreshToken } },
     });
@@ -60,13 +59,13 @@ describe('tenant members: roles and removal', () => {
   it('removes a member, who loses access at once, and tells the other services', async () => {
     const before = await graphqlData<{ tenantMembers: { totalCount: number } }>(platform.gatewayUrl, '{ tenantMembers { totalCount } }', { token: admin.token });
     const member = await addMember('leaving');
-    await nextSecond();
+    await nextClockSecond();
     const removed = await asAdmin(REMOVE, { input: { userId: member.userId } });
     expect(removed.data).toEqual({ removeTenantMember: { removedUserId: member.userId } });
     expect((await graphql(platform.gatewayUrl, '{ tenantMembers { totalCount } }', { token: member.token })).errors?.[0]?.extensions?.code).toBe(
       'UNAUTHENTICATED',
     );
-    await nextSecond();
+    await nextClockSecond();
     const refreshed = await graphqlData<{ refreshTokens: { accessToken: string } }>(platform.gatewayUrl, REFRESH, {
       variables: { input: { refreshToken: member.refreshToken } },
     });

@@ -1,5 +1,6 @@
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 const SETTINGS = `{ tenantSettings { allowedEmailDomains memberLimit invitationTtlDays } }`;
 const UPDATE = `mutation($input: UpdateTenantSettingsInput!) { updateTenantSettings(input: $input) { settings { allowedEmailDomains memberLimit invitationTtlDays } } }`;
@@ -24,13 +25,11 @@ describe('tenant settings and usage', () => {
   const usage = async (token = admin.token) => (await graphqlData<{ tenantUsage: Usage }>(platform.gatewayUrl, USAGE, { token })).tenantUsage;
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'settings-admin');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     admin = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
-
-  afterAll(() => platform?.stop());
 
   it('starts from defaults and changes only the given settings', async () => {
     expect((await asAdmin(SETTINGS)).data).toEqual({ tenantSettings: { allowedEmailDomains: [], memberLimit: null, invitationTtlDays: null } });

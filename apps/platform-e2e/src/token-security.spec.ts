@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';
-import { Platform, graphql, startPlatform } from '@multipult/testing';
+import { Platform, graphql } from '@multipult/testing';
 import { decodeJwtPayload, registerAccount } from './support/accounts';
 import { activeSigningKey } from './support/signing-key';
+import { usePlatform } from './support/platforms';
 
 const ME = `{ me { id } }`;
 
@@ -16,7 +17,7 @@ describe('access token verification at the gateway and at the subgraph', () => {
   const forged: Record<string, string> = {};
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'victim');
     validToken = account.accessToken;
     const claims = decodeJwtPayload(validToken);
@@ -40,10 +41,6 @@ describe('access token verification at the gateway and at the subgraph', () => {
       .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
       .sign(privateKey);
     forged.notAJwt = 'definitely-not-a-token';
-  });
-
-  afterAll(async () => {
-    await platform?.stop();
   });
 
   it('accepts the genuine token on both paths', async () => {

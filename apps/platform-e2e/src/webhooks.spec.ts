@@ -1,8 +1,10 @@
 import { createHmac } from 'node:crypto';
 import http, { IncomingHttpHeaders } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Client } from 'pg';
+import { Platform, eventually, graphql, graphqlData } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
+import { usePlatform } from './support/platforms';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -65,25 +67,31 @@ describe('outbound webhooks', () => {
       input: { title, body: 'Body', type: 'ARTICLE', language: 'en' },
     }).then((data) => data.createDocument.document.id);
 
+  /** Whether notifications' webhook consumer has handled the event of that type about that aggregate. */
+  const handledByWebhooks = async (eventType: string, aggregateId: string): Promise<boolean> => {
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT 1 FROM content.outbox o JOIN notifications.inbox i ON i.event_id = (o.envelope->>'id')::uuid
+         WHERE o.event_type = $1 AND o.message_key = $2 AND i.consumer_group = 'notifications.webhooks'`,
+        [eventType, aggregateId],
+      );
+      return rows.length > 0;
+    } finally {
+      await client.end();
+    }
+  };
+
   beforeAll(async () => {
     receiver = await startReceiver();
-    platform = await startPlatform({
-      notificationsEnv: {
-        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-        WEBHOOK_RETRY_INITIAL_MS: '50',
-        WEBHOOK_RETRY_MAX_MS: '200',
-        WEBHOOK_MAX_ATTEMPTS: '3',
-        WEBHOOK_DISABLE_AFTER_FAILURES: '6',
-        WEBHOOK_POLL_INTERVAL_MS: '100',
-      },
-    });
+    platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'hooks');
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     admin = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
 
   afterAll(async () => {
-    await platform?.stop();
     await receiver?.stop();
   });
 
@@ -117,14 +125,18 @@ describe('outbound webhooks', () => {
     await asAdmin(`mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { id } } }`, { input: { id: documentId } });
     await createDocument('Second');
     await eventually('the second delivery', () => receiver.received.length === 2);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The webhook consumer has handled the publish (its inbox claim commits with any delivery it makes): none was made.
+    await eventually('the publish handled by the webhook consumer', () => handledByWebhooks('document.published', documentId));
+    expect((await deliveries(endpoint.id)).map((row) => row.eventType)).toEqual(['document.created', 'document.created']);
     expect(receiver.received.map((r) => JSON.parse(r.body).type)).toEqual(['document.created', 'document.created']);
   });
 
   it("forwards tenant members' notifications to notification.created subscribers unless the member turned the WEBHOOK channel off", async () => {
     const forwardReceiver = await startReceiver();
     try {
-      await asAdmin(CREATE, { input: { url: forwardReceiver.url, eventTypes: ['notification.created'] } });
+      const forwarding = await asAdmin<{ createWebhookEndpoint: { endpoint: { id: string } } }>(CREATE, {
+        input: { url: forwardReceiver.url, eventTypes: ['notification.created'] },
+      });
       const member = await registerAccount(platform.gatewayUrl, 'forwarded');
       await asAdmin(`mutation($input: AddTenantMemberInput!) { addTenantMember(input: $input) { membership { createdAt } } }`, {
         input: { email: member.email, role: 'member' },
@@ -155,7 +167,8 @@ describe('outbound webhooks', () => {
         });
         return inbox.notifications.totalCount === 2;
       });
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The in-app notification and any forwarding delivery commit together: the second made none.
+      expect(await deliveries(forwarding.createWebhookEndpoint.endpoint.id)).toHaveLength(1);
       expect(forwardReceiver.received).toHaveLength(1);
     } finally {
       await forwardReceiver.stop();
@@ -213,18 +226,23 @@ describe('outbound webhooks', () => {
 
   it('refuses private network targets unless the operator allows them, and invalid input', async () => {
     const guarded = await platform.startNotificationsInstance({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' });
-    const create = (input: Record<string, unknown>) =>
-      graphql(`${guarded.url}/graphql`, CREATE, { token: admin.token, variables: { input: { eventTypes: ['document.created'], ...input } } });
-    for (const url of [receiver.url, 'http://localhost:8080/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x']) {
-      const result = await create({ url });
-      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'url' })] });
-      expect(result.errors?.[0]?.extensions?.fields).toEqual([expect.objectContaining({ message: expect.stringContaining('private') })]);
+    // The platform is shared: an instance refusing private targets must not go on delivering other tests' webhooks.
+    try {
+      const create = (input: Record<string, unknown>) =>
+        graphql(`${guarded.url}/graphql`, CREATE, { token: admin.token, variables: { input: { eventTypes: ['document.created'], ...input } } });
+      for (const url of [receiver.url, 'http://localhost:8080/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x']) {
+        const result = await create({ url });
+        expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'url' })] });
+        expect(result.errors?.[0]?.extensions?.fields).toEqual([expect.objectContaining({ message: expect.stringContaining('private') })]);
+      }
+      for (const input of [{ url: 'ftp://example.com/x' }, { url: 'https://user:pass@example.com/x' }, { url: 'not a url' }]) {
+        expect((await create(input)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'url' })] });
+      }
+      const unknown = await create({ url: 'https://93.184.216.34/x', eventTypes: ['user.registered'] });
+      expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'eventTypes' })] });
+    } finally {
+      await guarded.stop();
     }
-    for (const input of [{ url: 'ftp://example.com/x' }, { url: 'https://user:pass@example.com/x' }, { url: 'not a url' }]) {
-      expect((await create(input)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'url' })] });
-    }
-    const unknown = await create({ url: 'https://93.184.216.34/x', eventTypes: ['user.registered'] });
-    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'eventTypes' })] });
   });
 
   it("keeps endpoints and deliveries to their tenant and to those allowed to manage them", async () => {

@@ -8,3 +8,5 @@ export * from './lib/smtp-capture';
 export * from './lib/realtime-client';
 export * from './lib/eventually';
 export * from './lib/oidc-provider';
+export * from './lib/platform-pool';
+export * from './lib/trace-collector';

@@ -59,6 +59,11 @@ export const redisEnv = {
 export const kafkaEnv = {
   KAFKA_BROKERS: commaList.optional(),
   KAFKA_CLIENT_ID: z.string().optional(),
+  /** Namespace for topics, dead-letter topics and consumer groups (e.g. `staging.`), so deployments can share a cluster. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dots, underscores and dashes (what Kafka allows in a topic name)')
+    .default(''),
   KAFKA_SSL: booleanFlag.default(false),
   KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
   KAFKA_SASL_USERNAME: z.string().optional(),

@@ -26,6 +26,7 @@ import {
 const baseConfig: EventsConfig = {
   NODE_ENV: 'test',
   KAFKA_SSL: false,
+  KAFKA_TOPIC_PREFIX: '',
   KAFKA_CONSUMER_MAX_RETRIES: 1,
   KAFKA_CONSUMER_CONCURRENCY: 1,
   OUTBOX_POLL_INTERVAL_MS: 100,

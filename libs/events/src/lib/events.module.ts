@@ -52,6 +52,7 @@ export function kafkaTransportOptions(config: EventsConfig, service: string): Ka
     ssl: config.KAFKA_SSL,
     sasl: saslOptions(config),
     partitionsConsumedConcurrently: config.KAFKA_CONSUMER_CONCURRENCY,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
   };
 }
 

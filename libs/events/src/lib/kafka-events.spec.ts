@@ -264,4 +264,67 @@ describe('events over Kafka', () => {
       [DeadLetterHeaders.error]: expect.stringMatching(/^invalid payload for widget\.created v1: widgetId .*; name /),
     });
   });
+
+  it('keeps namespaces apart: a topic prefix applies to topics, dead-letter topics and groups, and is stripped on receipt', async () => {
+    const Widget = uniqueWidgetContract();
+    const namespaces = [`ns${randomUUID().slice(0, 8)}.`, `ns${randomUUID().slice(0, 8)}.`];
+    const transports = namespaces.map(
+      (topicPrefix) => new KafkaTransport({ brokers: brokersFromEnvironment(), clientId: 'events-kafka-spec', topicPrefix }),
+    );
+    const namespacedConsumers = transports.map(
+      (namespaced) => new EventConsumer(db.dataSource, namespaced, { maxRetries: 0, retryBackoff: { initialMs: 10, maxMs: 10 } }),
+    );
+    try {
+      const groupId = uniqueGroup('namespaced');
+      const received = transports.map(() => [] as ReceivedMessage[]);
+      for (const [index, namespaced] of transports.entries()) {
+        await namespaced.connect();
+        // The same logical group in both namespaces: each must still get every message of its own.
+        subscriptions.push(
+          await namespaced.subscribe({
+            groupId,
+            topics: [Widget.topic],
+            fromBeginning: true,
+            handler: async (message) => void received[index].push(message),
+          }),
+        );
+      }
+      // What the broker holds under the first namespace, seen without one.
+      const onBroker = await collect(`${namespaces[0]}${Widget.topic}`);
+      const deadLettersOnBroker = await collect(`${namespaces[0]}${deadLetterTopic(Widget.topic)}`);
+      subscriptions.push(
+        await namespacedConsumers[0].consume({
+          groupId: uniqueGroup('namespaced-failing'),
+          contracts: [Widget],
+          fromBeginning: true,
+          handler: async () => {
+            throw new Error('refused in the first namespace');
+          },
+        }),
+      );
+
+      const publish = (namespaced: KafkaTransport) => {
+        const envelope = buildEnvelope(Widget, { aggregateId: randomUUID(), payload: widgetPayload() });
+        return namespaced
+          .publish([{ topic: Widget.topic, key: envelope.aggregateId, value: JSON.stringify(envelope), headers: envelopeHeaders(envelope) }])
+          .then(() => envelope.id);
+      };
+      const first = await publish(transports[0]);
+      const second = await publish(transports[1]);
+
+      // The second namespace's own message is the marker that its consumer has read past anything the first published.
+      await waitFor('each namespace to receive its message', () => received[0].length >= 1 && received[1].length >= 1);
+      expect(received[0].map(eventIdOf)).toEqual([first]);
+      expect(received[1].map(eventIdOf)).toEqual([second]);
+      expect(received[0][0].topic).toBe(Widget.topic);
+      await waitFor('the first namespace on the broker', () => onBroker.length >= 1);
+      expect(onBroker.map(eventIdOf)).toEqual([first]);
+      await waitFor("the first namespace's dead letter on the broker", () => deadLettersOnBroker.length >= 1);
+      expect(deadLettersOnBroker.map(eventIdOf)).toEqual([first]);
+      expect(deadLettersOnBroker[0].headers[DeadLetterHeaders.originalTopic]).toBe(Widget.topic);
+    } finally {
+      await Promise.all(namespacedConsumers.map((namespacedConsumer) => namespacedConsumer.stop()));
+      await Promise.all(transports.map((namespaced) => namespaced.disconnect()));
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ConfigModule, baseEnv, databaseEnv, kafkaEnv, loadConfig, redisEnv } from '@multipult/config';
 import { DatabaseModule } from '@multipult/database';
 import { RedisModule } from '@multipult/redis';
-import { TestDatabase, createTestDatabase, freePort } from '@multipult/testing';
+import { TestDatabase, createTestDatabase, eventually, freePort } from '@multipult/testing';
 import { HealthModule } from './health.module';
 import { DEFAULT_CHECK_TIMEOUT_MS, DatabaseProbe, FastStoreProbe, KafkaProbe, withTimeout } from './readiness-probes';
 
@@ -262,11 +262,12 @@ describe('HealthModule', () => {
     const started = Date.now();
     // What the shutdown hooks do on SIGTERM (process signals cannot be sent inside jest).
     const closing = (app as unknown as { close(signal: string): Promise<void> }).close('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-
-    const draining = await probe('/health/ready');
-    expect(draining.status).toBe(503);
+    const draining = await eventually('readiness to report the shutdown', async () => {
+      const answer = await probe('/health/ready');
+      return answer.status === 503 ? answer : undefined;
+    });
     expect(draining.body.status).toBe('shutting_down');
+    expect(Date.now() - started).toBeLessThan(1_500);
 
     await closing;
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_500 - 50);

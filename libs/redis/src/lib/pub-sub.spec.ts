@@ -1,13 +1,13 @@
+import { eventually } from '@multipult/testing';
 import { MemoryPubSub, PubSub, RedisPubSub } from './pub-sub';
 
 const redisUrl = process.env.REDIS_URL as string;
 
-function nextMessage(pubSub: PubSub, channel: string): Promise<{ message: string; unsubscribe: () => Promise<void> }> {
-  return new Promise((resolve) => {
-    const subscribed = pubSub.subscribe(channel, (message) => {
-      void subscribed.then((unsubscribe) => resolve({ message, unsubscribe }));
-    });
-  });
+/** Subscribes (resolving once the server has confirmed it) and collects what the channel carries. */
+async function listen(pubSub: PubSub, channel: string): Promise<{ heard: string[]; unsubscribe: () => Promise<void> }> {
+  const heard: string[] = [];
+  const unsubscribe = await pubSub.subscribe(channel, (message) => heard.push(message));
+  return { heard, unsubscribe };
 }
 
 describe('redis pub/sub', () => {
@@ -18,16 +18,16 @@ describe('redis pub/sub', () => {
   afterAll(() => Promise.all([instanceA.close(), instanceB.close(), otherDeployment.close()]));
 
   it('delivers a message published on one instance to subscribers on every instance, not to other prefixes', async () => {
-    const heardByOther: string[] = [];
-    await otherDeployment.subscribe('live', (message) => heardByOther.push(message));
-    const onA = nextMessage(instanceA, 'live');
-    const onB = nextMessage(instanceB, 'live');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const other = await listen(otherDeployment, 'live');
+    const [a, b] = await Promise.all([listen(instanceA, 'live'), listen(instanceB, 'live')]);
     await instanceA.publish('live', 'hello');
-    const [a, b] = await Promise.all([onA, onB]);
-    expect([a.message, b.message]).toEqual(['hello', 'hello']);
-    await Promise.all([a.unsubscribe(), b.unsubscribe()]);
-    expect(heardByOther).toEqual([]);
+    await eventually('the message on both instances', () => a.heard.length >= 1 && b.heard.length >= 1);
+    expect([a.heard, b.heard]).toEqual([['hello'], ['hello']]);
+    // A later message of the other deployment proves anything of ours would have reached it first.
+    await otherDeployment.publish('live', 'marker');
+    await eventually('the marker in the other deployment', () => other.heard.length >= 1);
+    expect(other.heard).toEqual(['marker']);
+    await Promise.all([a.unsubscribe(), b.unsubscribe(), other.unsubscribe()]);
   });
 
   it('stops delivering after the last listener of a channel unsubscribes', async () => {
@@ -35,10 +35,11 @@ describe('redis pub/sub', () => {
     const unsubscribe = await instanceB.subscribe('gone', (message) => heard.push(message));
     await unsubscribe();
     await instanceA.publish('gone', 'unheard');
-    const probe = nextMessage(instanceB, 'probe');
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A later message on the same connection is the marker that the first would have arrived by now.
+    const probe = await listen(instanceB, 'probe');
     await instanceA.publish('probe', 'after');
-    await (await probe).unsubscribe();
+    await eventually('the probe', () => probe.heard.length >= 1);
+    await probe.unsubscribe();
     expect(heard).toEqual([]);
   });
 });

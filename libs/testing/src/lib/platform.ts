@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { SERVICE_REGISTRY, SUBGRAPH_SERVICES, ServiceEntry } from '@multipult/registry';
 import { createTestDatabase } from './database';
 import { ServiceProcess, startServiceProcess, workspaceRoot } from './service-process';
 
@@ -10,6 +12,10 @@ const run = promisify(execFile);
 
 export interface Platform {
   gatewayUrl: string;
+  /** The GraphQL endpoint of each subgraph, by its name in the service registry. */
+  urls: Readonly<Record<string, string>>;
+  /** Each subgraph's process, by its name in the service registry. */
+  services: Readonly<Record<string, ServiceProcess>>;
   authUrl: string;
   contentUrl: string;
   notificationsUrl: string;
@@ -22,10 +28,26 @@ export interface Platform {
   databaseUrl: string;
   /** The Redis key (and channel) prefix the services share, for operator tools run against this platform. */
   redisKeyPrefix: string;
+  /** The namespace of this platform's Kafka topics and consumer groups (KAFKA_TOPIC_PREFIX). */
+  kafkaTopicPrefix: string;
   supergraphPath: string;
-  /** Another notifications instance on the same database, Redis and Kafka (scale-out tests); stopped with the platform. */
+  /** Another instance of a subgraph on the same database, Redis and Kafka (scale-out tests); stopped with the platform. */
+  startServiceInstance(name: string, env?: Record<string, string>): Promise<ServiceProcess>;
   startNotificationsInstance(env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
+  /** Kills every process at once without waiting (for process exit handlers). */
+  kill(): void;
+}
+
+export interface PlatformOptions {
+  /** Variables for every service, the gateway included (e.g. NODE_ENV, LOG_LEVEL). */
+  env?: Record<string, string>;
+  /** Variables for one subgraph, by its name in the service registry. */
+  serviceEnv?: Record<string, Record<string, string>>;
+  authEnv?: Record<string, string>;
+  contentEnv?: Record<string, string>;
+  notificationsEnv?: Record<string, string>;
+  gatewayEnv?: Record<string, string>;
 }
 
 function requiredEnv(name: string): string {
@@ -35,112 +57,111 @@ function requiredEnv(name: string): string {
 }
 
 /**
- * The platform as production runs it, for end-to-end tests and benchmarks: the built subgraphs
- * (auth, content, notifications) as processes sharing a fresh database (each in its own schema), the supergraph
- * composed from them by tools/compose-supergraph, and the built gateway loading that file.
+ * The platform as production runs it, for end-to-end tests and benchmarks: every subgraph of the
+ * service registry as a built process, all sharing a fresh database (each in its own schema), one
+ * Redis prefix and one Kafka namespace of their own; the supergraph composed from them by
+ * tools/compose-supergraph; and the built gateway loading that file. The token issuer starts first
+ * (the others fetch its JWKS), the other subgraphs then start together.
  */
-export async function startPlatform(
-  options: {
-    /** Variables for every service (e.g. NODE_ENV, LOG_LEVEL). */
-    env?: Record<string, string>;
-    authEnv?: Record<string, string>;
-    contentEnv?: Record<string, string>;
-    notificationsEnv?: Record<string, string>;
-    gatewayEnv?: Record<string, string>;
-  } = {},
-): Promise<Platform> {
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const database = await createTestDatabase('platform');
+  const namespace = `${process.pid}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const shared = {
     ...options.env,
     REDIS_URL: requiredEnv('REDIS_URL'),
-    REDIS_KEY_PREFIX: `platform:${process.pid}:${Date.now()}:`,
+    REDIS_KEY_PREFIX: `platform:${namespace}:`,
+  };
+  const kafkaTopicPrefix = `platform-${namespace}.`;
+  const serviceEnv: Record<string, Record<string, string> | undefined> = {
+    ...options.serviceEnv,
+    auth: { ...options.serviceEnv?.auth, ...options.authEnv },
+    content: { ...options.serviceEnv?.content, ...options.contentEnv },
+    notifications: { ...options.serviceEnv?.notifications, ...options.notificationsEnv },
   };
   const started: ServiceProcess[] = [];
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'multipult-e2e-'));
+  const envOf = (service: ServiceEntry, jwksUrl: string | undefined): Record<string, string> => ({
+    ...shared,
+    DATABASE_URL: database.url,
+    KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
+    KAFKA_TOPIC_PREFIX: kafkaTopicPrefix,
+    OUTBOX_POLL_INTERVAL_MS: '200',
+    ...(jwksUrl ? { AUTH_JWKS_URL: jwksUrl } : {}),
+    ...service.testEnv,
+    ...serviceEnv[service.name],
+  });
+  const startTracked = async (app: string, env: Record<string, string>) => {
+    const service = await startServiceProcess({ app, env });
+    started.push(service);
+    return service;
+  };
+  const stopAll = async () => {
+    await Promise.all(started.map((service) => service.stop()));
+    await database.drop();
+    await rm(workDir, { recursive: true, force: true });
+  };
   try {
-    const auth = await startServiceProcess({
-      app: 'auth',
-      env: {
-        ...shared,
-        DATABASE_URL: database.url,
-        KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
-        OUTBOX_POLL_INTERVAL_MS: '200',
-        ARGON2_MEMORY_KIB: '8192',
-        ARGON2_TIME_COST: '1',
-        ...options.authEnv,
-      },
-    });
-    started.push(auth);
-    const jwksUrl = `${auth.url}/.well-known/jwks.json`;
-    const content = await startServiceProcess({
-      app: 'content',
-      env: {
-        ...shared,
-        DATABASE_URL: database.url,
-        KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
-        AUTH_JWKS_URL: jwksUrl,
-        OUTBOX_POLL_INTERVAL_MS: '200',
-        ...options.contentEnv,
-      },
-    });
-    started.push(content);
-    const notificationsEnv = {
-      ...shared,
-      DATABASE_URL: database.url,
-      KAFKA_BROKERS: requiredEnv('KAFKA_BROKERS'),
-      AUTH_JWKS_URL: jwksUrl,
-      OUTBOX_POLL_INTERVAL_MS: '200',
-      EMAIL_POLL_INTERVAL_MS: '100',
-      ...options.notificationsEnv,
-    };
-    const notifications = await startServiceProcess({ app: 'notifications', env: notificationsEnv });
-    started.push(notifications);
+    const [issuer, ...others] = SUBGRAPH_SERVICES;
+    const issuerProcess = await startTracked(issuer.name, envOf(issuer, undefined));
+    const jwksUrl = `${issuerProcess.url}/.well-known/jwks.json`;
+    // Settled, not raced: a service still starting when another fails must be tracked, or it outlives the platform.
+    const otherStarts = await Promise.allSettled(others.map((service) => startTracked(service.name, envOf(service, jwksUrl))));
+    const failedStart = otherStarts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
+    if (failedStart) throw failedStart.reason;
+    const otherProcesses = otherStarts.map((start) => (start as PromiseFulfilledResult<ServiceProcess>).value);
+    const services: Record<string, ServiceProcess> = Object.fromEntries(
+      [issuerProcess, ...otherProcesses].map((service) => [service.name, service]),
+    );
+    const urls = Object.fromEntries(Object.values(services).map((service) => [service.name, `${service.url}/graphql`]));
     const supergraphPath = path.join(workDir, 'supergraph.graphql');
     await run(process.execPath, [
       path.join(workspaceRoot(), 'tools/compose-supergraph/compose.mjs'),
-      ...['--subgraph', `auth=${auth.url}/graphql`, '--subgraph', `content=${content.url}/graphql`],
-      ...['--subgraph', `notifications=${notifications.url}/graphql`],
+      ...Object.entries(urls).flatMap(([name, url]) => ['--subgraph', `${name}=${url}`]),
       '--out',
       supergraphPath,
     ]);
-    const gateway = await startServiceProcess({
-      app: 'gateway',
-      env: {
-        ...shared,
-        SUPERGRAPH_PATH: supergraphPath,
-        AUTH_JWKS_URL: jwksUrl,
-        REALTIME_URL: `${notifications.url}/graphql/ws`,
-        ...options.gatewayEnv,
-      },
+    // The gateway relays subscriptions to the subgraph that owns them.
+    const realtimeOwner = SUBGRAPH_SERVICES.find((service) => service.subscriptionFields.length);
+    const gateway = await startTracked(SERVICE_REGISTRY.gateway.name, {
+      ...shared,
+      SUPERGRAPH_PATH: supergraphPath,
+      AUTH_JWKS_URL: jwksUrl,
+      ...(realtimeOwner ? { REALTIME_URL: `${services[realtimeOwner.name].url}/graphql/ws` } : {}),
+      ...options.gatewayEnv,
     });
-    started.push(gateway);
+    const service = (name: string): ServiceProcess => {
+      const found = services[name];
+      if (!found) throw new Error(`${name} is not a service of this platform (libs/registry/src/services.json)`);
+      return found;
+    };
+    const startServiceInstance = (name: string, env: Record<string, string> = {}) => {
+      const entry = SUBGRAPH_SERVICES.find((candidate) => candidate.name === name);
+      if (!entry) throw new Error(`${name} is not a subgraph of the service registry`);
+      return startTracked(name, { ...envOf(entry, entry.issuesTokens ? undefined : jwksUrl), ...env });
+    };
     return {
       gatewayUrl: `${gateway.url}/graphql`,
-      authUrl: `${auth.url}/graphql`,
-      contentUrl: `${content.url}/graphql`,
-      notificationsUrl: `${notifications.url}/graphql`,
+      urls,
+      services,
+      authUrl: `${service('auth').url}/graphql`,
+      contentUrl: `${service('content').url}/graphql`,
+      notificationsUrl: `${service('notifications').url}/graphql`,
       realtimeUrl: `${gateway.url.replace(/^http/, 'ws')}/graphql/ws`,
-      auth,
-      content,
-      notifications,
+      auth: service('auth'),
+      content: service('content'),
+      notifications: service('notifications'),
       gateway,
       databaseUrl: database.url,
       redisKeyPrefix: shared.REDIS_KEY_PREFIX,
+      kafkaTopicPrefix,
       supergraphPath,
-      startNotificationsInstance: async (env = {}) => {
-        const instance = await startServiceProcess({ app: 'notifications', env: { ...notificationsEnv, ...env } });
-        started.push(instance);
-        return instance;
-      },
-      stop: async () => {
-        await Promise.all(started.map((service) => service.stop()));
-        await database.drop();
-        await rm(workDir, { recursive: true, force: true });
-      },
+      startServiceInstance,
+      startNotificationsInstance: (env) => startServiceInstance('notifications', env),
+      stop: stopAll,
+      kill: () => started.forEach((running) => running.kill()),
     };
   } catch (error) {
-    await Promise.all(started.map((service) => service.stop()));
-    await database.drop();
+    await stopAll();
     throw error;
   }
 }

@@ -31,6 +31,8 @@ export interface ServiceProcess {
   /** Everything the process printed so far (JSON log lines). */
   output(): string;
   stop(): Promise<void>;
+  /** Sends SIGKILL without waiting (for process exit handlers, where nothing asynchronous runs). */
+  kill(): void;
 }
 
 /**
@@ -71,6 +73,9 @@ export async function startServiceProcess(options: {
         port,
         output: () => chunks.join(''),
         stop: () => stopChild(child),
+        kill: () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        },
       };
     }
     await new Promise((resolve) => setTimeout(resolve, 150));

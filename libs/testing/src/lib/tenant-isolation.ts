@@ -3,11 +3,21 @@ import { GraphQLResult } from './graphql-client';
 /**
  * One operation to probe for cross-tenant leaks. `byId` operations are called with an id that
  * belongs to tenant B and must answer NOT_FOUND (or FORBIDDEN where the id is a tenant the caller
- * is not in); `list` operations must return no id owned by tenant B.
+ * is not in). `list` operations must return no id owned by tenant B; the same list asked by B's
+ * own caller (`ownerCall`) must show at least one of them, or an empty list would pass whatever
+ * the service does. `batch` operations name tenant B's ids themselves (bulk mutations, lookups
+ * by ids) and must answer none of them.
  */
 export type IsolationProbe =
   | { name: string; kind: 'byId'; call: (foreignId: string) => Promise<GraphQLResult<unknown>>; foreignIds: string[] }
-  | { name: string; kind: 'list'; call: () => Promise<GraphQLResult<unknown>>; foreignIds: string[] };
+  | {
+      name: string;
+      kind: 'list';
+      call: () => Promise<GraphQLResult<unknown>>;
+      ownerCall: () => Promise<GraphQLResult<unknown>>;
+      foreignIds: string[];
+    }
+  | { name: string; kind: 'batch'; call: () => Promise<GraphQLResult<unknown>>; foreignIds: string[] };
 
 export interface IsolationViolation {
   probe: string;
@@ -39,6 +49,17 @@ export async function findTenantIsolationViolations(probes: IsolationProbe[]): P
         if (leaked.length) violations.push({ probe: probe.name, reason: `response contains foreign ids ${leaked.join(', ')}` });
       }
     } else {
+      if (probe.kind === 'list') {
+        const owned = await probe.ownerCall();
+        const seen = [...collectStrings(owned.data, new Set())].filter((value) => probe.foreignIds.includes(value));
+        if (owned.errors?.length || !seen.length) {
+          violations.push({
+            probe: probe.name,
+            reason: `positive control failed: tenant B's own caller sees none of ${probe.foreignIds.join(', ')}: ${owned.text.slice(0, 300)}`,
+          });
+          continue;
+        }
+      }
       const result = await probe.call();
       if (result.errors?.length) {
         violations.push({ probe: probe.name, reason: `list failed: ${result.text.slice(0, 300)}` });

@@ -12,6 +12,7 @@ import {
   SASLOptions,
   logLevel,
 } from 'kafkajs';
+import { errorText } from '../error-text';
 import { consumerMetrics } from '../metrics';
 import {
   EventTransport,
@@ -29,6 +30,12 @@ export interface KafkaTransportOptions {
   sasl?: SASLOptions;
   /** Partitions one consumer works on at once (each partition stays in order); useful with topics of several partitions. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Namespace on the broker: prepended to every topic (dead-letter topics included) and consumer group,
+   * and taken off again on what is received, so callers only ever see the logical names. Lets several
+   * deployments (test platforms, preview environments) share one cluster without seeing each other.
+   */
+  topicPrefix?: string;
 }
 
 // Short and explicit (kafkajs' defaults change with NODE_ENV, and nest: a producer retry reconnects with
@@ -40,6 +47,9 @@ const RETRY = { initialRetryTime: 200, maxRetryTime: 2_000, retries: 3 };
 const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer';
 // A slow join (a broker still electing the coordinator) must not hold a service's start-up for long.
 const GROUP_JOIN_TIMEOUT_MS = 15_000;
+// How long a topic just created (by this or another service) may take to get its partition leaders.
+const TOPIC_READY_TIMEOUT_MS = 15_000;
+const TOPIC_READY_POLL_MS = 200;
 
 export class KafkaTransport implements EventTransport {
   private readonly logger = new Logger(KafkaTransport.name);
@@ -52,9 +62,11 @@ export class KafkaTransport implements EventTransport {
   private readonly subscriptions = new Set<Subscription>();
 
   private readonly partitionsConsumedConcurrently: number;
+  private readonly topicPrefix: string;
 
-  constructor({ brokers, clientId, ssl, sasl, partitionsConsumedConcurrently = 1 }: KafkaTransportOptions) {
+  constructor({ brokers, clientId, ssl, sasl, partitionsConsumedConcurrently = 1, topicPrefix = '' }: KafkaTransportOptions) {
     this.partitionsConsumedConcurrently = partitionsConsumedConcurrently;
+    this.topicPrefix = topicPrefix;
     this.kafka = new Kafka({
       clientId,
       brokers,
@@ -90,7 +102,8 @@ export class KafkaTransport implements EventTransport {
   async publish(messages: OutgoingMessage[]): Promise<void> {
     if (!messages.length) return;
     const byTopic = new Map<string, Message[]>();
-    for (const { topic, key, value, headers } of messages) {
+    for (const { topic: logicalTopic, key, value, headers } of messages) {
+      const topic = this.brokerName(logicalTopic);
       const topicMessages = byTopic.get(topic) ?? [];
       topicMessages.push({ key, value, headers });
       byTopic.set(topic, topicMessages);
@@ -110,9 +123,10 @@ export class KafkaTransport implements EventTransport {
     }
   }
 
-  async subscribe({ groupId, topics, fromBeginning = false, handler }: SubscribeOptions): Promise<Subscription> {
-    await this.ensureTopics(topics.flatMap((topic) => [topic, deadLetterTopic(topic)]));
-    const consumer = this.kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  async subscribe({ groupId, topics: logicalTopics, fromBeginning = false, handler }: SubscribeOptions): Promise<Subscription> {
+    const topics = logicalTopics.map((topic) => this.brokerName(topic));
+    await this.ensureTopics(logicalTopics.flatMap((topic) => [topic, deadLetterTopic(topic)]).map((topic) => this.brokerName(topic)));
+    const consumer = this.kafka.consumer({ groupId: this.brokerName(groupId), allowAutoTopicCreation: false });
     const stopping = new AbortController();
     const { lag } = consumerMetrics();
     try {
@@ -135,17 +149,18 @@ export class KafkaTransport implements EventTransport {
       // Offsets are resolved one message at a time, only once the handler is done with it.
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const topic = this.logicalName(batch.topic);
         for (const message of batch.messages) {
           if (!isRunning() || isStale() || stopping.signal.aborted) return;
           try {
-            await handler(received(batch.topic, batch.partition, message), { signal: stopping.signal, heartbeat });
+            await handler(received(topic, batch.partition, message), { signal: stopping.signal, heartbeat });
           } catch (error) {
             // Stopping mid-retry: leave the offset unresolved so the next owner of the partition gets it.
             if (stopping.signal.aborted) return;
             throw error;
           }
           resolveOffset(message.offset);
-          const labels = { group: groupId, topic: batch.topic, partition: String(batch.partition) };
+          const labels = { group: groupId, topic, partition: String(batch.partition) };
           lag.set(labels, Number(batch.highWatermark) - Number(message.offset) - 1);
           await heartbeat();
         }
@@ -165,6 +180,16 @@ export class KafkaTransport implements EventTransport {
     return subscription;
   }
 
+  /** The name on the broker of a topic or group. */
+  private brokerName(logicalName: string): string {
+    return `${this.topicPrefix}${logicalName}`;
+  }
+
+  /** The name callers know a broker topic by (only topics of this namespace are ever subscribed). */
+  private logicalName(brokerName: string): string {
+    return brokerName.startsWith(this.topicPrefix) ? brokerName.slice(this.topicPrefix.length) : brokerName;
+  }
+
   private connectProducer(): Promise<void> {
     this.producerConnected ??= this.producer.connect().catch((error) => {
       this.producerConnected = undefined;
@@ -181,17 +206,45 @@ export class KafkaTransport implements EventTransport {
     return this.adminConnected;
   }
 
-  /** Creates topics on first use (brokers in production usually refuse auto-creation). */
+  /**
+   * Creates topics on first use (brokers in production usually refuse auto-creation), and waits
+   * until every partition has a leader: a topic another service has just created is listed before
+   * it can be consumed, and services of one deployment start together.
+   */
   private async ensureTopics(topics: string[]): Promise<void> {
-    if (topics.every((topic) => this.existingTopics.has(topic))) return;
+    const pending = topics.filter((topic) => !this.existingTopics.has(topic));
+    if (!pending.length) return;
     await this.connectAdmin();
     // Listing first: kafkajs logs an error for every CreateTopics naming an existing topic.
-    (await this.admin.listTopics()).forEach((topic) => this.existingTopics.add(topic));
-    const missing = topics.filter((topic) => !this.existingTopics.has(topic));
+    const listed = new Set(await this.admin.listTopics());
+    const missing = pending.filter((topic) => !listed.has(topic));
+    let creationError: unknown;
     if (missing.length) {
-      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })), waitForLeaders: true });
+      // Another service may be creating the same topics right now, and kafkajs then fails this call
+      // on metadata the broker has not caught up with: whether the topics exist is what counts.
+      await this.admin.createTopics({ topics: missing.map((topic) => ({ topic })) }).catch((error: unknown) => {
+        creationError = error;
+      });
     }
-    missing.forEach((topic) => this.existingTopics.add(topic));
+    await this.waitForLeaders(pending, creationError);
+    pending.forEach((topic) => this.existingTopics.add(topic));
+  }
+
+  private async waitForLeaders(topics: string[], creationError: unknown): Promise<void> {
+    const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+    let lastError = creationError;
+    for (;;) {
+      try {
+        const { topics: metadata } = await this.admin.fetchTopicMetadata({ topics });
+        if (metadata.every((topic) => topic.partitions.length && topic.partitions.every((partition) => partition.leader >= 0))) return;
+      } catch (error) {
+        lastError = error;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`topics still without a leader after ${TOPIC_READY_TIMEOUT_MS} ms: ${topics.join(', ')}${lastError ? ` (${errorText(lastError)})` : ''}`);
+      }
+      await sleep(TOPIC_READY_POLL_MS);
+    }
   }
 
   private log({ namespace, level, log }: LogEntry): void {

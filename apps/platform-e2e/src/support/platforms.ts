@@ -1,0 +1,144 @@
+import {
+  LocalOidcProvider,
+  Platform,
+  SmtpCapture,
+  TraceCollector,
+  startOidcProvider,
+  startPlatform,
+  startSmtpCapture,
+  startTraceCollector,
+  usePooledPlatform,
+  withLocalServers,
+} from '@multipult/testing';
+
+/** Where the local OpenID provider of the default platform sends users back to. */
+export const OIDC_REDIRECT_URI = 'http://127.0.0.1:5999/auth/callback';
+export const PRODUCTION_ALLOWED_ORIGIN = 'https://app.example.com';
+export const GATEWAY_RATE_LIMIT_PER_IP = 40;
+/** The default platform's seal key for emailed tokens, so a test can seal an event as auth would. */
+export const DEFAULT_EMAIL_TOKEN_SEAL_KEY = 'default-e2e-email-token-seal-key-0123456789';
+
+/**
+ * The platforms the e2e files share, one per configuration (apps/platform-e2e/jest: the test
+ * environment holds the pool, the sequencer runs each configuration's files together). Most files
+ * only need short timers and polls, so they share `default`; a configuration of its own is for
+ * what would change other files' results: production mode, limits per IP, a privacy participant
+ * that never answers, a signing key rotation, tracing. Limits per user, challenge or endpoint are safe to share, since
+ * every test creates its own users and tenants.
+ */
+export const PLATFORM_CONFIGURATIONS = {
+  default: () =>
+    withLocalServers(
+      async () => ({
+        smtp: await startSmtpCapture(),
+        oidcProvider: await startOidcProvider({ redirectUris: [OIDC_REDIRECT_URI] }),
+      }),
+      ({ smtp, oidcProvider }: { smtp: SmtpCapture; oidcProvider: LocalOidcProvider }) =>
+        startPlatform({
+          env: { EMAIL_TOKEN_SEAL_KEY: DEFAULT_EMAIL_TOKEN_SEAL_KEY },
+          authEnv: {
+            EMAIL_TOKEN_REQUESTS_PER_HOUR: '3',
+            MFA_MAX_ATTEMPTS: '3',
+            PRIVACY_SWEEP_SECONDS: '0.5',
+            OIDC_ALLOW_INSECURE_ISSUERS: 'true',
+            OIDC_PROVIDERS: JSON.stringify([
+              {
+                id: 'local',
+                name: 'Local SSO',
+                issuer: oidcProvider.issuer,
+                clientId: oidcProvider.clientId,
+                clientSecret: oidcProvider.clientSecret,
+                redirectUris: [OIDC_REDIRECT_URI],
+              },
+            ]),
+          },
+          // Statement logs for the query-count assertions of content.spec.
+          contentEnv: { LOG_LEVEL: 'debug' },
+          notificationsEnv: {
+            SMTP_URL: smtp.url,
+            APP_URL: 'https://app.example',
+            EMAIL_RETRY_INITIAL_MS: '100',
+            EMAIL_RETRY_MAX_MS: '300',
+            EMAIL_MAX_ATTEMPTS: '4',
+            WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+            WEBHOOK_RETRY_INITIAL_MS: '50',
+            WEBHOOK_RETRY_MAX_MS: '200',
+            WEBHOOK_MAX_ATTEMPTS: '3',
+            WEBHOOK_DISABLE_AFTER_FAILURES: '6',
+            WEBHOOK_POLL_INTERVAL_MS: '100',
+            REALTIME_REVOCATION_CHECK_MS: '200',
+          },
+        }),
+    ),
+  /**
+   * Signing keys reloaded every second. A rotation is platform-wide: the verifiers refetch the JWKS
+   * at most every 30 s, so other files' tokens of the new key could be refused for a while.
+   */
+  'key-rotation': () => startPlatform({ authEnv: { SIGNING_KEY_RELOAD_SECONDS: '1' } }),
+  /** Tight sign-in limits, per IP among them (every file calls from 127.0.0.1). */
+  'login-limits': () =>
+    startPlatform({
+      authEnv: { MAX_SESSIONS_PER_USER: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '6', LOGIN_LOCKOUT_SECONDS: '3' },
+    }),
+  /** Small depth, cost, body and per-IP request limits at the gateway. */
+  'gateway-limits': () =>
+    startPlatform({
+      gatewayEnv: {
+        QUERY_MAX_DEPTH: '6',
+        QUERY_MAX_COST: '300',
+        BODY_LIMIT: '4kb',
+        RATE_LIMIT_PER_IP: String(GATEWAY_RATE_LIMIT_PER_IP),
+        RATE_LIMIT_WINDOW_SECONDS: '60',
+      },
+    }),
+  production: () =>
+    withLocalServers(
+      async () => ({ smtp: await startSmtpCapture() }),
+      ({ smtp }: { smtp: SmtpCapture }) =>
+        startPlatform({
+          env: { NODE_ENV: 'production', EMAIL_TOKEN_SEAL_KEY: 'e2e-production-email-token-seal-key-0123456789' },
+          authEnv: {
+            SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789',
+            FILE_LINK_SECRET: 'e2e-production-file-link-secret-0123456789',
+            LOG_LEVEL: 'debug',
+          },
+          notificationsEnv: { SMTP_URL: smtp.url, WEBHOOK_SECRET_KEY: 'e2e-production-webhook-secret-key-0123456789' },
+          gatewayEnv: {
+            CORS_ORIGINS: PRODUCTION_ALLOWED_ORIGIN,
+            RATE_LIMIT_PER_IP: '3',
+            RATE_LIMIT_ALLOWLIST: '127.0.0.1,::ffff:127.0.0.1',
+          },
+        }),
+    ),
+  /** A privacy participant (billing) that never answers, and short saga time-outs. */
+  'silent-privacy-participant': () =>
+    startPlatform({
+      authEnv: {
+        PRIVACY_PARTICIPANTS: 'content,notifications,billing',
+        ERASURE_TIMEOUT_SECONDS: '2',
+        DATA_EXPORT_TIMEOUT_SECONDS: '2',
+        PRIVACY_SWEEP_SECONDS: '0.5',
+      },
+    }),
+  /** auth and the gateway export spans to a local collector. */
+  tracing: () =>
+    withLocalServers(
+      async () => ({ traceCollector: await startTraceCollector() }),
+      ({ traceCollector }: { traceCollector: TraceCollector }) => {
+        const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: traceCollector.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' };
+        return startPlatform({ authEnv: tracing, gatewayEnv: tracing });
+      },
+    ),
+} satisfies Record<string, () => Promise<Platform>>;
+
+export type PlatformName = keyof typeof PLATFORM_CONFIGURATIONS;
+export type PlatformOf<N extends PlatformName> = Awaited<ReturnType<(typeof PLATFORM_CONFIGURATIONS)[N]>>;
+
+/**
+ * The shared platform of a configuration, booted by the first file that asks for it. Files never
+ * stop it; what a test creates (tenants, users, endpoints) is its own, so tests stay independent.
+ * The sequencer finds the configurations a file uses by the literal `usePlatform('<name>')`.
+ */
+export function usePlatform<N extends PlatformName>(name: N): Promise<PlatformOf<N>> {
+  return usePooledPlatform<PlatformOf<N>>(name);
+}
