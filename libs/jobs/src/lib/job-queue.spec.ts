@@ -97,7 +97,13 @@ describe('JobQueue', () => {
       ],
     }).compile();
     moduleRef.useLogger(false);
-    await moduleRef.init();
+    try {
+      await moduleRef.init();
+    } catch (error) {
+      // Stops whatever did start (a PgBoss polls until stopped).
+      await moduleRef.close().catch(() => undefined);
+      throw error;
+    }
     let closed: Promise<void> | undefined;
     const replica: Replica = {
       jobs: moduleRef.get(JobQueue),
@@ -299,7 +305,8 @@ describe('JobQueue', () => {
       await jobs.define({ name: queue, handler: async (job) => void runs.push({ replica, data: job.data }) });
       await jobs.schedule(queue, cron, { sweep: 'privacy' });
     };
-    await Promise.all([startReplica(setup('a')), startReplica(setup('b'))]);
+    await startReplica(setup('a'));
+    await startReplica(setup('b'));
 
     await eventually('the scheduled job to run', () => runs.length > 0, 60_000);
     const ranAt = new Date();
@@ -345,7 +352,8 @@ describe('JobQueue', () => {
           done.push(`${tenant}-${job.data.n}`);
         },
       });
-    const [first] = await Promise.all([startReplica(setup), startReplica(setup)]);
+    const first = await startReplica(setup);
+    await startReplica(setup);
 
     for (let n = 0; n < 6; n += 1) {
       for (const tenant of ['tenant-a', 'tenant-b']) {

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
 import { PgBoss } from 'pg-boss';
 import type { JobWithMetadata, QueuePolicy, SendOptions } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
@@ -53,7 +54,9 @@ export interface QueueDefinition<T> {
   concurrency?: number;
   /**
    * Jobs of one concurrencyKey (a tenant, an agent) running at once across all replicas, enforced
-   * by the database. Unset: no per-key limit.
+   * by the database: pg-boss's group concurrency picks jobs, and a slot claimed under an advisory
+   * lock makes the limit exact (pg-boss alone can exceed it when replicas fetch at the same
+   * moment). Unset: no per-key limit.
    */
   concurrencyPerKey?: number;
 }
@@ -109,6 +112,8 @@ interface RunningAttempt {
 }
 
 const DEFAULT_RETRY_LIMIT = 3;
+/** How often a job whose key is at its limit looks for a free slot again. */
+const KEY_SLOT_RETRY_MS = 100;
 const PROGRESS_CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
 
 /** The dead-letter queue of a queue: where its jobs go after their last retry. */
@@ -157,7 +162,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
 
   async onModuleInit(): Promise<void> {
     await this.boss.start();
-    await this.createProgressTable();
+    await this.createTables();
     registerQueueSizeSource(this, () => this.queueSizes());
   }
 
@@ -283,17 +288,15 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     if (!this.definitions.has(name)) throw new Error(`job queue ${name} is not defined (JobQueue.define)`);
   }
 
-  /** createQueue fails when the queue exists; replicas starting together may both see it missing. */
-  private async ensureQueue(name: string, options: Parameters<PgBoss['createQueue']>[1]): Promise<void> {
-    if (await this.boss.getQueue(name)) {
-      await this.boss.updateQueue(name, stripUndefined({ ...options, policy: undefined }));
-      return;
-    }
-    try {
-      await this.boss.createQueue(name, options);
-    } catch (error) {
-      if (!(await this.boss.getQueue(name))) throw error;
-    }
+  /**
+   * createQueue does nothing when the queue exists (replicas start together), so the options are
+   * then applied by updateQueue: a changed definition takes effect at the next deploy. The policy
+   * cannot change once the queue exists.
+   */
+  private async ensureQueue(name: string, options: Parameters<PgBoss['createQueue']>[1] = {}): Promise<void> {
+    await this.boss.createQueue(name, options);
+    const { policy: _policy, ...updatable } = options;
+    if (Object.keys(updatable).length > 0) await this.boss.updateQueue(name, updatable);
   }
 
   private async startWorker<T>(definition: QueueDefinition<T>): Promise<void> {
@@ -312,14 +315,18 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     const labels = { service: this.options.service, queue: definition.name };
     const cancel = new AbortController();
     this.running.set(job.id, { attempt: job.retryCount, queue: definition.name, cancel });
-    const endTimer = metrics.handlerDuration.startTimer(labels);
+    const signal = AbortSignal.any([job.signal, cancel.signal]);
+    const keyed = definition.concurrencyPerKey !== undefined && job.groupId ? job.groupId : undefined;
+    let endTimer: ((labels: { outcome: string }) => number) | undefined;
     try {
+      if (keyed) await this.claimKeySlot(definition.name, keyed, job.id, definition.concurrencyPerKey as number, signal);
+      endTimer = metrics.handlerDuration.startTimer(labels);
       const result = await definition.handler({
         id: job.id,
         queue: definition.name,
         data: job.data,
         attempt: job.retryCount,
-        signal: AbortSignal.any([job.signal, cancel.signal]),
+        signal,
         reportProgress: (percent, message) => this.reportProgress(job.id, definition.name, percent, message),
       });
       if (cancel.signal.aborted) {
@@ -331,9 +338,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       return result;
     } catch (error) {
       if (cancel.signal.aborted) {
-        endTimer({ outcome: 'cancelled' });
+        endTimer?.({ outcome: 'cancelled' });
       } else {
-        endTimer({ outcome: 'failed' });
+        endTimer?.({ outcome: 'failed' });
         metrics.failed.inc(labels);
         if (job.retryCount >= job.retryLimit) {
           metrics.deadLettered.inc(labels);
@@ -343,6 +350,51 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       throw error;
     } finally {
       this.running.delete(job.id);
+      if (keyed) await this.releaseKeySlot(job.id);
+    }
+  }
+
+  /**
+   * Waits until fewer than `limit` jobs of the key hold a slot. Serialized per key by an advisory
+   * lock, so the count read sees every claim committed before; a slot whose job is no longer
+   * active (its replica died) is freed on the way.
+   */
+  private async claimKeySlot(queue: string, key: string, jobId: string, limit: number, signal: AbortSignal): Promise<void> {
+    const db = this.boss.getDb();
+    for (;;) {
+      signal.throwIfAborted();
+      const tx = await (db.beginTransaction as NonNullable<typeof db.beginTransaction>).call(db);
+      let claimed = false;
+      try {
+        await tx.db.executeSql(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, [`${this.schema}.${queue}`, key]);
+        await tx.db.executeSql(
+          `DELETE FROM "${this.schema}".job_key_slot s WHERE s.queue = $1 AND s.key = $2
+             AND (s.job_id = $3 OR NOT EXISTS (SELECT 1 FROM "${this.schema}".job j WHERE j.id = s.job_id AND j.state = 'active'))`,
+          [queue, key, jobId],
+        );
+        const { rows } = await tx.db.executeSql(
+          `INSERT INTO "${this.schema}".job_key_slot (job_id, queue, key)
+           SELECT $3, $1, $2 WHERE (SELECT count(*) FROM "${this.schema}".job_key_slot WHERE queue = $1 AND key = $2) < $4
+           RETURNING job_id`,
+          [queue, key, jobId, limit],
+        );
+        claimed = rows.length > 0;
+        await tx.commit();
+      } catch (error) {
+        await tx.rollback();
+        throw error;
+      }
+      if (claimed) return;
+      await delay(KEY_SLOT_RETRY_MS, undefined, { signal });
+    }
+  }
+
+  private async releaseKeySlot(jobId: string): Promise<void> {
+    try {
+      await this.boss.getDb().executeSql(`DELETE FROM "${this.schema}".job_key_slot WHERE job_id = $1`, [jobId]);
+    } catch (error) {
+      // The next claim for the key frees it once the job is no longer active.
+      this.logger.warn(`Releasing the concurrency slot of job ${jobId} failed: ${(error as Error).message}`);
     }
   }
 
@@ -377,12 +429,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     }
   }
 
-  /** Under a transaction-scoped advisory lock, since replicas start together. */
-  private async createProgressTable(): Promise<void> {
+  /** Our tables beside pg-boss's, under a transaction-scoped advisory lock since replicas start together. */
+  private async createTables(): Promise<void> {
     await this.boss.getDb().executeSql(`
       DO $$
       BEGIN
-        PERFORM pg_advisory_xact_lock(hashtext('${this.schema}.job_progress'));
+        PERFORM pg_advisory_xact_lock(hashtext('${this.schema}.tables'));
         CREATE TABLE IF NOT EXISTS "${this.schema}".job_progress (
           job_id uuid PRIMARY KEY,
           queue text NOT NULL,
@@ -391,6 +443,13 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
           updated_at timestamptz NOT NULL DEFAULT now()
         );
         CREATE INDEX IF NOT EXISTS job_progress_updated_at ON "${this.schema}".job_progress (updated_at);
+        CREATE TABLE IF NOT EXISTS "${this.schema}".job_key_slot (
+          job_id uuid PRIMARY KEY,
+          queue text NOT NULL,
+          key text NOT NULL,
+          claimed_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX IF NOT EXISTS job_key_slot_queue_key ON "${this.schema}".job_key_slot (queue, key);
       END
       $$`);
   }
