@@ -38,7 +38,7 @@ const DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900]
 export const jobMetrics = () => ({
   handlerDuration: histogram({
     name: 'jobs_handler_duration_seconds',
-    help: 'Time a job handler ran, by queue and outcome (completed, failed, cancelled)',
+    help: 'Time a job handler ran, by queue and outcome (completed, failed, cancelled, abandoned at shutdown or expiry)',
     labelNames: ['service', 'queue', 'outcome'] as const,
     buckets: DURATION_BUCKETS,
   }),

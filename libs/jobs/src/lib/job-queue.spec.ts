@@ -135,18 +135,17 @@ describe('JobQueue', () => {
   it('enqueues in the business transaction: a rollback leaves no job, a commit runs it', async () => {
     const queue = uniqueQueue('orders');
     const handled: { item: string; ordered: number }[] = [];
-    let dataSource!: DataSource;
     const replica = await startReplica(async (jobs) => {
       await jobs.define<{ item: string }>({
         name: queue,
         handler: async (job) => {
           // The business row the job was enqueued with is visible to it.
-          const [{ count }] = await dataSource.query(`SELECT count(*)::int AS count FROM orders WHERE item = $1`, [job.data.item]);
+          const [{ count }] = await sql<{ count: number }>(`SELECT count(*)::int AS count FROM shop.orders WHERE item = $1`, [job.data.item]);
           handled.push({ item: job.data.item, ordered: count });
         },
       });
     });
-    dataSource = replica.dataSource;
+    const dataSource = replica.dataSource;
 
     let rolledBackId: string | null = null;
     await expect(

@@ -329,16 +329,17 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
         signal,
         reportProgress: (percent, message) => this.reportProgress(job.id, definition.name, percent, message),
       });
-      if (cancel.signal.aborted) {
-        endTimer({ outcome: 'cancelled' });
+      if (cancel.signal.aborted || job.signal.aborted) {
+        // Cancelled, or given up on by pg-boss (shutdown grace over, expired): not a completion.
+        endTimer({ outcome: cancel.signal.aborted ? 'cancelled' : 'abandoned' });
         return result;
       }
       endTimer({ outcome: 'completed' });
       metrics.completed.inc(labels);
       return result;
     } catch (error) {
-      if (cancel.signal.aborted) {
-        endTimer?.({ outcome: 'cancelled' });
+      if (cancel.signal.aborted || job.signal.aborted) {
+        endTimer?.({ outcome: cancel.signal.aborted ? 'cancelled' : 'abandoned' });
       } else {
         endTimer?.({ outcome: 'failed' });
         metrics.failed.inc(labels);
