@@ -107,7 +107,6 @@ export class JobCancelledError extends Error {
 
 interface RunningAttempt {
   attempt: number;
-  queue: string;
   cancel: AbortController;
 }
 
@@ -249,31 +248,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
 
   async find<T>(name: string, id: string): Promise<JobSnapshot<T> | undefined> {
     const [job] = await this.boss.findJobs<T>(name, { id });
-    if (!job) return undefined;
-    return {
-      id: job.id,
-      queue: job.name,
-      data: job.data,
-      state: job.state,
-      retryCount: job.retryCount,
-      output: job.output,
-      sourceId: job.sourceId,
-    };
+    return job ? snapshot(job) : undefined;
   }
 
   /** Jobs of `<name>.dead`, oldest first. */
   async deadLetters<T>(name: string, limit = 100): Promise<JobSnapshot<T>[]> {
-    const dead = deadLetterQueue(name);
-    const jobs = await this.boss.findJobs<T>(dead, { limit });
-    return jobs.map((job) => ({
-      id: job.id,
-      queue: job.name,
-      data: job.data,
-      state: job.state,
-      retryCount: job.retryCount,
-      output: job.output,
-      sourceId: job.sourceId,
-    }));
+    return (await this.boss.findJobs<T>(deadLetterQueue(name), { limit })).map(snapshot);
   }
 
   async progress(id: string): Promise<JobProgress | undefined> {
@@ -314,7 +294,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     const metrics = jobMetrics();
     const labels = { service: this.options.service, queue: definition.name };
     const cancel = new AbortController();
-    this.running.set(job.id, { attempt: job.retryCount, queue: definition.name, cancel });
+    this.running.set(job.id, { attempt: job.retryCount, cancel });
     const signal = AbortSignal.any([job.signal, cancel.signal]);
     const keyed = definition.concurrencyPerKey !== undefined && job.groupId ? job.groupId : undefined;
     let endTimer: ((labels: { outcome: string }) => number) | undefined;
@@ -478,6 +458,18 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     }
     return sizes;
   }
+}
+
+function snapshot<T>(job: JobWithMetadata<T>): JobSnapshot<T> {
+  return {
+    id: job.id,
+    queue: job.name,
+    data: job.data,
+    state: job.state,
+    retryCount: job.retryCount,
+    output: job.output,
+    sourceId: job.sourceId,
+  };
 }
 
 function stripUndefined<T extends object>(value: T): T {
