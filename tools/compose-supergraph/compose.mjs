@@ -1,17 +1,15 @@
 // Composes the supergraph from each subgraph's SDL (`_service { sdl }`) with @apollo/composition.
 //   node tools/compose-supergraph/compose.mjs --subgraph auth=http://127.0.0.1:4001/graphql [--out FILE] [--check FILE]
-// Without arguments (npm run compose-supergraph) it reads the subgraphs `npm start` runs and
+// Without arguments (npm run compose-supergraph) it reads the registry's subgraphs `npm start` runs and
 // rewrites deploy/supergraph.graphql, the file images ship and the gateway loads in production.
 // Composition errors exit 1 with every error listed, so they fail CI rather than a gateway start.
 import { composeServices } from '@apollo/composition';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parse } from 'graphql';
 
-const DEFAULT_SUBGRAPHS = [
-  'auth=http://127.0.0.1:4001/graphql',
-  'content=http://127.0.0.1:4002/graphql',
-  'notifications=http://127.0.0.1:4003/graphql',
-];
+const registry = JSON.parse(await readFile(new URL('../../libs/registry/src/services.json', import.meta.url), 'utf8'));
+/** The subgraphs of the service registry at the ports `npm start` gives them. */
+const DEFAULT_SUBGRAPHS = registry.services.map(({ name, port }) => `${name}=http://127.0.0.1:${port}/graphql`);
 const DEFAULT_SUPERGRAPH_FILE = new URL('../../deploy/supergraph.graphql', import.meta.url).pathname;
 
 export async function fetchSubgraphSdl(url, { timeoutMs = 10_000 } = {}) {

@@ -7,7 +7,7 @@ const workspaceRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)),
 process.stderr.write('[multipult] building services (cached when unchanged)...\n');
 const build = spawnSync(
   path.join(workspaceRoot, 'node_modules/.bin/nx'),
-  ['run-many', '-t', 'build', '-p', 'auth,content,notifications,gateway,dev-launcher', '--outputStyle=static'],
+  ['run-many', '-t', 'build', '-p', 'tag:type:app,dev-launcher', '--outputStyle=static'],
   { cwd: workspaceRoot, stdio: ['ignore', 'ignore', 'inherit'] },
 );
 if (build.status !== 0) {

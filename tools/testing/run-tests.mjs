@@ -1,13 +1,12 @@
-// `npm test`: starts the real infrastructure once, then lints, typechecks, tests and builds every
-// project with it, so each jest run reuses the same PostgreSQL, Redis and Kafka. Ends with one
-// line totalling every project's jest results.
+// `npm test`: starts the real infrastructure once, then lints, typechecks, builds and tests every
+// project with it, so each jest run reuses the same PostgreSQL, Redis and Kafka. Prints the time of
+// each phase and ends with one line totalling every project's jest results.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureInfrastructure } from './infrastructure.mjs';
 
 const nx = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules/.bin/nx');
-const targets = process.argv.slice(2).length ? process.argv.slice(2) : ['lint', 'typecheck', 'test', 'build'];
 const ANSI = /\x1b\[[0-9;]*m/g;
 const JEST_TOTALS = /Tests:\s+(.*) total/;
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -23,14 +22,24 @@ function countJestTotals(text) {
   }
 }
 
-const infrastructure = await ensureInfrastructure();
-let exitCode = 1;
-try {
-  exitCode = await new Promise((resolve) => {
-    const child = spawn(nx, ['run-many', '-t', ...targets, '--outputStyle=stream', '--skipNxCache'], {
-      stdio: ['inherit', 'pipe', 'pipe'],
-      env: { ...process.env, ...infrastructure.env },
-    });
+/**
+ * The phases of `npm test`, in order. Static checks and builds run two at a time and use the Nx
+ * cache; tests always run. End-to-end files share platforms, so they run as one jest process.
+ */
+const PHASES = [
+  { name: 'lint and typecheck', args: ['run-many', '-t', 'lint', 'typecheck', '--parallel=2'] },
+  { name: 'build', args: ['run-many', '-t', 'build', '--parallel=2'] },
+  { name: 'unit and integration tests', args: ['run-many', '-t', 'test', '--exclude=platform-e2e', '--parallel=2', '--skipNxCache'] },
+  { name: 'end-to-end tests', args: ['run-many', '-t', 'test', '--projects=platform-e2e', '--skipNxCache'] },
+];
+const requested = process.argv.slice(2);
+const phases = requested.length
+  ? [{ name: requested.join(' '), args: ['run-many', '-t', ...requested, '--skipNxCache'] }]
+  : PHASES;
+
+function runNx(args, env) {
+  return new Promise((resolve) => {
+    const child = spawn(nx, [...args, '--outputStyle=stream'], { stdio: ['inherit', 'pipe', 'pipe'], env });
     const forward = (stream) => {
       let pending = '';
       return (chunk) => {
@@ -50,11 +59,37 @@ try {
       process.stderr.write(`could not run nx: ${error.message}\n`);
       resolve(1);
     });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(code ?? (signal ? 1 : 0));
+    });
   });
+}
+
+const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
+const startedAt = Date.now();
+const timings = [];
+const infrastructure = await ensureInfrastructure();
+timings.push({ name: 'infrastructure', ms: Date.now() - startedAt, code: 0 });
+let exitCode = 0;
+try {
+  for (const phase of phases) {
+    const phaseStart = Date.now();
+    process.stdout.write(`\n=== ${phase.name} ===\n`);
+    const code = await runNx(phase.args, { ...process.env, ...infrastructure.env });
+    timings.push({ name: phase.name, ms: Date.now() - phaseStart, code });
+    if (code !== 0) {
+      exitCode = code;
+      break;
+    }
+  }
 } finally {
   await infrastructure.stop();
 }
+process.stdout.write('\nPhase times:\n');
+for (const { name, ms, code } of timings) process.stdout.write(`  ${name.padEnd(28)} ${seconds(ms).padStart(9)}${code ? '  (failed)' : ''}\n`);
+process.stdout.write(`  ${'total'.padEnd(28)} ${seconds(Date.now() - startedAt).padStart(9)}\n`);
 const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
 process.stdout.write(`\nTests: ${totals.passed} passed, ${totals.failed} failed${skipped}\n`);
 process.exit(exitCode === 0 && totals.passed === 0 ? 1 : exitCode);

@@ -1,20 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { GraphQLModule } from '@nestjs/graphql';
-import { ApolloFederationDriverConfig } from '@nestjs/apollo';
-import { AuthModule } from '@multipult/auth';
-import { ConfigModule } from '@multipult/config';
-import { DatabaseModule } from '@multipult/database';
-import { EventsModule, InboxRecord, OutboxMessage, eventMigrations } from '@multipult/events';
-import { subgraphGraphQLOptions } from '@multipult/graphql';
-import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
-import { ObservabilityModule } from '@multipult/observability';
-import { RedisModule } from '@multipult/redis';
+import { SubgraphModule } from '@multipult/subgraph';
+import { FilesModule } from '@multipult/files';
 import type { AuthConfig } from './config';
 import { EmailVerificationModule } from './email-verification/email-verification.module';
 import { InvitationsModule } from './invitations/invitations.module';
 import { AdminModule } from './admin/admin.module';
 import { AuditEntry } from './audit/audit-entry.entity';
-import { AuditModule } from './audit/audit.module';
+import { AuditApiModule, AuditModule } from './audit/audit.module';
 import { authMigrations } from './migrations';
 import { registerAuthMessages } from './messages';
 import { PrivacyModule } from './privacy/privacy.module';
@@ -46,31 +38,22 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot({ service: AUTH_SERVICE, logLevel: config.LOG_LEVEL }),
-        DatabaseModule.forRoot({
+        SubgraphModule.forRoot({
           service: AUTH_SERVICE,
-          schema: 'auth',
-          entities: [User, Tenant, Role, Membership, Session, RefreshToken, SigningKey, AuditEntry, OutboxMessage, InboxRecord],
-          migrations: [...eventMigrations, ...authMigrations],
-        }),
-        RedisModule.forRoot(),
-        EventsModule.forRoot({ service: AUTH_SERVICE }),
-        AuthModule.forRoot({
-          keys: {
-            imports: [SigningKeysModule],
-            inject: [SigningKeyService],
-            useFactory: (signingKeys: SigningKeyService) => signingKeys.verificationKeys,
+          config,
+          entities: [User, Tenant, Role, Membership, Session, RefreshToken, SigningKey, AuditEntry],
+          migrations: authMigrations,
+          auth: {
+            keys: {
+              imports: [SigningKeysModule],
+              inject: [SigningKeyService],
+              useFactory: (signingKeys: SigningKeyService) => signingKeys.verificationKeys,
+            },
           },
         }),
-        GraphQLModule.forRoot<ApolloFederationDriverConfig>(
-          subgraphGraphQLOptions({ production: config.NODE_ENV === 'production' }),
-        ),
-        HealthModule.forRoot({
-          probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
-          gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
-        }),
+        FilesModule.forRoot({ service: AUTH_SERVICE }),
         AuditModule,
+        AuditApiModule,
         SigningKeysModule,
         UsersModule,
         EmailVerificationModule,

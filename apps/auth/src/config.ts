@@ -1,13 +1,8 @@
 import { z } from 'zod';
-import {
-  baseEnv,
-  envHelpers,
-  databaseEnv,
-  kafkaEnv,
-  redisEnv,
-  requireSharedInfrastructureInProduction,
-} from '@multipult/config';
+import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction } from '@multipult/config';
+import { filesEnv, requireFileLinkSecretInProduction } from '@multipult/files';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
+import { defineSubgraphConfig } from '@multipult/subgraph';
 
 /** An OpenID provider users may sign in with (authorization code flow with PKCE). */
 const oidcProviderSchema = z.object({
@@ -40,14 +35,11 @@ const jsonArrayOf = <T extends z.ZodType>(item: T) =>
 
 const DEVELOPMENT_SIGNING_KEY_SECRET = 'development-only-signing-key-secret-change-me';
 
-export const authConfigSchema = z
-  .object({
-    ...baseEnv,
-    ...databaseEnv,
-    ...redisEnv,
-    ...kafkaEnv,
-    PORT: z.coerce.number().int().min(1).max(65535).default(4001),
-    BODY_LIMIT: z.string().default('100kb'),
+export const authConfigSchema = defineSubgraphConfig(
+  'auth',
+  {
+    ...emailTokenSealEnv,
+    ...filesEnv,
     JWT_ISSUER: z.string().default('multipult-auth'),
     JWT_AUDIENCE: z.string().default('multipult'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
@@ -64,7 +56,7 @@ export const authConfigSchema = z
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
     LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-    /** Rows one audit CSV export holds at most. */
+    /** Rows one audit CSV export holds at most (the rest is reported as truncated). */
     AUDIT_EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** Users signed in (or refreshed a token) within this many days count as active. */
     ACTIVE_USER_DAYS: z.coerce.number().int().min(1).max(365).default(30),
@@ -99,9 +91,9 @@ export const authConfigSchema = z
     /** Argon2id cost (OWASP: 19 MiB, 2 passes, 1 lane). */
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(1_048_576).default(19_456),
     ARGON2_TIME_COST: z.coerce.number().int().min(1).max(10).default(2),
-  })
-  .superRefine((config, ctx) => {
-    requireSharedInfrastructureInProduction(config, ctx);
+  },
+  (config, ctx) => {
+    requireEmailTokenSealKeyInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && config.OIDC_ALLOW_INSECURE_ISSUERS) {
       ctx.addIssue({ code: 'custom', path: ['OIDC_ALLOW_INSECURE_ISSUERS'], message: 'must be false in production' });
     }
@@ -111,6 +103,8 @@ export const authConfigSchema = z
     if (config.NODE_ENV === 'production' && config.SIGNING_KEY_SECRET === DEVELOPMENT_SIGNING_KEY_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_SECRET'], message: 'must be set in production' });
     }
-  });
+    requireFileLinkSecretInProduction(config, ctx);
+  },
+);
 
 export type AuthConfig = z.infer<typeof authConfigSchema>;

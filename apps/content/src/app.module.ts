@@ -1,14 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { GraphQLModule } from '@nestjs/graphql';
-import { ApolloFederationDriverConfig } from '@nestjs/apollo';
-import { AuthModule } from '@multipult/auth';
-import { ConfigModule } from '@multipult/config';
-import { DatabaseModule } from '@multipult/database';
-import { EventsModule, eventEntities, eventMigrations } from '@multipult/events';
-import { subgraphGraphQLOptions } from '@multipult/graphql';
-import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
-import { ObservabilityModule } from '@multipult/observability';
-import { RedisModule } from '@multipult/redis';
+import { SubgraphModule } from '@multipult/subgraph';
+import { RealtimeServerModule } from '@multipult/realtime';
 import { Author } from './authors/author.entity';
 import { AuthorsModule } from './authors/authors.module';
 import { CacheModule } from './cache/cache.module';
@@ -40,23 +32,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
-        ObservabilityModule.forRoot({ service: CONTENT_SERVICE, logLevel: config.LOG_LEVEL }),
-        DatabaseModule.forRoot({
+        SubgraphModule.forRoot({
           service: CONTENT_SERVICE,
-          schema: 'content',
-          entities: [Document, DocumentVersion, DocumentTranslation, Author, Tag, Comment, Collection, ...eventEntities],
-          migrations: [...eventMigrations, ...contentMigrations],
-        }),
-        RedisModule.forRoot(),
-        EventsModule.forRoot({ service: CONTENT_SERVICE }),
-        AuthModule.forRoot(),
-        GraphQLModule.forRoot<ApolloFederationDriverConfig>(
-          subgraphGraphQLOptions({ production: config.NODE_ENV === 'production' }),
-        ),
-        HealthModule.forRoot({
-          probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
-          gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
+          config,
+          entities: [Document, DocumentVersion, DocumentTranslation, Author, Tag, Comment, Collection],
+          migrations: contentMigrations,
         }),
         CacheModule,
         AuthorsModule,
@@ -67,6 +47,7 @@ export class AppModule {
         VersionsModule,
         EngagementModule,
         CommentsModule,
+        RealtimeServerModule.forRoot(),
         CollectionsModule,
         PrivacyModule,
       ],

@@ -8,16 +8,19 @@ import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import type { GatewayConfig } from './config';
 import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
+import { FilesProxyController } from './edge/files-proxy.controller';
 import { RateLimitMiddleware } from './edge/rate-limit.middleware';
 import { TenantUsageMiddleware } from './edge/tenant-usage.middleware';
-import { RealtimeProxy } from './edge/realtime-proxy';
 import { gatewayOptions } from './federation/gateway-options';
+import { SubscriptionRouter } from './realtime/subscription-router';
+import { SupergraphRoutes } from './realtime/supergraph-routes';
 
 export const GATEWAY_SERVICE = 'gateway';
 
 @Module({})
 export class AppModule implements NestModule {
   static forRoot(config: GatewayConfig): DynamicModule {
+    const routes = new SupergraphRoutes(new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url])));
     return {
       module: AppModule,
       imports: [
@@ -25,18 +28,21 @@ export class AppModule implements NestModule {
         ObservabilityModule.forRoot({ service: GATEWAY_SERVICE, logLevel: config.LOG_LEVEL }),
         RedisModule.forRoot(),
         AuthModule.forRoot(),
-        GraphQLModule.forRoot<ApolloGatewayDriverConfig>({ driver: ApolloGatewayDriver, ...gatewayOptions(config) }),
+        GraphQLModule.forRoot<ApolloGatewayDriverConfig>({ driver: ApolloGatewayDriver, ...gatewayOptions(config, routes) }),
         HealthModule.forRoot({
           probes: [FastStoreProbe],
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
       ],
-      providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, RealtimeProxy],
+      controllers: [FilesProxyController],
+      providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, { provide: SupergraphRoutes, useValue: routes }, SubscriptionRouter],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
     // Limits first, so invalid tokens are rate limited by IP too.
     consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware).forRoutes('graphql');
+    // Downloads: the signed link is the credential, so only the limits apply (no token is asked for).
+    consumer.apply(RateLimitMiddleware).forRoutes(FilesProxyController);
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseEnv, corsEnv, envHelpers, redisEnv, tokenVerificationEnv } from '@multipult/config';
+import { realtimeEnv } from '@multipult/realtime';
 
 /** `name=url` pairs, e.g. `auth=http://auth:4001/graphql,content=http://content:4002/graphql`. */
 const subgraphList = z.string().transform((value, ctx) => {
@@ -26,6 +27,7 @@ export const gatewayConfigSchema = z
     ...redisEnv,
     ...tokenVerificationEnv,
     ...corsEnv,
+    ...realtimeEnv,
     PORT: z.coerce.number().int().min(1).max(65535).default(4000),
     /** A composed supergraph file (tools/compose-supergraph); production loads this. */
     SUPERGRAPH_PATH: z.string().optional(),
@@ -46,10 +48,10 @@ export const gatewayConfigSchema = z
     RATE_LIMIT_ALLOWLIST: envHelpers.commaList.default([]),
     TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
     /**
-     * Where /graphql/ws upgrades go (the notifications service's WebSocket endpoint); by default
-     * the `notifications` entry of SUBGRAPHS with /graphql/ws instead of /graphql.
+     * @apollo/gateway's own telemetry: unless disabled it probes cloud metadata endpoints at start
+     * and reports usage to Apollo. Off unless the operator sets this to false.
      */
-    REALTIME_URL: envHelpers.urlWithProtocols(['http', 'https', 'ws', 'wss']).optional(),
+    APOLLO_TELEMETRY_DISABLED: envHelpers.booleanFlag.default(true),
   })
   .superRefine((config, ctx) => {
     if (!config.SUPERGRAPH_PATH && !config.SUBGRAPHS?.length) {
@@ -61,10 +63,3 @@ export const gatewayConfigSchema = z
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
-
-/** The upstream of /graphql/ws as an http(s) URL: REALTIME_URL, else derived from SUBGRAPHS. */
-export function realtimeUpstream(config: Pick<GatewayConfig, 'REALTIME_URL' | 'SUBGRAPHS'>): string | undefined {
-  const notifications = config.SUBGRAPHS?.find((subgraph) => subgraph.name === 'notifications')?.url;
-  const url = config.REALTIME_URL ?? notifications?.replace(/\/graphql\/?$/, '/graphql/ws');
-  return url?.replace(/^ws(s?):/, 'http$1:');
-}

@@ -1,25 +1,14 @@
 import { z } from 'zod';
-import {
-  baseEnv,
-  databaseEnv,
-  envHelpers,
-  kafkaEnv,
-  redisEnv,
-  requireSharedInfrastructureInProduction,
-  tokenVerificationEnv,
-} from '@multipult/config';
+import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction } from '@multipult/config';
+import { defineSubgraphConfig } from '@multipult/subgraph';
+import { realtimeEnv } from '@multipult/realtime';
 
 const DEVELOPMENT_WEBHOOK_SECRET_KEY = 'development-only-webhook-secret-key-change-me';
 
-export const notificationsConfigSchema = z
-  .object({
-    ...baseEnv,
-    ...databaseEnv,
-    ...redisEnv,
-    ...kafkaEnv,
-    ...tokenVerificationEnv,
-    PORT: z.coerce.number().int().min(1).max(65535).default(4003),
-    BODY_LIMIT: z.string().default('100kb'),
+export const notificationsConfigSchema = defineSubgraphConfig(
+  'notifications',
+  {
+    ...emailTokenSealEnv,
     /** The client app that links in notifications open, e.g. https://app.example.com. */
     APP_URL: envHelpers.urlWithProtocols(['http', 'https']).default('http://localhost:3000'),
 
@@ -47,29 +36,19 @@ export const notificationsConfigSchema = z
     WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
     WEBHOOK_MAX_ENDPOINTS_PER_TENANT: z.coerce.number().int().min(1).max(1_000).default(20),
 
-    /** Connections to /graphql/ws this instance accepts, in total and from one client IP. */
-    REALTIME_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(20_000),
-    REALTIME_MAX_CONNECTIONS_PER_IP: z.coerce.number().int().min(1).default(100),
-    /** Messages one connection may send per second (subscribe, acks, typing) before it is closed. */
-    REALTIME_MAX_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).default(20),
-    REALTIME_MAX_MESSAGE_BYTES: z.coerce.number().int().min(256).default(16_384),
-    /** Ping interval; a connection that answers no ping within this time is dropped. */
-    REALTIME_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
-    /** Time a socket may take to send connection_init. */
-    REALTIME_INIT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
-    /** How often open sockets are checked against revoked sessions (a revoked session's sockets close within this). */
-    REALTIME_REVOCATION_CHECK_MS: z.coerce.number().int().min(50).max(60_000).default(500),
+    ...realtimeEnv,
     /** Stored notifications read per query while replaying to a (re)subscribing client. */
     REALTIME_REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
-  })
-  .superRefine((config, ctx) => {
-    requireSharedInfrastructureInProduction(config, ctx);
+  },
+  (config, ctx) => {
+    requireEmailTokenSealKeyInProduction(config, ctx);
     if (config.NODE_ENV === 'production' && !config.SMTP_URL) {
       ctx.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required in production' });
     }
     if (config.NODE_ENV === 'production' && config.WEBHOOK_SECRET_KEY === DEVELOPMENT_WEBHOOK_SECRET_KEY) {
       ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET_KEY'], message: 'must be set to a secret of your own in production' });
     }
-  });
+  },
+);
 
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;

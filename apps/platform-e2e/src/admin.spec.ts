@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { DEVELOPMENT_FILE_LINK_SECRET } from '@multipult/files';
+import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { Account, PASSWORD, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
+import { download, expiredCopyOf, tamperedCopyOf } from './support/downloads';
 
 const USERS = `query($filter: UsersFilter, $first: Int, $after: String) {
   adminUsers(filter: $filter, first: $first, after: $after) {
@@ -21,8 +23,16 @@ const AUDIT = `query($filter: AuditLogFilter, $first: Int, $after: String) {
     edges { node { id occurredAt actorId action outcome targetType targetId tenantId ip requestId details } }
   }
 }`;
+const EXPORT_AUDIT = `query($filter: AuditLogFilter) { exportAuditLog(filter: $filter) { url expiresAt rowCount truncated } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken } }`;
 const REFRESH = `mutation($input: RefreshTokensInput!) { refreshTokens(input: $input) { accessToken } }`;
+
+interface AuditExport {
+  url: string;
+  expiresAt: string;
+  rowCount: number;
+  truncated: boolean;
+}
 
 interface AuditNode {
   actorId: string | null;
@@ -233,7 +243,7 @@ describe('platform admin API and audit log', () => {
     }
   });
 
-  it('keeps the audit log append-only, filterable, exportable as CSV, and scoped to the tenant for tenant admins', async () => {
+  it('keeps the audit log append-only, filterable, exportable as a CSV download through the gateway, and scoped to the tenant for tenant admins', async () => {
     const owner = await registerAccount(platform.gatewayUrl, 'tenant-owner');
     const tenant = await createTenantFor(platform.gatewayUrl, owner);
     const other = await registerAccount(platform.gatewayUrl, 'other-owner');
@@ -248,16 +258,69 @@ describe('platform admin API and audit log', () => {
     const memberRefused = await graphql(platform.gatewayUrl, AUDIT, { token: tenant.accessToken });
     expect(memberRefused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
-    const exported = await graphqlData<{ exportAuditLog: { csv: string; rowCount: number; truncated: boolean } }>(
-      platform.gatewayUrl,
-      `query($filter: AuditLogFilter) { exportAuditLog(filter: $filter) { csv rowCount truncated } }`,
-      { token: opsToken, variables: { filter: { action: 'user.' } } },
-    );
-    const lines = exported.exportAuditLog.csv.trim().split('\n');
+    const exported = (
+      await graphqlData<{ exportAuditLog: AuditExport }>(platform.gatewayUrl, EXPORT_AUDIT, { token: opsToken, variables: { filter: { action: 'user.' } } })
+    ).exportAuditLog;
+    expect(exported.url).toMatch(/^\/files\/auth\/audit-log\/audit-log-[\d-]+\.csv\?token=/);
+    expect(new Date(exported.expiresAt).getTime() - Date.now()).toBeGreaterThan(200_000);
+    expect(exported.truncated).toBe(false);
+    // Banned after the link was made: the file holds what rowCount announced, not this.
+    const bannedLater = await registerAccount(platform.gatewayUrl, 'banned-later');
+    await asOps(BAN, { input: { userId: bannedLater.userId, reason: 'after the export' } });
+
+    const csv = await download(platform, exported.url);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="?audit-log-[\d-]+\.csv"?$/);
+    expect(csv.headers.get('cache-control')).toBe('no-store');
+    expect(csv.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(csv.headers.get('www-authenticate')).toBeNull();
+    // Counted against the caller's IP like /graphql.
+    expect(csv.headers.get('x-ratelimit-limit')).toMatch(/^\d+$/);
+    const lines = csv.body.trim().split('\n');
     expect(lines[0]).toBe('id,occurredAt,actorId,action,outcome,targetType,targetId,tenantId,ip,userAgent,requestId,details');
-    expect(lines).toHaveLength(exported.exportAuditLog.rowCount + 1);
-    expect(exported.exportAuditLog.truncated).toBe(false);
+    expect(exported.rowCount).toBeGreaterThanOrEqual(1);
+    expect(lines).toHaveLength(exported.rowCount + 1);
+    expect(lines.slice(1).every((line) => /^\d+,[^,]+,[^,]*,user\./.test(line))).toBe(true);
     expect(lines.some((line) => line.includes(',user.banned,success,') && line.includes('"{""reason"":""spam""'))).toBe(true);
+    expect(csv.body).not.toContain(bannedLater.userId);
+    // The link is a credential: both hops log the request, neither the token.
+    const token = new URL(exported.url, 'http://gateway').searchParams.get('token') as string;
+    await download(platform, exported.url, { headers: { 'x-request-id': `download-${marker}` } });
+    await eventually('both hops to log the download', () =>
+      [platform.gateway, platform.auth].every((service) => service.output().includes(`download-${marker}`)),
+    );
+    for (const service of [platform.gateway, platform.auth]) {
+      expect(service.output()).toContain('token=[redacted]');
+      expect(service.output()).not.toContain(token);
+    }
+    // A caller's token is neither needed nor looked at: an invalid one changes nothing.
+    expect((await download(platform, exported.url, { headers: { authorization: 'Bearer not-a-token' } })).body).toBe(csv.body);
+
+    const tamperedLink = await download(platform, tamperedCopyOf(exported.url));
+    expect(tamperedLink.status).toBe(403);
+    expect(JSON.parse(tamperedLink.body).errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', requestId: expect.any(String) });
+    const expiredLink = await download(platform, await expiredCopyOf(exported.url, DEVELOPMENT_FILE_LINK_SECRET));
+    expect(expiredLink.status).toBe(410);
+    expect(JSON.parse(expiredLink.body).errors[0].extensions.code).toBe('LINK_EXPIRED');
+    expect((await download(platform, exported.url.replace('/files/auth/', '/files/billing/'))).status).toBe(404);
+    expect((await download(platform, exported.url, { method: 'POST' })).status).toBe(405);
+
+    const tenantExport = (
+      await graphqlData<{ exportTenantAuditLog: AuditExport }>(
+        platform.gatewayUrl,
+        `query($filter: AuditLogFilter) { exportTenantAuditLog(filter: $filter) { url expiresAt rowCount truncated } }`,
+        { token: tenant.accessToken, variables: { filter: { tenantId: randomUUID() } } },
+      )
+    ).exportTenantAuditLog;
+    expect(tenantExport).toMatchObject({ rowCount: 1, truncated: false });
+    const tenantCsv = await download(platform, tenantExport.url);
+    expect(tenantCsv.status).toBe(200);
+    const [, tenantRow, ...more] = tenantCsv.body.trim().split('\n');
+    expect(more).toEqual([]);
+    expect(tenantRow).toContain(`,tenant.created,success,tenant,${tenant.tenantId},${tenant.tenantId},`);
+    const memberExport = await graphql(platform.gatewayUrl, `{ exportAuditLog { url } }`, { token: tenant.accessToken });
+    expect(memberExport.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
 
     const client = new Client({ connectionString: platform.databaseUrl });
     await client.connect();

@@ -12,8 +12,12 @@ describe('gateway in production mode', () => {
   beforeAll(async () => {
     smtp = await startSmtpCapture();
     platform = await startPlatform({
-      env: { NODE_ENV: 'production' },
-      authEnv: { SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789', LOG_LEVEL: 'debug' },
+      env: { NODE_ENV: 'production', EMAIL_TOKEN_SEAL_KEY: 'e2e-production-email-token-seal-key-0123456789' },
+      authEnv: {
+        SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789',
+        FILE_LINK_SECRET: 'e2e-production-file-link-secret-0123456789',
+        LOG_LEVEL: 'debug',
+      },
       notificationsEnv: { SMTP_URL: smtp.url, WEBHOOK_SECRET_KEY: 'e2e-production-webhook-secret-key-0123456789' },
       gatewayEnv: { CORS_ORIGINS: ALLOWED_ORIGIN, RATE_LIMIT_PER_IP: '3', RATE_LIMIT_ALLOWLIST: '127.0.0.1,::ffff:127.0.0.1' },
     });

@@ -3,9 +3,10 @@ import { Client } from 'pg';
 import { Platform, eventually, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { Account, PASSWORD, createTenantFor, registerAccount } from './support/accounts';
 import { grantPlatformRole, signIn } from './support/admin';
+import { download } from './support/downloads';
 
 const EXPORT = `mutation { exportMyData { id status } }`;
-const MY_EXPORT = `query($input: DataExportInput!) { myDataExport(input: $input) { id status missingServices document } }`;
+const MY_EXPORT = `query($input: DataExportInput!) { myDataExport(input: $input) { id status missingServices url expiresAt } }`;
 const DELETE_ME = `mutation($input: DeleteMyAccountInput!) { deleteMyAccount(input: $input) { id userId status pendingServices } }`;
 const ERASURE = `query($input: AccountErasureInput!) { accountErasure(input: $input) { status confirmedServices pendingServices completedAt } }`;
 const ERASED_USER_ID = '00000000-0000-0000-0000-000000000000';
@@ -13,7 +14,27 @@ const ERASED_USER_ID = '00000000-0000-0000-0000-000000000000';
 interface ExportView {
   status: string;
   missingServices: string[];
-  document: { format: string; services: Record<string, Record<string, unknown>> } | null;
+  url: string | null;
+  expiresAt: string | null;
+}
+
+interface ExportDocument {
+  format: string;
+  exportId: string;
+  userId: string;
+  missingServices: string[];
+  services: Record<string, Record<string, unknown>>;
+}
+
+/** The export's document, fetched through its link as a browser would (no access token). */
+async function downloadDocument(platform: Platform, view: ExportView): Promise<ExportDocument> {
+  expect(view.url).toMatch(/^\/files\/auth\/data-export\/data-export-[\w-]+\.json\?token=/);
+  const file = await download(platform, view.url as string);
+  expect(file.status).toBe(200);
+  expect(file.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  expect(file.headers.get('content-disposition')).toMatch(/^attachment; filename="?data-export-[\w-]+\.json"?$/);
+  expect(file.headers.get('cache-control')).toBe('no-store');
+  return JSON.parse(file.body) as ExportDocument;
 }
 
 /** A tenant member with something in every service: a published and a draft document, a comment, a like, a bookmark, a collection, a preference. */
@@ -62,8 +83,10 @@ describe('GDPR: data export and account erasure across services', () => {
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     const { published } = await userWithData(platform, tenant.accessToken);
 
-    const started = await graphqlData<{ exportMyData: { id: string; status: string } }>(platform.gatewayUrl, EXPORT, { token: tenant.accessToken });
-    expect(started.exportMyData.status).toBe('PENDING');
+    const started = await graphqlData<{ exportMyData: { id: string; status: string; url: string | null } }>(platform.gatewayUrl, `mutation { exportMyData { id status url } }`, {
+      token: tenant.accessToken,
+    });
+    expect(started.exportMyData).toMatchObject({ status: 'PENDING', url: null });
     const ready = await eventually('the export to be assembled', async () => {
       const view = (await graphqlData<{ myDataExport: ExportView }>(platform.gatewayUrl, MY_EXPORT, {
         token: tenant.accessToken,
@@ -71,8 +94,10 @@ describe('GDPR: data export and account erasure across services', () => {
       })).myDataExport;
       return view.status === 'READY' ? view : undefined;
     });
-    const { services } = ready.document!;
-    expect(ready.document!.format).toBe('multipult-export/1');
+    expect(new Date(ready.expiresAt as string).getTime()).toBeGreaterThan(Date.now());
+    const document = await downloadDocument(platform, ready);
+    const { services } = document;
+    expect(document).toMatchObject({ format: 'multipult-export/1', exportId: started.exportMyData.id, userId: account.userId, missingServices: [] });
     expect(services.auth.profile).toMatchObject({ id: account.userId, email: account.email });
     expect(services.auth.memberships).toEqual([expect.objectContaining({ tenantId: tenant.tenantId, role: 'admin' })]);
     expect((services.content.documents as { id: string }[]).map((document) => document.id)).toContain(published);
@@ -84,6 +109,9 @@ describe('GDPR: data export and account erasure across services', () => {
 
     const foreign = await graphql(platform.gatewayUrl, MY_EXPORT, { token: ops.token, variables: { input: { exportId: started.exportMyData.id } } });
     expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const listed = await graphqlData<{ myDataExports: ExportView[] }>(platform.gatewayUrl, '{ myDataExports { status url } }', { token: tenant.accessToken });
+    expect(listed.myDataExports).toEqual([{ status: 'READY', url: expect.stringMatching(/^\/files\/auth\/data-export\//) }]);
+    expect(await downloadDocument(platform, listed.myDataExports[0])).toEqual(document);
   });
 
   it('erases the account in every service, keeping what the tenant owns anonymized; a repeated request changes nothing', async () => {
@@ -248,7 +276,9 @@ describe('GDPR: a participant that does not answer', () => {
       return view.status === 'PARTIAL' ? view : undefined;
     });
     expect(partial.missingServices).toEqual(['billing']);
-    expect(Object.keys(partial.document!.services).sort()).toEqual(['auth', 'content', 'notifications']);
+    const document = await downloadDocument(platform, partial);
+    expect(document.missingServices).toEqual(['billing']);
+    expect(Object.keys(document.services).sort()).toEqual(['auth', 'content', 'notifications']);
 
     const erasure = await graphqlData<{ deleteUserPermanently: { id: string } }>(platform.gatewayUrl, `mutation($input: UserIdInput!) { deleteUserPermanently(input: $input) { id } }`, {
       token: opsToken,

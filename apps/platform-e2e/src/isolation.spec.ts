@@ -281,7 +281,7 @@ describe('tenant isolation across notifications and tenant administration', () =
         name: 'myDataExport',
         kind: 'byId',
         foreignIds: [exportId],
-        call: (id) => asIntruder(`query($input: DataExportInput!) { myDataExport(input: $input) { id document } }`, { input: { exportId: id } }),
+        call: (id) => asIntruder(`query($input: DataExportInput!) { myDataExport(input: $input) { id url } }`, { input: { exportId: id } }),
       },
       { name: 'myDataExports', kind: 'list', foreignIds: [exportId], call: () => asIntruder('{ myDataExports { id } }') },
     ]);

@@ -6,6 +6,7 @@ export * from './lib/decorators';
 export * from './lib/auth.guard';
 export * from './lib/auth.module';
 export * from './lib/secret-box';
+export * from './lib/emailed-token';
 export * from './lib/permission-catalog';
 export * from './lib/tenant-usage';
 export * from './lib/api-keys';

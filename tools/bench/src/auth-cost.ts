@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE, AccessTokenVerifier } from '@multipult/auth';
 import { MemoryFastStore, RedisFastStore } from '@multipult/redis';
 import { graphqlData, startPlatform } from '@multipult/testing';
-import { BENCH_NOTIFICATIONS_ENV, percentile } from './infrastructure';
+import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
 
 export interface LoginRun {
   logins: number;
@@ -49,9 +49,10 @@ async function saturate(concurrency: number, durationMs: number, task: (loop: nu
  */
 export async function loginThroughput(options: { durationSeconds: number; connections: number; memoryKib: number; timeCost: number }): Promise<LoginRun> {
   const platform = await startPlatform({
-    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
+    env: BENCH_PRODUCTION_ENV,
     authEnv: {
       SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789',
+      FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789',
       ARGON2_MEMORY_KIB: String(options.memoryKib),
       ARGON2_TIME_COST: String(options.timeCost),
       MAX_SESSIONS_PER_USER: '1000',

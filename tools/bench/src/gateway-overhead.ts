@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { graphqlData, startPlatform } from '@multipult/testing';
-import { BENCH_NOTIFICATIONS_ENV } from './infrastructure';
+import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV } from './infrastructure';
 
 export interface LatencyRun {
   target: string;
@@ -30,8 +30,8 @@ function load(url: string, token: string, durationSeconds: number, connections: 
  */
 export async function gatewayOverhead(options: { durationSeconds: number; connections: number }): Promise<LatencyRun[]> {
   const platform = await startPlatform({
-    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
-    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789' },
+    env: BENCH_PRODUCTION_ENV,
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789' },
     notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
   });

@@ -22,6 +22,13 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/** Every service in production mode, quiet, with the seal key auth and notifications share for emailed tokens. */
+export const BENCH_PRODUCTION_ENV = {
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'warn',
+  EMAIL_TOKEN_SEAL_KEY: 'benchmark-email-token-seal-key-0123456789',
+};
+
 /**
  * What the notifications service needs to start in production mode without real mail: an SMTP
  * address nothing listens on (one attempt, then the email is marked failed) and a webhook key.

@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { CommentCreated } from '@multipult/events';
 import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { BENCH_NOTIFICATIONS_ENV, percentile } from './infrastructure';
+import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
 
 export interface RealtimeOptions {
   connections: number;
@@ -216,8 +216,8 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
   }
   await admin.disconnect();
   const platform = await startPlatform({
-    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
-    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+    env: BENCH_PRODUCTION_ENV,
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     notificationsEnv: {
       ...BENCH_NOTIFICATIONS_ENV,
       REALTIME_MAX_CONNECTIONS: String(options.connections + 1_000),

@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { BENCH_NOTIFICATIONS_ENV, percentile } from './infrastructure';
+import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
 
 /*
  * Search latency on a realistic corpus: 100k documents in Russian, English and Tatar seeded
@@ -908,8 +908,8 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
   const seed = options.seed ?? 20_250_101;
   const warmupSeconds = options.warmupSeconds ?? 2;
   const platform = await startPlatform({
-    env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
-    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+    env: BENCH_PRODUCTION_ENV,
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     contentEnv: options.contentPoolMax ? { DATABASE_POOL_MAX: String(options.contentPoolMax) } : {},
     notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000', QUERY_MAX_COST: '100000' },

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { HUB_WORKER_DATA_KEY } from '@multipult/embedded';
 import { InProcessTransport, serveEventTransport } from '@multipult/events';
 import { MemoryFastStore, serveFastStore } from '@multipult/redis';
+import { SERVICE_REGISTRY, SUBGRAPH_SERVICES } from '@multipult/registry';
 
 /**
  * `npm start`: the whole platform on one machine with nothing configured. Each service runs in its
@@ -13,12 +14,14 @@ import { MemoryFastStore, serveFastStore } from '@multipult/redis';
  * services share: an embedded PostgreSQL unless DATABASE_URL is set, and — unless REDIS_URL /
  * KAFKA_BROKERS are set — one in-process store and one in-process event bus, reached by every
  * service through a MessagePort, so revocations and events cross services as with the real servers.
+ * The services and their ports come from the service registry; MULTIPULT_PORT_BASE shifts them all.
  */
 
 interface ServiceSpec {
   app: string;
   port: number;
   env: Record<string, string>;
+  issuesTokens?: boolean;
 }
 
 function findWorkspaceRoot(from: string): string {
@@ -40,11 +43,12 @@ async function startDatabase(): Promise<{ url: string; stop(): Promise<void> }> 
   const dataDir = path.join(workspaceRoot, '.multipult/postgres');
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const port = Number(process.env.MULTIPULT_POSTGRES_PORT ?? 54329);
-  log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data in .multipult/postgres)...`);
+  log(`starting embedded PostgreSQL on 127.0.0.1:${port}...`);
   const infrastructure = (await import(pathToFileURL(path.join(workspaceRoot, 'tools/testing/infrastructure.mjs')).href)) as {
-    startEmbeddedPostgres(options: { port: number; persistentDir: string }): Promise<{ url: string; stop(): Promise<void> }>;
+    startEmbeddedPostgres(options: { port: number; persistentDir: string }): Promise<{ url: string; databaseDir: string; stop(): Promise<void> }>;
   };
   const postgres = await infrastructure.startEmbeddedPostgres({ port, persistentDir: dataDir });
+  log(`PostgreSQL data in ${postgres.databaseDir}`);
   const client = new Client({ connectionString: postgres.url });
   await client.connect();
   const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = 'multipult'");
@@ -86,20 +90,30 @@ function startWorker(spec: ServiceSpec, store: MemoryFastStore, bus: InProcessTr
 }
 
 async function main(): Promise<void> {
-  const database = await startDatabase();
+  let database: Awaited<ReturnType<typeof startDatabase>>;
+  try {
+    database = await startDatabase();
+  } catch (error) {
+    // What to do, in one line; initdb's own output comes as several.
+    log(`cannot start PostgreSQL: ${(error as Error).message.replace(/\s+/g, ' ').trim()}`);
+    process.exit(1);
+  }
   if (!process.env.REDIS_URL) log('REDIS_URL not set: one in-process store shared by the services (not for production)');
   if (!process.env.KAFKA_BROKERS) log('KAFKA_BROKERS not set: one in-process event bus (outbox rows still persist)');
   const store = new MemoryFastStore();
   const bus = new InProcessTransport();
-  const jwksUrl = `http://127.0.0.1:${basePort + 1}/.well-known/jwks.json`;
+  const portOf = (registryPort: number) => basePort + (registryPort - SERVICE_REGISTRY.gateway.port);
+  // The registry starts with the one service that issues tokens.
+  const jwksUrl = `http://127.0.0.1:${portOf(SUBGRAPH_SERVICES[0].port)}/.well-known/jwks.json`;
   const common = { NODE_ENV: process.env.NODE_ENV ?? 'development', DATABASE_URL: database.url, AUTH_JWKS_URL: jwksUrl };
-  const subgraphs: ServiceSpec[] = [
-    { app: 'auth', port: basePort + 1, env: common },
-    { app: 'content', port: basePort + 2, env: common },
-    { app: 'notifications', port: basePort + 3, env: common },
-  ];
+  const subgraphs: ServiceSpec[] = SUBGRAPH_SERVICES.map((service) => ({
+    app: service.name,
+    port: portOf(service.port),
+    env: common,
+    issuesTokens: service.issuesTokens,
+  }));
   const gateway: ServiceSpec = {
-    app: 'gateway',
+    app: SERVICE_REGISTRY.gateway.name,
     port: Number(process.env.PORT ?? basePort),
     env: { ...common, SUBGRAPHS: subgraphs.map((s) => `${s.app}=http://127.0.0.1:${s.port}/graphql`).join(',') },
   };
@@ -114,13 +128,17 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 
+  const run = async (spec: ServiceSpec) => {
+    const worker = startWorker(spec, store, bus);
+    workers.push(worker);
+    await waitUntilReady(spec, worker);
+    worker.once('exit', (code) => void shutdown(`${spec.app} exited with code ${code}`, 1));
+  };
   try {
-    for (const spec of [...subgraphs, gateway]) {
-      const worker = startWorker(spec, store, bus);
-      workers.push(worker);
-      await waitUntilReady(spec, worker);
-      worker.once('exit', (code) => void shutdown(`${spec.app} exited with code ${code}`, 1));
-    }
+    // The token issuer first (the others fetch its keys), then the other subgraphs side by side, then the gateway.
+    for (const spec of subgraphs.filter((s) => s.issuesTokens)) await run(spec);
+    await Promise.all(subgraphs.filter((s) => !s.issuesTokens).map(run));
+    await run(gateway);
   } catch (error) {
     log((error as Error).message);
     await shutdown('start-up failed', 1);

@@ -4,15 +4,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, UserBanned, UserUnbanned } from '@multipult/events';
 import {
-  BadUserInputError,
   ConflictError,
   Connection,
   ConnectionArgs,
   ForbiddenError,
+  KeysetOrder,
   NotFoundError,
-  decodeCursor,
   pageSizeOf,
-  toConnection,
 } from '@multipult/graphql';
 import { ApiKeysService } from '../api-keys/api-keys.service';
 import { AuditLog } from '../audit/audit-log.service';
@@ -44,6 +42,14 @@ const managedUserColumns = (activeDays: number) => `u.id, u.email, u.display_nam
   array(SELECT r.role FROM user_platform_roles r WHERE r.user_id = u.id ORDER BY r.role) AS platform_roles,
   coalesce(${activeCondition(activeDays)}, false) AS active`;
 
+const NEWEST_USERS = new KeysetOrder({
+  connection: 'auth.admin.users',
+  columns: [
+    { expression: 'u.created_at', type: 'timestamp', direction: 'DESC' },
+    { expression: 'u.id', type: 'uuid', direction: 'DESC' },
+  ],
+});
+
 /** LIKE wildcards in user text match themselves. */
 const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
 
@@ -60,9 +66,10 @@ export class AdminService {
     private readonly cutOff: CredentialCutOff,
   ) {}
 
-  /** Newest accounts first, keyset-paginated on (created_at, id). */
+  /** Newest accounts first. */
   async users(filter: UsersFilter, args: ConnectionArgs): Promise<Connection<ManagedUser>> {
     const pageSize = pageSizeOf(args);
+    const after = NEWEST_USERS.decode(args.after);
     const params: unknown[] = [];
     const conditions: string[] = [];
     const active = activeCondition(this.config.ACTIVE_USER_DAYS);
@@ -84,20 +91,14 @@ export class AdminService {
       params,
     );
     const pageParams = [...params];
-    const pageConditions = [...conditions];
-    if (args.after) {
-      const cursor = decodeCursor(args.after);
-      if (Number.isNaN(Date.parse(cursor.sortValue))) throw BadUserInputError.field('after', 'validation.invalid');
-      pageParams.push(cursor.sortValue, cursor.id);
-      pageConditions.push(`(u.created_at, u.id) < ($${pageParams.length - 1}::timestamptz, $${pageParams.length}::uuid)`);
-    }
-    pageParams.push(pageSize + 1);
+    const bind = (value: unknown) => `$${pageParams.push(value)}`;
+    const pageConditions = after ? [...conditions, NEWEST_USERS.seek(after, bind)] : conditions;
     const rows: ManagedUserRow[] = await this.dataSource.query(
       `SELECT ${managedUserColumns(this.config.ACTIVE_USER_DAYS)} FROM users u ${pageConditions.length ? `WHERE ${pageConditions.join(' AND ')}` : ''}
-       ORDER BY u.created_at DESC, u.id DESC LIMIT $${pageParams.length}`,
+       ORDER BY ${NEWEST_USERS.orderBy()} LIMIT ${bind(pageSize + 1)}`,
       pageParams,
     );
-    return toConnection(rows.map(toManagedUser), pageSize, count, (user) => ({ sortValue: user.createdAt.toISOString(), id: user.id }));
+    return NEWEST_USERS.connection(rows, pageSize, count, (row) => [row.created_at, row.id], toManagedUser);
   }
 
   async user(userId: string, manager: EntityManager = this.dataSource.manager): Promise<ManagedUser> {

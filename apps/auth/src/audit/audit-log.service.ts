@@ -1,10 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { stringify } from 'csv-stringify/sync';
+import { stringify } from 'csv-stringify';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { DataSource, EntityManager, SelectQueryBuilder } from 'typeorm';
-import { BadUserInputError, Connection, ConnectionArgs, decodeCursor, encodeCursor, pageSizeOf } from '@multipult/graphql';
+import { Connection, ConnectionArgs, KeysetOrder, paginate } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { AuditEntry, AuditOutcome } from './audit-entry.entity';
+
+/** Newest first by the identity column (strictly increasing with time of writing). */
+const NEWEST_ENTRIES = new KeysetOrder({
+  connection: 'auth.auditLog',
+  columns: [{ expression: 'entry.id', type: 'integer', direction: 'DESC' }],
+});
 
 export interface AuditRecord {
   action: string;
@@ -27,6 +35,17 @@ export interface AuditFilter {
   from?: Date;
   to?: Date;
 }
+
+/** An export as its link pins it: the filter, the newest entry it holds and how many. */
+export interface PinnedAuditExport {
+  filter: AuditFilter;
+  /** Null when nothing matched. */
+  maxId: string | null;
+  rowCount: number;
+  truncated: boolean;
+}
+
+const EXPORT_BATCH_SIZE = 500;
 
 export const AUDIT_CSV_COLUMNS = [
   'id',
@@ -83,26 +102,54 @@ export class AuditLog {
     }
   }
 
-  /** Newest first, keyset-paginated on the identity column (strictly increasing with time of writing). */
   async query(filter: AuditFilter, args: ConnectionArgs): Promise<Connection<AuditEntry>> {
-    const pageSize = pageSizeOf(args);
-    const query = this.filtered(filter);
-    const totalCount = await query.clone().getCount();
-    if (args.after) query.andWhere('entry.id < :afterId', { afterId: this.afterId(args.after) });
-    const rows = await query.orderBy('entry.id', 'DESC').take(pageSize + 1).getMany();
-    const edges = rows.slice(0, pageSize).map((node) => ({ node, cursor: encodeCursor({ sortValue: 'id', id: node.id }) }));
-    return { edges, totalCount, pageInfo: { hasNextPage: rows.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null } };
+    return paginate(this.filtered(filter), NEWEST_ENTRIES, args);
   }
 
-  /** The matching entries as CSV (RFC 4180, header row), newest first, at most `limit` rows. */
-  async exportCsv(filter: AuditFilter, limit: number): Promise<{ csv: string; rowCount: number; truncated: boolean }> {
-    const rows = await this.filtered(filter).orderBy('entry.id', 'DESC').take(limit + 1).getMany();
-    const exported = rows.slice(0, limit);
-    const csv = stringify(
-      exported.map((entry) => ({ ...entry, occurredAt: entry.occurredAt.toISOString(), details: JSON.stringify(entry.details) })),
-      { header: true, columns: [...AUDIT_CSV_COLUMNS], cast: { object: (value) => JSON.stringify(value) } },
+  /**
+   * Pins what an export of the matching entries holds: the newest matching id and how many rows
+   * (at most `limit`). The log is append-only, so the rows up to that id never change afterwards.
+   */
+  async pinExport(filter: AuditFilter, limit: number): Promise<PinnedAuditExport> {
+    const [sql, params] = this.filtered(filter).select('entry.id', 'id').orderBy('entry.id', 'DESC').limit(limit + 1).getQueryAndParameters();
+    const [{ count, maxId }]: { count: number; maxId: string | null }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS count, max(id)::text AS "maxId" FROM (${sql}) AS pinned`,
+      params,
     );
-    return { csv, rowCount: exported.length, truncated: rows.length > limit };
+    return { filter, maxId, rowCount: Math.min(count, limit), truncated: count > limit };
+  }
+
+  /** The pinned entries, newest first, read in keyset batches so an export never holds them all. */
+  async *pinnedEntries(pinned: PinnedAuditExport, batchSize = EXPORT_BATCH_SIZE): AsyncGenerator<AuditEntry> {
+    if (pinned.maxId === null) return;
+    let remaining = pinned.rowCount;
+    let through = pinned.maxId;
+    while (remaining > 0) {
+      const batch = await this.filtered(pinned.filter)
+        .andWhere('entry.id <= :through', { through })
+        .orderBy('entry.id', 'DESC')
+        .take(Math.min(batchSize, remaining))
+        .getMany();
+      for (const entry of batch) yield entry;
+      remaining -= batch.length;
+      if (batch.length === 0) return;
+      through = String(BigInt(batch[batch.length - 1].id) - 1n);
+    }
+  }
+
+  /** The pinned entries as CSV (RFC 4180, header row), produced batch by batch while it is read. */
+  csvStream(pinned: PinnedAuditExport): Readable {
+    const csv = stringify({ header: true, columns: [...AUDIT_CSV_COLUMNS], cast: { object: (value) => JSON.stringify(value) } });
+    const rows = Readable.from(this.rows(pinned));
+    // A failure reaches the reader through `csv` (pipeline destroys it with the error).
+    pipeline(rows, csv).catch(() => undefined);
+    return csv;
+  }
+
+  private async *rows(pinned: PinnedAuditExport): AsyncGenerator<Record<string, unknown>> {
+    for await (const entry of this.pinnedEntries(pinned)) {
+      yield { ...entry, occurredAt: entry.occurredAt.toISOString(), details: JSON.stringify(entry.details) };
+    }
   }
 
   private filtered(filter: AuditFilter): SelectQueryBuilder<AuditEntry> {
@@ -116,11 +163,5 @@ export class AuditLog {
     if (filter.action?.endsWith('.')) query.andWhere('starts_with(entry.action, :prefix)', { prefix: filter.action });
     else if (filter.action) query.andWhere('entry.action = :action', { action: filter.action });
     return query;
-  }
-
-  private afterId(after: string): string {
-    const { sortValue, id } = decodeCursor(after);
-    if (sortValue !== 'id' || !/^\d{1,19}$/.test(id)) throw BadUserInputError.field('after', 'validation.invalid');
-    return id;
   }
 }

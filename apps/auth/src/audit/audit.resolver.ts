@@ -1,9 +1,10 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { CurrentTenant, RequirePermissions, RequirePlatformPermissions } from '@multipult/auth';
+import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions, RequirePlatformPermissions } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { Connection } from '@multipult/graphql';
 import type { AuthConfig } from '../config';
 import { AuditEntry } from './audit-entry.entity';
+import { AuditExports } from './audit-exports';
 import { AuditLog } from './audit-log.service';
 import { AuditEntryConnection, AuditLogArgs, AuditLogExport, AuditLogFilter } from './dto';
 
@@ -11,6 +12,7 @@ import { AuditEntryConnection, AuditLogArgs, AuditLogExport, AuditLogFilter } fr
 export class AuditResolver {
   constructor(
     private readonly audit: AuditLog,
+    private readonly exports: AuditExports,
     @InjectConfig() private readonly config: AuthConfig,
   ) {}
 
@@ -21,9 +23,12 @@ export class AuditResolver {
   }
 
   @RequirePlatformPermissions('audit:read')
-  @Query(() => AuditLogExport, { description: 'The matching entries of auditLog as CSV' })
-  exportAuditLog(@Args('filter', { nullable: true }) filter: AuditLogFilter = {}): Promise<AuditLogExport> {
-    return this.audit.exportCsv(filter, this.config.AUDIT_EXPORT_MAX_ROWS);
+  @Query(() => AuditLogExport, { description: 'A download link to the matching entries of auditLog as CSV' })
+  exportAuditLog(
+    @CurrentUser() principal: AuthPrincipal,
+    @Args('filter', { nullable: true }) filter: AuditLogFilter = {},
+  ): Promise<AuditLogExport> {
+    return this.exports.create(filter, this.config.AUDIT_EXPORT_MAX_ROWS, principal.userId);
   }
 
   @RequirePermissions('audit:read')
@@ -36,8 +41,12 @@ export class AuditResolver {
   }
 
   @RequirePermissions('audit:read')
-  @Query(() => AuditLogExport, { description: 'The matching entries of tenantAuditLog as CSV' })
-  exportTenantAuditLog(@CurrentTenant() tenantId: string, @Args('filter', { nullable: true }) filter: AuditLogFilter = {}): Promise<AuditLogExport> {
-    return this.audit.exportCsv({ ...filter, tenantId }, this.config.AUDIT_EXPORT_MAX_ROWS);
+  @Query(() => AuditLogExport, { description: 'A download link to the matching entries of tenantAuditLog as CSV' })
+  exportTenantAuditLog(
+    @CurrentUser() principal: AuthPrincipal,
+    @CurrentTenant() tenantId: string,
+    @Args('filter', { nullable: true }) filter: AuditLogFilter = {},
+  ): Promise<AuditLogExport> {
+    return this.exports.create({ ...filter, tenantId }, this.config.AUDIT_EXPORT_MAX_ROWS, principal.userId);
   }
 }

@@ -55,10 +55,16 @@ export class AuditLogArgs extends ConnectionArgs {
   filter?: AuditLogFilter;
 }
 
-@ObjectType({ description: 'Audit entries as CSV (RFC 4180, header row, newest first)' })
+@ObjectType({ description: 'A download link to audit entries as CSV (RFC 4180, header row, newest first)' })
 export class AuditLogExport {
-  @Field()
-  csv: string;
+  @Field({
+    description:
+      'GET it (relative to the gateway, no access token needed) for the CSV of exactly the rowCount entries matched when the link was made; short-lived, treat it as a secret',
+  })
+  url: string;
+
+  @Field({ description: 'The link stops working at this time (FILE_LINK_TTL_SECONDS); ask for a new one after' })
+  expiresAt: Date;
 
   @Field(() => Int)
   rowCount: number;

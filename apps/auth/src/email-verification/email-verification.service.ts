@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { sealEmailedToken } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, UserVerificationRequested } from '@multipult/events';
 import { BadUserInputError, ConflictError, RateLimitedError } from '@multipult/graphql';
@@ -31,7 +32,12 @@ export class EmailVerificationService {
     await this.outbox.enqueue(manager, UserVerificationRequested, {
       aggregateId: user.id,
       actorId: user.id,
-      payload: { userId: user.id, email: user.email, token, expiresAt: expiresAt.toISOString() },
+      payload: {
+        userId: user.id,
+        email: user.email,
+        sealedToken: sealEmailedToken(token, this.config.EMAIL_TOKEN_SEAL_KEY, UserVerificationRequested.type),
+        expiresAt: expiresAt.toISOString(),
+      },
     });
     return expiresAt;
   }

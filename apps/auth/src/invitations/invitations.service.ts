@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { sealEmailedToken } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, TenantInvitationCreated, TenantMemberAdded } from '@multipult/events';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@multipult/graphql';
@@ -82,7 +83,7 @@ export class InvitationsService {
           role: roleName,
           invitedBy: inviterId,
           inviterName: context.inviter_name,
-          token,
+          sealedToken: sealEmailedToken(token, this.config.EMAIL_TOKEN_SEAL_KEY, TenantInvitationCreated.type),
           expiresAt: expiresAt.toISOString(),
         },
       });

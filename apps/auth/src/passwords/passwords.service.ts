@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
+import { sealEmailedToken } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { OutboxWriter, UserPasswordChanged, UserPasswordResetRequested } from '@multipult/events';
 import { BadUserInputError, RateLimitedError } from '@multipult/graphql';
@@ -53,7 +54,12 @@ export class PasswordsService {
       await this.outbox.enqueue(manager, UserPasswordResetRequested, {
         aggregateId: user.id,
         actorId: null,
-        payload: { userId: user.id, email: user.email, token, expiresAt: expiresAt.toISOString() },
+        payload: {
+          userId: user.id,
+          email: user.email,
+          sealedToken: sealEmailedToken(token, this.config.EMAIL_TOKEN_SEAL_KEY, UserPasswordResetRequested.type),
+          expiresAt: expiresAt.toISOString(),
+        },
       });
       await this.audit.record({ action: 'password.reset_requested', actorId: null, targetType: 'user', targetId: user.id }, manager);
     });

@@ -1,5 +1,4 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { GraphQLJSONObject } from 'graphql-scalars';
 import { IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { keyed } from '@multipult/graphql';
 import { CODE_PATTERN } from '../two-factor/dto';
@@ -41,8 +40,15 @@ export class DataExport {
   @Field(() => Date, { nullable: true })
   completedAt: Date | null;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'The JSON document, once READY or PARTIAL: `services.<name>` holds each part' })
-  document: Record<string, unknown> | null;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Once READY or PARTIAL: a download link (relative to the gateway, no access token needed) to the JSON document, where `services.<name>` holds each part. A fresh link on every read; short-lived, treat it as a secret',
+  })
+  url: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When url stops working (FILE_LINK_TTL_SECONDS); read the export again for a new one' })
+  expiresAt: Date | null;
 }
 
 @InputType()

@@ -5,6 +5,7 @@ import { UserIdInput } from '../admin/dto';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { PasswordHasher } from '../users/password-hasher';
 import { UsersService } from '../users/users.service';
+import { DataExportFiles } from './data-export-files';
 import { AccountErasure, AccountErasureInput, DataExport, DataExportInput, DeleteMyAccountInput } from './dto';
 import { PrivacyService } from './privacy.service';
 
@@ -12,24 +13,26 @@ import { PrivacyService } from './privacy.service';
 export class PrivacyResolver {
   constructor(
     private readonly privacy: PrivacyService,
+    private readonly files: DataExportFiles,
     private readonly users: UsersService,
     private readonly passwords: PasswordHasher,
     private readonly twoFactor: TwoFactorService,
   ) {}
 
   @Mutation(() => DataExport, { description: 'Starts a copy of everything the platform holds about the caller; poll myDataExport until READY' })
-  exportMyData(@CurrentUser() principal: AuthPrincipal): Promise<DataExport> {
-    return this.privacy.requestExport(principal.userId);
+  async exportMyData(@CurrentUser() principal: AuthPrincipal): Promise<DataExport> {
+    return this.files.withLink(principal.userId, await this.privacy.requestExport(principal.userId));
   }
 
-  @Query(() => DataExport, { description: "One of the caller's data exports, with the document once assembled" })
-  myDataExport(@CurrentUser() principal: AuthPrincipal, @Args('input') input: DataExportInput): Promise<DataExport> {
-    return this.privacy.exportOf(principal.userId, input.exportId);
+  @Query(() => DataExport, { description: "One of the caller's data exports, with a download link once assembled" })
+  async myDataExport(@CurrentUser() principal: AuthPrincipal, @Args('input') input: DataExportInput): Promise<DataExport> {
+    return this.files.withLink(principal.userId, await this.privacy.exportOf(principal.userId, input.exportId));
   }
 
   @Query(() => [DataExport], { description: "The caller's data exports of the last DATA_EXPORT_RETENTION_DAYS, newest first" })
-  myDataExports(@CurrentUser() principal: AuthPrincipal): Promise<DataExport[]> {
-    return this.privacy.exportsOf(principal.userId);
+  async myDataExports(@CurrentUser() principal: AuthPrincipal): Promise<DataExport[]> {
+    const exports = await this.privacy.exportsOf(principal.userId);
+    return Promise.all(exports.map((dataExport) => this.files.withLink(principal.userId, dataExport)));
   }
 
   @Mutation(() => AccountErasure, {

@@ -39,7 +39,6 @@ interface ExportRow {
   participants: string[];
   status: DataExportStatus;
   missing_services: string[];
-  document: Record<string, unknown> | null;
   requested_at: Date;
   completed_at: Date | null;
 }
@@ -60,8 +59,12 @@ const toExport = (row: ExportRow): DataExport => ({
   missingServices: row.missing_services,
   requestedAt: row.requested_at,
   completedAt: row.completed_at,
-  document: row.document,
+  url: null,
+  expiresAt: null,
 });
+
+/** Everything but the document, which only the download reads. */
+const EXPORT_COLUMNS = 'id, user_id, participants, status, missing_services, requested_at, completed_at';
 
 /**
  * The GDPR sagas, coordinated by auth. Export: every participant sends its part over Kafka and auth
@@ -122,12 +125,18 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async exportsOf(userId: string): Promise<DataExport[]> {
-    const rows: ExportRow[] = await this.dataSource.query('SELECT * FROM data_exports WHERE user_id = $1 ORDER BY requested_at DESC', [userId]);
+    const rows: ExportRow[] = await this.dataSource.query(
+      `SELECT ${EXPORT_COLUMNS} FROM data_exports WHERE user_id = $1 ORDER BY requested_at DESC`,
+      [userId],
+    );
     return rows.map(toExport);
   }
 
   async exportOf(userId: string, exportId: string): Promise<DataExport> {
-    const [row]: ExportRow[] = await this.dataSource.query('SELECT * FROM data_exports WHERE id = $1 AND user_id = $2', [exportId, userId]);
+    const [row]: ExportRow[] = await this.dataSource.query(`SELECT ${EXPORT_COLUMNS} FROM data_exports WHERE id = $1 AND user_id = $2`, [
+      exportId,
+      userId,
+    ]);
     if (!row) throw new NotFoundError('DataExport');
     return toExport(row);
   }
@@ -241,7 +250,7 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** One document from the parts that arrived and auth's own part; `missing` names the rest. */
   private async assemble(manager: EntityManager, exportId: string, missing: string[]): Promise<ExportRow> {
-    const [row]: ExportRow[] = await manager.query('SELECT * FROM data_exports WHERE id = $1', [exportId]);
+    const [row]: ExportRow[] = await manager.query(`SELECT ${EXPORT_COLUMNS} FROM data_exports WHERE id = $1`, [exportId]);
     const complete = await this.completeServices(manager, exportId);
     const parts: { service: string; data: string }[] = await manager.query(
       `SELECT service, string_agg(data, '' ORDER BY chunk) AS data FROM data_export_parts
@@ -252,7 +261,7 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const part of parts) services[part.service] = JSON.parse(gunzipSync(Buffer.from(part.data, 'base64')).toString('utf8'));
     const document = { format: EXPORT_FORMAT, exportId, userId: row.user_id, exportedAt: new Date().toISOString(), missingServices: missing, services };
     const [assembled]: ExportRow[] = await manager.query(
-      `UPDATE data_exports SET status = $2, missing_services = $3, document = $4, completed_at = now() WHERE id = $1 RETURNING *`,
+      `UPDATE data_exports SET status = $2, missing_services = $3, document = $4, completed_at = now() WHERE id = $1 RETURNING ${EXPORT_COLUMNS}`,
       [exportId, missing.length ? DataExportStatus.PARTIAL : DataExportStatus.READY, missing, document],
     );
     await manager.query('DELETE FROM data_export_parts WHERE export_id = $1', [exportId]);

@@ -7,10 +7,9 @@ import {
   ConflictError,
   Connection,
   ConnectionArgs,
+  KeysetOrder,
   NotFoundError,
-  decodeCursor,
-  pageSizeOf,
-  toConnection,
+  paginate,
 } from '@multipult/graphql';
 import { AuditLog } from '../audit/audit-log.service';
 import { RolesService } from '../roles/roles.service';
@@ -21,6 +20,15 @@ import { AddTenantMemberInput, CreateTenantInput } from './dto';
 import { Membership } from './membership.entity';
 import { Role } from './role.entity';
 import { Tenant } from './tenant.entity';
+
+/** Members oldest first; a cursor belongs to one tenant's list. */
+const OLDEST_MEMBERS = new KeysetOrder({
+  connection: 'auth.tenant.members',
+  columns: [
+    { expression: 'membership.created_at', type: 'timestamp', direction: 'ASC' },
+    { expression: 'membership.user_id', type: 'uuid', direction: 'ASC' },
+  ],
+});
 
 @Injectable()
 export class TenantsService {
@@ -151,24 +159,15 @@ export class TenantsService {
     });
   }
 
-  /** Members of one tenant, oldest first, keyset-paginated on (created_at, user_id). */
+  /** Members of one tenant, oldest first. */
   async members(tenantId: string, args: ConnectionArgs): Promise<Connection<Membership>> {
-    const pageSize = pageSizeOf(args);
     const repository = this.dataSource.getRepository(Membership);
     const query = repository
       .createQueryBuilder('membership')
       .innerJoinAndSelect('membership.tenant', 'tenant')
       .innerJoinAndSelect('membership.user', 'user')
       .innerJoinAndSelect('membership.role', 'role')
-      .where('membership.tenant_id = :tenantId', { tenantId })
-      .orderBy('membership.created_at', 'ASC')
-      .addOrderBy('membership.user_id', 'ASC')
-      .take(pageSize + 1);
-    if (args.after) {
-      const cursor = decodeCursor(args.after);
-      query.andWhere('(membership.created_at, membership.user_id) > (:sortValue::timestamptz, :id::uuid)', cursor);
-    }
-    const [rows, totalCount] = await Promise.all([query.getMany(), repository.countBy({ tenantId })]);
-    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: row.createdAt.toISOString(), id: row.userId }));
+      .where('membership.tenant_id = :tenantId', { tenantId });
+    return paginate(query, OLDEST_MEMBERS, args, { scope: tenantId, totalCount: () => repository.countBy({ tenantId }) });
   }
 }

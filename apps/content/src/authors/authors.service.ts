@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
-import { Connection, ConnectionArgs, byKeys, decodeCursor, pageSizeOf, toConnection } from '@multipult/graphql';
+import { Connection, ConnectionArgs, KeysetOrder, byKeys, paginate } from '@multipult/graphql';
 import { Author } from './author.entity';
 import { CreateAuthorInput } from './dto';
+
+const OLDEST_AUTHORS = new KeysetOrder({
+  connection: 'content.authors',
+  columns: [
+    { expression: 'author.created_at', type: 'timestamp', direction: 'ASC' },
+    { expression: 'author.id', type: 'uuid', direction: 'ASC' },
+  ],
+});
 
 @Injectable()
 export class AuthorsService {
@@ -21,18 +29,7 @@ export class AuthorsService {
   }
 
   async list(tenantId: string, args: ConnectionArgs): Promise<Connection<Author>> {
-    const pageSize = pageSizeOf(args);
-    const query = this.dataSource
-      .getRepository(Author)
-      .createQueryBuilder('author')
-      .where('author.tenant_id = :tenantId', { tenantId })
-      .orderBy('author.created_at', 'ASC')
-      .addOrderBy('author.id', 'ASC')
-      .take(pageSize + 1);
-    if (args.after) {
-      query.andWhere('(author.created_at, author.id) > (:sortValue::timestamptz, :id::uuid)', decodeCursor(args.after));
-    }
-    const [rows, totalCount] = await Promise.all([query.getMany(), this.dataSource.getRepository(Author).countBy({ tenantId })]);
-    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: row.createdAt.toISOString(), id: row.id }));
+    const query = this.dataSource.getRepository(Author).createQueryBuilder('author').where('author.tenant_id = :tenantId', { tenantId });
+    return paginate(query, OLDEST_AUTHORS, args);
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import {
   DocumentDeleted,
   DocumentPublished,
@@ -8,7 +8,7 @@ import {
   EventConsumer,
 } from '@multipult/events';
 import { counter } from '@multipult/observability';
-import { FAST_STORE, FastStore } from '@multipult/redis';
+import { FAST_STORE, FastStore, GenerationCache } from '@multipult/redis';
 import { Document } from '../documents/document.entity';
 
 const DOCUMENT_TTL_MS = 10 * 60_000;
@@ -25,20 +25,26 @@ function revive(json: string): Document {
 }
 
 /**
- * Hot documents in Redis: a read-through cache of document rows by id under a per-document
- * generation. Every committed change to a document (fields, status, counters) bumps its generation,
- * right after the commit by the writer and again when the change's event arrives (for writes made
- * by other instances), so a row read before a change is never served after it: a reader that
- * loaded it stores it under the generation it started with, which nobody asks for any more.
+ * Hot documents in Redis: a read-through cache of document rows by id, one generation per document.
+ * Every committed change to a document (fields, status, counters) bumps its generation, right after
+ * the commit by the writer and again when the change's event arrives (for writes made by other
+ * instances), so a row read before a change is never served after it.
  */
 @Injectable()
 export class DocumentCacheService implements OnApplicationBootstrap {
-  private readonly logger = new Logger(DocumentCacheService.name);
+  private readonly cache: GenerationCache;
 
   constructor(
-    @Inject(FAST_STORE) private readonly store: FastStore,
+    @Inject(FAST_STORE) store: FastStore,
     private readonly events: EventConsumer,
-  ) {}
+  ) {
+    this.cache = new GenerationCache(store, {
+      name: 'content:document',
+      ttlMs: DOCUMENT_TTL_MS,
+      generationTtlMs: DOCUMENT_TTL_MS * 2,
+      onLookup: (outcome) => cacheLookups().inc({ outcome }),
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.events.consume({
@@ -49,32 +55,14 @@ export class DocumentCacheService implements OnApplicationBootstrap {
   }
 
   /** The document from the cache, or from `load` (then cached when found). */
-  async get(id: string, load: () => Promise<Document | null>): Promise<Document | null> {
-    let key: string | undefined;
-    try {
-      const generation = (await this.store.get(this.generationKey(id))) ?? '0';
-      key = `content:document:${id}:${generation}`;
-      const cached = await this.store.get(key);
-      if (cached !== null) {
-        cacheLookups().inc({ outcome: 'hit' });
-        return revive(cached);
-      }
-    } catch (error) {
-      // The cache only saves PostgreSQL reads; without Redis, documents are read from PostgreSQL.
-      this.logger.warn({ err: error }, 'document cache unavailable');
-      key = undefined;
-    }
-    cacheLookups().inc({ outcome: 'miss' });
-    const document = await load();
-    if (key && document) await this.store.set(key, JSON.stringify(document), DOCUMENT_TTL_MS).catch(() => undefined);
-    return document;
+  get(id: string, load: () => Promise<Document | null>): Promise<Document | null> {
+    return this.cache.getOrLoad(id, '', load, {
+      encode: (document) => (document ? JSON.stringify(document) : undefined),
+      decode: revive,
+    });
   }
 
-  async invalidate(id: string): Promise<void> {
-    await this.store.set(this.generationKey(id), `${Date.now()}-${Math.random().toString(36).slice(2)}`, DOCUMENT_TTL_MS * 2);
-  }
-
-  private generationKey(id: string): string {
-    return `content:document-generation:${id}`;
+  invalidate(id: string): Promise<void> {
+    return this.cache.invalidate(id);
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import {
   DocumentCreated,
@@ -11,7 +11,7 @@ import {
   SearchReindexed,
 } from '@multipult/events';
 import { counter } from '@multipult/observability';
-import { FAST_STORE, FastStore } from '@multipult/redis';
+import { FAST_STORE, FastStore, GenerationCache } from '@multipult/redis';
 
 const RESULT_TTL_MS = 5 * 60_000;
 
@@ -19,18 +19,24 @@ const cacheLookups = () =>
   counter({ name: 'content_search_cache_total', help: 'Search cache lookups by outcome', labelNames: ['outcome'] as const });
 
 /**
- * Caches search results per tenant in Redis under a tenant generation: every document write bumps
+ * Caches search results per tenant in Redis, one generation per tenant: every document write bumps
  * the generation right after its transaction commits (and again when its event arrives, for writes
  * made elsewhere), so no result computed before a change is served after it.
  */
 @Injectable()
 export class SearchCacheService implements OnApplicationBootstrap {
-  private readonly logger = new Logger(SearchCacheService.name);
+  private readonly cache: GenerationCache;
 
   constructor(
-    @Inject(FAST_STORE) private readonly store: FastStore,
+    @Inject(FAST_STORE) store: FastStore,
     private readonly events: EventConsumer,
-  ) {}
+  ) {
+    this.cache = new GenerationCache(store, {
+      name: 'content:search',
+      ttlMs: RESULT_TTL_MS,
+      onLookup: (outcome) => cacheLookups().inc({ outcome }),
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.events.consume({
@@ -52,33 +58,12 @@ export class SearchCacheService implements OnApplicationBootstrap {
   }
 
   /** The cached value for this tenant and request, or what `compute` returns (then cached). */
-  async getOrCompute<T>(tenantId: string, scope: string, request: unknown, compute: () => Promise<T>): Promise<T> {
-    let key: string | undefined;
-    try {
-      const generation = (await this.store.get(this.generationKey(tenantId))) ?? '0';
-      const digest = createHash('sha256').update(JSON.stringify(request)).digest('base64url');
-      key = `content:search:${tenantId}:${generation}:${scope}:${digest}`;
-      const cached = await this.store.get(key);
-      if (cached !== null) {
-        cacheLookups().inc({ outcome: 'hit' });
-        return JSON.parse(cached) as T;
-      }
-    } catch (error) {
-      // The cache only speeds things up; without Redis, search still answers from PostgreSQL.
-      this.logger.warn({ err: error }, 'search cache unavailable');
-      key = undefined;
-    }
-    cacheLookups().inc({ outcome: 'miss' });
-    const value = await compute();
-    if (key) await this.store.set(key, JSON.stringify(value), RESULT_TTL_MS).catch(() => undefined);
-    return value;
+  getOrCompute<T>(tenantId: string, scope: string, request: unknown, compute: () => Promise<T>): Promise<T> {
+    const digest = createHash('sha256').update(JSON.stringify(request)).digest('base64url');
+    return this.cache.getOrLoad(tenantId, `${scope}:${digest}`, compute);
   }
 
-  async invalidateTenant(tenantId: string): Promise<void> {
-    await this.store.set(this.generationKey(tenantId), `${Date.now()}-${Math.random().toString(36).slice(2)}`);
-  }
-
-  private generationKey(tenantId: string): string {
-    return `content:search-generation:${tenantId}`;
+  invalidateTenant(tenantId: string): Promise<void> {
+    return this.cache.invalidate(tenantId);
   }
 }

@@ -8,10 +8,9 @@ import {
   Connection,
   ConnectionArgs,
   ForbiddenError,
+  KeysetOrder,
   NotFoundError,
-  decodeCursor,
-  pageSizeOf,
-  toConnection,
+  paginate,
 } from '@multipult/graphql';
 import { canEdit, readableDocumentsCondition } from '../documents/document-access';
 import { Document } from '../documents/document.entity';
@@ -27,6 +26,23 @@ import {
   ReorderCollectionInput,
   UpdateCollectionInput,
 } from './dto';
+
+const NEWEST_COLLECTIONS = new KeysetOrder({
+  connection: 'content.collections',
+  columns: [
+    { expression: 'collection.created_at', type: 'timestamp', direction: 'DESC' },
+    { expression: 'collection.id', type: 'uuid', direction: 'DESC' },
+  ],
+});
+
+/** A collection's documents in its order; a cursor belongs to one collection. */
+const COLLECTION_ORDER = new KeysetOrder({
+  connection: 'content.collection.documents',
+  columns: [
+    { expression: 'item.position', type: 'integer', direction: 'ASC' },
+    { expression: 'document.id', type: 'uuid', direction: 'ASC' },
+  ],
+});
 
 /**
  * Collections of the tenant, readable by every reader of the tenant; changed by their owner or an
@@ -124,42 +140,22 @@ export class CollectionsService {
 
   /** The tenant's collections, newest first. */
   async list(principal: AuthPrincipal, args: ConnectionArgs): Promise<Connection<Collection>> {
-    const pageSize = pageSizeOf(args);
     const query = this.dataSource
       .getRepository(Collection)
       .createQueryBuilder('collection')
       .where('collection.tenant_id = :tenantId', { tenantId: principal.tenantId });
-    const totalCount = await query.clone().getCount();
-    if (args.after) {
-      query.andWhere('(collection.created_at, collection.id) < (:sortValue::timestamptz, :id::uuid)', decodeCursor(args.after));
-    }
-    const rows = await query
-      .orderBy('collection.created_at', 'DESC')
-      .addOrderBy('collection.id', 'DESC')
-      .take(pageSize + 1)
-      .getMany();
-    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: row.createdAt.toISOString(), id: row.id }));
+    return paginate(query, NEWEST_COLLECTIONS, args);
   }
 
   /** The collection's documents the caller may read, in collection order. */
   async documentsOf(principal: AuthPrincipal, collectionId: string, args: ConnectionArgs): Promise<Connection<Document>> {
-    const pageSize = pageSizeOf(args);
     const readable = readableDocumentsCondition('document', principal);
     const query = this.dataSource
       .getRepository(Document)
       .createQueryBuilder('document')
       .innerJoin('collection_items', 'item', 'item.document_id = document.id AND item.collection_id = :collectionId', { collectionId })
       .where(readable.sql, readable.params);
-    const totalCount = await query.clone().getCount();
-    if (args.after) query.andWhere('item.position > :position', { position: Number(decodeCursor(args.after).sortValue) });
-    const { entities, raw } = await query
-      .addSelect('item.position', 'item_position')
-      .orderBy('item.position', 'ASC')
-      // limit, not take: one item per document, and take's distinct-id subquery cannot order by a joined table's column.
-      .limit(pageSize + 1)
-      .getRawAndEntities();
-    const positions = new Map(entities.map((document, index) => [document.id, (raw[index] as { item_position: number }).item_position]));
-    return toConnection(entities, pageSize, totalCount, (document) => ({ sortValue: String(positions.get(document.id)), id: document.id }));
+    return paginate(query, COLLECTION_ORDER, args, { scope: collectionId });
   }
 
   /** How many documents each collection shows the caller (for a DataLoader). */

@@ -1,15 +1,20 @@
-import { Args, Context, Mutation, Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentUser, RequirePermissions } from '@multipult/auth';
 import { GraphQLContext, requestLoader } from '@multipult/graphql';
+import { RealtimeContext, connectionOf } from '@multipult/realtime';
 import { Document } from '../documents/document.entity';
 import { UserReference } from '../users/user.reference';
+import { CommentFeed } from './comment-feed';
 import { Comment } from './comment.entity';
 import { CommentsService } from './comments.service';
 import { AddCommentInput, CommentIdInput, CommentPayload, EditCommentInput } from './dto';
 
 @Resolver(() => Comment)
 export class CommentsResolver {
-  constructor(private readonly comments: CommentsService) {}
+  constructor(
+    private readonly comments: CommentsService,
+    private readonly feed: CommentFeed,
+  ) {}
 
   @RequirePermissions('content:read')
   @Mutation(() => CommentPayload, { description: 'Comments on a document, or replies to a comment (three levels deep at most)' })
@@ -27,6 +32,20 @@ export class CommentsResolver {
   @Mutation(() => CommentPayload, { description: "Deletes the caller's own comment (moderators: any), keeping its place in the thread" })
   async deleteComment(@CurrentUser() principal: AuthPrincipal, @Args('input') input: CommentIdInput): Promise<CommentPayload> {
     return { comment: await this.comments.delete(principal, input.id) };
+  }
+
+  @RequirePermissions('content:read')
+  @Subscription(() => Comment, {
+    resolve: (comment: Comment) => comment,
+    description: 'Comments (and replies) added to a document the caller can read, from now on; over /graphql/ws only',
+  })
+  commentAdded(
+    @CurrentUser() principal: AuthPrincipal,
+    @Context() context: RealtimeContext,
+    @Args('documentId', { type: () => ID }) documentId: string,
+  ) {
+    connectionOf(context);
+    return this.feed.commentsOf(principal, documentId);
   }
 
   @ResolveField(() => String, { description: 'Sanitized HTML rendered from the Markdown; empty once deleted' })

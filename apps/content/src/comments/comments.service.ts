@@ -6,6 +6,7 @@ import { CommentCreated, CommentReplied, OutboxWriter, UserMentioned } from '@mu
 import { AppError, ErrorCode, ForbiddenError, NotFoundError, groupByKeys } from '@multipult/graphql';
 import { DocumentsService } from '../documents/documents.service';
 import { UserDirectoryService } from '../users/user-directory.service';
+import { CommentFeed } from './comment-feed';
 import { Comment, MAX_COMMENT_DEPTH } from './comment.entity';
 import { AddCommentInput, EditCommentInput } from './dto';
 import { renderMarkdown } from './markdown';
@@ -18,11 +19,12 @@ export class CommentsService {
     private readonly documents: DocumentsService,
     private readonly outbox: OutboxWriter,
     private readonly directory: UserDirectoryService,
+    private readonly feed: CommentFeed,
   ) {}
 
   async add(principal: AuthPrincipal, input: AddCommentInput): Promise<Comment> {
     const document = await this.documents.getReadable(principal, input.documentId);
-    return this.dataSource.transaction(async (manager) => {
+    const added = await this.dataSource.transaction(async (manager) => {
       const parent = input.parentId
         ? await manager.findOneBy(Comment, { id: input.parentId, documentId: document.id })
         : null;
@@ -72,6 +74,8 @@ export class CommentsService {
       await this.announceMentions(manager, comment, mentionedUsernames(input.body));
       return comment;
     });
+    await this.feed.added(added);
+    return added;
   }
 
   async edit(principal: AuthPrincipal, input: EditCommentInput): Promise<Comment> {

@@ -9,11 +9,10 @@ import {
   Connection,
   ConnectionArgs,
   ErrorCode,
+  KeysetOrder,
   NotFoundError,
-  decodeCursor,
   groupByKeys,
-  pageSizeOf,
-  toConnection,
+  paginate,
 } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
 import { Tag } from '../tags/tag.entity';
@@ -30,6 +29,15 @@ const tagNamesOf = (tags: Tag[]) =>
     .map((tag) => tag.name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .join(' ');
+
+/** Documents newest first; a cursor is tied to the owner the list was narrowed to, if any. */
+const NEWEST_DOCUMENTS = new KeysetOrder({
+  connection: 'content.documents',
+  columns: [
+    { expression: 'document.created_at', type: 'timestamp', direction: 'DESC' },
+    { expression: 'document.id', type: 'uuid', direction: 'DESC' },
+  ],
+});
 
 const EDITABLE_FIELDS = ['title', 'summary', 'body', 'type', 'language'] as const;
 
@@ -179,20 +187,10 @@ export class DocumentsService {
 
   /** Readable documents newest first; `ownerId` narrows to one user's documents. */
   async list(principal: AuthPrincipal, args: ConnectionArgs, ownerId?: string): Promise<Connection<Document>> {
-    const pageSize = pageSizeOf(args);
     const readable = readableDocumentsCondition('document', principal);
     const query = this.dataSource.getRepository(Document).createQueryBuilder('document').where(readable.sql, readable.params);
     if (ownerId) query.andWhere('document.owner_id = :ownerId', { ownerId });
-    const totalCount = await query.clone().getCount();
-    if (args.after) {
-      query.andWhere('(document.created_at, document.id) < (:sortValue::timestamptz, :id::uuid)', decodeCursor(args.after));
-    }
-    const rows = await query
-      .orderBy('document.created_at', 'DESC')
-      .addOrderBy('document.id', 'DESC')
-      .take(pageSize + 1)
-      .getMany();
-    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: row.createdAt.toISOString(), id: row.id }));
+    return paginate(query, NEWEST_DOCUMENTS, args, { scope: ownerId });
   }
 
   /** Readable documents by id for federation references, in the order asked. */

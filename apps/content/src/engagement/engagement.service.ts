@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { AuthPrincipal } from '@multipult/auth';
-import { Connection, ConnectionArgs, decodeCursor, pageSizeOf, toConnection } from '@multipult/graphql';
+import { Connection, ConnectionArgs, KeysetOrder, paginate } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { DocumentCacheService } from '../cache/document-cache.service';
 import { readableDocumentsCondition } from '../documents/document-access';
@@ -11,6 +11,15 @@ import { DocumentsService } from '../documents/documents.service';
 
 /** A viewer's repeated views of one document count once per this period. */
 const VIEW_DEDUPE_MS = 30 * 60_000;
+
+/** Bookmarks newest first by when they were made. */
+const NEWEST_BOOKMARKS = new KeysetOrder({
+  connection: 'content.bookmarks',
+  columns: [
+    { expression: 'b.created_at', type: 'timestamp', direction: 'DESC' },
+    { expression: 'd.id', type: 'uuid', direction: 'DESC' },
+  ],
+});
 
 @Injectable()
 export class EngagementService {
@@ -123,24 +132,12 @@ export class EngagementService {
 
   /** The viewer's bookmarks (only their own), newest first, that they can still read. */
   async bookmarks(principal: AuthPrincipal, args: ConnectionArgs): Promise<Connection<Document>> {
-    const pageSize = pageSizeOf(args);
     const readable = readableDocumentsCondition('d', principal);
     const query = this.dataSource
       .getRepository(Document)
       .createQueryBuilder('d')
       .innerJoin('document_bookmarks', 'b', 'b.document_id = d.id AND b.user_id = :viewerId', { viewerId: principal.userId })
-      .addSelect('b.created_at', 'bookmarked_at')
       .where(readable.sql, readable.params);
-    const totalCount = await query.clone().getCount();
-    if (args.after) query.andWhere('(b.created_at, d.id) < (:sortValue::timestamptz, :id::uuid)', decodeCursor(args.after));
-    const { entities, raw } = await query
-      .orderBy('b.created_at', 'DESC')
-      .addOrderBy('d.id', 'DESC')
-      .limit(pageSize + 1)
-      .getRawAndEntities();
-    const bookmarkedAt = new Map(
-      raw.map((row: { d_id: string; bookmarked_at: Date }) => [row.d_id, new Date(row.bookmarked_at).toISOString()]),
-    );
-    return toConnection(entities, pageSize, totalCount, (row) => ({ sortValue: bookmarkedAt.get(row.id) ?? '', id: row.id }));
+    return paginate(query, NEWEST_BOOKMARKS, args);
   }
 }

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { AuthPrincipal } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from '@multipult/graphql';
+import { DEFAULT_PAGE_SIZE, KeysetOrder } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
 import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
@@ -38,6 +38,16 @@ const inEveryConfiguration = (parser: 'to_tsquery' | 'websearch_to_tsquery', pla
   `(SELECT coalesce(string_agg(DISTINCT '(' || parsed.q::text || ')', ' | '), '')::tsquery
     FROM (VALUES ${SEARCH_CONFIGURATIONS.map((configuration) => `(${parser}('${configuration}', ${placeholder}))`).join(', ')}) parsed(q)
     WHERE numnode(parsed.q) > 0)`;
+
+/** Hits by their sort value (rank, date or popularity), then id; the page's sort order and fuzziness scope a cursor. */
+const SEARCH_ORDER = new KeysetOrder({
+  connection: 'content.search',
+  columns: [
+    { expression: 'm.sort_value', type: 'float', direction: 'DESC' },
+    { expression: 'm.id', type: 'uuid', direction: 'ASC' },
+  ],
+});
+const searchScope = (sort: SearchSort, fuzzy: boolean) => `${sort}:${fuzzy ? 'fuzzy' : 'full-text'}`;
 
 /** Trigram similarity a title needs for a typo-tolerant (fuzzy) hit. */
 const FUZZY_SIMILARITY = 0.35;
@@ -91,7 +101,13 @@ export class SearchService {
   ): Promise<DocumentSearchResult> {
     const pageSize = input.first ?? DEFAULT_PAGE_SIZE;
     const sort = input.sort ?? SearchSort.RELEVANCE;
-    const mayTurnFuzzy = !input.after && sort === SearchSort.RELEVANCE;
+    if (input.after) {
+      // A later page continues in the mode of the first: fuzzy ranks are another order than full-text ones.
+      const fuzzy = SEARCH_ORDER.accepts(input.after, searchScope(sort, true));
+      SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy), 'input.after');
+      return this.run(principal, input, sort, pageSize, fuzzy, selection);
+    }
+    const mayTurnFuzzy = sort === SearchSort.RELEVANCE;
     // Whether to fall back to fuzzy matching depends on the total, so count when that may happen.
     const fullTextSelection = { ...selection, totalCount: selection.totalCount || mayTurnFuzzy };
     const fullText = await this.run(principal, input, sort, pageSize, false, fullTextSelection);
@@ -156,7 +172,7 @@ export class SearchService {
             { input, pageSize, fuzzy, selection },
             compute,
           );
-    return this.assemble(rows, pageSize, fuzzy);
+    return this.assemble(rows, pageSize, fuzzy, searchScope(sort, fuzzy));
   }
 
   /**
@@ -196,11 +212,8 @@ export class SearchService {
     }[sort];
     const original = variant('d');
     const translated = variant('t');
-    const after = input.after ? decodeCursor(input.after) : undefined;
-    const keyset = after
-      ? `WHERE m.sort_value < ${params.bind(Number(after.sortValue))}
-           OR (m.sort_value = ${params.bind(Number(after.sortValue))} AND m.id > ${params.bind(after.id)}::uuid)`
-      : '';
+    const after = SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy), 'input.after');
+    const keyset = after ? `WHERE ${SEARCH_ORDER.seek(after, (value) => params.bind(value))}` : '';
     const counts = selection.facets
       ? `json_build_object(
            'total', (SELECT count(*) FROM matched),
@@ -230,7 +243,7 @@ export class SearchService {
       page AS (
         SELECT * FROM (SELECT id, translation_id, language, rank, ${ranked ? 'rank' : 'sort_value'} AS sort_value FROM matched) m
         ${keyset}
-        ORDER BY m.sort_value DESC, m.id
+        ORDER BY ${SEARCH_ORDER.orderBy()}
         LIMIT ${params.bind(pageSize + 1)}
       )
       SELECT
@@ -276,7 +289,7 @@ export class SearchService {
     return conditions;
   }
 
-  private async assemble(rows: SearchRows, pageSize: number, fuzzy: boolean): Promise<DocumentSearchResult> {
+  private async assemble(rows: SearchRows, pageSize: number, fuzzy: boolean, scope: string): Promise<DocumentSearchResult> {
     const hits = rows.page.slice(0, pageSize);
     const counts = rows.counts;
     const byCount = (values: Record<string, number> | null | undefined) =>
@@ -296,10 +309,11 @@ export class SearchService {
     const translationById = new Map(translations.map((translation) => [translation.id, translation]));
     const tagById = new Map(tags.map((tag) => [tag.id, tag]));
     const authorById = new Map(authors.map((author) => [author.id, author]));
+    const cursorOf = (hit: MatchedRow) => SEARCH_ORDER.encode([hit.sort_value, hit.id], scope);
     const edges = hits
       .filter((hit) => documentById.has(hit.id))
       .map((hit) => ({
-        cursor: encodeCursor({ sortValue: String(hit.sort_value), id: hit.id }),
+        cursor: cursorOf(hit),
         node: {
           document: documentById.get(hit.id) as Document,
           translation: (hit.translation_id && translationById.get(hit.translation_id)) || null,
@@ -311,7 +325,8 @@ export class SearchService {
     return {
       edges,
       totalCount: counts?.total ?? 0,
-      pageInfo: { hasNextPage: rows.page.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null },
+      // The last hit's cursor even when its document has just been deleted, so the next page starts after it.
+      pageInfo: { hasNextPage: rows.page.length > pageSize, endCursor: hits.length ? cursorOf(hits[hits.length - 1]) : null },
       facets: {
         languages: byCount(counts?.languages),
         types: byCount(counts?.types),

@@ -1,24 +1,58 @@
-import { IntrospectAndCompose } from '@apollo/gateway';
+import { IntrospectAndCompose, SupergraphManager } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGatewayDriverConfig } from '@nestjs/apollo';
 import { readFileSync } from 'node:fs';
 import { formatError, graphqlMetricsPlugin } from '@multipult/graphql';
 import type { GatewayConfig } from '../config';
+import type { SupergraphRoutes } from '../realtime/supergraph-routes';
 import { ForwardingDataSource, GatewayContext } from './forwarding-data-source';
 import { queryLimitsPlugin } from './query-limits.plugin';
+
+/** A supergraph manager that also hands every supergraph it loads to `observe`. */
+function observed(manager: SupergraphManager, observe: (supergraphSdl: string) => void): SupergraphManager {
+  return {
+    initialize: async (hooks) => {
+      const loaded = await manager.initialize({
+        ...hooks,
+        update: (supergraphSdl) => {
+          hooks.update(supergraphSdl);
+          observe(supergraphSdl);
+        },
+      });
+      observe(loaded.supergraphSdl);
+      return loaded;
+    },
+  };
+}
+
+/**
+ * @apollo/gateway reads APOLLO_TELEMETRY_DISABLED from process.env when an ApolloGateway is
+ * constructed (it may be started with another env, as the embedded launcher does), so the
+ * validated setting is written there before the driver builds one.
+ */
+export function applyApolloTelemetrySetting(config: Pick<GatewayConfig, 'APOLLO_TELEMETRY_DISABLED'>): void {
+  process.env.APOLLO_TELEMETRY_DISABLED = String(config.APOLLO_TELEMETRY_DISABLED);
+}
 
 /**
  * Production loads the supergraph composed by tools/compose-supergraph (composition errors fail
  * CI, never a running gateway); development may compose from the running subgraphs and poll.
+ * Every supergraph loaded also becomes the routing table of /graphql/ws (`routes`).
  */
-export function gatewayOptions(config: GatewayConfig): Omit<ApolloGatewayDriverConfig, 'driver'> {
+export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes): Omit<ApolloGatewayDriverConfig, 'driver'> {
+  applyApolloTelemetrySetting(config);
   const production = config.NODE_ENV === 'production';
-  const supergraphSdl = config.SUPERGRAPH_PATH
-    ? readFileSync(config.SUPERGRAPH_PATH, 'utf8')
-    : new IntrospectAndCompose({
-        subgraphs: config.SUBGRAPHS ?? [],
-        pollIntervalInMs: config.SUPERGRAPH_POLL_SECONDS ? config.SUPERGRAPH_POLL_SECONDS * 1000 : undefined,
-      });
+  let supergraphSdl: string | SupergraphManager;
+  if (config.SUPERGRAPH_PATH) {
+    supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+    routes.update(supergraphSdl);
+  } else {
+    const composed = new IntrospectAndCompose({
+      subgraphs: config.SUBGRAPHS ?? [],
+      pollIntervalInMs: config.SUPERGRAPH_POLL_SECONDS ? config.SUPERGRAPH_POLL_SECONDS * 1000 : undefined,
+    });
+    supergraphSdl = observed(composed, (sdl) => routes.update(sdl));
+  }
   const routingOverrides = new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url]));
   return {
     server: {
@@ -29,7 +63,7 @@ export function gatewayOptions(config: GatewayConfig): Omit<ApolloGatewayDriverC
       context: ({ req }: GatewayContext) => ({ req }),
       plugins: [
         ApolloServerPluginLandingPageDisabled(),
-        graphqlMetricsPlugin(),
+        graphqlMetricsPlugin({ operationNames: config.METRICS_OPERATION_NAMES }),
         queryLimitsPlugin({ maxDepth: config.QUERY_MAX_DEPTH, maxCost: config.QUERY_MAX_COST }),
       ],
     },

@@ -85,7 +85,7 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
     urgent: true,
     addressees: (event) => [{ userId: event.payload.userId, email: event.payload.email, tenantId: null }],
     params: (event, links) => ({
-      link: links.to('/verify-email', { token: event.payload.token }),
+      link: links.withEmailedToken('/verify-email', event),
       expiresAt: event.payload.expiresAt,
     }),
   }),
@@ -97,7 +97,7 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
     urgent: true,
     addressees: (event) => [{ userId: event.payload.userId, email: event.payload.email, tenantId: null }],
     params: (event, links) => ({
-      link: links.to('/reset-password', { token: event.payload.token }),
+      link: links.withEmailedToken('/reset-password', event),
       expiresAt: event.payload.expiresAt,
     }),
   }),
@@ -112,7 +112,7 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
       tenantName: event.payload.tenantName,
       inviterName: event.payload.inviterName,
       role: event.payload.role,
-      link: links.to('/invitations/accept', { token: event.payload.token }),
+      link: links.withEmailedToken('/invitations/accept', event),
       expiresAt: event.payload.expiresAt,
     }),
   }),

@@ -1,5 +1,5 @@
 import { registerEnumType } from '@nestjs/graphql';
-import type { EnvelopeOf, EventContract } from '@multipult/events';
+import type { EmailedTokenFields, EnvelopeOf, EventContract } from '@multipult/events';
 
 export enum NotificationChannel {
   IN_APP = 'IN_APP',
@@ -42,6 +42,8 @@ export interface NotificationKind<C extends EventContract<unknown> = EventContra
 /** Builds links into the client app (APP_URL). */
 export interface Links {
   to(path: string, query?: Record<string, string>): string;
+  /** A link carrying the one-time token of an auth event (`?token=`), opened from its seal. */
+  withEmailedToken(path: string, event: EnvelopeOf<EventContract<EmailedTokenFields>>): string;
 }
 
 export function defineKind<C extends EventContract<unknown>>(kind: NotificationKind<C>): NotificationKind {

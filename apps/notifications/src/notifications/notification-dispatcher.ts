@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
+import { openEmailedToken } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { EventConsumer, EventEnvelope, HandlerTransaction, UserRegistered } from '@multipult/events';
 import { Locale, pickLocale } from '@multipult/graphql';
@@ -46,8 +47,13 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
       this.kindsByEvent.set(kind.contract.type, [...(this.kindsByEvent.get(kind.contract.type) ?? []), kind]);
     }
     const appUrl = config.APP_URL.replace(/\/$/, '');
+    const to = (path: string, query?: Record<string, string>) => `${appUrl}${path}${query ? `?${new URLSearchParams(query).toString()}` : ''}`;
     this.links = {
-      to: (path, query) => `${appUrl}${path}${query ? `?${new URLSearchParams(query).toString()}` : ''}`,
+      to,
+      withEmailedToken: (path, event) => {
+        const { sealedToken, token } = event.payload;
+        return to(path, { token: sealedToken !== undefined ? openEmailedToken(sealedToken, config.EMAIL_TOKEN_SEAL_KEY, event.type) : (token ?? '') });
+      },
     };
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { BadUserInputError, Connection, decodeCursor, pageSizeOf, toConnection } from '@multipult/graphql';
+import { Connection, KeysetOrder, paginate } from '@multipult/graphql';
 import { LiveBus, LiveMessage } from '../realtime/live-bus';
 import { NotificationsArgs } from './dto';
 import { Notification } from './notification.entity';
@@ -56,6 +56,12 @@ const APPEND_SQL = `
   SELECT $1, last_sequence, $2, $3, $4::jsonb, $5, $6 FROM next
   RETURNING *`;
 
+/** Newest first by the user's stream sequence (unique per recipient). */
+const NEWEST_NOTIFICATIONS = new KeysetOrder({
+  connection: 'notifications.inbox',
+  columns: [{ expression: 'n.sequence', type: 'integer', direction: 'DESC' }],
+});
+
 /** Each user's inbox: appending in stream order, reading, read state, archive, delete, replay. */
 @Injectable()
 export class NotificationsService {
@@ -95,21 +101,13 @@ export class NotificationsService {
   }
 
   async list(userId: string, args: NotificationsArgs): Promise<Connection<Notification>> {
-    const pageSize = pageSizeOf(args);
     const filter = this.dataSource.manager
       .createQueryBuilder(Notification, 'n')
       .where('n.recipient_id = :userId', { userId })
       .andWhere(args.archived ? 'n.archived_at IS NOT NULL' : 'n.archived_at IS NULL');
     if (args.unreadOnly) filter.andWhere('n.read_at IS NULL');
     if (args.types?.length) filter.andWhere('n.type = ANY(:types)', { types: args.types });
-    const page = filter.clone().orderBy('n.sequence', 'DESC').limit(pageSize + 1);
-    if (args.after) {
-      const cursor = decodeCursor(args.after);
-      if (!/^\d+$/.test(cursor.sortValue)) throw BadUserInputError.field('after', 'validation.invalid');
-      page.andWhere('n.sequence < :after', { after: cursor.sortValue });
-    }
-    const [rows, totalCount] = await Promise.all([page.getMany(), filter.getCount()]);
-    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: String(row.sequence), id: row.id }));
+    return paginate(filter, NEWEST_NOTIFICATIONS, args);
   }
 
   async unreadCount(userId: string): Promise<number> {

@@ -1,8 +1,7 @@
 import { Args, Context, ID, Mutation, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser } from '@multipult/auth';
-import { AsyncQueue } from '../realtime/async-queue';
+import { AsyncQueue, RealtimeContext, connectionOf } from '@multipult/realtime';
 import { LiveBus } from '../realtime/live-bus';
-import { RealtimeContext, connectionOf } from '../realtime/realtime-context';
 import { PresenceArgs, SetTypingInput, SetTypingPayload, TypingIndicator, UserPresence } from './dto';
 import { PresenceService } from './presence.service';
 

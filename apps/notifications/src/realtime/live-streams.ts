@@ -1,11 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConfig } from '@multipult/config';
+import { AsyncQueue, CloseCodes, RealtimeConnection } from '@multipult/realtime';
 import type { NotificationsConfig } from '../config';
 import { Notification } from '../notifications/notification.entity';
+import { CLIENT_ID_PATTERN } from '../notifications/dto';
 import { NotificationsService } from '../notifications/notifications.service';
-import { AsyncQueue } from './async-queue';
 import { LiveBus } from './live-bus';
-import { CloseCodes, RealtimeConnection } from './realtime-connection';
+
+/** The client's resume position key from connection_init, when well-formed. */
+function clientIdOf(connection: RealtimeConnection): string | null {
+  const clientId = connection.params.clientId;
+  return typeof clientId === 'string' && CLIENT_ID_PATTERN.test(clientId) ? clientId : null;
+}
 
 /** Messages a subscription may have waiting for a slow socket before the socket is closed (the client resumes from its ack). */
 const MAX_BUFFERED = 1_000;
@@ -18,6 +24,8 @@ const MAX_BUFFERED = 1_000;
 @Injectable()
 export class LiveStreams {
   private readonly logger = new Logger(LiveStreams.name);
+  /** Per socket, the highest stream sequence sent on it: nothing at or below it is sent again. */
+  private readonly deliveredUpTo = new WeakMap<RealtimeConnection, number>();
 
   constructor(
     @InjectConfig() private readonly config: NotificationsConfig,
@@ -26,17 +34,19 @@ export class LiveStreams {
   ) {}
 
   async notificationsOf(connection: RealtimeConnection, userId: string, afterSequence: number | null): Promise<AsyncQueue<Notification>> {
+    const delivered = () => this.deliveredUpTo.get(connection) ?? 0;
+    const deliver = (sequence: number) => this.deliveredUpTo.set(connection, Math.max(delivered(), sequence));
     let begin!: (start: number) => void;
     const queue: AsyncQueue<Notification> = new AsyncQueue(() => stopListening());
     const emit = (notification: Notification) => {
-      if (notification.sequence <= connection.deliveredUpTo) return;
-      connection.deliveredUpTo = notification.sequence;
+      if (notification.sequence <= delivered()) return;
+      deliver(notification.sequence);
       queue.push(notification);
       if (queue.length > MAX_BUFFERED) connection.close(CloseCodes.tryAgainLater, 'Client too slow; resubscribe after your last acknowledged sequence');
     };
     const catchUp = async (upTo: number) => {
-      while (!queue.done && connection.deliveredUpTo < upTo) {
-        const page = await this.notifications.after(userId, connection.deliveredUpTo, this.config.REALTIME_REPLAY_PAGE_SIZE);
+      while (!queue.done && delivered() < upTo) {
+        const page = await this.notifications.after(userId, delivered(), this.config.REALTIME_REPLAY_PAGE_SIZE);
         page.forEach(emit);
         if (page.length < this.config.REALTIME_REPLAY_PAGE_SIZE) return;
       }
@@ -48,7 +58,7 @@ export class LiveStreams {
     // Every step runs after the previous one; the first replays from the start position once it is known.
     let chain: Promise<void> = new Promise<number>((resolve) => (begin = resolve))
       .then(async (start) => {
-        connection.deliveredUpTo = Math.max(connection.deliveredUpTo, start);
+        deliver(start);
         await catchUp(Number.MAX_SAFE_INTEGER);
       })
       .catch(failed);
@@ -60,12 +70,13 @@ export class LiveStreams {
       if (message.kind !== 'notification') return;
       const { notification } = message;
       serially(async () => {
-        if (notification.sequence > connection.deliveredUpTo + 1) await catchUp(notification.sequence - 1);
+        if (notification.sequence > delivered() + 1) await catchUp(notification.sequence - 1);
         emit(notification);
       });
     });
     try {
-      const stored = afterSequence ?? (connection.clientId ? await this.notifications.acknowledged(userId, connection.clientId) : null);
+      const clientId = clientIdOf(connection);
+      const stored = afterSequence ?? (clientId ? await this.notifications.acknowledged(userId, clientId) : null);
       begin(stored ?? (await this.notifications.lastSequence(userId)));
     } catch (error) {
       await queue.return();

@@ -3,11 +3,10 @@ import { NotificationsModule } from '../notifications/notifications.module';
 import { PresenceModule } from '../presence/presence.module';
 import { LiveModule } from './live.module';
 import { LiveStreams } from './live-streams';
-import { RealtimeServer } from './realtime.server';
 import { SubscriptionsResolver } from './subscriptions.resolver';
 
 @Module({
   imports: [LiveModule, NotificationsModule, PresenceModule],
-  providers: [LiveStreams, SubscriptionsResolver, RealtimeServer],
+  providers: [LiveStreams, SubscriptionsResolver],
 })
 export class RealtimeModule {}

@@ -1,9 +1,9 @@
 import { Args, Context, Int, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentUser } from '@multipult/auth';
 import { BadUserInputError } from '@multipult/graphql';
+import { RealtimeContext, connectionOf } from '@multipult/realtime';
 import { Notification } from '../notifications/notification.entity';
 import { LiveStreams } from './live-streams';
-import { RealtimeContext, connectionOf } from './realtime-context';
 
 @Resolver()
 export class SubscriptionsResolver {

@@ -10,7 +10,7 @@ import { fullJitterDelay } from '@multipult/events';
 import { counter } from '@multipult/observability';
 import type { NotificationsConfig } from '../config';
 import { QueueWorker } from '../queue/queue-worker';
-import { publicOnlyLookup } from './webhook-target';
+import { publicOnlyLookup } from '@multipult/network';
 
 export const WEBHOOK_SECRET_CONTEXT = 'multipult-webhook-secrets';
 

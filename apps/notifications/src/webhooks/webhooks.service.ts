@@ -5,13 +5,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import { sealSecret } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { EventConsumer, EventEnvelope } from '@multipult/events';
-import { BadUserInputError, Connection, ConflictError, NotFoundError, decodeCursor, pageSizeOf, toConnection } from '@multipult/graphql';
+import { BadUserInputError, Connection, ConflictError, KeysetOrder, NotFoundError, paginate } from '@multipult/graphql';
 import type { NotificationsConfig } from '../config';
 import { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookDeliveriesArgs } from './dto';
 import { WebhookDelivery, WebhookDeliveryStatus } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { ALL_EVENTS, WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from './webhook-events';
-import { resolvesToPublic } from './webhook-target';
+import { resolvesToPublic } from '@multipult/network';
 import { WEBHOOK_SECRET_CONTEXT, WebhookWorker } from './webhook-worker';
 
 export const WEBHOOKS_GROUP = 'notifications.webhooks';
@@ -24,6 +24,15 @@ export interface WebhookEvent {
   tenantId: string;
   payload: unknown;
 }
+
+/** An endpoint's deliveries newest first; a cursor belongs to one endpoint's log. */
+const NEWEST_DELIVERIES = new KeysetOrder({
+  connection: 'notifications.webhook.deliveries',
+  columns: [
+    { expression: 'd.created_at', type: 'timestamp', direction: 'DESC' },
+    { expression: 'd.id', type: 'uuid', direction: 'DESC' },
+  ],
+});
 
 function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64url')}`;
@@ -133,19 +142,11 @@ export class WebhooksService implements OnApplicationBootstrap {
 
   async deliveries(tenantId: string, args: WebhookDeliveriesArgs): Promise<Connection<WebhookDelivery>> {
     await this.get(tenantId, args.endpointId);
-    const pageSize = pageSizeOf(args);
     const filter = this.dataSource.manager
       .createQueryBuilder(WebhookDelivery, 'd')
       .where('d.endpoint_id = :endpointId AND d.tenant_id = :tenantId', { endpointId: args.endpointId, tenantId });
     if (args.status) filter.andWhere('d.status = :status', { status: args.status });
-    const page = filter.clone().orderBy('d.created_at', 'DESC').addOrderBy('d.id', 'DESC').limit(pageSize + 1);
-    if (args.after) {
-      const cursor = decodeCursor(args.after);
-      if (Number.isNaN(Date.parse(cursor.sortValue))) throw BadUserInputError.field('after', 'validation.invalid');
-      page.andWhere('(d.created_at, d.id) < (:createdAt, :id)', { createdAt: cursor.sortValue, id: cursor.id });
-    }
-    const [rows, totalCount] = await Promise.all([page.getMany(), filter.getCount()]);
-    return toConnection(rows, pageSize, totalCount, (row) => ({ sortValue: row.createdAt.toISOString(), id: row.id }));
+    return paginate(filter, NEWEST_DELIVERIES, args, { scope: args.endpointId });
   }
 
   async redeliver(tenantId: string, deliveryId: string): Promise<WebhookDelivery> {

@@ -29,8 +29,17 @@ export const baseEnv = {
   HOST: z.string().default('0.0.0.0'),
   /** Seconds to finish in-flight work after SIGTERM before the process exits. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+  /** Names the service in traces (the OpenTelemetry standard variable); default: the service's own name. */
+  OTEL_SERVICE_NAME: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: urlWithProtocols(['http', 'https']).optional(),
   OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+  /**
+   * GraphQL operation names that get their own label in the operation metrics; any other name
+   * counts as `other`, so clients cannot grow the metrics without limit.
+   */
+  METRICS_OPERATION_NAMES: commaList
+    .pipe(z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be GraphQL operation names')))
+    .default([]),
 };
 
 export const databaseEnv = {
@@ -68,6 +77,27 @@ export const tokenVerificationEnv = {
   JWT_ISSUER: z.string().default('multipult-auth'),
   JWT_AUDIENCE: z.string().default('multipult'),
 };
+
+const DEVELOPMENT_EMAIL_TOKEN_SEAL_KEY = 'development-only-email-token-seal-key-change-me';
+
+/**
+ * The key, shared by the auth and notifications services only, that seals the one-time tokens of
+ * emailed links (verification, password reset, invitations) inside their events, so Kafka, the
+ * outbox and logs never hold a usable token.
+ */
+export const emailTokenSealEnv = {
+  EMAIL_TOKEN_SEAL_KEY: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_EMAIL_TOKEN_SEAL_KEY),
+};
+
+/** Refuses to start production with the development seal key, which anyone can read in this repository. */
+export function requireEmailTokenSealKeyInProduction<T extends { NODE_ENV: string; EMAIL_TOKEN_SEAL_KEY: string }>(
+  config: T,
+  ctx: z.RefinementCtx,
+): void {
+  if (config.NODE_ENV === 'production' && config.EMAIL_TOKEN_SEAL_KEY === DEVELOPMENT_EMAIL_TOKEN_SEAL_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['EMAIL_TOKEN_SEAL_KEY'], message: 'must be set to a secret of your own in production' });
+  }
+}
 
 export const corsEnv = {
   CORS_ORIGINS: commaList.default([]),

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { baseEnv, databaseEnv, kafkaEnv, redisEnv, requireSharedInfrastructureInProduction } from './env-fragments';
+import {
+  baseEnv,
+  databaseEnv,
+  emailTokenSealEnv,
+  kafkaEnv,
+  redisEnv,
+  requireEmailTokenSealKeyInProduction,
+  requireSharedInfrastructureInProduction,
+} from './env-fragments';
 import { ConfigError, loadConfig } from './load-config';
 
 const schema = z
@@ -40,5 +48,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, { NODE_ENV: 'production', DATABASE_URL: 'postgres://h/db' })).toThrow(
       'REDIS_URL is required in production; KAFKA_BROKERS is required in production',
     );
+  });
+
+  it('takes only GraphQL names as metrics operation names', () => {
+    expect(loadConfig(schema, { DATABASE_URL: 'postgres://h/db' }).METRICS_OPERATION_NAMES).toEqual([]);
+    expect(loadConfig(schema, { DATABASE_URL: 'postgres://h/db', METRICS_OPERATION_NAMES: 'Me, Documents' }).METRICS_OPERATION_NAMES).toEqual(['Me', 'Documents']);
+    expect(() => loadConfig(schema, { DATABASE_URL: 'postgres://h/db', METRICS_OPERATION_NAMES: 'Me,not-a-name' })).toThrow(/METRICS_OPERATION_NAMES/);
+  });
+
+  it('refuses the development email token seal key in production', () => {
+    const sealed = z.object({ ...baseEnv, ...emailTokenSealEnv }).superRefine(requireEmailTokenSealKeyInProduction);
+    expect(loadConfig(sealed, {}).EMAIL_TOKEN_SEAL_KEY.length).toBeGreaterThanOrEqual(32);
+    expect(() => loadConfig(sealed, { NODE_ENV: 'production' })).toThrow('EMAIL_TOKEN_SEAL_KEY must be set to a secret of your own in production');
+    expect(() => loadConfig(sealed, { EMAIL_TOKEN_SEAL_KEY: 'short' })).toThrow(/EMAIL_TOKEN_SEAL_KEY/);
+    expect(loadConfig(sealed, { NODE_ENV: 'production', EMAIL_TOKEN_SEAL_KEY: 'x'.repeat(32) }).EMAIL_TOKEN_SEAL_KEY).toBe('x'.repeat(32));
   });
 });

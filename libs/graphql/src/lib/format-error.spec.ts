@@ -2,7 +2,6 @@ import { GraphQLError } from 'graphql';
 import { RequestContext } from '@multipult/observability';
 import { BadUserInputError, NotFoundError, RateLimitedError } from './errors';
 import { formatError } from './format-error';
-import { decodeCursor, encodeCursor, toConnection } from './pagination';
 
 const inRequest = <T>(locales: string[], fn: () => T): T =>
   RequestContext.run({ requestId: 'request-abcdef12', traceparent: '', locales }, fn);
@@ -50,21 +49,5 @@ describe('formatError', () => {
     });
     const parse = formatError({ message: 'Syntax Error', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }, new GraphQLError('Syntax Error'));
     expect(parse.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
-  });
-});
-
-describe('pagination', () => {
-  it('round-trips keyset cursors and refuses forged ones as BAD_USER_INPUT', () => {
-    const cursor = encodeCursor({ sortValue: '2026-01-01T00:00:00.000Z', id: 'a' });
-    expect(decodeCursor(cursor)).toEqual({ sortValue: '2026-01-01T00:00:00.000Z', id: 'a' });
-    expect(() => decodeCursor('not-a-cursor')).toThrow(BadUserInputError);
-  });
-
-  it('reports a next page only when an extra row was fetched', () => {
-    const rows = [{ id: '1' }, { id: '2' }, { id: '3' }];
-    const page = toConnection(rows, 2, 3, (row) => ({ sortValue: row.id, id: row.id }));
-    expect(page.edges.map((edge) => edge.node.id)).toEqual(['1', '2']);
-    expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: page.edges[1].cursor });
-    expect(toConnection(rows.slice(0, 2), 2, 2, (row) => ({ sortValue: row.id, id: row.id })).pageInfo.hasNextPage).toBe(false);
   });
 });

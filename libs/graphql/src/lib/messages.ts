@@ -39,6 +39,7 @@ const en: Catalogue = {
   'validation.min': 'Must be at least {min}',
   'validation.max': 'Must be at most {max}',
   'validation.invalid': 'Is invalid',
+  'validation.cursor': 'Is not a cursor of this list; use an endCursor of the same list and order, or start again without it',
   'validation.arrayMinSize': 'Must have at least {min} items',
   'validation.arrayMaxSize': 'Must have at most {max} items',
 };
@@ -79,6 +80,7 @@ const ru: Catalogue = {
   'validation.min': 'Должно быть не меньше {min}',
   'validation.max': 'Должно быть не больше {max}',
   'validation.invalid': 'Некорректное значение',
+  'validation.cursor': 'Это не курсор этого списка: передайте endCursor того же списка и порядка или начните сначала без него',
   'validation.arrayMinSize': 'Нужно не меньше {min} элементов',
   'validation.arrayMaxSize': 'Допускается не больше {max} элементов',
 };

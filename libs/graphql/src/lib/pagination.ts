@@ -1,7 +1,6 @@
 import { Type } from '@nestjs/common';
 import { ArgsType, Directive, Field, Int, ObjectType } from '@nestjs/graphql';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { BadUserInputError } from './errors';
 import { keyed } from './validation';
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -68,42 +67,6 @@ export function ConnectionType<T>(nodeType: Type<T>, name = nodeType.name): Type
     totalCount: number;
   }
   return ConnectionClass as Type<Connection<T>>;
-}
-
-/** Keyset cursor over (sort value, id): stable under inserts, unlike offsets. */
-export interface KeysetCursor {
-  sortValue: string;
-  id: string;
-}
-
-export function encodeCursor(cursor: KeysetCursor): string {
-  return Buffer.from(JSON.stringify([cursor.sortValue, cursor.id])).toString('base64url');
-}
-
-export function decodeCursor(cursor: string, field = 'after'): KeysetCursor {
-  try {
-    const [sortValue, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof sortValue === 'string' && typeof id === 'string') return { sortValue, id };
-  } catch {
-    // falls through to the typed error below
-  }
-  throw BadUserInputError.field(field, 'validation.invalid');
-}
-
-/** Builds a connection from `pageSize + 1` rows fetched in order (the extra row tells whether more exist). */
-export function toConnection<T>(
-  rows: T[],
-  pageSize: number,
-  totalCount: number,
-  cursorOf: (row: T) => KeysetCursor,
-): Connection<T> {
-  const page = rows.slice(0, pageSize);
-  const edges = page.map((node) => ({ node, cursor: encodeCursor(cursorOf(node)) }));
-  return {
-    edges,
-    totalCount,
-    pageInfo: { hasNextPage: rows.length > pageSize, endCursor: edges.at(-1)?.cursor ?? null },
-  };
 }
 
 export function pageSizeOf(args: ConnectionArgs): number {

@@ -1,10 +1,12 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
+import { loadConfig } from '@multipult/config';
 import { RequestContext, requestContextMiddleware } from '@multipult/observability';
+import type { ServiceConfigSchema, ServiceDefinition, ServiceEnv } from '../bootstrap';
 import { ErrorCode } from './errors';
 import { pickLocale, translate } from './messages';
 import { createValidationPipe } from './validation';
@@ -51,16 +53,18 @@ export async function createServiceApp(
   return app;
 }
 
-/** Entry-point wrapper: a start-up failure prints one line (config) or the stack, then exits 1. */
-export function runServiceMain(service: string, start: () => Promise<unknown>): void {
-  start().catch((error: unknown) => {
-    process.stderr.write(
-      error instanceof Error && error.name === 'ConfigError'
-        ? `${service}: ${error.message}\n`
-        : `${service}: failed to start: ${(error as Error).stack ?? String(error)}\n`,
-    );
-    process.exit(1);
-  });
+/** Loads the config, creates the app, listens and says where: `bootstrapService`'s lazily loaded half. */
+export async function launchService<S extends ServiceConfigSchema>(
+  service: string,
+  definition: ServiceDefinition<S>,
+  env: ServiceEnv,
+): Promise<INestApplication> {
+  const config = loadConfig(definition.configSchema, env);
+  const app = await createServiceApp(definition.appModule(config), definition.appOptions(config));
+  definition.configure?.(app, config);
+  await listenService(app, config.PORT, config.HOST);
+  new NestLogger('Bootstrap').log(`${definition.title ?? service} listening on http://${config.HOST}:${config.PORT}/graphql`);
+  return app;
 }
 
 /**

@@ -13,7 +13,11 @@ export interface GraphQLContext {
  * The GraphQL setup every subgraph shares: federation 2 code-first schema, one error format,
  * metrics, no stack traces, no landing page, introspection only outside production.
  */
-export function subgraphGraphQLOptions(options: { production: boolean }): ApolloFederationDriverConfig {
+export function subgraphGraphQLOptions(options: {
+  production: boolean;
+  /** METRICS_OPERATION_NAMES: the operation names that get their own metrics label (others count as `other`). */
+  metricsOperationNames?: readonly string[];
+}): ApolloFederationDriverConfig {
   return {
     driver: ApolloFederationDriver,
     path: '/graphql',
@@ -25,6 +29,6 @@ export function subgraphGraphQLOptions(options: { production: boolean }): Apollo
     formatError,
     context: ({ req, res }: GraphQLContext): GraphQLContext => ({ req, res }),
     // Inline tracing (ftv1) costs every request; metrics and OpenTelemetry cover it.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), graphqlMetricsPlugin()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), graphqlMetricsPlugin({ operationNames: options.metricsOperationNames })],
   };
 }

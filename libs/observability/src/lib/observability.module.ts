@@ -40,7 +40,8 @@ export class ObservabilityModule implements OnApplicationShutdown {
             customLogLevel: (_req, res, error) =>
               error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             serializers: {
-              req: (req) => ({ method: req.method, url: req.url }),
+              // Signed download links carry their credential in `token`: never in the logs.
+              req: (req) => ({ method: req.method, url: (req.url as string | undefined)?.replace(/([?&]token=)[^&]*/g, '$1[redacted]') }),
               res: (res) => ({ statusCode: res.statusCode }),
             },
           },

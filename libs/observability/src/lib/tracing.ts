@@ -3,17 +3,24 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import { z } from 'zod';
 
 const TRACING = Symbol.for('multipult.tracing');
 const QUIET_PATHS = /^\/(health\/(live|ready)|metrics)\b/;
 
 type TracingRegistry = { [TRACING]?: NodeSDK };
 
+export interface TracingOptions {
+  service: string;
+  endpoint?: string;
+  sampleRatio?: number;
+}
+
 /**
  * Starts OpenTelemetry tracing (W3C trace context, OTLP over HTTP) when an endpoint is configured;
  * off otherwise. Call it before the app's modules load so `http` is instrumented. Once per process.
  */
-export function startTracing(options: { service: string; endpoint?: string; sampleRatio?: number }): boolean {
+export function startTracing(options: TracingOptions): boolean {
   if (!options.endpoint) return false;
   const registry = globalThis as TracingRegistry;
   if (registry[TRACING]) return true;
@@ -28,6 +35,34 @@ export function startTracing(options: { service: string; endpoint?: string; samp
   sdk.start();
   registry[TRACING] = sdk;
   return true;
+}
+
+const tracingEnv = z.object({
+  OTEL_SERVICE_NAME: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_SAMPLE_RATIO: z.coerce.number().min(0).max(1).default(1),
+});
+
+/**
+ * Tracing options from the standard variables: the service is named by OTEL_SERVICE_NAME (default:
+ * `service`), spans go to OTEL_EXPORTER_OTLP_ENDPOINT. Undefined when a value is invalid (tracing
+ * stays off; the service's config check then names it).
+ */
+export function tracingOptionsFromEnv(service: string, env: Record<string, string | undefined>): TracingOptions | undefined {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = tracingEnv.safeParse(present);
+  if (!parsed.success) return undefined;
+  return {
+    service: parsed.data.OTEL_SERVICE_NAME ?? service,
+    endpoint: parsed.data.OTEL_EXPORTER_OTLP_ENDPOINT,
+    sampleRatio: parsed.data.OTEL_SAMPLE_RATIO,
+  };
+}
+
+/** Starts tracing as the environment says (see tracingOptionsFromEnv). Call before the app's modules load. */
+export function startServiceTracing(service: string, env: Record<string, string | undefined> = process.env): boolean {
+  const options = tracingOptionsFromEnv(service, env);
+  return options ? startTracing(options) : false;
 }
 
 /** Flushes and stops tracing (at shutdown, so the last spans are exported). */

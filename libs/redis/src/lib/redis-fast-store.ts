@@ -1,31 +1,44 @@
 import Redis from 'ioredis';
 import { FastStore, RateLimitDecision, slidingWindowDecision } from './fast-store';
 
-// One round trip and atomic: reads both windows, decides, and only counts an allowed hit.
+// Millisecond time from the Redis server: every replica of every service decides on one clock.
+const SERVER_NOW_MS = `
+local server_time = redis.call('TIME')
+local now = tonumber(server_time[1]) * 1000 + math.floor(tonumber(server_time[2]) / 1000)
+`;
+
+// One round trip and atomic: reads both windows, decides, and only counts an allowed hit. One
+// hash per limited subject holds the current window's start and count and the previous window's
+// count, so the script touches only the key it is given (Redis Cluster routes it by that key).
 const SLIDING_WINDOW_SCRIPT = `
+${SERVER_NOW_MS}
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
 local current_start = now - (now % window)
-local current_key = KEYS[1] .. ':' .. current_start
-local previous_key = KEYS[1] .. ':' .. (current_start - window)
-local previous = tonumber(redis.call('GET', previous_key) or '0')
-local current = tonumber(redis.call('GET', current_key) or '0')
+local state = redis.call('HMGET', KEYS[1], 'start', 'current', 'previous')
+local stored_start = tonumber(state[1])
+local current = tonumber(state[2]) or 0
+local previous = tonumber(state[3]) or 0
+if stored_start ~= current_start then
+  if stored_start == current_start - window then previous = current else previous = 0 end
+  current = 0
+end
 local elapsed = now % window
 local estimated = previous * ((window - elapsed) / window) + current
 if estimated + 1 > limit then
-  return {0, previous, current}
+  return {0, previous, current, now}
 end
-current = redis.call('INCR', current_key)
-redis.call('PEXPIRE', current_key, window * 2)
-return {1, previous, current - 1}
+redis.call('HSET', KEYS[1], 'start', string.format('%d', current_start), 'current', current + 1, 'previous', previous)
+redis.call('PEXPIRE', KEYS[1], window * 2)
+return {1, previous, current, now}
 `;
 
 // Members of an expiring set are scored by their expiry time; expired ones go before counting.
 const TOUCH_MEMBER_SCRIPT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]), ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+${SERVER_NOW_MS}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return redis.call('ZCARD', KEYS[1])
 `;
 
@@ -37,8 +50,9 @@ return value
 `;
 
 const REMOVE_MEMBER_SCRIPT = `
-redis.call('ZREM', KEYS[1], ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+${SERVER_NOW_MS}
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZCARD', KEYS[1])
 `;
 
@@ -91,24 +105,22 @@ export class RedisFastStore implements FastStore {
   }
 
   async hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
-    const now = Date.now();
-    const [allowed, previous, current] = (await (
-      this.client as unknown as {
-        mpSlidingWindow(key: string, limit: number, window: number, now: number): Promise<[number, number, number]>;
-      }
-    ).mpSlidingWindow(key, limit, windowMs, now)) as [number, number, number];
+    const client = this.client as unknown as {
+      mpSlidingWindow(key: string, limit: number, window: number): Promise<[number, number, number, number]>;
+    };
+    const [allowed, previous, current, now] = await client.mpSlidingWindow(key, limit, windowMs);
     const { count: _count, ...decision } = slidingWindowDecision(previous, current, limit, windowMs, now);
     return { ...decision, allowed: allowed === 1 };
   }
 
   async touchMember(key: string, member: string, ttlMs: number): Promise<number> {
-    const client = this.client as unknown as { mpTouchMember(key: string, now: number, member: string, ttlMs: number): Promise<number> };
-    return Number(await client.mpTouchMember(key, Date.now(), member, Math.max(1, Math.ceil(ttlMs))));
+    const client = this.client as unknown as { mpTouchMember(key: string, member: string, ttlMs: number): Promise<number> };
+    return Number(await client.mpTouchMember(key, member, Math.max(1, Math.ceil(ttlMs))));
   }
 
   async removeMember(key: string, member: string): Promise<number> {
-    const client = this.client as unknown as { mpRemoveMember(key: string, now: number, member: string): Promise<number> };
-    return Number(await client.mpRemoveMember(key, Date.now(), member));
+    const client = this.client as unknown as { mpRemoveMember(key: string, member: string): Promise<number> };
+    return Number(await client.mpRemoveMember(key, member));
   }
 
   async ping(): Promise<void> {

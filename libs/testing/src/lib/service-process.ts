@@ -42,9 +42,11 @@ export async function startServiceProcess(options: {
   port?: number;
   env: Record<string, string | undefined>;
   readyTimeoutMs?: number;
+  /** The workspace whose dist/ holds the app (a scratch workspace in generator tests); this one by default. */
+  root?: string;
 }): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
-  const entry = path.join(workspaceRoot(), 'dist/apps', options.app, 'apps', options.app, 'src/main.js');
+  const entry = path.join(options.root ?? workspaceRoot(), 'dist/apps', options.app, 'apps', options.app, 'src/main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: build the app first (nx build ${options.app})`);
   const chunks: string[] = [];
   const child: ChildProcess = spawn(process.execPath, [entry], {

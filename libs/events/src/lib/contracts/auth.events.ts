@@ -73,21 +73,37 @@ export const TenantMemberRoleChanged = defineEvent({
 });
 
 /**
- * One-time secrets for emails travel in these events because only the email carries them to
- * the user; the auth service stores nothing but their hashes, and the topics are internal.
+ * The one-time token of an emailed link travels sealed for the notifications service
+ * (EMAIL_TOKEN_SEAL_KEY, see sealEmailedToken in @multipult/auth), which alone opens it to build
+ * the link: Kafka, the outbox and logs hold no usable token. The auth service stores only hashes.
  */
 const emailedToken = {
-  /** The one-time token the link in the email carries. */
-  token: z.string().min(16),
+  /** The sealed token; added within v1, so consumers deploy before producers. */
+  sealedToken: z.string().min(16).optional(),
+  /** The raw token: only in events written before sealedToken (still read, never written). */
+  token: z.string().min(16).optional(),
   expiresAt: z.iso.datetime(),
 };
+
+/** The token fields of user.verification_requested, user.password_reset_requested and tenant.invitation_created. */
+export interface EmailedTokenFields {
+  sealedToken?: string;
+  token?: string;
+}
+
+const hasOneFormOfToken = ({ sealedToken, token }: EmailedTokenFields) => (sealedToken === undefined) !== (token === undefined);
+
+const withEmailedToken = <S extends z.ZodRawShape>(shape: S) =>
+  z
+    .object({ ...shape, ...emailedToken })
+    .refine((payload) => hasOneFormOfToken(payload as EmailedTokenFields), { message: 'needs exactly one of sealedToken and token', path: ['sealedToken'] });
 
 /** A user must confirm their email address (sign-up or change of address). */
 export const UserVerificationRequested = defineEvent({
   type: 'user.verification_requested',
   version: 1,
   topic: 'auth.user.v1',
-  schema: z.object({ userId: z.uuid(), email: z.email(), ...emailedToken }),
+  schema: withEmailedToken({ userId: z.uuid(), email: z.email() }),
 });
 
 /** A user asked to reset a forgotten password. */
@@ -95,7 +111,7 @@ export const UserPasswordResetRequested = defineEvent({
   type: 'user.password_reset_requested',
   version: 1,
   topic: 'auth.user.v1',
-  schema: z.object({ userId: z.uuid(), email: z.email(), ...emailedToken }),
+  schema: withEmailedToken({ userId: z.uuid(), email: z.email() }),
 });
 
 /**
@@ -114,7 +130,7 @@ export const TenantInvitationCreated = defineEvent({
   type: 'tenant.invitation_created',
   version: 1,
   topic: 'auth.tenant.v1',
-  schema: z.object({
+  schema: withEmailedToken({
     invitationId: z.uuid(),
     tenantId: z.uuid(),
     tenantName: z.string().min(1),
@@ -122,7 +138,6 @@ export const TenantInvitationCreated = defineEvent({
     role: z.string().min(1),
     invitedBy: z.uuid(),
     inviterName: z.string().min(1),
-    ...emailedToken,
   }),
 });
 

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-files',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-network',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-realtime',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,2 @@
+export * from './lib/subgraph.module';
+export * from './lib/subgraph-config';

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import {
+  baseEnv,
+  databaseEnv,
+  kafkaEnv,
+  redisEnv,
+  requireSharedInfrastructureInProduction,
+  tokenVerificationEnv,
+} from '@multipult/config';
+import { serviceEntry } from '@multipult/registry';
+
+const portWithDefault = (port: number) => z.coerce.number().int().min(1).max(65535).default(port);
+
+const commonShape = {
+  ...baseEnv,
+  ...databaseEnv,
+  ...redisEnv,
+  ...kafkaEnv,
+  ...tokenVerificationEnv,
+  // Not needed by the token issuer, which verifies with its own keys; required of the others below.
+  AUTH_JWKS_URL: tokenVerificationEnv.AUTH_JWKS_URL.optional(),
+  /** Largest accepted JSON body (body-parser syntax). */
+  BODY_LIMIT: z.string().default('100kb'),
+};
+
+type CommonShape = typeof commonShape & { PORT: ReturnType<typeof portWithDefault> };
+
+type SharedInfrastructureConfig = z.output<z.ZodObject<Pick<CommonShape, 'NODE_ENV' | 'REDIS_URL' | 'KAFKA_BROKERS'>>>;
+
+/** A subgraph's config schema: the shared variables, overridden and extended by the service's own. */
+export type SubgraphConfigSchema<Shape extends z.ZodRawShape> = z.ZodObject<Omit<CommonShape, keyof Shape> & Shape>;
+
+export type SubgraphConfigOf<Shape extends z.ZodRawShape> = z.output<SubgraphConfigSchema<Shape>>;
+
+/**
+ * The config schema of a subgraph: base, database, Redis and Kafka variables, token verification
+ * (AUTH_JWKS_URL, required unless the registry says the service issues tokens), PORT (default from
+ * the registry), BODY_LIMIT, then the service's own `shape` (which may override a default, e.g.
+ * BODY_LIMIT). Production requires real Redis and Kafka; `refine` adds the service's own checks.
+ */
+export function defineSubgraphConfig<Shape extends z.ZodRawShape>(
+  service: string,
+  shape: Shape,
+  refine?: (config: SubgraphConfigOf<Shape>, ctx: z.RefinementCtx) => void,
+): SubgraphConfigSchema<Shape> {
+  const entry = serviceEntry(service);
+  const schema = z
+    .object({
+      ...commonShape,
+      ...(entry.issuesTokens ? {} : tokenVerificationEnv),
+      PORT: portWithDefault(entry.port),
+      ...shape,
+    })
+    .superRefine((config, ctx) => {
+      // The common variables are there (a service's shape may override their defaults, not their types).
+      requireSharedInfrastructureInProduction(config as SharedInfrastructureConfig, ctx);
+      refine?.(config as unknown as SubgraphConfigOf<Shape>, ctx);
+    });
+  return schema as unknown as SubgraphConfigSchema<Shape>;
+}

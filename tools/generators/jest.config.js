@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'tools-generators',
+  preset: '../../jest.preset.js',
+};

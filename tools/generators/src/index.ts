@@ -1,0 +1,1 @@
+export { default as subgraphGenerator } from './subgraph/generator';
