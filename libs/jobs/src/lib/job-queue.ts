@@ -153,6 +153,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       cronMonitorIntervalSeconds: config.JOBS_CRON_INTERVAL_SECONDS,
       cronWorkerIntervalSeconds: Math.min(5, config.JOBS_CRON_INTERVAL_SECONDS),
       instanceName: options.service,
+      // A job's span continues the trace of the request that enqueued it.
+      openTelemetry: { propagateContext: true },
     });
     // An EventEmitter without an 'error' listener would crash the process on a lost connection.
     this.boss.on('error', (error) => this.logger.error(`pg-boss: ${error.message}`));
