@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-jobs',
+  preset: '../../jest.preset.js',
+};

@@ -1,0 +1,435 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Client } from 'pg';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { z } from 'zod';
+import { ConfigModule, baseEnv, databaseEnv, loadConfig } from '@multipult/config';
+import { DatabaseModule } from '@multipult/database';
+import { metricsRegistry } from '@multipult/observability';
+import { TestDatabase, createTestDatabase, eventually } from '@multipult/testing';
+import { JobCancelledError, JobQueue, RunningJob, jobsSchema } from './job-queue';
+import { jobsEnv } from './jobs-env';
+import { JobsModule } from './jobs.module';
+
+// Replicas of one service as the apps would wire them (config, database, jobs), each a Nest
+// application context with its own PgBoss, against the real PostgreSQL of the jest global setup.
+
+const SERVICE = 'jobs-spec';
+const SCHEMA = jobsSchema(SERVICE);
+const serviceEnv = z.object({ ...baseEnv, ...databaseEnv, ...jobsEnv });
+
+class CreateOrders1700000000001 implements MigrationInterface {
+  name = 'CreateOrders1700000000001';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`CREATE TABLE IF NOT EXISTS orders (id serial PRIMARY KEY, item text NOT NULL)`);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE orders`);
+  }
+}
+
+const QUEUE_SETUP = Symbol('QUEUE_SETUP');
+type QueueSetup = (jobs: JobQueue) => Promise<void>;
+
+/** A feature module: defines its queues in onModuleInit, as services do. */
+@Injectable()
+class FeatureQueues implements OnModuleInit {
+  constructor(
+    private readonly jobs: JobQueue,
+    @Inject(QUEUE_SETUP) private readonly setup: QueueSetup,
+  ) {}
+
+  onModuleInit(): Promise<void> {
+    return this.setup(this.jobs);
+  }
+}
+
+@Module({})
+class FeatureModule {
+  static with(setup: QueueSetup) {
+    return { module: FeatureModule, providers: [{ provide: QUEUE_SETUP, useValue: setup }, FeatureQueues] };
+  }
+}
+
+interface Replica {
+  jobs: JobQueue;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+describe('JobQueue', () => {
+  let database: TestDatabase;
+  const replicas: Replica[] = [];
+  let queueCounter = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('lib_jobs');
+  });
+
+  afterEach(async () => {
+    await Promise.all(replicas.splice(0).map((replica) => replica.close()));
+  });
+
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  const uniqueQueue = (what: string) => `${what}-${++queueCounter}`;
+
+  async function startReplica(setup: QueueSetup = async () => undefined, env: Record<string, string> = {}): Promise<Replica> {
+    const config = loadConfig(serviceEnv, {
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      JOBS_POLL_INTERVAL_SECONDS: '0.5',
+      JOBS_CRON_INTERVAL_SECONDS: '1',
+      JOBS_CANCEL_CHECK_MS: '200',
+      ...env,
+    });
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot({ service: SERVICE, schema: 'shop', entities: [], migrations: [CreateOrders1700000000001] }),
+        JobsModule.forRoot({ service: SERVICE }),
+        FeatureModule.with(setup),
+      ],
+    }).compile();
+    moduleRef.useLogger(false);
+    try {
+      await moduleRef.init();
+    } catch (error) {
+      // Stops whatever did start (a PgBoss polls until stopped).
+      await moduleRef.close().catch(() => undefined);
+      throw error;
+    }
+    let closed: Promise<void> | undefined;
+    const replica: Replica = {
+      jobs: moduleRef.get(JobQueue),
+      dataSource: moduleRef.get(DataSource),
+      close: () => (closed ??= moduleRef.close()),
+    };
+    replicas.push(replica);
+    return replica;
+  }
+
+  /** Reads the jobs schema directly, as an operator would. */
+  async function sql<T>(text: string, values: unknown[] = []): Promise<T[]> {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  async function counterValue(name: string, queue: string): Promise<number> {
+    const metric = metricsRegistry.getSingleMetric(name);
+    if (!metric) return 0;
+    const { values } = await metric.get();
+    return values.filter((value) => value.labels.queue === queue).reduce((sum, value) => sum + value.value, 0);
+  }
+
+  it('enqueues in the business transaction: a rollback leaves no job, a commit runs it', async () => {
+    const queue = uniqueQueue('orders');
+    const handled: { item: string; ordered: number }[] = [];
+    const replica = await startReplica(async (jobs) => {
+      await jobs.define<{ item: string }>({
+        name: queue,
+        handler: async (job) => {
+          // The business row the job was enqueued with is visible to it.
+          const [{ count }] = await sql<{ count: number }>(`SELECT count(*)::int AS count FROM shop.orders WHERE item = $1`, [job.data.item]);
+          handled.push({ item: job.data.item, ordered: count });
+        },
+      });
+    });
+    const dataSource = replica.dataSource;
+
+    let rolledBackId: string | null = null;
+    await expect(
+      dataSource.transaction(async (manager) => {
+        await manager.query(`INSERT INTO orders (item) VALUES ($1)`, ['lamp']);
+        rolledBackId = await replica.jobs.enqueue(queue, { item: 'lamp' }, { tx: manager });
+        // Written on the transaction's connection: visible inside it...
+        const inside = await manager.query(`SELECT count(*)::int AS count FROM "${SCHEMA}".job WHERE id = $1`, [rolledBackId]);
+        expect(inside[0].count).toBe(1);
+        throw new Error('payment declined');
+      }),
+    ).rejects.toThrow('payment declined');
+    // ...and gone with it.
+    expect(rolledBackId).toEqual(expect.any(String));
+    expect(await replica.jobs.find(queue, rolledBackId as unknown as string)).toBeUndefined();
+    expect(await sql(`SELECT id FROM "${SCHEMA}".job WHERE name = $1`, [queue])).toEqual([]);
+
+    const committedId = await dataSource.transaction(async (manager) => {
+      await manager.query(`INSERT INTO orders (item) VALUES ($1)`, ['chair']);
+      return replica.jobs.enqueue(queue, { item: 'chair' }, { tx: manager });
+    });
+
+    await eventually('the committed job to complete', async () => (await replica.jobs.find(queue, committedId as string))?.state === 'completed', 30_000);
+    expect(handled).toEqual([{ item: 'chair', ordered: 1 }]);
+    expect(await replica.jobs.find(queue, rolledBackId as unknown as string)).toBeUndefined();
+  });
+
+  it('refuses a tx that is not an open transaction', async () => {
+    const queue = uniqueQueue('no-tx');
+    const replica = await startReplica((jobs) => jobs.define({ name: queue, handler: async () => undefined }));
+
+    await expect(replica.jobs.enqueue(queue, {}, { tx: replica.dataSource.manager })).rejects.toThrow(/open transaction/);
+  });
+
+  it('retries a failing job with exponential backoff, then moves it to <name>.dead', async () => {
+    const queue = uniqueQueue('flaky');
+    const attempts: { attempt: number; at: number }[] = [];
+    const replica = await startReplica((jobs) =>
+      jobs.define<{ invoice: number }>({
+        name: queue,
+        retryLimit: 2,
+        retryDelaySeconds: 1,
+        retryBackoff: true,
+        retryDelayMaxSeconds: 30,
+        handler: async (job) => {
+          attempts.push({ attempt: job.attempt, at: Date.now() });
+          throw new Error(`smtp down (attempt ${job.attempt})`);
+        },
+      }),
+    );
+    const deadBefore = await counterValue('jobs_dead_lettered_total', queue);
+
+    const id = (await replica.jobs.enqueue(queue, { invoice: 7 })) as string;
+
+    const [dead] = await eventually('the job in the dead-letter queue', async () => {
+      const letters = await replica.jobs.deadLetters<{ invoice: number }>(queue);
+      return letters.length > 0 && letters;
+    }, 60_000);
+    expect(dead).toMatchObject({ queue: `${queue}.dead`, data: { invoice: 7 }, sourceId: id, state: 'created' });
+    expect(await replica.jobs.find(queue, id)).toMatchObject({ state: 'failed', retryCount: 2 });
+    expect(attempts.map((attempt) => attempt.attempt)).toEqual([0, 1, 2]);
+    // Delay before retry n is retryDelay * 2^n / 2 * (1 + jitter): 1-2 s, then 2-4 s.
+    const firstGap = attempts[1].at - attempts[0].at;
+    const secondGap = attempts[2].at - attempts[1].at;
+    expect(firstGap).toBeGreaterThanOrEqual(900);
+    expect(secondGap).toBeGreaterThanOrEqual(1_900);
+    expect(await counterValue('jobs_dead_lettered_total', queue)).toBe(deadBefore + 1);
+    expect(await counterValue('jobs_failed_total', queue)).toBeGreaterThanOrEqual(3);
+  }, 90_000);
+
+  it('reports progress written by the handler, readable from another replica', async () => {
+    const queue = uniqueQueue('export');
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const worker = await startReplica((jobs) =>
+      jobs.define({
+        name: queue,
+        handler: async (job) => {
+          await job.reportProgress(40, 'rows 400 of 1000');
+          await released;
+          await job.reportProgress(100, 'done');
+        },
+      }),
+    );
+    const reader = await startReplica();
+
+    const id = (await worker.jobs.enqueue(queue, {})) as string;
+
+    expect(await eventually('progress 40', async () => {
+      const progress = await reader.jobs.progress(id);
+      return progress?.percent === 40 && progress;
+    })).toMatchObject({ percent: 40, message: 'rows 400 of 1000', updatedAt: expect.any(Date) });
+    release();
+    await eventually('the job to complete', async () => (await reader.jobs.find(queue, id))?.state === 'completed');
+    expect(await reader.jobs.progress(id)).toMatchObject({ percent: 100, message: 'done' });
+  });
+
+  it('cancels a queued job before it runs', async () => {
+    const queue = uniqueQueue('later');
+    const ran: string[] = [];
+    const replica = await startReplica((jobs) => jobs.define({ name: queue, handler: async (job) => void ran.push(job.id) }));
+
+    const id = (await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 })) as string;
+    expect(await replica.jobs.find(queue, id)).toMatchObject({ state: 'created' });
+
+    expect(await replica.jobs.cancel(queue, id)).toBe(true);
+
+    expect(await replica.jobs.find(queue, id)).toMatchObject({ state: 'cancelled' });
+    expect(await replica.jobs.cancel(queue, id)).toBe(false);
+    expect(ran).toEqual([]);
+  });
+
+  it('cancels a running job from another replica: the handler signal fires and the job stays cancelled', async () => {
+    const queue = uniqueQueue('long');
+    const started: string[] = [];
+    let abortReason: unknown;
+    const worker = await startReplica((jobs) =>
+      jobs.define({
+        name: queue,
+        handler: (job: RunningJob<object>) =>
+          new Promise((_resolve, reject) => {
+            started.push(job.id);
+            job.signal.addEventListener('abort', () => {
+              abortReason = job.signal.reason;
+              reject(job.signal.reason);
+            });
+          }),
+      }),
+    );
+    const other = await startReplica();
+
+    const id = (await worker.jobs.enqueue(queue, {})) as string;
+    await eventually('the handler to start', () => started.includes(id));
+
+    expect(await other.jobs.cancel(queue, id)).toBe(true);
+
+    await eventually('the handler to be aborted', () => abortReason !== undefined, 10_000);
+    expect(abortReason).toBeInstanceOf(JobCancelledError);
+    // The handler's rejection neither fails nor retries a cancelled job.
+    await eventually('the worker to let go of the job', async () => {
+      const [row] = await sql<{ state: string }>(`SELECT state FROM "${SCHEMA}".job WHERE id = $1`, [id]);
+      return row.state === 'cancelled';
+    });
+    expect(await worker.jobs.find(queue, id)).toMatchObject({ state: 'cancelled', retryCount: 0 });
+    expect(await worker.jobs.deadLetters(queue)).toEqual([]);
+  });
+
+  it('fires a cron schedule once across two replicas that both schedule it', async () => {
+    const queue = uniqueQueue('nightly');
+    const runs: { replica: string; data: unknown }[] = [];
+    // An occurrence a few seconds ahead (6-field cron, with seconds): every cron pass of the next
+    // minute finds it due, on whichever replica claims the pass.
+    const due = new Date(Date.now() + 4_000);
+    const cron = `${due.getUTCSeconds()} ${due.getUTCMinutes()} ${due.getUTCHours()} * * *`;
+    const setup = (replica: string) => async (jobs: JobQueue) => {
+      await jobs.define({ name: queue, handler: async (job) => void runs.push({ replica, data: job.data }) });
+      await jobs.schedule(queue, cron, { sweep: 'privacy' });
+    };
+    await startReplica(setup('a'));
+    await startReplica(setup('b'));
+
+    await eventually('the scheduled job to run', () => runs.length > 0, 60_000);
+    const ranAt = new Date();
+    // Several more passes, all inside the occurrence's due window.
+    await eventually('three more cron passes', async () => {
+      const [{ cron_on }] = await sql<{ cron_on: Date }>(`SELECT cron_on FROM "${SCHEMA}".version`);
+      return cron_on.getTime() > ranAt.getTime() + 3_000;
+    }, 30_000);
+    await eventually('the queue to be idle', async () => {
+      const [{ pending }] = await sql<{ pending: number }>(
+        `SELECT count(*)::int AS pending FROM "${SCHEMA}".job WHERE name IN ($1, '__pgboss__send-it') AND state < 'completed'`,
+        [queue],
+      );
+      return pending === 0;
+    });
+
+    expect(runs).toEqual([{ replica: expect.stringMatching(/^[ab]$/), data: { sweep: 'privacy' } }]);
+    expect(await sql(`SELECT id FROM "${SCHEMA}".job WHERE name = $1`, [queue])).toHaveLength(1);
+  }, 90_000);
+
+  it('holds each concurrency key to its limit across two replicas under load', async () => {
+    const queue = uniqueQueue('per-tenant');
+    const running = new Map<string, number>();
+    const maxPerKey = new Map<string, number>();
+    let runningOverall = 0;
+    let maxOverall = 0;
+    const done: string[] = [];
+    const setup = async (jobs: JobQueue) =>
+      jobs.define<{ tenant: string; n: number }>({
+        name: queue,
+        concurrency: 4,
+        concurrencyPerKey: 1,
+        handler: async (job) => {
+          const { tenant } = job.data;
+          running.set(tenant, (running.get(tenant) ?? 0) + 1);
+          runningOverall += 1;
+          maxPerKey.set(tenant, Math.max(maxPerKey.get(tenant) ?? 0, running.get(tenant) ?? 0));
+          maxOverall = Math.max(maxOverall, runningOverall);
+          // The work itself takes a while, so jobs of both tenants overlap.
+          await delay(150);
+          running.set(tenant, (running.get(tenant) ?? 0) - 1);
+          runningOverall -= 1;
+          done.push(`${tenant}-${job.data.n}`);
+        },
+      });
+    const first = await startReplica(setup);
+    await startReplica(setup);
+
+    for (let n = 0; n < 6; n += 1) {
+      for (const tenant of ['tenant-a', 'tenant-b']) {
+        await first.jobs.enqueue(queue, { tenant, n }, { concurrencyKey: tenant });
+      }
+    }
+
+    await eventually('all twelve jobs to finish', () => done.length === 12, 60_000);
+    expect(maxPerKey).toEqual(new Map([['tenant-a', 1], ['tenant-b', 1]]));
+    // A positive control: the limit is per key, not a global one.
+    expect(maxOverall).toBe(2);
+  }, 90_000);
+
+  it('finishes an in-flight job on graceful shutdown before closing', async () => {
+    const queue = uniqueQueue('report');
+    let started = false;
+    let shuttingDown = false;
+    const worker = await startReplica(
+      (jobs) =>
+        jobs.define({
+          name: queue,
+          handler: async () => {
+            started = true;
+            await eventually('shutdown to begin', () => shuttingDown);
+            // Work that is still under way when the shutdown starts.
+            await delay(500);
+            return { rows: 42 };
+          },
+        }),
+      { SHUTDOWN_GRACE_SECONDS: '20' },
+    );
+    const observer = await startReplica();
+    const id = (await worker.jobs.enqueue(queue, {})) as string;
+    await eventually('the handler to start', () => started);
+
+    shuttingDown = true;
+    await worker.close();
+
+    expect(await observer.jobs.find(queue, id)).toMatchObject({ state: 'completed', output: { rows: 42 } });
+  }, 60_000);
+
+  it('returns a job that outlives the shutdown grace period to the queue for another replica', async () => {
+    const queue = uniqueQueue('slow');
+    const attempts: { replica: string; attempt: number }[] = [];
+    const setup = (replica: string, hang: boolean) => (jobs: JobQueue) =>
+      jobs.define({
+        name: queue,
+        retryDelaySeconds: 0,
+        handler: async (job) => {
+          attempts.push({ replica, attempt: job.attempt });
+          // Ends when shutdown gives up on it (the signal) rather than on its own.
+          if (hang) await new Promise((resolve) => job.signal.addEventListener('abort', resolve));
+        },
+      });
+    const leaving = await startReplica(setup('leaving', true), { SHUTDOWN_GRACE_SECONDS: '1' });
+    const id = (await leaving.jobs.enqueue(queue, {})) as string;
+    await eventually('the handler to start', () => attempts.length === 1);
+    await leaving.close();
+
+    const staying = await startReplica(setup('staying', false));
+
+    await eventually('another replica to complete the job', async () => (await staying.jobs.find(queue, id))?.state === 'completed', 30_000);
+    expect(attempts).toEqual([
+      { replica: 'leaving', attempt: 0 },
+      { replica: 'staying', attempt: 1 },
+    ]);
+  }, 60_000);
+
+  it('exposes queue sizes by state to Prometheus', async () => {
+    const queue = uniqueQueue('gauge');
+    const replica = await startReplica((jobs) => jobs.define({ name: queue, handler: async () => undefined }));
+    await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 });
+    await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 });
+
+    const text = await metricsRegistry.getSingleMetricAsString('jobs_queue_size');
+
+    expect(text).toContain(`jobs_queue_size{service="${SERVICE}",queue="${queue}",state="deferred"} 2`);
+    expect(text).toContain(`jobs_queue_size{service="${SERVICE}",queue="${queue}.dead",state="ready"} 0`);
+  });
+});

@@ -1,0 +1,479 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { setTimeout as delay } from 'node:timers/promises';
+import { PgBoss } from 'pg-boss';
+import type { JobWithMetadata, QueuePolicy, SendOptions } from 'pg-boss';
+import type { EntityManager } from 'typeorm';
+import { APP_CONFIG } from '@multipult/config';
+import { entityManagerDb } from './entity-manager-db';
+import { jobMetrics, registerQueueSizeSource, unregisterQueueSizeSource } from './job-metrics';
+import { JobsConfig } from './jobs-env';
+
+export const JOBS_MODULE_OPTIONS = Symbol('JOBS_MODULE_OPTIONS');
+
+export interface JobsModuleOptions {
+  /** The service's name (as in the registry); its jobs live in the PostgreSQL schema `<service>_jobs`. */
+  service: string;
+}
+
+/** What a handler gets for one attempt of one job. */
+export interface RunningJob<T> {
+  id: string;
+  queue: string;
+  data: T;
+  /** 0 on the first attempt, 1 on the first retry, and so on. */
+  attempt: number;
+  /**
+   * Fires when the job is cancelled (from any replica), when its claim is lost, or when shutdown's
+   * grace period is over. A handler that does long work should stop on it.
+   */
+  signal: AbortSignal;
+  /** Records how far the job has got, readable through JobQueue.progress(id) from any replica. */
+  reportProgress(percent: number, message?: string): Promise<void>;
+}
+
+export interface QueueDefinition<T> {
+  name: string;
+  handler: (job: RunningJob<T>) => Promise<unknown>;
+  /**
+   * How a singletonKey is enforced: `standard` (with singletonSeconds: one job per key and time
+   * slot), `short` (one queued job per key), `singleton` (one active), `exclusive` (one queued or
+   * active). Default `standard`.
+   */
+  policy?: QueuePolicy;
+  /** Retries after the first attempt before the job moves to `<name>.dead`. Default 3. */
+  retryLimit?: number;
+  /** First retry delay; with retryBackoff each further retry waits about twice as long, with jitter. Default 5. */
+  retryDelaySeconds?: number;
+  /** Default true. */
+  retryBackoff?: boolean;
+  /** Ceiling of the backed-off delay. Default 600. */
+  retryDelayMaxSeconds?: number;
+  /** An attempt running longer than this is failed (and retried). Default 900. */
+  expireInSeconds?: number;
+  /** Jobs this replica runs at once. Default 1. */
+  concurrency?: number;
+  /**
+   * Jobs of one concurrencyKey (a tenant, an agent) running at once across all replicas, enforced
+   * by the database: pg-boss's group concurrency picks jobs, and a slot claimed under an advisory
+   * lock makes the limit exact (pg-boss alone can exceed it when replicas fetch at the same
+   * moment). Unset: no per-key limit.
+   */
+  concurrencyPerKey?: number;
+}
+
+export interface EnqueueOptions {
+  /** The business transaction's EntityManager: the job exists only if that transaction commits. */
+  tx?: EntityManager;
+  /** Deduplicates by the queue's policy; enqueue then answers null. */
+  singletonKey?: string;
+  /** With singletonKey on a `standard` queue: one job per key in each slot of this many seconds. */
+  singletonSeconds?: number;
+  /** Not before this time (a Date) or this many seconds from now. */
+  startAfter?: Date | number;
+  /** Higher runs first. */
+  priority?: number;
+  /** The key the queue's concurrencyPerKey limit counts by (tenant id, agent id). */
+  concurrencyKey?: string;
+}
+
+export type JobState = 'created' | 'retry' | 'active' | 'completed' | 'cancelled' | 'failed';
+
+export interface JobSnapshot<T> {
+  id: string;
+  queue: string;
+  data: T;
+  state: JobState;
+  /** Attempts that were retried so far. */
+  retryCount: number;
+  /** The handler's result once completed, its error once failed. */
+  output: unknown;
+  /** For a job in `<name>.dead`: the id it had in its own queue. */
+  sourceId: string | null;
+}
+
+export interface JobProgress {
+  percent: number;
+  message: string | null;
+  updatedAt: Date;
+}
+
+/** A handler's reason when the job was cancelled while it ran. */
+export class JobCancelledError extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} was cancelled`);
+    this.name = 'JobCancelledError';
+  }
+}
+
+interface RunningAttempt {
+  attempt: number;
+  cancel: AbortController;
+}
+
+const DEFAULT_RETRY_LIMIT = 3;
+/** How often a job whose key is at its limit looks for a free slot again. */
+const KEY_SLOT_RETRY_MS = 100;
+const PROGRESS_CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
+
+/** The dead-letter queue of a queue: where its jobs go after their last retry. */
+export const deadLetterQueue = (name: string) => `${name}.dead`;
+
+/** The PostgreSQL schema of a service's jobs. */
+export const jobsSchema = (service: string) => `${service.toLowerCase().replace(/[^a-z0-9_]/g, '_')}_jobs`;
+
+/**
+ * Durable jobs of one service on pg-boss: one PgBoss (its own small pool) per service in the
+ * schema `<service>_jobs`, migrated at start under pg-boss's advisory locks. Queues are defined by
+ * feature modules in onModuleInit; their workers and the cancellation watch start once the
+ * application has bootstrapped, and stop (running jobs given SHUTDOWN_GRACE_SECONDS) before it
+ * closes its database.
+ */
+@Injectable()
+export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger(JobQueue.name);
+  private readonly boss: PgBoss;
+  private readonly schema: string;
+  private readonly definitions = new Map<string, QueueDefinition<never>>();
+  private readonly running = new Map<string, RunningAttempt>();
+  private bootstrapped = false;
+  private stopping = false;
+  private cancelTimer?: NodeJS.Timeout;
+  private cleanupTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: JobsConfig,
+    @Inject(JOBS_MODULE_OPTIONS) private readonly options: JobsModuleOptions,
+  ) {
+    this.schema = jobsSchema(options.service);
+    this.boss = new PgBoss({
+      connectionString: config.DATABASE_URL,
+      schema: this.schema,
+      max: config.JOBS_POOL_MAX,
+      application_name: `${options.service}-jobs`,
+      cronMonitorIntervalSeconds: config.JOBS_CRON_INTERVAL_SECONDS,
+      cronWorkerIntervalSeconds: Math.min(5, config.JOBS_CRON_INTERVAL_SECONDS),
+      instanceName: options.service,
+      // A job's span continues the trace of the request that enqueued it.
+      openTelemetry: { propagateContext: true },
+    });
+    // An EventEmitter without an 'error' listener would crash the process on a lost connection.
+    this.boss.on('error', (error) => this.logger.error(`pg-boss: ${error.message}`));
+    this.boss.on('warning', (warning) => this.logger.warn(`pg-boss: ${warning.message}`));
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.boss.start();
+    await this.createTables();
+    registerQueueSizeSource(this, () => this.queueSizes());
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.bootstrapped = true;
+    for (const definition of this.definitions.values()) await this.startWorker(definition);
+    this.cancelTimer = setInterval(() => void this.abortCancelled(), this.config.JOBS_CANCEL_CHECK_MS);
+    this.cleanupTimer = setInterval(() => void this.removeOldProgress(), PROGRESS_CLEANUP_INTERVAL_MS);
+    this.cancelTimer.unref();
+    this.cleanupTimer.unref();
+    await this.removeOldProgress();
+  }
+
+  /** Running jobs finish within the grace period; the rest are failed, so another replica retries them. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    unregisterQueueSizeSource(this);
+    clearInterval(this.cleanupTimer);
+    await this.boss.stop({ graceful: true, timeout: this.config.SHUTDOWN_GRACE_SECONDS * 1000, close: false });
+    clearInterval(this.cancelTimer);
+  }
+
+  /** The pool stays open until here so requests still draining can enqueue. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.boss.stop({ close: true });
+  }
+
+  /** Creates the queue and its dead-letter queue (idempotent) and, once bootstrapped, its worker. */
+  async define<T>(definition: QueueDefinition<T>): Promise<void> {
+    if (this.definitions.has(definition.name)) throw new Error(`job queue ${definition.name} is already defined`);
+    this.definitions.set(definition.name, definition as QueueDefinition<never>);
+    const dead = deadLetterQueue(definition.name);
+    await this.ensureQueue(dead, {});
+    await this.ensureQueue(definition.name, {
+      policy: definition.policy ?? 'standard',
+      deadLetter: dead,
+      retryLimit: definition.retryLimit ?? DEFAULT_RETRY_LIMIT,
+      retryDelay: definition.retryDelaySeconds ?? 5,
+      retryBackoff: definition.retryBackoff ?? true,
+      retryDelayMax: definition.retryDelayMaxSeconds ?? 600,
+      expireInSeconds: definition.expireInSeconds ?? 900,
+    });
+    if (this.bootstrapped && !this.stopping) await this.startWorker(definition);
+  }
+
+  /** Answers the job's id, or null when its singletonKey deduplicated it. */
+  async enqueue<T extends object>(name: string, data: T, options: EnqueueOptions = {}): Promise<string | null> {
+    this.assertDefined(name);
+    const send: SendOptions = {
+      singletonKey: options.singletonKey,
+      singletonSeconds: options.singletonSeconds,
+      priority: options.priority,
+      startAfter: options.startAfter,
+      group: options.concurrencyKey === undefined ? undefined : { id: options.concurrencyKey },
+      db: options.tx ? entityManagerDb(options.tx) : undefined,
+    };
+    return this.boss.send(name, data, stripUndefined(send));
+  }
+
+  /**
+   * Enqueues `data` on the cron expression (5 fields, or 6 with seconds; UTC unless tz) exactly
+   * once per occurrence across all replicas. Idempotent: every replica may call it at start.
+   */
+  async schedule<T extends object>(name: string, cron: string, data?: T, options: { tz?: string } = {}): Promise<void> {
+    this.assertDefined(name);
+    await this.boss.schedule(name, cron, data ?? null, stripUndefined({ tz: options.tz }));
+  }
+
+  async unschedule(name: string): Promise<void> {
+    await this.boss.unschedule(name);
+  }
+
+  /**
+   * Cancels a queued job, or a running one: its handler's signal fires on whichever replica runs
+   * it (here at once, elsewhere within JOBS_CANCEL_CHECK_MS). False when the job had already ended.
+   */
+  async cancel(name: string, id: string, options: { tx?: EntityManager } = {}): Promise<boolean> {
+    const result = await this.boss.cancel(name, id, options.tx ? { db: entityManagerDb(options.tx) } : {});
+    // pg-boss's declared CommandResponse is empty; the object carries the count.
+    const cancelled = ((result as { affected?: number }).affected ?? 0) > 0;
+    if (cancelled && !options.tx) this.running.get(id)?.cancel.abort(new JobCancelledError(id));
+    return cancelled;
+  }
+
+  async find<T>(name: string, id: string): Promise<JobSnapshot<T> | undefined> {
+    const [job] = await this.boss.findJobs<T>(name, { id });
+    return job ? snapshot(job) : undefined;
+  }
+
+  /** Jobs of `<name>.dead`, oldest first. */
+  async deadLetters<T>(name: string, limit = 100): Promise<JobSnapshot<T>[]> {
+    return (await this.boss.findJobs<T>(deadLetterQueue(name), { limit })).map(snapshot);
+  }
+
+  async progress(id: string): Promise<JobProgress | undefined> {
+    const { rows } = await this.boss
+      .getDb()
+      .executeSql(`SELECT percent, message, updated_at FROM "${this.schema}".job_progress WHERE job_id = $1`, [id]);
+    const [row] = rows as { percent: number; message: string | null; updated_at: Date }[];
+    return row ? { percent: row.percent, message: row.message, updatedAt: row.updated_at } : undefined;
+  }
+
+  private assertDefined(name: string): void {
+    if (!this.definitions.has(name)) throw new Error(`job queue ${name} is not defined (JobQueue.define)`);
+  }
+
+  /**
+   * createQueue does nothing when the queue exists (replicas start together), so the options are
+   * then applied by updateQueue: a changed definition takes effect at the next deploy. The policy
+   * cannot change once the queue exists.
+   */
+  private async ensureQueue(name: string, options: Parameters<PgBoss['createQueue']>[1] = {}): Promise<void> {
+    await this.boss.createQueue(name, options);
+    const { policy: _policy, ...updatable } = options;
+    if (Object.keys(updatable).length > 0) await this.boss.updateQueue(name, updatable);
+  }
+
+  private async startWorker<T>(definition: QueueDefinition<T>): Promise<void> {
+    const options = {
+      includeMetadata: true,
+      batchSize: 1,
+      localConcurrency: definition.concurrency ?? 1,
+      pollingIntervalSeconds: this.config.JOBS_POLL_INTERVAL_SECONDS,
+      ...(definition.concurrencyPerKey === undefined ? {} : { groupConcurrency: definition.concurrencyPerKey }),
+    } as const;
+    await this.boss.work<T, unknown, typeof options>(definition.name, options, async ([job]) => this.run(definition, job));
+  }
+
+  private async run<T>(definition: QueueDefinition<T>, job: JobWithMetadata<T>): Promise<unknown> {
+    const metrics = jobMetrics();
+    const labels = { service: this.options.service, queue: definition.name };
+    const cancel = new AbortController();
+    this.running.set(job.id, { attempt: job.retryCount, cancel });
+    const signal = AbortSignal.any([job.signal, cancel.signal]);
+    const keyed = definition.concurrencyPerKey !== undefined && job.groupId ? job.groupId : undefined;
+    let endTimer: ((labels: { outcome: string }) => number) | undefined;
+    try {
+      if (keyed) await this.claimKeySlot(definition.name, keyed, job.id, definition.concurrencyPerKey as number, signal);
+      endTimer = metrics.handlerDuration.startTimer(labels);
+      const result = await definition.handler({
+        id: job.id,
+        queue: definition.name,
+        data: job.data,
+        attempt: job.retryCount,
+        signal,
+        reportProgress: (percent, message) => this.reportProgress(job.id, definition.name, percent, message),
+      });
+      if (cancel.signal.aborted || job.signal.aborted) {
+        // Cancelled, or given up on by pg-boss (shutdown grace over, expired): not a completion.
+        endTimer({ outcome: cancel.signal.aborted ? 'cancelled' : 'abandoned' });
+        return result;
+      }
+      endTimer({ outcome: 'completed' });
+      metrics.completed.inc(labels);
+      return result;
+    } catch (error) {
+      if (cancel.signal.aborted || job.signal.aborted) {
+        endTimer?.({ outcome: cancel.signal.aborted ? 'cancelled' : 'abandoned' });
+      } else {
+        endTimer?.({ outcome: 'failed' });
+        metrics.failed.inc(labels);
+        if (job.retryCount >= job.retryLimit) {
+          metrics.deadLettered.inc(labels);
+          this.logger.warn(`job ${job.id} of ${definition.name} failed its last attempt and went to ${job.deadLetter}: ${(error as Error).message}`);
+        }
+      }
+      throw error;
+    } finally {
+      this.running.delete(job.id);
+      if (keyed) await this.releaseKeySlot(job.id);
+    }
+  }
+
+  /**
+   * Waits until fewer than `limit` jobs of the key hold a slot. Serialized per key by an advisory
+   * lock, so the count read sees every claim committed before; a slot whose job is no longer
+   * active (its replica died) is freed on the way.
+   */
+  private async claimKeySlot(queue: string, key: string, jobId: string, limit: number, signal: AbortSignal): Promise<void> {
+    const db = this.boss.getDb();
+    for (;;) {
+      signal.throwIfAborted();
+      const tx = await (db.beginTransaction as NonNullable<typeof db.beginTransaction>).call(db);
+      let claimed = false;
+      try {
+        await tx.db.executeSql(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, [`${this.schema}.${queue}`, key]);
+        await tx.db.executeSql(
+          `DELETE FROM "${this.schema}".job_key_slot s WHERE s.queue = $1 AND s.key = $2
+             AND (s.job_id = $3 OR NOT EXISTS (SELECT 1 FROM "${this.schema}".job j WHERE j.id = s.job_id AND j.state = 'active'))`,
+          [queue, key, jobId],
+        );
+        const { rows } = await tx.db.executeSql(
+          `INSERT INTO "${this.schema}".job_key_slot (job_id, queue, key)
+           SELECT $3, $1, $2 WHERE (SELECT count(*) FROM "${this.schema}".job_key_slot WHERE queue = $1 AND key = $2) < $4
+           RETURNING job_id`,
+          [queue, key, jobId, limit],
+        );
+        claimed = rows.length > 0;
+        await tx.commit();
+      } catch (error) {
+        await tx.rollback();
+        throw error;
+      }
+      if (claimed) return;
+      await delay(KEY_SLOT_RETRY_MS, undefined, { signal });
+    }
+  }
+
+  private async releaseKeySlot(jobId: string): Promise<void> {
+    try {
+      await this.boss.getDb().executeSql(`DELETE FROM "${this.schema}".job_key_slot WHERE job_id = $1`, [jobId]);
+    } catch (error) {
+      // The next claim for the key frees it once the job is no longer active.
+      this.logger.warn(`Releasing the concurrency slot of job ${jobId} failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async reportProgress(id: string, queue: string, percent: number, message?: string): Promise<void> {
+    if (!Number.isFinite(percent) || percent < 0 || percent > 100) throw new RangeError(`progress must be 0..100, got ${percent}`);
+    await this.boss.getDb().executeSql(
+      `INSERT INTO "${this.schema}".job_progress (job_id, queue, percent, message) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (job_id) DO UPDATE SET percent = EXCLUDED.percent, message = EXCLUDED.message, updated_at = now()`,
+      [id, queue, Math.round(percent), message ?? null],
+    );
+  }
+
+  /** Aborts the handlers of jobs this replica runs that are no longer active under its claim. */
+  private async abortCancelled(): Promise<void> {
+    if (this.running.size === 0) return;
+    const ids = [...this.running.keys()];
+    try {
+      const { rows } = await this.boss
+        .getDb()
+        .executeSql(`SELECT id, state, retry_count FROM "${this.schema}".job WHERE id = ANY($1::uuid[])`, [ids]);
+      const current = new Map((rows as { id: string; state: JobState; retry_count: number }[]).map((row) => [row.id, row]));
+      for (const id of ids) {
+        const attempt = this.running.get(id);
+        const row = current.get(id);
+        if (!attempt || (row?.state === 'active' && row.retry_count === attempt.attempt)) continue;
+        attempt.cancel.abort(
+          row?.state === 'cancelled' ? new JobCancelledError(id) : new Error(`job ${id} is no longer active under this worker`),
+        );
+      }
+    } catch (error) {
+      this.logger.warn(`Checking running jobs for cancellation failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Our tables beside pg-boss's, under a transaction-scoped advisory lock since replicas start together. */
+  private async createTables(): Promise<void> {
+    await this.boss.getDb().executeSql(`
+      DO $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('${this.schema}.tables'));
+        CREATE TABLE IF NOT EXISTS "${this.schema}".job_progress (
+          job_id uuid PRIMARY KEY,
+          queue text NOT NULL,
+          percent smallint NOT NULL CHECK (percent BETWEEN 0 AND 100),
+          message text,
+          updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX IF NOT EXISTS job_progress_updated_at ON "${this.schema}".job_progress (updated_at);
+        CREATE TABLE IF NOT EXISTS "${this.schema}".job_key_slot (
+          job_id uuid PRIMARY KEY,
+          queue text NOT NULL,
+          key text NOT NULL,
+          claimed_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX IF NOT EXISTS job_key_slot_queue_key ON "${this.schema}".job_key_slot (queue, key);
+      END
+      $$`);
+  }
+
+  private async removeOldProgress(): Promise<void> {
+    try {
+      await this.boss
+        .getDb()
+        .executeSql(`DELETE FROM "${this.schema}".job_progress WHERE updated_at < now() - make_interval(days => $1)`, [
+          this.config.JOBS_PROGRESS_RETENTION_DAYS,
+        ]);
+    } catch (error) {
+      this.logger.warn(`Removing old job progress failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async queueSizes(): Promise<{ service: string; queue: string; state: string; count: number }[]> {
+    const sizes: { service: string; queue: string; state: string; count: number }[] = [];
+    const queues = [...this.definitions.keys()].flatMap((name) => [name, deadLetterQueue(name)]);
+    for (const queue of queues) {
+      const [stats] = await this.boss.getQueueStats(queue, { force: true });
+      if (!stats) continue;
+      const counts = { deferred: stats.deferredCount, ready: stats.readyCount, active: stats.activeCount, failed: stats.failedCount };
+      for (const [state, count] of Object.entries(counts)) sizes.push({ service: this.options.service, queue, state, count });
+    }
+    return sizes;
+  }
+}
+
+function snapshot<T>(job: JobWithMetadata<T>): JobSnapshot<T> {
+  return {
+    id: job.id,
+    queue: job.name,
+    data: job.data,
+    state: job.state,
+    retryCount: job.retryCount,
+    output: job.output,
+    sourceId: job.sourceId,
+  };
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}

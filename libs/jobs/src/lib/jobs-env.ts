@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/** Variables of the durable jobs of a service (merge into the service's config schema beside databaseEnv). */
+export const jobsEnv = {
+  /** Connections of the job pool, apart from the service's TypeORM pool. */
+  JOBS_POOL_MAX: z.coerce.number().int().min(2).max(100).default(4),
+  /** How often an idle worker asks for new jobs. */
+  JOBS_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+  /** How often one replica (whichever claims the pass) turns due cron schedules into jobs. */
+  JOBS_CRON_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(45).default(30),
+  /** How often running jobs are checked for a cancellation made by any replica. */
+  JOBS_CANCEL_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  /** Progress rows older than this are removed. */
+  JOBS_PROGRESS_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+};
+
+/** What JobsModule reads from the service's validated configuration. */
+export interface JobsConfig {
+  DATABASE_URL: string;
+  /** Running jobs get this long to finish at shutdown; the rest are failed and retried elsewhere. */
+  SHUTDOWN_GRACE_SECONDS: number;
+  JOBS_POOL_MAX: number;
+  JOBS_POLL_INTERVAL_SECONDS: number;
+  JOBS_CRON_INTERVAL_SECONDS: number;
+  JOBS_CANCEL_CHECK_MS: number;
+  JOBS_PROGRESS_RETENTION_DAYS: number;
+}
