@@ -7,8 +7,9 @@ import { loadConfig } from '@multipult/config';
 import { EventContract } from '@multipult/events';
 import { RequestContext } from '@multipult/observability';
 import { FAST_STORE, FastStore } from '@multipult/redis';
+import { serviceEntry } from '@multipult/registry';
 import { TestDatabase, createTestDatabase } from '@multipult/testing';
-import { AppModule } from '../app.module';
+import { AUTH_SERVICE, AppModule } from '../app.module';
 import { AuthConfig, authConfigSchema } from '../config';
 
 /** The whole auth app module, initialised (not listening), on a database of its own. */
@@ -41,9 +42,8 @@ export async function startAuthTestApp(name: string, env: Record<string, string>
       REDIS_URL: process.env.REDIS_URL,
       REDIS_KEY_PREFIX: `test:auth-${name}:${randomBytes(4).toString('hex')}:`,
       OUTBOX_POLL_INTERVAL_MS: '50',
-      // The lowest cost the schema allows: hashing is not under test here.
-      ARGON2_MEMORY_KIB: '8192',
-      ARGON2_TIME_COST: '1',
+      // What the registry gives auth in every test run (the cheapest password hashing allowed).
+      ...serviceEntry(AUTH_SERVICE).testEnv,
       ...env,
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
@@ -91,8 +91,19 @@ export async function outboxEvents<P>(dataSource: DataSource, contract: EventCon
   return rows.map((row) => ({ id: row.id, aggregateId: row.message_key, payload: row.envelope.payload, sequence: Number(row.sequence_number) }));
 }
 
-/** The session id (`sid`) an access token was issued for; the signature is the verifier's business. */
-export function sessionIdOf(accessToken: string): string {
-  const claims = JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8')) as { sid: string };
-  return claims.sid;
+export interface AccessTokenClaims {
+  sub: string;
+  sid: string;
+  tid: string | null;
+  /** Permissions per tenant. */
+  ten: Record<string, string[]>;
+  iat: number;
 }
+
+/** What an access token says; its signature is the verifier's business, not these specs'. */
+export function accessTokenClaims(accessToken: string): AccessTokenClaims {
+  return JSON.parse(Buffer.from(accessToken.split('.')[1], 'base64url').toString('utf8')) as AccessTokenClaims;
+}
+
+/** The session an access token was issued for. */
+export const sessionIdOf = (accessToken: string): string => accessTokenClaims(accessToken).sid;
