@@ -26,6 +26,7 @@ import { EXPORT_FORMAT, PrivacyService } from './privacy.service';
 
 const PASSWORD = 'correct horse battery staple 7';
 const [FIRST_PARTICIPANT, SECOND_PARTICIPANT] = PRIVACY_PARTICIPANT_NAMES;
+const EXPORTS_PER_DAY = 2;
 
 interface ErasureRow {
   user_id: string;
@@ -51,6 +52,7 @@ describe('PrivacyService', () => {
     auth = await startAuthTestApp('privacy', {
       ERASURE_TIMEOUT_SECONDS: '1',
       DATA_EXPORT_TIMEOUT_SECONDS: '1',
+      DATA_EXPORTS_PER_DAY: String(EXPORTS_PER_DAY),
       // The spec sweeps itself, when it wants overdue work found.
       PRIVACY_SWEEP_SECONDS: '3600',
     });
@@ -208,6 +210,18 @@ describe('PrivacyService', () => {
   });
 
   describe('data export', () => {
+    it(`allows ${EXPORTS_PER_DAY} exports per user and day (counted in Redis), then refuses with a retry delay`, async () => {
+      const user = await newUser();
+      for (let i = 0; i < EXPORTS_PER_DAY; i += 1) await privacy.requestExport(user.userId);
+
+      const refused = await errorOf(privacy.requestExport(user.userId));
+
+      expect(refused).toMatchObject({ code: ErrorCode.RATE_LIMITED, params: { retryAfterSeconds: expect.any(Number) } });
+      expect(await privacy.exportsOf(user.userId)).toHaveLength(EXPORTS_PER_DAY);
+      // Another user has a count of their own.
+      await expect(privacy.requestExport((await newUser()).userId)).resolves.toMatchObject({ status: DataExportStatus.PENDING });
+    });
+
     it('asks every participant and assembles one document from their chunked parts and its own', async () => {
       const user = await newUser();
       const exported = await privacy.requestExport(user.userId);
