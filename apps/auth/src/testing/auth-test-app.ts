@@ -24,7 +24,7 @@ export interface AuthTestApp {
 }
 
 /**
- * Builds auth exactly as main.ts does (SubgraphModule.forRoot runs the event and auth migrations)
+ * Builds auth's AppModule as main.ts does (SubgraphModule.forRoot runs the event and auth migrations)
  * against the real PostgreSQL and Redis of the jest global setup, for service-level specs.
  *
  * Events travel in process (no KAFKA_BROKERS): auth's consumer groups (auth.privacy, ...) would
