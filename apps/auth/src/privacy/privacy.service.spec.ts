@@ -10,12 +10,12 @@ import {
   UserErasureRequested,
   exportChunks,
 } from '@multipult/events';
-import { AppError, ErrorCode } from '@multipult/graphql';
+import { ErrorCode } from '@multipult/graphql';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
 import { eventually } from '@multipult/testing';
 import { SessionsService } from '../sessions/sessions.service';
 import { TenantsService } from '../tenants/tenants.service';
-import { AuthTestApp, asRequestFrom, outboxEvents, sessionIdOf, startAuthTestApp } from '../testing/auth-test-app';
+import { asRequestFrom, AuthTestApp, errorOf, outboxEvents, sessionIdOf, startAuthTestApp } from '../testing/auth-test-app';
 import { AccountErasureStatus, DataExportStatus } from './dto';
 import { EXPORT_FORMAT, PrivacyService } from './privacy.service';
 
@@ -103,14 +103,6 @@ describe('PrivacyService', () => {
     (await auth.dataSource.query('SELECT details FROM audit_log WHERE action = $1 AND target_id = $2', [action, targetId])).map(
       (row: { details: Record<string, unknown> }) => row.details,
     );
-  const errorOf = async (attempt: Promise<unknown>): Promise<AppError> => {
-    const error = await attempt.then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  };
 
   describe('erasure', () => {
     it('records the saga, asks every participant in one event, and shuts the account at once', async () => {

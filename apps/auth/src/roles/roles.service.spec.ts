@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { revocationKeys } from '@multipult/auth';
-import { AppError, ErrorCode } from '@multipult/graphql';
+import { ErrorCode } from '@multipult/graphql';
 import { REGISTERED_TENANT_PERMISSIONS } from '@multipult/registry';
 import { SessionsService } from '../sessions/sessions.service';
 import { BUILTIN_ROLES } from '../tenants/role.entity';
 import { TenantsService } from '../tenants/tenants.service';
-import { AuthTestApp, accessTokenClaims, startAuthTestApp } from '../testing/auth-test-app';
+import { accessTokenClaims, AuthTestApp, errorOf, startAuthTestApp } from '../testing/auth-test-app';
 import { RolesService } from './roles.service';
 
 // RolesService (and the member changes that lean on it) as auth wires it, against the real
@@ -53,14 +53,6 @@ describe('RolesService', () => {
   const tokensRevokedBefore = async (userId: string): Promise<number | null> => {
     const mark = await auth.store.get(revocationKeys.userTokensBefore(userId));
     return mark === null ? null : Number(mark);
-  };
-  const errorOf = async (attempt: Promise<unknown>): Promise<AppError> => {
-    const error = await attempt.then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
   };
 
   describe('create', () => {

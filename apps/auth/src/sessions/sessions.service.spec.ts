@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { revocationKeys } from '@multipult/auth';
 import { SessionRevoked, UserLoggedIn } from '@multipult/events';
-import { AppError, ErrorCode } from '@multipult/graphql';
+import { ErrorCode } from '@multipult/graphql';
 import { eventually } from '@multipult/testing';
 import { hashSecretToken } from '../one-time-tokens/secret-token';
-import { AuthTestApp, asRequestFrom, outboxEvents, sessionIdOf, startAuthTestApp } from '../testing/auth-test-app';
+import { asRequestFrom, AuthTestApp, errorOf, outboxEvents, sessionIdOf, startAuthTestApp } from '../testing/auth-test-app';
 import { SessionsService } from './sessions.service';
 
 // SessionsService as auth wires it, against the real PostgreSQL and Redis: rows, outbox events and
@@ -59,14 +59,6 @@ describe('SessionsService', () => {
   const revocationMark = (sessionId: string) => auth.store.get(revocationKeys.session(sessionId));
   const revokedEventsOf = async (userId: string) =>
     (await outboxEvents(auth.dataSource, SessionRevoked)).filter((event) => event.payload.userId === userId);
-  const errorOf = async (attempt: Promise<unknown>): Promise<AppError> => {
-    const error = await attempt.then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    );
-    expect(error).toBeInstanceOf(AppError);
-    return error as AppError;
-  };
 
   describe('sign-in', () => {
     it('opens a session with the client IP and agent and a refresh token of it, and announces user.logged_in', async () => {

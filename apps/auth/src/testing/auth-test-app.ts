@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { loadConfig } from '@multipult/config';
 import { EventContract } from '@multipult/events';
 import { RequestContext } from '@multipult/observability';
+import { AppError } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { serviceEntry } from '@multipult/registry';
 import { TestDatabase, createTestDatabase } from '@multipult/testing';
@@ -107,3 +108,13 @@ export function accessTokenClaims(accessToken: string): AccessTokenClaims {
 
 /** The session an access token was issued for. */
 export const sessionIdOf = (accessToken: string): string => accessTokenClaims(accessToken).sid;
+
+/** The typed error a call refuses with; fails the test when it succeeds or throws something else. */
+export async function errorOf(attempt: Promise<unknown>): Promise<AppError> {
+  const error = await attempt.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  return error as AppError;
+}
