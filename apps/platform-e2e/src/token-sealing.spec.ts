@@ -37,10 +37,11 @@ describe('one-time tokens of emailed links stay out of Kafka, the outbox and the
     const kafka = new Kafka({ clientId: 'token-sealing-e2e', brokers: (process.env.KAFKA_BROKERS as string).split(','), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    // Every topic the auth service writes to, dead-letter topics included.
-    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith('auth.'));
+    // Every topic the auth service writes to, dead-letter topics included, in this platform's namespace.
+    const authTopics = `${platform.kafkaTopicPrefix}auth.`;
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(authTopics));
     await admin.disconnect();
-    expect(topics).toEqual(expect.arrayContaining(['auth.user.v1', 'auth.tenant.v1']));
+    expect(topics).toEqual(expect.arrayContaining([`${authTopics}user.v1`, `${authTopics}tenant.v1`]));
     consumer = kafka.consumer({ groupId: `token-sealing-e2e-${randomUUID()}` });
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });

@@ -38,6 +38,8 @@ export const PLATFORM_CONFIGURATIONS = {
           env: { EMAIL_TOKEN_SEAL_KEY: DEFAULT_EMAIL_TOKEN_SEAL_KEY },
           authEnv: {
             EMAIL_TOKEN_REQUESTS_PER_HOUR: '3',
+            // Failed sign-ins of every file come from 127.0.0.1 (login-limits tests the per-IP lockout).
+            LOGIN_MAX_FAILURES_PER_IP: '100000',
             MFA_MAX_ATTEMPTS: '3',
             PRIVACY_SWEEP_SECONDS: '0.5',
             OIDC_ALLOW_INSECURE_ISSUERS: 'true',
@@ -54,6 +56,8 @@ export const PLATFORM_CONFIGURATIONS = {
           },
           // Statement logs for the query-count assertions of content.spec.
           contentEnv: { LOG_LEVEL: 'debug' },
+          // Every file calls from 127.0.0.1: the per-IP request limit would add them up (gateway-limits tests it).
+          gatewayEnv: { RATE_LIMIT_PER_IP: '1000000' },
           notificationsEnv: {
             SMTP_URL: smtp.url,
             APP_URL: 'https://app.example',
