@@ -18,12 +18,27 @@ import { createTenantFor, registerAccount } from './support/accounts';
 const run = promisify(execFile);
 
 /** What a generated service needs to build: the libs it stands on, the workspace config and the generator. */
-const COPIED = ['libs', 'tools/generators', 'tsconfig.base.json', 'nx.json', 'package.json', 'jest.preset.js', 'eslint.config.mjs', 'docker-compose.yml', 'README.md', 'docs'];
+const COPIED = [
+  'libs',
+  'tools/generators',
+  'tools/testing',
+  'apps/platform-e2e',
+  'tsconfig.base.json',
+  'nx.json',
+  'package.json',
+  'package-lock.json',
+  'jest.preset.js',
+  'eslint.config.mjs',
+  'docker-compose.yml',
+  'README.md',
+  'docs',
+];
 
 /**
  * The subgraph generator end to end: in a scratch copy of the workspace, `nx g @multipult/tools:subgraph`
- * creates a service that builds untouched, composes into a supergraph with auth, and answers through
- * the gateway (a mutation writing through the outbox, a read, and its Kafka consumer's projection).
+ * creates a service that lints, typechecks, passes its unit spec and builds untouched, composes into a
+ * supergraph with auth, and answers through the gateway (a mutation writing through the outbox, a
+ * read, a cursor page, and its Kafka consumer's projection).
  */
 describe('a generated subgraph', () => {
   let scratch: string;
@@ -39,7 +54,12 @@ describe('a generated subgraph', () => {
     const nx = path.join(root, 'node_modules/.bin/nx');
     const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true' };
     await run(nx, ['g', '@multipult/tools:subgraph', 'ledger', '--entity', 'entry'], { cwd: scratch, env });
-    await run(nx, ['build', 'ledger', '--outputStyle=static', '--skipNxCache'], { cwd: scratch, env });
+    // Untouched, the output passes lint, typecheck (its e2e spec included), its unit spec and the build.
+    await run(nx, ['run-many', '-t', 'lint', 'typecheck', 'test', 'build', '-p', 'ledger', '--outputStyle=static', '--skipNxCache'], {
+      cwd: scratch,
+      env,
+    });
+    await run(nx, ['typecheck', 'platform-e2e', '--outputStyle=static', '--skipNxCache'], { cwd: scratch, env });
 
     database = await createTestDatabase('generated');
     const shared = {

@@ -46,7 +46,13 @@ describe('tenant isolation across notifications and tenant administration', () =
       );
       return log.webhookDeliveries.edges[0]?.node.id;
     });
-    await asVictim(`mutation { publishAnnouncement(input: { title: "B news", body: "For B" }) { announcement { id } } }`);
+    // B's membership reaches notifications through Kafka; an announcement before that has no audience.
+    await eventually('an announcement to reach B', async () => {
+      const published = await asVictim<{ publishAnnouncement: { announcement: { recipientCount: number } } }>(
+        `mutation { publishAnnouncement(input: { title: "B news", body: "For B" }) { announcement { recipientCount } } }`,
+      );
+      return published.publishAnnouncement.announcement.recipientCount > 0;
+    }, 60_000);
     const notificationIds = await eventually("B's announcement in the victim's inbox", async () => {
       const { notifications } = await asVictim<{ notifications: { edges: { node: { id: string; title: string } }[] } }>(
         '{ notifications { edges { node { id title } } } }',
