@@ -120,13 +120,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       '--out',
       supergraphPath,
     ]);
-    // The gateway relays subscriptions to the subgraph that owns them.
-    const realtimeOwner = SUBGRAPH_SERVICES.find((service) => service.subscriptionFields.length);
     const gateway = await startTracked(SERVICE_REGISTRY.gateway.name, {
       ...shared,
       SUPERGRAPH_PATH: supergraphPath,
       AUTH_JWKS_URL: jwksUrl,
-      ...(realtimeOwner ? { REALTIME_URL: `${services[realtimeOwner.name].url}/graphql/ws` } : {}),
       ...options.gatewayEnv,
     });
     const service = (name: string): ServiceProcess => {
