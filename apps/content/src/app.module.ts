@@ -37,6 +37,7 @@ export class AppModule {
           config,
           entities: [Document, DocumentVersion, DocumentTranslation, Author, Tag, Comment, Collection],
           migrations: contentMigrations,
+          redis: { pubSub: true },
         }),
         CacheModule,
         AuthorsModule,
