@@ -221,11 +221,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   }
 
   /**
-   * Work that runs every `everySeconds` on one replica at a time however many replicas run (sweeps,
-   * republishing, retention). Each run enqueues the next with startAfter, and the queue's `short`
-   * policy keeps one queued run per name, so the run every replica enqueues at start and a
-   * per-minute cron that restarts the chain (should a successor's enqueue fail) merge into one chain.
-   * A failed run is not retried (it goes to `<name>.dead`): the next one is already queued.
+   * Work that runs every `everySeconds` once across replicas (sweeps, republishing, retention).
+   * Each run enqueues the next with startAfter, and the queue's `short` policy keeps one queued run
+   * per name, so the run every replica enqueues at start and a per-minute cron that restarts the
+   * chain (should a successor's enqueue fail) merge into one chain. A run queued by a replica
+   * starting while another runs may overlap that one once, so handlers must be idempotent. A failed
+   * run is not retried (it goes to `<name>.dead`): the next one is already queued.
    */
   async defineRecurring(definition: RecurringDefinition): Promise<void> {
     if (!(definition.everySeconds > 0)) throw new RangeError(`everySeconds must be positive, got ${definition.everySeconds}`);
