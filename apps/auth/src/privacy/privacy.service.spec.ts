@@ -180,6 +180,8 @@ describe('PrivacyService', () => {
       expect(registered).not.toContain(user.userId);
       expect(registered).toContain(other.userId);
       expect(await sentRowsNaming(other.email)).toBeGreaterThan(0);
+      // The saga's own request (ids only) stays, for a participant's redelivery.
+      expect((await outboxEvents(auth.dataSource, UserErasureRequested)).map((event) => event.aggregateId)).toContain(erasure.id);
     });
 
     it('is reported overdue by the sweep past ERASURE_TIMEOUT_SECONDS, and still completes when the last confirmation comes', async () => {

@@ -23,6 +23,8 @@ import { AccountErasure, AccountErasureStatus, DataExport, DataExportStatus } fr
 
 export const AUTH_PRIVACY_SERVICE = 'auth';
 export const EXPORT_FORMAT = 'multipult-export/1';
+/** Events of the sagas themselves (ids only), kept in the outbox when an account is erased. */
+const PRIVACY_SAGA_EVENTS = [UserErasureRequested, UserErasureCompleted, UserDataExportRequested, UserDataExportPart].map((contract) => contract.type);
 /** The queue of the recurring privacy sweep. */
 export const PRIVACY_SWEEP_QUEUE = 'privacy.sweep';
 
@@ -213,16 +215,18 @@ export class PrivacyService implements OnModuleInit, OnApplicationBootstrap {
 
   /**
    * Every participant confirmed: the account itself goes (memberships, sessions, roles, exports with
-   * it), and so do the sent outbox rows about the user (their address, name, invitations), which
-   * were only kept for retention. Rows not yet sent stay, so consumers still get every event in order.
+   * it), and so do the sent outbox rows about the user (address, name, sign-in IPs, invitations),
+   * which were only kept for retention. The privacy sagas' own events stay: they hold only ids and
+   * are what a participant's redelivered request replays. Rows not yet sent stay too, so consumers
+   * still get every event in order.
    */
   private async finish(manager: EntityManager, row: ErasureRow): Promise<ErasureRow> {
     const [user]: { email: string }[] = await manager.query('SELECT email FROM users WHERE id = $1', [row.user_id]);
     if (user) await manager.query('DELETE FROM tenant_invitations WHERE email = $1', [user.email]);
     await manager.query(
-      `DELETE FROM outbox WHERE published_at IS NOT NULL
+      `DELETE FROM outbox WHERE published_at IS NOT NULL AND NOT (event_type = ANY($3::text[]))
          AND (envelope->'payload'->>'userId' = $1 OR envelope->>'actorId' = $1 OR lower(envelope->'payload'->>'email') = lower($2))`,
-      [row.user_id, user?.email ?? null],
+      [row.user_id, user?.email ?? null, PRIVACY_SAGA_EVENTS],
     );
     await manager.query('DELETE FROM users WHERE id = $1', [row.user_id]);
     const [finished]: ErasureRow[] = await manager.query(
