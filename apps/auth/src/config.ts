@@ -68,14 +68,14 @@ export const authConfigSchema = defineSubgraphConfig(
     DATA_EXPORT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3_600),
     DATA_EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(90).default(7),
     DATA_EXPORTS_PER_DAY: z.coerce.number().int().min(1).max(100).default(3),
-    /** How often each instance looks for overdue erasures, timed-out and expired exports. */
+    /** How often the privacy sweep (overdue erasures, timed-out and expired exports) runs, once across replicas (a recurring job). */
     PRIVACY_SWEEP_SECONDS: z.coerce.number().min(0.1).max(3_600).default(60),
     /** How long a sign-in waits for its second factor, and how many wrong codes it tolerates. */
     MFA_CHALLENGE_TTL_SECONDS: z.coerce.number().int().min(30).max(1800).default(300),
     MFA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
     /** Issuer shown by authenticator apps next to the account. */
     TOTP_ISSUER: z.string().min(1).default('Multipult'),
-    /** Live API keys one user may hold, and how often every key's standing is republished to Redis. */
+    /** Live API keys one user may hold, and how often every key's standing is republished to Redis (once across replicas). */
     API_KEYS_PER_USER: z.coerce.number().int().min(1).max(1000).default(25),
     API_KEY_SYNC_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
     /** OpenID providers as a JSON array of { id, name, issuer, clientId, clientSecret, redirectUris, scopes? }. */

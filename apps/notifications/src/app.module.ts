@@ -17,6 +17,7 @@ import { RecipientsModule } from './recipients/recipients.module';
 import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
 import { PrivacyModule } from './privacy/privacy.module';
+import { RetentionModule } from './retention/retention.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 export const NOTIFICATIONS_SERVICE = 'notifications';
@@ -45,6 +46,7 @@ export class AppModule {
         RealtimeServerModule.forRoot({ hooks: PresenceHooks, imports: [PresenceModule] }),
         WebhooksModule,
         PrivacyModule,
+        RetentionModule,
       ],
     };
   }

@@ -36,6 +36,11 @@ export const notificationsConfigSchema = defineSubgraphConfig(
     WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
     WEBHOOK_MAX_ENDPOINTS_PER_TENANT: z.coerce.number().int().min(1).max(1_000).default(20),
 
+    /** Sent, failed and digested emails older than this are deleted (pending ones never are). */
+    EMAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+    /** Finished (succeeded or failed) webhook deliveries older than this are deleted from the delivery log. */
+    WEBHOOK_DELIVERY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+
     ...realtimeEnv,
     /** Stored notifications read per query while replaying to a (re)subscribing client. */
     REALTIME_REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),

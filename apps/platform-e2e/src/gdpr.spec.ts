@@ -125,6 +125,13 @@ describe('GDPR: data export and account erasure across services', () => {
         variables: { input: { email: colleague.email, role } },
       });
     await addAs('member');
+    // Sent outbox rows about the user (their actions in content, auth's events about them), kept for retention until the erasure.
+    const SENT_ABOUT_USER = `SELECT count(*)::int FROM %s.outbox WHERE published_at IS NOT NULL
+      AND event_type NOT IN ('user.erasure_requested', 'user.erasure_completed', 'user.data_export_requested')
+      AND (envelope->'payload'->>'userId' = $1 OR envelope->>'actorId' = $1)`;
+    const sentAboutUser = (schema: string) =>
+      withDatabase(platform, async (client) => (await client.query(SENT_ABOUT_USER.replace('%s', schema), [leaving.userId])).rows[0].count as number);
+    await eventually('the user\'s events to be sent', async () => (await sentAboutUser('auth')) > 0 && (await sentAboutUser('content')) > 0);
 
     const wrong = await graphql(platform.gatewayUrl, DELETE_ME, { token: tenant.accessToken, variables: { input: { password: 'not my password 1' } } });
     expect(wrong.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'password' })] });
@@ -179,6 +186,11 @@ describe('GDPR: data export and account erasure across services', () => {
       };
     });
     expect(Object.entries(remaining).filter(([, count]) => count !== 0)).toEqual([]);
+    expect({ auth: await sentAboutUser('auth'), content: await sentAboutUser('content'), notifications: await sentAboutUser('notifications') }).toEqual({
+      auth: 0,
+      content: 0,
+      notifications: 0,
+    });
 
     // What the tenant keeps stays readable, by the erased-user placeholder (the promotion cut the colleague's old tokens).
     await nextClockSecond();

@@ -1,2 +1,3 @@
 export * from './lib/subgraph.module';
 export * from './lib/subgraph-config';
+export * from './lib/event-retention';

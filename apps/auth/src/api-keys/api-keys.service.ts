@@ -1,14 +1,20 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { API_KEY_PREFIX, PublishedApiKey, apiKeyKeys, coversPermission, hashApiKey, isCataloguedPermission } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '@multipult/graphql';
-import { FAST_STORE, FastStore } from '@multipult/redis';
+import { JobQueue } from '@multipult/jobs';
+import { FAST_STORE, FastStore, FastStoreWrite } from '@multipult/redis';
 import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
 import { ApiKey } from './dto';
+
+/** The queue of the recurring republication of every key. */
+export const API_KEY_REPUBLISH_QUEUE = 'api-keys.republish';
+/** Keys one page of the republication reads and writes (one query, one Redis pipeline). */
+export const API_KEY_REPUBLISH_PAGE_SIZE = 500;
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -40,30 +46,21 @@ function newApiKey(): { key: string; prefix: string } {
 /**
  * API keys. Postgres holds them (hashed); Redis holds what every instance needs to accept one
  * (libs/auth verifyApiKey), republished whenever the owner's standing changes (role, removal,
- * ban, erasure), at start-up and every API_KEY_SYNC_SECONDS, so a key never outlives or exceeds
- * its owner's permissions.
+ * ban, erasure), and all of them at start-up and every API_KEY_SYNC_SECONDS by one replica (a
+ * recurring job, page by page), so a key never outlives or exceeds its owner's permissions.
  */
 @Injectable()
-export class ApiKeysService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(ApiKeysService.name);
-  private syncTimer?: NodeJS.Timeout;
-
+export class ApiKeysService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: AuthConfig,
     @Inject(FAST_STORE) private readonly store: FastStore,
     private readonly audit: AuditLog,
+    private readonly jobs: JobQueue,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.publish(null);
-    this.syncTimer = setInterval(() => {
-      this.publish(null).catch((error: unknown) => this.logger.error({ err: error }, 'API key sync failed'));
-    }, this.config.API_KEY_SYNC_SECONDS * 1000).unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.syncTimer);
+  async onModuleInit(): Promise<void> {
+    await this.jobs.defineRecurring({ name: API_KEY_REPUBLISH_QUEUE, everySeconds: this.config.API_KEY_SYNC_SECONDS, handler: () => this.publish(null) });
   }
 
   async create(
@@ -121,37 +118,56 @@ export class ApiKeysService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Publishes the current standing of these users' keys (or everyone's, for `null`): a live key
-   * carries its scopes that the owner's role in the key's tenant still covers; a key that is
-   * revoked, expired, or whose owner left the tenant, is banned or is being erased is withdrawn.
+   * Publishes the current standing of these users' keys (or everyone's, for `null`, a page at a
+   * time): a live key carries its scopes that the owner's role in the key's tenant still covers; a
+   * key that is revoked, expired, or whose owner left the tenant, is banned or is being erased is
+   * withdrawn. Answers how many keys were written.
    */
-  async publish(userIds: readonly string[] | null): Promise<void> {
-    const rows: PublicationRow[] = await this.dataSource.query(
+  async publish(userIds: readonly string[] | null): Promise<number> {
+    if (userIds) return this.publishRows(await this.publicationRows(userIds, null, null));
+    let written = 0;
+    let after: string | null = null;
+    for (;;) {
+      const rows = await this.publicationRows(null, after, API_KEY_REPUBLISH_PAGE_SIZE);
+      written += await this.publishRows(rows);
+      if (rows.length < API_KEY_REPUBLISH_PAGE_SIZE) return written;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  /** Keys of these users (or everyone's), recently revoked ones included so their withdrawal repeats; by id after `after`. */
+  private publicationRows(userIds: readonly string[] | null, after: string | null, limit: number | null): Promise<PublicationRow[]> {
+    return this.dataSource.query(
       `SELECT k.*, r.permissions AS role_permissions,
               (k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) AND u.banned_at IS NULL
                AND u.erasure_requested_at IS NULL AND m.user_id IS NOT NULL) AS live
        FROM api_keys k JOIN users u ON u.id = k.user_id
        LEFT JOIN memberships m ON m.tenant_id = k.tenant_id AND m.user_id = k.user_id
        LEFT JOIN roles r ON r.id = m.role_id
-       WHERE ($1::uuid[] IS NULL OR k.user_id = ANY($1)) AND (k.revoked_at IS NULL OR k.revoked_at > now() - interval '1 day')`,
-      [userIds],
+       WHERE ($1::uuid[] IS NULL OR k.user_id = ANY($1)) AND (k.revoked_at IS NULL OR k.revoked_at > now() - interval '1 day')
+         AND ($2::uuid IS NULL OR k.id > $2)
+       ORDER BY k.id
+       LIMIT $3`,
+      [userIds, after, limit],
     );
-    await Promise.all(
-      rows.map(async (row) => {
-        const key = apiKeyKeys.published(row.key_hash);
-        if (!row.live) return this.store.del(key);
-        const published: PublishedApiKey = {
-          keyId: row.id,
-          userId: row.user_id,
-          tenantId: row.tenant_id,
-          permissions: row.scopes.filter((scope) => coversPermission(row.role_permissions ?? [], scope)),
-          createdAt: row.created_at.toISOString(),
-          expiresAt: row.expires_at?.toISOString() ?? null,
-        };
-        const ttlMs = row.expires_at ? row.expires_at.getTime() - Date.now() : undefined;
-        return this.store.set(key, JSON.stringify(published), ttlMs);
-      }),
-    );
+  }
+
+  private async publishRows(rows: PublicationRow[]): Promise<number> {
+    const writes = rows.map((row): FastStoreWrite => {
+      const key = apiKeyKeys.published(row.key_hash);
+      if (!row.live) return { key, value: null };
+      const published: PublishedApiKey = {
+        keyId: row.id,
+        userId: row.user_id,
+        tenantId: row.tenant_id,
+        permissions: row.scopes.filter((scope) => coversPermission(row.role_permissions ?? [], scope)),
+        createdAt: row.created_at.toISOString(),
+        expiresAt: row.expires_at?.toISOString() ?? null,
+      };
+      return { key, value: JSON.stringify(published), ttlMs: row.expires_at ? row.expires_at.getTime() - Date.now() : undefined };
+    });
+    await this.store.writeMany(writes);
+    return writes.length;
   }
 
   private async toApiKey(row: ApiKeyRow): Promise<ApiKey> {

@@ -8,6 +8,7 @@ import {
   UserDataExportRequested,
   UserErasureCompleted,
   UserErasureRequested,
+  UserRegistered,
   exportChunks,
 } from '@multipult/events';
 import { ErrorCode } from '@multipult/graphql';
@@ -158,6 +159,29 @@ describe('PrivacyService', () => {
       expect(Object.keys((await erasureRow(erasure.id)).confirmations).sort()).toEqual([...PRIVACY_PARTICIPANT_NAMES].sort());
       expect(await userExists(user.userId)).toBe(false);
       expect(await auditDetails('account.erased', user.userId)).toEqual([expect.objectContaining({ erasureId: erasure.id })]);
+    });
+
+    it('deletes the sent outbox rows about the user (their address and name among them) with the account, not other users\' rows', async () => {
+      const user = await newUser();
+      const other = await newUser();
+      const sentRowsNaming = async (text: string): Promise<number> =>
+        (await auth.dataSource.query(`SELECT count(*)::int AS count FROM outbox WHERE published_at IS NOT NULL AND strpos(envelope::text, $1) > 0`, [text]))[0]
+          .count;
+      const rowsNaming = async (text: string): Promise<number> =>
+        (await auth.dataSource.query(`SELECT count(*)::int AS count FROM outbox WHERE strpos(envelope::text, $1) > 0`, [text]))[0].count;
+      await eventually('both registrations to be sent', async () => (await sentRowsNaming(user.email)) > 0 && (await sentRowsNaming(other.email)) > 0);
+
+      const erasure = await privacy.requestErasure(user.userId, user.userId, 'self');
+      for (const service of PRIVACY_PARTICIPANT_NAMES) await confirm(erasure.id, user.userId, service);
+      await eventually('the erasure to complete', async () => (await privacy.erasure(erasure.id)).status === AccountErasureStatus.COMPLETED);
+
+      expect(await rowsNaming(user.email)).toBe(0);
+      const registered = (await outboxEvents(auth.dataSource, UserRegistered)).map((event) => event.payload.userId);
+      expect(registered).not.toContain(user.userId);
+      expect(registered).toContain(other.userId);
+      expect(await sentRowsNaming(other.email)).toBeGreaterThan(0);
+      // The saga's own request (ids only) stays, for a participant's redelivery.
+      expect((await outboxEvents(auth.dataSource, UserErasureRequested)).map((event) => event.aggregateId)).toContain(erasure.id);
     });
 
     it('is reported overdue by the sweep past ERASURE_TIMEOUT_SECONDS, and still completes when the last confirmation comes', async () => {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { gunzipSync } from 'node:zlib';
 import { DataSource, EntityManager } from 'typeorm';
@@ -13,6 +13,7 @@ import {
   UserErasureRequested,
 } from '@multipult/events';
 import { ConflictError, NotFoundError, RateLimitedError } from '@multipult/graphql';
+import { JobQueue } from '@multipult/jobs';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig } from '../config';
@@ -22,6 +23,10 @@ import { AccountErasure, AccountErasureStatus, DataExport, DataExportStatus } fr
 
 export const AUTH_PRIVACY_SERVICE = 'auth';
 export const EXPORT_FORMAT = 'multipult-export/1';
+/** Events of the sagas themselves (ids only), kept in the outbox when an account is erased. */
+const PRIVACY_SAGA_EVENTS = [UserErasureRequested, UserErasureCompleted, UserDataExportRequested, UserDataExportPart].map((contract) => contract.type);
+/** The queue of the recurring privacy sweep. */
+export const PRIVACY_SWEEP_QUEUE = 'privacy.sweep';
 
 interface ErasureRow {
   id: string;
@@ -74,9 +79,8 @@ const EXPORT_COLUMNS = 'id, user_id, participants, status, missing_services, req
  * confirmations past the timeout are reported overdue.
  */
 @Injectable()
-export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
+export class PrivacyService implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger(PrivacyService.name);
-  private sweeper?: NodeJS.Timeout;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -87,7 +91,13 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly revoker: SessionRevoker,
     private readonly audit: AuditLog,
     private readonly cutOff: CredentialCutOff,
+    private readonly jobs: JobQueue,
   ) {}
+
+  /** The sweep runs every PRIVACY_SWEEP_SECONDS on one replica, not on each. */
+  async onModuleInit(): Promise<void> {
+    await this.jobs.defineRecurring({ name: PRIVACY_SWEEP_QUEUE, everySeconds: this.config.PRIVACY_SWEEP_SECONDS, handler: () => this.sweep() });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.events.consume({
@@ -98,13 +108,6 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
         else await this.receivePart(manager, envelope as EnvelopeOf<typeof UserDataExportPart>);
       },
     });
-    this.sweeper = setInterval(() => {
-      this.sweep().catch((error: unknown) => this.logger.error({ err: error }, 'privacy sweep failed'));
-    }, this.config.PRIVACY_SWEEP_SECONDS * 1000).unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.sweeper);
   }
 
   async requestExport(userId: string): Promise<DataExport> {
@@ -210,10 +213,21 @@ export class PrivacyService implements OnApplicationBootstrap, OnModuleDestroy {
     if (row.participants.every((participant) => confirmations[participant])) await this.finish(manager, { ...row, confirmations });
   }
 
-  /** Every participant confirmed: the account itself goes (memberships, sessions, roles, exports with it). */
+  /**
+   * Every participant confirmed: the account itself goes (memberships, sessions, roles, exports with
+   * it), and so do the sent outbox rows about the user (address, name, sign-in IPs, invitations),
+   * which were only kept for retention. The privacy sagas' own events stay: they hold only ids and
+   * are what a participant's redelivered request replays. Rows not yet sent stay too, so consumers
+   * still get every event in order.
+   */
   private async finish(manager: EntityManager, row: ErasureRow): Promise<ErasureRow> {
     const [user]: { email: string }[] = await manager.query('SELECT email FROM users WHERE id = $1', [row.user_id]);
     if (user) await manager.query('DELETE FROM tenant_invitations WHERE email = $1', [user.email]);
+    await manager.query(
+      `DELETE FROM outbox WHERE published_at IS NOT NULL AND NOT (event_type = ANY($3::text[]))
+         AND (envelope->'payload'->>'userId' = $1 OR envelope->>'actorId' = $1 OR lower(envelope->'payload'->>'email') = lower($2))`,
+      [row.user_id, user?.email ?? null, PRIVACY_SAGA_EVENTS],
+    );
     await manager.query('DELETE FROM users WHERE id = $1', [row.user_id]);
     const [finished]: ErasureRow[] = await manager.query(
       `UPDATE account_erasures SET status = 'completed', completed_at = now() WHERE id = $1 RETURNING *`,

@@ -46,6 +46,9 @@ export class SigningKeyService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.ensureActiveKey();
     await this.reload();
+    // Per replica by nature, not a shared job: each replica holds the keys in its own memory and
+    // must load a rotation itself. The shared work (creating the first key, rotating) happens once,
+    // under the table lock of ensureActiveKey and rotate.
     this.reloadTimer = setInterval(
       () => this.reload().catch((error) => this.logger.error({ err: error }, 'signing key reload failed')),
       this.config.SIGNING_KEY_RELOAD_SECONDS * 1000,

@@ -326,6 +326,35 @@ describe('JobQueue', () => {
     expect(await sql(`SELECT id FROM "${SCHEMA}".job WHERE name = $1`, [queue])).toHaveLength(1);
   }, 90_000);
 
+  it('runs a recurring job every N seconds (under a minute) on one replica at a time, however many define it', async () => {
+    const queue = uniqueQueue('sweep');
+    const starts: { replica: string; at: number }[] = [];
+    const setup = (replica: string) => async (jobs: JobQueue) => {
+      await jobs.defineRecurring({
+        name: queue,
+        everySeconds: 1,
+        handler: async () => {
+          starts.push({ replica, at: Date.now() });
+          await delay(200);
+        },
+      });
+    };
+    await startReplica(setup('a'));
+    await startReplica(setup('b'));
+    // The runs each replica queued at start merge into one chain once the first has run.
+    await eventually('the first runs', () => starts.length >= 2, 30_000);
+    const from = Date.now() + 1_500;
+    await delay(from + 6_000 - Date.now());
+    const window = starts.filter((start) => start.at >= from && start.at < from + 6_000);
+
+    // One chain: a run about every 1 to 1.5 s (1 s apart plus up to one poll); two would double it.
+    expect(window.length).toBeGreaterThanOrEqual(3);
+    expect(window.length).toBeLessThanOrEqual(6);
+    const gaps = window.slice(1).map((start, index) => start.at - window[index].at);
+    // Never two at once: each run starts well after the previous one (200 ms long) began.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(900);
+  }, 60_000);
+
   it('holds each concurrency key to its limit across two replicas under load', async () => {
     const queue = uniqueQueue('per-tenant');
     const running = new Map<string, number>();

@@ -61,6 +61,15 @@ export interface QueueDefinition<T> {
   concurrencyPerKey?: number;
 }
 
+export interface RecurringDefinition {
+  name: string;
+  /** Seconds from the start of one run to the next (fractions allowed: no cron resolution applies). */
+  everySeconds: number;
+  handler: (job: RunningJob<object>) => Promise<unknown>;
+  /** An attempt running longer than this is failed. Default 900. */
+  expireInSeconds?: number;
+}
+
 export interface EnqueueOptions {
   /** The business transaction's EntityManager: the job exists only if that transaction commits. */
   tx?: EntityManager;
@@ -135,6 +144,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private readonly schema: string;
   private readonly definitions = new Map<string, QueueDefinition<never>>();
   private readonly running = new Map<string, RunningAttempt>();
+  private readonly recurring: RecurringDefinition[] = [];
   private bootstrapped = false;
   private stopping = false;
   private cancelTimer?: NodeJS.Timeout;
@@ -170,6 +180,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   async onApplicationBootstrap(): Promise<void> {
     this.bootstrapped = true;
     for (const definition of this.definitions.values()) await this.startWorker(definition);
+    for (const definition of this.recurring) await this.startRecurring(definition);
     this.cancelTimer = setInterval(() => void this.abortCancelled(), this.config.JOBS_CANCEL_CHECK_MS);
     this.cleanupTimer = setInterval(() => void this.removeOldProgress(), PROGRESS_CLEANUP_INTERVAL_MS);
     this.cancelTimer.unref();
@@ -207,6 +218,35 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       expireInSeconds: definition.expireInSeconds ?? 900,
     });
     if (this.bootstrapped && !this.stopping) await this.startWorker(definition);
+  }
+
+  /**
+   * Work that runs every `everySeconds` once across replicas (sweeps, republishing, retention).
+   * Each run enqueues the next with startAfter, and the queue's `short` policy keeps one queued run
+   * per name, so the run every replica enqueues at start and a per-minute cron that restarts the
+   * chain (should a successor's enqueue fail) merge into one chain. A run queued by a replica
+   * starting while another runs may overlap that one once, so handlers must be idempotent. A failed
+   * run is not retried (it goes to `<name>.dead`): the next one is already queued.
+   */
+  async defineRecurring(definition: RecurringDefinition): Promise<void> {
+    if (!(definition.everySeconds > 0)) throw new RangeError(`everySeconds must be positive, got ${definition.everySeconds}`);
+    await this.define<object>({
+      name: definition.name,
+      policy: 'short',
+      retryLimit: 0,
+      expireInSeconds: definition.expireInSeconds,
+      handler: async (job) => {
+        const startedAt = Date.now();
+        try {
+          return await definition.handler(job);
+        } finally {
+          const wait = Math.max(0, definition.everySeconds * 1000 - (Date.now() - startedAt));
+          await this.enqueueRecurring(definition.name, new Date(Date.now() + wait));
+        }
+      },
+    });
+    this.recurring.push(definition);
+    if (this.bootstrapped && !this.stopping) await this.startRecurring(definition);
   }
 
   /** Answers the job's id, or null when its singletonKey deduplicated it. */
@@ -264,6 +304,20 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       .executeSql(`SELECT percent, message, updated_at FROM "${this.schema}".job_progress WHERE job_id = $1`, [id]);
     const [row] = rows as { percent: number; message: string | null; updated_at: Date }[];
     return row ? { percent: row.percent, message: row.message, updatedAt: row.updated_at } : undefined;
+  }
+
+  private async startRecurring(definition: RecurringDefinition): Promise<void> {
+    await this.boss.schedule(definition.name, '* * * * *', {}, { singletonKey: definition.name });
+    await this.enqueueRecurring(definition.name);
+  }
+
+  private async enqueueRecurring(name: string, startAfter?: Date): Promise<void> {
+    try {
+      await this.boss.send(name, {}, stripUndefined({ singletonKey: name, startAfter }));
+    } catch (error) {
+      // The per-minute cron restarts the chain.
+      this.logger.warn(`Queueing the next run of ${name} failed: ${(error as Error).message}`);
+    }
   }
 
   private assertDefined(name: string): void {

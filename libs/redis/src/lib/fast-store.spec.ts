@@ -24,6 +24,19 @@ describe.each([
     expect(await store.get('a')).toBeNull();
   });
 
+  it('writes and deletes several keys in one call, with times to live', async () => {
+    await store.set('w-gone', 'old');
+    await store.writeMany([
+      { key: 'w-kept', value: 'x' },
+      { key: 'w-short', value: 'y', ttlMs: 50 },
+      { key: 'w-gone', value: null },
+    ]);
+    expect(await store.getMany(['w-kept', 'w-short', 'w-gone'])).toEqual(['x', 'y', null]);
+    await eventually('w-short to expire', async () => !(await store.exists('w-short')));
+    expect(await store.get('w-kept')).toBe('x');
+    await store.writeMany([]);
+  });
+
   it('increments counters that expire a fixed time after they were created', async () => {
     const key = `counter:${Math.random()}`;
     expect(await store.increment(key, 1, 150)).toBe(1);

@@ -14,6 +14,13 @@ export interface RateLimitDecision {
  * limits, short-lived flags. Backed by Redis; an in-process stand-in serves the single-instance
  * embedded mode with the same interface.
  */
+/** One write of FastStore.writeMany: a value (with an optional time to live) or, for null, a delete. */
+export interface FastStoreWrite {
+  key: string;
+  value: string | null;
+  ttlMs?: number;
+}
+
 export interface FastStore {
   readonly kind: 'redis' | 'memory';
   get(key: string): Promise<string | null>;
@@ -22,6 +29,8 @@ export interface FastStore {
   exists(key: string): Promise<boolean>;
   /** Several keys in one round trip; missing keys are null. */
   getMany(keys: string[]): Promise<(string | null)[]>;
+  /** Sets (value) or deletes (value null) several keys in one round trip (a pipeline, not atomic). */
+  writeMany(writes: FastStoreWrite[]): Promise<void>;
   /**
    * Counts a hit in a sliding window (weighted previous + current fixed window), refusing it
    * without counting once `limit` is reached.

@@ -1,6 +1,6 @@
 import { MessagePort } from 'node:worker_threads';
 import { HubEndpoint } from '@multipult/embedded';
-import { FastStore, RateLimitDecision } from './fast-store';
+import { FastStore, FastStoreWrite, RateLimitDecision } from './fast-store';
 
 const CHANNEL = 'fast-store';
 
@@ -31,6 +31,10 @@ export class HubFastStore implements FastStore {
 
   getMany(keys: string[]): Promise<(string | null)[]> {
     return this.hub.call('getMany', keys);
+  }
+
+  writeMany(writes: FastStoreWrite[]): Promise<void> {
+    return this.hub.call('writeMany', writes);
   }
 
   increment(key: string, by: number, ttlMs: number): Promise<number> {
@@ -66,6 +70,7 @@ export function serveFastStore(port: MessagePort, store: FastStore): void {
     del: (key: string) => store.del(key),
     exists: (key: string) => store.exists(key),
     getMany: (keys: string[]) => store.getMany(keys),
+    writeMany: (writes: FastStoreWrite[]) => store.writeMany(writes),
     increment: (key: string, by: number, ttlMs: number) => store.increment(key, by, ttlMs),
     hitSlidingWindow: (key: string, limit: number, windowMs: number) => store.hitSlidingWindow(key, limit, windowMs),
     touchMember: (key: string, member: string, ttlMs: number) => store.touchMember(key, member, ttlMs),

@@ -1,4 +1,4 @@
-import { FastStore, RateLimitDecision, slidingWindowDecision } from './fast-store';
+import { FastStore, FastStoreWrite, RateLimitDecision, slidingWindowDecision } from './fast-store';
 
 /** In-process stand-in for Redis: correct for one instance only, nothing shared, nothing persisted. */
 export class MemoryFastStore implements FastStore {
@@ -41,6 +41,13 @@ export class MemoryFastStore implements FastStore {
 
   async getMany(keys: string[]): Promise<(string | null)[]> {
     return keys.map((key) => this.read(key));
+  }
+
+  async writeMany(writes: FastStoreWrite[]): Promise<void> {
+    for (const { key, value, ttlMs } of writes) {
+      if (value === null) await this.del(key);
+      else await this.set(key, value, ttlMs);
+    }
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { FastStore, RateLimitDecision, slidingWindowDecision } from './fast-store';
+import { FastStore, FastStoreWrite, RateLimitDecision, slidingWindowDecision } from './fast-store';
 
 // Millisecond time from the Redis server: every replica of every service decides on one clock.
 const SERVER_NOW_MS = `
@@ -97,6 +97,19 @@ export class RedisFastStore implements FastStore {
 
   async getMany(keys: string[]): Promise<(string | null)[]> {
     return keys.length ? this.client.mget(...keys) : [];
+  }
+
+  async writeMany(writes: FastStoreWrite[]): Promise<void> {
+    if (!writes.length) return;
+    const pipeline = this.client.pipeline();
+    for (const { key, value, ttlMs } of writes) {
+      if (value === null) pipeline.del(key);
+      else if (ttlMs) pipeline.set(key, value, 'PX', Math.max(1, Math.ceil(ttlMs)));
+      else pipeline.set(key, value);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failure = results.find(([error]) => error);
+    if (failure) throw failure[0];
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {

@@ -7,7 +7,9 @@ import {
   requireSharedInfrastructureInProduction,
   tokenVerificationEnv,
 } from '@multipult/config';
+import { jobsEnv } from '@multipult/jobs';
 import { serviceEntry } from '@multipult/registry';
+import { eventRetentionEnv } from './event-retention';
 
 const portWithDefault = (port: number) => z.coerce.number().int().min(1).max(65535).default(port);
 
@@ -17,6 +19,8 @@ const commonShape = {
   ...redisEnv,
   ...kafkaEnv,
   ...tokenVerificationEnv,
+  ...jobsEnv,
+  ...eventRetentionEnv,
   // Not needed by the token issuer, which verifies with its own keys; required of the others below.
   AUTH_JWKS_URL: tokenVerificationEnv.AUTH_JWKS_URL.optional(),
   /** Largest accepted JSON body (body-parser syntax). */
@@ -33,7 +37,8 @@ export type SubgraphConfigSchema<Shape extends z.ZodRawShape> = z.ZodObject<Omit
 export type SubgraphConfigOf<Shape extends z.ZodRawShape> = z.output<SubgraphConfigSchema<Shape>>;
 
 /**
- * The config schema of a subgraph: base, database, Redis and Kafka variables, token verification
+ * The config schema of a subgraph: base, database, Redis and Kafka variables, durable jobs and event
+ * retention (jobsEnv, eventRetentionEnv), token verification
  * (AUTH_JWKS_URL, required unless the registry says the service issues tokens), PORT (default from
  * the registry), BODY_LIMIT, then the service's own `shape` (which may override a default, e.g.
  * BODY_LIMIT). Production requires real Redis and Kafka; `refine` adds the service's own checks.

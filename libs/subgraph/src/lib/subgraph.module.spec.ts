@@ -6,7 +6,7 @@ import { Column, DataSource, Entity, MigrationInterface, PrimaryGeneratedColumn,
 import { z } from 'zod';
 import { Public } from '@multipult/auth';
 import { ConfigError, loadConfig } from '@multipult/config';
-import { TestDatabase, createTestDatabase, freePort, graphqlData } from '@multipult/testing';
+import { TestDatabase, createTestDatabase, eventually, freePort, graphqlData } from '@multipult/testing';
 import { bootstrapSubgraph } from '../bootstrap';
 import { defineSubgraphConfig } from './subgraph-config';
 import { SubgraphModule } from './subgraph.module';
@@ -106,6 +106,9 @@ describe('SubgraphModule (a service on the kit)', () => {
       REDIS_KEY_PREFIX: `test:subgraph:${process.pid}:`,
       KAFKA_BROKERS: process.env.KAFKA_BROKERS,
       AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+      // The retention job runs every second here, on real job polling.
+      RETENTION_INTERVAL_SECONDS: '1',
+      JOBS_POLL_INTERVAL_SECONDS: '0.5',
     });
     url = `http://127.0.0.1:${port}`;
   }, 60_000);
@@ -124,7 +127,52 @@ describe('SubgraphModule (a service on the kit)', () => {
       );
       expect(rows.map((row) => row.table_name)).toEqual(expect.arrayContaining(['inbox', 'migrations', 'outbox', 'widgets']));
       const { rows: migrations } = await client.query<{ name: string }>(`SELECT name FROM content.migrations ORDER BY id`);
-      expect(migrations.map((row) => row.name)).toEqual(['CreateEventTables1732400000000', 'CreateWidgets1800000000001']);
+      expect(migrations.map((row) => row.name)).toEqual([
+        'CreateEventTables1732400000000',
+        'AddEventRetentionIndexes1764700000000',
+        'CreateWidgets1800000000001',
+      ]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('deletes sent outbox rows past OUTBOX_RETENTION_DAYS (7) and inbox rows past INBOX_RETENTION_DAYS (30), in batches, and keeps younger ones', async () => {
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const outboxRow = (publishedDaysAgo: number) =>
+        client.query(
+          `INSERT INTO content.outbox (id, topic, message_key, event_type, envelope, headers, created_at, published_at)
+           VALUES (gen_random_uuid(), 'retention-spec', 'key', 'retention.spec', '{}', '{}',
+                   now() - make_interval(days => $1::int + 1), now() - make_interval(days => $1::int))
+           RETURNING id`,
+          [publishedDaysAgo],
+        ).then(({ rows: [row] }) => row.id as string);
+      const oldSent = await outboxRow(8);
+      const youngSent = await outboxRow(6);
+      // More old inbox rows than one batch deletes.
+      await client.query(
+        `INSERT INTO content.inbox (consumer_group, event_id, processed_at)
+         SELECT 'retention-spec', gen_random_uuid(), now() - interval '31 days' FROM generate_series(1, 2500)`,
+      );
+      await client.query(`INSERT INTO content.inbox (consumer_group, event_id, processed_at) VALUES ('retention-spec-young', gen_random_uuid(), now() - interval '29 days')`);
+
+      const remaining = async () => {
+        const { rows } = await client.query<{ outbox: string[]; inbox: string[] }>(
+          `SELECT (SELECT coalesce(array_agg(id::text), '{}') FROM content.outbox WHERE topic = 'retention-spec') AS outbox,
+                  (SELECT coalesce(array_agg(DISTINCT consumer_group), '{}') FROM content.inbox WHERE consumer_group LIKE 'retention-spec%') AS inbox`,
+        );
+        return rows[0];
+      };
+      expect((await remaining()).outbox).toHaveLength(2);
+      const after = await eventually('the retention job', async () => {
+        const rows = await remaining();
+        return rows.outbox.length === 1 && rows.inbox.length === 1 && rows;
+      });
+      expect(after.outbox).toEqual([youngSent]);
+      expect(after.outbox).not.toContain(oldSent);
+      expect(after.inbox).toEqual(['retention-spec-young']);
     } finally {
       await client.end();
     }

@@ -7,9 +7,11 @@ import { DatabaseModule, DatabaseModuleOptions } from '@multipult/database';
 import { EventsModule, eventEntities, eventMigrations } from '@multipult/events';
 import { subgraphGraphQLOptions } from '@multipult/graphql';
 import { DatabaseProbe, FastStoreProbe, HealthModule, KafkaProbe } from '@multipult/health';
+import { JobsModule } from '@multipult/jobs';
 import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import { serviceEntry } from '@multipult/registry';
+import { EventRetention } from './event-retention';
 
 /** The part of a subgraph's validated config (see defineSubgraphConfig) the kit reads itself. */
 export interface SubgraphKitConfig {
@@ -43,6 +45,7 @@ export interface SubgraphModuleOptions {
  * Everything a subgraph runs on, so its AppModule lists only its feature modules: the validated
  * config, logging/metrics, PostgreSQL in the service's schema (with the outbox and inbox tables and
  * migrations run at start-up), Redis (or the in-process stand-in), events (outbox relay, consumers),
+ * durable jobs (JobQueue; the event tables' retention job among them),
  * token verification with the global guard, the federated GraphQL endpoint at /graphql, and
  * /health/live + /health/ready (database, fast store, Kafka) with graceful shutdown in production.
  */
@@ -73,8 +76,10 @@ export class SubgraphModule {
           probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
           gracefulShutdownTimeoutMs: production ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
+        JobsModule.forRoot({ service }),
         ...extra,
       ],
+      providers: [EventRetention],
       exports: extra as NonNullable<ModuleMetadata['exports']>,
     };
   }

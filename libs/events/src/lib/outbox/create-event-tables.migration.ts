@@ -1,4 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { tableIn } from '../table-path';
 
 /** Creates `outbox` and `inbox` in the schema of the DataSource running it (each service adds it to its migrations). */
 export class CreateEventTables1732400000000 implements MigrationInterface {
@@ -42,10 +43,4 @@ export class CreateEventTables1732400000000 implements MigrationInterface {
     await queryRunner.query(`DROP TABLE ${tableIn(queryRunner, 'inbox')}`);
     await queryRunner.query(`DROP TABLE ${tableIn(queryRunner, 'outbox')}`);
   }
-}
-
-function tableIn(queryRunner: QueryRunner, table: string): string {
-  const { driver } = queryRunner.connection;
-  const schema = (queryRunner.connection.options as { schema?: string }).schema;
-  return schema ? `${driver.escape(schema)}.${driver.escape(table)}` : driver.escape(table);
 }

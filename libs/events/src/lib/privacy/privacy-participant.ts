@@ -4,13 +4,18 @@ import { EntityManager } from 'typeorm';
 import { EventConsumer, HandlerTransaction } from '../consumer/event-consumer';
 import { EnvelopeOf } from '../event-contract';
 import { UserDataExportPart, UserDataExportRequested, UserErasureCompleted, UserErasureRequested } from '../contracts/privacy.events';
+import { OutboxMessage } from '../outbox/outbox-message.entity';
 import { OutboxWriter } from '../outbox/outbox-writer';
+import { qualifiedTableName } from '../table-path';
 
 /**
  * Stands in for an erased user wherever a row must keep an owner or author (a tenant's published
  * documents, comment threads): the auth service resolves it to a "Deleted user".
  */
 export const ERASED_USER_ID = '00000000-0000-0000-0000-000000000000';
+
+/** The sagas' own events (ids only), which an erasure leaves in the outbox. */
+const SAGA_REQUESTS = [UserErasureRequested.type, UserErasureCompleted.type, UserDataExportRequested.type];
 
 /** Base64 characters per export chunk: well under Kafka's default 1 MB message limit. */
 export const EXPORT_CHUNK_CHARS = 256 * 1024;
@@ -38,7 +43,8 @@ export function exportChunks(data: unknown, size = EXPORT_CHUNK_CHARS): string[]
 
 /**
  * Makes a service a participant of the GDPR sagas: on an erasure request it erases the user's
- * data and confirms in the same transaction (so a confirmation means it is done); on an export
+ * data (and its sent outbox rows about the user) and confirms in the same transaction (so a
+ * confirmation means it is done); on an export
  * request it sends its part. Redelivered requests are skipped by the inbox; a repeated request
  * (new event, same saga) erases nothing more and confirms again, which auth ignores.
  */
@@ -74,12 +80,19 @@ export class PrivacyParticipant {
   ): Promise<void> {
     const { erasureId, userId } = envelope.payload;
     const summary = await handlers.erase(manager, userId, transaction);
+    // Sent outbox rows are kept only for retention; those about the user (their export parts, their
+    // actions) go with the rest of their data.
+    const [, outboxRows]: [unknown, number] = await manager.query(
+      `DELETE FROM ${qualifiedTableName(manager.connection, OutboxMessage)} WHERE published_at IS NOT NULL AND NOT (event_type = ANY($2::text[]))
+         AND (envelope->'payload'->>'userId' = $1 OR envelope->>'actorId' = $1)`,
+      [userId, SAGA_REQUESTS],
+    );
     await this.outbox.enqueue(manager, UserErasureCompleted, {
       aggregateId: erasureId,
       actorId: null,
       payload: { erasureId, userId, service: handlers.service, summary },
     });
-    this.logger.log({ erasureId, userId, summary }, 'user data erased');
+    this.logger.log({ erasureId, userId, summary, outboxRows }, 'user data erased');
   }
 
   private async export(handlers: UserDataHandlers, envelope: EnvelopeOf<typeof UserDataExportRequested>, manager: EntityManager): Promise<void> {
