@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { Platform, eventually, graphql, graphqlData } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { usePlatform } from './support/platforms';
+import { inbox } from './support/notifications';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -87,6 +88,8 @@ describe('outbound webhooks', () => {
     receiver = await startReceiver();
     platform = await usePlatform('default');
     const account = await registerAccount(platform.gatewayUrl, 'hooks');
+    // Notifications names the admin in what it forwards once it has recorded the registration (with the welcome).
+    await eventually("the admin's welcome", async () => (await inbox(platform.gatewayUrl, account.accessToken)).nodes.some((n) => n.type === 'welcome'));
     const tenant = await createTenantFor(platform.gatewayUrl, account);
     admin = { ...account, token: tenant.accessToken, tenantId: tenant.tenantId };
   });
