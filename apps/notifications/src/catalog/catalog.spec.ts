@@ -36,6 +36,12 @@ describe('notification catalog', () => {
     expect(email.text).toMatch(/Ссылка действует до 1 декабря 2026 г\..* 10:00 UTC\./);
   });
 
+  it('names an actor it has not recorded yet generically rather than leaving a blank', () => {
+    expect(renderer.inApp('mention', 'en', { actorName: '' }).title).toBe('Someone mentioned you');
+    expect(renderer.inApp('mention', 'ru', { actorName: '' }).title).toBe('Кто-то упомянул(а) вас');
+    expect(renderer.inApp('mention', 'en', { actorName: 'Eve' }).title).toBe('Eve mentioned you');
+  });
+
   it('renders a digest listing every item', () => {
     const email = renderer.digest('en', 'Ann', [
       { subject: 'Bob mentioned you in a comment', link: 'https://x/1' },

@@ -108,6 +108,7 @@ export class TemplateRenderer {
       compiled = this.plain.compile(source, { noEscape: true });
       this.compiled.set(source, compiled);
     }
-    return compiled({ ...params, locale });
+    const actorName = params.actorName === '' ? TEMPLATES[locale].layout.unknownActor : params.actorName;
+    return compiled({ ...params, ...(actorName === undefined ? {} : { actorName }), locale });
   }
 }

@@ -85,4 +85,5 @@ export const enDigest: DigestTemplate = {
 export const enLayout: LayoutText = {
   footer: 'You receive this email because of your Multipult notification settings.',
   linkFallback: 'Or open this link:',
+  unknownActor: 'Someone',
 };

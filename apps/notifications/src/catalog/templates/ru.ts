@@ -88,4 +88,5 @@ export const ruDigest: DigestTemplate = {
 export const ruLayout: LayoutText = {
   footer: 'Вы получили это письмо в соответствии с настройками уведомлений Multipult.',
   linkFallback: 'Или откройте ссылку:',
+  unknownActor: 'Кто-то',
 };

@@ -24,4 +24,6 @@ export interface LayoutText {
   footer: string;
   /** For clients that cannot press the button. */
   linkFallback: string;
+  /** Names an actor this service has not recorded yet (their registration still on its way). */
+  unknownActor: string;
 }
