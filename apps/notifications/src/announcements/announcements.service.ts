@@ -57,10 +57,7 @@ export class AnnouncementsService {
          RETURNING id`,
         [tenantId, JSON.stringify(emails)],
       );
-      await this.emailJobs.enqueue(
-        manager,
-        queued.map((email) => email.id),
-      );
+      await this.emailJobs.enqueue(manager, queued.map((email) => email.id));
       const [saved] = await manager.query(
         `INSERT INTO announcements (tenant_id, title, body, created_by, recipient_count) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
         [tenantId, data.title, data.body, actorId, rows.length],

@@ -130,14 +130,15 @@ export class EmailJobs implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Pending rows whose job is gone get one again: rows written by the operator CLI (which runs no
-   * job queue) or by a version before the job queue. Rows with a live job are skipped by the
-   * queue's exclusive policy; a fresh row is left alone, its job being on the way.
+   * Due pending rows without a live job get one: rows written by the operator CLI (which runs no
+   * job queue), by a version before the job queue, or whose handler died before recording its
+   * last failure. A row's job is committed with it, so a row with a live job is skipped by the
+   * queue's exclusive policy.
    */
   private async requeueOrphans(): Promise<void> {
     const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM email_deliveries WHERE status IN ('pending', 'sending') AND created_at < now() - interval '10 seconds'
-       ORDER BY created_at LIMIT 1000`,
+      `SELECT id FROM email_deliveries WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+       ORDER BY next_attempt_at LIMIT 1000`,
     );
     for (const { id } of rows) await this.jobs.enqueue<EmailDeliveryJob>(EMAIL_DELIVERY_QUEUE, { deliveryId: id }, { singletonKey: id });
   }

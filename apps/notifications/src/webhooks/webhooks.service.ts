@@ -77,10 +77,7 @@ export class WebhooksService implements OnApplicationBootstrap {
        RETURNING id, endpoint_id`,
       [event.tenantId, event.id, event.type, body],
     );
-    await this.jobs.enqueue(
-      manager,
-      created.map((delivery) => ({ id: delivery.id, endpointId: delivery.endpoint_id })),
-    );
+    await this.jobs.enqueue(manager, created.map((delivery) => ({ id: delivery.id, endpointId: delivery.endpoint_id })));
   }
 
   list(tenantId: string): Promise<WebhookEndpoint[]> {
@@ -158,17 +155,17 @@ export class WebhooksService implements OnApplicationBootstrap {
     return this.dataSource.transaction(async (manager) => {
       const delivery = await manager.save(
         manager.create(WebhookDelivery, {
-        endpointId: original.endpointId,
-        tenantId,
-        eventId: original.eventId,
-        eventType: original.eventType,
-        body: original.body,
-        status: WebhookDeliveryStatus.PENDING,
-        attempts: 0,
-        nextAttemptAt: new Date(),
-        redeliveryOf: original.id,
-      }),
-    );
+          endpointId: original.endpointId,
+          tenantId,
+          eventId: original.eventId,
+          eventType: original.eventType,
+          body: original.body,
+          status: WebhookDeliveryStatus.PENDING,
+          attempts: 0,
+          nextAttemptAt: new Date(),
+          redeliveryOf: original.id,
+        }),
+      );
       await this.jobs.enqueue(manager, [{ id: delivery.id, endpointId: delivery.endpointId }]);
       return delivery;
     });
