@@ -106,6 +106,17 @@ describe('EmailJobs', () => {
     expect(letters.map((letter) => letter.data.deliveryId)).toEqual([down.id]);
   }, 60_000);
 
+  it('gives a due pending row without a job (the operator CLI writes those) a job', async () => {
+    await app.dataSource.query(
+      `INSERT INTO email_deliveries (to_address, type, locale, subject, text_body, html_body, status)
+       VALUES ('orphan@example.com', 'announcement', 'en', 'Announced', 'text', '<p>html</p>', 'pending')`,
+    );
+
+    await smtp.waitFor((message) => message.to.includes('orphan@example.com'));
+    await eventually('the row sent', async () => (await rowsTo('orphan@example.com'))[0]?.status === 'sent');
+    expect(smtp.received.filter((message) => message.to.includes('orphan@example.com'))).toHaveLength(1);
+  });
+
   it("turns a user's due digest items into one queued email", async () => {
     const userId = randomUUID();
     await app.dataSource.query(`INSERT INTO recipients (user_id, email, display_name, email_digest) VALUES ($1, 'digest@example.com', 'Dee', true)`, [

@@ -14,6 +14,9 @@ import type { NotificationsConfig } from '../config';
 export const WEBHOOK_SECRET_CONTEXT = 'multipult-webhook-secrets';
 /** One job per webhook_deliveries row (singletonKey = its id), limited per endpoint (concurrencyKey). */
 export const WEBHOOK_DELIVERY_QUEUE = 'webhook.delivery';
+/** Gives due pending deliveries without a live job one (see requeueOrphans). */
+export const WEBHOOK_REQUEUE_QUEUE = 'webhook.requeue';
+const REQUEUE_EVERY_SECONDS = 60;
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`; receivers reject old `t` (replays). */
 export function webhookSignature(secret: string, timestampSeconds: number, body: string): string {
@@ -77,6 +80,7 @@ export class WebhookJobs implements OnModuleInit {
       concurrencyPerKey: this.config.WEBHOOK_CONCURRENCY_PER_ENDPOINT,
       handler: (job) => this.deliver(job.data.deliveryId, job.attempt),
     });
+    await this.jobs.defineRecurring({ name: WEBHOOK_REQUEUE_QUEUE, everySeconds: REQUEUE_EVERY_SECONDS, handler: () => this.requeueOrphans() });
   }
 
   /** Queues the deliveries' jobs in the transaction that wrote their rows. */
@@ -86,6 +90,25 @@ export class WebhookJobs implements OnModuleInit {
         WEBHOOK_DELIVERY_QUEUE,
         { deliveryId: delivery.id },
         { tx: manager, singletonKey: delivery.id, concurrencyKey: delivery.endpointId },
+      );
+    }
+  }
+
+  /**
+   * Rows written by a version before the job queue, or whose handler died before recording its
+   * last failure. A row's job is committed with it, so a row with a live job is skipped by the
+   * queue's exclusive policy.
+   */
+  private async requeueOrphans(): Promise<void> {
+    const rows: { id: string; endpoint_id: string }[] = await this.dataSource.query(
+      `SELECT id, endpoint_id FROM webhook_deliveries WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+       ORDER BY next_attempt_at LIMIT 1000`,
+    );
+    for (const row of rows) {
+      await this.jobs.enqueue<WebhookDeliveryJob>(
+        WEBHOOK_DELIVERY_QUEUE,
+        { deliveryId: row.id },
+        { singletonKey: row.id, concurrencyKey: row.endpoint_id },
       );
     }
   }
