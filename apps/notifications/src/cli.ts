@@ -9,7 +9,7 @@ import { eventEntities } from '@multipult/events';
 import { RedisModule } from '@multipult/redis';
 import { AnnouncementsService } from './announcements/announcements.service';
 import { TemplateRenderer } from './catalog/template-renderer';
-import { EmailWorker } from './email/email-worker';
+import { EmailJobs } from './email/email-jobs';
 import { Notification } from './notifications/notification.entity';
 import { NotificationsService } from './notifications/notifications.service';
 import { LiveBus } from './realtime/live-bus';
@@ -43,8 +43,8 @@ async function main(argv: string[]): Promise<void> {
       NotificationsService,
       TemplateRenderer,
       AnnouncementsService,
-      // No email worker runs here: the service's instances send the queued emails on their next poll.
-      { provide: EmailWorker, useValue: { nudge: () => undefined } },
+      // No job queue runs here: the service's recurring email.digests job queues the emails' jobs.
+      { provide: EmailJobs, useValue: { enqueue: async () => undefined } },
     ],
   })
   class CliModule {}

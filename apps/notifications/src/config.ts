@@ -15,11 +15,18 @@ export const notificationsConfigSchema = defineSubgraphConfig(
     /** smtp(s)://user:pass@host:port; unset outside production, emails are written to the log instead. */
     SMTP_URL: envHelpers.urlWithProtocols(['smtp', 'smtps']).optional(),
     EMAIL_FROM: z.string().min(3).default('Multipult <no-reply@multipult.local>'),
+    /** Attempts of one email (its job's retryLimit is one less); a permanent SMTP failure (5xx) is not retried. */
     EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
-    EMAIL_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(30_000),
-    EMAIL_RETRY_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
-    EMAIL_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
-    EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+    /**
+     * Whole seconds, as pg-boss schedules retries: retry n waits INITIAL · 2^(n-1) · (1 to 2, jitter),
+     * at most MAX. (The former *_MS variables are no longer read.)
+     */
+    EMAIL_RETRY_INITIAL_SECONDS: z.coerce.number().int().min(1).default(30),
+    EMAIL_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).default(3_600),
+    /** Emails one instance sends at once. */
+    EMAIL_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(5),
+    /** How often due digests are composed (and pending emails without a job, e.g. from the CLI, queued). */
+    EMAIL_DIGEST_CHECK_SECONDS: z.coerce.number().min(0.5).max(3_600).default(30),
     EMAIL_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
 
     /** Seals webhook signing secrets at rest (≥32 characters); the development default is refused in production. */
@@ -27,13 +34,17 @@ export const notificationsConfigSchema = defineSubgraphConfig(
     /** Let webhooks reach loopback, private and link-local addresses (off: SSRF protection). */
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: envHelpers.booleanFlag.default(false),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+    /** Attempts of one delivery (its job's retryLimit is one less). */
     WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
-    WEBHOOK_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(10_000),
-    WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(3_600_000),
+    /** Whole seconds, as for email: retry n waits INITIAL · 2^(n-1) · (1 to 2, jitter), at most MAX. */
+    WEBHOOK_RETRY_INITIAL_SECONDS: z.coerce.number().int().min(1).default(10),
+    WEBHOOK_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).default(3_600),
+    /** Deliveries one instance sends at once. */
+    WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+    /** Deliveries to one endpoint in flight at once across all instances, so a slow endpoint holds up only its own. */
+    WEBHOOK_CONCURRENCY_PER_ENDPOINT: z.coerce.number().int().min(1).max(20).default(2),
     /** Failed attempts in a row after which an endpoint is turned off until its owner turns it back on. */
     WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(50),
-    WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
-    WEBHOOK_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(20),
     WEBHOOK_MAX_ENDPOINTS_PER_TENANT: z.coerce.number().int().min(1).max(1_000).default(20),
 
     /** Sent, failed and digested emails older than this are deleted (pending ones never are). */

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SUPPORTED_LOCALES } from '@multipult/graphql';
 import { TemplateRenderer } from '../catalog/template-renderer';
-import { EmailWorker } from '../email/email-worker';
+import { EmailJobs } from '../email/email-jobs';
 import { notificationFromRow, NotificationsService } from '../notifications/notifications.service';
 import { Announcement, PublishAnnouncementInput } from './dto';
 
@@ -23,7 +23,7 @@ export class AnnouncementsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly notifications: NotificationsService,
     private readonly renderer: TemplateRenderer,
-    private readonly emailWorker: EmailWorker,
+    private readonly emailJobs: EmailJobs,
   ) {}
 
   async publish(actorId: string | null, tenantId: string | null, input: PublishAnnouncementInput): Promise<Announcement> {
@@ -46,23 +46,24 @@ export class AnnouncementsService {
          RETURNING *`,
         [tenantId, JSON.stringify(data), actorId],
       );
-      await manager.query(
+      const queued: { id: string }[] = await manager.query(
         `INSERT INTO email_deliveries (user_id, to_address, type, locale, subject, text_body, html_body, status)
          SELECT r.user_id, r.email, 'announcement', r.locale,
                 (e.value->>'subject'), (e.value->>'text'), (e.value->>'html'), 'pending'
          FROM (${audienceSql(tenantId)}) a
          JOIN recipients r ON r.user_id = a.user_id
          JOIN preferences p ON p.user_id = a.user_id AND p.type = 'announcement' AND p.channel = 'EMAIL' AND p.enabled
-         JOIN jsonb_each($2::jsonb) e ON e.key = r.locale`,
+         JOIN jsonb_each($2::jsonb) e ON e.key = r.locale
+         RETURNING id`,
         [tenantId, JSON.stringify(emails)],
       );
+      await this.emailJobs.enqueue(manager, queued.map((email) => email.id));
       const [saved] = await manager.query(
         `INSERT INTO announcements (tenant_id, title, body, created_by, recipient_count) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
         [tenantId, data.title, data.body, actorId, rows.length],
       );
       return { announcement: saved, created: rows.map(notificationFromRow) };
     });
-    this.emailWorker.nudge();
     await this.notifications.announce(created);
     return {
       id: announcement.id,

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CatalogModule } from '../catalog/catalog.module';
+import { EmailJobs } from './email-jobs';
 import { EmailQueue } from './email.service';
-import { EmailWorker } from './email-worker';
 
-@Module({ imports: [CatalogModule], providers: [EmailQueue, EmailWorker], exports: [EmailQueue, EmailWorker] })
+@Module({ imports: [CatalogModule], providers: [EmailQueue, EmailJobs], exports: [EmailQueue, EmailJobs] })
 export class EmailModule {}

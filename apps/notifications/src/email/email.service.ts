@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { RenderedEmail } from '../catalog/template-renderer';
+import { EmailJobs } from './email-jobs';
 
 export interface EmailToQueue {
   userId: string | null;
@@ -16,16 +17,19 @@ export interface EmailToQueue {
 }
 
 /**
- * The email queue in Postgres: enqueued in the transaction that caused the email, so an email is
- * neither lost (the event is processed) nor sent for something that rolled back.
+ * The email queue in Postgres: each email's row and its delivery job are written in the
+ * transaction that caused the email, so an email is neither lost (the event is processed) nor
+ * sent for something that rolled back. Digest items wait for the digest without a job.
  */
 @Injectable()
 export class EmailQueue {
+  constructor(private readonly jobs: EmailJobs) {}
+
   async enqueue(manager: EntityManager, emails: EmailToQueue[]): Promise<void> {
     for (const item of emails) {
-      await manager.query(
+      const [{ id }]: { id: string }[] = await manager.query(
         `INSERT INTO email_deliveries (user_id, to_address, type, locale, subject, text_body, html_body, link, status, source_event_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
         [
           item.userId,
           item.to,
@@ -39,6 +43,7 @@ export class EmailQueue {
           item.sourceEventId,
         ],
       );
+      if (!item.digest) await this.jobs.enqueue(manager, [id]);
       if (item.digest && item.userId) {
         await manager.query(
           `INSERT INTO digest_schedule (user_id, due_at)

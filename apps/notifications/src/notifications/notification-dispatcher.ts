@@ -10,11 +10,9 @@ import { Addressee, Links, NotificationChannel, NotificationKind } from '../cata
 import { TemplateRenderer } from '../catalog/template-renderer';
 import type { NotificationsConfig } from '../config';
 import { EmailQueue, EmailToQueue } from '../email/email.service';
-import { EmailWorker } from '../email/email-worker';
 import { PreferencesService } from '../preferences/preferences.service';
 import { RecipientsService } from '../recipients/recipients.service';
 import { NOTIFICATION_CREATED } from '../webhooks/webhook-events';
-import { WebhookWorker } from '../webhooks/webhook-worker';
 import { WebhookEvent, WebhooksService } from '../webhooks/webhooks.service';
 import { NewNotification, NotificationsService } from './notifications.service';
 
@@ -37,10 +35,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
     private readonly preferences: PreferencesService,
     private readonly notifications: NotificationsService,
     private readonly emails: EmailQueue,
-    private readonly emailWorker: EmailWorker,
     private readonly renderer: TemplateRenderer,
     private readonly webhooks: WebhooksService,
-    private readonly webhookWorker: WebhookWorker,
   ) {
     for (const kind of EVENT_KINDS) {
       if (!kind.contract) continue;
@@ -126,7 +122,6 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
     }
     const created = await this.notifications.append(manager, inApp);
     await this.emails.enqueue(manager, emails);
-    let webhookDeliveries = 0;
     for (const { addressee, data, locale } of forwarded) {
       const inbox = created.find((notification) => notification.recipientId === addressee.userId);
       const event: WebhookEvent = {
@@ -142,12 +137,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
           link: data.link ?? null,
         },
       };
-      webhookDeliveries += await this.webhooks.enqueue(manager, event);
+      await this.webhooks.enqueue(manager, event);
     }
-    transaction.afterCommit(async () => {
-      if (emails.length) this.emailWorker.nudge();
-      if (webhookDeliveries) this.webhookWorker.nudge();
-      await this.notifications.announce(created);
-    });
+    transaction.afterCommit(() => this.notifications.announce(created));
   }
 }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { WebhookWorker } from './webhook-worker';
+import { WebhookJobs } from './webhook-jobs';
 import { WebhooksResolver } from './webhooks.resolver';
 import { WebhooksService } from './webhooks.service';
 
-@Module({ providers: [WebhooksService, WebhooksResolver, WebhookWorker], exports: [WebhooksService, WebhookWorker] })
+@Module({ providers: [WebhooksService, WebhooksResolver, WebhookJobs], exports: [WebhooksService, WebhookJobs] })
 export class WebhooksModule {}

@@ -12,7 +12,7 @@ import { WebhookDelivery, WebhookDeliveryStatus } from './webhook-delivery.entit
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { ALL_EVENTS, WEBHOOK_EVENTS, WEBHOOK_EVENT_TYPES } from './webhook-events';
 import { resolvesToPublic } from '@multipult/network';
-import { WEBHOOK_SECRET_CONTEXT, WebhookWorker } from './webhook-worker';
+import { WEBHOOK_SECRET_CONTEXT, WebhookJobs } from './webhook-jobs';
 
 export const WEBHOOKS_GROUP = 'notifications.webhooks';
 
@@ -40,8 +40,8 @@ function newSecret(): string {
 
 /**
  * Tenants' webhook endpoints and the delivery log: every subscribed event becomes one delivery
- * row per endpoint in the consumer's transaction (so none is lost or doubled), which the worker
- * sends, retries and records.
+ * row and its delivery job per endpoint in the consumer's transaction (so none is lost or
+ * doubled); the job sends, retries and records it.
  */
 @Injectable()
 export class WebhooksService implements OnApplicationBootstrap {
@@ -49,35 +49,35 @@ export class WebhooksService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: NotificationsConfig,
     private readonly events: EventConsumer,
-    private readonly worker: WebhookWorker,
+    private readonly jobs: WebhookJobs,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.events.consume({
       groupId: WEBHOOKS_GROUP,
       contracts: WEBHOOK_EVENTS,
-      handler: async (event, manager, transaction) => {
+      handler: async (event, manager) => {
         const { id, type, occurredAt, tenantId, payload } = event as EventEnvelope;
-        if (!tenantId) return;
-        if ((await this.enqueue(manager, { id, type, occurredAt, tenantId, payload })) > 0) transaction.afterCommit(() => this.worker.nudge());
+        if (tenantId) await this.enqueue(manager, { id, type, occurredAt, tenantId, payload });
       },
     });
   }
 
   /**
-   * One delivery per enabled endpoint of the tenant subscribed to the type, in the caller's
-   * transaction; answers how many (the caller nudges the worker after its commit).
+   * One delivery (row and job) per enabled endpoint of the tenant subscribed to the type, in the
+   * caller's transaction.
    */
-  async enqueue(manager: EntityManager, event: WebhookEvent): Promise<number> {
+  async enqueue(manager: EntityManager, event: WebhookEvent): Promise<void> {
     const body = JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, tenantId: event.tenantId, data: event.payload });
-    const [, count]: [unknown, number] = await manager.query(
+    const created: { id: string; endpoint_id: string }[] = await manager.query(
       `INSERT INTO webhook_deliveries (endpoint_id, tenant_id, event_id, event_type, body, status)
        SELECT id, tenant_id, $2, $3, $4, 'pending' FROM webhook_endpoints
        WHERE tenant_id = $1 AND enabled AND (event_types @> ARRAY[$3]::text[] OR event_types @> ARRAY['*'])
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT DO NOTHING
+       RETURNING id, endpoint_id`,
       [event.tenantId, event.id, event.type, body],
     );
-    return count;
+    await this.jobs.enqueue(manager, created.map((delivery) => ({ id: delivery.id, endpointId: delivery.endpoint_id })));
   }
 
   list(tenantId: string): Promise<WebhookEndpoint[]> {
@@ -152,21 +152,23 @@ export class WebhooksService implements OnApplicationBootstrap {
   async redeliver(tenantId: string, deliveryId: string): Promise<WebhookDelivery> {
     const original = await this.dataSource.getRepository(WebhookDelivery).findOneBy({ id: deliveryId, tenantId });
     if (!original) throw new NotFoundError('WebhookDelivery');
-    const delivery = await this.dataSource.getRepository(WebhookDelivery).save(
-      this.dataSource.getRepository(WebhookDelivery).create({
-        endpointId: original.endpointId,
-        tenantId,
-        eventId: original.eventId,
-        eventType: original.eventType,
-        body: original.body,
-        status: WebhookDeliveryStatus.PENDING,
-        attempts: 0,
-        nextAttemptAt: new Date(),
-        redeliveryOf: original.id,
-      }),
-    );
-    this.worker.nudge();
-    return delivery;
+    return this.dataSource.transaction(async (manager) => {
+      const delivery = await manager.save(
+        manager.create(WebhookDelivery, {
+          endpointId: original.endpointId,
+          tenantId,
+          eventId: original.eventId,
+          eventType: original.eventType,
+          body: original.body,
+          status: WebhookDeliveryStatus.PENDING,
+          attempts: 0,
+          nextAttemptAt: new Date(),
+          redeliveryOf: original.id,
+        }),
+      );
+      await this.jobs.enqueue(manager, [{ id: delivery.id, endpointId: delivery.endpointId }]);
+      return delivery;
+    });
   }
 
   private async get(tenantId: string, id: string): Promise<WebhookEndpoint> {

@@ -1,18 +1,22 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { openSecret } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
-import { fullJitterDelay } from '@multipult/events';
+import { JobQueue } from '@multipult/jobs';
+import { publicOnlyLookup } from '@multipult/network';
 import { counter } from '@multipult/observability';
 import type { NotificationsConfig } from '../config';
-import { QueueWorker } from '../queue/queue-worker';
-import { publicOnlyLookup } from '@multipult/network';
 
 export const WEBHOOK_SECRET_CONTEXT = 'multipult-webhook-secrets';
+/** One job per webhook_deliveries row (singletonKey = its id), limited per endpoint (concurrencyKey). */
+export const WEBHOOK_DELIVERY_QUEUE = 'webhook.delivery';
+/** Gives due pending deliveries without a live job one (see requeueOrphans). */
+export const WEBHOOK_REQUEUE_QUEUE = 'webhook.requeue';
+const REQUEUE_EVERY_SECONDS = 60;
 
 /** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`; receivers reject old `t` (replays). */
 export function webhookSignature(secret: string, timestampSeconds: number, body: string): string {
@@ -20,12 +24,15 @@ export function webhookSignature(secret: string, timestampSeconds: number, body:
   return `t=${timestampSeconds},v1=${digest}`;
 }
 
+interface WebhookDeliveryJob {
+  deliveryId: string;
+}
+
 interface ClaimedDelivery {
   id: string;
   endpoint_id: string;
   event_type: string;
   body: string;
-  attempts: number;
   url: string;
   sealed_secret: string;
   enabled: boolean;
@@ -36,41 +43,86 @@ type Outcome = { ok: true; statusCode: number; durationMs: number } | { ok: fals
 const deliveriesTotal = () =>
   counter({ name: 'notifications_webhook_deliveries_total', help: 'Webhook delivery attempts by result', labelNames: ['result'] as const });
 
+/** pg-boss waits retryDelay · 2^(n-1) · (1 to 2, its jitter) before retry n, capped: the earliest retry n = attempt + 1 runs. */
+function earliestRetrySeconds(attempt: number, initialSeconds: number, maxSeconds: number): number {
+  return Math.min(maxSeconds, initialSeconds * 2 ** attempt);
+}
+
 /**
- * Sends due webhook deliveries: signed POSTs with a timeout, no redirects, only to public
- * addresses (checked on connect) unless private networks are allowed; retries with exponential
- * backoff and full jitter, records every outcome, and disables an endpoint after too many
- * failures in a row.
+ * Sends webhook deliveries as durable jobs: signed POSTs with a timeout, no redirects, only to
+ * public addresses (checked on connect) unless private networks are allowed. Each attempt records
+ * its outcome on the row; a failure throws so the job retries with backoff, and the last one
+ * marks the row failed (its job goes to the dead-letter queue). An endpoint is disabled after too
+ * many failures in a row. At most WEBHOOK_CONCURRENCY_PER_ENDPOINT deliveries of one endpoint run
+ * at once across replicas, so a slow endpoint holds up only its own.
  */
 @Injectable()
-export class WebhookWorker extends QueueWorker {
-  protected readonly pollIntervalMs: number;
+export class WebhookJobs implements OnModuleInit {
   private readonly metrics = deliveriesTotal();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: NotificationsConfig,
-  ) {
-    super();
-    this.pollIntervalMs = config.WEBHOOK_POLL_INTERVAL_MS;
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.jobs.define<WebhookDeliveryJob>({
+      name: WEBHOOK_DELIVERY_QUEUE,
+      // One queued or running job per delivery row.
+      policy: 'exclusive',
+      retryLimit: this.config.WEBHOOK_MAX_ATTEMPTS - 1,
+      retryDelaySeconds: this.config.WEBHOOK_RETRY_INITIAL_SECONDS,
+      retryBackoff: true,
+      retryDelayMaxSeconds: this.config.WEBHOOK_RETRY_MAX_SECONDS,
+      expireInSeconds: Math.ceil((this.config.WEBHOOK_TIMEOUT_MS * 4) / 1000),
+      concurrency: this.config.WEBHOOK_CONCURRENCY,
+      concurrencyPerKey: this.config.WEBHOOK_CONCURRENCY_PER_ENDPOINT,
+      handler: (job) => this.deliver(job.data.deliveryId, job.attempt),
+    });
+    await this.jobs.defineRecurring({ name: WEBHOOK_REQUEUE_QUEUE, everySeconds: REQUEUE_EVERY_SECONDS, handler: () => this.requeueOrphans() });
   }
 
-  protected async pass(): Promise<boolean> {
-    const [claimed]: [ClaimedDelivery[], number] = await this.dataSource.query(
-      `UPDATE webhook_deliveries d SET status = 'sending', attempts = d.attempts + 1,
-         next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
-       FROM webhook_endpoints e
-       WHERE e.id = d.endpoint_id AND d.id IN (
-         SELECT id FROM webhook_deliveries WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
-         ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING d.id, d.endpoint_id, d.event_type, d.body, d.attempts, e.url, e.sealed_secret, e.enabled`,
-      [this.config.WEBHOOK_BATCH_SIZE, this.config.WEBHOOK_TIMEOUT_MS * 2],
+  /** Queues the deliveries' jobs in the transaction that wrote their rows. */
+  async enqueue(manager: EntityManager, deliveries: { id: string; endpointId: string }[]): Promise<void> {
+    for (const delivery of deliveries) {
+      await this.jobs.enqueue<WebhookDeliveryJob>(
+        WEBHOOK_DELIVERY_QUEUE,
+        { deliveryId: delivery.id },
+        { tx: manager, singletonKey: delivery.id, concurrencyKey: delivery.endpointId },
+      );
+    }
+  }
+
+  /**
+   * Rows written by a version before the job queue, or whose handler died before recording its
+   * last failure. A row's job is committed with it, so a row with a live job is skipped by the
+   * queue's exclusive policy.
+   */
+  private async requeueOrphans(): Promise<void> {
+    const rows: { id: string; endpoint_id: string }[] = await this.dataSource.query(
+      `SELECT id, endpoint_id FROM webhook_deliveries WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+       ORDER BY next_attempt_at LIMIT 1000`,
     );
-    await Promise.all(claimed.map((delivery) => this.deliver(delivery)));
-    return claimed.length === this.config.WEBHOOK_BATCH_SIZE;
+    for (const row of rows) {
+      await this.jobs.enqueue<WebhookDeliveryJob>(
+        WEBHOOK_DELIVERY_QUEUE,
+        { deliveryId: row.id },
+        { singletonKey: row.id, concurrencyKey: row.endpoint_id },
+      );
+    }
   }
 
-  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+  private async deliver(deliveryId: string, attempt: number): Promise<void> {
+    const [[delivery]]: [ClaimedDelivery[], number] = await this.dataSource.query(
+      `UPDATE webhook_deliveries d SET status = 'sending', attempts = d.attempts + 1
+       FROM webhook_endpoints e
+       WHERE e.id = d.endpoint_id AND d.id = $1 AND d.status IN ('pending', 'sending')
+       RETURNING d.id, d.endpoint_id, d.event_type, d.body, e.url, e.sealed_secret, e.enabled`,
+      [deliveryId],
+    );
+    // Already finished, or deleted with its endpoint: nothing to send.
+    if (!delivery) return;
     if (!delivery.enabled) {
       await this.dataSource.query(
         `UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint disabled', completed_at = now() WHERE id = $1`,
@@ -92,16 +144,16 @@ export class WebhookWorker extends QueueWorker {
       });
       return;
     }
-    const giveUp = delivery.attempts >= this.config.WEBHOOK_MAX_ATTEMPTS;
+    const giveUp = attempt + 1 >= this.config.WEBHOOK_MAX_ATTEMPTS;
     this.metrics.inc({ result: giveUp ? 'failed' : 'retry' });
-    const delayMs = fullJitterDelay(delivery.attempts, { initialMs: this.config.WEBHOOK_RETRY_INITIAL_MS, maxMs: this.config.WEBHOOK_RETRY_MAX_MS });
+    const retryInSeconds = giveUp ? 0 : earliestRetrySeconds(attempt, this.config.WEBHOOK_RETRY_INITIAL_SECONDS, this.config.WEBHOOK_RETRY_MAX_SECONDS);
     await this.dataSource.transaction(async (manager) => {
       await manager.query(
         `UPDATE webhook_deliveries SET status = $2, last_status_code = $3, last_error = $4, last_duration_ms = $5,
-           next_attempt_at = now() + make_interval(secs => $6::double precision / 1000),
+           next_attempt_at = now() + make_interval(secs => $6::double precision),
            completed_at = CASE WHEN $2 = 'failed' THEN now() END
          WHERE id = $1`,
-        [delivery.id, giveUp ? 'failed' : 'pending', outcome.statusCode, outcome.error, outcome.durationMs, delayMs],
+        [delivery.id, giveUp ? 'failed' : 'pending', outcome.statusCode, outcome.error, outcome.durationMs, retryInSeconds],
       );
       await manager.query(
         `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1,
@@ -112,6 +164,8 @@ export class WebhookWorker extends QueueWorker {
         [delivery.endpoint_id, this.config.WEBHOOK_DISABLE_AFTER_FAILURES, outcome.error],
       );
     });
+    // The job retries (or, after the last attempt, goes to the dead-letter queue).
+    throw new Error(outcome.error);
   }
 
   private post(delivery: ClaimedDelivery, secret: string): Promise<Outcome> {
