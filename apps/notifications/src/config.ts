@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction } from '@multipult/config';
+import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction, retiredEnv } from '@multipult/config';
 import { defineSubgraphConfig } from '@multipult/subgraph';
 import { realtimeEnv } from '@multipult/realtime';
 
@@ -21,6 +21,17 @@ export const notificationsConfigSchema = defineSubgraphConfig(
      * Whole seconds, as pg-boss schedules retries: retry n waits INITIAL · 2^(n-1) · (1 to 2, jitter),
      * at most MAX. (The former *_MS variables are no longer read.)
      */
+    /** Replaced when emails and webhook deliveries became durable jobs (whole seconds, no polling of their own). */
+    ...retiredEnv({
+      EMAIL_RETRY_INITIAL_MS: 'EMAIL_RETRY_INITIAL_SECONDS',
+      EMAIL_RETRY_MAX_MS: 'EMAIL_RETRY_MAX_SECONDS',
+      WEBHOOK_RETRY_INITIAL_MS: 'WEBHOOK_RETRY_INITIAL_SECONDS',
+      WEBHOOK_RETRY_MAX_MS: 'WEBHOOK_RETRY_MAX_SECONDS',
+      EMAIL_POLL_INTERVAL_MS: 'JOBS_POLL_INTERVAL_SECONDS',
+      WEBHOOK_POLL_INTERVAL_MS: 'JOBS_POLL_INTERVAL_SECONDS',
+      EMAIL_BATCH_SIZE: 'EMAIL_CONCURRENCY',
+      WEBHOOK_BATCH_SIZE: 'WEBHOOK_CONCURRENCY',
+    }),
     EMAIL_RETRY_INITIAL_SECONDS: z.coerce.number().int().min(1).default(30),
     EMAIL_RETRY_MAX_SECONDS: z.coerce.number().int().min(1).default(3_600),
     /** Emails one instance sends at once. */

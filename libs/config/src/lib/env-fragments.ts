@@ -110,6 +110,19 @@ export const corsEnv = {
 
 export const envHelpers = { urlWithProtocols, booleanFlag, commaList };
 
+/**
+ * Variables a service no longer reads, each with what replaced it: set, they stop the start-up with
+ * one line naming the replacement instead of being silently ignored.
+ */
+export function retiredEnv<K extends string>(replacements: Record<K, string>): Record<K, z.ZodOptional<z.ZodUndefined>> {
+  return Object.fromEntries(
+    Object.entries<string>(replacements).map(([name, replacement]) => [
+      name,
+      z.undefined({ error: `is no longer read: set ${replacement} instead` }).optional(),
+    ]),
+  ) as Record<K, z.ZodOptional<z.ZodUndefined>>;
+}
+
 /** Refuses to start production without real Redis and Kafka: the stand-ins are single-instance only. */
 export function requireSharedInfrastructureInProduction<
   T extends { NODE_ENV: string; REDIS_URL?: string; KAFKA_BROKERS?: string[] },

@@ -7,6 +7,7 @@ import {
   redisEnv,
   requireEmailTokenSealKeyInProduction,
   requireSharedInfrastructureInProduction,
+  retiredEnv,
 } from './env-fragments';
 import { ConfigError, loadConfig } from './load-config';
 
@@ -62,5 +63,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig(sealed, { NODE_ENV: 'production' })).toThrow('EMAIL_TOKEN_SEAL_KEY must be set to a secret of your own in production');
     expect(() => loadConfig(sealed, { EMAIL_TOKEN_SEAL_KEY: 'short' })).toThrow(/EMAIL_TOKEN_SEAL_KEY/);
     expect(loadConfig(sealed, { NODE_ENV: 'production', EMAIL_TOKEN_SEAL_KEY: 'x'.repeat(32) }).EMAIL_TOKEN_SEAL_KEY).toBe('x'.repeat(32));
+  });
+
+  it('names the replacement of a retired variable that is still set', () => {
+    const withRetired = z.object({ ...databaseEnv, ...retiredEnv({ OLD_POLL_MS: 'NEW_POLL_SECONDS' }) });
+    expect(() => loadConfig(withRetired, { DATABASE_URL: 'postgres://h/db', OLD_POLL_MS: '100' })).toThrow(
+      'OLD_POLL_MS is no longer read: set NEW_POLL_SECONDS instead',
+    );
+    expect(loadConfig(withRetired, { DATABASE_URL: 'postgres://h/db' }).DATABASE_URL).toBe('postgres://h/db');
   });
 });
