@@ -102,6 +102,7 @@ describe('domain events from the auth service', () => {
     it('keeps accepting registrations and delivers their events once the broker is back', async () => {
       const port = await freePort();
       let broker = await startKafkaBroker({ port });
+      // A platform of its own: auth publishes to a broker this test stops and restarts.
       const platform = await startPlatform({ authEnv: { KAFKA_BROKERS: broker.brokers } });
       try {
         await broker.stop();

@@ -38,7 +38,8 @@ const COPIED = [
  * The subgraph generator end to end: in a scratch copy of the workspace, `nx g @multipult/tools:subgraph`
  * creates a service that lints, typechecks, passes its unit spec and builds untouched, composes into a
  * supergraph with auth, and answers through the gateway (a mutation writing through the outbox, a
- * read, a cursor page, and its Kafka consumer's projection).
+ * read, a cursor page, and its Kafka consumer's projection). Not on a shared platform: the generated
+ * service exists only in the scratch workspace, so auth, it and a gateway composed from the two run here.
  */
 describe('a generated subgraph', () => {
   let scratch: string;

@@ -40,6 +40,8 @@ describe('the gateway routes /graphql/ws operations to the subgraph owning their
   const contentConnections = () => readMetric(platform.content.url, 'realtime_ws_connections', {});
 
   beforeAll(async () => {
+    // A platform of its own, not a shared one: the last test stops content to see its drain close
+    // code reach the client, and the content connection gauge must count this file's sockets only.
     platform = await startPlatform({ gatewayEnv: { REALTIME_INIT_TIMEOUT_MS: '1000' } });
     const ownerAccount = await registerAccount(platform.gatewayUrl, 'owner');
     const tenant = await createTenantFor(platform.gatewayUrl, ownerAccount);
@@ -76,8 +78,7 @@ describe('the gateway routes /graphql/ws operations to the subgraph owning their
     const sent: string[] = [];
     await eventually('a live comment', async () => {
       sent.push((await comment(`Comment ${sent.length + 1}`)).addComment.comment.id);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      return comments.values.length > 0;
+      return eventually('this comment to arrive', () => comments.values.length > 0, 2_000).catch(() => false);
     });
     const [first] = comments.values;
     expect(sent).toContain(first.commentAdded.id);

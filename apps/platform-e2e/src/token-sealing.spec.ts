@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { Platform, SmtpCapture, eventually, graphqlData, startPlatform, startSmtpCapture } from '@multipult/testing';
+import { SmtpCapture, eventually, graphqlData } from '@multipult/testing';
 import { PASSWORD, REGISTER, createTenantFor, registerAccount } from './support/accounts';
+import { PlatformOf, usePlatform } from './support/platforms';
 
 const VERIFY = `mutation($input: EmailTokenInput!) { verifyEmail(input: $input) { user { id emailVerified } } }`;
 const REQUEST_RESET = `mutation($input: RequestPasswordResetInput!) { requestPasswordReset(input: $input) { accepted } }`;
@@ -25,15 +26,15 @@ interface SeenMessage {
 }
 
 describe('one-time tokens of emailed links stay out of Kafka, the outbox and the logs', () => {
-  let platform: Platform;
+  let platform: PlatformOf<'production'>;
   let smtp: SmtpCapture;
   let consumer: Consumer;
   const seen: SeenMessage[] = [];
 
   beforeAll(async () => {
-    smtp = await startSmtpCapture();
-    // Debug logs: the most any operator would log.
-    platform = await startPlatform({ env: { LOG_LEVEL: 'debug' }, notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' } });
+    // Production mode with debug logs in every service: the most any operator would log.
+    platform = await usePlatform('production');
+    smtp = platform.smtp;
     const kafka = new Kafka({ clientId: 'token-sealing-e2e', brokers: (process.env.KAFKA_BROKERS as string).split(','), logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
@@ -56,8 +57,6 @@ describe('one-time tokens of emailed links stay out of Kafka, the outbox and the
 
   afterAll(async () => {
     await consumer?.disconnect();
-    await platform?.stop();
-    await smtp?.stop();
   });
 
   it('carries verification, reset and invitation tokens sealed, and their links still work', async () => {

@@ -100,13 +100,17 @@ export const PLATFORM_CONFIGURATIONS = {
       async () => ({ smtp: await startSmtpCapture() }),
       ({ smtp }: { smtp: SmtpCapture }) =>
         startPlatform({
-          env: { NODE_ENV: 'production', EMAIL_TOKEN_SEAL_KEY: 'e2e-production-email-token-seal-key-0123456789' },
+          // Debug logs in every service: the most any operator would log (token-sealing.spec reads them all).
+          env: { NODE_ENV: 'production', LOG_LEVEL: 'debug', EMAIL_TOKEN_SEAL_KEY: 'e2e-production-email-token-seal-key-0123456789' },
           authEnv: {
             SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789',
             FILE_LINK_SECRET: 'e2e-production-file-link-secret-0123456789',
-            LOG_LEVEL: 'debug',
           },
-          notificationsEnv: { SMTP_URL: smtp.url, WEBHOOK_SECRET_KEY: 'e2e-production-webhook-secret-key-0123456789' },
+          notificationsEnv: {
+            SMTP_URL: smtp.url,
+            APP_URL: 'https://app.example',
+            WEBHOOK_SECRET_KEY: 'e2e-production-webhook-secret-key-0123456789',
+          },
           gatewayEnv: {
             CORS_ORIGINS: PRODUCTION_ALLOWED_ORIGIN,
             RATE_LIMIT_PER_IP: '3',
