@@ -10,3 +10,4 @@ export * from './lib/eventually';
 export * from './lib/oidc-provider';
 export * from './lib/platform-pool';
 export * from './lib/trace-collector';
+export * from './lib/subgraph-test-app';
