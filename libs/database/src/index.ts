@@ -1,3 +1,4 @@
 export * from './lib/database.module';
 export * from './lib/query-logger';
 export * from './lib/unique-violation';
+export * from './lib/delete-in-batches';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { JobQueue } from '@multipult/jobs';
-import { deleteInBatches } from '@multipult/subgraph';
+import { deleteInBatches } from '@multipult/database';
 import type { NotificationsConfig } from '../config';
 
 /** The queue of the delivery logs' retention job. */

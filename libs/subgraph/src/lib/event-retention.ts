@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { InjectConfig } from '@multipult/config';
+import { deleteInBatches } from '@multipult/database';
 import { JobQueue } from '@multipult/jobs';
 
 /** Variables of the retention of the event tables every subgraph has. */
@@ -21,27 +22,8 @@ export interface EventRetentionConfig {
   RETENTION_INTERVAL_SECONDS: number;
 }
 
-/** Rows one DELETE removes, so a large backlog never holds long locks or one huge transaction. */
-export const RETENTION_BATCH_SIZE = 1_000;
-
 /** The queue of the event tables' retention job. */
 export const EVENT_RETENTION_QUEUE = 'events.retention';
-
-/**
- * Deletes, in batches, a time-ordered table's rows that `where` selects. Each batch is its own
- * statement, so concurrent writers wait for one batch at most. Answers how many rows went.
- */
-export async function deleteInBatches(dataSource: DataSource, table: string, where: string, parameters: unknown[]): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const [, count]: [unknown, number] = await dataSource.query(
-      `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${where} LIMIT ${RETENTION_BATCH_SIZE}))`,
-      parameters,
-    );
-    deleted += count;
-    if (count < RETENTION_BATCH_SIZE) return deleted;
-  }
-}
 
 /**
  * Retention of the outbox (sent rows past OUTBOX_RETENTION_DAYS) and the inbox (rows past
