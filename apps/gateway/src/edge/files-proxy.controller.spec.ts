@@ -1,46 +1,45 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { ConfigModule, loadConfig } from '@multipult/config';
 import { configureServiceApp } from '@multipult/graphql';
 import { ObservabilityModule } from '@multipult/observability';
 import { freePort } from '@multipult/testing';
 import { gatewayConfigSchema } from '../config';
-import { FilesProxyController, fileUpstreams } from './files-proxy.controller';
+import { SupergraphRoutes } from '../realtime/supergraph-routes';
+import { FilesProxyController, fileUpstream } from './files-proxy.controller';
 
-describe('fileUpstreams', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gateway-files-'));
-  const supergraphPath = path.join(dir, 'supergraph.graphql');
-  writeFileSync(
-    supergraphPath,
-    `enum join__Graph {
+const SUPERGRAPH = `enum join__Graph {
   AUTH @join__graph(name: "auth", url: "http://auth.internal:4001/graphql")
   CONTENT @join__graph(name: "content", url: "https://content.internal/api/graphql")
+  NOTIFICATIONS @join__graph(name: "notifications", url: "")
   BILLING @join__graph(name: "billing", url: "http://billing.internal:4009/graphql")
-}`,
-  );
+}`;
 
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** The gateway's routing table after loading a supergraph, with SUBGRAPHS as overrides. */
+function routesOf(supergraph: string, subgraphs: { name: string; url: string }[] = []): SupergraphRoutes {
+  const routes = new SupergraphRoutes(new Map(subgraphs.map(({ name, url }) => [name, url])));
+  routes.update(supergraph);
+  return routes;
+}
 
+describe('fileUpstream', () => {
   it('serves the registry services at the origin and base path of their GraphQL URLs in the supergraph', () => {
-    const upstreams = fileUpstreams({ SUPERGRAPH_PATH: supergraphPath });
+    const routes = routesOf(SUPERGRAPH);
 
-    expect(upstreams.get('auth')?.href).toBe('http://auth.internal:4001/');
-    expect(upstreams.get('content')?.href).toBe('https://content.internal/api');
+    expect(fileUpstream(routes, 'auth')?.href).toBe('http://auth.internal:4001/');
+    expect(fileUpstream(routes, 'content')?.href).toBe('https://content.internal/api');
     // Not in the registry: a composed graph alone does not open a download route.
-    expect(upstreams.has('billing')).toBe(false);
+    expect(fileUpstream(routes, 'billing')).toBeUndefined();
   });
 
   it('takes SUBGRAPHS over the URLs recorded in the supergraph, as GraphQL routing does', () => {
-    const upstreams = fileUpstreams({ SUPERGRAPH_PATH: supergraphPath, SUBGRAPHS: [{ name: 'auth', url: 'http://127.0.0.1:5001/graphql' }] });
+    const routes = routesOf(SUPERGRAPH, [{ name: 'auth', url: 'http://127.0.0.1:5001/graphql' }]);
 
-    expect(upstreams.get('auth')?.href).toBe('http://127.0.0.1:5001/');
-    expect(upstreams.get('content')?.href).toBe('https://content.internal/api');
-    expect(fileUpstreams({ SUBGRAPHS: [{ name: 'notifications', url: 'http://n:4003/graphql' }] }).get('notifications')?.host).toBe('n:4003');
+    expect(fileUpstream(routes, 'auth')?.href).toBe('http://127.0.0.1:5001/');
+    expect(fileUpstream(routes, 'content')?.href).toBe('https://content.internal/api');
+    expect(fileUpstream(routesOf(SUPERGRAPH, [{ name: 'notifications', url: 'http://n:4003/graphql' }]), 'notifications')?.host).toBe('n:4003');
   });
 });
 
@@ -94,9 +93,11 @@ describe('FilesProxyController', () => {
       AUTH_JWKS_URL: 'http://auth:4001/.well-known/jwks.json',
       SUBGRAPHS: `auth=${upstream.url}/graphql,content=http://127.0.0.1:${await freePort()}/graphql`,
     });
+    const routes = routesOf(SUPERGRAPH, config.SUBGRAPHS);
     const moduleRef = await Test.createTestingModule({
       imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot({ service: 'gateway-spec', logLevel: 'silent' })],
       controllers: [FilesProxyController],
+      providers: [{ provide: SupergraphRoutes, useValue: routes }],
     }).compile();
     app = moduleRef.createNestApplication({ bodyParser: false });
     configureServiceApp(app, { bodyLimit: '1kb' });

@@ -2,13 +2,11 @@ import { All, Controller, Logger, Param, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import http, { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
-import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { InjectConfig } from '@multipult/config';
 import { ErrorCode } from '@multipult/graphql';
 import { RequestContext, acceptRequestId, counter } from '@multipult/observability';
 import { SERVICE_REGISTRY } from '@multipult/registry';
-import type { GatewayConfig } from '../config';
+import { SupergraphRoutes } from '../realtime/supergraph-routes';
 
 /**
  * What travels to the service: content negotiation and tracing only. Never Authorization, cookies,
@@ -26,23 +24,16 @@ const UPSTREAM_IDLE_TIMEOUT_MS = 30_000;
 const fileDownloads = () =>
   counter({ name: 'gateway_file_downloads_total', help: 'Requests on /files by service and outcome', labelNames: ['service', 'outcome'] as const });
 
+const REGISTERED_SERVICES = new Set(SERVICE_REGISTRY.services.map((service) => service.name));
+
 /**
- * The file routes of each registry service: the origin (and base path) of its GraphQL URL, from
- * the supergraph's join__graph URLs overridden by SUBGRAPHS, as the gateway routes GraphQL.
+ * Where a registry service's file routes are: the origin (and base path) of its GraphQL URL in the
+ * loaded supergraph, overridden by SUBGRAPHS, as the gateway routes GraphQL (so a reloaded
+ * supergraph moves downloads too). A graph outside the registry opens no download route.
  */
-export function fileUpstreams(config: Pick<GatewayConfig, 'SUPERGRAPH_PATH' | 'SUBGRAPHS'>): Map<string, URL> {
-  const graphUrls = new Map<string, string>();
-  if (config.SUPERGRAPH_PATH) {
-    const supergraph = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
-    for (const [, name, url] of supergraph.matchAll(/@join__graph\(\s*name:\s*"([^"]+)"\s*,\s*url:\s*"([^"]*)"\s*\)/g)) graphUrls.set(name, url);
-  }
-  for (const { name, url } of config.SUBGRAPHS ?? []) graphUrls.set(name, url);
-  const upstreams = new Map<string, URL>();
-  for (const service of SERVICE_REGISTRY.services) {
-    const url = graphUrls.get(service.name);
-    if (url) upstreams.set(service.name, new URL(url.replace(/\/graphql\/?$/, '')));
-  }
-  return upstreams;
+export function fileUpstream(routes: SupergraphRoutes, service: string): URL | undefined {
+  const url = REGISTERED_SERVICES.has(service) ? routes.subgraph(service)?.url : undefined;
+  return url ? new URL(url.replace(/\/graphql\/?$/, '')) : undefined;
 }
 
 function errorBody(message: string, code: string) {
@@ -57,12 +48,9 @@ function errorBody(message: string, code: string) {
 @Controller('files')
 export class FilesProxyController {
   private readonly logger = new Logger(FilesProxyController.name);
-  private readonly upstreams: Map<string, URL>;
   private readonly outcomes = fileDownloads();
 
-  constructor(@InjectConfig() config: GatewayConfig) {
-    this.upstreams = fileUpstreams(config);
-  }
+  constructor(private readonly routes: SupergraphRoutes) {}
 
   @All(':service/*path')
   proxy(@Param('service') service: string, @Req() req: Request, @Res() res: Response): void {
@@ -71,7 +59,7 @@ export class FilesProxyController {
       res.status(405).json(errorBody('Downloads are read with GET', 'METHOD_NOT_ALLOWED'));
       return;
     }
-    const base = this.upstreams.get(service);
+    const base = fileUpstream(this.routes, service);
     if (!base) {
       this.outcomes.inc({ service: 'unknown', outcome: '404' });
       res.status(404).json(errorBody('No such service', ErrorCode.NOT_FOUND));

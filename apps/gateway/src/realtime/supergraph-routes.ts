@@ -31,12 +31,10 @@ function directives(node: { directives?: readonly DirectiveNode[] }, name: strin
 }
 
 /**
- * Which subgraph owns each root field (Query, Mutation, Subscription) of a supergraph: the graph of
- * the field's join__field, else of its type's only join__type. `urls` overrides the routing URLs
- * recorded in the file (SUBGRAPHS).
+ * The subgraphs of a supergraph by their join__Graph enum value, with their routing URLs; `urls`
+ * overrides the URLs recorded in the file (SUBGRAPHS).
  */
-export function rootFieldOwners(supergraphSdl: string, urls: ReadonlyMap<string, string> = new Map()): OwnersByOperation {
-  const document: DocumentNode = parse(supergraphSdl);
+function subgraphsOf(document: DocumentNode, urls: ReadonlyMap<string, string>): Map<string, Subgraph> {
   const graphs = new Map<string, Subgraph>();
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.ENUM_TYPE_DEFINITION || definition.name.value !== 'join__Graph') continue;
@@ -48,6 +46,20 @@ export function rootFieldOwners(supergraphSdl: string, urls: ReadonlyMap<string,
       graphs.set(value.name.value, { name, url: urls.get(name) ?? (typeof recorded === 'string' && recorded ? recorded : undefined) });
     }
   }
+  return graphs;
+}
+
+/**
+ * Which subgraph owns each root field (Query, Mutation, Subscription) of a supergraph: the graph of
+ * the field's join__field, else of its type's only join__type. `urls` overrides the routing URLs
+ * recorded in the file (SUBGRAPHS).
+ */
+export function rootFieldOwners(supergraphSdl: string, urls: ReadonlyMap<string, string> = new Map()): OwnersByOperation {
+  const document = parse(supergraphSdl);
+  return ownersIn(document, subgraphsOf(document, urls));
+}
+
+function ownersIn(document: DocumentNode, graphs: ReadonlyMap<string, Subgraph>): OwnersByOperation {
   const rootTypes: Record<OperationTypeNode, string> = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' };
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.SCHEMA_DEFINITION) continue;
@@ -89,6 +101,7 @@ function rootFieldNames(selectionSet: SelectionSetNode, fragments: Map<string, F
  */
 export class SupergraphRoutes {
   private owners?: OwnersByOperation;
+  private subgraphs = new Map<string, Subgraph>();
 
   constructor(private readonly urls: ReadonlyMap<string, string> = new Map()) {}
 
@@ -97,7 +110,15 @@ export class SupergraphRoutes {
   }
 
   update(supergraphSdl: string): void {
-    this.owners = rootFieldOwners(supergraphSdl, this.urls);
+    const document = parse(supergraphSdl);
+    const graphs = subgraphsOf(document, this.urls);
+    this.owners = ownersIn(document, graphs);
+    this.subgraphs = new Map([...graphs.values()].map((graph) => [graph.name, graph]));
+  }
+
+  /** A subgraph of the loaded supergraph by name, with its routing URL (as GraphQL requests are routed). */
+  subgraph(name: string): Subgraph | undefined {
+    return this.subgraphs.get(name);
   }
 
   /** The subgraph one operation goes to; BAD_USER_INPUT for unknown fields and for fields of several subgraphs. */
