@@ -10,4 +10,3 @@ export * from './lib/metrics.plugin';
 export * from './lib/service-app';
 export * from './lib/selection';
 export * from './lib/upgrade';
-export * from './lib/realtime-path';
