@@ -25,4 +25,5 @@ import { OutboxMessage } from './lib/outbox/outbox-message.entity';
 export const eventEntities = [OutboxMessage, InboxRecord];
 export const eventMigrations = [CreateEventTables1732400000000, AddEventRetentionIndexes1764700000000];
 export * from './lib/contracts/privacy.events';
+export * from './lib/contracts/export.events';
 export * from './lib/privacy/privacy-participant';

@@ -74,6 +74,14 @@ describe('subgraph generator', () => {
     });
   });
 
+  it('keeps the registry as written by hand: adding a service only adds its lines', () => {
+    const before = readFileSync(path.join(workspaceRoot, 'libs/registry/src/services.json'), 'utf8').split('\n');
+    const after = text(tree, 'libs/registry/src/services.json').split('\n');
+    const removed = before.filter((line) => !after.includes(line));
+    expect(removed).toEqual([]);
+    expect(after.length - before.length).toBeLessThan(15);
+  });
+
   it('adds a versioned event contract to libs/events and exports it', () => {
     expect(text(tree, 'libs/events/src/lib/contracts/billing.events.ts')).toContain("topic: 'billing.invoice.v1'");
     expect(text(tree, 'libs/events/src/index.ts')).toContain("export * from './lib/contracts/billing.events';");
@@ -83,10 +91,13 @@ describe('subgraph generator', () => {
     const compose = parseYaml(text(tree, 'docker-compose.yml'), { merge: true }) as {
       services: Record<string, { environment: Record<string, string | number>; depends_on: Record<string, unknown> }>;
     };
-    expect(compose.services.billing.environment).toMatchObject({ PORT: 4004, NODE_ENV: 'production', AUTH_JWKS_URL: 'http://auth:4001/.well-known/jwks.json' });
-    expect(String(compose.services.gateway.environment.SUBGRAPHS)).toContain('billing=http://billing:4004/graphql');
+    const port = parseServiceRegistry(JSON.parse(text(tree, 'libs/registry/src/services.json'))).services.find(
+      (service) => service.name === 'billing',
+    )?.port;
+    expect(compose.services.billing.environment).toMatchObject({ PORT: port, NODE_ENV: 'production', AUTH_JWKS_URL: 'http://auth:4001/.well-known/jwks.json' });
+    expect(String(compose.services.gateway.environment.SUBGRAPHS)).toContain(`billing=http://billing:${port}/graphql`);
     expect(compose.services.gateway.depends_on).toHaveProperty('billing');
-    expect(text(tree, 'README.md')).toContain('| billing | 4004 |');
+    expect(text(tree, 'README.md')).toContain(`| billing | ${port} |`);
     expect(text(tree, 'apps/platform-e2e/src/billing.spec.ts')).toContain('createInvoice');
     expect(text(tree, 'docs/api/billing.md')).toContain('invoice.created');
   });

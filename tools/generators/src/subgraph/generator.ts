@@ -61,6 +61,7 @@ export function templateVariables(options: SubgraphGeneratorSchema, port: number
     entityFile: entity.fileName,
     entitySnake: entity.fileName.replaceAll('-', '_'),
     entityWords: entity.fileName.replaceAll('-', ' '),
+    entityArticle: /^[aeiou]/.test(entity.fileName) ? 'an' : 'a',
     entityTable: plural(entity.fileName.replaceAll('-', '_')),
     entityPluralClass: entityPlural.className,
     entityPluralProperty: entityPlural.propertyName,
@@ -86,7 +87,31 @@ function addToRegistry(tree: Tree, variables: Variables): void {
     },
     testEnv: {},
   });
-  tree.write(REGISTRY_FILE, `${JSON.stringify(registry, null, 2)}\n`);
+  tree.write(REGISTRY_FILE, `${formatRegistry(registry)}\n`);
+}
+
+/**
+ * Two-space JSON as the registry is written by hand: objects and arrays that fit on one line of
+ * 120 characters stay on one, so adding a service changes only the lines of that service.
+ */
+export function formatRegistry(value: unknown, indent = ''): string {
+  const inline = formatInline(value);
+  if (value === null || typeof value !== 'object' || indent.length + inline.length <= REGISTRY_LINE_WIDTH - 24) return inline;
+  const inner = `${indent}  `;
+  const entries = Array.isArray(value)
+    ? value.map((item) => `${inner}${formatRegistry(item, inner)}`)
+    : Object.entries(value).map(([key, item]) => `${inner}${JSON.stringify(key)}: ${formatRegistry(item, inner)}`);
+  const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
+  return `${open}\n${entries.join(',\n')}\n${indent}${close}`;
+}
+
+const REGISTRY_LINE_WIDTH = 120;
+
+function formatInline(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(formatInline).join(', ')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const entries = Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${formatInline(item)}`);
+  return entries.length ? `{ ${entries.join(', ')} }` : '{}';
 }
 
 function exportContracts(tree: Tree, name: string): void {

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'export',
+  preset: '../../jest.preset.js',
+};

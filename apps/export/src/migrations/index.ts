@@ -1,0 +1,4 @@
+import { CreateExportSchema1796236715989 } from './1796236715989-create-export-schema';
+
+/** The export schema's migrations in the order they run; the kit adds the event tables before them. */
+export const exportMigrations = [CreateExportSchema1796236715989];
