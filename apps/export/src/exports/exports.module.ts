@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ExportTallyConsumer } from './export-tally.consumer';
 import { ExportsResolver } from './exports.resolver';
 import { ExportsService } from './exports.service';
 
-@Module({ providers: [ExportsService, ExportsResolver, ExportTallyConsumer] })
+@Module({ providers: [ExportsService, ExportsResolver] })
 export class ExportsModule {}

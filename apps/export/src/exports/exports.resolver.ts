@@ -35,12 +35,6 @@ export class ExportsResolver {
     return this.service.list(tenantId, args);
   }
 
-  @RequirePermissions('export:read')
-  @Query(() => Int, { description: 'exports created in the current tenant, counted from export.created events' })
-  exportCreatedCount(@CurrentTenant() tenantId: string): Promise<number> {
-    return this.service.createdCount(tenantId);
-  }
-
   /** References from other subgraphs, batched per request; only the caller's tenant is visible. */
   @ResolveReference()
   resolveReference(

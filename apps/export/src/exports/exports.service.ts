@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { uniqueViolationColumns } from '@multipult/database';
-import { ExportCreated, OutboxWriter } from '@multipult/events';
+import { ExportRequested, OutboxWriter } from '@multipult/events';
 import { Connection, ConnectionArgs, ConflictError, KeysetOrder, byKeys, paginate } from '@multipult/graphql';
 import { CreateExportInput } from './dto';
 import { Export } from './export.entity';
@@ -28,11 +28,11 @@ export class ExportsService {
     try {
       return await this.dataSource.transaction(async (manager) => {
         const created = await manager.save(manager.create(Export, { tenantId, ownerId, name: input.name.trim() }));
-        await this.outbox.enqueue(manager, ExportCreated, {
+        await this.outbox.enqueue(manager, ExportRequested, {
           aggregateId: created.id,
           tenantId,
           actorId: ownerId,
-          payload: { exportId: created.id, ownerId, name: created.name },
+          payload: { exportId: created.id, ownerId, format: 'pdf', title: created.name, itemCount: 0, scheduleId: null },
         });
         return created;
       });
@@ -52,13 +52,5 @@ export class ExportsService {
   list(tenantId: string, args: ConnectionArgs): Promise<Connection<Export>> {
     const query = this.dataSource.getRepository(Export).createQueryBuilder('row').where('row.tenant_id = :tenantId', { tenantId });
     return paginate(query, NEWEST_FIRST, args, { scope: tenantId });
-  }
-
-  /** How many were created in the tenant, as counted by the event consumer. */
-  async createdCount(tenantId: string): Promise<number> {
-    const rows: { created: string }[] = await this.dataSource.query('SELECT created FROM exports_tallies WHERE tenant_id = $1', [
-      tenantId,
-    ]);
-    return Number(rows[0]?.created ?? 0);
   }
 }
