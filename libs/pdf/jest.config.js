@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'lib-pdf',
+  preset: '../../jest.preset.js',
+};
