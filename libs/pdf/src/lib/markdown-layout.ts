@@ -1,5 +1,5 @@
 import type PDFDocument from 'pdfkit';
-import { lexer, type Token, type Tokens } from 'marked';
+import { Marked, type Token, type Tokens } from 'marked';
 import { FONT } from './fonts';
 import type { TemplateStyles } from './styles';
 
@@ -58,8 +58,11 @@ const TABLE_HEADER_BACKGROUND = '#f9fafb';
 // Links leave the PDF only towards the web or mail; anything else (javascript:, file:) stays plain text.
 const SAFE_LINK = /^(https?:|mailto:)/i;
 
-export function parseMarkdown(markdown: string): Token[] {
-  return lexer(markdown, { gfm: true });
+// Own instance: extensions or options another module gives the global `marked` must not change our tokens.
+const markdown = new Marked({ gfm: true });
+
+export function parseMarkdown(source: string): Token[] {
+  return markdown.lexer(source);
 }
 
 function imageHrefs(tokens: Token[], into: Set<string>): Set<string> {

@@ -172,6 +172,20 @@ describe('renderPdf images and layout options', () => {
   });
 });
 
+describe('renderPdf when the documents fail', () => {
+  it('rejects with the iterator error and does not finish the output', async () => {
+    async function* documents() {
+      yield SAMPLE_DOCUMENT;
+      throw new Error('content service went away');
+    }
+    const sink = new BufferSink();
+    await expect(renderPdf({ documents: documents(), documentCount: 2, template: DEFAULT_TEMPLATE, context }, sink)).rejects.toThrow(
+      'content service went away',
+    );
+    expect(sink.writableEnded).toBe(false);
+  });
+});
+
 describe('renderPdf with 1 000 streamed documents', () => {
   it('renders them from an async generator without keeping them', async () => {
     v8.setFlagsFromString('--expose-gc');

@@ -2,7 +2,7 @@ import { finished } from 'node:stream/promises';
 import PDFDocument from 'pdfkit';
 import { FONT, fonts as parsedFonts } from './fonts';
 import { drawImage, MarkdownLayout, openImage, parseMarkdown, resolveImages, type ImageLoader } from './markdown-layout';
-import { compileTemplate, formatDate, type PageContext, type TemplateDefinition, type TitlePageContext } from './template';
+import { compileTemplate, formatDate, type CompiledTemplate, type PageContext, type TemplateDefinition, type TitlePageContext } from './template';
 
 type Doc = InstanceType<typeof PDFDocument>;
 
@@ -62,15 +62,25 @@ export interface RenderInput {
 const TOC_HEADING = 'Contents';
 const WATERMARK_COLOR = '#9ca3af';
 
+/** Branding is tenant data: a colour pdfkit would not understand falls back to the template's. */
+function colorOrNothing(value: string | undefined): string | undefined {
+  return value && /^#[0-9a-f]{6}$/i.test(value) ? value : undefined;
+}
+
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
 function fitWidth(doc: Doc, text: string, width: number): string {
   if (doc.widthOfString(text) <= width) return text;
-  let end = text.length;
-  while (end > 0 && doc.widthOfString(`${text.slice(0, end)}…`) > width) end--;
-  return `${text.slice(0, end).trimEnd()}…`;
+  // Longest prefix that fits with the ellipsis, by bisection.
+  let [fits, tooLong] = [0, text.length];
+  while (tooLong - fits > 1) {
+    const middle = Math.floor((fits + tooLong) / 2);
+    if (doc.widthOfString(`${text.slice(0, middle)}…`) <= width) fits = middle;
+    else tooLong = middle;
+  }
+  return `${text.slice(0, fits).trimEnd()}…`;
 }
 
 /** Text that must not flow onto a new page: pdfkit only breaks pages for text given a width. */
@@ -104,15 +114,32 @@ export async function renderPdf(input: RenderInput, output: NodeJS.WritableStrea
     displayTitle: true,
   });
   for (const [key, name] of Object.entries(FONT)) doc.registerFont(name, fonts[key as keyof typeof FONT] as unknown as Buffer);
-  const done = finished(output);
   doc.pipe(output);
+  let pages: number;
+  try {
+    pages = await compose(doc, input, template);
+  } catch (error) {
+    // Nothing more reaches the output; the caller discards what it received.
+    doc.unpipe(output);
+    doc.destroy();
+    throw error;
+  }
+  doc.end();
+  await finished(output);
+  return { pages };
+}
 
+/** Lays out everything on the buffered pages; returns the page count. */
+async function compose(doc: Doc, input: RenderInput, template: CompiledTemplate): Promise<number> {
+  const { styles } = template;
+  const { context, branding = {} } = input;
+  const primary = colorOrNothing(branding.primaryColor);
   const layout = new MarkdownLayout(doc, styles, {
     text: styles.textColor,
-    heading: branding.primaryColor ?? styles.headingColor,
+    heading: primary ?? styles.headingColor,
     link: styles.linkColor,
     muted: styles.mutedColor,
-    rule: branding.accentColor ?? branding.primaryColor ?? styles.mutedColor,
+    rule: colorOrNothing(branding.accentColor) ?? primary ?? styles.mutedColor,
   });
   const titleContext: TitlePageContext = {
     title: context.title,
@@ -183,9 +210,7 @@ export async function renderPdf(input: RenderInput, output: NodeJS.WritableStrea
     drawHeaderAndFooter(doc, template.header(pageContext), template.footer(pageContext), styles.mutedColor, base);
   }
   if (input.watermark) drawWatermark(doc, input.watermark, total);
-  doc.end();
-  await done;
-  return { pages: total };
+  return total;
 }
 
 interface Contents {
