@@ -21,6 +21,7 @@ import { Session } from './sessions/session.entity';
 import { SessionsModule } from './sessions/sessions.module';
 import { SigningKey } from './signing-keys/signing-key.entity';
 import { SigningKeyService } from './signing-keys/signing-key.service';
+import { DelegationModule } from './delegation/delegation.module';
 import { SigningKeysModule } from './signing-keys/signing-keys.module';
 import { Membership } from './tenants/membership.entity';
 import { Role } from './tenants/role.entity';
@@ -68,6 +69,7 @@ export class AppModule {
         TwoFactorModule,
         ApiKeysModule,
         OidcModule,
+        DelegationModule,
       ],
     };
   }

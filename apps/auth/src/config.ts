@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction } from '@multipult/config';
+import { delegationEnv, requireInternalSecretInProduction } from '@multipult/auth';
 import { filesEnv, requireFileLinkSecretInProduction } from '@multipult/files';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
 import { defineSubgraphConfig } from '@multipult/subgraph';
@@ -40,6 +41,7 @@ export const authConfigSchema = defineSubgraphConfig(
   {
     ...emailTokenSealEnv,
     ...filesEnv,
+    ...delegationEnv,
     JWT_ISSUER: z.string().default('multipult-auth'),
     JWT_AUDIENCE: z.string().default('multipult'),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
@@ -104,6 +106,7 @@ export const authConfigSchema = defineSubgraphConfig(
       ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_SECRET'], message: 'must be set in production' });
     }
     requireFileLinkSecretInProduction(config, ctx);
+    requireInternalSecretInProduction(config, ctx);
   },
 );
 

@@ -1,10 +1,20 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { FilesModule } from '@multipult/files';
+import { RealtimeServerModule } from '@multipult/realtime';
 import { SubgraphModule } from '@multipult/subgraph';
 import type { ExportConfig } from './config';
+import { ExportItem } from './exports/export-item.entity';
 import { Export } from './exports/export.entity';
 import { ExportsModule } from './exports/exports.module';
 import { registerExportMessages } from './messages';
 import { exportMigrations } from './migrations';
+import { ExportSchedule } from './schedules/export-schedule.entity';
+import { SchedulesModule } from './schedules/schedules.module';
+import { StorageModule } from './storage/storage.module';
+import { ExportBranding } from './templates/export-branding.entity';
+import { ExportTemplateVersion } from './templates/export-template-version.entity';
+import { ExportTemplate } from './templates/export-template.entity';
+import { TemplatesModule } from './templates/templates.module';
 
 @Module({})
 export class AppModule {
@@ -13,8 +23,19 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        SubgraphModule.forRoot({ service: 'export', config, entities: [Export], migrations: exportMigrations }),
+        SubgraphModule.forRoot({
+          service: 'export',
+          config,
+          entities: [Export, ExportItem, ExportTemplate, ExportTemplateVersion, ExportBranding, ExportSchedule],
+          migrations: exportMigrations,
+          redis: { pubSub: true },
+        }),
+        FilesModule.forRoot({ service: 'export' }),
+        StorageModule,
+        TemplatesModule,
         ExportsModule,
+        SchedulesModule,
+        RealtimeServerModule.forRoot(),
       ],
     };
   }

@@ -10,3 +10,4 @@ export * from './lib/emailed-token';
 export * from './lib/permission-catalog';
 export * from './lib/tenant-usage';
 export * from './lib/api-keys';
+export * from './lib/delegation';

@@ -7,6 +7,7 @@ import { AddTenantSettings1732400000006 } from './1732400000006-add-tenant-setti
 import { CreatePrivacySagas1732400000007 } from './1732400000007-create-privacy-sagas';
 import { AddTwoFactor1732400000008 } from './1732400000008-add-two-factor';
 import { CreateApiKeys1732400000009 } from './1732400000009-create-api-keys';
+import { MembersExport1732400000011 } from './1732400000011-members-export';
 import { CreateUserIdentities1732400000010 } from './1732400000010-create-user-identities';
 
 /** The auth schema's migrations in the order they run; the kit adds the event tables before them. */
@@ -21,4 +22,5 @@ export const authMigrations = [
   AddTwoFactor1732400000008,
   CreateApiKeys1732400000009,
   CreateUserIdentities1732400000010,
+  MembersExport1732400000011,
 ];

@@ -1,41 +1,86 @@
-import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveReference, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, OptionalUser, RequirePermissions } from '@multipult/auth';
 import { Connection, ConnectionArgs, GraphQLContext, requestLoader } from '@multipult/graphql';
-import { ExportConnection, CreateExportInput, CreateExportPayload } from './dto';
+import { RealtimeContext, connectionOf } from '@multipult/realtime';
+import { ExportFileLink } from '../templates/dto';
+import { ExportConnection, ExportItemConnection, ExportPayload, ExportsArgs, RequestExportInput } from './dto';
+import { ExportFeed } from './export-feed';
+import { ExportFiles } from './export-files';
+import { ExportItem } from './export-item.entity';
 import { Export } from './export.entity';
 import { ExportsService } from './exports.service';
 
 @Resolver(() => Export)
 export class ExportsResolver {
-  constructor(private readonly service: ExportsService) {}
+  constructor(
+    private readonly service: ExportsService,
+    private readonly files: ExportFiles,
+    private readonly feed: ExportFeed,
+  ) {}
 
-  @RequirePermissions('export:write')
-  @Mutation(() => CreateExportPayload)
-  async createExport(
+  @RequirePermissions('export:create')
+  @Mutation(() => ExportPayload, { description: 'Queues an export of documents the caller can read; follow it with exportProgress' })
+  async requestExport(
     @CurrentTenant() tenantId: string,
     @CurrentUser() principal: AuthPrincipal,
-    @Args('input') input: CreateExportInput,
-  ): Promise<CreateExportPayload> {
-    return { export: await this.service.create(tenantId, principal.userId, input) };
+    @Args('input') input: RequestExportInput,
+  ): Promise<ExportPayload> {
+    return { export: await this.service.request({ tenantId, userId: principal.userId }, input) };
   }
 
-  @RequirePermissions('export:read')
-  @Query(() => Export, { nullable: true, description: 'One of the current tenant\'s exports' })
-  export(
+  @RequirePermissions('export:create')
+  @Mutation(() => ExportPayload, { description: 'Stops a queued or running export (CONFLICT once it has finished)' })
+  async cancelExport(
     @CurrentTenant() tenantId: string,
+    @CurrentUser() principal: AuthPrincipal,
     @Args('id', { type: () => ID }) id: string,
-    @Context() context: GraphQLContext,
-  ): Promise<Export | null> {
-    return this.load(context, tenantId, id);
+  ): Promise<ExportPayload> {
+    return { export: await this.service.cancel(principal, tenantId, id) };
   }
 
-  @RequirePermissions('export:read')
-  @Query(() => ExportConnection, { description: 'The current tenant\'s exports, newest first' })
-  exports(@CurrentTenant() tenantId: string, @Args() args: ConnectionArgs): Promise<Connection<Export>> {
-    return this.service.list(tenantId, args);
+  @RequirePermissions('export:create')
+  @Mutation(() => ExportFileLink, { description: 'A short-lived signed link to download the produced file (through the gateway)' })
+  async exportDownloadLink(
+    @CurrentTenant() tenantId: string,
+    @CurrentUser() principal: AuthPrincipal,
+    @Args('id', { type: () => ID }) id: string,
+  ): Promise<ExportFileLink> {
+    return this.files.link(await this.service.visible(principal, tenantId, id), principal.userId);
   }
 
-  /** References from other subgraphs, batched per request; only the caller's tenant is visible. */
+  @RequirePermissions('export:create')
+  @Query(() => Export, { description: "One export: the caller's own, or any of the tenant's for export administrators; NOT_FOUND otherwise" })
+  export(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<Export> {
+    return this.service.visible(principal, tenantId, id);
+  }
+
+  @RequirePermissions('export:create')
+  @Query(() => ExportConnection, { description: "The caller's exports (or every member's, with allMembers), newest first" })
+  exports(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() args: ExportsArgs): Promise<Connection<Export>> {
+    return this.service.list(principal, tenantId, args);
+  }
+
+  @RequirePermissions('export:create')
+  @Subscription(() => Export, {
+    resolve: (record: Export) => record,
+    description: 'The export now and at each change until it finishes; over /graphql/ws only',
+  })
+  async exportProgress(
+    @CurrentTenant() tenantId: string,
+    @CurrentUser() principal: AuthPrincipal,
+    @Context() context: RealtimeContext,
+    @Args('id', { type: () => ID }) id: string,
+  ) {
+    connectionOf(context);
+    return this.feed.follow(await this.service.visible(principal, tenantId, id));
+  }
+
+  @ResolveField(() => ExportItemConnection, { description: 'Its documents in export order, with how each went' })
+  items(@Parent() record: Export, @Args() args: ConnectionArgs): Promise<Connection<ExportItem>> {
+    return this.service.items(record.id, args);
+  }
+
+  /** References from other subgraphs, batched per request; only what the caller may see. */
   @ResolveReference()
   resolveReference(
     @Parent() reference: { id: string },
@@ -43,10 +88,10 @@ export class ExportsResolver {
     @OptionalUser() principal: AuthPrincipal | null,
   ): Promise<Export | null> {
     if (!principal?.tenantId) return Promise.resolve(null);
-    return this.load(context, principal.tenantId, reference.id);
+    return this.load(context, principal, principal.tenantId, reference.id);
   }
 
-  private load(context: GraphQLContext, tenantId: string, id: string): Promise<Export | null> {
-    return requestLoader(context, 'exports', (ids: readonly string[]) => this.service.findByIds(tenantId, ids)).load(id);
+  private load(context: GraphQLContext, principal: AuthPrincipal, tenantId: string, id: string): Promise<Export | null> {
+    return requestLoader(context, 'exports', (ids: readonly string[]) => this.service.findVisibleByIds(principal, tenantId, ids)).load(id);
   }
 }

@@ -1,5 +1,7 @@
 import {
   CommentReplied,
+  ExportCompleted,
+  ExportFailed,
   SessionRevoked,
   TenantInvitationCreated,
   UserMentioned,
@@ -115,6 +117,30 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
       link: links.withEmailedToken('/invitations/accept', event),
       expiresAt: event.payload.expiresAt,
     }),
+  }),
+  defineKind({
+    type: 'export_ready',
+    contract: ExportCompleted,
+    channels: [IN_APP, EMAIL],
+    critical: false,
+    urgent: true,
+    // The export's page, not the file: download links are short-lived and minted on each visit.
+    addressees: (event) => [{ userId: event.payload.ownerId, tenantId: event.tenantId }],
+    params: (event, links) => ({
+      title: event.payload.title,
+      itemCount: String(event.payload.itemCount),
+      expiresAt: event.payload.expiresAt ?? '',
+      link: links.to(`/exports/${event.payload.exportId}`),
+    }),
+  }),
+  defineKind({
+    type: 'export_failed',
+    contract: ExportFailed,
+    channels: [IN_APP, EMAIL],
+    critical: false,
+    urgent: true,
+    addressees: (event) => [{ userId: event.payload.ownerId, tenantId: event.tenantId }],
+    params: (event, links) => ({ title: event.payload.title, errorCode: event.payload.errorCode, link: links.to(`/exports/${event.payload.exportId}`) }),
   }),
   defineKind({
     type: 'announcement',

@@ -6,6 +6,7 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
   private readonly waiting: ((result: IteratorResult<T>) => void)[] = [];
   private finished = false;
+  private ending = false;
 
   constructor(private readonly cleanup: () => void) {}
 
@@ -24,8 +25,15 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     else this.items.push(item);
   }
 
+  /** Ends the stream once what was pushed has been pulled (a subscription whose subject is finished). */
+  end(): void {
+    this.ending = true;
+    if (!this.items.length) void this.return();
+  }
+
   next(): Promise<IteratorResult<T>> {
     if (this.items.length) return Promise.resolve({ value: this.items.shift() as T, done: false });
+    if (this.ending) void this.return();
     if (this.finished) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => this.waiting.push(resolve));
   }

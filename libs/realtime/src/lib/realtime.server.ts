@@ -9,7 +9,7 @@ import { InjectConfig } from '@multipult/config';
 import { formatError } from '@multipult/graphql';
 import { RequestContext, RequestContextData, acceptRequestId, childTraceparent } from '@multipult/observability';
 import { FAST_STORE, FastStore } from '@multipult/redis';
-import type { RealtimeConfig } from './realtime-config';
+import { RealtimeConfig, realtimeEnv } from './realtime-config';
 import { ConnectionParams, RealtimeConnection } from './realtime-connection';
 import type { RealtimeContext } from './realtime-context';
 import { RealtimeHooks, RealtimeSockets } from './realtime-sockets';
@@ -52,6 +52,8 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(FAST_STORE) store: FastStore,
     @Optional() @Inject(REALTIME_HOOKS) hooks?: RealtimeHooks,
   ) {
+    const missing = Object.keys(realtimeEnv).filter((name) => (config as unknown as Record<string, unknown>)[name] === undefined);
+    if (missing.length) throw new Error(`RealtimeServerModule needs ${missing.join(', ')}: add realtimeEnv to the config schema`);
     this.sockets = new RealtimeSockets({
       config,
       verifier,

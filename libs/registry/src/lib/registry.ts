@@ -16,6 +16,16 @@ const serviceEntrySchema = z.object({
   subscriptionFields: z.array(z.string().regex(/^[a-z][A-Za-z0-9]*$/)),
   /** Tenant permissions the service checks (`family:action` → description); the catalogue custom roles draw from. */
   permissions: z.record(z.string().regex(/^[a-z][a-z0-9_-]*:[a-z_]+$/), z.string().min(1)),
+  /**
+   * Tenant permissions the service may act with on a user's behalf (delegated tokens from the
+   * issuer, e.g. an export job reading documents as the user who asked for it); none when absent.
+   */
+  /**
+   * Subgraphs the service calls directly (not through the gateway): it gets `<NAME>_GRAPHQL_URL`
+   * for each, and starts after them.
+   */
+  calls: z.array(serviceName).default([]),
+  delegates: z.array(z.string().regex(/^[a-z][a-z0-9_-]*:[a-z_]+$/)).default([]),
   /** Variables the test harness gives the service on top of the shared ones (faster hashing, shorter polls). */
   testEnv: z.record(z.string(), z.string()),
 });
@@ -63,6 +73,9 @@ export const SUBGRAPH_SERVICES: readonly ServiceEntry[] = [
   ...SERVICE_REGISTRY.services.filter((s) => s.issuesTokens),
   ...SERVICE_REGISTRY.services.filter((s) => !s.issuesTokens),
 ];
+
+/** The variable that tells a service where a subgraph it calls listens, e.g. CONTENT_GRAPHQL_URL. */
+export const graphqlUrlVariable = (service: string) => `${service.toUpperCase().replaceAll('-', '_')}_GRAPHQL_URL`;
 
 export function serviceEntry(name: string): ServiceEntry {
   const entry = SERVICE_REGISTRY.services.find((s) => s.name === name);

@@ -8,7 +8,7 @@ import {
   tokenVerificationEnv,
 } from '@multipult/config';
 import { jobsEnv } from '@multipult/jobs';
-import { serviceEntry } from '@multipult/registry';
+import { graphqlUrlVariable, serviceEntry } from '@multipult/registry';
 import { eventRetentionEnv } from './event-retention';
 
 const portWithDefault = (port: number) => z.coerce.number().int().min(1).max(65535).default(port);
@@ -54,6 +54,9 @@ export function defineSubgraphConfig<Shape extends z.ZodRawShape>(
       ...commonShape,
       ...(entry.issuesTokens ? {} : tokenVerificationEnv),
       PORT: portWithDefault(entry.port),
+      ...Object.fromEntries(
+        entry.calls.map((called) => [graphqlUrlVariable(called), z.url().default(`http://127.0.0.1:${serviceEntry(called).port}/graphql`)]),
+      ),
       ...shape,
     })
     .superRefine((config, ctx) => {
@@ -62,4 +65,11 @@ export function defineSubgraphConfig<Shape extends z.ZodRawShape>(
       refine?.(config as unknown as SubgraphConfigOf<Shape>, ctx);
     });
   return schema as unknown as SubgraphConfigSchema<Shape>;
+}
+
+/** Where a subgraph this service `calls` (registry) listens: its `<NAME>_GRAPHQL_URL`, validated at start-up. */
+export function calledSubgraphUrl(config: object, service: string): string {
+  const url = (config as Record<string, unknown>)[graphqlUrlVariable(service)];
+  if (typeof url !== 'string') throw new Error(`${graphqlUrlVariable(service)} is not configured: add ${service} to this service's calls in the registry`);
+  return url;
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SERVICE_REGISTRY, SUBGRAPH_SERVICES, ServiceEntry } from '@multipult/registry';
+import { SERVICE_REGISTRY, SUBGRAPH_SERVICES, ServiceEntry, graphqlUrlVariable } from '@multipult/registry';
 import { createTestDatabase } from './database';
 import { ServiceProcess, startServiceProcess, workspaceRoot } from './service-process';
 
@@ -105,10 +105,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const issuerProcess = await startTracked(issuer.name, envOf(issuer, undefined));
     const jwksUrl = `${issuerProcess.url}/.well-known/jwks.json`;
     // Settled, not raced: a service still starting when another fails must be tracked, or it outlives the platform.
-    const otherStarts = await Promise.allSettled(others.map((service) => startTracked(service.name, envOf(service, jwksUrl))));
-    const failedStart = otherStarts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
-    if (failedStart) throw failedStart.reason;
-    const otherProcesses = otherStarts.map((start) => (start as PromiseFulfilledResult<ServiceProcess>).value);
+    // In waves: a service that calls other subgraphs directly starts once they listen, and is told where.
+    const otherProcesses: ServiceProcess[] = [];
+    const calledUrls = (service: ServiceEntry) =>
+      Object.fromEntries(
+        service.calls.map((called) => [graphqlUrlVariable(called), `${otherProcesses.find((running) => running.name === called)?.url}/graphql`]),
+      );
+    for (const wave of [others.filter((service) => service.calls.length === 0), others.filter((service) => service.calls.length > 0)]) {
+      const starts = await Promise.allSettled(wave.map((service) => startTracked(service.name, { ...calledUrls(service), ...envOf(service, jwksUrl) })));
+      const failedStart = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
+      if (failedStart) throw failedStart.reason;
+      otherProcesses.push(...starts.map((start) => (start as PromiseFulfilledResult<ServiceProcess>).value));
+    }
     const services: Record<string, ServiceProcess> = Object.fromEntries(
       [issuerProcess, ...otherProcesses].map((service) => [service.name, service]),
     );
@@ -134,7 +142,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const startServiceInstance = (name: string, env: Record<string, string> = {}) => {
       const entry = SUBGRAPH_SERVICES.find((candidate) => candidate.name === name);
       if (!entry) throw new Error(`${name} is not a subgraph of the service registry`);
-      return startTracked(name, { ...envOf(entry, entry.issuesTokens ? undefined : jwksUrl), ...env });
+      return startTracked(name, { ...calledUrls(entry), ...envOf(entry, entry.issuesTokens ? undefined : jwksUrl), ...env });
     };
     return {
       gatewayUrl: `${gateway.url}/graphql`,

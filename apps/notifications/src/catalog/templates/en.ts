@@ -68,6 +68,20 @@ export const en: TemplateSet = {
     paragraphs: ['{{inviterName}} invited you to join {{tenantName}} as {{role}}.', 'The invitation is valid until {{date expiresAt}}.'],
     action: 'Accept the invitation',
   },
+  export_ready: {
+    title: 'Your export is ready: {{title}}',
+    body: '{{title}} ({{itemCount}} documents) is ready to download.',
+    subject: 'Your export is ready: {{title}}',
+    paragraphs: ['Hello {{recipientName}},', 'Your export {{title}} ({{itemCount}} documents) is ready.', 'You can download it until {{date expiresAt}}.'],
+    action: 'Download',
+  },
+  export_failed: {
+    title: 'Your export failed: {{title}}',
+    body: '{{title}} could not be produced ({{errorCode}}). Try again, or ask an administrator.',
+    subject: 'Your export failed: {{title}}',
+    paragraphs: ['Hello {{recipientName}},', 'Your export {{title}} could not be produced ({{errorCode}}).', 'Try again, or ask an administrator.'],
+    action: 'Open the export',
+  },
   announcement: {
     title: '{{title}}',
     body: '{{body}}',

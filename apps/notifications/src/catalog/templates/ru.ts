@@ -71,6 +71,20 @@ export const ru: TemplateSet = {
     paragraphs: ['{{inviterName}} приглашает вас в {{tenantName}} с ролью {{role}}.', 'Приглашение действует до {{date expiresAt}}.'],
     action: 'Принять приглашение',
   },
+  export_ready: {
+    title: 'Экспорт готов: {{title}}',
+    body: '{{title}} (документов: {{itemCount}}) можно скачать.',
+    subject: 'Экспорт готов: {{title}}',
+    paragraphs: ['Здравствуйте, {{recipientName}}!', 'Ваш экспорт {{title}} (документов: {{itemCount}}) готов.', 'Скачать его можно до {{date expiresAt}}.'],
+    action: 'Скачать',
+  },
+  export_failed: {
+    title: 'Экспорт не удался: {{title}}',
+    body: 'Не удалось подготовить {{title}} ({{errorCode}}). Попробуйте ещё раз или обратитесь к администратору.',
+    subject: 'Экспорт не удался: {{title}}',
+    paragraphs: ['Здравствуйте, {{recipientName}}!', 'Не удалось подготовить экспорт {{title}} ({{errorCode}}).', 'Попробуйте ещё раз или обратитесь к администратору.'],
+    action: 'Открыть экспорт',
+  },
   announcement: {
     title: '{{title}}',
     body: '{{body}}',
