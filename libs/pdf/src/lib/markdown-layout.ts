@@ -413,7 +413,8 @@ export class MarkdownLayout {
     };
     const drawHeader = () => drawRow(header, FONT.bold, TABLE_HEADER_BACKGROUND);
 
-    this.ensureSpace(heightOf(header, FONT.bold) * 2);
+    // The header never ends a page alone.
+    this.ensureSpace(Math.min(pageHeight, heightOf(header, FONT.bold) + (rows[0] ? heightOf(rows[0], FONT.regular) : 0)));
     if (!drawHeader()) {
       doc.addPage();
       drawHeader();

@@ -156,6 +156,16 @@ describe('renderPdf images and layout options', () => {
     expect(loaded.imagesPerPage).toEqual([1]);
   });
 
+  it('repeats the table header on every page a long table continues on', async () => {
+    const rows = Array.from({ length: 120 }, (_, index) => `| row-${index + 1} | ${SAMPLE_SENTENCES.tt} |`).join('\n');
+    const document: RenderDocument = { id: 't', title: 'Table', body: `| Key | Value |\n| --- | --- |\n${rows}`, language: 'tt' };
+    const read = await readPdf((await render({ documents: [document], documentCount: 1, template })).pdf);
+    expect(read.pageCount).toBeGreaterThan(2);
+    for (const text of read.pages) expect(text).toMatch(/^(Table\n)?Key Value\n/);
+    const cells = read.pages.join('\n').match(/row-\d+/g);
+    expect(cells).toEqual(Array.from({ length: 120 }, (_, index) => `row-${index + 1}`));
+  });
+
   it('flows documents on after each other with documentBreak continuous, and draws an image watermark', async () => {
     const documents = ['One', 'Two', 'Three'].map((title) => ({ id: title, title, body: SAMPLE_SENTENCES.en, language: 'en' }));
     const { pdf } = await render({
