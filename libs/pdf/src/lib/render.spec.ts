@@ -166,6 +166,17 @@ describe('renderPdf images and layout options', () => {
     expect(cells).toEqual(Array.from({ length: 120 }, (_, index) => `row-${index + 1}`));
   });
 
+  it('cuts a table row taller than a page to the page and goes on with the next rows', async () => {
+    const giant = `| giant | ${'слово '.repeat(4000)} |`;
+    const document: RenderDocument = { id: 'g', title: 'Giant', body: `| Key | Value |\n| --- | --- |\n| before | x |\n${giant}\n| after | y |`, language: 'ru' };
+    const read = await readPdf((await render({ documents: [document], documentCount: 1, template })).pdf);
+    const text = read.pages.join('\n');
+    expect(text).toContain('before');
+    expect(text).toContain('giant');
+    expect(text).toContain('after');
+    expect(read.pageCount).toBeLessThanOrEqual(3);
+  });
+
   it('flows documents on after each other with documentBreak continuous, and draws an image watermark', async () => {
     const documents = ['One', 'Two', 'Three'].map((title) => ({ id: title, title, body: SAMPLE_SENTENCES.en, language: 'en' }));
     const { pdf } = await render({
