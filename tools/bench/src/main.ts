@@ -157,6 +157,7 @@ async function main(): Promise<void> {
           kib: format(run.bytes / 1024, 0),
           medianMs: format(run.medianMs),
           p95Ms: format(run.p95Ms),
+          cpuMs: format(run.medianCpuMs),
           msPerPage: format(run.medianMs / run.pages),
           baselineMs: format(run.baselineMedianMs),
           'ours/baseline': format(run.ratio, 2),

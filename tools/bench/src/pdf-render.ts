@@ -22,6 +22,8 @@ export interface PdfRenderRun {
   bytes: number;
   medianMs: number;
   p95Ms: number;
+  /** Process CPU time per render: steadier than wall time when other work shares the cores. */
+  medianCpuMs: number;
   baselineMedianMs: number;
   ratio: number;
 }
@@ -66,8 +68,9 @@ export function benchDocument(sections: number): RenderDocument {
 /** Documents only: no title page, no contents, so the figure is per document, not per export. */
 const DOCUMENT_ONLY: TemplateDefinition = { ...DEFAULT_TEMPLATE, titlePage: '', styles: { tableOfContents: false } };
 
-async function renderOnce(document: RenderDocument): Promise<{ ms: number; pages: number; bytes: number }> {
+async function renderOnce(document: RenderDocument): Promise<{ ms: number; cpuMs: number; pages: number; bytes: number }> {
   const sink = new ByteCounter();
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const { pages } = await renderPdf(
     {
@@ -78,7 +81,9 @@ async function renderOnce(document: RenderDocument): Promise<{ ms: number; pages
     },
     sink,
   );
-  return { ms: performance.now() - started, pages, bytes: sink.bytes };
+  const ms = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  return { ms, cpuMs: (user + system) / 1000, pages, bytes: sink.bytes };
 }
 
 // The baseline shares one parsed font across documents, as renderPdf does.
@@ -112,12 +117,14 @@ export async function pdfRender(options: { runs: number; warmup: number }): Prom
       await baselineOnce(document);
     }
     const ours: number[] = [];
+    const oursCpu: number[] = [];
     const baseline: number[] = [];
     let last = { pages: 0, bytes: 0 };
     // Interleaved so both see the same machine state.
     for (let i = 0; i < options.runs; i++) {
       const run = await renderOnce(document);
       ours.push(run.ms);
+      oursCpu.push(run.cpuMs);
       last = run;
       baseline.push(await baselineOnce(document));
     }
@@ -127,6 +134,7 @@ export async function pdfRender(options: { runs: number; warmup: number }): Prom
       bytes: last.bytes,
       medianMs: median(ours),
       p95Ms: p95(ours),
+      medianCpuMs: median(oursCpu),
       baselineMedianMs: median(baseline),
       ratio: median(ours) / median(baseline),
     });

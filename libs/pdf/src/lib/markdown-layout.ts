@@ -50,6 +50,8 @@ interface Box {
 
 export type ImageLoader = (url: string) => Promise<Buffer | null>;
 
+// pdfkit's own line height for DejaVu: (ascent − descent) / units per em = (1901 + 483) / 2048.
+const DEJAVU_LINE_HEIGHT = 1.164;
 const HEADING_SCALE = [2, 1.6, 1.35, 1.15, 1, 0.9];
 const BULLETS = ['•', '◦', '▪'];
 const CODE_BACKGROUND = '#f3f4f6';
@@ -65,13 +67,13 @@ export function parseMarkdown(source: string): Token[] {
   return markdown.lexer(source);
 }
 
+/** Images the layout will draw; those in table cells are shown as their alt text, so not fetched. */
 function imageHrefs(tokens: Token[], into: Set<string>): Set<string> {
   for (const token of tokens) {
     if (token.type === 'image') into.add((token as Tokens.Image).href);
-    const nested = token as { tokens?: Token[]; items?: Token[]; header?: { tokens: Token[] }[]; rows?: { tokens: Token[] }[][] };
+    const nested = token as { tokens?: Token[]; items?: Token[] };
     if (nested.tokens) imageHrefs(nested.tokens, into);
     if (nested.items) imageHrefs(nested.items, into);
-    for (const cell of [...(nested.header ?? []), ...(nested.rows ?? []).flat()]) imageHrefs(cell.tokens, into);
   }
   return into;
 }
@@ -89,7 +91,7 @@ export async function resolveImages(tokens: Token[], loadImage?: ImageLoader): P
   const images = new Map<string, Buffer | null>();
   for (const href of imageHrefs(tokens, new Set())) {
     if (href.startsWith('data:')) images.set(href, decodeDataUri(href));
-    else images.set(href, loadImage ? await loadImage(href).catch(() => null) : null);
+    else images.set(href, loadImage ? await Promise.resolve().then(() => loadImage(href)).catch(() => null) : null);
   }
   return images;
 }
@@ -115,8 +117,9 @@ export class MarkdownLayout {
     return this.doc.y <= this.doc.page.margins.top + 0.5;
   }
 
+  /** Extra space between lines so that a line takes `lineHeight` × the font size. */
   lineGap(fontSize: number): number {
-    return Math.max(0, fontSize * (this.styles.lineHeight - 1.16));
+    return Math.max(0, fontSize * (this.styles.lineHeight - DEJAVU_LINE_HEIGHT));
   }
 
   ensureSpace(height: number): void {
@@ -307,8 +310,9 @@ export class MarkdownLayout {
     const perLine = Math.max(1, Math.floor((box.width - 2 * padding) / doc.widthOfString('M')));
     const lines = text
       .replace(/\t/g, '    ')
+      .replace(/\r/g, '')
       .split('\n')
-      .flatMap((line) => (line.length <= perLine ? [line] : (line.match(new RegExp(`.{1,${perLine}}`, 'g')) ?? [''])));
+      .flatMap((line) => (line.length <= perLine ? [line] : (line.match(new RegExp(`.{1,${perLine}}`, 'gu')) ?? [''])));
     this.ensureSpace(lineHeight + 2 * padding);
     const band = (height: number) => doc.save().rect(box.x, doc.y, box.width, height).fill(CODE_BACKGROUND).restore();
     band(padding);
@@ -389,8 +393,10 @@ export class MarkdownLayout {
         2 * padding
       );
     };
-    const drawRow = (cells: string[], font: string, background?: string) => {
-      const height = Math.min(heightOf(cells, font), pageHeight);
+    /** Draws a row if it fits below; `clip` cuts a row taller than a whole page to the space left. */
+    const drawRow = (cells: string[], font: string, background?: string, clip = false) => {
+      const needed = heightOf(cells, font);
+      const height = clip ? Math.min(needed, this.bottom - doc.y) : needed;
       if (doc.y + height > this.bottom) return false;
       const y = doc.y;
       let x = box.x;
@@ -413,17 +419,18 @@ export class MarkdownLayout {
     };
     const drawHeader = () => drawRow(header, FONT.bold, TABLE_HEADER_BACKGROUND);
 
-    this.ensureSpace(heightOf(header, FONT.bold) * 2);
+    // The header never ends a page alone.
+    this.ensureSpace(Math.min(pageHeight, heightOf(header, FONT.bold) + (rows[0] ? heightOf(rows[0], FONT.regular) : 0)));
     if (!drawHeader()) {
       doc.addPage();
-      drawHeader();
+      drawRow(header, FONT.bold, TABLE_HEADER_BACKGROUND, true);
     }
     for (const row of rows) {
       if (!drawRow(row, FONT.regular)) {
         // The header repeats on every page the table continues on.
         doc.addPage();
         drawHeader();
-        drawRow(row, FONT.regular);
+        drawRow(row, FONT.regular, undefined, true);
       }
     }
     doc.x = box.x;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -155,6 +156,27 @@ describe('renderPdf images and layout options', () => {
     expect(loaded.imagesPerPage).toEqual([1]);
   });
 
+  it('repeats the table header on every page a long table continues on', async () => {
+    const rows = Array.from({ length: 120 }, (_, index) => `| row-${index + 1} | ${SAMPLE_SENTENCES.tt} |`).join('\n');
+    const document: RenderDocument = { id: 't', title: 'Table', body: `| Key | Value |\n| --- | --- |\n${rows}`, language: 'tt' };
+    const read = await readPdf((await render({ documents: [document], documentCount: 1, template })).pdf);
+    expect(read.pageCount).toBeGreaterThan(2);
+    for (const text of read.pages) expect(text).toMatch(/^(Table\n)?Key Value\n/);
+    const cells = read.pages.join('\n').match(/row-\d+/g);
+    expect(cells).toEqual(Array.from({ length: 120 }, (_, index) => `row-${index + 1}`));
+  });
+
+  it('cuts a table row taller than a page to the page and goes on with the next rows', async () => {
+    const giant = `| giant | ${'слово '.repeat(4000)} |`;
+    const document: RenderDocument = { id: 'g', title: 'Giant', body: `| Key | Value |\n| --- | --- |\n| before | x |\n${giant}\n| after | y |`, language: 'ru' };
+    const read = await readPdf((await render({ documents: [document], documentCount: 1, template })).pdf);
+    const text = read.pages.join('\n');
+    expect(text).toContain('before');
+    expect(text).toContain('giant');
+    expect(text).toContain('after');
+    expect(read.pageCount).toBeLessThanOrEqual(3);
+  });
+
   it('flows documents on after each other with documentBreak continuous, and draws an image watermark', async () => {
     const documents = ['One', 'Two', 'Three'].map((title) => ({ id: title, title, body: SAMPLE_SENTENCES.en, language: 'en' }));
     const { pdf } = await render({
@@ -191,8 +213,7 @@ describe('renderPdf with 1 000 streamed documents', () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc') as () => void;
     const count = 1000;
-    // Each document carries 200 KB it never prints: keeping the documents would retain ~200 MB.
-    const payloadChars = 100_000;
+    // Each document carries 200 KB it never prints (unique, so V8 cannot share it): keeping the documents would retain ~200 MB.
     const heap: number[] = [];
     async function* documents() {
       for (let index = 0; index < count; index++) {
@@ -205,7 +226,7 @@ describe('renderPdf with 1 000 streamed documents', () => {
           title: `Документ ${index + 1}`,
           body: `## Раздел ${index + 1}\n\n${SAMPLE_SENTENCES.tt}\n\n- ${SAMPLE_SENTENCES.ru}`,
           language: 'tt',
-          attachment: `${index}`.padEnd(payloadChars, 'ә'),
+          attachment: randomBytes(100_000).toString('hex'),
         };
       }
       gc();

@@ -103,8 +103,10 @@ export async function renderPdf(input: RenderInput, output: NodeJS.WritableStrea
     margins: styles.margins,
     bufferPages: true,
     autoFirstPage: false,
-    // A DejaVu default keeps pdfkit from loading (and embedding) Helvetica.
-    font: fonts.regular as unknown as string,
+    // No default font: pdfkit would load (and embed) Helvetica, and a DejaVu default would be opened
+    // a second time under its registered name and compared field by field on every document.
+    // Every text call below sets a registered font first.
+    font: null as unknown as string,
     info: {
       Title: context.title,
       Author: branding.companyName ?? context.tenantName,
