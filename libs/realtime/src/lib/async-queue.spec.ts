@@ -39,4 +39,20 @@ describe('AsyncQueue', () => {
     expect(seen).toEqual(['a', 'b']);
     expect(queue.done).toBe(true);
   });
+
+  it('end() lets the consumer take what was pushed, then finishes and cleans up', async () => {
+    const cleanup = jest.fn();
+    const queue = new AsyncQueue<string>(cleanup);
+    queue.push('last state');
+    queue.end();
+    const seen: string[] = [];
+    for await (const item of queue) seen.push(item);
+    expect(seen).toEqual(['last state']);
+    expect(cleanup).toHaveBeenCalledTimes(1);
+
+    const empty = new AsyncQueue<string>(cleanup);
+    const waiting = empty.next();
+    empty.end();
+    expect(await waiting).toEqual({ value: undefined, done: true });
+  });
 });

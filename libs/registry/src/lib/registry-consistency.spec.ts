@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseGraphQL, Kind, ObjectTypeDefinitionNode, StringValueNode, EnumValueNode } from 'graphql';
 import { parse as parseYaml } from 'yaml';
-import { SERVICE_REGISTRY, SUBGRAPH_SERVICES } from './registry';
+import { SERVICE_REGISTRY, SUBGRAPH_SERVICES, graphqlUrlVariable } from './registry';
 
 /** The files that list services besides the registry must agree with it; these checks keep them honest. */
 const root = path.resolve(__dirname, '../../../..');
@@ -34,6 +34,20 @@ describe('service registry against the rest of the repository', () => {
   it("the compose gateway routes to every registered subgraph at its compose address", () => {
     const subgraphs = String(compose.services[SERVICE_REGISTRY.gateway.name].environment?.SUBGRAPHS).split(',').sort();
     expect(subgraphs).toEqual(SERVICE_REGISTRY.services.map(({ name, port }) => `${name}=http://${name}:${port}/graphql`).sort());
+  });
+
+  it('docker-compose tells each service where the subgraphs it calls listen, and starts it after them', () => {
+    for (const service of SERVICE_REGISTRY.services) {
+      const composed = compose.services[service.name] as ComposeFile['services'][string] & { depends_on?: Record<string, unknown> };
+      for (const called of service.calls) {
+        const target = SERVICE_REGISTRY.services.find((candidate) => candidate.name === called);
+        expect({ service: service.name, url: composed.environment?.[graphqlUrlVariable(called)] }).toEqual({
+          service: service.name,
+          url: `http://${called}:${target?.port}/graphql`,
+        });
+        expect(Object.keys(composed.depends_on ?? {})).toContain(called);
+      }
+    }
   });
 
   it('the committed supergraph has exactly the registered subgraphs, and each owns the subscription fields the registry names', () => {

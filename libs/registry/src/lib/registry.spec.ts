@@ -1,4 +1,4 @@
-import { PRIVACY_PARTICIPANT_NAMES, REGISTERED_TENANT_PERMISSIONS, SUBGRAPH_SERVICES, parseServiceRegistry, subscriptionOwner } from './registry';
+import { PRIVACY_PARTICIPANT_NAMES, REGISTERED_TENANT_PERMISSIONS, SUBGRAPH_SERVICES, graphqlUrlVariable, parseServiceRegistry, subscriptionOwner } from './registry';
 
 const service = (name: string, port: number, extra: Record<string, unknown> = {}) => ({
   name,
@@ -50,5 +50,22 @@ describe('service registry', () => {
         services: [service('Bad Name', 80, { issuesTokens: true })],
       }),
     ).toThrow(/services\.0\.name.*services\.0\.port/);
+  });
+
+  it('lets a service call other subgraphs directly, each given by a <NAME>_GRAPHQL_URL, one level deep', () => {
+    const registry = (exportCalls: string[], contentCalls: string[] = []) => ({
+      gateway: { name: 'gateway', port: 4000 },
+      services: [
+        service('auth', 4001, { issuesTokens: true }),
+        service('content', 4002, { calls: contentCalls }),
+        service('export', 4004, { calls: exportCalls, delegates: ['content:read'] }),
+      ],
+    });
+    expect(parseServiceRegistry(registry(['content'])).services[2]).toMatchObject({ calls: ['content'], delegates: ['content:read'] });
+    expect(parseServiceRegistry(registry([])).services[1]).toMatchObject({ calls: [], delegates: [] });
+    expect(() => parseServiceRegistry(registry(['billing']))).toThrow('export calls billing');
+    expect(() => parseServiceRegistry(registry(['content'], ['auth']))).toThrow('export calls content');
+    expect(graphqlUrlVariable('content')).toBe('CONTENT_GRAPHQL_URL');
+    expect(graphqlUrlVariable('data-room')).toBe('DATA_ROOM_GRAPHQL_URL');
   });
 });

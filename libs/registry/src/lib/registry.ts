@@ -48,6 +48,16 @@ const registrySchema = z
     unique(registry.services.map((s) => s.schema), 'schema');
     unique(registry.services.flatMap((s) => s.subscriptionFields), 'subscription field');
     unique(registry.services.flatMap((s) => Object.keys(s.permissions)), 'permission');
+    const names = new Set(registry.services.map((s) => s.name));
+    for (const service of registry.services) {
+      for (const called of service.calls) {
+        const target = registry.services.find((s) => s.name === called);
+        // The test harness starts services in two waves, so a called service may not call others itself.
+        if (!names.has(called) || called === service.name || target?.calls.length) {
+          ctx.addIssue({ code: 'custom', message: `${service.name} calls ${called}, which must be another registered service that calls none` });
+        }
+      }
+    }
     if (registry.services.filter((s) => s.issuesTokens).length !== 1) {
       ctx.addIssue({ code: 'custom', message: 'exactly one service issues tokens' });
     }
