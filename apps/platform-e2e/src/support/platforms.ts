@@ -101,7 +101,13 @@ export const PLATFORM_CONFIGURATIONS = {
       ({ smtp }: { smtp: SmtpCapture }) =>
         startPlatform({
           // Debug logs in every service: the most any operator would log (token-sealing.spec reads them all).
-          env: { NODE_ENV: 'production', LOG_LEVEL: 'debug', EMAIL_TOKEN_SEAL_KEY: 'e2e-production-email-token-seal-key-0123456789' },
+          env: {
+            NODE_ENV: 'production',
+            LOG_LEVEL: 'debug',
+            EMAIL_TOKEN_SEAL_KEY: 'e2e-production-email-token-seal-key-0123456789',
+            INTERNAL_API_SECRET: 'e2e-production-internal-api-secret-0123456789',
+          },
+          serviceEnv: { export: { FILE_LINK_SECRET: 'e2e-production-export-file-link-secret-0123456789' } },
           authEnv: {
             SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789',
             FILE_LINK_SECRET: 'e2e-production-file-link-secret-0123456789',

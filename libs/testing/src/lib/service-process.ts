@@ -28,6 +28,8 @@ export interface ServiceProcess {
   name: string;
   url: string;
   port: number;
+  /** The OS process id (for resource readings such as /proc/<pid>/status). */
+  pid: number;
   /** Everything the process printed so far (JSON log lines). */
   output(): string;
   stop(): Promise<void>;
@@ -71,6 +73,7 @@ export async function startServiceProcess(options: {
         name: options.app,
         url,
         port,
+        pid: child.pid as number,
         output: () => chunks.join(''),
         stop: () => stopChild(child),
         kill: () => {
