@@ -11,3 +11,4 @@ export * from './lib/oidc-provider';
 export * from './lib/platform-pool';
 export * from './lib/trace-collector';
 export * from './lib/subgraph-test-app';
+export * from './lib/fake-jira';
