@@ -178,7 +178,7 @@ export async function startFakeJira(options: FakeJiraOptions = {}): Promise<Fake
     } else if (fields.parent !== undefined) {
       errors.parent = 'Only sub-tasks have a parent.';
     }
-    if (!errors.summary && typeof summary === 'string') {
+    if (Object.keys(errors).length === 0 && typeof summary === 'string') {
       const rejection = rejections.find((candidate) => candidate.remaining > 0 && candidate.pattern.test(summary));
       if (rejection) {
         rejection.remaining -= 1;
