@@ -22,11 +22,15 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** Every service in production mode, quiet, with the seal key auth and notifications share for emailed tokens. */
+/**
+ * Every service in production mode, quiet, with the seal key auth and notifications share for
+ * emailed tokens and the export service's JIRA seal key.
+ */
 export const BENCH_PRODUCTION_ENV = {
   NODE_ENV: 'production',
   LOG_LEVEL: 'warn',
   EMAIL_TOKEN_SEAL_KEY: 'benchmark-email-token-seal-key-0123456789',
+  JIRA_TOKEN_SEAL_KEY: 'benchmark-jira-token-seal-key-0123456789',
 };
 
 /**

@@ -24,25 +24,23 @@ export class TestJiraConnectionPayload {
   error: string | null;
 }
 
-export const JIRA_PERMISSION = 'jira:connections';
-
 @Resolver(() => JiraConnection)
 export class JiraConnectionsResolver {
   constructor(private readonly connections: JiraConnectionsService) {}
 
-  @RequirePermissions(JIRA_PERMISSION)
+  @RequirePermissions('jira:connections')
   @Query(() => [JiraConnection], { description: "The tenant's JIRA connections, oldest first" })
   jiraConnections(@CurrentTenant() tenantId: string): Promise<JiraConnection[]> {
     return this.connections.list(tenantId);
   }
 
-  @RequirePermissions(JIRA_PERMISSION)
+  @RequirePermissions('jira:connections')
   @Query(() => JiraConnection, { description: "One of the tenant's JIRA connections" })
   jiraConnection(@CurrentTenant() tenantId: string, @Args('id', { type: () => ID }) id: string): Promise<JiraConnection> {
     return this.connections.get(tenantId, id);
   }
 
-  @RequirePermissions(JIRA_PERMISSION)
+  @RequirePermissions('jira:connections')
   @Mutation(() => CreateJiraConnectionPayload)
   async createJiraConnection(
     @CurrentTenant() tenantId: string,
@@ -53,19 +51,19 @@ export class JiraConnectionsResolver {
     return { connection, webhookPath: jiraWebhookPath(connection.id), webhookSecret };
   }
 
-  @RequirePermissions(JIRA_PERMISSION)
+  @RequirePermissions('jira:connections')
   @Mutation(() => JiraConnectionPayload)
   async updateJiraConnection(@CurrentTenant() tenantId: string, @Args('input') input: UpdateJiraConnectionInput): Promise<JiraConnectionPayload> {
     return { connection: await this.connections.update(tenantId, input) };
   }
 
-  @RequirePermissions(JIRA_PERMISSION)
+  @RequirePermissions('jira:connections')
   @Mutation(() => DeleteJiraConnectionPayload, { description: 'Its issue links go with it; the issues stay in JIRA' })
   async deleteJiraConnection(@CurrentTenant() tenantId: string, @Args('input') input: JiraConnectionIdInput): Promise<DeleteJiraConnectionPayload> {
     return { deletedConnectionId: await this.connections.delete(tenantId, input.id) };
   }
 
-  @RequirePermissions(JIRA_PERMISSION)
+  @RequirePermissions('jira:connections')
   @Mutation(() => TestJiraConnectionPayload, { description: 'Signs in to JIRA as the connection does and records the outcome' })
   testJiraConnection(@CurrentTenant() tenantId: string, @Args('input') input: JiraConnectionIdInput): Promise<TestJiraConnectionPayload> {
     return this.connections.test(tenantId, input.id);

@@ -195,6 +195,8 @@ describe('JiraIssueExporter', () => {
     expect(jira.requests).toHaveLength(1);
     expect((await connections.get(tenantId, connection.id)).lastError).toMatch(/401/);
     await expect(exporter.exportItems(connection.id, randomUUID(), items(1))).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    await expect(exporter.exportItems(connection.id, tenantId, [{ ...items(1)[0], exportItemId: 'item-1' }])).rejects.toMatchObject({ name: 'ZodError' });
+    expect(jira.requests).toHaveLength(1);
   });
 
   it('gives up with a typed error when JIRA keeps failing', async () => {

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { markdownToAdf } from 'marklassian';
 import type { Version3Client } from 'jira.js';
 import { InjectConfig } from '@multipult/config';
@@ -11,21 +12,20 @@ import { JiraClients, JiraFailure, JiraPausedTooLongError, JiraSite, jiraFailure
 import { JiraConnection } from './jira-connection.entity';
 import { JiraConnectionsService } from './jira-connections.service';
 
-export interface JiraExportComment {
-  id: string;
-  markdown: string;
-  author: string;
-}
+const jiraExportCommentSchema = z.object({ id: z.string().min(1).max(200), markdown: z.string(), author: z.string() });
 
-export interface JiraExportItem {
-  /** A uuid: the issue's idempotency key (label mp-export-item-<id>). */
-  exportItemId: string;
-  documentId: string;
-  title: string;
-  summary: string;
-  markdown: string;
-  comments?: JiraExportComment[];
-}
+/** What the export job hands over per item; exportItemId is the issue's idempotency key (label mp-export-item-<id>). */
+export const jiraExportItemSchema = z.object({
+  exportItemId: z.uuid(),
+  documentId: z.uuid(),
+  title: z.string(),
+  summary: z.string(),
+  markdown: z.string(),
+  comments: z.array(jiraExportCommentSchema).optional(),
+});
+
+export type JiraExportComment = z.infer<typeof jiraExportCommentSchema>;
+export type JiraExportItem = z.infer<typeof jiraExportItemSchema>;
 
 /** An item JIRA kept refusing (validation), after JIRA_MAX_ATTEMPTS attempts. */
 export interface JiraExportItemError {
@@ -111,7 +111,9 @@ export class JiraIssueExporter {
     private readonly clients: JiraClients,
   ) {}
 
+  /** Throws a ZodError for malformed items (before calling JIRA), NotFoundError for a connection not of the tenant, JiraExportError when JIRA cannot be used. */
   async exportItems(connectionId: string, tenantId: string, items: JiraExportItem[], options: JiraExportOptions = {}): Promise<JiraExportResult[]> {
+    z.array(jiraExportItemSchema).parse(items);
     const connection = await this.connections.get(tenantId, connectionId);
     const site = this.connections.siteOf(connection);
     const results = new Map<string, JiraExportResult>();
