@@ -220,13 +220,14 @@ describe('JiraIssueExporter', () => {
     expect(jira.issues.size).toBe(50);
   });
 
-  it('exports comments as sub-tasks of their item, once', async () => {
+  it('exports comments as sub-tasks of their item, in bulk and once', async () => {
     const { jira, connection } = await site({ exportComments: true });
     const batch = items(2, 2);
 
     const results = await exporter.exportItems(connection.id, tenantId, batch);
     await exporter.exportItems(connection.id, tenantId, batch);
 
+    expect(bulkSizes(jira)).toEqual([2, 4]);
     const subTasks = [...jira.issues.values()].filter((issue) => (issue.fields.issuetype as { name: string }).name === 'Sub-task');
     expect(subTasks).toHaveLength(4);
     expect(subTasks.map((issue) => (issue.fields.parent as { key: string }).key).sort()).toEqual([results[0].issueKey, results[0].issueKey, results[1].issueKey, results[1].issueKey].sort());

@@ -88,6 +88,14 @@ interface FoundIssue {
   key: string;
 }
 
+/** One issue to create, identified by a label of its own. */
+interface IssueEntry {
+  label: string;
+  fields: Record<string, unknown>;
+}
+
+type EntryOutcome = { issue: FoundIssue; created: boolean } | { error: JiraExportItemError };
+
 /**
  * Creates JIRA issues for export items through a connection, idempotently: every issue carries the
  * label mp-export-item-<exportItemId>, and before each bulk create one JQL search finds the batch's
@@ -152,49 +160,73 @@ export class JiraIssueExporter {
     return new Map(rows.map((row) => [row.export_item_id, row.issue_key]));
   }
 
-  /** One batch: find existing issues, bulk-create the rest, retry refused entries alone. */
+  /** One batch of items: their issues created once (see createOnce), the links recorded. */
   private async exportBatch(connection: JiraConnection, site: JiraSite, batch: JiraExportItem[], signal?: AbortSignal): Promise<JiraExportResult[]> {
+    const outcomes = await this.createOnce(
+      connection,
+      site,
+      batch.map((item) => ({ label: exportItemLabel(item.exportItemId), fields: this.issueFields(connection, item) })),
+      signal,
+    );
     const results: JiraExportResult[] = [];
+    const links: { item: JiraExportItem; issue: FoundIssue }[] = [];
+    for (const item of batch) {
+      const outcome = outcomes.get(exportItemLabel(item.exportItemId));
+      if (!outcome) continue;
+      if ('error' in outcome) {
+        this.logger.warn({ connectionId: connection.id, exportItemId: item.exportItemId, messages: outcome.error.messages }, 'JIRA kept refusing an export item');
+        results.push({ exportItemId: item.exportItemId, issueKey: null, created: false, error: outcome.error });
+      } else {
+        links.push({ item, issue: outcome.issue });
+        results.push({ exportItemId: item.exportItemId, issueKey: outcome.issue.key, created: outcome.created });
+      }
+    }
+    await this.recordLinks(connection, links);
+    return results;
+  }
+
+  /**
+   * Issues for up to 50 entries, each identified by its label, created at most once: one JQL search
+   * finds the entries that already have an issue, one bulk create makes the rest, and the entries
+   * JIRA refused are tried again alone (search first) with backoff, until JIRA_MAX_ATTEMPTS. A 5xx
+   * or lost answer is retried the same way, so an issue JIRA created without telling us is found,
+   * not made twice.
+   */
+  private async createOnce(connection: JiraConnection, site: JiraSite, entries: IssueEntry[], signal?: AbortSignal): Promise<Map<string, EntryOutcome>> {
+    const outcomes = new Map<string, EntryOutcome>();
     const attempts = new Map<string, number>();
-    const lastProblems = new Map<string, string[]>();
-    let pending = batch;
+    let pending = entries;
     let transientFailures = 0;
     let refusals = 0;
     while (pending.length) {
       signal?.throwIfAborted();
       try {
-        const found = await this.findByLabels(site, connection.projectKey, pending.map((item) => exportItemLabel(item.exportItemId)), signal);
-        const reused = pending.flatMap((item) => {
-          const issue = found.get(exportItemLabel(item.exportItemId));
-          return issue ? [{ item, issue }] : [];
-        });
-        await this.recordLinks(connection, reused);
-        for (const { item, issue } of reused) results.push({ exportItemId: item.exportItemId, issueKey: issue.key, created: false });
-        pending = pending.filter((item) => !found.has(exportItemLabel(item.exportItemId)));
+        const found = await this.findByLabels(site, connection.projectKey, pending.map((entry) => entry.label), signal);
+        for (const [label, issue] of found) outcomes.set(label, { issue, created: false });
+        pending = pending.filter((entry) => !found.has(entry.label));
         if (!pending.length) break;
 
-        for (const item of pending) attempts.set(item.exportItemId, (attempts.get(item.exportItemId) ?? 0) + 1);
-        const answer = await this.bulkCreate(site, pending.map((item) => this.issueFields(connection, item)), signal);
+        for (const entry of pending) attempts.set(entry.label, (attempts.get(entry.label) ?? 0) + 1);
+        const answer = await this.bulkCreate(site, pending.map((entry) => entry.fields), signal);
         transientFailures = 0;
-        const failed = new Map((answer.errors ?? []).map((entry) => [entry.failedElementNumber ?? -1, entry]));
-        const succeeded = pending.filter((_item, index) => !failed.has(index));
+        const failed = new Map((answer.errors ?? []).map((error) => [error.failedElementNumber ?? -1, error]));
         const createdIssues = answer.issues ?? [];
-        const created = succeeded.map((item, index) => ({ item, issue: { id: String(createdIssues[index]?.id), key: String(createdIssues[index]?.key) } }));
-        await this.recordLinks(connection, created);
-        for (const { item, issue } of created) results.push({ exportItemId: item.exportItemId, issueKey: issue.key, created: true });
+        pending
+          .filter((_entry, index) => !failed.has(index))
+          .forEach((entry, index) => outcomes.set(entry.label, { issue: { id: String(createdIssues[index]?.id), key: String(createdIssues[index]?.key) }, created: true }));
 
-        const refused = pending.filter((_item, index) => failed.has(index));
-        pending.forEach((item, index) => {
-          const entry = failed.get(index);
-          if (entry) lastProblems.set(item.exportItemId, [...(entry.elementErrors?.errorMessages ?? []), ...Object.entries(entry.elementErrors?.errors ?? {}).map(([field, problem]) => `${field}: ${problem}`)]);
+        const refused: IssueEntry[] = [];
+        pending.forEach((entry, index) => {
+          const error = failed.get(index);
+          if (!error) return;
+          if ((attempts.get(entry.label) ?? 0) < this.config.JIRA_MAX_ATTEMPTS) return void refused.push(entry);
+          const messages = [
+            ...(error.elementErrors?.errorMessages ?? []),
+            ...Object.entries(error.elementErrors?.errors ?? {}).map(([field, problem]) => `${field}: ${problem}`),
+          ];
+          outcomes.set(entry.label, { error: { code: 'JIRA_REJECTED', messages } });
         });
-        const givingUp = refused.filter((item) => (attempts.get(item.exportItemId) ?? 0) >= this.config.JIRA_MAX_ATTEMPTS);
-        for (const item of givingUp) {
-          const messages = lastProblems.get(item.exportItemId) ?? [];
-          this.logger.warn({ connectionId: connection.id, exportItemId: item.exportItemId, messages }, 'JIRA kept refusing an export item');
-          results.push({ exportItemId: item.exportItemId, issueKey: null, created: false, error: { code: 'JIRA_REJECTED', messages } });
-        }
-        pending = refused.filter((item) => !givingUp.includes(item));
+        pending = refused;
         if (pending.length) {
           refusals += 1;
           await this.backoff(refusals, signal);
@@ -210,7 +242,7 @@ export class JiraIssueExporter {
         if (failure.status !== 429) await this.backoff(transientFailures, signal);
       }
     }
-    return results;
+    return outcomes;
   }
 
   /** Bulk create; JIRA answers 400 with the same body when every entry failed, which is a partial failure of all. */
@@ -258,7 +290,10 @@ export class JiraIssueExporter {
     };
   }
 
-  /** Comments as sub-tasks of their item's issue (label mp-export-comment-<id>), each created once. */
+  /**
+   * Comments as sub-tasks of their item's issue (label mp-export-comment-<id>), each created once,
+   * in bulk like the items. A comment JIRA keeps refusing is logged and left out; its item stands.
+   */
   private async exportComments(
     connection: JiraConnection,
     site: JiraSite,
@@ -266,38 +301,26 @@ export class JiraIssueExporter {
     results: Map<string, JiraExportResult>,
     signal?: AbortSignal,
   ): Promise<void> {
-    const comments = items.flatMap((item) => {
+    const entries = items.flatMap((item) => {
       const parentKey = results.get(item.exportItemId)?.issueKey;
-      return parentKey ? (item.comments ?? []).map((comment) => ({ comment, parentKey })) : [];
-    });
-    for (let start = 0; start < comments.length; start += BULK_CREATE_LIMIT) {
-      signal?.throwIfAborted();
-      const batch = comments.slice(start, start + BULK_CREATE_LIMIT);
-      const found = await this.withRetries(() => this.findByLabels(site, connection.projectKey, batch.map(({ comment }) => exportCommentLabel(comment.id)), signal), signal);
-      for (const { comment, parentKey } of batch.filter(({ comment }) => !found.has(exportCommentLabel(comment.id)))) {
-        const fields = {
+      if (!parentKey) return [];
+      return (item.comments ?? []).map((comment) => ({
+        label: exportCommentLabel(comment.id),
+        fields: {
           project: { key: connection.projectKey },
           issuetype: { name: connection.subTaskTypeName },
           parent: { key: parentKey },
           summary: issueSummary(`Comment by ${comment.author}`),
           description: markdownToAdf(comment.markdown),
           labels: [...new Set([...connection.labels, exportCommentLabel(comment.id)])],
-        };
-        await this.withRetries(() => this.clients.call(site, (client) => client.issues.createIssue({ fields } as Parameters<Version3Client['issues']['createIssue']>[0]), signal), signal);
-      }
-    }
-  }
-
-  /** Runs a single call again after transient failures (429 waits through the shared pause), at most JIRA_MAX_ATTEMPTS failures. */
-  private async withRetries<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    for (let failures = 1; ; failures += 1) {
-      try {
-        return await call();
-      } catch (error) {
-        const failure = jiraFailureOf(error);
-        if (error instanceof JiraPausedTooLongError || !this.isTransient(error, failure)) throw error;
-        if (failure.status !== 429 && failures >= this.config.JIRA_MAX_ATTEMPTS) throw new JiraExportError('JIRA_UNAVAILABLE', `JIRA kept failing: ${failure.message}`, failure.status);
-        if (failure.status !== 429) await this.backoff(failures, signal);
+        },
+      }));
+    });
+    for (let start = 0; start < entries.length; start += BULK_CREATE_LIMIT) {
+      signal?.throwIfAborted();
+      const outcomes = await this.createOnce(connection, site, entries.slice(start, start + BULK_CREATE_LIMIT), signal);
+      for (const [label, outcome] of outcomes) {
+        if ('error' in outcome) this.logger.warn({ connectionId: connection.id, label, messages: outcome.error.messages }, 'JIRA kept refusing a comment sub-task');
       }
     }
   }
