@@ -18,7 +18,7 @@ describe('JiraConnectionsService', () => {
   beforeAll(async () => {
     jira = await startFakeJira();
     jira.addAccount({ email: 'bot@example.com', apiToken: API_TOKEN, displayName: 'Export Bot' });
-    app = await startExportTestApp('jira_connections', { JIRA_ALLOW_PRIVATE_NETWORKS: 'true' });
+    app = await startExportTestApp('jira_connections', { JIRA_ALLOW_PRIVATE_NETWORKS: 'true' }, { listen: true });
     connections = app.get(JiraConnectionsService);
   }, 60_000);
 
@@ -121,5 +121,23 @@ describe('JiraConnectionsService', () => {
     expect(bad.account).toBeNull();
     expect(bad.error).toMatch(/^401/);
     expect(bad.connection).toMatchObject({ lastError: expect.stringMatching(/^401/), lastErrorAt: expect.any(Date) });
+  });
+
+  it('serves the connections in the GraphQL schema, never the token or secrets, and only to signed-in callers', async () => {
+    const graphql = (query: string) =>
+      fetch(`${app.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }), signal: AbortSignal.timeout(10_000) }).then(
+        (response) => response.json() as Promise<{ data?: { _service: { sdl: string } }; errors?: { extensions: { code: string } }[] }>,
+      );
+
+    const { data } = await graphql('{ _service { sdl } }');
+    const sdl = data?._service.sdl ?? '';
+    for (const field of ['jiraConnections', 'jiraConnection(id: ID!)', 'createJiraConnection(input: CreateJiraConnectionInput!)', 'testJiraConnection(input: JiraConnectionIdInput!)']) {
+      expect(sdl).toContain(field);
+    }
+    const connectionType = /type JiraConnection \{[^}]*\}/.exec(sdl)?.[0] ?? '';
+    expect(connectionType).toContain('webhookPath');
+    expect(connectionType).not.toMatch(/apiToken|sealed|[sS]ecret/);
+
+    expect((await graphql('{ jiraConnections { id } }')).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
   });
 });
