@@ -6,6 +6,9 @@ import type { ExportConfig } from './config';
 import { ExportItem } from './exports/export-item.entity';
 import { Export } from './exports/export.entity';
 import { ExportsModule } from './exports/exports.module';
+import { JiraConnection } from './jira/jira-connection.entity';
+import { JiraIssueLink } from './jira/jira-issue-link.entity';
+import { JiraModule } from './jira/jira.module';
 import { registerExportMessages } from './messages';
 import { exportMigrations } from './migrations';
 import { ExportSchedule } from './schedules/export-schedule.entity';
@@ -26,7 +29,7 @@ export class AppModule {
         SubgraphModule.forRoot({
           service: 'export',
           config,
-          entities: [Export, ExportItem, ExportTemplate, ExportTemplateVersion, ExportBranding, ExportSchedule],
+          entities: [Export, ExportItem, ExportTemplate, ExportTemplateVersion, ExportBranding, ExportSchedule, JiraConnection, JiraIssueLink],
           migrations: exportMigrations,
           redis: { pubSub: true },
         }),
@@ -35,6 +38,7 @@ export class AppModule {
         TemplatesModule,
         ExportsModule,
         SchedulesModule,
+        JiraModule,
         RealtimeServerModule.forRoot(),
       ],
     };

@@ -9,6 +9,7 @@ import { RedisModule } from '@multipult/redis';
 import type { GatewayConfig } from './config';
 import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
 import { FilesProxyController } from './edge/files-proxy.controller';
+import { JiraWebhooksProxyController } from './edge/jira-webhooks-proxy.controller';
 import { RateLimitMiddleware } from './edge/rate-limit.middleware';
 import { TenantUsageMiddleware } from './edge/tenant-usage.middleware';
 import { gatewayOptions } from './federation/gateway-options';
@@ -34,7 +35,7 @@ export class AppModule implements NestModule {
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
       ],
-      controllers: [FilesProxyController],
+      controllers: [FilesProxyController, JiraWebhooksProxyController],
       providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, { provide: SupergraphRoutes, useValue: routes }, SubscriptionRouter],
     };
   }
@@ -44,5 +45,7 @@ export class AppModule implements NestModule {
     consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware).forRoutes('graphql');
     // Downloads: the signed link is the credential, so only the limits apply (no token is asked for).
     consumer.apply(RateLimitMiddleware).forRoutes(FilesProxyController);
+    // JIRA webhooks: the signature is the credential (checked by the export service); only the limits apply.
+    consumer.apply(RateLimitMiddleware).forRoutes(JiraWebhooksProxyController);
   }
 }

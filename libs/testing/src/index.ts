@@ -12,3 +12,4 @@ export * from './lib/platform-pool';
 export * from './lib/trace-collector';
 export * from './lib/subgraph-test-app';
 export * from './lib/read-pdf';
+export * from './lib/fake-jira';

@@ -22,7 +22,7 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** Every service in production mode, quiet, with the secrets production requires (seal key, internal secret, link secret). */
+/** Every service in production mode, quiet, with the secrets production requires (seal keys, internal secret, link secret). */
 export const BENCH_PRODUCTION_ENV = {
   NODE_ENV: 'production',
   LOG_LEVEL: 'warn',
@@ -30,6 +30,7 @@ export const BENCH_PRODUCTION_ENV = {
   INTERNAL_API_SECRET: 'benchmark-internal-api-secret-0123456789',
   // Each service signs its own links (the audience names it); one value serves them all here.
   FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789',
+  JIRA_TOKEN_SEAL_KEY: 'benchmark-jira-token-seal-key-0123456789',
 };
 
 /**

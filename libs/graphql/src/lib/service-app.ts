@@ -37,7 +37,15 @@ export function configureServiceApp(app: INestApplication, options: ServiceAppOp
   const expressApp = app as NestExpressApplication;
   expressApp.use(requestContextMiddleware);
   expressApp.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
-  expressApp.use(express.json({ limit: options.bodyLimit }));
+  // The bytes as received stay on req.rawBody (Nest's RawBodyRequest), for routes that verify a signature of the body.
+  expressApp.use(
+    express.json({
+      limit: options.bodyLimit,
+      verify: (req, _res, body) => {
+        (req as { rawBody?: Buffer }).rawBody = body;
+      },
+    }),
+  );
   expressApp.use(bodyParserErrorHandler(options.bodyLimit));
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useGlobalPipes(createValidationPipe());

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -11,6 +12,8 @@ import { createTestDatabase } from './database';
 /** A subgraph's whole app module, initialised (not listening), on a database of its own. */
 export interface SubgraphTestApp<C> {
   app: INestApplication;
+  /** http://127.0.0.1:<port> when started with `listen`, for specs of the service's HTTP routes. */
+  url?: string;
   config: C;
   dataSource: DataSource;
   get<T>(type: Type<T>): T;
@@ -34,6 +37,11 @@ export async function startSubgraphTestApp<S extends z.ZodObject>(options: {
   configSchema: S;
   appModule: (config: z.infer<S>) => DynamicModule;
   env?: Record<string, string>;
+  /**
+   * Serve the app's HTTP routes on a free loopback port, after `listen` configured it as main.ts
+   * does (configureServiceApp: body parsing with the raw body kept, validation).
+   */
+  listen?: (app: INestApplication, config: z.infer<S>) => void;
 }): Promise<SubgraphTestApp<z.infer<S>>> {
   const entry = serviceEntry(options.service);
   const database = await createTestDatabase(`${entry.schema}_${options.name}`);
@@ -52,11 +60,18 @@ export async function startSubgraphTestApp<S extends z.ZodObject>(options: {
       ...options.env,
     });
     const moduleRef = await Test.createTestingModule({ imports: [options.appModule(config)] }).compile();
-    app = moduleRef.createNestApplication({ logger: false });
-    await app.init();
+    app = moduleRef.createNestApplication({ logger: false, bodyParser: !options.listen });
+    if (options.listen) {
+      options.listen(app, config);
+      await app.listen(0, '127.0.0.1');
+    } else {
+      await app.init();
+    }
     const started = app;
+    const address = options.listen ? (started.getHttpServer().address() as AddressInfo) : undefined;
     return {
       app: started,
+      url: address ? `http://127.0.0.1:${address.port}` : undefined,
       config,
       dataSource: started.get<DataSource>(getDataSourceToken()),
       get: (type) => started.get(type),
