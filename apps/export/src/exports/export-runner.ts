@@ -9,7 +9,9 @@ import { ExportCompleted, ExportFailed, ExportProgressed, OutboxWriter } from '@
 import { JobQueue, RunningJob } from '@multipult/jobs';
 import { RenderContext, RenderDocument, TemplateDefinition, Watermark, renderPdf } from '@multipult/pdf';
 import type { ExportConfig } from '../config';
+import { NotFoundError } from '@multipult/graphql';
 import { ContentReader, ContentUnavailableError, ExporterGoneError } from '../content/content-reader';
+import { JiraExportError, JiraIssueExporter } from '../jira/jira-issue-exporter';
 import { FILE_STORAGE, FileStorage } from '../storage/file-storage';
 import { TemplatesService } from '../templates/templates.service';
 import { ExportFeed } from './export-feed';
@@ -19,6 +21,7 @@ import { Export, ExportFormat } from './export.entity';
 import { fileNameFor } from './file-names';
 
 const READ_BATCH = 25;
+const JIRA_BATCH = 50;
 const PROGRESS_WRITE_INTERVAL_MS = 500;
 const PROGRESS_EVENT_INTERVAL_MS = 1000;
 
@@ -54,6 +57,7 @@ export class ExportRunner implements OnModuleInit {
     private readonly content: ContentReader,
     private readonly templates: TemplatesService,
     private readonly feed: ExportFeed,
+    private readonly jiraExporter: JiraIssueExporter,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -82,7 +86,7 @@ export class ExportRunner implements OnModuleInit {
     await this.feed.changed(record.id);
     const progress = new ProgressReporter(this, record, job);
     try {
-      if (record.format === ExportFormat.JIRA) throw new PermanentExportError('jira_unavailable', 'JIRA export is not available in this installation');
+      if (record.format === ExportFormat.JIRA) return await this.succeed(record, await this.jira(record, progress, job.signal));
       const fileName = fileNameFor(record);
       const key = `${record.tenantId}/${record.id}/${fileName}`;
       const stored = await this.storage.write(key, record.format === ExportFormat.ZIP ? await this.zip(record, progress, job.signal) : await this.pdf(record, progress, job.signal));
@@ -90,6 +94,48 @@ export class ExportRunner implements OnModuleInit {
     } catch (error) {
       await this.failed(record, job, error);
     }
+  }
+
+  /**
+   * An issue per document through the export's JIRA connection, 50 items a batch (JIRA's bulk
+   * limit). Items done in an earlier attempt are not sent again, and the exporter finds issues it
+   * created before by their label, so a retried or resumed job never makes a duplicate.
+   */
+  private async jira(record: Export, progress: ProgressReporter, signal: AbortSignal): Promise<{ failed: number }> {
+    const repository = this.dataSource.getRepository(ExportItem);
+    let done = 0;
+    let failed = 0;
+    for (let position = 0; position < record.itemCount; position += JIRA_BATCH) {
+      if (signal.aborted) throw new ExportCancelledError('cancelled');
+      const items = await repository.find({ where: { exportId: record.id, position: In(range(position, Math.min(position + JIRA_BATCH, record.itemCount))) }, order: { position: 'ASC' } });
+      const pending = items.filter((item) => item.status !== ExportItemStatus.DONE);
+      const documents = await this.content.read(record.ownerId, record.tenantId, pending.map((item) => item.documentId));
+      const skipped = pending.filter((item) => !documents.has(item.documentId));
+      if (skipped.length) await repository.update({ id: In(skipped.map((item) => item.id)) }, { status: ExportItemStatus.SKIPPED, error: 'no longer readable' });
+      const sendable = pending.filter((item) => documents.has(item.documentId));
+      const results = sendable.length
+        ? await this.jiraExporter.exportItems(
+            record.jiraConnectionId as string,
+            record.tenantId,
+            sendable.map((item) => {
+              const document = documents.get(item.documentId) as NonNullable<ReturnType<typeof documents.get>>;
+              return { exportItemId: item.id, documentId: document.id, title: document.title, summary: document.summary, markdown: document.body };
+            }),
+            { signal },
+          )
+        : [];
+      for (const result of results) {
+        if (result.error) {
+          failed += 1;
+          await repository.update({ id: result.exportItemId }, { status: ExportItemStatus.FAILED, error: result.error.messages.join('; ').slice(0, 1000) });
+        } else {
+          await repository.update({ id: result.exportItemId }, { status: ExportItemStatus.DONE, jiraIssueKey: result.issueKey, error: null });
+        }
+      }
+      done += items.length;
+      await progress.report(done, `Sent ${done} of ${record.itemCount} to JIRA`);
+    }
+    return { failed };
   }
 
   /** One PDF of every document, in order, read from content a batch at a time while it renders. */
@@ -191,14 +237,16 @@ export class ExportRunner implements OnModuleInit {
     return { text, image: image ? Buffer.from(image, 'base64') : undefined, opacity, rotationDegrees };
   }
 
-  private async succeed(record: Export, file: { key: string; fileName: string; sizeBytes: number; sha256: string }): Promise<void> {
-    const expiresAt = new Date(Date.now() + this.config.EXPORT_FILE_TTL_HOURS * 3_600_000);
+  private async succeed(record: Export, outcome: { key: string; fileName: string; sizeBytes: number; sha256: string } | { failed: number }): Promise<void> {
+    const file = 'key' in outcome ? outcome : null;
+    const message = 'failed' in outcome && outcome.failed ? `Done; JIRA refused ${outcome.failed} of ${record.itemCount} documents (see items)` : 'Ready';
+    const expiresAt = file ? new Date(Date.now() + this.config.EXPORT_FILE_TTL_HOURS * 3_600_000) : null;
     const finished = await this.dataSource.transaction(async (manager) => {
       const [rows]: [{ id: string }[], number] = await manager.query(
-        `UPDATE exports SET status = 'SUCCEEDED', progress = 100, progress_message = 'Ready', done_count = item_count,
+        `UPDATE exports SET status = 'SUCCEEDED', progress = 100, progress_message = $7, done_count = item_count,
            file_key = $2, file_name = $3, file_size = $4, file_sha256 = $5, expires_at = $6, finished_at = now(), updated_at = now(), error_code = NULL
          WHERE id = $1 AND status = 'RUNNING' RETURNING id`,
-        [record.id, file.key, file.fileName, file.sizeBytes, file.sha256, expiresAt],
+        [record.id, file?.key ?? null, file?.fileName ?? null, file?.sizeBytes ?? null, file?.sha256 ?? null, expiresAt, message],
       );
       if (!rows.length) return false;
       await this.outbox.enqueue(manager, ExportCompleted, {
@@ -211,25 +259,30 @@ export class ExportRunner implements OnModuleInit {
           format: record.format,
           title: record.title,
           itemCount: record.itemCount,
-          fileName: file.fileName,
-          sizeBytes: file.sizeBytes,
-          expiresAt: expiresAt.toISOString(),
+          fileName: file?.fileName ?? null,
+          sizeBytes: file?.sizeBytes ?? null,
+          expiresAt: expiresAt?.toISOString() ?? null,
         },
       });
       return true;
     });
     // Cancelled while the last bytes were written: nothing of it is kept.
-    if (!finished) await this.storage.delete(file.key);
+    if (!finished && file) await this.storage.delete(file.key);
     await this.feed.changed(record.id);
-    this.logger.log({ exportId: record.id, bytes: file.sizeBytes, kept: finished }, 'export finished');
+    this.logger.log({ exportId: record.id, bytes: file?.sizeBytes, kept: finished }, 'export finished');
   }
 
   private async failed(record: Export, job: RunningJob<ExportJob>, error: unknown): Promise<void> {
-    if (error instanceof ExportCancelledError || job.signal.aborted) {
+    if (error instanceof ExportCancelledError || job.signal.aborted || (error as Error).name === 'AbortError') {
       this.logger.log({ exportId: record.id }, 'export stopped: cancelled');
       return;
     }
-    const permanent = error instanceof PermanentExportError || error instanceof ExporterGoneError || (error instanceof ContentUnavailableError && !error.transient);
+    const permanent =
+      error instanceof PermanentExportError ||
+      error instanceof ExporterGoneError ||
+      error instanceof NotFoundError ||
+      (error instanceof ContentUnavailableError && !error.transient) ||
+      (error instanceof JiraExportError && !TRANSIENT_JIRA_ERRORS.has(error.code));
     const lastAttempt = job.attempt >= this.config.EXPORT_RETRY_LIMIT;
     const message = (error as Error).message;
     if (!permanent && !lastAttempt) {
@@ -241,7 +294,7 @@ export class ExportRunner implements OnModuleInit {
       this.logger.warn({ exportId: record.id, attempt: job.attempt, reason: message }, 'export attempt failed; will retry');
       throw error;
     }
-    const code = error instanceof PermanentExportError ? error.code : error instanceof ExporterGoneError ? 'exporter_gone' : error instanceof ContentUnavailableError ? 'content_unavailable' : 'internal';
+    const code = errorCodeOf(error);
     await this.dataSource.transaction(async (manager) => {
       const [rows]: [{ attempts: number }[], number] = await manager.query(
         `UPDATE exports SET status = 'FAILED', error_code = $2, progress_message = $3, finished_at = now(), updated_at = now()
@@ -307,6 +360,18 @@ class ProgressReporter {
     await this.runner.recordProgress(this.record, done, percent, message, withEvent);
     await this.job.reportProgress(percent, message);
   }
+}
+
+const TRANSIENT_JIRA_ERRORS = new Set(['JIRA_UNAVAILABLE', 'JIRA_RATE_LIMITED']);
+
+/** The stable code an export records for why it failed. */
+function errorCodeOf(error: unknown): string {
+  if (error instanceof PermanentExportError) return error.code;
+  if (error instanceof ExporterGoneError) return 'exporter_gone';
+  if (error instanceof ContentUnavailableError) return 'content_unavailable';
+  if (error instanceof JiraExportError) return error.code.toLowerCase();
+  if (error instanceof NotFoundError) return 'jira_connection_missing';
+  return 'internal';
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, index) => from + index);

@@ -1,7 +1,10 @@
 import { Args, Context, ID, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, OptionalUser, RequirePermissions } from '@multipult/auth';
-import { Connection, ConnectionArgs, GraphQLContext, requestLoader } from '@multipult/graphql';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { Connection, ConnectionArgs, GraphQLContext, byKeys, requestLoader } from '@multipult/graphql';
 import { RealtimeContext, connectionOf } from '@multipult/realtime';
+import { JiraIssueLink } from '../jira/jira-issue-link.entity';
 import { ExportFileLink } from '../templates/dto';
 import { ExportConnection, ExportItemConnection, ExportPayload, ExportsArgs, RequestExportInput } from './dto';
 import { ExportFeed } from './export-feed';
@@ -93,5 +96,19 @@ export class ExportsResolver {
 
   private load(context: GraphQLContext, principal: AuthPrincipal, tenantId: string, id: string): Promise<Export | null> {
     return requestLoader(context, 'exports', (ids: readonly string[]) => this.service.findVisibleByIds(principal, tenantId, ids)).load(id);
+  }
+}
+
+@Resolver(() => ExportItem)
+export class ExportItemsResolver {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  @ResolveField(() => String, { nullable: true, description: "Its JIRA issue's status, as JIRA's webhooks last reported it" })
+  jiraStatus(@Parent() item: ExportItem, @Context() context: GraphQLContext): Promise<string | null> {
+    if (!item.jiraIssueKey) return Promise.resolve(null);
+    return requestLoader(context, 'exportItemJiraStatus', async (ids: readonly string[]) => {
+      const links = await this.dataSource.getRepository(JiraIssueLink).findBy({ exportItemId: In([...ids]) });
+      return byKeys(ids, links, (link) => link.exportItemId).map((link) => link?.status ?? null);
+    }).load(item.id);
   }
 }

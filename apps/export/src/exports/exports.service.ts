@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { AuthPrincipal, hasPermission } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { ExportCancelled, ExportRequested, OutboxWriter } from '@multipult/events';
@@ -8,6 +8,7 @@ import { AppError, BadUserInputError, Connection, ConflictError, ErrorCode, Forb
 import { JobQueue } from '@multipult/jobs';
 import type { ExportConfig } from '../config';
 import { ContentReader, ContentUnavailableError, DocumentSelection, ExporterGoneError } from '../content/content-reader';
+import { JiraConnectionsService } from '../jira/jira-connections.service';
 import { TemplatesService } from '../templates/templates.service';
 import { ExportsArgs, RequestExportInput } from './dto';
 import { ExportFeed } from './export-feed';
@@ -46,6 +47,7 @@ export class ExportsService {
     private readonly content: ContentReader,
     private readonly templates: TemplatesService,
     private readonly feed: ExportFeed,
+    private readonly jiraConnections: JiraConnectionsService,
   ) {}
 
   /**
@@ -209,9 +211,8 @@ export class ExportsService {
     }
   }
 
-  private async requireJiraConnection(tenantId: string, connectionId: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    const [found]: unknown[] = await manager.query('SELECT 1 FROM jira_connections WHERE id = $1 AND tenant_id = $2', [connectionId, tenantId]);
-    if (!found) throw new NotFoundError('JiraConnection');
+  private async requireJiraConnection(tenantId: string, connectionId: string): Promise<void> {
+    await this.jiraConnections.get(tenantId, connectionId);
   }
 }
 

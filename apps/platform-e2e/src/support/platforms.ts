@@ -1,8 +1,10 @@
 import {
+  FakeJira,
   LocalOidcProvider,
   Platform,
   SmtpCapture,
   TraceCollector,
+  startFakeJira,
   startOidcProvider,
   startPlatform,
   startSmtpCapture,
@@ -10,6 +12,12 @@ import {
   usePooledPlatform,
   withLocalServers,
 } from '@multipult/testing';
+
+/** The fake JIRA's pace per account, as JIRA Cloud limits a site (export.spec sends bulk requests at it). */
+export const JIRA_REQUESTS_PER_SECOND = 20;
+
+/** A fake JIRA as a pooled platform's local server (the pool stops servers with stop()). */
+const stoppable = (jira: FakeJira) => Object.assign(jira, { stop: () => jira.close() });
 
 /** Where the local OpenID provider of the default platform sends users back to. */
 export const OIDC_REDIRECT_URI = 'http://127.0.0.1:5999/auth/callback';
@@ -32,10 +40,13 @@ export const PLATFORM_CONFIGURATIONS = {
       async () => ({
         smtp: await startSmtpCapture(),
         oidcProvider: await startOidcProvider({ redirectUris: [OIDC_REDIRECT_URI] }),
+        jira: stoppable(await startFakeJira({ requestsPerSecond: JIRA_REQUESTS_PER_SECOND })),
       }),
       ({ smtp, oidcProvider }: { smtp: SmtpCapture; oidcProvider: LocalOidcProvider }) =>
         startPlatform({
           env: { EMAIL_TOKEN_SEAL_KEY: DEFAULT_EMAIL_TOKEN_SEAL_KEY },
+          // The fake JIRA listens on 127.0.0.1 over http, which production connections may not use.
+          serviceEnv: { export: { JIRA_ALLOW_PRIVATE_NETWORKS: 'true', JIRA_RETRY_INITIAL_MS: '50', JIRA_RETRY_MAX_MS: '500' } },
           authEnv: {
             EMAIL_TOKEN_REQUESTS_PER_HOUR: '3',
             // Failed sign-ins of every file come from 127.0.0.1 (login-limits tests the per-IP lockout).
