@@ -135,6 +135,26 @@ export const PLATFORM_CONFIGURATIONS = {
           },
         }),
     ),
+  /**
+   * An export worker killed mid-job (kill -9) and replaced: attempts time out after 8 s and are
+   * failed over within a second, against a fake JIRA slow enough to catch the job midway.
+   */
+  'export-resume': () =>
+    withLocalServers(
+      async () => ({ jira: stoppable(await startFakeJira({ requestsPerSecond: 2 })) }),
+      () =>
+        startPlatform({
+          serviceEnv: {
+            export: {
+              JIRA_ALLOW_PRIVATE_NETWORKS: 'true',
+              JIRA_REQUESTS_PER_SECOND: '2',
+              EXPORT_ATTEMPT_TIMEOUT_SECONDS: '8',
+              EXPORT_RETRY_DELAY_SECONDS: '1',
+              JOBS_SUPERVISE_INTERVAL_SECONDS: '1',
+            },
+          },
+        }),
+    ),
   /** A privacy participant (billing) that never answers, and short saga time-outs. */
   'silent-privacy-participant': () =>
     startPlatform({

@@ -162,6 +162,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       application_name: `${options.service}-jobs`,
       cronMonitorIntervalSeconds: config.JOBS_CRON_INTERVAL_SECONDS,
       cronWorkerIntervalSeconds: Math.min(5, config.JOBS_CRON_INTERVAL_SECONDS),
+      superviseIntervalSeconds: config.JOBS_SUPERVISE_INTERVAL_SECONDS,
       instanceName: options.service,
       // A job's span continues the trace of the request that enqueued it.
       openTelemetry: { propagateContext: true },

@@ -8,6 +8,8 @@ export const jobsEnv = {
   JOBS_POLL_INTERVAL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
   /** How often one replica (whichever claims the pass) turns due cron schedules into jobs. */
   JOBS_CRON_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(45).default(30),
+  /** How often one replica fails jobs past their attempt timeout (their worker died), so they are retried. */
+  JOBS_SUPERVISE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /** How often running jobs are checked for a cancellation made by any replica. */
   JOBS_CANCEL_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   /** Progress rows older than this are removed. */
@@ -22,6 +24,7 @@ export interface JobsConfig {
   JOBS_POOL_MAX: number;
   JOBS_POLL_INTERVAL_SECONDS: number;
   JOBS_CRON_INTERVAL_SECONDS: number;
+  JOBS_SUPERVISE_INTERVAL_SECONDS: number;
   JOBS_CANCEL_CHECK_MS: number;
   JOBS_PROGRESS_RETENTION_DAYS: number;
 }

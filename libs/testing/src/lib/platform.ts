@@ -31,8 +31,11 @@ export interface Platform {
   /** The namespace of this platform's Kafka topics and consumer groups (KAFKA_TOPIC_PREFIX). */
   kafkaTopicPrefix: string;
   supergraphPath: string;
-  /** Another instance of a subgraph on the same database, Redis and Kafka (scale-out tests); stopped with the platform. */
-  startServiceInstance(name: string, env?: Record<string, string>): Promise<ServiceProcess>;
+  /**
+   * Another instance of a subgraph on the same database, Redis and Kafka (scale-out tests), or, on
+   * the `port` of one that was killed, its replacement (restart tests); stopped with the platform.
+   */
+  startServiceInstance(name: string, env?: Record<string, string>, port?: number): Promise<ServiceProcess>;
   startNotificationsInstance(env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
   /** Kills every process at once without waiting (for process exit handlers). */
@@ -90,8 +93,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...service.testEnv,
     ...serviceEnv[service.name],
   });
-  const startTracked = async (app: string, env: Record<string, string>) => {
-    const service = await startServiceProcess({ app, env });
+  const startTracked = async (app: string, env: Record<string, string>, port?: number) => {
+    const service = await startServiceProcess({ app, env, port });
     started.push(service);
     return service;
   };
@@ -139,10 +142,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       if (!found) throw new Error(`${name} is not a service of this platform (libs/registry/src/services.json)`);
       return found;
     };
-    const startServiceInstance = (name: string, env: Record<string, string> = {}) => {
+    const startServiceInstance = (name: string, env: Record<string, string> = {}, port?: number) => {
       const entry = SUBGRAPH_SERVICES.find((candidate) => candidate.name === name);
       if (!entry) throw new Error(`${name} is not a subgraph of the service registry`);
-      return startTracked(name, { ...calledUrls(entry), ...envOf(entry, entry.issuesTokens ? undefined : jwksUrl), ...env });
+      return startTracked(name, { ...calledUrls(entry), ...envOf(entry, entry.issuesTokens ? undefined : jwksUrl), ...env }, port);
     };
     return {
       gatewayUrl: `${gateway.url}/graphql`,
