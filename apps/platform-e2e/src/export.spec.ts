@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { DEVELOPMENT_FILE_LINK_SECRET } from '@multipult/files';
 import { fromBuffer, Entry, ZipFile } from 'yauzl';
 import {
@@ -39,6 +40,7 @@ interface ExportView {
 const REQUEST = `mutation($input: RequestExportInput!) { requestExport(input: $input) { export { ${EXPORT_FIELDS} } } }`;
 const ONE = `query($id: ID!) { export(id: $id) { ${EXPORT_FIELDS} items(first: 100) { edges { node { documentId status sha256 } } } } }`;
 const LINK = `mutation($id: ID!) { exportDownloadLink(id: $id) { url expiresAt } }`;
+const SCHEDULE = `mutation($input: CreateExportScheduleInput!) { createExportSchedule(input: $input) { id nextRunAt enabled } }`;
 
 /** Latin, Cyrillic and Tatar letters, as the fonts must cover. */
 const TRILINGUAL = {
@@ -81,6 +83,17 @@ describe('export service through the gateway', () => {
       },
       timeoutMs,
     );
+  }
+
+  /** A statement on the platform's database, for what a test cannot wait for (a week to pass, a file to expire). */
+  async function platformQuery(sql: string, params: unknown[]): Promise<void> {
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      await client.query(sql, params);
+    } finally {
+      await client.end();
+    }
   }
 
   async function fetchFile(url: string): Promise<{ status: number; bytes: Buffer; contentType: string | null }> {
@@ -317,6 +330,68 @@ describe('export service through the gateway', () => {
     // Another tenant's document is one the caller cannot read: refused without saying whether it exists.
     const foreignDocument = await attempt(admin.token, REQUEST, { input: { format: 'PDF', selection: { documentIds: [documentId] } } });
     expect(foreignDocument.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
+  it('runs schedules: now on demand, and on its own once due (as a weekly digest would)', async () => {
+    const documentId = await document(admin.token, 'Weekly digest item', 'digest body');
+    const invalid = await attempt(admin.token, SCHEDULE, { input: { title: 'Broken', cron: 'every monday', format: 'PDF', selection: { documentIds: [documentId] } } });
+    expect(invalid.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    const created = await as<{ createExportSchedule: { id: string; nextRunAt: string; enabled: boolean } }>(admin.token, SCHEDULE, {
+      input: { title: 'Weekly digest', cron: '0 8 * * 1', timeZone: 'Europe/Moscow', format: 'PDF', selection: { documentIds: [documentId] } },
+    });
+    const schedule = created.createExportSchedule;
+    expect(schedule.enabled).toBe(true);
+    expect(new Date(schedule.nextRunAt).getUTCDay()).toBe(1);
+    expect(new Date(schedule.nextRunAt).getUTCHours()).toBe(5);
+
+    const now = await as<{ runExportScheduleNow: { id: string; title: string } }>(admin.token, `mutation($id: ID!) { runExportScheduleNow(id: $id) { id title } }`, { id: schedule.id });
+    expect(now.runExportScheduleNow.title).toMatch(/^Weekly digest · \d{4}-\d{2}-\d{2}$/);
+    expect((await finished(admin.token, now.runExportScheduleNow.id)).status).toBe('SUCCEEDED');
+
+    // Due now: the recurring check (EXPORT_SCHEDULE_CHECK_SECONDS) starts it and moves it to next Monday.
+    await platformQuery(`UPDATE export.export_schedules SET next_run_at = now() - interval '1 second' WHERE id = $1`, [schedule.id]);
+    const ran = await eventually(
+      'the due schedule ran',
+      async () => {
+        const { exportSchedules } = await as<{ exportSchedules: { id: string; lastExportId: string | null; nextRunAt: string }[] }>(admin.token, `{ exportSchedules { id lastExportId nextRunAt } }`);
+        const found = exportSchedules.find((candidate) => candidate.id === schedule.id);
+        return found && found.lastExportId && found.lastExportId !== now.runExportScheduleNow.id ? found : undefined;
+      },
+      20_000,
+    );
+    expect(Date.parse(ran.nextRunAt)).toBeGreaterThan(Date.now());
+    expect((await finished(admin.token, ran.lastExportId as string)).status).toBe('SUCCEEDED');
+  });
+
+  it('deletes files past their expiry and says so; links to them stop working', async () => {
+    const documentId = await document(admin.token, 'Short-lived', 'expiring');
+    const requested = await as<{ requestExport: { export: ExportView } }>(admin.token, REQUEST, { input: { format: 'PDF', selection: { documentIds: [documentId] } } });
+    const done = await finished(admin.token, requested.requestExport.export.id);
+    const link = await as<{ exportDownloadLink: { url: string } }>(admin.token, LINK, { id: done.id });
+    await platformQuery(`UPDATE export.exports SET expires_at = now() - interval '1 second' WHERE id = $1`, [done.id]);
+    const expired = await eventually(
+      'the retention job deleted the file',
+      async () => {
+        const { export: found } = await as<{ export: ExportView & { fileDeletedAt: string | null } }>(admin.token, `query($id: ID!) { export(id: $id) { ${EXPORT_FIELDS} fileDeletedAt } }`, { id: done.id });
+        return found.fileDeletedAt ? found : undefined;
+      },
+      20_000,
+    );
+    expect(expired.progressMessage).toBe('File expired and deleted');
+    expect((await fetchFile(link.exportDownloadLink.url)).status).toBe(404);
+    expect((await attempt(admin.token, LINK, { id: done.id })).errors?.[0]).toMatchObject({ extensions: { code: 'CONFLICT' } });
+  });
+
+  it('exports what a search finds, as the requester sees it', async () => {
+    const word = `zephyr${randomUUID().slice(0, 8)}`;
+    await document(admin.token, `Found by ${word}`, `The ${word} appears here.`);
+    await document(admin.token, `Also ${word}`, `And ${word} again.`);
+    const requested = await as<{ requestExport: { export: ExportView } }>(admin.token, REQUEST, { input: { format: 'PDF', selection: { search: { query: word } } } });
+    expect(requested.requestExport.export.itemCount).toBe(2);
+    const done = await finished(admin.token, requested.requestExport.export.id);
+    const { exportDownloadLink } = await as<{ exportDownloadLink: { url: string } }>(admin.token, LINK, { id: done.id });
+    const pdf = await readPdf((await fetchFile(exportDownloadLink.url)).bytes);
+    expect(pdf.outline).toEqual(expect.arrayContaining([`Found by ${word}`, `Also ${word}`]));
   });
 
   it('previews a template version on the sample document', async () => {

@@ -22,12 +22,12 @@ describe('start-up configuration checks', () => {
     for (const variable of ['DATABASE_URL', 'PORT', 'ARGON2_TIME_COST']) expect(lines[0]).toContain(variable);
   });
 
-  it('refuses to run auth in production without Redis, Kafka, an email token seal key, a signing key secret and a file link secret', async () => {
+  it('refuses to run auth in production without Redis, Kafka, an email token seal key, a signing key secret, a file link secret and an internal secret', async () => {
     const result = await startWith('auth', { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/app' });
     expect((result as { stderr: string }).stderr.trim()).toBe(
       'auth: Invalid configuration: REDIS_URL is required in production; KAFKA_BROKERS is required in production; ' +
         'EMAIL_TOKEN_SEAL_KEY must be set to a secret of your own in production; SIGNING_KEY_SECRET must be set in production; ' +
-        'FILE_LINK_SECRET must be set in production',
+        'FILE_LINK_SECRET must be set in production; INTERNAL_API_SECRET must be set in production',
     );
   });
 

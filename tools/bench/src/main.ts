@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loginThroughput, tokenVerificationCost } from './auth-cost';
 import { ensureInfrastructure } from './infrastructure';
 import { exportBulk } from './export-bulk';
+import { exportJira } from './export-jira';
 import { gatewayOverhead } from './gateway-overhead';
 import { outboxThroughput } from './outbox-throughput';
 import { pdfRender } from './pdf-render';
@@ -181,6 +182,11 @@ async function main(): Promise<void> {
           'service/baseline time': format(bulk.ratio, 2),
         },
       ]);
+      const items = Number(process.env.BENCH_JIRA_ITEMS ?? 1000);
+      const requestsPerSecond = Number(process.env.BENCH_JIRA_REQUESTS_PER_SECOND ?? 10);
+      const jira = await exportJira({ items, requestsPerSecond });
+      console.log(`\nExport: ${items} items to the fake JIRA limited to ${requestsPerSecond} requests/s, against the floor that limit allows`);
+      console.table([{ ...jira, seconds: format(jira.seconds, 2), floorSeconds: format(jira.floorSeconds, 1), ratio: format(jira.ratio, 2) }]);
     }
   } finally {
     await infrastructure.stop();

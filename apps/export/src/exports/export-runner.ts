@@ -86,7 +86,7 @@ export class ExportRunner implements OnModuleInit {
     await this.feed.changed(record.id);
     const progress = new ProgressReporter(this, record, job);
     try {
-      if (record.format === ExportFormat.JIRA) return await this.succeed(record, await this.jira(record, progress, job.signal));
+      if (record.format === ExportFormat.JIRA) return await this.succeed(record, await this.jira(record, progress, job));
       const fileName = fileNameFor(record);
       const key = `${record.tenantId}/${record.id}/${fileName}`;
       const stored = await this.storage.write(key, record.format === ExportFormat.ZIP ? await this.zip(record, progress, job.signal) : await this.pdf(record, progress, job.signal));
@@ -101,7 +101,8 @@ export class ExportRunner implements OnModuleInit {
    * limit). Items done in an earlier attempt are not sent again, and the exporter finds issues it
    * created before by their label, so a retried or resumed job never makes a duplicate.
    */
-  private async jira(record: Export, progress: ProgressReporter, signal: AbortSignal): Promise<{ failed: number }> {
+  private async jira(record: Export, progress: ProgressReporter, job: RunningJob<ExportJob>): Promise<{ failed: number }> {
+    const { signal } = job;
     const repository = this.dataSource.getRepository(ExportItem);
     let done = 0;
     let failed = 0;
@@ -121,7 +122,8 @@ export class ExportRunner implements OnModuleInit {
               const document = documents.get(item.documentId) as NonNullable<ReturnType<typeof documents.get>>;
               return { exportItemId: item.id, documentId: document.id, title: document.title, summary: document.summary, markdown: document.body };
             }),
-            { signal },
+            // No earlier attempt can have sent anything: skip the lookup of existing issues.
+            { signal, neverSent: job.attempt === 0 },
           )
         : [];
       for (const result of results) {

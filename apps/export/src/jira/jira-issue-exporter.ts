@@ -43,6 +43,12 @@ export interface JiraExportOptions {
   signal?: AbortSignal;
   /** Items settled so far (created, found or refused), after each batch. */
   onProgress?: (done: number) => void;
+  /**
+   * The items were never sent to JIRA before (the export job's first attempt), so the first lookup
+   * by label can be skipped: it would find nothing. Retries after a refusal or a failed call always
+   * look up first, since JIRA may have created an issue without telling us.
+   */
+  neverSent?: boolean;
 }
 
 export type JiraExportErrorCode = 'JIRA_UNAUTHORIZED' | 'JIRA_FORBIDDEN' | 'JIRA_UNAVAILABLE' | 'JIRA_REQUEST_REFUSED' | 'JIRA_RATE_LIMITED';
@@ -135,7 +141,7 @@ export class JiraIssueExporter {
       for (let start = 0; start < pending.length; start += BULK_CREATE_LIMIT) {
         options.signal?.throwIfAborted();
         const batch = pending.slice(start, start + BULK_CREATE_LIMIT);
-        for (const result of await this.exportBatch(connection, site, batch, options.signal)) results.set(result.exportItemId, result);
+        for (const result of await this.exportBatch(connection, site, batch, options)) results.set(result.exportItemId, result);
         options.onProgress?.(results.size);
       }
       if (connection.exportComments) await this.exportComments(connection, site, unique, results, options.signal);
@@ -161,12 +167,13 @@ export class JiraIssueExporter {
   }
 
   /** One batch of items: their issues created once (see createOnce), the links recorded. */
-  private async exportBatch(connection: JiraConnection, site: JiraSite, batch: JiraExportItem[], signal?: AbortSignal): Promise<JiraExportResult[]> {
+  private async exportBatch(connection: JiraConnection, site: JiraSite, batch: JiraExportItem[], options: JiraExportOptions): Promise<JiraExportResult[]> {
     const outcomes = await this.createOnce(
       connection,
       site,
       batch.map((item) => ({ label: exportItemLabel(item.exportItemId), fields: this.issueFields(connection, item) })),
-      signal,
+      options.signal,
+      options.neverSent ?? false,
     );
     const results: JiraExportResult[] = [];
     const links: { item: JiraExportItem; issue: FoundIssue }[] = [];
@@ -192,16 +199,18 @@ export class JiraIssueExporter {
    * or lost answer is retried the same way, so an issue JIRA created without telling us is found,
    * not made twice.
    */
-  private async createOnce(connection: JiraConnection, site: JiraSite, entries: IssueEntry[], signal?: AbortSignal): Promise<Map<string, EntryOutcome>> {
+  private async createOnce(connection: JiraConnection, site: JiraSite, entries: IssueEntry[], signal?: AbortSignal, neverSent = false): Promise<Map<string, EntryOutcome>> {
     const outcomes = new Map<string, EntryOutcome>();
     const attempts = new Map<string, number>();
     let pending = entries;
     let transientFailures = 0;
     let refusals = 0;
+    let lookUp = !neverSent;
     while (pending.length) {
       signal?.throwIfAborted();
       try {
-        const found = await this.findByLabels(site, connection.projectKey, pending.map((entry) => entry.label), signal);
+        const found = lookUp ? await this.findByLabels(site, connection.projectKey, pending.map((entry) => entry.label), signal) : new Map<string, FoundIssue>();
+        lookUp = true;
         for (const [label, issue] of found) outcomes.set(label, { issue, created: false });
         pending = pending.filter((entry) => !found.has(entry.label));
         if (!pending.length) break;

@@ -118,7 +118,12 @@ export const PLATFORM_CONFIGURATIONS = {
             EMAIL_TOKEN_SEAL_KEY: 'e2e-production-email-token-seal-key-0123456789',
             INTERNAL_API_SECRET: 'e2e-production-internal-api-secret-0123456789',
           },
-          serviceEnv: { export: { FILE_LINK_SECRET: 'e2e-production-export-file-link-secret-0123456789' } },
+          serviceEnv: {
+            export: {
+              FILE_LINK_SECRET: 'e2e-production-export-file-link-secret-0123456789',
+              JIRA_TOKEN_SEAL_KEY: 'e2e-production-jira-token-seal-key-0123456789',
+            },
+          },
           authEnv: {
             SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789',
             FILE_LINK_SECRET: 'e2e-production-file-link-secret-0123456789',
