@@ -20,10 +20,16 @@ export interface ExportBulkOptions {
   documents: number;
   /** Documents created at once through the gateway while seeding. */
   seedConcurrency?: number;
+  /**
+   * Caps the export service's V8 heap (--max-old-space-size, MiB): an export that kept its
+   * documents would run out of memory, one that streams finishes. Unset: Node's default.
+   */
+  heapLimitMiB?: number;
 }
 
 export interface ExportBulkResult {
   documents: number;
+  heapLimitMiB: number | null;
   seedSeconds: number;
   exportSeconds: number;
   documentsPerSecond: number;
@@ -90,7 +96,13 @@ export async function exportBulk(options: ExportBulkOptions): Promise<ExportBulk
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
-    serviceEnv: { export: { EXPORT_STORAGE_DIR: storage, JOBS_POLL_INTERVAL_SECONDS: '0.5' } },
+    serviceEnv: {
+      export: {
+        EXPORT_STORAGE_DIR: storage,
+        JOBS_POLL_INTERVAL_SECONDS: '0.5',
+        ...(options.heapLimitMiB ? { NODE_OPTIONS: `--max-old-space-size=${options.heapLimitMiB}` } : {}),
+      },
+    },
   });
   try {
     const gateway = platform.gatewayUrl;
@@ -158,6 +170,7 @@ export async function exportBulk(options: ExportBulkOptions): Promise<ExportBulk
     const baselineSeconds = await baseline(documents);
     return {
       documents: options.documents,
+      heapLimitMiB: options.heapLimitMiB ?? null,
       seedSeconds,
       exportSeconds,
       documentsPerSecond: options.documents / exportSeconds,

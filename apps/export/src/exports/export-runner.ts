@@ -106,11 +106,18 @@ export class ExportRunner implements OnModuleInit {
     const repository = this.dataSource.getRepository(ExportItem);
     let done = 0;
     let failed = 0;
-    for (let position = 0; position < record.itemCount; position += JIRA_BATCH) {
-      if (signal.aborted) throw new ExportCancelledError('cancelled');
+    const load = async (position: number) => {
       const items = await repository.find({ where: { exportId: record.id, position: In(range(position, Math.min(position + JIRA_BATCH, record.itemCount))) }, order: { position: 'ASC' } });
       const pending = items.filter((item) => item.status !== ExportItemStatus.DONE);
-      const documents = await this.content.read(record.ownerId, record.tenantId, pending.map((item) => item.documentId));
+      return { items, pending, documents: await this.content.read(record.ownerId, record.tenantId, pending.map((item) => item.documentId)) };
+    };
+    let next = load(0);
+    for (let position = 0; position < record.itemCount; position += JIRA_BATCH) {
+      if (signal.aborted) throw new ExportCancelledError('cancelled');
+      const { items, pending, documents } = await next;
+      // The next batch is read from content while JIRA takes this one: JIRA's rate limit sets the pace.
+      next = position + JIRA_BATCH < record.itemCount ? load(position + JIRA_BATCH) : Promise.resolve({ items: [], pending: [], documents: new Map() });
+      next.catch(() => undefined);
       const skipped = pending.filter((item) => !documents.has(item.documentId));
       if (skipped.length) await repository.update({ id: In(skipped.map((item) => item.id)) }, { status: ExportItemStatus.SKIPPED, error: 'no longer readable' });
       const sendable = pending.filter((item) => documents.has(item.documentId));

@@ -162,7 +162,9 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       application_name: `${options.service}-jobs`,
       cronMonitorIntervalSeconds: config.JOBS_CRON_INTERVAL_SECONDS,
       cronWorkerIntervalSeconds: Math.min(5, config.JOBS_CRON_INTERVAL_SECONDS),
+      // Expiry runs in pg-boss's monitor pass, spaced by the longer of the two intervals.
       superviseIntervalSeconds: config.JOBS_SUPERVISE_INTERVAL_SECONDS,
+      monitorIntervalSeconds: config.JOBS_SUPERVISE_INTERVAL_SECONDS,
       instanceName: options.service,
       // A job's span continues the trace of the request that enqueued it.
       openTelemetry: { propagateContext: true },
