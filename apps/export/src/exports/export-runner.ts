@@ -133,14 +133,19 @@ export class ExportRunner implements OnModuleInit {
             { signal, neverSent: job.attempt === 0 },
           )
         : [];
-      for (const result of results) {
-        if (result.error) {
-          failed += 1;
-          await repository.update({ id: result.exportItemId }, { status: ExportItemStatus.FAILED, error: result.error.messages.join('; ').slice(0, 1000) });
-        } else {
-          await repository.update({ id: result.exportItemId }, { status: ExportItemStatus.DONE, jiraIssueKey: result.issueKey, error: null });
-        }
-      }
+      const created = results.filter((result) => !result.error);
+      const refused = results.filter((result) => result.error);
+      failed += refused.length;
+      await this.dataSource.query(
+        `UPDATE export_items AS item SET status = 'DONE', jira_issue_key = sent.issue_key, error = NULL
+         FROM unnest($1::uuid[], $2::text[]) AS sent(id, issue_key) WHERE item.id = sent.id`,
+        [created.map((result) => result.exportItemId), created.map((result) => result.issueKey)],
+      );
+      await this.dataSource.query(
+        `UPDATE export_items AS item SET status = 'FAILED', error = refused.error
+         FROM unnest($1::uuid[], $2::text[]) AS refused(id, error) WHERE item.id = refused.id`,
+        [refused.map((result) => result.exportItemId), refused.map((result) => result.error?.messages.join('; ').slice(0, 1000) ?? '')],
+      );
       done += items.length;
       await progress.report(done, `Sent ${done} of ${record.itemCount} to JIRA`);
     }
@@ -216,15 +221,18 @@ export class ExportRunner implements OnModuleInit {
       if (skipped.length) {
         await repository.update({ id: In(skipped.map((item) => item.id)) }, { status: ExportItemStatus.SKIPPED, error: 'no longer readable' });
       }
+      const rendered: string[] = [];
       for (const item of items) {
         if (signal.aborted) throw new ExportCancelledError('cancelled');
         const document = documents.get(item.documentId);
         done += 1;
         if (!document) continue;
         yield { id: document.id, title: document.title, summary: document.summary, body: document.body, language: document.language, updatedAt: new Date(document.updatedAt) };
-        await repository.update({ id: item.id }, { status: ExportItemStatus.DONE, error: null });
+        rendered.push(item.id);
         await progress.report(done, `Rendered ${done} of ${record.itemCount}`);
       }
+      // One statement a batch: the items rendered (a retried attempt renders them again anyway).
+      if (rendered.length) await repository.update({ id: In(rendered) }, { status: ExportItemStatus.DONE, error: null });
     }
   }
 

@@ -46,7 +46,16 @@ export const PLATFORM_CONFIGURATIONS = {
         startPlatform({
           env: { EMAIL_TOKEN_SEAL_KEY: DEFAULT_EMAIL_TOKEN_SEAL_KEY },
           // The fake JIRA listens on 127.0.0.1 over http, which production connections may not use.
-          serviceEnv: { export: { JIRA_ALLOW_PRIVATE_NETWORKS: 'true', JIRA_RETRY_INITIAL_MS: '50', JIRA_RETRY_MAX_MS: '500' } },
+          serviceEnv: {
+            export: {
+              JIRA_ALLOW_PRIVATE_NETWORKS: 'true',
+              JIRA_RETRY_INITIAL_MS: '50',
+              JIRA_RETRY_MAX_MS: '500',
+              // export.spec waits for a due schedule and an expired file.
+              EXPORT_SCHEDULE_CHECK_SECONDS: '1',
+              EXPORT_RETENTION_CHECK_SECONDS: '1',
+            },
+          },
           authEnv: {
             EMAIL_TOKEN_REQUESTS_PER_HOUR: '3',
             // Failed sign-ins of every file come from 127.0.0.1 (login-limits tests the per-IP lockout).
