@@ -17,8 +17,20 @@ export const exportConfigSchema = defineSubgraphConfig(
     ...filesEnv,
     ...delegationEnv,
     ...realtimeEnv,
-    /** Where produced files are kept: a local directory (one replica, or a shared volume). */
+    /** Where produced files are kept: `local` (EXPORT_STORAGE_DIR: one replica, or a shared volume) or `s3` (any S3-compatible store). */
+    EXPORT_STORAGE: z.enum(['local', 's3']).default('local'),
     EXPORT_STORAGE_DIR: z.string().min(1).default('var/exports'),
+    EXPORT_S3_BUCKET: z.string().min(3).optional(),
+    /** Prepended to every object key. */
+    EXPORT_S3_PREFIX: z.string().default('exports/'),
+    /** For stores other than AWS (MinIO, Ceph, R2…); AWS's endpoint for the region when unset. */
+    EXPORT_S3_ENDPOINT: envHelpers.urlWithProtocols(['http', 'https']).optional(),
+    EXPORT_S3_REGION: z.string().default('us-east-1'),
+    /** Path-style addressing (bucket in the path), which most S3-compatible stores need. */
+    EXPORT_S3_FORCE_PATH_STYLE: envHelpers.booleanFlag.default(false),
+    /** Static credentials; unset, the AWS default chain applies (AWS_* variables, web identity, instance role). */
+    EXPORT_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    EXPORT_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     /** How long a produced file can be downloaded; the retention job deletes it afterwards. */
     EXPORT_FILE_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(168),
     EXPORT_RETENTION_CHECK_SECONDS: z.coerce.number().min(0.5).max(86_400).default(3600),
@@ -57,6 +69,12 @@ export const exportConfigSchema = defineSubgraphConfig(
   (config, ctx) => {
     requireFileLinkSecretInProduction(config, ctx);
     requireInternalSecretInProduction(config, ctx);
+    if (config.EXPORT_STORAGE === 's3' && !config.EXPORT_S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['EXPORT_S3_BUCKET'], message: 'is required when EXPORT_STORAGE is s3' });
+    }
+    if (Boolean(config.EXPORT_S3_ACCESS_KEY_ID) !== Boolean(config.EXPORT_S3_SECRET_ACCESS_KEY)) {
+      ctx.addIssue({ code: 'custom', path: ['EXPORT_S3_SECRET_ACCESS_KEY'], message: 'EXPORT_S3_ACCESS_KEY_ID and EXPORT_S3_SECRET_ACCESS_KEY go together' });
+    }
     if (config.NODE_ENV === 'production' && config.JIRA_TOKEN_SEAL_KEY === DEVELOPMENT_JIRA_TOKEN_SEAL_KEY) {
       ctx.addIssue({ code: 'custom', path: ['JIRA_TOKEN_SEAL_KEY'], message: 'must be set to a secret of your own in production' });
     }

@@ -16,6 +16,8 @@ export interface FileStorage {
   /** The file's bytes as a stream; rejects with FileMissingError when there is none. */
   read(key: string): Promise<Readable>;
   delete(key: string): Promise<void>;
+  /** Releases connections at shutdown. */
+  close?(): void;
 }
 
 export const FILE_STORAGE = Symbol('FILE_STORAGE');
@@ -25,4 +27,11 @@ export class FileMissingError extends Error {
     super(`no stored file ${key}`);
     this.name = 'FileMissingError';
   }
+}
+
+const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,400}$/;
+
+/** Keys are relative paths of letters, digits, `._-/`, never climbing up (`..`). */
+export function assertStorageKey(key: string): void {
+  if (!KEY_PATTERN.test(key) || key.split('/').includes('..')) throw new Error(`invalid storage key ${JSON.stringify(key)}`);
 }

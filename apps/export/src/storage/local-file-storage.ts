@@ -4,9 +4,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FileMissingError, FileStorage, StoredFile } from './file-storage';
-
-const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,400}$/;
+import { FileMissingError, FileStorage, StoredFile, assertStorageKey } from './file-storage';
 
 /** Files under one directory; written to a temporary name and renamed, so readers never see half a file. */
 export class LocalFileStorage implements FileStorage {
@@ -51,10 +49,9 @@ export class LocalFileStorage implements FileStorage {
   }
 
   private pathOf(key: string): string {
+    assertStorageKey(key);
     const resolved = path.resolve(this.root, key);
-    if (!KEY_PATTERN.test(key) || key.includes('..') || !resolved.startsWith(`${this.root}${path.sep}`)) {
-      throw new Error(`invalid storage key ${JSON.stringify(key)}`);
-    }
+    if (!resolved.startsWith(`${this.root}${path.sep}`)) throw new Error(`invalid storage key ${JSON.stringify(key)}`);
     return resolved;
   }
 }
