@@ -47,7 +47,10 @@ export const exportConfigSchema = defineSubgraphConfig(
     EXPORT_MAX_DOCUMENTS: z.coerce.number().int().min(1).max(100_000).default(5000),
     /** How often due export schedules are looked for. */
     EXPORT_SCHEDULE_CHECK_SECONDS: z.coerce.number().min(0.5).max(3600).default(30),
-    /** Largest logo or watermark image accepted, in bytes. */
+    /** Images documents link to: how long a fetch may take, and whether private addresses and http may be fetched (off: SSRF protection). */
+    EXPORT_IMAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    EXPORT_IMAGE_ALLOW_PRIVATE_NETWORKS: envHelpers.booleanFlag.default(false),
+    /** Largest logo, watermark or document image accepted, in bytes. */
     EXPORT_MAX_IMAGE_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(512 * 1024),
     /** Seals JIRA API tokens and webhook secrets at rest (≥32 characters); the development default is refused in production. */
     JIRA_TOKEN_SEAL_KEY: z.string().min(32, 'must be at least 32 characters').default(DEVELOPMENT_JIRA_TOKEN_SEAL_KEY),

@@ -1,6 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { DEVELOPMENT_FILE_LINK_SECRET } from '@multipult/files';
+import { SAMPLE_IMAGE_DATA_URI } from '@multipult/pdf';
 import { fromBuffer, Entry, ZipFile } from 'yauzl';
 import {
   GraphQLResult,
@@ -394,6 +397,24 @@ describe('export service through the gateway', () => {
     const { exportDownloadLink } = await as<{ exportDownloadLink: { url: string } }>(admin.token, LINK, { id: done.id });
     const pdf = await readPdf((await fetchFile(exportDownloadLink.url)).bytes);
     expect(pdf.outline).toEqual(expect.arrayContaining([`Found by ${word}`, `Also ${word}`]));
+  });
+
+  it('draws the images a document links to, fetched for its PDF', async () => {
+    const png = Buffer.from(SAMPLE_IMAGE_DATA_URI.split(',')[1], 'base64');
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(png));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/chart.png`;
+      const documentId = await document(admin.token, 'Illustrated', `Before the chart.\n\n![Quarterly chart](${url})\n\nAfter the chart.`);
+      const requested = await as<{ requestExport: { export: ExportView } }>(admin.token, REQUEST, { input: { format: 'PDF', selection: { documentIds: [documentId] } } });
+      const done = await finished(admin.token, requested.requestExport.export.id);
+      const { exportDownloadLink } = await as<{ exportDownloadLink: { url: string } }>(admin.token, LINK, { id: done.id });
+      const pdf = await readPdf((await fetchFile(exportDownloadLink.url)).bytes);
+      expect(pdf.imagesPerPage.reduce((sum, count) => sum + count, 0)).toBeGreaterThan(0);
+      expect(pdf.pages.join(' ')).not.toContain('Quarterly chart');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('previews a template version on the sample document', async () => {

@@ -12,6 +12,7 @@ import type { ExportConfig } from '../config';
 import { NotFoundError } from '@multipult/graphql';
 import { ContentReader, ContentUnavailableError, ExporterGoneError } from '../content/content-reader';
 import { JiraExportError, JiraIssueExporter } from '../jira/jira-issue-exporter';
+import { DocumentImages } from '../images/document-images';
 import { FILE_STORAGE, FileStorage } from '../storage/file-storage';
 import { TemplatesService } from '../templates/templates.service';
 import { ExportFeed } from './export-feed';
@@ -58,6 +59,7 @@ export class ExportRunner implements OnModuleInit {
     private readonly templates: TemplatesService,
     private readonly feed: ExportFeed,
     private readonly jiraExporter: JiraIssueExporter,
+    private readonly images: DocumentImages,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -157,7 +159,15 @@ export class ExportRunner implements OnModuleInit {
     const [template, branding, context] = await Promise.all([this.templateOf(record), this.templates.brandingFor(record.tenantId), this.contextOf(record)]);
     const output = new PassThrough();
     const rendered = renderPdf(
-      { documents: this.documents(record, progress, signal), documentCount: record.itemCount, template, branding, watermark: this.watermarkOf(record), context },
+      {
+        documents: this.documents(record, progress, signal),
+        documentCount: record.itemCount,
+        template,
+        branding,
+        watermark: this.watermarkOf(record),
+        context,
+        loadImage: this.images.loaderFor(record.id),
+      },
       output,
     );
     // A failed render must fail the write too, so storage drops the partial file.
@@ -173,6 +183,7 @@ export class ExportRunner implements OnModuleInit {
   private async zip(record: Export, progress: ProgressReporter, signal: AbortSignal): Promise<Readable> {
     const [template, branding, context] = await Promise.all([this.templateOf(record), this.templates.brandingFor(record.tenantId), this.contextOf(record)]);
     const zip = new ZipFile();
+    const loadImage = this.images.loaderFor(record.id);
     const manifest: { name: string; documentId: string; title: string; sha256: string; bytes: number }[] = [];
     const fill = async () => {
       for await (const document of this.documents(record, progress, signal)) {
@@ -192,7 +203,10 @@ export class ExportRunner implements OnModuleInit {
           entry.on('error', reject);
         });
         zip.addReadStream(entry, name, { compress: false });
-        await renderPdf({ documents: [document], documentCount: 1, template, branding, watermark: this.watermarkOf(record), context: { ...context, title: document.title, documentCount: 1 } }, entry);
+        await renderPdf(
+          { documents: [document], documentCount: 1, template, branding, watermark: this.watermarkOf(record), context: { ...context, title: document.title, documentCount: 1 }, loadImage },
+          entry,
+        );
         await consumed;
         const sha256 = hash.digest('hex');
         manifest.push({ name, documentId: document.id, title: document.title, sha256, bytes });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ContentModule } from '../content/content.module';
+import { DocumentImages } from '../images/document-images';
 import { JiraModule } from '../jira/jira.module';
 import { TemplatesModule } from '../templates/templates.module';
 import { ExportFeed } from './export-feed';
@@ -12,7 +13,7 @@ import { ExportsService } from './exports.service';
 /** Export requests, their durable jobs, live progress, downloads and file retention. */
 @Module({
   imports: [ContentModule, TemplatesModule, JiraModule],
-  providers: [ExportsService, ExportRunner, ExportFeed, ExportFiles, ExportRetention, ExportsResolver, ExportItemsResolver],
+  providers: [ExportsService, ExportRunner, DocumentImages, ExportFeed, ExportFiles, ExportRetention, ExportsResolver, ExportItemsResolver],
   exports: [ExportsService],
 })
 export class ExportsModule {}

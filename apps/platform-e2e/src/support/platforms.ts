@@ -51,7 +51,8 @@ export const PLATFORM_CONFIGURATIONS = {
               JIRA_ALLOW_PRIVATE_NETWORKS: 'true',
               JIRA_RETRY_INITIAL_MS: '50',
               JIRA_RETRY_MAX_MS: '500',
-              // export.spec waits for a due schedule and an expired file.
+              // export.spec serves document images from 127.0.0.1 and waits for a due schedule and an expired file.
+              EXPORT_IMAGE_ALLOW_PRIVATE_NETWORKS: 'true',
               EXPORT_SCHEDULE_CHECK_SECONDS: '1',
               EXPORT_RETENTION_CHECK_SECONDS: '1',
             },
