@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
+import { Field, ID, InputType, ObjectType, PartialType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -93,75 +93,12 @@ export class CreateJiraConnectionInput {
   exportComments?: boolean;
 }
 
+/** Any field of a connection; an apiToken replaces the stored one. */
 @InputType()
-export class UpdateJiraConnectionInput {
+export class UpdateJiraConnectionInput extends PartialType(CreateJiraConnectionInput) {
   @Field(() => ID)
   @IsUUID('all', { message: 'validation.isUUID' })
   id: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MinLength(1, { message: keyed('validation.minLength') })
-  @MaxLength(120, { message: keyed('validation.maxLength') })
-  name?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2048, { message: keyed('validation.maxLength') })
-  baseUrl?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsEmail({}, { message: keyed('validation.isEmail') })
-  @MaxLength(320, { message: keyed('validation.maxLength') })
-  accountEmail?: string;
-
-  @Field({ nullable: true, description: 'Replaces the stored API token' })
-  @IsOptional()
-  @IsString()
-  @MinLength(1, { message: keyed('validation.minLength') })
-  @MaxLength(1024, { message: keyed('validation.maxLength') })
-  apiToken?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @Matches(PROJECT_KEY, { message: keyed('validation.jiraProjectKey') })
-  projectKey?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MinLength(1, { message: keyed('validation.minLength') })
-  @MaxLength(60, { message: keyed('validation.maxLength') })
-  issueTypeName?: string;
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MinLength(1, { message: keyed('validation.minLength') })
-  @MaxLength(60, { message: keyed('validation.maxLength') })
-  subTaskTypeName?: string;
-
-  @Field(() => [String], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(20, { message: keyed('validation.arrayMaxSize') })
-  @Matches(LABEL, { each: true, message: keyed('validation.jiraLabel') })
-  @MaxLength(100, { each: true, message: keyed('validation.maxLength') })
-  labels?: string[];
-
-  @Field(() => [JiraCustomFieldInput], { nullable: true })
-  @IsOptional()
-  @ArrayMaxSize(20, { message: keyed('validation.arrayMaxSize') })
-  @ValidateNested({ each: true })
-  @Type(() => JiraCustomFieldInput)
-  customFields?: JiraCustomFieldInput[];
-
-  @Field({ nullable: true })
-  @IsOptional()
-  @IsBoolean()
-  exportComments?: boolean;
 }
 
 @InputType()
