@@ -20,13 +20,13 @@ describe('export to JIRA through the gateway', () => {
 
   const as = <T>(query: string, variables: Record<string, unknown> = {}) => graphqlData<T>(platform.gatewayUrl, query, { token: admin.token, variables });
 
-  async function connection(): Promise<{ id: string; webhookPath: string; webhookSecret: string; email: string }> {
+  async function connection(options: { exportComments?: boolean } = {}): Promise<{ id: string; webhookPath: string; webhookSecret: string; email: string }> {
     const email = `jira-${randomUUID()}@example.com`;
     const apiToken = `token-${randomUUID()}`;
     platform.jira.addAccount({ email, apiToken, displayName: 'Export Bot' });
     const created = await as<{ createJiraConnection: { connection: { id: string }; webhookPath: string; webhookSecret: string } }>(
       `mutation($input: CreateJiraConnectionInput!) { createJiraConnection(input: $input) { connection { id } webhookPath webhookSecret } }`,
-      { input: { name: `Site ${randomUUID().slice(0, 6)}`, baseUrl: platform.jira.url, accountEmail: email, apiToken, projectKey: 'MP', issueTypeName: 'Task' } },
+      { input: { name: `Site ${randomUUID().slice(0, 6)}`, baseUrl: platform.jira.url, accountEmail: email, apiToken, projectKey: 'MP', issueTypeName: 'Task', ...options } },
     );
     return { id: created.createJiraConnection.connection.id, webhookPath: created.createJiraConnection.webhookPath, webhookSecret: created.createJiraConnection.webhookSecret, email };
   }
@@ -134,6 +134,20 @@ describe('export to JIRA through the gateway', () => {
     expect(replayed.status).toBe(200);
     expect(JSON.parse(replayed.body)).toMatchObject({ duplicate: true });
     expect(await status()).toBe('In Progress');
+  });
+
+  it('exports comments as sub-tasks of the issue of their document, named by their authors', async () => {
+    const site = await connection({ exportComments: true });
+    const [documentId] = await documents('Discussed', 1);
+    for (const body of ['First thought', 'A reply to it']) {
+      await as(`mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`, { input: { documentId, body } });
+    }
+    const done = await exportToJira(site.id, [documentId]);
+    expect(done.status).toBe('SUCCEEDED');
+    const parentKey = done.items.edges[0].node.jiraIssueKey;
+    const subTasks = issuesOf(site.email).filter((issue) => (issue.fields.parent as { key?: string } | undefined)?.key === parentKey);
+    expect(subTasks.map((issue) => issue.fields.summary)).toEqual(['Comment by jira-admin', 'Comment by jira-admin']);
+    expect(JSON.stringify(subTasks.map((issue) => issue.fields.description))).toContain('First thought');
   });
 
   it('needs jira:connections for connections, and refuses a JIRA export without one', async () => {

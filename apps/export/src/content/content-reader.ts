@@ -16,6 +16,19 @@ export interface ContentDocument {
   updatedAt: string;
 }
 
+export interface ExportComment {
+  id: string;
+  markdown: string;
+  /** Display name. */
+  author: string;
+}
+
+interface RawComment {
+  id: string;
+  markdown: string;
+  author: { id: string };
+}
+
 export interface DocumentSelection {
   documentIds?: string[];
   collectionId?: string;
@@ -51,7 +64,7 @@ interface GraphQLResponse<T> {
 }
 
 /**
- * Reads documents from the content subgraph as the user an export belongs to, with a delegated
+ * Reads documents (and their comments' authors, from auth) from the subgraphs as the user an export belongs to, with a delegated
  * token (libs/auth delegation.ts): content applies its own read rules, so an export holds exactly
  * what its user could open — a reader never exports a draft they cannot see.
  */
@@ -60,15 +73,53 @@ export class ContentReader {
   private readonly logger = new Logger(ContentReader.name);
   private readonly access: DelegatedAccess;
   private readonly url: string;
+  private readonly authUrl: string;
 
   constructor(@InjectConfig() config: ExportConfig) {
     this.url = calledSubgraphUrl(config, 'content');
+    this.authUrl = calledSubgraphUrl(config, 'auth');
     this.access = new DelegatedAccess({
       service: 'export',
       secret: config.INTERNAL_API_SECRET,
       issuerUrl: new URL(config.AUTH_JWKS_URL as string).origin,
       scope: serviceEntry('export').delegates,
     });
+  }
+
+  /**
+   * The comments of documents (top-level ones, then their replies), oldest first, with their
+   * authors' display names from auth (federation's `_entities`), for JIRA sub-tasks.
+   */
+  async comments(userId: string, tenantId: string, documentIds: readonly string[]): Promise<Map<string, ExportComment[]>> {
+    const byDocument = new Map<string, ExportComment[]>();
+    for (let start = 0; start < documentIds.length; start += READ_BATCH) {
+      const batch = documentIds.slice(start, start + READ_BATCH);
+      const variables = Object.fromEntries(batch.map((id, index) => [`id${index}`, id]));
+      const fields = 'id markdown createdAt author { id }';
+      const query = `query ExportComments(${batch.map((_, index) => `$id${index}: ID!`).join(', ')}) {
+        ${batch.map((_, index) => `d${index}: document(id: $id${index}) { id comments { ${fields} replies { ${fields} } } }`).join('\n')}
+      }`;
+      const data = await this.call<Record<string, { id: string; comments: (RawComment & { replies: RawComment[] })[] } | null>>(userId, tenantId, query, variables, { partial: true });
+      for (const document of Object.values(data ?? {})) {
+        if (document) byDocument.set(document.id, document.comments.flatMap((comment) => [comment, ...comment.replies]).map((comment) => ({ id: comment.id, markdown: comment.markdown, author: comment.author.id })));
+      }
+    }
+    const names = await this.displayNames(userId, tenantId, [...new Set([...byDocument.values()].flat().map((comment) => comment.author))]);
+    for (const comments of byDocument.values()) for (const comment of comments) comment.author = names.get(comment.author) ?? 'a former member';
+    return byDocument;
+  }
+
+  /** Users' display names, resolved by the token issuer as the gateway would (`_entities`). */
+  private async displayNames(userId: string, tenantId: string, ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const data = await this.call<{ _entities: ({ id: string; displayName: string } | null)[] }>(
+      userId,
+      tenantId,
+      `query ExportAuthors($representations: [_Any!]!) { _entities(representations: $representations) { ... on User { id displayName } } }`,
+      { representations: ids.map((id) => ({ __typename: 'User', id })) },
+      { url: this.authUrl },
+    );
+    return new Map((data?._entities ?? []).flatMap((user) => (user ? [[user.id, user.displayName] as const] : [])));
   }
 
   /** The user's name and address, for title pages and per-recipient watermarks. */
@@ -158,11 +209,11 @@ export class ContentReader {
    * One GraphQL call as the user. `partial`: NOT_FOUND errors of single fields are answers (a
    * document the user cannot read), not failures.
    */
-  private async call<T>(userId: string, tenantId: string, query: string, variables: Record<string, unknown>, options: { partial?: boolean } = {}): Promise<T | null> {
+  private async call<T>(userId: string, tenantId: string, query: string, variables: Record<string, unknown>, options: { partial?: boolean; url?: string } = {}): Promise<T | null> {
     const token = await this.token(userId, tenantId);
     let response: Response;
     try {
-      response = await fetch(this.url, {
+      response = await fetch(options.url ?? this.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token.accessToken}` },
         body: JSON.stringify({ query, variables }),

@@ -10,7 +10,8 @@ import { JobQueue, RunningJob } from '@multipult/jobs';
 import { RenderContext, RenderDocument, TemplateDefinition, Watermark, renderPdf } from '@multipult/pdf';
 import type { ExportConfig } from '../config';
 import { NotFoundError } from '@multipult/graphql';
-import { ContentReader, ContentUnavailableError, ExporterGoneError } from '../content/content-reader';
+import { ContentReader, ContentUnavailableError, ExportComment, ExporterGoneError } from '../content/content-reader';
+import { JiraConnectionsService } from '../jira/jira-connections.service';
 import { JiraExportError, JiraIssueExporter } from '../jira/jira-issue-exporter';
 import { DocumentImages } from '../images/document-images';
 import { FILE_STORAGE, FileStorage } from '../storage/file-storage';
@@ -60,6 +61,7 @@ export class ExportRunner implements OnModuleInit {
     private readonly feed: ExportFeed,
     private readonly jiraExporter: JiraIssueExporter,
     private readonly images: DocumentImages,
+    private readonly jiraConnections: JiraConnectionsService,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -108,17 +110,23 @@ export class ExportRunner implements OnModuleInit {
     const repository = this.dataSource.getRepository(ExportItem);
     let done = 0;
     let failed = 0;
+    const { exportComments } = await this.jiraConnections.get(record.tenantId, record.jiraConnectionId as string);
     const load = async (position: number) => {
       const items = await repository.find({ where: { exportId: record.id, position: In(range(position, Math.min(position + JIRA_BATCH, record.itemCount))) }, order: { position: 'ASC' } });
       const pending = items.filter((item) => item.status !== ExportItemStatus.DONE);
-      return { items, pending, documents: await this.content.read(record.ownerId, record.tenantId, pending.map((item) => item.documentId)) };
+      const documentIds = pending.map((item) => item.documentId);
+      const [documents, comments] = await Promise.all([
+        this.content.read(record.ownerId, record.tenantId, documentIds),
+        exportComments ? this.content.comments(record.ownerId, record.tenantId, documentIds) : new Map<string, ExportComment[]>(),
+      ]);
+      return { items, pending, documents, comments };
     };
     let next = load(0);
     for (let position = 0; position < record.itemCount; position += JIRA_BATCH) {
       if (signal.aborted) throw new ExportCancelledError('cancelled');
-      const { items, pending, documents } = await next;
+      const { items, pending, documents, comments } = await next;
       // The next batch is read from content while JIRA takes this one: JIRA's rate limit sets the pace.
-      next = position + JIRA_BATCH < record.itemCount ? load(position + JIRA_BATCH) : Promise.resolve({ items: [], pending: [], documents: new Map() });
+      next = position + JIRA_BATCH < record.itemCount ? load(position + JIRA_BATCH) : Promise.resolve({ items: [], pending: [], documents: new Map(), comments: new Map() });
       next.catch(() => undefined);
       const skipped = pending.filter((item) => !documents.has(item.documentId));
       if (skipped.length) await repository.update({ id: In(skipped.map((item) => item.id)) }, { status: ExportItemStatus.SKIPPED, error: 'no longer readable' });
@@ -129,7 +137,14 @@ export class ExportRunner implements OnModuleInit {
             record.tenantId,
             sendable.map((item) => {
               const document = documents.get(item.documentId) as NonNullable<ReturnType<typeof documents.get>>;
-              return { exportItemId: item.id, documentId: document.id, title: document.title, summary: document.summary, markdown: document.body };
+              return {
+                exportItemId: item.id,
+                documentId: document.id,
+                title: document.title,
+                summary: document.summary,
+                markdown: document.body,
+                comments: comments.get(document.id),
+              };
             }),
             // No earlier attempt can have sent anything: skip the lookup of existing issues.
             { signal, neverSent: job.attempt === 0 },

@@ -112,7 +112,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const otherProcesses: ServiceProcess[] = [];
     const calledUrls = (service: ServiceEntry) =>
       Object.fromEntries(
-        service.calls.map((called) => [graphqlUrlVariable(called), `${otherProcesses.find((running) => running.name === called)?.url}/graphql`]),
+        service.calls.map((called) => [graphqlUrlVariable(called), `${[issuerProcess, ...otherProcesses].find((running) => running.name === called)?.url}/graphql`]),
       );
     for (const wave of [others.filter((service) => service.calls.length === 0), others.filter((service) => service.calls.length > 0)]) {
       const starts = await Promise.allSettled(wave.map((service) => startTracked(service.name, { ...calledUrls(service), ...envOf(service, jwksUrl) })));
