@@ -26,4 +26,5 @@ export const eventEntities = [OutboxMessage, InboxRecord];
 export const eventMigrations = [CreateEventTables1732400000000, AddEventRetentionIndexes1764700000000];
 export * from './lib/contracts/privacy.events';
 export * from './lib/contracts/export.events';
+export * from './lib/contracts/agents.events';
 export * from './lib/privacy/privacy-participant';

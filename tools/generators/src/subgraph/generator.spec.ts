@@ -62,6 +62,15 @@ describe('subgraph generator', () => {
     for (const file of tree.listChanges().map((change) => change.path)) expect(text(tree, file)).not.toMatch(/<%|%>|__\w+__/);
   });
 
+  it('writes "an" before an entity name that starts with a vowel, in messages, docs and the e2e spec', async () => {
+    const vowelTree = workspaceTree();
+    await subgraphGenerator(vowelTree, { name: 'assistants', entity: 'agent' });
+    expect(text(vowelTree, 'apps/assistants/src/messages.ts')).toContain("'An agent with this name already exists'");
+    expect(text(vowelTree, 'docs/api/assistants.md')).toContain('Creates an agent');
+    expect(text(vowelTree, 'apps/platform-e2e/src/assistants.spec.ts')).toContain('creates an agent');
+    expect(text(tree, 'apps/billing/src/messages.ts')).toContain("'An invoice with this name already exists'");
+  });
+
   it('lists the service in the registry on the next free port, with its permissions', () => {
     const registry = parseServiceRegistry(JSON.parse(text(tree, 'libs/registry/src/services.json')));
     const billing = registry.services.find((service) => service.name === 'billing');

@@ -1,0 +1,4 @@
+module.exports = {
+  displayName: 'agents',
+  preset: '../../jest.preset.js',
+};
