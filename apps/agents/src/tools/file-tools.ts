@@ -15,6 +15,8 @@ export const MAX_LIST_ENTRIES = 1000;
 /** Matching lines search_files returns at most, and files it reads at most. */
 export const MAX_SEARCH_MATCHES = 200;
 export const MAX_SEARCH_FILES = 5000;
+/** Directory entries search_files walks past at most (a glob may skip most of them). */
+export const MAX_SEARCH_ENTRIES = 50_000;
 /** Characters of a line a pattern is matched against and shown: bounds the work of a backtracking regex per line. */
 export const MAX_SEARCH_LINE_LENGTH = 500;
 const MAX_PATTERN_LENGTH = 500;
@@ -217,8 +219,14 @@ export class SearchFilesTool implements AgentTool<SearchFilesArgs> {
     const files = info.isDirectory() ? walk(start, true, signal) : single(start);
     const matches: string[] = [];
     let filesRead = 0;
+    let entriesSeen = 0;
     let truncated = false;
     search: for await (const entry of files) {
+      entriesSeen += 1;
+      if (entriesSeen > MAX_SEARCH_ENTRIES) {
+        truncated = true;
+        break;
+      }
       if (entry.kind !== 'file') continue;
       const relativeToStart = path.relative(start, entry.path) || path.basename(entry.path);
       if (args.glob !== undefined && !path.matchesGlob(relativeToStart, args.glob) && !path.matchesGlob(path.basename(entry.path), args.glob)) continue;
