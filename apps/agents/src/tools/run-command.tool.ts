@@ -55,7 +55,8 @@ export class RunCommandTool implements AgentTool<RunCommandArgs> {
 
   async execute(args: RunCommandArgs, context: ToolContext): Promise<ToolResult> {
     const run = await this.runner.run(args.command, args.args, { cwd: context.workspace.root, signal: context.signal });
-    return { output: describeRun(run), truncated: run.truncated, data: { ...run, stdout: undefined, stderr: undefined } };
+    const { stdout: _stdout, stderr: _stderr, ...details } = run;
+    return { output: describeRun(run), truncated: run.truncated, data: details };
   }
 
   private checkProgram(command: string): void {
