@@ -1,10 +1,20 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { RealtimeServerModule } from '@multipult/realtime';
 import { SubgraphModule } from '@multipult/subgraph';
 import type { AgentsConfig } from './config';
+import { AgentVersion } from './agents/agent-version.entity';
 import { Agent } from './agents/agent.entity';
 import { AgentsModule } from './agents/agents.module';
+import { AgentToolCall } from './approvals/tool-call.entity';
 import { registerAgentsMessages } from './messages';
 import { agentsMigrations } from './migrations';
+import { ModelsModule } from './models/models.module';
+import { AgentModelCall } from './runs/model-call.entity';
+import { RunEvent } from './runs/run-event.entity';
+import { AgentRun } from './runs/run.entity';
+import { RunsModule } from './runs/runs.module';
+import { AgentTask } from './runs/task.entity';
+import { ToolsModule } from './tools/tools.module';
 
 @Module({})
 export class AppModule {
@@ -13,8 +23,18 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        SubgraphModule.forRoot({ service: 'agents', config, entities: [Agent], migrations: agentsMigrations }),
+        SubgraphModule.forRoot({
+          service: 'agents',
+          config,
+          entities: [Agent, AgentVersion, AgentRun, AgentTask, AgentToolCall, AgentModelCall, RunEvent],
+          migrations: agentsMigrations,
+          redis: { pubSub: true },
+        }),
+        ModelsModule,
+        ToolsModule.forRoot(),
         AgentsModule,
+        RunsModule,
+        RealtimeServerModule.forRoot(),
       ],
     };
   }

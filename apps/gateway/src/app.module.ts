@@ -7,6 +7,7 @@ import { FastStoreProbe, HealthModule } from '@multipult/health';
 import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import type { GatewayConfig } from './config';
+import { AgentStreamsProxyController } from './edge/agent-streams-proxy.controller';
 import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
 import { FilesProxyController } from './edge/files-proxy.controller';
 import { JiraWebhooksProxyController } from './edge/jira-webhooks-proxy.controller';
@@ -35,7 +36,7 @@ export class AppModule implements NestModule {
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
       ],
-      controllers: [FilesProxyController, JiraWebhooksProxyController],
+      controllers: [FilesProxyController, JiraWebhooksProxyController, AgentStreamsProxyController],
       providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, { provide: SupergraphRoutes, useValue: routes }, SubscriptionRouter],
     };
   }
@@ -47,5 +48,7 @@ export class AppModule implements NestModule {
     consumer.apply(RateLimitMiddleware).forRoutes(FilesProxyController);
     // JIRA webhooks: the signature is the credential (checked by the export service); only the limits apply.
     consumer.apply(RateLimitMiddleware).forRoutes(JiraWebhooksProxyController);
+    // Run event streams: the caller's token, checked at the edge as on /graphql (and again by the agents service).
+    consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware).forRoutes(AgentStreamsProxyController);
   }
 }

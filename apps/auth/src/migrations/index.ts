@@ -7,6 +7,7 @@ import { AddTenantSettings1732400000006 } from './1732400000006-add-tenant-setti
 import { CreatePrivacySagas1732400000007 } from './1732400000007-create-privacy-sagas';
 import { AddTwoFactor1732400000008 } from './1732400000008-add-two-factor';
 import { CreateApiKeys1732400000009 } from './1732400000009-create-api-keys';
+import { MembersAgents1732400000012 } from './1732400000012-members-agents';
 import { MembersExport1732400000011 } from './1732400000011-members-export';
 import { CreateUserIdentities1732400000010 } from './1732400000010-create-user-identities';
 
@@ -23,4 +24,5 @@ export const authMigrations = [
   CreateApiKeys1732400000009,
   CreateUserIdentities1732400000010,
   MembersExport1732400000011,
+  MembersAgents1732400000012,
 ];

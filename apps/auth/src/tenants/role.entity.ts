@@ -24,6 +24,6 @@ export class Role {
 /** Built-in roles seeded by the initial migration. */
 export const BUILTIN_ROLES = {
   admin: ['*'],
-  member: ['content:read', 'content:write', 'export:create', 'notifications:read', 'tenant:read'],
+  member: ['agents:approve', 'agents:use', 'content:read', 'content:write', 'export:create', 'notifications:read', 'tenant:read'],
   viewer: ['content:read', 'tenant:read'],
 } as const;
