@@ -21,6 +21,8 @@ export interface FakeReply {
   chunkDelayMs?: number;
   /** Reported instead of the estimate (ceil(chars / 4) of the messages and of the answer). */
   usage?: { promptTokens: number; completionTokens: number };
+  /** Sends no usage even when asked (as servers that ignore `stream_options.include_usage` do). */
+  omitUsage?: boolean;
 }
 
 export interface FakeChatRequest {
@@ -198,13 +200,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
               finish_reason: finishReason,
             },
           ],
-          usage,
+          ...(reply.omitUsage ? {} : { usage }),
         },
         log,
       );
     }
 
-    const includeUsage = (request.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const includeUsage = !reply.omitUsage && (request.body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
     const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
       id,
       object: 'chat.completion.chunk',
