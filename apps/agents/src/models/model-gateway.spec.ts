@@ -157,6 +157,14 @@ describe('ModelGateway against an OpenAI-compatible server', () => {
     expect(error).toMatchObject({ transient: false, message: expect.stringContaining('aborted') });
   });
 
+  it('lets an error of the onDelta callback through unchanged', async () => {
+    const broken = new RangeError('the consumer broke');
+
+    const error = await failure(gateway.chat({ ...ask('fake/gpt-a'), onDelta: () => { throw broken; } }));
+
+    expect(error).toBe(broken);
+  });
+
   it('serves any model name on a wildcard provider with the wildcard’s spec, listed as <provider>/*', async () => {
     fake.script('llama3.1:8b', [{ content: 'Local answer.', usage: { promptTokens: 1_000_000, completionTokens: 0 } }]);
 

@@ -280,8 +280,11 @@ export class ModelGateway {
       .join(', ');
   }
 
-  /** What failed, and whether a later retry may succeed (the SDK has spent its own retries by now). */
-  private modelError(id: string, error: unknown, signal: AbortSignal | undefined): ModelError {
+  /**
+   * What failed, and whether a later retry may succeed (the SDK has spent its own retries by now).
+   * Errors that are neither the SDK's nor the transport's (an onDelta callback throwing) pass unchanged.
+   */
+  private modelError(id: string, error: unknown, signal: AbortSignal | undefined): unknown {
     if (error instanceof ModelError) return error;
     if (signal?.aborted || error instanceof APIUserAbortError) return new ModelError(`${id}: the call was aborted`, false);
     if (error instanceof APIConnectionTimeoutError) return new ModelError(`${id}: timed out after ${this.config.AGENTS_MODEL_TIMEOUT_MS} ms`, true);
@@ -293,8 +296,9 @@ export class ModelGateway {
       return new ModelError(`${id}: ${status ?? 'stream error'} ${error.message}`, transient, status);
     }
     if (error instanceof SyntaxError) return new ModelError(`${id}: malformed answer (${error.message})`, false);
-    // Anything else is the transport failing mid-stream (a reset connection).
-    return new ModelError(`${id}: ${(error as Error)?.message ?? String(error)}`, true);
+    // fetch's "terminated" when the connection drops mid-stream (matched by name: it may come from another realm).
+    if ((error as { name?: unknown } | null)?.name === 'TypeError') return new ModelError(`${id}: the stream broke (${(error as Error).message})`, true);
+    return error;
   }
 }
 

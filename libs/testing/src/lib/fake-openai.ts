@@ -278,6 +278,25 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const model = typeof body.model === 'string' ? body.model : '';
     const stream = body.stream === true;
     const log = (status: number) => requests.push({ model, path, stream, status, at: Date.now(), body });
+    try {
+      await route(req, res, path, body, parseFailed, log);
+    } catch (error) {
+      // A reply handler threw: the test sees it as a 500 (or a cut stream) and in the log.
+      if (res.headersSent) res.destroy(error as Error);
+      else sendJson(res, 500, errorBody(500, (error as Error).message), log);
+    }
+  }
+
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    body: Record<string, unknown>,
+    parseFailed: boolean,
+    log: (status: number) => void,
+  ): Promise<void> {
+    const model = typeof body.model === 'string' ? body.model : '';
+    const stream = body.stream === true;
 
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendJson(res, 401, errorBody(401, 'Incorrect API key provided.', 'invalid_api_key'), log);
@@ -311,12 +330,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch((error: Error) => {
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(errorBody(500, error.message)));
-        } else res.destroy(error);
-      });
+      void handle(req, res, Buffer.concat(chunks).toString('utf8'));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
