@@ -13,3 +13,4 @@ export * from './lib/trace-collector';
 export * from './lib/subgraph-test-app';
 export * from './lib/read-pdf';
 export * from './lib/fake-jira';
+export * from './lib/fake-openai';

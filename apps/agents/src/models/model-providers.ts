@@ -16,6 +16,7 @@ export const modelProviderSchema = z.object({
   baseUrl: z.url({ protocol: /^https?$/ }),
   /** Local servers accept any key; the SDK needs one. */
   apiKey: z.string().min(1).default('not-needed'),
+  /** Model name → its spec; the key `"*"` (ANY_MODEL) admits any model name on this endpoint, with its spec. */
   models: z.record(z.string().min(1).max(200), modelSpecSchema).refine((models) => Object.keys(models).length > 0, 'must name at least one model'),
 });
 
@@ -24,6 +25,9 @@ export const modelProvidersSchema = z.record(z.string().regex(/^[a-z0-9][a-z0-9_
 export type ModelSpec = z.infer<typeof modelSpecSchema>;
 export type ModelProvider = z.infer<typeof modelProviderSchema>;
 export type ModelProviders = z.infer<typeof modelProvidersSchema>;
+
+/** A `models` key admitting any model name on its endpoint (a local server serving whatever is pulled). */
+export const ANY_MODEL = '*';
 
 /** The provider name of the built-in scripted model. */
 export const SCRIPTED_PROVIDER = 'scripted';
