@@ -7,14 +7,14 @@ import { PlatformOf, usePlatform } from './support/platforms';
  * Durable export jobs survive their worker: the export service is killed (SIGKILL, no shutdown
  * hooks) in the middle of a JIRA export and a new instance takes its place; the job is retried
  * once its attempt times out, resumes from the items' recorded state, and JIRA ends with exactly
- * one issue per document. Its own platform ('export-resume'): it kills that platform's only
+ * one issue per document. Its own platform ('worker-resume'): it kills that platform's only
  * export instance, which other files' exports would feel.
  */
 describe('an export whose worker is killed', () => {
-  let platform: PlatformOf<'export-resume'>;
+  let platform: PlatformOf<'worker-resume'>;
 
   beforeAll(async () => {
-    platform = await usePlatform('export-resume');
+    platform = await usePlatform('worker-resume');
   });
 
   it('resumes on a new worker and finishes with no duplicate JIRA issue', async () => {

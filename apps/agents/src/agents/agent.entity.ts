@@ -94,7 +94,7 @@ export class Agent implements AgentSettings {
   @Column({ type: 'text' })
   status: AgentStatus;
 
-  @Field({ nullable: true, description: 'Why the agent is in ERROR' })
+  @Field(() => String, { nullable: true, description: 'Why the agent is in ERROR' })
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
 

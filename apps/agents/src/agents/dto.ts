@@ -26,19 +26,19 @@ export class CreateAgentInput {
   @MaxLength(120, { message: keyed('validation.maxLength') })
   name: string;
 
-  @Field({ nullable: true, description: 'What it is for; the planner reads it when choosing agents for tasks' })
+  @Field(() => String, { nullable: true, description: 'What it is for; the planner reads it when choosing agents for tasks' })
   @IsOptional()
   @IsString()
   @MaxLength(2000, { message: keyed('validation.maxLength') })
   description?: string;
 
-  @Field({ nullable: true })
+  @Field(() => String, { nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(20_000, { message: keyed('validation.maxLength') })
   systemPrompt?: string;
 
-  @Field({ nullable: true, description: '`<provider>/<model>` from agentModels; the deployment default when omitted' })
+  @Field(() => String, { nullable: true, description: '`<provider>/<model>` from agentModels; the deployment default when omitted' })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9_-]{0,39}\/\S{1,200}$/, { message: keyed('validation.invalid') })

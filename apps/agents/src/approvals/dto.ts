@@ -12,7 +12,7 @@ export class DecideToolCallInput {
   @IsBoolean()
   approve: boolean;
 
-  @Field({ nullable: true, description: 'Kept in the history and given to the model on rejection' })
+  @Field(() => String, { nullable: true, description: 'Kept in the history and given to the model on rejection' })
   @IsOptional()
   @IsString()
   @MaxLength(1000, { message: keyed('validation.maxLength') })

@@ -68,7 +68,7 @@ export class AgentToolCall {
   @Column({ type: 'text' })
   status: ToolCallStatus;
 
-  @Field({ nullable: true, description: 'What the tool answered (truncated), or why it refused' })
+  @Field(() => String, { nullable: true, description: 'What the tool answered (truncated), or why it refused' })
   @Column({ type: 'text', nullable: true })
   output: string | null;
 
@@ -76,15 +76,15 @@ export class AgentToolCall {
   @Column({ name: 'decided_by', type: 'uuid', nullable: true })
   decidedBy: string | null;
 
-  @Field({ nullable: true })
+  @Field(() => Date, { nullable: true })
   @Column({ name: 'decided_at', type: 'timestamptz', nullable: true })
   decidedAt: Date | null;
 
-  @Field({ nullable: true, description: 'auto (low risk), class (batch approval), expired, or the decider\'s note' })
+  @Field(() => String, { nullable: true, description: 'auto (low risk), class (batch approval), expired, or the decider\'s note' })
   @Column({ name: 'decision_note', type: 'text', nullable: true })
   decisionNote: string | null;
 
-  @Field({ nullable: true, description: 'When an undecided call is rejected' })
+  @Field(() => Date, { nullable: true, description: 'When an undecided call is rejected' })
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
   expiresAt: Date | null;
 
@@ -95,7 +95,7 @@ export class AgentToolCall {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
-  @Field({ nullable: true })
+  @Field(() => Date, { nullable: true })
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
 }

@@ -25,7 +25,7 @@ export class PlanTaskInput {
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: keyed('validation.invalid') })
   key: string;
 
-  @Field({ nullable: true, description: 'A short title; the key when omitted' })
+  @Field(() => String, { nullable: true, description: 'A short title; the key when omitted' })
   @IsOptional()
   @IsString()
   @MaxLength(200, { message: keyed('validation.maxLength') })
@@ -88,7 +88,7 @@ export class PlanAgentRunInput {
   @IsUUID('all', { each: true, message: keyed('validation.invalid') })
   agentIds?: string[];
 
-  @Field({ nullable: true, description: "The model that writes the plan; the first agent's model when omitted" })
+  @Field(() => String, { nullable: true, description: "The model that writes the plan; the first agent's model when omitted" })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z0-9][a-z0-9_-]{0,39}\/\S{1,200}$/, { message: keyed('validation.invalid') })

@@ -8,15 +8,13 @@ import { JobQueue, RunningJob } from '@multipult/jobs';
 import { Agent } from '../agents/agent.entity';
 import type { AgentsConfig } from '../config';
 import { ModelError, ModelGateway } from '../models/model-gateway';
+import { PLANNER_MARKER } from '../models/scripted-model';
 import { AgentModelCall } from './model-call.entity';
 import { PlannedTask, planProblem } from './plan';
 import { NewRunEvent, RunEvents } from './run-events';
 import { AgentRun, RunStatus } from './run.entity';
 import { RunsService, planProblemError } from './runs.service';
 import { PLAN_QUEUE, PlanJob, TaskScheduler } from './task-scheduler';
-
-/** The first line of the planner's system prompt; the built-in scripted model recognises it. */
-export const PLANNER_MARKER = 'MULTIPULT-PLANNER';
 
 const plannerAnswer = z.object({
   tasks: z
@@ -57,7 +55,7 @@ export class Planner implements OnModuleInit {
       handler: (job) => this.plan(job),
       concurrency: Math.max(1, Math.ceil(this.config.AGENTS_TASK_CONCURRENCY / 4)),
       retryLimit: this.config.AGENTS_TASK_RETRY_LIMIT,
-      retryDelaySeconds: this.config.AGENTS_TASK_RETRY_DELAY_SECONDS,
+      retryDelaySeconds: Math.max(1, Math.ceil(this.config.AGENTS_TASK_RETRY_DELAY_SECONDS)),
       expireInSeconds: Math.ceil(this.config.AGENTS_MODEL_TIMEOUT_MS / 1000) * (this.config.AGENTS_MODEL_MAX_RETRIES + 1) + 60,
     });
   }

@@ -52,7 +52,7 @@ export class AgentRun {
   @Column({ type: 'text' })
   status: RunStatus;
 
-  @Field({ nullable: true, description: 'The model that wrote the plan' })
+  @Field(() => String, { nullable: true, description: 'The model that wrote the plan' })
   @Column({ name: 'planner_model', type: 'text', nullable: true })
   plannerModel: string | null;
 
@@ -69,11 +69,11 @@ export class AgentRun {
   @Column({ name: 'last_seq', type: 'bigint', transformer: numericColumn })
   lastSeq: number;
 
-  @Field({ nullable: true, description: 'The answer: the result of the task nothing depends on (several joined when there are more)' })
+  @Field(() => String, { nullable: true, description: 'The answer: the result of the task nothing depends on (several joined when there are more)' })
   @Column({ type: 'text', nullable: true })
   result: string | null;
 
-  @Field({ nullable: true, description: 'Why it failed or was refused' })
+  @Field(() => String, { nullable: true, description: 'Why it failed or was refused' })
   @Column({ type: 'text', nullable: true })
   error: string | null;
 
@@ -93,11 +93,11 @@ export class AgentRun {
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 
-  @Field({ nullable: true })
+  @Field(() => Date, { nullable: true })
   @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
   startedAt: Date | null;
 
-  @Field({ nullable: true })
+  @Field(() => Date, { nullable: true })
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
 }

@@ -73,7 +73,8 @@ export class RunsService {
 
   /** A run in PLANNING; the plan job asks the planner model and leaves the plan for approval (or starts it). */
   async requestPlan(caller: Caller, input: PlanAgentRunInput): Promise<AgentRun> {
-    const candidates = input.agentIds ? [...(await this.agents.usable(caller, input.agentIds)).values()] : await this.ownAgents(caller);
+    const usable = input.agentIds ? await this.agents.usable(caller, input.agentIds) : undefined;
+    const candidates = input.agentIds ? input.agentIds.flatMap((id) => usable?.get(id) ?? []) : await this.ownAgents(caller);
     const missing = (input.agentIds ?? []).filter((id) => !candidates.some((agent) => agent.id === id));
     if (missing.length) throw BadUserInputError.field('agentIds', 'errors.unknown_agents', { agents: missing.join(', ') });
     if (candidates.length === 0) throw BadUserInputError.field('agentIds', 'errors.no_agents');

@@ -17,7 +17,7 @@ const RECOVERY_QUEUE = 'agents.task-recovery';
 @Injectable()
 export class TaskRecovery implements OnModuleInit {
   private readonly logger = new Logger(TaskRecovery.name);
-  private readonly resumed = counter({ name: 'agents_tasks_resumed_total', help: 'Tasks taken over after their lease lapsed' });
+  private readonly resumed = counter({ name: 'agents_tasks_resumed_total', help: 'Tasks taken over after their lease lapsed', labelNames: [] as const });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,

@@ -55,6 +55,7 @@ export class TaskRunner implements OnModuleInit {
   private readonly overhead = histogram({
     name: 'agents_task_overhead_seconds',
     help: 'Time a task spends outside model calls (claiming, storing, scheduling)',
+    labelNames: [] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   });
 

@@ -95,10 +95,11 @@ export class TaskScheduler {
   async dispatchAgent(manager: EntityManager, agentId: string): Promise<void> {
     await lockAgentSlots(manager, agentId);
     const waiting: { id: string }[] = await manager.query(
-      `SELECT t.id FROM agent_tasks t, agents a
-        WHERE a.id = $1 AND t.agent_id = a.id AND t.status = 'queued' AND (t.not_before IS NULL OR t.not_before <= now())
+      `SELECT t.id FROM agent_tasks t
+        WHERE t.agent_id = $1 AND t.status = 'queued' AND (t.not_before IS NULL OR t.not_before <= now())
         ORDER BY t.queued_at, t.id
-        LIMIT greatest(0, (SELECT a.concurrency_limit - count(*) FROM agent_tasks r WHERE r.agent_id = $1 AND r.status = 'running' AND r.lease_until > now()))`,
+        LIMIT greatest(0, (SELECT a.concurrency_limit FROM agents a WHERE a.id = $1)
+                          - (SELECT count(*) FROM agent_tasks r WHERE r.agent_id = $1 AND r.status = 'running' AND r.lease_until > now()))`,
       [agentId],
     );
     for (const { id } of waiting) await this.enqueue(manager, id);

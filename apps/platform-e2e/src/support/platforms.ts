@@ -1,10 +1,14 @@
+import os from 'node:os';
+import path from 'node:path';
 import {
   FakeJira,
+  FakeOpenAI,
   LocalOidcProvider,
   Platform,
   SmtpCapture,
   TraceCollector,
   startFakeJira,
+  startFakeOpenAI,
   startOidcProvider,
   startPlatform,
   startSmtpCapture,
@@ -16,8 +20,31 @@ import {
 /** The fake JIRA's pace per account, as JIRA Cloud limits a site (export.spec sends bulk requests at it). */
 export const JIRA_REQUESTS_PER_SECOND = 20;
 
-/** A fake JIRA as a pooled platform's local server (the pool stops servers with stop()). */
-const stoppable = (jira: FakeJira) => Object.assign(jira, { stop: () => jira.close() });
+/** A fake JIRA or OpenAI-compatible server as a pooled platform's local server (the pool stops servers with stop()). */
+const stoppable = <T extends FakeJira | FakeOpenAI>(server: T) => Object.assign(server, { stop: () => server.close() });
+
+/** Where agents' per-user workspaces are on every platform (tenant and user ids keep tests apart), so a test can plant a file in one. */
+export const AGENT_WORKSPACES_DIR = path.join(os.tmpdir(), 'multipult-e2e-agent-workspaces');
+
+/**
+ * The agents service's models on a platform: any model name on the local OpenAI-compatible
+ * server (tests script answers per model name, so each test names its own), priced so cost
+ * accounting shows: 1 USD per million prompt tokens, 2 per million completion tokens.
+ */
+const agentsEnv = (openai: FakeOpenAI) => ({
+  AGENTS_MODEL_PROVIDERS: JSON.stringify({
+    fake: { baseUrl: openai.url, apiKey: 'e2e', models: { '*': { inputUsdPerMTok: 1, outputUsdPerMTok: 2, contextTokens: 8192 } } },
+  }),
+  AGENTS_DEFAULT_MODEL: 'fake/default',
+  AGENTS_WORKSPACE_DIR: AGENT_WORKSPACES_DIR,
+  AGENTS_MODEL_MAX_RETRIES: '2',
+  AGENTS_TASK_RETRY_DELAY_SECONDS: '0.5',
+  // agents.spec waits for a decision's deadline and its warning.
+  AGENTS_APPROVAL_TIMEOUT_SECONDS: '6',
+  AGENTS_APPROVAL_WARNING_SECONDS: '4',
+  // node: the network test connects to a local port from inside the sandbox.
+  AGENTS_COMMAND_ALLOWLIST: 'ls,cat,echo,grep,wc,node',
+});
 
 /** Where the local OpenID provider of the default platform sends users back to. */
 export const OIDC_REDIRECT_URI = 'http://127.0.0.1:5999/auth/callback';
@@ -41,8 +68,9 @@ export const PLATFORM_CONFIGURATIONS = {
         smtp: await startSmtpCapture(),
         oidcProvider: await startOidcProvider({ redirectUris: [OIDC_REDIRECT_URI] }),
         jira: stoppable(await startFakeJira({ requestsPerSecond: JIRA_REQUESTS_PER_SECOND })),
+        openai: stoppable(await startFakeOpenAI()),
       }),
-      ({ smtp, oidcProvider }: { smtp: SmtpCapture; oidcProvider: LocalOidcProvider }) =>
+      ({ smtp, oidcProvider, openai }: { smtp: SmtpCapture; oidcProvider: LocalOidcProvider; openai: FakeOpenAI }) =>
         startPlatform({
           env: { EMAIL_TOKEN_SEAL_KEY: DEFAULT_EMAIL_TOKEN_SEAL_KEY },
           // The fake JIRA listens on 127.0.0.1 over http, which production connections may not use.
@@ -56,6 +84,7 @@ export const PLATFORM_CONFIGURATIONS = {
               EXPORT_SCHEDULE_CHECK_SECONDS: '1',
               EXPORT_RETENTION_CHECK_SECONDS: '1',
             },
+            agents: agentsEnv(openai),
           },
           authEnv: {
             EMAIL_TOKEN_REQUESTS_PER_HOUR: '3',
@@ -151,13 +180,14 @@ export const PLATFORM_CONFIGURATIONS = {
         }),
     ),
   /**
-   * An export worker killed mid-job (kill -9) and replaced: attempts time out after 8 s and are
-   * failed over within a second, against a fake JIRA slow enough to catch the job midway.
+   * Workers killed mid-job (kill -9) and replaced, in export-resume.spec and agents-resume.spec:
+   * export attempts time out after 8 s and are failed over within a second, against a fake JIRA
+   * slow enough to catch the job midway; agent task leases lapse after 3 s.
    */
-  'export-resume': () =>
+  'worker-resume': () =>
     withLocalServers(
-      async () => ({ jira: stoppable(await startFakeJira({ requestsPerSecond: 2 })) }),
-      () =>
+      async () => ({ jira: stoppable(await startFakeJira({ requestsPerSecond: 2 })), openai: stoppable(await startFakeOpenAI()) }),
+      ({ openai }: { openai: FakeOpenAI }) =>
         startPlatform({
           serviceEnv: {
             export: {
@@ -167,6 +197,7 @@ export const PLATFORM_CONFIGURATIONS = {
               EXPORT_RETRY_DELAY_SECONDS: '1',
               JOBS_SUPERVISE_INTERVAL_SECONDS: '1',
             },
+            agents: agentsEnv(openai),
           },
         }),
     ),

@@ -35,7 +35,7 @@ export const AGENT_RUN_OUTCOMES = ['completed', 'failed', 'cancelled'] as const;
 
 /** A run ended: every task completed, one or more failed (the others skipped), or it was cancelled. */
 export const AgentRunFinished = defineEvent({
-  type: 'agent.run.finished',
+  type: 'agent_run.finished',
   version: 1,
   topic: 'agents.run.v1',
   schema: z.object({
