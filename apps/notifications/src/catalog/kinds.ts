@@ -1,4 +1,6 @@
 import {
+  ApprovalExpiring,
+  ApprovalRequested,
   CommentReplied,
   ExportCompleted,
   ExportFailed,
@@ -10,11 +12,35 @@ import {
   UserRegistered,
   UserVerificationRequested,
 } from '@multipult/events';
-import { NotificationChannel, NotificationKind, defineKind } from './notification-kind';
+import type { EventEnvelope, PayloadOf } from '@multipult/events';
+import { Links, NotificationChannel, NotificationKind, defineKind } from './notification-kind';
 
 const { IN_APP, EMAIL, WEBHOOK } = NotificationChannel;
 
 const SELF_OR_ACCOUNT_WIDE_REVOCATIONS = new Set(['logout', 'user', 'ban', 'account_deleted']);
+
+/** Requested and expiring carry the same facts. */
+type ApprovalEvent = EventEnvelope<PayloadOf<typeof ApprovalRequested>>;
+
+/** The member asked to decide, in the run's tenant. */
+function approvalDecider(event: ApprovalEvent) {
+  return [{ userId: event.payload.userId, tenantId: event.tenantId }];
+}
+
+/** Both approval kinds open the run's page at the waiting call. */
+function approvalParams(event: ApprovalEvent, links: Links): Record<string, string> {
+  const { agentName, tool, risk, summary, expiresAt, runId, toolCallId } = event.payload;
+  return {
+    agentName,
+    tool,
+    risk,
+    // Templates have no equality helper: this flag lets each language word the level itself.
+    highRisk: risk === 'high' ? 'true' : '',
+    summary,
+    expiresAt,
+    link: links.to(`/agents/runs/${runId}`, { toolCall: toolCallId }),
+  };
+}
 
 /**
  * Every notification type. Adding one is a contract in libs/events, an entry here and its
@@ -141,6 +167,25 @@ export const NOTIFICATION_KINDS: readonly NotificationKind[] = [
     urgent: true,
     addressees: (event) => [{ userId: event.payload.ownerId, tenantId: event.tenantId }],
     params: (event, links) => ({ title: event.payload.title, errorCode: event.payload.errorCode, link: links.to(`/exports/${event.payload.exportId}`) }),
+  }),
+  defineKind({
+    type: 'approval_requested',
+    contract: ApprovalRequested,
+    channels: [IN_APP, EMAIL],
+    critical: false,
+    // The call is rejected at its deadline, so a daily digest would always be too late.
+    urgent: true,
+    addressees: approvalDecider,
+    params: approvalParams,
+  }),
+  defineKind({
+    type: 'approval_expiring',
+    contract: ApprovalExpiring,
+    channels: [IN_APP, EMAIL],
+    critical: false,
+    urgent: true,
+    addressees: approvalDecider,
+    params: approvalParams,
   }),
   defineKind({
     type: 'announcement',

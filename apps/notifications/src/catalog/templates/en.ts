@@ -82,6 +82,30 @@ export const en: TemplateSet = {
     paragraphs: ['Hello {{recipientName}},', 'Your export {{title}} could not be produced ({{errorCode}}).', 'Try again, or ask an administrator.'],
     action: 'Open the export',
   },
+  approval_requested: {
+    title: '{{agentName}} asks to run {{tool}}',
+    body: '{{agentName}} asks to run a {{#if highRisk}}high{{else}}medium{{/if}}-risk call: {{summary}}. Approve or reject it by {{date expiresAt}}.',
+    subject: 'Approval needed: {{agentName}} asks to run {{tool}}',
+    paragraphs: [
+      'Hello {{recipientName}},',
+      'The agent {{agentName}} asks to run {{tool}}, a {{#if highRisk}}high{{else}}medium{{/if}}-risk call:',
+      '{{summary}}',
+      'Approve or reject it by {{date expiresAt}}. If nobody decides by then, the call is rejected.',
+    ],
+    action: 'Review the call',
+  },
+  approval_expiring: {
+    title: 'Decide soon: {{agentName}} is waiting to run {{tool}}',
+    body: 'The {{#if highRisk}}high{{else}}medium{{/if}}-risk call {{summary}} is rejected at {{date expiresAt}} unless you decide first.',
+    subject: 'Reminder: {{agentName}} is still waiting for your approval',
+    paragraphs: [
+      'Hello {{recipientName}},',
+      'The agent {{agentName}} is still waiting for your decision on {{tool}}, a {{#if highRisk}}high{{else}}medium{{/if}}-risk call:',
+      '{{summary}}',
+      'If nobody approves it by {{date expiresAt}}, the call is rejected.',
+    ],
+    action: 'Decide now',
+  },
   announcement: {
     title: '{{title}}',
     body: '{{body}}',

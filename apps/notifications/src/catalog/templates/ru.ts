@@ -85,6 +85,30 @@ export const ru: TemplateSet = {
     paragraphs: ['Здравствуйте, {{recipientName}}!', 'Не удалось подготовить экспорт {{title}} ({{errorCode}}).', 'Попробуйте ещё раз или обратитесь к администратору.'],
     action: 'Открыть экспорт',
   },
+  approval_requested: {
+    title: 'Агент {{agentName}} просит разрешения на {{tool}}',
+    body: 'Агент {{agentName}} хочет выполнить действие {{#if highRisk}}с высоким{{else}}со средним{{/if}} риском: {{summary}}. Одобрите или отклоните его до {{date expiresAt}}.',
+    subject: 'Нужно ваше решение: агент {{agentName}} хочет выполнить {{tool}}',
+    paragraphs: [
+      'Здравствуйте, {{recipientName}}!',
+      'Агент {{agentName}} хочет выполнить {{tool}} — действие {{#if highRisk}}с высоким{{else}}со средним{{/if}} риском:',
+      '{{summary}}',
+      'Одобрите или отклоните его до {{date expiresAt}}. Если решения не будет, вызов отклонится автоматически.',
+    ],
+    action: 'Рассмотреть запрос',
+  },
+  approval_expiring: {
+    title: 'Решите скорее: агент {{agentName}} ждёт разрешения на {{tool}}',
+    body: 'Действие {{#if highRisk}}с высоким{{else}}со средним{{/if}} риском {{summary}} будет отклонено {{date expiresAt}}, если вы его не одобрите.',
+    subject: 'Напоминание: агент {{agentName}} всё ещё ждёт вашего решения',
+    paragraphs: [
+      'Здравствуйте, {{recipientName}}!',
+      'Агент {{agentName}} всё ещё ждёт вашего решения по {{tool}} — действию {{#if highRisk}}с высоким{{else}}со средним{{/if}} риском:',
+      '{{summary}}',
+      'Если никто не одобрит его до {{date expiresAt}}, вызов будет отклонён.',
+    ],
+    action: 'Принять решение',
+  },
   announcement: {
     title: '{{title}}',
     body: '{{body}}',
