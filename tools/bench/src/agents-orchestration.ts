@@ -78,7 +78,13 @@ export interface AgentsOrchestrationResult {
     agentsPeakRssMiB: number;
   };
   delivery: Distribution & { caughtUp: number };
+  /** Errors of the tasks of failed runs (from run.failed), by message, with their counts. */
+  taskErrors: Record<string, number>;
+  /** Distinct warning and error lines the agents service logged, with their counts. */
+  serviceProblems: Record<string, number>;
   taskOutcomes: Record<string, number>;
+  /** The machine: CPUs and its 1-minute load average when the bench started and ended (other work on it shows here). */
+  machine: { cpus: number; loadBefore: number; loadAfter: number };
   modelRequests: { total: number; failed: number };
 }
 
@@ -343,6 +349,15 @@ async function concurrentPhase(platform: Platform, token: string, options: Agent
   const seconds = (performance.now() - started) / 1000;
   const histogram = histogramBetween(before, await scrapeOverhead(agentsUrl));
   const completed = followed.filter((run) => run.final === 'run.completed');
+  const taskErrors: Record<string, number> = {};
+  for (const run of followed) {
+    const failure = run.received.find((item) => item.event.type === 'run.failed');
+    const failedTasks = (failure?.event.payload.tasks ?? []) as { key: string; status: string; error: string | null }[];
+    for (const task of failedTasks.filter((candidate) => candidate.status === 'failed')) {
+      const message = (task.error ?? 'no error').slice(0, 160);
+      taskErrors[message] = (taskErrors[message] ?? 0) + 1;
+    }
+  }
   const latencies: number[] = [];
   let caughtUp = 0;
   for (const run of followed) {
@@ -368,10 +383,33 @@ async function concurrentPhase(platform: Platform, token: string, options: Agent
       agentsPeakRssMiB: await peakRssMiB(platform.services.agents.pid),
     },
     delivery: { ...distribution(latencies), caughtUp },
+    taskErrors,
   };
 }
 
+/**
+ * Warning and error lines of a service's log (levels as labels, libs/observability), by message (with the
+ * statement and error of a failed or slow statement), ids left out so alike lines count together.
+ */
+function loggedProblems(output: string): Record<string, number> {
+  const problems: Record<string, number> = {};
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { level?: string; msg?: string; error?: string; query?: string; err?: { message?: string } };
+      if (!['warn', 'error', 'fatal'].includes(entry.level ?? '')) continue;
+      const parts = [entry.msg, entry.err?.message ?? entry.error, entry.query?.replace(/\s+/g, ' ').slice(0, 90)].filter(Boolean);
+      const message = parts.join(': ').replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>').replace(/^\d+ task\(s\)/, 'N task(s)');
+      problems[message] = (problems[message] ?? 0) + 1;
+    } catch {
+      // Not a log line (a stack trace printed by the runtime): left out.
+    }
+  }
+  return problems;
+}
+
 export async function agentsOrchestration(options: AgentsOrchestrationOptions): Promise<AgentsOrchestrationResult> {
+  const loadBefore = os.loadavg()[0];
   const openai = await startFakeOpenAI();
   const workspaces = await mkdtemp(path.join(os.tmpdir(), 'bench-agents-'));
   try {
@@ -395,11 +433,14 @@ export async function agentsOrchestration(options: AgentsOrchestrationOptions): 
     try {
       const token = await createAccount(platform.gatewayUrl);
       const sequential = await sequentialPhase(platform, openai, token, options);
-      const { concurrent, delivery } = await concurrentPhase(platform, token, options);
+      const { concurrent, delivery, taskErrors } = await concurrentPhase(platform, token, options);
       return {
         sequential,
         concurrent,
         delivery,
+        taskErrors,
+        serviceProblems: loggedProblems(platform.services.agents.output()),
+        machine: { cpus: os.cpus().length, loadBefore, loadAfter: os.loadavg()[0] },
         taskOutcomes: await taskOutcomes(platform.services.agents.url),
         modelRequests: { total: openai.requests.length, failed: openai.requests.filter((request) => request.status >= 400).length },
       };

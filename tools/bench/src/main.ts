@@ -150,8 +150,8 @@ async function main(): Promise<void> {
     }
     if (all || which.has('agents')) {
       const options = {
-        sequentialRuns: Number(process.env.BENCH_AGENT_SEQUENTIAL_RUNS ?? 300),
-        warmupRuns: Number(process.env.BENCH_AGENT_WARMUP_RUNS ?? 30),
+        sequentialRuns: Number(process.env.BENCH_AGENT_SEQUENTIAL_RUNS ?? 200),
+        warmupRuns: Number(process.env.BENCH_AGENT_WARMUP_RUNS ?? 20),
         concurrentRuns: Number(process.env.BENCH_AGENT_CONCURRENT_RUNS ?? 100),
         taskConcurrency: Number(process.env.BENCH_AGENT_TASK_CONCURRENCY ?? 32),
         pollIntervalSeconds: Number(process.env.BENCH_AGENT_POLL_INTERVAL_SECONDS ?? 0.5),
@@ -204,8 +204,12 @@ async function main(): Promise<void> {
       console.table([row('event delivery', delivery)]);
       console.log(
         `task outcomes: ${Object.entries(result.taskOutcomes).map(([outcome, count]) => `${outcome} ${count}`).join(', ')}; ` +
-          `model requests ${result.modelRequests.total}, failed ${result.modelRequests.failed}`,
+          `model requests ${result.modelRequests.total}, failed ${result.modelRequests.failed}; ` +
+          `${result.machine.cpus} CPUs, load average ${format(result.machine.loadBefore, 2)} before, ${format(result.machine.loadAfter, 2)} after`,
       );
+      for (const [label, errors] of Object.entries({ 'errors of failed tasks': result.taskErrors, 'warnings and errors the agents service logged': result.serviceProblems })) {
+        if (Object.keys(errors).length) console.table(Object.entries(errors).map(([message, count]) => ({ [label]: message, count })));
+      }
     }
     if (all || which.has('export')) {
       const runs = Number(process.env.BENCH_PDF_RUNS ?? 50);
