@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { agentsOrchestration } from './agents-orchestration';
 import { loginThroughput, tokenVerificationCost } from './auth-cost';
 import { ensureInfrastructure } from './infrastructure';
 import { exportBulk } from './export-bulk';
@@ -146,6 +147,69 @@ async function main(): Promise<void> {
           `${storm.recoveredClients} recovered in ${format(storm.recoverSeconds)} s, lost ${storm.lost}, duplicates ${storm.duplicates}, ` +
           `out of order ${storm.outOfOrder}, refused attempts ${storm.refused}`,
       );
+    }
+    if (all || which.has('agents')) {
+      const options = {
+        sequentialRuns: Number(process.env.BENCH_AGENT_SEQUENTIAL_RUNS ?? 200),
+        warmupRuns: Number(process.env.BENCH_AGENT_WARMUP_RUNS ?? 20),
+        concurrentRuns: Number(process.env.BENCH_AGENT_CONCURRENT_RUNS ?? 100),
+        taskConcurrency: Number(process.env.BENCH_AGENT_TASK_CONCURRENCY ?? 32),
+        pollIntervalSeconds: Number(process.env.BENCH_AGENT_POLL_INTERVAL_SECONDS ?? 0.5),
+      };
+      const result = await agentsOrchestration(options);
+      const { sequential, concurrent, delivery } = result;
+      const row = (name: string, d: { count: number; meanMs: number; p50Ms: number; p99Ms: number; maxMs?: number }) => ({
+        measure: name,
+        count: d.count,
+        meanMs: format(d.meanMs, 2),
+        p50Ms: format(d.p50Ms, 2),
+        p99Ms: format(d.p99Ms, 2),
+        maxMs: d.maxMs === undefined ? '' : format(d.maxMs, 2),
+      });
+      console.log(
+        `\nAgents: ${sequential.runs} sequential single-task runs after ${options.warmupRuns} warm-up, zero-latency fake model, ` +
+          `AGENTS_TASK_CONCURRENCY=${options.taskConcurrency}, JOBS_POLL_INTERVAL_SECONDS=${options.pollIntervalSeconds}`,
+      );
+      console.table([
+        row('run through the gateway (mutation -> run.completed over NDJSON)', sequential.runWallMs),
+        row('same chat completion direct with the openai SDK', sequential.modelBaselineMs),
+        row('model call as the service timed it', sequential.modelAsSeenByServiceMs),
+        ...Object.entries(sequential.phases).map(([name, d]) => row(`server: ${name}`, d)),
+        row('agents_task_overhead_seconds (service histogram)', sequential.histogram),
+      ]);
+      const endToEnd = sequential.runWallMs.p50Ms - sequential.modelBaselineMs.p50Ms;
+      console.log(
+        `overhead per task: service histogram mean ${format(sequential.histogram.meanMs, 2)} ms, p99 ${format(sequential.histogram.p99Ms, 2)} ms; ` +
+          `end to end p50 ${format(endToEnd, 1)} ms (run/model ${format(sequential.runWallMs.p50Ms / sequential.modelBaselineMs.p50Ms, 1)}x) ` +
+          `vs 10 ms target: histogram ${sequential.histogram.meanMs < 10 ? 'met' : 'missed'}, end to end ${endToEnd < 10 ? 'met' : 'missed'}`,
+      );
+      console.log(`\nAgents: ${concurrent.runs} plans of 5 tasks (4 independent, 1 depending on all) created at once, each followed over NDJSON`);
+      console.table([
+        {
+          runs: concurrent.runs,
+          completed: concurrent.completed,
+          failed: concurrent.failed,
+          stuck: concurrent.stuck,
+          seconds: format(concurrent.seconds, 2),
+          runsPerSecond: format(concurrent.runsPerSecond),
+          tasksPerSecond: format(concurrent.tasksPerSecond),
+          runP50Ms: format(concurrent.runMs.p50Ms, 0),
+          runP99Ms: format(concurrent.runMs.p99Ms, 0),
+          overheadMeanMs: format(concurrent.histogram.meanMs, 2),
+          overheadP99Ms: format(concurrent.histogram.p99Ms, 2),
+          agentsPeakRssMiB: format(concurrent.agentsPeakRssMiB, 0),
+        },
+      ]);
+      console.log(`Run events, commit (createdAt) -> NDJSON line at the client through the gateway, ${delivery.caughtUp} caught-up events left out`);
+      console.table([row('event delivery', delivery)]);
+      console.log(
+        `task outcomes: ${Object.entries(result.taskOutcomes).map(([outcome, count]) => `${outcome} ${count}`).join(', ')}; ` +
+          `model requests ${result.modelRequests.total}, failed ${result.modelRequests.failed}; ` +
+          `${result.machine.cpus} CPUs, load average ${format(result.machine.loadBefore, 2)} before, ${format(result.machine.loadAfter, 2)} after`,
+      );
+      for (const [label, errors] of Object.entries({ 'errors of failed tasks': result.taskErrors, 'warnings and errors the agents service logged': result.serviceProblems })) {
+        if (Object.keys(errors).length) console.table(Object.entries(errors).map(([message, count]) => ({ [label]: message, count })));
+      }
     }
     if (all || which.has('export')) {
       const runs = Number(process.env.BENCH_PDF_RUNS ?? 50);
