@@ -6,6 +6,9 @@ import { AgentVersion } from './agents/agent-version.entity';
 import { Agent } from './agents/agent.entity';
 import { AgentsModule } from './agents/agents.module';
 import { AgentToolCall } from './approvals/tool-call.entity';
+import { ChatMessage } from './chat/chat-message.entity';
+import { ChatSession } from './chat/chat-session.entity';
+import { ChatModule } from './chat/chat.module';
 import { registerAgentsMessages } from './messages';
 import { agentsMigrations } from './migrations';
 import { ModelsModule } from './models/models.module';
@@ -26,7 +29,7 @@ export class AppModule {
         SubgraphModule.forRoot({
           service: 'agents',
           config,
-          entities: [Agent, AgentVersion, AgentRun, AgentTask, AgentToolCall, AgentModelCall, RunEvent],
+          entities: [Agent, AgentVersion, AgentRun, AgentTask, AgentToolCall, AgentModelCall, RunEvent, ChatSession, ChatMessage],
           migrations: agentsMigrations,
           redis: { pubSub: true },
         }),
@@ -34,6 +37,7 @@ export class AppModule {
         ToolsModule.forRoot(),
         AgentsModule,
         RunsModule,
+        ChatModule,
         RealtimeServerModule.forRoot(),
       ],
     };

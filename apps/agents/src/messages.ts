@@ -18,6 +18,7 @@ export function registerAgentsMessages(): void {
       'errors.plan_not_ready': 'The planner has not written the plan yet',
       'errors.run_finished': 'The run has already finished ({status})',
       'errors.tool_call_decided': 'The call has already been decided ({status})',
+      'errors.chat_needs_agent': 'Name the agent that answers: the session has no agent of its own',
     },
     ru: {
       'errors.agent_exists': 'У вас уже есть агент с таким именем',
@@ -34,6 +35,7 @@ export function registerAgentsMessages(): void {
       'errors.plan_not_ready': 'Планировщик ещё не составил план',
       'errors.run_finished': 'Запуск уже завершён ({status})',
       'errors.tool_call_decided': 'Решение по вызову уже принято ({status})',
+      'errors.chat_needs_agent': 'Укажите агента, который ответит: у сессии нет своего агента',
     },
   });
 }

@@ -67,6 +67,7 @@ describe('agents through the gateway', () => {
   });
 
 
+
   /** A member with a tenant of their own, and helpers acting as them. */
   async function member(label = 'agents-user') {
     const account = await registerAccount(platform.gatewayUrl, label);
@@ -234,8 +235,7 @@ describe('agents through the gateway', () => {
 
     await user.as(`mutation($id: ID!) { approveAgentPlan(runId: $id) { run { id } } }`, { id: runId });
     const done = await user.finished(runId, 60_000);
-    expect(done.status).toBe('COMPLETED');
-    expect(done.result).toBe('combined');
+    expect(done).toMatchObject({ status: 'COMPLETED', result: 'combined' });
     const span = (key: string) => {
       const task = done.tasks.find((candidate) => candidate.key === key) as Task;
       return [Date.parse(task.startedAt as string), Date.parse(task.finishedAt as string)];
@@ -536,5 +536,105 @@ describe('agents through the gateway', () => {
     // createAgentPlan and startAgentRun name a foreign agent: refused as unknown input, which leaks nothing either.
     expect(violations.filter((violation) => !/answered BAD_USER_INPUT/.test(violation.reason))).toEqual([]);
     expect((await victim.run(runId)).toolCalls[0].status).toBe('PENDING_APPROVAL');
+  });
+
+  describe('chat sessions', () => {
+    const SEND = `mutation($input: SendChatMessageInput!) { sendChatMessage(input: $input) { message { seq role } run { id status } } }`;
+
+    it('answers messages one at a time in order, each turn seeing the earlier ones', async () => {
+      const user = await member();
+      const model = modelName('chat');
+      let turn = 0;
+      openai.script(model, [
+        () => {
+          turn += 1;
+          // The first answer takes a while, so the second message arrives while it is being answered.
+          return { content: `answer ${turn}`, delayMs: turn === 1 ? 1500 : 0 };
+        },
+      ]);
+      const agent = await user.createAgent({ model: `fake/${model}` });
+      const { createChatSession } = await user.as<{ createChatSession: { session: { id: string } } }>(
+        `mutation($input: CreateChatSessionInput!) { createChatSession(input: $input) { session { id } } }`,
+        { input: { title: 'Ordered', agentId: agent.id } },
+      );
+      const sessionId = createChatSession.session.id;
+      const [first, second] = await Promise.all([
+        user.as<{ sendChatMessage: { message: { seq: number }; run: { id: string; status: string } } }>(SEND, { input: { sessionId, content: 'first question' } }),
+        new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
+          user.as<{ sendChatMessage: { message: { seq: number }; run: { id: string; status: string } } }>(SEND, { input: { sessionId, content: 'second question' } }),
+        ),
+      ]);
+      expect(first.sendChatMessage.message.seq).toBe(1);
+      expect(second.sendChatMessage.run.status).toBe('WAITING_TURN');
+      const [firstRun, secondRun] = [await user.finished(first.sendChatMessage.run.id), await user.finished(second.sendChatMessage.run.id)];
+      expect(firstRun.result).toBe('answer 1');
+      expect(secondRun.result).toBe('answer 2');
+      expect(Date.parse(secondRun.tasks[0].startedAt as string)).toBeGreaterThanOrEqual(Date.parse(firstRun.tasks[0].finishedAt as string));
+      const { chatSession } = await user.as<{ chatSession: { messages: { seq: number; role: string; content: string }[] } }>(
+        `query($id: ID!) { chatSession(id: $id) { messages { seq role content } } }`,
+        { id: sessionId },
+      );
+      expect(chatSession.messages.map((message) => [message.seq, message.role, message.content])).toEqual([
+        [1, 'USER', 'first question'],
+        [2, 'USER', 'second question'],
+        [3, 'ASSISTANT', 'answer 1'],
+        [4, 'ASSISTANT', 'answer 2'],
+      ]);
+      const secondPrompt = openai.requestsFor(model)[1].body.messages as { role: string; content: string }[];
+      expect(secondPrompt.map((message) => message.content)).toEqual(expect.arrayContaining(['first question', 'answer 1', 'second question']));
+    });
+
+    it('summarises older turns that no longer fit the context window', async () => {
+      const user = await member();
+      const model = modelName('long-chat');
+      openai.script(model, [
+        (request) => {
+          const system = String((request.messages[0] as { content?: unknown }).content ?? '');
+          return { content: system.startsWith('Summarise') ? 'SUMMARY: the user asked about apples, pears and plums' : 'ok' };
+        },
+      ]);
+      const agent = await user.createAgent({ model: `fake/${model}` });
+      const { createChatSession } = await user.as<{ createChatSession: { session: { id: string } } }>(
+        `mutation($input: CreateChatSessionInput!) { createChatSession(input: $input) { session { id } } }`,
+        { input: { agentId: agent.id } },
+      );
+      const sessionId = createChatSession.session.id;
+      // 8192-token window, half for history: three 6 000-character messages (about 1 500 tokens each) no longer fit with a fourth.
+      for (const fruit of ['apples', 'pears', 'plums', 'cherries']) {
+        const sent = await user.as<{ sendChatMessage: { run: { id: string } } }>(SEND, { input: { sessionId, content: `${fruit} `.repeat(1000) } });
+        expect((await user.finished(sent.sendChatMessage.run.id)).status).toBe('COMPLETED');
+      }
+      const { chatSession } = await user.as<{ chatSession: { summary: string; summarizedThrough: number } }>(`query($id: ID!) { chatSession(id: $id) { summary summarizedThrough } }`, {
+        id: sessionId,
+      });
+      expect(chatSession.summary).toBe('SUMMARY: the user asked about apples, pears and plums');
+      expect(chatSession.summarizedThrough).toBeGreaterThan(0);
+      const last = openai.requestsFor(model).at(-1)?.body.messages as { role: string; content: string }[];
+      expect(last[1]).toEqual({ role: 'system', content: expect.stringContaining('SUMMARY: the user asked about apples') });
+      expect(JSON.stringify(last).length).toBeLessThan(8192 * 4);
+    });
+
+    it('answers an ORCHESTRATED message with a plan over the caller\u2019s agents', async () => {
+      const user = await member();
+      const model = modelName('chat-planner');
+      const agent = await user.createAgent({ model: `fake/${model}` });
+      openai.script(model, [
+        (request) =>
+          String((request.messages[0] as { content?: unknown }).content ?? '').startsWith('MULTIPULT-PLANNER')
+            ? { content: JSON.stringify({ tasks: [{ key: 'only', agentId: agent.id, prompt: 'do it' }] }) }
+            : { content: 'planned answer' },
+      ]);
+      const { createChatSession } = await user.as<{ createChatSession: { session: { id: string } } }>(
+        `mutation($input: CreateChatSessionInput!) { createChatSession(input: $input) { session { id } } }`,
+        { input: {} },
+      );
+      const sent = await user.as<{ sendChatMessage: { run: { id: string; status: string } } }>(SEND, {
+        input: { sessionId: createChatSession.session.id, content: 'plan this', mode: 'ORCHESTRATED' },
+      });
+      expect(sent.sendChatMessage.run.status).toBe('PLANNING');
+      expect((await user.finished(sent.sendChatMessage.run.id)).result).toBe('planned answer');
+      const direct = await user.raw(SEND, { input: { sessionId: createChatSession.session.id, content: 'no agent named' } });
+      expect(direct.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    });
   });
 });

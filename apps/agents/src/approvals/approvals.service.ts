@@ -10,7 +10,7 @@ import { Caller, canManageAgents } from '../agents/agents.service';
 import type { AgentsConfig } from '../config';
 import { NewRunEvent, RunEvents } from '../runs/run-events';
 import { AgentRun } from '../runs/run.entity';
-import { TaskScheduler } from '../runs/task-scheduler';
+import { TaskScheduler, lockRun } from '../runs/task-scheduler';
 import { AgentTask, TaskStatus } from '../runs/task.entity';
 import { callSummary } from './tool-call-processor';
 import { AgentToolCall, ToolCallStatus } from './tool-call.entity';
@@ -45,10 +45,11 @@ export class ApprovalsService implements OnModuleInit {
 
   async decide(caller: Caller, toolCallId: string, approve: boolean, note: string | undefined): Promise<AgentToolCall> {
     let runId = '';
+    const found = await this.dataSource.getRepository(AgentToolCall).findOneBy({ id: toolCallId, tenantId: caller.tenantId });
+    if (!found) throw new NotFoundError('tool_call');
     const decided = await this.dataSource.transaction(async (manager) => {
-      const call = await manager.findOne(AgentToolCall, { where: { id: toolCallId, tenantId: caller.tenantId }, lock: { mode: 'pessimistic_write' } });
-      if (!call) throw new NotFoundError('tool_call');
-      await this.decidable(manager, caller, call.runId);
+      await this.decidable(manager, caller, found.runId);
+      const call = await manager.findOneOrFail(AgentToolCall, { where: { id: toolCallId }, lock: { mode: 'pessimistic_write' } });
       if (call.status !== ToolCallStatus.PENDING_APPROVAL) throw new ConflictError('errors.tool_call_decided', { status: call.status });
       runId = call.runId;
       Object.assign(call, {
@@ -66,6 +67,7 @@ export class ApprovalsService implements OnModuleInit {
       await this.events.append(manager, call.runId, events);
       return call;
     });
+    this.scheduler.wake();
     await this.events.published(runId);
     return decided;
   }
@@ -90,6 +92,7 @@ export class ApprovalsService implements OnModuleInit {
       await this.events.append(manager, runId, events);
       return calls;
     });
+    this.scheduler.wake();
     await this.events.published(runId);
     return approved;
   }
@@ -110,43 +113,55 @@ export class ApprovalsService implements OnModuleInit {
     return query.getMany();
   }
 
-  /** Rejects calls past their deadline and warns about those close to it; one replica at a time takes each row. */
+  /** Rejects calls past their deadline and warns about those close to it, a run per transaction (see lockRun). */
   async enforceDeadlines(): Promise<void> {
-    const expired = await this.dataSource.transaction(async (manager) => {
+    const due: { run_id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT run_id FROM agent_tool_calls WHERE status = 'pending_approval' AND expires_at <= now() LIMIT 200`,
+    );
+    for (const { run_id: runId } of due) {
+      await this.expire(runId);
+      this.scheduler.wake();
+      await this.events.published(runId);
+    }
+    for (const runId of await this.warnBeforeDeadlines()) await this.events.published(runId);
+  }
+
+  private async expire(runId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await lockRun(manager, runId);
       const calls = await manager
         .getRepository(AgentToolCall)
         .createQueryBuilder('call')
         .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .where('call.status = :status AND call.expires_at <= now()', { status: ToolCallStatus.PENDING_APPROVAL })
-        .take(200)
+        .where('call.run_id = :runId AND call.status = :status AND call.expires_at <= now()', { runId, status: ToolCallStatus.PENDING_APPROVAL })
         .getMany();
-      if (calls.length === 0) return [];
+      if (calls.length === 0) return;
       const now = new Date();
       for (const call of calls) Object.assign(call, { status: ToolCallStatus.EXPIRED, decidedAt: now, decisionNote: 'expired', output: 'expired' });
       await manager.save(calls);
-      for (const [runId, ofRun] of groupBy(calls, (call) => call.runId)) {
-        const events: NewRunEvent[] = ofRun.map((call) => ({ type: 'approval.expired', taskId: call.taskId, payload: { toolCallId: call.id, tool: call.tool, risk: call.risk } }));
-        events.push(...(await this.resumeIfDecided(manager, [...new Set(ofRun.map((call) => call.taskId))])));
-        await this.events.append(manager, runId, events);
-      }
-      return [...new Set(calls.map((call) => call.runId))];
+      const events: NewRunEvent[] = calls.map((call) => ({ type: 'approval.expired', taskId: call.taskId, payload: { toolCallId: call.id, tool: call.tool, risk: call.risk } }));
+      events.push(...(await this.resumeIfDecided(manager, [...new Set(calls.map((call) => call.taskId))])));
+      await this.events.append(manager, runId, events);
     });
-    const warned = await this.warnBeforeDeadlines();
-    for (const runId of new Set([...expired, ...warned])) await this.events.published(runId);
   }
 
   private async warnBeforeDeadlines(): Promise<string[]> {
     if (this.config.AGENTS_APPROVAL_WARNING_SECONDS <= 0) return [];
     return this.dataSource.transaction(async (manager) => {
+      // Only the calls' own rows and the runs' event logs are written; runs are locked in id order first (see lockRun).
+      const runs: { run_id: string }[] = await manager.query(
+        `SELECT DISTINCT run_id FROM agent_tool_calls WHERE status = 'pending_approval' AND warned_at IS NULL AND expires_at <= now() + make_interval(secs => $1) ORDER BY run_id LIMIT 200`,
+        [this.config.AGENTS_APPROVAL_WARNING_SECONDS],
+      );
+      for (const { run_id: runId } of runs) await lockRun(manager, runId);
       const calls: (AgentToolCall & { userId: string; agentName: string })[] = await manager.query(
         `SELECT c.id, c.run_id AS "runId", c.task_id AS "taskId", c.tenant_id AS "tenantId", c.tool, c.arguments, c.risk, c.expires_at AS "expiresAt",
                 r.user_id AS "userId", a.name AS "agentName"
            FROM agent_tool_calls c JOIN agent_runs r ON r.id = c.run_id JOIN agent_tasks t ON t.id = c.task_id JOIN agents a ON a.id = t.agent_id
-          WHERE c.status = 'pending_approval' AND c.warned_at IS NULL AND c.expires_at <= now() + make_interval(secs => $1)
-          ORDER BY c.expires_at LIMIT 200
-          FOR UPDATE OF c SKIP LOCKED`,
-        [this.config.AGENTS_APPROVAL_WARNING_SECONDS],
+          WHERE c.status = 'pending_approval' AND c.warned_at IS NULL AND c.expires_at <= now() + make_interval(secs => $1) AND c.run_id = ANY($2::uuid[])
+          ORDER BY c.expires_at
+          FOR UPDATE OF c`,
+        [this.config.AGENTS_APPROVAL_WARNING_SECONDS, runs.map((run) => run.run_id)],
       );
       if (calls.length === 0) return [];
       await manager.query(`UPDATE agent_tool_calls SET warned_at = now() WHERE id = ANY($1::uuid[])`, [calls.map((call) => call.id)]);
@@ -191,9 +206,9 @@ export class ApprovalsService implements OnModuleInit {
     return events;
   }
 
-  /** The run must be the caller's (or any, with agents:manage), and deciding needs agents:approve. */
+  /** The run must be the caller's (or any, with agents:manage), and deciding needs agents:approve; locks the run first (see lockRun). */
   private async decidable(manager: EntityManager, caller: Caller, runId: string): Promise<AgentRun> {
-    const run = await manager.findOneBy(AgentRun, { id: runId, tenantId: caller.tenantId });
+    const run = await manager.findOne(AgentRun, { where: { id: runId, tenantId: caller.tenantId }, lock: { mode: 'pessimistic_write' } });
     if (!run || (run.userId !== caller.principal.userId && !canManageAgents(caller.principal))) throw new NotFoundError('agent_run');
     if (!hasPermission(caller.principal.permissions, 'agents:approve')) throw new ForbiddenError('errors.missing_permission', { permission: 'agents:approve' });
     return run;

@@ -7,6 +7,7 @@ import { ApprovalRequested, OutboxWriter } from '@multipult/events';
 import { AutoApprove } from '../agents/agent.entity';
 import type { AgentsConfig } from '../config';
 import { NewRunEvent, RunEvents } from '../runs/run-events';
+import { lockRun } from '../runs/task-scheduler';
 import type { Claim } from '../runs/task-runner';
 import { AgentTool, RiskLevel, ToolInputError } from '../tools/agent-tool';
 import { ToolRegistry } from '../tools/tool-registry';
@@ -70,6 +71,7 @@ export class ToolCallProcessor {
       refusal = error instanceof ToolInputError ? `${error.reason}: ${error.message}` : error instanceof SyntaxError ? 'invalid_arguments: not JSON' : (error as Error).message;
     }
     return this.dataSource.transaction(async (manager) => {
+      await lockRun(manager, run.id);
       const classApproved = refusal === null && (await this.classApproved(manager, run.id, approvalClass));
       const automatic = refusal === null && risk === 'low' && settings.autoApprove === AutoApprove.LOW;
       const status = refusal !== null ? ToolCallStatus.REFUSED : automatic || classApproved ? ToolCallStatus.APPROVED : ToolCallStatus.PENDING_APPROVAL;
@@ -140,6 +142,7 @@ export class ToolCallProcessor {
       if (status === ToolCallStatus.FAILED) this.logger.warn(`tool ${row.tool} of task ${claim.task.id} failed: ${output}`);
     }
     await this.dataSource.transaction(async (manager) => {
+      await lockRun(manager, claim.run.id);
       await manager.query(`UPDATE agent_tool_calls SET status = $2, output = $3, finished_at = now() WHERE id = $1`, [row.id, status, output]);
       await this.events.append(manager, claim.run.id, [
         { type: 'tool.result', taskId: claim.task.id, payload: { toolCallId: row.id, tool: row.tool, status, output: output.slice(0, 4000) } },

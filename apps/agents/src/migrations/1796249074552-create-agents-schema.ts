@@ -1,7 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Agents and their versions; runs, their tasks (a DAG by task key), the tool calls tasks make (with
+ * Agents and their versions; chat sessions and their messages; memories (embeddings as real[],
+ * searched by cosine similarity); runs, their tasks (a DAG by task key), the tool calls tasks make (with
  * the approval history), model calls (token and cost accounting), and each run's event log, whose
  * per-run sequence is taken from the run row so events commit in sequence order.
  */
@@ -43,10 +44,26 @@ export class CreateAgentsSchema1796249074552 implements MigrationInterface {
         PRIMARY KEY (agent_id, version)
       );
 
+      CREATE TABLE agent_chat_sessions (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        tenant_id uuid NOT NULL,
+        user_id uuid NOT NULL,
+        title text NOT NULL,
+        agent_id uuid REFERENCES agents (id),
+        last_seq integer NOT NULL DEFAULT 0,
+        summary text,
+        summarized_through integer NOT NULL DEFAULT 0,
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now()
+      );
+      CREATE INDEX agent_chat_sessions_user_idx ON agent_chat_sessions (tenant_id, user_id, updated_at DESC, id DESC);
+
       CREATE TABLE agent_runs (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
         tenant_id uuid NOT NULL,
         user_id uuid NOT NULL,
+        session_id uuid REFERENCES agent_chat_sessions (id) ON DELETE CASCADE,
+        session_seq integer,
         mode text NOT NULL,
         request text NOT NULL,
         status text NOT NULL,
@@ -66,7 +83,34 @@ export class CreateAgentsSchema1796249074552 implements MigrationInterface {
       );
       CREATE INDEX agent_runs_user_newest_idx ON agent_runs (tenant_id, user_id, created_at DESC, id DESC);
       CREATE INDEX agent_runs_tenant_newest_idx ON agent_runs (tenant_id, created_at DESC, id DESC);
-      CREATE INDEX agent_runs_planning_idx ON agent_runs (created_at) WHERE status = 'planning';
+      CREATE INDEX agent_runs_session_idx ON agent_runs (session_id, session_seq) WHERE session_id IS NOT NULL;
+
+      CREATE TABLE agent_chat_messages (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        session_id uuid NOT NULL REFERENCES agent_chat_sessions (id) ON DELETE CASCADE,
+        seq integer NOT NULL,
+        role text NOT NULL,
+        content text NOT NULL,
+        run_id uuid REFERENCES agent_runs (id) ON DELETE SET NULL,
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        CONSTRAINT agent_chat_messages_session_seq_key UNIQUE (session_id, seq)
+      );
+
+      CREATE TABLE agent_memories (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        tenant_id uuid NOT NULL,
+        agent_id uuid NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+        user_id uuid NOT NULL,
+        content text NOT NULL,
+        metadata jsonb NOT NULL DEFAULT '{}',
+        embedding_model text NOT NULL,
+        embedding real[] NOT NULL,
+        run_id uuid,
+        created_at timestamptz(3) NOT NULL DEFAULT now()
+      );
+      CREATE INDEX agent_memories_agent_idx ON agent_memories (agent_id, created_at DESC);
+      CREATE INDEX agent_memories_user_idx ON agent_memories (user_id);
+      CREATE INDEX agent_memories_metadata_idx ON agent_memories USING gin (metadata jsonb_path_ops);
 
       CREATE TABLE agent_tasks (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -163,12 +207,15 @@ export class CreateAgentsSchema1796249074552 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
+      DROP TABLE agent_memories;
+      DROP TABLE agent_chat_messages;
       DROP TABLE agent_run_events;
       DROP TABLE agent_model_calls;
       DROP TABLE agent_class_approvals;
       DROP TABLE agent_tool_calls;
       DROP TABLE agent_tasks;
       DROP TABLE agent_runs;
+      DROP TABLE agent_chat_sessions;
       DROP TABLE agent_versions;
       DROP TABLE agents;
     `);

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '@multipult/config';
 import { AppError } from '@multipult/graphql';
 import { JobQueue, RunningJob } from '@multipult/jobs';
 import { Agent } from '../agents/agent.entity';
+import { Conversation } from '../chat/conversation';
 import type { AgentsConfig } from '../config';
 import { ModelError, ModelGateway } from '../models/model-gateway';
 import { PLANNER_MARKER } from '../models/scripted-model';
@@ -14,7 +15,7 @@ import { PlannedTask, planProblem } from './plan';
 import { NewRunEvent, RunEvents } from './run-events';
 import { AgentRun, RunStatus } from './run.entity';
 import { RunsService, planProblemError } from './runs.service';
-import { PLAN_QUEUE, PlanJob, TaskScheduler } from './task-scheduler';
+import { PLAN_QUEUE, PlanJob, TaskScheduler, lockRun } from './task-scheduler';
 
 const plannerAnswer = z.object({
   tasks: z
@@ -47,6 +48,7 @@ export class Planner implements OnModuleInit {
     private readonly runs: RunsService,
     private readonly scheduler: TaskScheduler,
     private readonly events: RunEvents,
+    private readonly conversation: Conversation,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -70,6 +72,7 @@ export class Planner implements OnModuleInit {
         model: run.plannerModel as string,
         messages: [
           { role: 'system', content: plannerPrompt(agents) },
+          ...(await this.conversation.historyFor(run, agents[0]?.id ?? run.candidateAgentIds[0], run.plannerModel as string, job.signal)),
           { role: 'user', content: run.request },
         ],
         signal: job.signal,
@@ -98,6 +101,7 @@ export class Planner implements OnModuleInit {
     const foreign = planned.filter((task) => !byId.has(task.agentId));
     if (foreign.length) return this.fail(run, `the plan names agents that are not among the candidates: ${foreign.map((task) => `${task.key}: ${task.agentId}`).join(', ')}`);
     await this.dataSource.transaction(async (manager) => {
+      await lockRun(manager, run.id);
       const current = await manager.findOne(AgentRun, { where: { id: run.id }, lock: { mode: 'pessimistic_write' } });
       if (!current || current.status !== RunStatus.PLANNING) return;
       current.planVersion = 1;
@@ -108,13 +112,16 @@ export class Planner implements OnModuleInit {
       if (current.autoStart) events.push(...(await this.scheduler.start(manager, current)));
       await this.events.append(manager, current.id, events);
     });
+    this.scheduler.wake();
     await this.events.published(run.id);
   }
 
   private async fail(run: AgentRun, error: string): Promise<void> {
     this.logger.warn(`planning run ${run.id} failed: ${error}`);
     await this.dataSource.transaction(async (manager) => {
-      await manager.update(AgentRun, { id: run.id, status: RunStatus.PLANNING }, { status: RunStatus.FAILED, error, finishedAt: new Date() });
+      const updated = await manager.update(AgentRun, { id: run.id, status: RunStatus.PLANNING }, { status: RunStatus.FAILED, error, finishedAt: new Date() });
+      if (!updated.affected) return;
+      await this.scheduler.afterRunEnded(manager, { ...run, status: RunStatus.FAILED, error });
       await this.events.append(manager, run.id, [
         { type: 'error', payload: { stage: 'planning', message: error } },
         { type: 'run.failed', payload: { status: RunStatus.FAILED, error, tasks: [] } },

@@ -8,6 +8,8 @@ export enum RunMode {
 }
 
 export enum RunStatus {
+  /** A chat message's run, waiting for the answer to the session's previous message. */
+  WAITING_TURN = 'waiting_turn',
   PLANNING = 'planning',
   AWAITING_APPROVAL = 'awaiting_approval',
   RUNNING = 'running',
@@ -21,7 +23,7 @@ export const FINISHED_RUN_STATUSES: readonly RunStatus[] = [RunStatus.COMPLETED,
 registerEnumType(RunMode, { name: 'AgentRunMode', description: 'DIRECT: one agent answers; ORCHESTRATED: a plan of tasks over several agents' });
 registerEnumType(RunStatus, {
   name: 'AgentRunStatus',
-  description: 'PLANNING: the planner is writing the plan; AWAITING_APPROVAL: the plan waits to be approved (it can be edited and dry-run); FAILED: at least one task failed (see its tasks)',
+  description: 'WAITING_TURN: a chat message waits for the answer to the previous one; PLANNING: the planner is writing the plan; AWAITING_APPROVAL: the plan waits to be approved (it can be edited and dry-run); FAILED: at least one task failed (see its tasks)',
 });
 
 /** One piece of work given to agents: a direct request, or a plan of tasks. */
@@ -39,6 +41,13 @@ export class AgentRun {
   @Field(() => ID, { description: 'The member who asked' })
   @Column({ name: 'user_id', type: 'uuid' })
   userId: string;
+
+  @Field(() => ID, { nullable: true, description: 'The chat session whose message it answers' })
+  @Column({ name: 'session_id', type: 'uuid', nullable: true })
+  sessionId: string | null;
+
+  @Column({ name: 'session_seq', type: 'int', nullable: true })
+  sessionSeq: number | null;
 
   @Field(() => RunMode)
   @Column({ type: 'text' })

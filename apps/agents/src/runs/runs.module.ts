@@ -3,6 +3,7 @@ import { AgentsModule } from '../agents/agents.module';
 import { ApprovalsResolver } from '../approvals/approvals.resolver';
 import { ApprovalsService } from '../approvals/approvals.service';
 import { ToolCallProcessor } from '../approvals/tool-call-processor';
+import { Conversation } from '../chat/conversation';
 import { Planner } from './planner';
 import { RunEvents } from './run-events';
 import { RunEventsController } from './run-events.controller';
@@ -14,11 +15,13 @@ import { TaskScheduler } from './task-scheduler';
 
 /**
  * Runs and the approvals of their tool calls: one module, because a task waits on decisions and a
- * decision resumes its task (the approvals files live in approvals/).
+ * decision resumes its task (the approvals files live in approvals/). A chat turn's history
+ * (chat/conversation) is read by its task, so it is provided here too.
  */
 @Module({
   imports: [AgentsModule],
   controllers: [RunEventsController],
-  providers: [RunEvents, TaskScheduler, RunsService, Planner, TaskRunner, TaskRecovery, RunsResolver, ToolCallProcessor, ApprovalsService, ApprovalsResolver],
+  providers: [Conversation, RunEvents, TaskScheduler, RunsService, Planner, TaskRunner, TaskRecovery, RunsResolver, ToolCallProcessor, ApprovalsService, ApprovalsResolver],
+  exports: [RunsService, RunEvents],
 })
 export class RunsModule {}

@@ -1,20 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, Not } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, Not } from 'typeorm';
 import { APP_CONFIG } from '@multipult/config';
 import { BadUserInputError, ConflictError, Connection, ForbiddenError, KeysetOrder, NotFoundError, RateLimitedError, paginate } from '@multipult/graphql';
 import { JobQueue } from '@multipult/jobs';
 import { Agent } from '../agents/agent.entity';
 import { AgentsService, Caller, canManageAgents } from '../agents/agents.service';
 import type { AgentsConfig } from '../config';
-import { ModelGateway } from '../models/model-gateway';
+import { ModelGateway, UnknownModelError } from '../models/model-gateway';
 import { AgentToolCall, ToolCallStatus } from '../approvals/tool-call.entity';
 import { AgentPlanDryRun, AgentRunsArgs, CreateAgentPlanInput, PlanAgentRunInput, PlanTaskInput, StartAgentRunInput } from './dto';
 import { PlanProblem, PlannedTask, criticalPathMs, executionWaves, planProblem } from './plan';
 import { NewRunEvent, RunEvents } from './run-events';
 import { AgentRun, FINISHED_RUN_STATUSES, RunMode, RunStatus } from './run.entity';
-import { PLAN_QUEUE, PlanJob, TaskScheduler } from './task-scheduler';
+import { PLAN_QUEUE, PlanJob, TaskScheduler, lockAgentSlots } from './task-scheduler';
 import { AgentTask, FINISHED_TASK_STATUSES, TaskStatus } from './task.entity';
+
+/** The chat message a run answers; a run that must wait for the session's previous answer starts WAITING_TURN. */
+export interface SessionTurn {
+  sessionId: string;
+  seq: number;
+  waitTurn: boolean;
+}
 
 const NEWEST_FIRST = new KeysetOrder({
   connection: 'agents.runs',
@@ -60,11 +67,14 @@ export class RunsService {
     private readonly models: ModelGateway,
   ) {}
 
-  async startDirect(caller: Caller, input: StartAgentRunInput): Promise<AgentRun> {
+  async startDirect(caller: Caller, input: StartAgentRunInput, turn?: SessionTurn, outer?: EntityManager): Promise<AgentRun> {
     const agent = await this.agents.visible(caller, input.agentId);
-    return this.createRun(caller, { mode: RunMode.DIRECT, request: input.prompt, autoStart: true }, [
-      { key: 'answer', title: agent.name, agentId: agent.id, prompt: input.prompt, dependsOn: [] },
-    ]);
+    return this.createRun(
+      caller,
+      { mode: RunMode.DIRECT, request: input.prompt, autoStart: true, turn },
+      [{ key: 'answer', title: agent.name, agentId: agent.id, prompt: input.prompt, dependsOn: [] }],
+      outer,
+    );
   }
 
   async createPlan(caller: Caller, input: CreateAgentPlanInput): Promise<AgentRun> {
@@ -72,22 +82,29 @@ export class RunsService {
   }
 
   /** A run in PLANNING; the plan job asks the planner model and leaves the plan for approval (or starts it). */
-  async requestPlan(caller: Caller, input: PlanAgentRunInput): Promise<AgentRun> {
+  async requestPlan(caller: Caller, input: PlanAgentRunInput, turn?: SessionTurn, outer?: EntityManager): Promise<AgentRun> {
     const usable = input.agentIds ? await this.agents.usable(caller, input.agentIds) : undefined;
     const candidates = input.agentIds ? input.agentIds.flatMap((id) => usable?.get(id) ?? []) : await this.ownAgents(caller);
     const missing = (input.agentIds ?? []).filter((id) => !candidates.some((agent) => agent.id === id));
     if (missing.length) throw BadUserInputError.field('agentIds', 'errors.unknown_agents', { agents: missing.join(', ') });
     if (candidates.length === 0) throw BadUserInputError.field('agentIds', 'errors.no_agents');
     const plannerModel = input.plannerModel ?? candidates[0].model;
-    this.models.resolve(plannerModel);
-    const run = await this.dataSource.transaction(async (manager) => {
+    try {
+      this.models.resolve(plannerModel);
+    } catch (error) {
+      if (error instanceof UnknownModelError) throw BadUserInputError.field('plannerModel', 'errors.unknown_model', { model: plannerModel });
+      throw error;
+    }
+    const run = await this.inTransaction(outer, async (manager) => {
       const created = await manager.save(
         manager.create(AgentRun, {
           tenantId: caller.tenantId,
           userId: caller.principal.userId,
+          sessionId: turn?.sessionId ?? null,
+          sessionSeq: turn?.seq ?? null,
           mode: RunMode.ORCHESTRATED,
           request: input.request,
-          status: RunStatus.PLANNING,
+          status: turn?.waitTurn ? RunStatus.WAITING_TURN : RunStatus.PLANNING,
           plannerModel,
           candidateAgentIds: candidates.map((agent) => agent.id),
           autoStart: input.autoStart ?? false,
@@ -99,10 +116,10 @@ export class RunsService {
         }),
       );
       await this.events.append(manager, created.id, [{ type: 'run.created', payload: { mode: created.mode, status: created.status, plannerModel } }]);
-      await this.jobs.enqueue<PlanJob>(PLAN_QUEUE, { runId: created.id }, { tx: manager });
+      if (created.status === RunStatus.PLANNING) await this.jobs.enqueue<PlanJob>(PLAN_QUEUE, { runId: created.id }, { tx: manager });
       return created;
     });
-    await this.events.published(run.id);
+    if (!outer) await this.events.published(run.id);
     return run;
   }
 
@@ -134,7 +151,7 @@ export class RunsService {
       await this.events.append(manager, runId, events);
       return manager.findOneByOrFail(AgentRun, { id: runId });
     });
-    await this.events.published(runId);
+    await this.published(runId);
     return run;
   }
 
@@ -161,6 +178,8 @@ export class RunsService {
       await manager.update(AgentToolCall, { runId, status: ToolCallStatus.PENDING_APPROVAL }, { status: ToolCallStatus.CANCELLED, decidedAt: new Date(), decidedBy: caller.principal.userId });
       Object.assign(current, { status: RunStatus.CANCELLED, finishedAt: new Date() });
       await manager.save(current);
+      await this.scheduler.afterRunEnded(manager, current);
+      await lockAgentSlots(manager, open.map((task) => task.agentId));
       for (const agentId of new Set(open.map((task) => task.agentId))) await this.scheduler.dispatchAgent(manager, agentId);
       await this.events.append(manager, runId, [
         ...open.map((task) => ({ type: 'task.cancelled', taskId: task.id, payload: { key: task.key } })),
@@ -168,8 +187,14 @@ export class RunsService {
       ]);
       return current;
     });
-    await this.events.published(runId);
+    await this.published(runId);
     return run;
+  }
+
+  /** After a transaction that changed the run committed: its followers hear of it, and queued tasks are picked up now. */
+  async published(runId: string): Promise<void> {
+    this.scheduler.wake();
+    await this.events.published(runId);
   }
 
   /** A run the caller may see: their own, or any of the tenant's with agents:manage; NOT_FOUND otherwise. */
@@ -191,16 +216,23 @@ export class RunsService {
   }
 
   /** Stores a validated plan with estimates; starts it when asked to and the agents' queues have room. */
-  async createRun(caller: Caller, run: { mode: RunMode; request: string; autoStart: boolean }, planned: PlannedTask[]): Promise<AgentRun> {
+  async createRun(
+    caller: Caller,
+    run: { mode: RunMode; request: string; autoStart: boolean; turn?: SessionTurn },
+    planned: PlannedTask[],
+    outer?: EntityManager,
+  ): Promise<AgentRun> {
     const agents = await this.checkPlan(caller, planned);
-    const created = await this.dataSource.transaction(async (manager) => {
+    const created = await this.inTransaction(outer, async (manager) => {
       const row = await manager.save(
         manager.create(AgentRun, {
           tenantId: caller.tenantId,
           userId: caller.principal.userId,
+          sessionId: run.turn?.sessionId ?? null,
+          sessionSeq: run.turn?.seq ?? null,
           mode: run.mode,
           request: run.request,
-          status: RunStatus.AWAITING_APPROVAL,
+          status: run.turn?.waitTurn ? RunStatus.WAITING_TURN : RunStatus.AWAITING_APPROVAL,
           plannerModel: null,
           candidateAgentIds: [...agents.keys()],
           autoStart: run.autoStart,
@@ -213,14 +245,14 @@ export class RunsService {
       );
       await this.insertTasks(manager, row, planned, agents);
       const events: NewRunEvent[] = [{ type: 'run.created', payload: { mode: row.mode, status: row.status } }, { type: 'plan.ready', payload: { planVersion: 1, tasks: planned } }];
-      if (run.autoStart) {
+      if (run.autoStart && !run.turn?.waitTurn) {
         await this.checkQueueRoom(manager, row.id);
         events.push(...(await this.scheduler.start(manager, row)));
       }
       await this.events.append(manager, row.id, events);
       return manager.findOneByOrFail(AgentRun, { id: row.id });
     });
-    await this.events.published(created.id);
+    if (!outer) await this.published(created.id);
     return created;
   }
 
@@ -293,8 +325,13 @@ export class RunsService {
     }
   }
 
+  /** The caller's transaction when there is one (a chat message and its run commit together), else a new one. */
+  private inTransaction<T>(outer: EntityManager | undefined, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return outer ? work(outer) : this.dataSource.transaction(work);
+  }
+
   private async ownAgents(caller: Caller): Promise<Agent[]> {
-    return this.dataSource.getRepository(Agent).find({ where: { tenantId: caller.tenantId, ownerId: caller.principal.userId, archivedAt: undefined }, order: { createdAt: 'ASC' }, take: 20 });
+    return this.dataSource.getRepository(Agent).find({ where: { tenantId: caller.tenantId, ownerId: caller.principal.userId, archivedAt: IsNull() }, order: { createdAt: 'ASC' }, take: 20 });
   }
 
   private async lockedRun(manager: EntityManager, caller: Caller, runId: string): Promise<AgentRun> {

@@ -31,19 +31,19 @@ export class TaskRecovery implements OnModuleInit {
   }
 
   async recover(): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      const lapsed: { id: string }[] = await manager.query(
-        `SELECT id FROM agent_tasks WHERE status = 'running' AND lease_until < now() ORDER BY lease_until LIMIT 500 FOR UPDATE SKIP LOCKED`,
-      );
-      for (const { id } of lapsed) await this.scheduler.enqueue(manager, id);
-      if (lapsed.length) {
-        this.resumed.inc(lapsed.length);
-        this.logger.warn(`${lapsed.length} task(s) whose worker stopped renewing its lease are resumed`);
-      }
-      const agents: { agent_id: string }[] = await manager.query(
-        `SELECT DISTINCT agent_id FROM agent_tasks WHERE status = 'queued' AND (not_before IS NULL OR not_before <= now()) LIMIT 500`,
-      );
-      for (const { agent_id } of agents) await this.scheduler.dispatchAgent(manager, agent_id);
-    });
+    // The new job's claim decides (under the run's lock) whether the lease really lapsed.
+    const lapsed: { id: string }[] = await this.dataSource.query(`SELECT id FROM agent_tasks WHERE status = 'running' AND lease_until < now() ORDER BY lease_until LIMIT 500`);
+    if (lapsed.length) {
+      await this.dataSource.transaction(async (manager) => {
+        for (const { id } of lapsed) await this.scheduler.enqueue(manager, id);
+      });
+      this.resumed.inc(lapsed.length);
+      this.logger.warn(`${lapsed.length} task(s) whose worker stopped renewing its lease are resumed`);
+    }
+    const agents: { agent_id: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT agent_id FROM agent_tasks WHERE status = 'queued' AND (not_before IS NULL OR not_before <= now()) LIMIT 500`,
+    );
+    for (const { agent_id: agentId } of agents) await this.dataSource.transaction((manager) => this.scheduler.dispatchAgent(manager, agentId));
+    if (lapsed.length || agents.length) this.scheduler.wake();
   }
 }

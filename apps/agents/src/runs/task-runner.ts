@@ -9,13 +9,14 @@ import { counter, histogram } from '@multipult/observability';
 import { AgentVersion } from '../agents/agent-version.entity';
 import { AgentSettings, AgentStatus } from '../agents/agent.entity';
 import { ToolCallProcessor } from '../approvals/tool-call-processor';
+import { Conversation } from '../chat/conversation';
 import type { AgentsConfig } from '../config';
 import { ChatResult, ModelError, ModelGateway, UnknownModelError } from '../models/model-gateway';
 import { ToolRegistry } from '../tools/tool-registry';
 import { AgentModelCall } from './model-call.entity';
 import { NewRunEvent, RunEvents } from './run-events';
-import { AgentRun, RunStatus } from './run.entity';
-import { TASK_QUEUE, TaskJob, TaskScheduler, lockAgentSlots } from './task-scheduler';
+import { AgentRun, RunMode, RunStatus } from './run.entity';
+import { TASK_QUEUE, TaskJob, TaskScheduler, isTransactionConflict, lockAgentSlots, lockRun } from './task-scheduler';
 import { AgentTask, TaskStatus } from './task.entity';
 
 /** Streamed text is stored and sent as message.delta events at most this often per task. */
@@ -68,6 +69,7 @@ export class TaskRunner implements OnModuleInit {
     private readonly models: ModelGateway,
     private readonly tools: ToolRegistry,
     private readonly toolCalls: ToolCallProcessor,
+    private readonly conversation: Conversation,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -100,6 +102,11 @@ export class TaskRunner implements OnModuleInit {
         this.outcomes.inc({ outcome: 'released' });
         return;
       }
+      if (isTransactionConflict(error)) {
+        await this.release(claim);
+        this.outcomes.inc({ outcome: 'conflict' });
+        return;
+      }
       await this.failOrRetry(claim, error as Error);
     } finally {
       clearInterval(renewal);
@@ -114,7 +121,10 @@ export class TaskRunner implements OnModuleInit {
    */
   private async claim(taskId: string): Promise<Claim | null> {
     const lease = randomUUID();
+    const runOf = await this.dataSource.getRepository(AgentTask).findOne({ where: { id: taskId }, select: { id: true, runId: true } });
+    if (!runOf) return null;
     const claimed = await this.dataSource.transaction(async (manager) => {
+      await lockRun(manager, runOf.runId);
       const task = await manager.findOne(AgentTask, { where: { id: taskId }, lock: { mode: 'pessimistic_write' } });
       if (!task) return null;
       const resumable = task.status === TaskStatus.QUEUED || (task.status === TaskStatus.RUNNING && (task.leaseUntil?.getTime() ?? 0) < Date.now());
@@ -123,7 +133,7 @@ export class TaskRunner implements OnModuleInit {
         await this.scheduler.enqueue(manager, task.id, (task.notBefore.getTime() - Date.now()) / 1000);
         return null;
       }
-      await lockAgentSlots(manager, task.agentId);
+      await lockAgentSlots(manager, [task.agentId]);
       const [{ free }] = await manager.query(
         `SELECT a.concurrency_limit - (SELECT count(*) FROM agent_tasks r WHERE r.agent_id = a.id AND r.status = 'running' AND r.lease_until > now() AND r.id <> $2) AS free
            FROM agents a WHERE a.id = $1`,
@@ -211,8 +221,10 @@ export class TaskRunner implements OnModuleInit {
     const system = [version.config.systemPrompt, 'Work only inside the files and commands your tools give you; some tool calls wait for a human decision.']
       .filter(Boolean)
       .join('\n\n');
+    const history = run.mode === RunMode.DIRECT ? await this.conversation.historyFor(run, task.agentId, version.config.model) : [];
     return [
       { role: 'system', content: system },
+      ...history,
       { role: 'user', content: context ? `${task.prompt}\n\nResults of the tasks this one builds on:\n\n${context}` : task.prompt },
     ];
   }
@@ -334,7 +346,18 @@ export class TaskRunner implements OnModuleInit {
       await this.scheduler.dispatchAgent(manager, claim.task.agentId);
       await this.events.append(manager, claim.run.id, [{ type: 'task.waiting_approval', taskId: claim.task.id, payload: { key: claim.task.key } }]);
     });
+    this.scheduler.wake();
     await this.events.published(claim.run.id);
+  }
+
+  /** Gives the task back to its agent's queue at once (its stored steps stay), after PostgreSQL aborted one of its transactions. */
+  private async release(claim: Claim): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.assertLease(manager, claim);
+      await manager.query(`UPDATE agent_tasks SET status = 'queued', lease_owner = NULL, lease_until = NULL, queued_at = now() WHERE id = $1`, [claim.task.id]);
+      await this.scheduler.dispatchAgent(manager, claim.task.agentId);
+    });
+    this.scheduler.wake();
   }
 
   private async failOrRetry(claim: Claim, error: Error): Promise<void> {
@@ -382,11 +405,13 @@ export class TaskRunner implements OnModuleInit {
       const following = await this.scheduler.afterTaskFinished(manager, task);
       await this.events.append(manager, claim.run.id, [...events.map((event) => ({ taskId: claim.task.id, ...event })), ...following]);
     });
+    this.scheduler.wake();
     await this.events.published(claim.run.id);
   }
 
   /** Locks the task row and proves this worker still holds it (not cancelled, not taken over after a lapsed lease). */
   private async assertLease(manager: EntityManager, claim: Claim): Promise<void> {
+    await lockRun(manager, claim.run.id);
     const [row] = await manager.query(`SELECT status, lease_owner FROM agent_tasks WHERE id = $1 FOR UPDATE`, [claim.task.id]);
     if (!row || row.status !== TaskStatus.RUNNING || row.lease_owner !== claim.lease) throw new LeaseLostError(`task ${claim.task.id} is no longer ours`);
   }

@@ -3,8 +3,8 @@ import { EntityManager, In } from 'typeorm';
 import { AgentRunFinished, OutboxWriter } from '@multipult/events';
 import { JobQueue } from '@multipult/jobs';
 import { dependentsOf } from './plan';
-import { NewRunEvent } from './run-events';
-import { AgentRun, FINISHED_RUN_STATUSES, RunStatus } from './run.entity';
+import { NewRunEvent, RunEvents } from './run-events';
+import { AgentRun, FINISHED_RUN_STATUSES, RunMode, RunStatus } from './run.entity';
 import { AgentTask, FINISHED_TASK_STATUSES, TaskStatus } from './task.entity';
 
 /** The durable job that runs (or resumes) one task. */
@@ -20,8 +20,29 @@ export interface PlanJob {
   runId: string;
 }
 
-/** Serialises the slot decisions of one agent's tasks across replicas (held to the end of the transaction). */
-export const lockAgentSlots = (manager: EntityManager, agentId: string) => manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('agents.slots:' || $1, 0))`, [agentId]);
+/**
+ * Serialises the slot decisions of agents' tasks across replicas (held to the end of the
+ * transaction), taken in id order so two transactions never wait on each other's agents.
+ */
+export async function lockAgentSlots(manager: EntityManager, agentIds: string[]): Promise<void> {
+  for (const agentId of [...new Set(agentIds)].sort()) {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('agents.slots:' || $1, 0))`, [agentId]);
+  }
+}
+
+/**
+ * Locks a run's row. Every transaction that changes a run's tasks, calls or events takes it first
+ * (then task rows, then agent slots), so concurrent work on one run queues up instead of deadlocking.
+ */
+export async function lockRun(manager: EntityManager, runId: string): Promise<void> {
+  await manager.query(`SELECT id FROM agent_runs WHERE id = $1 FOR UPDATE`, [runId]);
+}
+
+/** A transaction PostgreSQL aborted to break a deadlock or a serialization conflict: worth doing again. */
+export function isTransactionConflict(error: unknown): boolean {
+  const code = (error as { code?: string; driverError?: { code?: string } })?.driverError?.code ?? (error as { code?: string })?.code;
+  return code === '40P01' || code === '40001';
+}
 
 /**
  * Moves runs and tasks through their states, always inside the caller's transaction, and answers
@@ -35,6 +56,7 @@ export class TaskScheduler {
   constructor(
     private readonly jobs: JobQueue,
     private readonly outbox: OutboxWriter,
+    private readonly events: RunEvents,
   ) {}
 
   /** The job for a queued task; one waiting job per task (`short` policy), so queuing twice is harmless. */
@@ -60,7 +82,8 @@ export class TaskScheduler {
    */
   async afterTaskFinished(manager: EntityManager, task: AgentTask): Promise<NewRunEvent[]> {
     const events: NewRunEvent[] = [];
-    const tasks = await manager.find(AgentTask, { where: { runId: task.runId }, lock: { mode: 'pessimistic_write' } });
+    const tasks = await manager.find(AgentTask, { where: { runId: task.runId }, order: { id: 'ASC' }, lock: { mode: 'pessimistic_write' } });
+    await lockAgentSlots(manager, tasks.map((candidate) => candidate.agentId));
     if (task.status === TaskStatus.COMPLETED) {
       const completed = new Set(tasks.filter((candidate) => candidate.status === TaskStatus.COMPLETED).map((candidate) => candidate.key));
       const ready = tasks.filter(
@@ -93,7 +116,7 @@ export class TaskScheduler {
 
   /** Enqueues the agent's oldest queued tasks that fit its free slots. */
   async dispatchAgent(manager: EntityManager, agentId: string): Promise<void> {
-    await lockAgentSlots(manager, agentId);
+    await lockAgentSlots(manager, [agentId]);
     const waiting: { id: string }[] = await manager.query(
       `SELECT t.id FROM agent_tasks t
         WHERE t.agent_id = $1 AND t.status = 'queued' AND (t.not_before IS NULL OR t.not_before <= now())
@@ -127,6 +150,7 @@ export class TaskScheduler {
       costUsd: Number(totals.cost),
     });
     await manager.save(run);
+    await this.afterRunEnded(manager, run);
     await this.outbox.enqueue(manager, AgentRunFinished, {
       aggregateId: run.id,
       tenantId: run.tenantId,
@@ -158,8 +182,44 @@ export class TaskScheduler {
     ];
   }
 
+  /**
+   * A chat run ended (completed, failed or cancelled): its answer joins the session, and the
+   * session's next waiting message starts. Its followers see the start with its first task event.
+   */
+  async afterRunEnded(manager: EntityManager, run: AgentRun): Promise<void> {
+    if (!run.sessionId) return;
+    const [session] = await manager.query(`UPDATE agent_chat_sessions SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq`, [run.sessionId]);
+    const seq = Number((session as { last_seq: number }[])[0].last_seq);
+    const answer = run.status === RunStatus.COMPLETED ? (run.result ?? '') : `(${run.status}${run.error ? `: ${run.error}` : ''})`;
+    await manager.query(`INSERT INTO agent_chat_messages (session_id, seq, role, content, run_id) VALUES ($1, $2, 'assistant', $3, $4)`, [run.sessionId, seq, answer, run.id]);
+    const [{ active }] = await manager.query(
+      `SELECT count(*)::int AS active FROM agent_runs WHERE session_id = $1 AND id <> $2 AND status IN ('planning', 'awaiting_approval', 'running')`,
+      [run.sessionId, run.id],
+    );
+    if (active > 0) return;
+    const next = await manager.findOne(AgentRun, {
+      where: { sessionId: run.sessionId, status: RunStatus.WAITING_TURN },
+      order: { sessionSeq: 'ASC' },
+      lock: { mode: 'pessimistic_write' },
+    });
+    if (!next) return;
+    if (next.mode === RunMode.ORCHESTRATED) {
+      await manager.update(AgentRun, { id: next.id }, { status: RunStatus.PLANNING });
+      await this.jobs.enqueue<PlanJob>(PLAN_QUEUE, { runId: next.id }, { tx: manager });
+      await this.events.append(manager, next.id, [{ type: 'run.planning', payload: { status: RunStatus.PLANNING } }]);
+    } else {
+      await this.events.append(manager, next.id, await this.start(manager, next));
+    }
+  }
+
+  /** Has this replica's task worker look for jobs now (after the transaction that queued tasks committed). */
+  wake(): void {
+    this.jobs.wake(TASK_QUEUE);
+  }
+
   private async queue(manager: EntityManager, tasks: AgentTask[]): Promise<NewRunEvent[]> {
     if (tasks.length === 0) return [];
+    await lockAgentSlots(manager, tasks.map((task) => task.agentId));
     await manager.update(AgentTask, { id: In(tasks.map((task) => task.id)) }, { status: TaskStatus.QUEUED, queuedAt: new Date() });
     for (const agentId of new Set(tasks.map((task) => task.agentId))) await this.dispatchAgent(manager, agentId);
     return tasks.map((task) => ({ type: 'task.queued', taskId: task.id, payload: { key: task.key, agentId: task.agentId } }));

@@ -173,6 +173,24 @@ describe('JobQueue', () => {
     expect(await replica.jobs.find(queue, rolledBackId as unknown as string)).toBeUndefined();
   });
 
+  it('picks a job up at once when woken, instead of at the next poll', async () => {
+    const queue = uniqueQueue('woken');
+    const started: number[] = [];
+    const replica = await startReplica(
+      async (jobs) => {
+        await jobs.define({ name: queue, handler: async () => void started.push(Date.now()) });
+      },
+      { JOBS_POLL_INTERVAL_SECONDS: '10' },
+    );
+    // Let the worker's first fetch pass, so the next one would come only after the 10 s poll.
+    await delay(1_000);
+    const enqueuedAt = Date.now();
+    await replica.jobs.enqueue(queue, {});
+    replica.jobs.wake(queue);
+    await eventually('the woken worker to run the job', () => started.length === 1, 5_000);
+    expect(started[0] - enqueuedAt).toBeLessThan(2_000);
+  });
+
   it('refuses a tx that is not an open transaction', async () => {
     const queue = uniqueQueue('no-tx');
     const replica = await startReplica((jobs) => jobs.define({ name: queue, handler: async () => undefined }));

@@ -144,6 +144,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private readonly schema: string;
   private readonly definitions = new Map<string, QueueDefinition<never>>();
   private readonly running = new Map<string, RunningAttempt>();
+  /** This replica's worker of each queue, by the id pg-boss gave it (for wake). */
+  private readonly workerIds = new Map<string, string>();
   private readonly recurring: RecurringDefinition[] = [];
   private bootstrapped = false;
   private stopping = false;
@@ -252,6 +254,16 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     if (this.bootstrapped && !this.stopping) await this.startRecurring(definition);
   }
 
+  /**
+   * Makes this replica's worker of the queue look for jobs now instead of at its next poll: call
+   * it after the transaction that enqueued committed, for work a user waits on. Other replicas
+   * still find the job at their next poll.
+   */
+  wake(name: string): void {
+    const workerId = this.workerIds.get(name);
+    if (workerId !== undefined && !this.stopping) this.boss.notifyWorker(workerId);
+  }
+
   /** Answers the job's id, or null when its singletonKey deduplicated it. */
   async enqueue<T extends object>(name: string, data: T, options: EnqueueOptions = {}): Promise<string | null> {
     this.assertDefined(name);
@@ -346,7 +358,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       pollingIntervalSeconds: this.config.JOBS_POLL_INTERVAL_SECONDS,
       ...(definition.concurrencyPerKey === undefined ? {} : { groupConcurrency: definition.concurrencyPerKey }),
     } as const;
-    await this.boss.work<T, unknown, typeof options>(definition.name, options, async ([job]) => this.run(definition, job));
+    this.workerIds.set(definition.name, await this.boss.work<T, unknown, typeof options>(definition.name, options, async ([job]) => this.run(definition, job)));
   }
 
   private async run<T>(definition: QueueDefinition<T>, job: JobWithMetadata<T>): Promise<unknown> {
