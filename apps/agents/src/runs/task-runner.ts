@@ -173,7 +173,6 @@ export class TaskRunner implements OnModuleInit {
   private async work(claim: Claim, signal: AbortSignal, modelTime: (ms: number) => void): Promise<string> {
     const { task, settings } = claim;
     const transcript: ChatCompletionMessageParam[] = task.transcript.length ? [...task.transcript] : await this.openingMessages(claim);
-    if (!task.transcript.length) await this.store(claim, { transcript });
     const toolDefinitions = settings.tools.length ? this.tools.definitions(settings.tools) : undefined;
     for (;;) {
       signal.throwIfAborted();
@@ -208,20 +207,25 @@ export class TaskRunner implements OnModuleInit {
           ? { tool_calls: answer.toolCalls.map((call) => ({ id: call.id, type: 'function' as const, function: { name: call.name, arguments: call.arguments } })) }
           : {}),
       });
-      await this.recordCall(claim, answer, transcript);
+      if (answer.toolCalls.length) {
+        await this.recordCall(claim, answer, transcript);
+        continue;
+      }
+      // The final answer: stored and completed in one transaction.
+      await this.recordCall(claim, answer, transcript, answer.content ?? '');
+      return 'completed';
     }
   }
 
-  private async openingMessages({ task, run }: Claim): Promise<ChatCompletionMessageParam[]> {
-    const version = await this.dataSource.getRepository(AgentVersion).findOneByOrFail({ agentId: task.agentId, version: task.agentVersion });
+  private async openingMessages({ task, run, settings }: Claim): Promise<ChatCompletionMessageParam[]> {
     const dependencies = task.dependsOn.length
       ? await this.dataSource.getRepository(AgentTask).find({ where: task.dependsOn.map((key) => ({ runId: run.id, key })), order: { key: 'ASC' } })
       : [];
     const context = dependencies.map((dependency) => `### ${dependency.key}: ${dependency.title}\n${dependency.result ?? ''}`).join('\n\n');
-    const system = [version.config.systemPrompt, 'Work only inside the files and commands your tools give you; some tool calls wait for a human decision.']
+    const system = [settings.systemPrompt, 'Work only inside the files and commands your tools give you; some tool calls wait for a human decision.']
       .filter(Boolean)
       .join('\n\n');
-    const history = run.mode === RunMode.DIRECT ? await this.conversation.historyFor(run, task.agentId, version.config.model) : [];
+    const history = run.mode === RunMode.DIRECT ? await this.conversation.historyFor(run, task.agentId, settings.model) : [];
     return [
       { role: 'system', content: system },
       ...history,
@@ -280,8 +284,8 @@ export class TaskRunner implements OnModuleInit {
     }
   }
 
-  /** Stores the model call (the ledger), the grown transcript and the task's running totals, under the lease. */
-  private async recordCall(claim: Claim, answer: ChatResult, transcript: ChatCompletionMessageParam[]): Promise<void> {
+  /** Stores the model call (the ledger), the grown transcript and the task's running totals, under the lease; with `result`, completes the task too. */
+  private async recordCall(claim: Claim, answer: ChatResult, transcript: ChatCompletionMessageParam[], result?: string): Promise<void> {
     const { task, run } = claim;
     await this.dataSource.transaction(async (manager) => {
       await this.assertLease(manager, claim);
@@ -322,7 +326,9 @@ export class TaskRunner implements OnModuleInit {
           },
         },
       ]);
+      if (result !== undefined) await this.finishIn(manager, claim, TaskStatus.COMPLETED, { result }, [{ type: 'task.completed', payload: { key: task.key, result } }]);
     });
+    if (result !== undefined) this.scheduler.wake();
     await this.events.published(run.id);
   }
 
@@ -335,7 +341,6 @@ export class TaskRunner implements OnModuleInit {
 
   private async complete(claim: Claim, result: string): Promise<void> {
     await this.finish(claim, TaskStatus.COMPLETED, { result }, [{ type: 'task.completed', payload: { key: claim.task.key, result } }]);
-    await this.dataSource.query(`UPDATE agents SET status = 'ready', last_error = NULL WHERE id = $1 AND status = 'error'`, [claim.task.agentId]);
   }
 
   /** A call waits for a decision: the task gives its slot back until the decision re-queues it. */
@@ -395,18 +400,22 @@ export class TaskRunner implements OnModuleInit {
   private async finish(claim: Claim, status: TaskStatus, changes: { result?: string; error?: string }, events: NewRunEvent[]): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await this.assertLease(manager, claim);
-      await manager.query(`UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now(), lease_owner = NULL, lease_until = NULL WHERE id = $1`, [
-        claim.task.id,
-        status,
-        changes.result ?? null,
-        changes.error ?? null,
-      ]);
-      const task = await manager.findOneByOrFail(AgentTask, { id: claim.task.id });
-      const following = await this.scheduler.afterTaskFinished(manager, task);
-      await this.events.append(manager, claim.run.id, [...events.map((event) => ({ taskId: claim.task.id, ...event })), ...following]);
+      await this.finishIn(manager, claim, status, changes, events);
     });
     this.scheduler.wake();
     await this.events.published(claim.run.id);
+  }
+
+  /** Ends the task in the caller's transaction (which holds the lease): the run's next steps, and an agent in ERROR is READY again after a success. */
+  private async finishIn(manager: EntityManager, claim: Claim, status: TaskStatus, changes: { result?: string; error?: string }, events: NewRunEvent[]): Promise<void> {
+    const [[row]] = await manager.query(
+      `UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now(), lease_owner = NULL, lease_until = NULL WHERE id = $1 RETURNING id`,
+      [claim.task.id, status, changes.result ?? null, changes.error ?? null],
+    );
+    const task = await manager.findOneByOrFail(AgentTask, { id: (row as { id: string }).id });
+    const following = await this.scheduler.afterTaskFinished(manager, task);
+    await this.events.append(manager, claim.run.id, [...events.map((event) => ({ taskId: claim.task.id, ...event })), ...following]);
+    if (status === TaskStatus.COMPLETED) await manager.query(`UPDATE agents SET status = 'ready', last_error = NULL WHERE id = $1 AND status = 'error'`, [claim.task.agentId]);
   }
 
   /** Locks the task row and proves this worker still holds it (not cancelled, not taken over after a lapsed lease). */
