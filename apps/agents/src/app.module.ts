@@ -10,7 +10,10 @@ import { ChatMessage } from './chat/chat-message.entity';
 import { ChatSession } from './chat/chat-session.entity';
 import { ChatModule } from './chat/chat.module';
 import { registerAgentsMessages } from './messages';
+import { AgentMemory } from './memory/memory.entity';
+import { MemoryModule } from './memory/memory.module';
 import { agentsMigrations } from './migrations';
+import { PrivacyModule } from './privacy/privacy.module';
 import { ModelsModule } from './models/models.module';
 import { AgentModelCall } from './runs/model-call.entity';
 import { RunEvent } from './runs/run-event.entity';
@@ -29,7 +32,7 @@ export class AppModule {
         SubgraphModule.forRoot({
           service: 'agents',
           config,
-          entities: [Agent, AgentVersion, AgentRun, AgentTask, AgentToolCall, AgentModelCall, RunEvent, ChatSession, ChatMessage],
+          entities: [Agent, AgentVersion, AgentRun, AgentTask, AgentToolCall, AgentModelCall, RunEvent, ChatSession, ChatMessage, AgentMemory],
           migrations: agentsMigrations,
           redis: { pubSub: true },
         }),
@@ -38,6 +41,8 @@ export class AppModule {
         AgentsModule,
         RunsModule,
         ChatModule,
+        MemoryModule,
+        PrivacyModule,
         RealtimeServerModule.forRoot(),
       ],
     };

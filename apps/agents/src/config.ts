@@ -30,6 +30,10 @@ export const agentsConfigSchema = defineSubgraphConfig(
       }),
     /** The model new agents use when none is named, `<provider>/<model>`; the scripted model when no provider is configured. */
     AGENTS_DEFAULT_MODEL: z.string().min(3).optional(),
+    /** The embeddings model agents' memories use, `<provider>/<model>`; the first configured embeddings model when unset (memory is off without one). */
+    AGENTS_EMBEDDING_MODEL: z.string().min(3).optional(),
+    /** Memories recalled into a task's context, the most similar to its prompt first. */
+    AGENTS_MEMORY_RECALL: z.coerce.number().int().min(0).max(50).default(5),
     /** One model call: how long it may take, and retries of 429 and 5xx answers (backed off by the SDK, honouring Retry-After). */
     AGENTS_MODEL_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000),
     AGENTS_MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),

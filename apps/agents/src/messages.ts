@@ -19,6 +19,8 @@ export function registerAgentsMessages(): void {
       'errors.run_finished': 'The run has already finished ({status})',
       'errors.tool_call_decided': 'The call has already been decided ({status})',
       'errors.chat_needs_agent': 'Name the agent that answers: the session has no agent of its own',
+      'errors.memory_unavailable': 'Agent memory is off: this deployment has no embeddings model',
+      'errors.prune_rule_needed': 'Say which memories to delete: olderThanDays, keepLatest or both',
     },
     ru: {
       'errors.agent_exists': 'У вас уже есть агент с таким именем',
@@ -36,6 +38,8 @@ export function registerAgentsMessages(): void {
       'errors.run_finished': 'Запуск уже завершён ({status})',
       'errors.tool_call_decided': 'Решение по вызову уже принято ({status})',
       'errors.chat_needs_agent': 'Укажите агента, который ответит: у сессии нет своего агента',
+      'errors.memory_unavailable': 'Память агентов выключена: в этой установке нет модели эмбеддингов',
+      'errors.prune_rule_needed': 'Укажите, какие воспоминания удалить: olderThanDays, keepLatest или оба',
     },
   });
 }

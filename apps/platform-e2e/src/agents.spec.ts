@@ -538,6 +538,54 @@ describe('agents through the gateway', () => {
     expect((await victim.run(runId)).toolCalls[0].status).toBe('PENDING_APPROVAL');
   });
 
+  it('remembers past interactions and given facts per member, recalls the closest into a task, filters, prunes, exports and forgets', async () => {
+    const user = await member();
+    const other = await member('agents-memory-other');
+    const model = modelName('memory');
+    openai.script(model, [{ content: 'Tom is a grey cat.' }]);
+    const agent = await user.createAgent({ model: `fake/${model}` });
+    const first = await user.finished(await user.start(agent.id, 'Describe my cat'));
+    expect(first.status).toBe('COMPLETED');
+    const remembered = await user.as<{ rememberForAgent: { id: string } }>(`mutation($input: RememberInput!) { rememberForAgent(input: $input) { id } }`, {
+      input: { agentId: agent.id, content: 'The cat is called Tom', metadata: { topic: 'pets' } },
+    });
+    await eventually('the interaction to be remembered', async () => {
+      const { agentMemories } = await user.as<{ agentMemories: { memory: { content: string } }[] }>(`query($id: ID!) { agentMemories(agentId: $id) { memory { content } } }`, { id: agent.id });
+      return agentMemories.length === 2;
+    });
+    type Match = { memory: { id: string; content: string; metadata: Record<string, unknown> }; score: number | null };
+    const search = async (variables: Record<string, unknown>) =>
+      (await user.as<{ agentMemories: Match[] }>(`query($id: ID!, $q: String, $f: JSONObject) { agentMemories(agentId: $id, query: $q, filter: $f) { memory { id content metadata } score } }`, { id: agent.id, ...variables }))
+        .agentMemories;
+    const closest = await search({ q: 'The cat is called Tom' });
+    expect(closest[0]).toMatchObject({ memory: { content: 'The cat is called Tom' } });
+    expect(closest[0].score).toBeCloseTo(1, 4);
+    expect(closest[1].memory.content).toBe('Asked: Describe my cat\nAnswered: Tom is a grey cat.');
+    expect((await search({ f: { topic: 'pets' } })).map((match) => match.memory.content)).toEqual(['The cat is called Tom']);
+
+    await user.finished(await user.start(agent.id, 'The cat is called Tom'));
+    const recalled = JSON.stringify(openai.requestsFor(model).at(-1)?.body.messages);
+    expect(recalled).toContain('What you remember of this member');
+    expect(recalled).toContain('The cat is called Tom');
+
+    const exported = await eventually('the second interaction to be remembered', async () => {
+      const { exportAgentMemories } = await user.as<{ exportAgentMemories: { content: string }[] }>(`query($id: ID!) { exportAgentMemories(agentId: $id) { content } }`, { id: agent.id });
+      return exportAgentMemories.length === 3 && exportAgentMemories;
+    });
+    expect(exported.map((memory) => memory.content).sort()).toEqual([
+      'Asked: Describe my cat\nAnswered: Tom is a grey cat.',
+      'Asked: The cat is called Tom\nAnswered: Tom is a grey cat.',
+      'The cat is called Tom',
+    ]);
+    const pruned = await user.as<{ pruneAgentMemories: number }>(`mutation($input: PruneAgentMemoriesInput!) { pruneAgentMemories(input: $input) }`, { input: { agentId: agent.id, keepLatest: 1 } });
+    expect(pruned.pruneAgentMemories).toBe(2);
+    const [kept] = await search({});
+    expect((await user.as<{ forgetAgentMemory: boolean }>(`mutation($id: ID!) { forgetAgentMemory(id: $id) }`, { id: kept.memory.id })).forgetAgentMemory).toBe(true);
+    expect(await search({})).toEqual([]);
+    expect((await other.raw(`query($id: ID!) { agentMemories(agentId: $id) { score } }`, { id: agent.id })).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await user.as<{ forgetAgentMemory: boolean }>(`mutation($id: ID!) { forgetAgentMemory(id: $id) }`, { id: remembered.rememberForAgent.id })).forgetAgentMemory).toBe(false);
+  });
+
   describe('chat sessions', () => {
     const SEND = `mutation($input: SendChatMessageInput!) { sendChatMessage(input: $input) { message { seq role } run { id status } } }`;
 

@@ -54,7 +54,11 @@ async function userWithData(platform: Platform, token: string) {
   await call(`mutation($input: DocumentIdInput!) { bookmarkDocument(input: $input) { changed } }`, { input: { id: published } });
   await call(`mutation($input: CreateCollectionInput!) { createCollection(input: $input) { collection { id } } }`, { input: { title: 'My reading list' } });
   await call(`mutation { setNotificationPreference(input: { type: "mention", channel: EMAIL, enabled: false }) { __typename } }`);
-  return { published, draft };
+  const agent = await call<{ createAgent: { agent: { id: string } } }>(`mutation { createAgent(input: { name: "Diary keeper" }) { agent { id } } }`);
+  const agentId = agent.createAgent.agent.id;
+  await call(`mutation($input: RememberInput!) { rememberForAgent(input: $input) { id } }`, { input: { agentId, content: 'Prefers short answers', metadata: { topic: 'style' } } });
+  await call(`mutation($input: CreateChatSessionInput!) { createChatSession(input: $input) { session { id } } }`, { input: { title: 'Private chat', agentId } });
+  return { published, draft, agentId };
 }
 
 async function withDatabase<T>(platform: Platform, use: (client: Client) => Promise<T>): Promise<T> {
@@ -106,6 +110,9 @@ describe('GDPR: data export and account erasure across services', () => {
     expect(services.content.collections).toEqual([expect.objectContaining({ title: 'My reading list' })]);
     expect(services.notifications.profile).toMatchObject({ email: account.email });
     expect(services.notifications.preferences).toEqual([{ type: 'mention', channel: 'EMAIL', enabled: false }]);
+    expect(services.agents.agents).toEqual([expect.objectContaining({ name: 'Diary keeper' })]);
+    expect(services.agents.memories).toEqual([expect.objectContaining({ content: 'Prefers short answers', metadata: { topic: 'style' } })]);
+    expect(services.agents.chatSessions).toEqual([expect.objectContaining({ title: 'Private chat', messages: [] })]);
 
     const foreign = await graphql(platform.gatewayUrl, MY_EXPORT, { token: ops.token, variables: { input: { exportId: started.exportMyData.id } } });
     expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -147,7 +154,7 @@ describe('GDPR: data export and account erasure across services', () => {
       DELETE_ME,
       { token: tenant.accessToken, variables: { input: { password: PASSWORD } } },
     )).deleteMyAccount;
-    expect(erasure).toMatchObject({ userId: leaving.userId, status: 'PENDING', pendingServices: ['content', 'notifications'] });
+    expect(erasure).toMatchObject({ userId: leaving.userId, status: 'PENDING', pendingServices: ['content', 'notifications', 'agents'] });
     expect((await graphql(platform.gatewayUrl, '{ me { id } }', { token: tenant.accessToken })).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const login = await graphql(platform.gatewayUrl, `mutation($input: LoginInput!) { login(input: $input) { accessToken } }`, {
       variables: { input: { email: leaving.email, password: PASSWORD } },
@@ -161,7 +168,7 @@ describe('GDPR: data export and account erasure across services', () => {
       })).accountErasure;
       return view.status === 'COMPLETED' ? view : undefined;
     });
-    expect(completed.confirmedServices).toEqual(['content', 'notifications']);
+    expect(completed.confirmedServices).toEqual(['content', 'notifications', 'agents']);
 
     const userId = leaving.userId;
     const remaining = await withDatabase(platform, async (client) => {
@@ -183,6 +190,10 @@ describe('GDPR: data export and account erasure across services', () => {
         notificationsPreferences: await count('SELECT count(*)::int FROM notifications.preferences WHERE user_id = $1'),
         notificationsEmails: await count('SELECT count(*)::int FROM notifications.email_deliveries WHERE user_id = $1 OR to_address = $2', [userId, leaving.email]),
         notificationsMemberships: await count('SELECT count(*)::int FROM notifications.tenant_members WHERE user_id = $1'),
+        agents: await count('SELECT count(*)::int FROM agents.agents WHERE owner_id = $1'),
+        agentMemories: await count('SELECT count(*)::int FROM agents.agent_memories WHERE user_id = $1'),
+        agentChatSessions: await count('SELECT count(*)::int FROM agents.agent_chat_sessions WHERE user_id = $1'),
+        agentRuns: await count('SELECT count(*)::int FROM agents.agent_runs WHERE user_id = $1'),
       };
     });
     expect(Object.entries(remaining).filter(([, count]) => count !== 0)).toEqual([]);

@@ -49,7 +49,7 @@ export class CreateAgentsSchema1796249074552 implements MigrationInterface {
         tenant_id uuid NOT NULL,
         user_id uuid NOT NULL,
         title text NOT NULL,
-        agent_id uuid REFERENCES agents (id),
+        agent_id uuid REFERENCES agents (id) ON DELETE SET NULL,
         last_seq integer NOT NULL DEFAULT 0,
         summary text,
         summarized_through integer NOT NULL DEFAULT 0,
@@ -105,9 +105,10 @@ export class CreateAgentsSchema1796249074552 implements MigrationInterface {
         metadata jsonb NOT NULL DEFAULT '{}',
         embedding_model text NOT NULL,
         embedding real[] NOT NULL,
-        run_id uuid,
+        task_id uuid,
         created_at timestamptz(3) NOT NULL DEFAULT now()
       );
+      CREATE UNIQUE INDEX agent_memories_task_key ON agent_memories (task_id) WHERE task_id IS NOT NULL;
       CREATE INDEX agent_memories_agent_idx ON agent_memories (agent_id, created_at DESC);
       CREATE INDEX agent_memories_user_idx ON agent_memories (user_id);
       CREATE INDEX agent_memories_metadata_idx ON agent_memories USING gin (metadata jsonb_path_ops);

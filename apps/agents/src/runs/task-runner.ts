@@ -10,6 +10,7 @@ import { AgentVersion } from '../agents/agent-version.entity';
 import { AgentSettings, AgentStatus } from '../agents/agent.entity';
 import { ToolCallProcessor } from '../approvals/tool-call-processor';
 import { Conversation } from '../chat/conversation';
+import { MEMORY_QUEUE, MemoryStore } from '../memory/memory-store';
 import type { AgentsConfig } from '../config';
 import { ChatResult, ModelError, ModelGateway, UnknownModelError } from '../models/model-gateway';
 import { ToolRegistry } from '../tools/tool-registry';
@@ -70,6 +71,7 @@ export class TaskRunner implements OnModuleInit {
     private readonly tools: ToolRegistry,
     private readonly toolCalls: ToolCallProcessor,
     private readonly conversation: Conversation,
+    private readonly memory: MemoryStore,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -226,11 +228,25 @@ export class TaskRunner implements OnModuleInit {
       .filter(Boolean)
       .join('\n\n');
     const history = run.mode === RunMode.DIRECT ? await this.conversation.historyFor(run, task.agentId, settings.model) : [];
+    const memories = await this.recall(task, run);
     return [
       { role: 'system', content: system },
+      ...(memories.length ? [{ role: 'system' as const, content: `What you remember of this member, most relevant first:\n${memories.map((memory) => `- ${memory}`).join('\n')}` }] : []),
       ...history,
       { role: 'user', content: context ? `${task.prompt}\n\nResults of the tasks this one builds on:\n\n${context}` : task.prompt },
     ];
+  }
+
+  /** The agent's memories of the run's member closest to the task's prompt; none when memory is off or the embeddings call fails. */
+  private async recall(task: AgentTask, run: AgentRun): Promise<string[]> {
+    if (this.config.AGENTS_MEMORY_RECALL === 0 || !this.memory.embeddingModel) return [];
+    try {
+      const matches = await this.memory.search({ tenantId: task.tenantId, agentId: task.agentId, userId: run.userId, query: task.prompt, limit: this.config.AGENTS_MEMORY_RECALL });
+      return matches.map((match) => match.memory.content);
+    } catch (error) {
+      this.logger.warn(`task ${task.id} runs without memories: ${(error as Error).message}`);
+      return [];
+    }
   }
 
   /** Refuses a call that would take the run past the agent's token budget, or the agent past its cost budget. */
@@ -415,7 +431,10 @@ export class TaskRunner implements OnModuleInit {
     const task = await manager.findOneByOrFail(AgentTask, { id: (row as { id: string }).id });
     const following = await this.scheduler.afterTaskFinished(manager, task);
     await this.events.append(manager, claim.run.id, [...events.map((event) => ({ taskId: claim.task.id, ...event })), ...following]);
-    if (status === TaskStatus.COMPLETED) await manager.query(`UPDATE agents SET status = 'ready', last_error = NULL WHERE id = $1 AND status = 'error'`, [claim.task.agentId]);
+    if (status === TaskStatus.COMPLETED) {
+      await manager.query(`UPDATE agents SET status = 'ready', last_error = NULL WHERE id = $1 AND status = 'error'`, [claim.task.agentId]);
+      if (this.memory.embeddingModel) await this.jobs.enqueue(MEMORY_QUEUE, { taskId: claim.task.id }, { tx: manager });
+    }
   }
 
   /** Locks the task row and proves this worker still holds it (not cancelled, not taken over after a lapsed lease). */

@@ -81,7 +81,8 @@ describe('notification catalog', () => {
       const kind = kindOf(type);
       if (!kind) throw new Error(`no kind ${type}`);
       const event = envelope(eventType, risk);
-      return { kind, addressees: kind.addressees(event), params: { ...kind.params(event, links), recipientName: 'Ann', actorName: '' } };
+      const params: Record<string, string> = { ...kind.params(event, links), recipientName: 'Ann', actorName: '' };
+      return { kind, addressees: kind.addressees(event), params };
     };
 
     it.each([

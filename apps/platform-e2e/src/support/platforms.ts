@@ -36,6 +36,7 @@ const agentsEnv = (openai: FakeOpenAI) => ({
     fake: { baseUrl: openai.url, apiKey: 'e2e', models: { '*': { inputUsdPerMTok: 1, outputUsdPerMTok: 2, contextTokens: 8192 } } },
   }),
   AGENTS_DEFAULT_MODEL: 'fake/default',
+  AGENTS_EMBEDDING_MODEL: 'fake/embeddings',
   AGENTS_WORKSPACE_DIR: AGENT_WORKSPACES_DIR,
   AGENTS_MODEL_MAX_RETRIES: '2',
   AGENTS_TASK_RETRY_DELAY_SECONDS: '0.5',
