@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
+import { Client } from 'pg';
 import { FakeOpenAI, Platform, graphqlData, startFakeOpenAI, startPlatform } from '@multipult/testing';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
 
@@ -31,6 +32,9 @@ export interface AgentsOrchestrationOptions {
   /** The agents service's AGENTS_TASK_CONCURRENCY and JOBS_POLL_INTERVAL_SECONDS. */
   taskConcurrency: number;
   pollIntervalSeconds: number;
+  /** Memories of one agent and member searched, and searches timed. */
+  memories: number;
+  memorySearches: number;
 }
 
 export interface Distribution {
@@ -78,6 +82,8 @@ export interface AgentsOrchestrationResult {
     agentsPeakRssMiB: number;
   };
   delivery: Distribution & { caughtUp: number };
+  /** agentMemories through the gateway over `memories` rows of one agent and member: by similarity, and the newest-first listing as the baseline. */
+  memory: { memories: number; seedSeconds: number; search: Distribution & { p95Ms: number }; listing: Distribution & { p95Ms: number } };
   /** Errors of the tasks of failed runs (from run.failed), by message, with their counts. */
   taskErrors: Record<string, number>;
   /** Distinct warning and error lines the agents service logged, with their counts. */
@@ -408,6 +414,50 @@ function loggedProblems(output: string): Record<string, number> {
   return problems;
 }
 
+/**
+ * Memory search at scale: `memories` rows of one agent and member (random 64-dimension vectors, as
+ * the fake embeddings model makes) written straight into the table, then searched through the
+ * gateway one query at a time; the newest-first listing of the same rows is the baseline.
+ */
+async function memoryPhase(platform: Platform, token: string, options: AgentsOrchestrationOptions) {
+  const [, payload] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub: string; tid: string };
+  const agentId = await createAgent(platform.gatewayUrl, token, 'Memory bench', 'fake/memory');
+  const client = new Client({ connectionString: platform.databaseUrl });
+  await client.connect();
+  const seedStarted = performance.now();
+  try {
+    await client.query(
+      `INSERT INTO agents.agent_memories (tenant_id, agent_id, user_id, content, metadata, embedding_model, embedding)
+       SELECT $1, $2, $3, 'memory ' || i, jsonb_build_object('shard', i % 10), 'fake/embeddings',
+              (SELECT array_agg((random() - 0.5)::real) FROM generate_series(1, 64) WHERE i > 0)
+         FROM generate_series(1, $4::int) AS i`,
+      [claims.tid, agentId, claims.sub, options.memories],
+    );
+    await client.query('ANALYZE agents.agent_memories');
+  } finally {
+    await client.end();
+  }
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
+  const time = async (query: string | null) => {
+    const started = performance.now();
+    await graphqlData(platform.gatewayUrl, `query($id: ID!, $q: String) { agentMemories(agentId: $id, query: $q, first: 5) { memory { id } score } }`, {
+      token,
+      variables: { id: agentId, q: query },
+    });
+    return performance.now() - started;
+  };
+  for (let index = 0; index < 5; index += 1) await time(`warm-up ${index}`);
+  const search: number[] = [];
+  const listing: number[] = [];
+  for (let index = 0; index < options.memorySearches; index += 1) {
+    search.push(await time(`what do you remember about topic ${index}`));
+    listing.push(await time(null));
+  }
+  const withP95 = (values: number[]) => ({ ...distribution(values), p95Ms: percentile([...values].sort((a, b) => a - b), 95) });
+  return { memories: options.memories, seedSeconds, search: withP95(search), listing: withP95(listing) };
+}
+
 export async function agentsOrchestration(options: AgentsOrchestrationOptions): Promise<AgentsOrchestrationResult> {
   const loadBefore = os.loadavg()[0];
   const openai = await startFakeOpenAI();
@@ -422,6 +472,8 @@ export async function agentsOrchestration(options: AgentsOrchestrationOptions): 
         agents: {
           AGENTS_MODEL_PROVIDERS: JSON.stringify({ fake: { baseUrl: openai.url, apiKey: 'bench', models: { '*': { inputUsdPerMTok: 1, outputUsdPerMTok: 2, contextTokens: 8192 } } } }),
           AGENTS_DEFAULT_MODEL: 'fake/default',
+          // Memory on, as deployments run it: every task recalls and records memories.
+          AGENTS_EMBEDDING_MODEL: 'fake/embeddings',
           AGENTS_WORKSPACE_DIR: workspaces,
           AGENTS_TASK_CONCURRENCY: String(options.taskConcurrency),
           JOBS_POLL_INTERVAL_SECONDS: String(options.pollIntervalSeconds),
@@ -434,10 +486,12 @@ export async function agentsOrchestration(options: AgentsOrchestrationOptions): 
       const token = await createAccount(platform.gatewayUrl);
       const sequential = await sequentialPhase(platform, openai, token, options);
       const { concurrent, delivery, taskErrors } = await concurrentPhase(platform, token, options);
+      const memory = await memoryPhase(platform, token, options);
       return {
         sequential,
         concurrent,
         delivery,
+        memory,
         taskErrors,
         serviceProblems: loggedProblems(platform.services.agents.output()),
         machine: { cpus: os.cpus().length, loadBefore, loadAfter: os.loadavg()[0] },

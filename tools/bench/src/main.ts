@@ -155,6 +155,8 @@ async function main(): Promise<void> {
         concurrentRuns: Number(process.env.BENCH_AGENT_CONCURRENT_RUNS ?? 100),
         taskConcurrency: Number(process.env.BENCH_AGENT_TASK_CONCURRENCY ?? 32),
         pollIntervalSeconds: Number(process.env.BENCH_AGENT_POLL_INTERVAL_SECONDS ?? 0.5),
+        memories: Number(process.env.BENCH_AGENT_MEMORIES ?? 100_000),
+        memorySearches: Number(process.env.BENCH_AGENT_MEMORY_SEARCHES ?? 50),
       };
       const result = await agentsOrchestration(options);
       const { sequential, concurrent, delivery } = result;
@@ -207,6 +209,13 @@ async function main(): Promise<void> {
           `model requests ${result.modelRequests.total}, failed ${result.modelRequests.failed}; ` +
           `${result.machine.cpus} CPUs, load average ${format(result.machine.loadBefore, 2)} before, ${format(result.machine.loadAfter, 2)} after`,
       );
+      const { memory } = result;
+      console.log(`\nAgents: memory search through the gateway over ${memory.memories} memories of one agent and member (seeded in ${format(memory.seedSeconds)} s), first 5, one query at a time`);
+      console.table([
+        { ...row('by similarity (embed the query, exact cosine over every row)', memory.search), p95Ms: format(memory.search.p95Ms, 2) },
+        { ...row('newest first (baseline: no embedding, index order)', memory.listing), p95Ms: format(memory.listing.p95Ms, 2) },
+      ]);
+      console.log(`similarity/listing p95: ${format(memory.search.p95Ms / memory.listing.p95Ms, 1)}x`);
       for (const [label, errors] of Object.entries({ 'errors of failed tasks': result.taskErrors, 'warnings and errors the agents service logged': result.serviceProblems })) {
         if (Object.keys(errors).length) console.table(Object.entries(errors).map(([message, count]) => ({ [label]: message, count })));
       }
