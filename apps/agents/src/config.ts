@@ -39,8 +39,8 @@ export const agentsConfigSchema = defineSubgraphConfig(
     AGENTS_MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
     /** Model turns one task may take (each a model call, then its tool calls) before it fails. */
     AGENTS_MAX_TURNS_PER_TASK: z.coerce.number().int().min(1).max(200).default(16),
-    /** Tasks this replica runs at once (each agent's own limit applies across replicas). */
-    AGENTS_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    /** Tasks this replica runs at once (each agent's own limit applies across replicas); each holds a database connection at times, so it must stay below DATABASE_POOL_MAX. */
+    AGENTS_TASK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
     /** Tasks of one agent that may wait in its queue; beyond it a new run is refused (or waits AGENTS_QUEUE_WAIT_SECONDS). */
     AGENTS_QUEUE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(100),
     AGENTS_QUEUE_WAIT_SECONDS: z.coerce.number().min(0).max(60).default(0),
@@ -71,6 +71,13 @@ export const agentsConfigSchema = defineSubgraphConfig(
     AGENTS_FILE_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(1024 * 1024),
   },
   (config, ctx) => {
+    if (config.AGENTS_TASK_CONCURRENCY >= config.DATABASE_POOL_MAX) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AGENTS_TASK_CONCURRENCY'],
+        message: `must be below DATABASE_POOL_MAX (${config.DATABASE_POOL_MAX}): running tasks would take every connection and requests would wait for them`,
+      });
+    }
     if (config.NODE_ENV === 'production' && Object.keys(config.AGENTS_MODEL_PROVIDERS).length === 0) {
       ctx.addIssue({
         code: 'custom',

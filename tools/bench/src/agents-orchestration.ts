@@ -476,6 +476,8 @@ export async function agentsOrchestration(options: AgentsOrchestrationOptions): 
           AGENTS_EMBEDDING_MODEL: 'fake/embeddings',
           AGENTS_WORKSPACE_DIR: workspaces,
           AGENTS_TASK_CONCURRENCY: String(options.taskConcurrency),
+          // Room for every running task plus requests and stream readers (the service refuses fewer than the tasks).
+          DATABASE_POOL_MAX: String(options.taskConcurrency + 16),
           JOBS_POLL_INTERVAL_SECONDS: String(options.pollIntervalSeconds),
           // Every plan's four independent tasks wait on one agent at once: room for all of them.
           AGENTS_QUEUE_LIMIT: '100000',
