@@ -31,6 +31,9 @@ export const BENCH_PRODUCTION_ENV = {
   // Each service signs its own links (the audience names it); one value serves them all here.
   FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789',
   JIRA_TOKEN_SEAL_KEY: 'benchmark-jira-token-seal-key-0123456789',
+  // The agents service starts in production only with a model endpoint; benches other than agents never call it.
+  AGENTS_MODEL_PROVIDERS: JSON.stringify({ unused: { baseUrl: 'http://127.0.0.1:9/v1', models: { '*': {} } } }),
+  AGENTS_DEFAULT_MODEL: 'unused/none',
 };
 
 /**

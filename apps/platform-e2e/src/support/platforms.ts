@@ -148,8 +148,8 @@ export const PLATFORM_CONFIGURATIONS = {
     }),
   production: () =>
     withLocalServers(
-      async () => ({ smtp: await startSmtpCapture() }),
-      ({ smtp }: { smtp: SmtpCapture }) =>
+      async () => ({ smtp: await startSmtpCapture(), openai: stoppable(await startFakeOpenAI()) }),
+      ({ smtp, openai }: { smtp: SmtpCapture; openai: FakeOpenAI }) =>
         startPlatform({
           // Debug logs in every service: the most any operator would log (token-sealing.spec reads them all).
           env: {
@@ -163,6 +163,8 @@ export const PLATFORM_CONFIGURATIONS = {
               FILE_LINK_SECRET: 'e2e-production-export-file-link-secret-0123456789',
               JIRA_TOKEN_SEAL_KEY: 'e2e-production-jira-token-seal-key-0123456789',
             },
+            // Production refuses the scripted model: a real (local) endpoint.
+            agents: agentsEnv(openai),
           },
           authEnv: {
             SIGNING_KEY_SECRET: 'e2e-production-signing-key-secret-0123456789',
