@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventually, graphqlData } from '@multipult/testing';
+import { eventually, graphql, graphqlData } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
 import { PlatformOf, usePlatform } from './support/platforms';
 
@@ -91,5 +91,35 @@ describe('an agent run whose service is killed mid-run', () => {
     expect(platform.openai.requestsFor(first)).toHaveLength(1);
     // The answer cut off by the kill was never stored: the new instance asked again, and stored one answer.
     expect(log.filter((event) => event.type === 'message.completed')).toHaveLength(2);
+  });
+
+  it('refuses work beyond a full agent queue with RATE_LIMITED, and takes it again once the queue drains', async () => {
+    const account = await registerAccount(platform.gatewayUrl, 'agents-backpressure');
+    const { accessToken: token } = await createTenantFor(platform.gatewayUrl, account);
+    const model = `busy-${randomUUID().slice(0, 8)}`;
+    platform.openai.script(model, [{ content: 'done', delayMs: 1500 }]);
+    const created = await graphqlData<{ createAgent: { agent: { id: string } } }>(
+      platform.gatewayUrl,
+      `mutation($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }`,
+      { token, variables: { input: { name: model, model: `fake/${model}`, concurrencyLimit: 1 } } },
+    );
+    const start = () =>
+      graphql<{ startAgentRun: { run: { id: string } } }>(platform.gatewayUrl, `mutation($input: StartAgentRunInput!) { startAgentRun(input: $input) { run { id } } }`, {
+        token,
+        variables: { input: { agentId: created.createAgent.agent.id, prompt: 'work' } },
+      });
+    // One running, two waiting: the queue (AGENTS_QUEUE_LIMIT=2 on this platform) is full.
+    const accepted = [await start(), await start(), await start()];
+    expect(accepted.map((result) => result.errors)).toEqual([undefined, undefined, undefined]);
+    const refused = await start();
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+    await eventually(
+      'the queue to drain',
+      async () => {
+        const again = await start();
+        return again.errors === undefined;
+      },
+      30_000,
+    );
   });
 });

@@ -185,7 +185,8 @@ export const PLATFORM_CONFIGURATIONS = {
   /**
    * Workers killed mid-job (kill -9) and replaced, in export-resume.spec and agents-resume.spec:
    * export attempts time out after 8 s and are failed over within a second, against a fake JIRA
-   * slow enough to catch the job midway; agent task leases lapse after 3 s.
+   * slow enough to catch the job midway; agent task leases lapse after 3 s, and an agent's queue
+   * holds two waiting tasks.
    */
   'worker-resume': () =>
     withLocalServers(
@@ -200,7 +201,8 @@ export const PLATFORM_CONFIGURATIONS = {
               EXPORT_RETRY_DELAY_SECONDS: '1',
               JOBS_SUPERVISE_INTERVAL_SECONDS: '1',
             },
-            agents: agentsEnv(openai),
+            // agents-resume.spec fills an agent's queue.
+            agents: { ...agentsEnv(openai), AGENTS_QUEUE_LIMIT: '2' },
           },
         }),
     ),
