@@ -303,7 +303,7 @@ export class TaskRunner implements OnModuleInit {
   /** Stores the model call (the ledger), the grown transcript and the task's running totals, under the lease; with `result`, completes the task too. */
   private async recordCall(claim: Claim, answer: ChatResult, transcript: ChatCompletionMessageParam[], result?: string): Promise<void> {
     const { task, run } = claim;
-    await this.dataSource.transaction(async (manager) => {
+    const dispatch = await this.dataSource.transaction(async (manager) => {
       await this.assertLease(manager, claim);
       await manager.insert(AgentModelCall, {
         tenantId: task.tenantId,
@@ -342,10 +342,10 @@ export class TaskRunner implements OnModuleInit {
           },
         },
       ]);
-      if (result !== undefined) await this.finishIn(manager, claim, TaskStatus.COMPLETED, { result }, [{ type: 'task.completed', payload: { key: task.key, result } }]);
+      return result === undefined ? [] : this.finishIn(manager, claim, TaskStatus.COMPLETED, { result }, [{ type: 'task.completed', payload: { key: task.key, result } }]);
     });
-    if (result !== undefined) this.scheduler.wake();
     await this.events.published(run.id);
+    if (result !== undefined) await this.scheduler.dispatchAfterCommit(dispatch);
   }
 
   private async store(claim: Claim, changes: { transcript: ChatCompletionMessageParam[] }): Promise<void> {
@@ -414,27 +414,29 @@ export class TaskRunner implements OnModuleInit {
   }
 
   private async finish(claim: Claim, status: TaskStatus, changes: { result?: string; error?: string }, events: NewRunEvent[]): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    const dispatch = await this.dataSource.transaction(async (manager) => {
       await this.assertLease(manager, claim);
-      await this.finishIn(manager, claim, status, changes, events);
+      return this.finishIn(manager, claim, status, changes, events);
     });
-    this.scheduler.wake();
     await this.events.published(claim.run.id);
+    await this.scheduler.dispatchAfterCommit(dispatch);
   }
 
   /** Ends the task in the caller's transaction (which holds the lease): the run's next steps, and an agent in ERROR is READY again after a success. */
-  private async finishIn(manager: EntityManager, claim: Claim, status: TaskStatus, changes: { result?: string; error?: string }, events: NewRunEvent[]): Promise<void> {
+  /** Answers the agents whose queues to dispatch once the transaction commits. */
+  private async finishIn(manager: EntityManager, claim: Claim, status: TaskStatus, changes: { result?: string; error?: string }, events: NewRunEvent[]): Promise<string[]> {
     const [[row]] = await manager.query(
       `UPDATE agent_tasks SET status = $2, result = $3, error = $4, finished_at = now(), lease_owner = NULL, lease_until = NULL WHERE id = $1 RETURNING id`,
       [claim.task.id, status, changes.result ?? null, changes.error ?? null],
     );
     const task = await manager.findOneByOrFail(AgentTask, { id: (row as { id: string }).id });
     const following = await this.scheduler.afterTaskFinished(manager, task);
-    await this.events.append(manager, claim.run.id, [...events.map((event) => ({ taskId: claim.task.id, ...event })), ...following]);
+    await this.events.append(manager, claim.run.id, [...events.map((event) => ({ taskId: claim.task.id, ...event })), ...following.events]);
     if (status === TaskStatus.COMPLETED) {
       await manager.query(`UPDATE agents SET status = 'ready', last_error = NULL WHERE id = $1 AND status = 'error'`, [claim.task.agentId]);
       if (this.memory.embeddingModel) await this.jobs.enqueue(MEMORY_QUEUE, { taskId: claim.task.id }, { tx: manager });
     }
+    return following.dispatch;
   }
 
   /** Locks the task row and proves this worker still holds it (not cancelled, not taken over after a lapsed lease). */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { AgentRunFinished, OutboxWriter } from '@multipult/events';
 import { JobQueue } from '@multipult/jobs';
 import { dependentsOf } from './plan';
@@ -45,15 +46,16 @@ export function isTransactionConflict(error: unknown): boolean {
 }
 
 /**
- * Moves runs and tasks through their states, always inside the caller's transaction, and answers
- * the run events that describe what it did. A task becomes QUEUED when everything it depends on
- * completed; a job picks it up when its agent has a free slot; finishing a task frees the slot
- * for the agent's next queued task, queues its dependents (or skips them, after a failure) and
- * finishes the run once every task is final.
+ * Moves runs and tasks through their states inside the caller's transaction, and answers the run
+ * events that describe what it did. A task becomes QUEUED when everything it depends on completed;
+ * a job picks it up when its agent has a free slot; finishing a task queues its dependents (or
+ * skips them, after a failure) and finishes the run once every task is final, and after it commits
+ * the freed slots go to the agents' next queued tasks.
  */
 @Injectable()
 export class TaskScheduler {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly jobs: JobQueue,
     private readonly outbox: OutboxWriter,
     private readonly events: RunEvents,
@@ -76,20 +78,28 @@ export class TaskScheduler {
   }
 
   /**
-   * After `task` reached a final status in this transaction: frees its slot, queues dependents
-   * whose dependencies all completed, skips everything downstream of a failure, and finishes the
-   * run when nothing is left.
+   * After `task` reached a final status in this transaction: marks dependents whose dependencies
+   * all completed QUEUED, skips everything downstream of a failure, and finishes the run when
+   * nothing is left. Answers the events, and the agents whose queues to dispatch once this commits
+   * (dispatchAfterCommit): taking agent slot locks here would hold them for the whole transaction.
    */
-  async afterTaskFinished(manager: EntityManager, task: AgentTask): Promise<NewRunEvent[]> {
+  async afterTaskFinished(manager: EntityManager, task: AgentTask): Promise<{ events: NewRunEvent[]; dispatch: string[] }> {
     const events: NewRunEvent[] = [];
+    const dispatch = new Set([task.agentId]);
     const tasks = await manager.find(AgentTask, { where: { runId: task.runId }, order: { id: 'ASC' }, lock: { mode: 'pessimistic_write' } });
-    await lockAgentSlots(manager, tasks.map((candidate) => candidate.agentId));
     if (task.status === TaskStatus.COMPLETED) {
       const completed = new Set(tasks.filter((candidate) => candidate.status === TaskStatus.COMPLETED).map((candidate) => candidate.key));
       const ready = tasks.filter(
         (candidate) => candidate.status === TaskStatus.PENDING && candidate.dependsOn.includes(task.key) && candidate.dependsOn.every((key) => completed.has(key)),
       );
-      events.push(...(await this.queue(manager, ready)));
+      if (ready.length) {
+        await manager.update(AgentTask, { id: In(ready.map((candidate) => candidate.id)) }, { status: TaskStatus.QUEUED, queuedAt: new Date() });
+        for (const candidate of ready) {
+          candidate.status = TaskStatus.QUEUED;
+          dispatch.add(candidate.agentId);
+          events.push({ type: 'task.queued', taskId: candidate.id, payload: { key: candidate.key, agentId: candidate.agentId } });
+        }
+      }
     } else {
       const downstream = new Set(dependentsOf(tasks, task.key));
       const skipped = tasks.filter((candidate) => downstream.has(candidate.key) && candidate.status === TaskStatus.PENDING);
@@ -101,10 +111,19 @@ export class TaskScheduler {
         }
       }
     }
-    await this.dispatchAgent(manager, task.agentId);
     const current = tasks.map((candidate) => (candidate.id === task.id ? task : candidate));
     if (current.every((candidate) => FINISHED_TASK_STATUSES.includes(candidate.status))) events.push(...(await this.finishRun(manager, task.runId, current)));
-    return events;
+    return { events, dispatch: [...dispatch] };
+  }
+
+  /**
+   * Gives the agents' free slots to their oldest queued tasks, each agent in a short transaction of
+   * its own, after the transaction that freed the slots or queued the tasks committed. Should this
+   * replica die before, the recovery pass dispatches them.
+   */
+  async dispatchAfterCommit(agentIds: string[]): Promise<void> {
+    for (const agentId of [...new Set(agentIds)].sort()) await this.dataSource.transaction((manager) => this.dispatchAgent(manager, agentId));
+    this.wake();
   }
 
   /** A task whose calls were decided goes back to its agent's queue, to resume where it stopped. */
