@@ -606,12 +606,11 @@ describe('agents through the gateway', () => {
         { input: { title: 'Ordered', agentId: agent.id } },
       );
       const sessionId = createChatSession.session.id;
-      const [first, second] = await Promise.all([
-        user.as<{ sendChatMessage: { message: { seq: number }; run: { id: string; status: string } } }>(SEND, { input: { sessionId, content: 'first question' } }),
-        new Promise((resolve) => setTimeout(resolve, 100)).then(() =>
-          user.as<{ sendChatMessage: { message: { seq: number }; run: { id: string; status: string } } }>(SEND, { input: { sessionId, content: 'second question' } }),
-        ),
-      ]);
+      type Sent = { sendChatMessage: { message: { seq: number }; run: { id: string; status: string } } };
+      const first = await user.as<Sent>(SEND, { input: { sessionId, content: 'first question' } });
+      // The second message arrives while the first is being answered.
+      await eventually('the first answer to be under way', async () => (await user.run(first.sendChatMessage.run.id)).tasks[0].status === 'RUNNING', 30_000);
+      const second = await user.as<Sent>(SEND, { input: { sessionId, content: 'second question' } });
       expect(first.sendChatMessage.message.seq).toBe(1);
       expect(second.sendChatMessage.run.status).toBe('WAITING_TURN');
       const [firstRun, secondRun] = [await user.finished(first.sendChatMessage.run.id), await user.finished(second.sendChatMessage.run.id)];

@@ -182,8 +182,8 @@ describe('JobQueue', () => {
       },
       { JOBS_POLL_INTERVAL_SECONDS: '10' },
     );
-    // Let the worker's first fetch pass, so the next one would come only after the 10 s poll.
-    await delay(1_000);
+    // After the worker's first look for jobs, its next one would come only after the 10 s poll.
+    await eventually("the worker's first look for jobs", () => replica.jobs.lastFetchedAt(queue) !== null, 10_000);
     const enqueuedAt = Date.now();
     await replica.jobs.enqueue(queue, {});
     replica.jobs.wake(queue);

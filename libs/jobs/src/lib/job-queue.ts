@@ -264,6 +264,16 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     if (workerId !== undefined && !this.stopping) this.boss.notifyWorker(workerId);
   }
 
+  /** When this replica's worker of the queue last looked for jobs; null before its first look (or when it has none). */
+  lastFetchedAt(name: string): Date | null {
+    const workerId = this.workerIds.get(name);
+    const fetched = this.boss
+      .getWipData()
+      .filter((worker) => worker.workId === workerId && worker.lastFetchedOn !== null)
+      .map((worker) => worker.lastFetchedOn as number);
+    return fetched.length ? new Date(Math.max(...fetched)) : null;
+  }
+
   /** Answers the job's id, or null when its singletonKey deduplicated it. */
   async enqueue<T extends object>(name: string, data: T, options: EnqueueOptions = {}): Promise<string | null> {
     this.assertDefined(name);
