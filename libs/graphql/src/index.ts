@@ -1,4 +1,5 @@
 export * from './lib/errors';
+export * from './lib/http-errors';
 export * from './lib/messages';
 export * from './lib/format-error';
 export * from './lib/validation';

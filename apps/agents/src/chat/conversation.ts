@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { DataSource } from 'typeorm';
 import { ModelGateway } from '../models/model-gateway';
+import { estimateTokens } from '../models/scripted-model';
 import { AgentModelCall } from '../runs/model-call.entity';
 import type { AgentRun } from '../runs/run.entity';
 import { ChatRole } from './chat-message.entity';
@@ -14,9 +15,6 @@ interface TurnMessage {
   content: string;
   turn: number;
 }
-
-/** Rough tokens of a text (4 characters a token), for fitting history into a context window. */
-export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
 
 /** The share of the model's context window a turn may give to earlier messages. */
 const HISTORY_SHARE = 0.5;
@@ -37,12 +35,12 @@ export class Conversation {
     if (!run.sessionId || run.sessionSeq === null) return [];
     const session = await this.dataSource.getRepository(ChatSession).findOneByOrFail({ id: run.sessionId });
     const earlier = await this.turnsBefore(run.sessionId, run.sessionSeq);
-    const budget = Math.floor(this.models.resolve(model).spec.contextTokens * HISTORY_SHARE) - estimateTokens(run.request);
+    const budget = Math.floor(this.models.resolve(model).spec.contextTokens * HISTORY_SHARE) - estimateTokens(run.request.length);
     const recent: TurnMessage[] = [];
-    let used = estimateTokens(session.summary ?? '');
+    let used = estimateTokens((session.summary ?? '').length);
     for (const message of [...earlier].reverse()) {
       if (message.turn <= session.summarizedThrough) break;
-      const cost = estimateTokens(message.content);
+      const cost = estimateTokens(message.content.length);
       if (used + cost > budget) break;
       recent.unshift(message);
       used += cost;

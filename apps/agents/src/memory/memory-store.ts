@@ -40,13 +40,22 @@ const unit = (vector: number[]) => {
 export class MemoryStore implements OnModuleInit {
   private readonly logger = new Logger(MemoryStore.name);
   private pgvector = false;
+  private readonly configuredEmbeddingModel: string | undefined;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AgentsConfig,
+    @Inject(APP_CONFIG) config: AgentsConfig,
     private readonly models: ModelGateway,
     private readonly jobs: JobQueue,
-  ) {}
+  ) {
+    const model = config.AGENTS_EMBEDDING_MODEL ?? models.defaultEmbeddingModel();
+    try {
+      models.resolve(model);
+      this.configuredEmbeddingModel = model;
+    } catch {
+      this.configuredEmbeddingModel = undefined;
+    }
+  }
 
   async onModuleInit(): Promise<void> {
     const [installed] = await this.dataSource.query(`SELECT 1 AS found FROM pg_extension WHERE extname = 'vector'`);
@@ -61,13 +70,7 @@ export class MemoryStore implements OnModuleInit {
 
   /** The embeddings model in use: AGENTS_EMBEDDING_MODEL, or the deployment's first; none means memory is off. */
   get embeddingModel(): string | undefined {
-    const model = this.config.AGENTS_EMBEDDING_MODEL ?? this.models.defaultEmbeddingModel();
-    try {
-      this.models.resolve(model);
-      return model;
-    } catch {
-      return undefined;
-    }
+    return this.configuredEmbeddingModel;
   }
 
   async remember(input: { tenantId: string; agentId: string; userId: string; content: string; metadata: Record<string, unknown>; taskId?: string }): Promise<AgentMemory> {

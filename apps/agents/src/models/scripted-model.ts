@@ -35,6 +35,7 @@ interface PlannerAgent {
 const MAX_PARALLEL_TASKS = 3;
 const QUOTED_CHARS = 200;
 
+/** Rough tokens of a text of `chars` characters (4 a token): usage a server does not report, budgets, fitting chat history. */
 export const estimateTokens = (chars: number) => Math.ceil(chars / 4);
 
 /** The text of a message's content: a string, or its text parts joined. */

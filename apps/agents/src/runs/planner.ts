@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG } from '@multipult/config';
-import { AppError } from '@multipult/graphql';
 import { JobQueue, RunningJob } from '@multipult/jobs';
 import { Agent } from '../agents/agent.entity';
 import { Conversation } from '../chat/conversation';
@@ -11,10 +10,10 @@ import type { AgentsConfig } from '../config';
 import { ModelError, ModelGateway } from '../models/model-gateway';
 import { PLANNER_MARKER } from '../models/scripted-model';
 import { AgentModelCall } from './model-call.entity';
-import { PlannedTask, planProblem } from './plan';
+import { PlanProblem, PlannedTask, planProblem } from './plan';
 import { NewRunEvent, RunEvents } from './run-events';
 import { AgentRun, RunStatus } from './run.entity';
-import { RunsService, planProblemError } from './runs.service';
+import { RunsService } from './runs.service';
 import { PLAN_QUEUE, PlanJob, TaskScheduler, lockRun } from './task-scheduler';
 
 const plannerAnswer = z.object({
@@ -150,8 +149,18 @@ function parseJson(text: string): unknown {
   }
 }
 
-function planProblemText(problem: NonNullable<ReturnType<typeof planProblem>>): string {
-  const error: AppError = planProblemError(problem);
-  const params = error.params;
-  return problem.kind === 'cycle' ? `the plan has a cycle: ${params.cycle}` : `the plan is invalid: ${problem.kind} ${JSON.stringify(params)}`;
+/** The problem in words, for the run's error (a person reads it in the run, not as a typed API error). */
+function planProblemText(problem: PlanProblem): string {
+  switch (problem.kind) {
+    case 'cycle':
+      return `the plan has a cycle: ${problem.cycle.join(' → ')}`;
+    case 'duplicate_key':
+      return `two tasks of the plan are named ${problem.key}`;
+    case 'unknown_dependency':
+      return `task ${problem.key} depends on ${problem.dependency}, which is not in the plan`;
+    case 'too_many':
+      return `the plan has more than ${problem.limit} tasks`;
+    case 'empty':
+      return 'the plan has no tasks';
+  }
 }

@@ -1,8 +1,7 @@
-import { Controller, Get, Inject, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Param, ParseUUIDPipe, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier, AuthenticatedRequest, authenticate, hasPermission } from '@multipult/auth';
-import { AppError, ErrorCode, pickLocale, translate } from '@multipult/graphql';
-import { RequestContext } from '@multipult/observability';
+import { AppError, BadUserInputError, ForbiddenError, UnauthenticatedError, httpErrorResponse } from '@multipult/graphql';
 import { RunEvents } from './run-events';
 import { RunsService } from './runs.service';
 
@@ -16,6 +15,8 @@ const HEARTBEAT_MS = 15_000;
  */
 @Controller('agents/runs')
 export class RunEventsController {
+  private readonly logger = new Logger(RunEventsController.name);
+
   constructor(
     @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
     private readonly runs: RunsService,
@@ -26,10 +27,10 @@ export class RunEventsController {
   async stream(@Param('id', new ParseUUIDPipe()) runId: string, @Query('last_event_id') lastEventQuery: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
     try {
       const principal = await authenticate(req as AuthenticatedRequest, this.verifier);
-      if (!principal) throw new AppError(ErrorCode.UNAUTHENTICATED, 'errors.unauthenticated', {}, [], 401);
-      if (!principal.tenantId || !hasPermission(principal.permissions, 'agents:use')) throw new AppError(ErrorCode.FORBIDDEN, 'errors.missing_permission', { permission: 'agents:use' }, [], 403);
+      if (!principal) throw new UnauthenticatedError();
+      if (!principal.tenantId || !hasPermission(principal.permissions, 'agents:use')) throw new ForbiddenError('errors.missing_permission', { permission: 'agents:use' });
       const raw = lastEventQuery ?? req.header('last-event-id') ?? '0';
-      if (!/^\d{1,15}$/.test(raw)) throw new AppError(ErrorCode.BAD_USER_INPUT, 'errors.bad_user_input', {}, [{ field: 'last_event_id', key: 'validation.invalid' }], 400);
+      if (!/^\d{1,15}$/.test(raw)) throw BadUserInputError.field('last_event_id', 'validation.invalid');
       await this.runs.visible({ tenantId: principal.tenantId, principal }, runId);
       const feed = await this.events.follow(runId, Number(raw));
       res.status(200).setHeader('Content-Type', 'application/x-ndjson; charset=utf-8').setHeader('Cache-Control', 'no-store').setHeader('X-Accel-Buffering', 'no');
@@ -48,11 +49,10 @@ export class RunEventsController {
       res.end();
     } catch (error) {
       if (res.headersSent) return void res.end();
-      const appError = error instanceof AppError ? error : undefined;
-      if (!appError) throw error;
-      const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 }[appError.code as string] ?? 400;
-      const locale = pickLocale(RequestContext.current()?.locales);
-      res.status(status).json({ errors: [{ message: translate(appError.messageKey, locale, appError.params), extensions: { code: appError.code, requestId: RequestContext.current()?.requestId } }] });
+      if (!(error instanceof AppError)) throw error;
+      const { status, body } = httpErrorResponse(error);
+      this.logger.warn({ runId, code: error.code }, 'run event stream refused');
+      res.status(status).json(body);
     }
   }
 }

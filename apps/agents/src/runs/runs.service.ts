@@ -8,6 +8,7 @@ import { Agent } from '../agents/agent.entity';
 import { AgentsService, Caller, canManageAgents } from '../agents/agents.service';
 import type { AgentsConfig } from '../config';
 import { ModelGateway, UnknownModelError } from '../models/model-gateway';
+import { estimateTokens } from '../models/scripted-model';
 import { AgentToolCall, ToolCallStatus } from '../approvals/tool-call.entity';
 import { AgentPlanDryRun, AgentRunsArgs, CreateAgentPlanInput, PlanAgentRunInput, PlanTaskInput, StartAgentRunInput } from './dto';
 import { PlanProblem, PlannedTask, criticalPathMs, executionWaves, planProblem } from './plan';
@@ -34,7 +35,7 @@ const NEWEST_FIRST = new KeysetOrder({
 /** Used for a task's estimate until its agent has finished tasks to learn from. */
 const DEFAULT_TASK_MS = 5_000;
 
-export function planProblemError(problem: PlanProblem): BadUserInputError {
+function planProblemError(problem: PlanProblem): BadUserInputError {
   switch (problem.kind) {
     case 'cycle':
       return BadUserInputError.field('tasks', 'errors.plan_cycle', { cycle: problem.cycle.join(' → ') });
@@ -279,7 +280,7 @@ export class RunsService {
       planned.map((task) => {
         const agent = agents.get(task.agentId) as Agent;
         const past = learned.get(agent.id);
-        const tokens = past?.tokens ? Math.round(Number(past.tokens)) : Math.ceil((agent.systemPrompt.length + task.prompt.length) / 4) + agent.maxOutputTokens;
+        const tokens = past?.tokens ? Math.round(Number(past.tokens)) : estimateTokens(agent.systemPrompt.length + task.prompt.length) + agent.maxOutputTokens;
         const spec = this.models.resolve(agent.model).spec;
         return {
           runId: run.id,

@@ -13,6 +13,7 @@ import { Conversation } from '../chat/conversation';
 import { MEMORY_QUEUE, MemoryStore } from '../memory/memory-store';
 import type { AgentsConfig } from '../config';
 import { ChatResult, ModelError, ModelGateway, UnknownModelError } from '../models/model-gateway';
+import { estimateTokens } from '../models/scripted-model';
 import { ToolRegistry } from '../tools/tool-registry';
 import { AgentModelCall } from './model-call.entity';
 import { NewRunEvent, RunEvents } from './run-events';
@@ -251,7 +252,7 @@ export class TaskRunner implements OnModuleInit {
 
   /** Refuses a call that would take the run past the agent's token budget, or the agent past its cost budget. */
   private async checkBudget({ task, run, settings }: Claim, transcript: ChatCompletionMessageParam[]): Promise<void> {
-    const promptEstimate = Math.ceil(JSON.stringify(transcript).length / 4);
+    const promptEstimate = estimateTokens(JSON.stringify(transcript).length);
     if (settings.tokenBudgetPerRun !== null) {
       const [{ used }] = await this.dataSource.query(`SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) AS used FROM agent_model_calls WHERE run_id = $1 AND agent_id = $2`, [
         run.id,

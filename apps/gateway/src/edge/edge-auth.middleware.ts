@@ -1,8 +1,7 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier, AuthenticatedRequest, authenticate } from '@multipult/auth';
-import { AppError, ErrorCode, pickLocale, translate } from '@multipult/graphql';
-import { RequestContext } from '@multipult/observability';
+import { AppError, httpErrorResponse } from '@multipult/graphql';
 
 /**
  * Rejects a presented but invalid token (or a tenant the caller does not belong to) at the edge,
@@ -18,17 +17,9 @@ export class EdgeAuthMiddleware implements NestMiddleware {
       next();
     } catch (error) {
       if (!(error instanceof AppError)) return next(error);
-      const status = error.code === ErrorCode.UNAUTHENTICATED ? 401 : 403;
-      const locale = pickLocale(RequestContext.current()?.locales);
+      const { status, body } = httpErrorResponse(error);
       if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');
-      res.status(status).json({
-        errors: [
-          {
-            message: translate(error.messageKey, locale, error.params),
-            extensions: { code: error.code, requestId: RequestContext.current()?.requestId },
-          },
-        ],
-      });
+      res.status(status).json(body);
     }
   }
 }

@@ -1,0 +1,30 @@
+import { RequestContext } from '@multipult/observability';
+import { AppError, ErrorCode } from './errors';
+import { pickLocale, translate } from './messages';
+
+const HTTP_STATUS: Partial<Record<string, number>> = {
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.CONFLICT]: 409,
+  [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCode.RATE_LIMITED]: 429,
+};
+
+/**
+ * An expected error as a plain HTTP route answers it (the gateway's edge checks, a service's NDJSON
+ * stream): the status its code stands for (400 for input problems) and the GraphQL-shaped body,
+ * translated into the request's language, with the request id.
+ */
+export function httpErrorResponse(error: AppError): { status: number; body: { errors: object[] } } {
+  const context = RequestContext.current();
+  const locale = pickLocale(context?.locales);
+  const message = translate(error.messageKey, locale, error.params);
+  const fields = error.fieldProblems.length
+    ? { fields: error.fieldProblems.map((problem) => ({ field: problem.field, message: translate(problem.key, locale, problem.params) })) }
+    : {};
+  return {
+    status: HTTP_STATUS[error.code] ?? 400,
+    body: { errors: [{ message, extensions: { code: error.code, requestId: context?.requestId, ...fields } }] },
+  };
+}
