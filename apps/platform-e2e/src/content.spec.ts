@@ -529,7 +529,7 @@ describe('content through the gateway', () => {
   });
 
   it('serves repeated searches from the Redis cache and never serves them stale after a write', async () => {
-    const hits = () => readMetric(platform.content.url, 'content_search_cache_total', { outcome: 'hit' });
+    const hits = () => readMetric(platform.content.metricsUrl, 'content_search_cache_total', { outcome: 'hit' });
     const search = () => asOwner<SearchResult>(SEARCH, { input: { query: 'lighthouse' } });
     expect((await search()).searchDocuments.totalCount).toBe(0);
     const hitsBefore = await hits();
@@ -547,7 +547,7 @@ describe('content through the gateway', () => {
   });
 
   it('serves hot documents from the Redis cache and never serves them stale after a write or a like', async () => {
-    const hits = () => readMetric(platform.content.url, 'content_document_cache_total', { outcome: 'hit' });
+    const hits = () => readMetric(platform.content.metricsUrl, 'content_document_cache_total', { outcome: 'hit' });
     const read = () =>
       asOwner<{ document: { title: string; likeCount: number; status: string; publishedAt: string | null } }>(
         `query($id: ID!) { document(id: $id) { title likeCount status publishedAt } }`,

@@ -78,6 +78,15 @@ describe('gateway in production mode', () => {
     const statements = await loggedStatements(platform.auth, requestId, resolveAs);
     expect(statements).toHaveLength(1);
     expect(statements[0]).toContain('SELECT');
-    expect(await readMetric(platform.auth.url, 'db_statements_total', { pool: 'auth', outcome: 'ok' })).toBeGreaterThan(0);
+    expect(await readMetric(platform.auth.metricsUrl, 'db_statements_total', { pool: 'auth', outcome: 'ok' })).toBeGreaterThan(0);
+  });
+
+  it('serves /metrics only on the metrics port, never on the public one', async () => {
+    for (const service of [platform.gateway, ...Object.values(platform.services)]) {
+      expect({ service: service.name, status: (await fetch(`${service.url}/metrics`)).status }).toEqual({ service: service.name, status: 404 });
+      const scrape = await fetch(service.metricsUrl);
+      expect(scrape.status).toBe(200);
+      expect(await scrape.text()).toContain(`process_resident_memory_bytes{service="${service.name}"}`);
+    }
   });
 });

@@ -37,7 +37,7 @@ describe('the gateway routes /graphql/ws operations to the subgraph owning their
       variables: { input: { documentId, body } },
     });
   /** Open content connections; the gauge counts sockets, not subscriptions. */
-  const contentConnections = () => readMetric(platform.content.url, 'realtime_ws_connections', {});
+  const contentConnections = () => readMetric(platform.content.metricsUrl, 'realtime_ws_connections', {});
 
   beforeAll(async () => {
     // A platform of its own, not a shared one: the last test stops content to see its drain close

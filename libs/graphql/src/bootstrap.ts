@@ -1,4 +1,5 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { isMainThread } from 'node:worker_threads';
 import type { z } from 'zod';
 import { startServiceTracing } from '@multipult/observability/tracing';
 import type { ServiceAppOptions } from './lib/service-app';
@@ -12,6 +13,7 @@ export type ServiceEnv = Record<string, string | undefined>;
 export interface ListenConfig {
   PORT: number;
   HOST: string;
+  METRICS_PORT: number;
 }
 
 export type ServiceConfigSchema = z.ZodObject & z.ZodType<ListenConfig>;
@@ -40,19 +42,35 @@ export function bootstrapService<S extends ServiceConfigSchema>(
   main: NodeModule,
   service: string,
   load: () => Promise<ServiceDefinition<S>>,
+  commands: ServiceCommands = {},
 ): ServiceStart {
   const start: ServiceStart = async (env = process.env) => {
     startServiceTracing(service, env);
     const [definition, { launchService }] = await Promise.all([load(), import('./lib/service-app.js')]);
     return launchService(service, definition, env);
   };
-  if (require.main === main) runServiceMain(service, () => start());
+  if (require.main === main) {
+    // A worker thread of the embedded launcher sees its parent's arguments: only a process takes a command.
+    const command = isMainThread ? process.argv[2] : undefined;
+    const run = command === undefined ? start : commands[command];
+    if (!run) {
+      process.stderr.write(`${service}: unknown command ${command}; commands: ${Object.keys(commands).join(', ') || 'none'}\n`);
+      process.exit(2);
+    }
+    runServiceMain(service, () => run(), command === undefined ? undefined : () => process.exit(0));
+  }
   return start;
 }
 
+/**
+ * One-shot commands an entry point runs instead of the service (`node main.js migrate`, as the
+ * Helm chart's migration Job does), each with the process's environment; the process exits when it ends.
+ */
+export type ServiceCommands = Record<string, (env?: ServiceEnv) => Promise<unknown>>;
+
 /** Entry-point wrapper: a start-up failure prints one line (config) or the stack, then exits 1. */
-export function runServiceMain(service: string, start: () => Promise<unknown>): void {
-  start().catch((error: unknown) => {
+export function runServiceMain(service: string, start: () => Promise<unknown>, done?: () => void): void {
+  start().then(done, (error: unknown) => {
     process.stderr.write(
       error instanceof Error && error.name === 'ConfigError'
         ? `${service}: ${error.message}\n`

@@ -16,19 +16,30 @@ export interface SubgraphDefinition<S extends SubgraphConfigSchemaLike> {
  * A subgraph's whole main.ts: `export const start = bootstrapSubgraph(module, 'auth', load)`.
  * Tracing first, then config, the app (body limit, request context, trust proxy, validation,
  * shutdown hooks: see createServiceApp), listen on PORT/HOST; run at once when the file is the entry.
+ * `node main.js migrate` applies the service's migrations and exits instead (the Helm migration Job).
  */
 export function bootstrapSubgraph<S extends SubgraphConfigSchemaLike>(
   main: NodeModule,
   service: string,
   load: () => Promise<SubgraphDefinition<S>>,
 ): ServiceStart {
-  return bootstrapService(main, service, async () => {
-    const { configSchema, AppModule } = await load();
-    return {
-      configSchema,
-      appModule: (config) => AppModule.forRoot(config),
-      appOptions: (config) => ({ bodyLimit: config.BODY_LIMIT }),
-      title: `${service} subgraph`,
-    };
-  });
+  return bootstrapService(
+    main,
+    service,
+    async () => {
+      const { configSchema, AppModule } = await load();
+      return {
+        configSchema,
+        appModule: (config) => AppModule.forRoot(config),
+        appOptions: (config) => ({ bodyLimit: config.BODY_LIMIT }),
+        title: `${service} subgraph`,
+      };
+    },
+    {
+      migrate: async (env = process.env) => {
+        const [definition, { migrateSubgraph }] = await Promise.all([load(), import('./lib/migrate.js')]);
+        await migrateSubgraph(service, definition, env);
+      },
+    },
+  );
 }

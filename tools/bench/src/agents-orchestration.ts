@@ -129,8 +129,8 @@ interface HistogramScrape {
   buckets: [number, number][];
 }
 
-async function scrapeOverhead(agentsUrl: string): Promise<HistogramScrape> {
-  const text = await (await fetch(`${agentsUrl}/metrics`)).text();
+async function scrapeOverhead(agentsMetricsUrl: string): Promise<HistogramScrape> {
+  const text = await (await fetch(agentsMetricsUrl)).text();
   const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1));
   const lines = text.split('\n').filter((line) => line.startsWith('agents_task_overhead_seconds'));
   const buckets = lines
@@ -174,8 +174,8 @@ function histogramBetween(before: HistogramScrape, after: HistogramScrape): Hist
   };
 }
 
-async function taskOutcomes(agentsUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${agentsUrl}/metrics`)).text();
+async function taskOutcomes(agentsMetricsUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(agentsMetricsUrl)).text();
   const outcomes: Record<string, number> = {};
   for (const match of text.matchAll(/^agents_tasks_total\{[^}]*outcome="([^"]+)"[^}]*\} (\S+)$/gm)) outcomes[match[1]] = Number(match[2]);
   return outcomes;
@@ -277,7 +277,7 @@ const eventTime = (received: Received[], type: string) => {
 async function sequentialPhase(platform: Platform, openai: FakeOpenAI, token: string, options: AgentsOrchestrationOptions) {
   const gateway = platform.gatewayUrl;
   const streamBase = gateway.replace(/\/graphql$/, '');
-  const agentsUrl = platform.services.agents.url;
+  const agentsMetricsUrl = platform.services.agents.metricsUrl;
   const model = 'bench-sequential';
   const agentId = await createAgent(gateway, token, 'Sequential', `fake/${model}`);
   const client = new OpenAI({ baseURL: openai.url, apiKey: 'bench', maxRetries: 0 });
@@ -285,9 +285,9 @@ async function sequentialPhase(platform: Platform, openai: FakeOpenAI, token: st
   const baseline: number[] = [];
   const serviceModel: number[] = [];
   const phases: Record<string, number[]> = { 'run.created -> task.started (queue pickup)': [], 'task.started -> message.completed': [], 'message.completed -> run.completed': [], 'run.created -> run.completed': [] };
-  let before = await scrapeOverhead(agentsUrl);
+  let before = await scrapeOverhead(agentsMetricsUrl);
   for (let index = 0; index < options.warmupRuns + options.sequentialRuns; index++) {
-    if (index === options.warmupRuns) before = await scrapeOverhead(agentsUrl);
+    if (index === options.warmupRuns) before = await scrapeOverhead(agentsMetricsUrl);
     const measured = index >= options.warmupRuns;
     const prompt = `Sequential request ${index}: answer briefly.`;
     const started = performance.now();
@@ -315,7 +315,7 @@ async function sequentialPhase(platform: Platform, openai: FakeOpenAI, token: st
     phases['message.completed -> run.completed'].push(runCompleted - messageCompleted);
     phases['run.created -> run.completed'].push(runCompleted - created);
   }
-  const histogram = histogramBetween(before, await scrapeOverhead(agentsUrl));
+  const histogram = histogramBetween(before, await scrapeOverhead(agentsMetricsUrl));
   return {
     runs: wall.length,
     runWallMs: distribution(wall),
@@ -329,7 +329,7 @@ async function sequentialPhase(platform: Platform, openai: FakeOpenAI, token: st
 async function concurrentPhase(platform: Platform, token: string, options: AgentsOrchestrationOptions) {
   const gateway = platform.gatewayUrl;
   const streamBase = gateway.replace(/\/graphql$/, '');
-  const agentsUrl = platform.services.agents.url;
+  const agentsMetricsUrl = platform.services.agents.metricsUrl;
   const workerId = await createAgent(gateway, token, 'Plan worker', 'fake/bench-worker');
   const combinerId = await createAgent(gateway, token, 'Plan combiner', 'fake/bench-combiner');
   const independent = ['a', 'b', 'c', 'd'];
@@ -337,7 +337,7 @@ async function concurrentPhase(platform: Platform, token: string, options: Agent
     ...independent.map((key) => ({ key, agentId: workerId, prompt: `Part ${key}: answer briefly.` })),
     { key: 'e', agentId: combinerId, prompt: 'Combine the parts.', dependsOn: independent },
   ];
-  const before = await scrapeOverhead(agentsUrl);
+  const before = await scrapeOverhead(agentsMetricsUrl);
   const started = performance.now();
   const followed = await Promise.all(
     Array.from({ length: options.concurrentRuns }, async (_, index) => {
@@ -353,7 +353,7 @@ async function concurrentPhase(platform: Platform, token: string, options: Agent
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const histogram = histogramBetween(before, await scrapeOverhead(agentsUrl));
+  const histogram = histogramBetween(before, await scrapeOverhead(agentsMetricsUrl));
   const completed = followed.filter((run) => run.final === 'run.completed');
   const taskErrors: Record<string, number> = {};
   for (const run of followed) {
@@ -497,7 +497,7 @@ export async function agentsOrchestration(options: AgentsOrchestrationOptions): 
         taskErrors,
         serviceProblems: loggedProblems(platform.services.agents.output()),
         machine: { cpus: os.cpus().length, loadBefore, loadAfter: os.loadavg()[0] },
-        taskOutcomes: await taskOutcomes(platform.services.agents.url),
+        taskOutcomes: await taskOutcomes(platform.services.agents.metricsUrl),
         modelRequests: { total: openai.requests.length, failed: openai.requests.filter((request) => request.status >= 400).length },
       };
     } finally {

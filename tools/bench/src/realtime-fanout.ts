@@ -85,8 +85,8 @@ async function inParallel<T, R>(items: T[], concurrency: number, work: (item: T,
   return results;
 }
 
-async function serviceRssMiB(baseUrl: string): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+async function serviceRssMiB(metricsUrl: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
   const match = /^process_resident_memory_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+\d+)?)/m.exec(text);
   return match ? Number(match[1]) / 1024 ** 2 : Number.NaN;
 }
@@ -238,13 +238,13 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     });
 
     await sleep(2_000);
-    const idleRss = await serviceRssMiB(notificationsBase);
+    const idleRss = await serviceRssMiB(platform.notifications.metricsUrl);
     const clientRssBefore = process.memoryUsage().rss;
     const connectStarted = performance.now();
     await inParallel(clients, 200, (client) => client.connect(null));
     const connectSeconds = (performance.now() - connectStarted) / 1000;
     await sleep(3_000);
-    const connectedRss = await serviceRssMiB(notificationsBase);
+    const connectedRss = await serviceRssMiB(platform.notifications.metricsUrl);
     const clientKiBPerConnection = (process.memoryUsage().rss - clientRssBefore) / 1024 / options.connections;
 
     // Latency: mentions at a fixed rate, each to one user (all of that user's connections).

@@ -33,6 +33,8 @@ function findWorkspaceRoot(from: string): string {
 
 const workspaceRoot = findWorkspaceRoot(__dirname);
 const basePort = Number(process.env.MULTIPULT_PORT_BASE ?? 4000);
+/** Each service's /metrics listener: the conventional 9464 for the gateway, the next ports for the subgraphs. */
+const metricsBasePort = Number(process.env.MULTIPULT_METRICS_PORT_BASE ?? 9464);
 
 function log(message: string): void {
   process.stderr.write(`[multipult] ${message}\n`);
@@ -81,7 +83,7 @@ function startWorker(spec: ServiceSpec, store: MemoryFastStore, bus: InProcessTr
   serveFastStore(hubSide, store);
   serveEventTransport(hubSide, bus);
   const worker = new Worker(entry, {
-    env: { ...process.env, ...spec.env, PORT: String(spec.port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...spec.env, PORT: String(spec.port), METRICS_PORT: String(metricsBasePort + spec.port - basePort), HOST: '127.0.0.1' },
     workerData: { [HUB_WORKER_DATA_KEY]: serviceSide },
     transferList: [serviceSide],
   });

@@ -40,6 +40,11 @@ export const baseEnv = {
   METRICS_OPERATION_NAMES: commaList
     .pipe(z.array(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]*$/, 'must be GraphQL operation names')))
     .default([]),
+  /**
+   * Port of the Prometheus `/metrics` listener, apart from the public port so that no ingress
+   * exposes it (9464 is the conventional Prometheus exporter port); 0 picks a free one.
+   */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(9464),
 };
 
 export const databaseEnv = {

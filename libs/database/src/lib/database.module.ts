@@ -117,3 +117,19 @@ export class DatabaseModule {
     };
   }
 }
+
+/**
+ * Applies the service's pending migrations and closes, for a release step that runs them once
+ * (the Helm chart's pre-install/pre-upgrade Job) instead of in every replica at start-up.
+ * Answers the names of the migrations it applied (none when the schema is current).
+ */
+export async function runDatabaseMigrations(config: DatabaseConfig, options: DatabaseModuleOptions): Promise<string[]> {
+  const serviceOptions = dataSourceOptions(config, options);
+  await ensureSchema(config.DATABASE_URL, options.schema);
+  const dataSource = await new DataSource({ ...serviceOptions, migrationsRun: false, extra: { ...serviceOptions.extra, max: 1 } }).initialize();
+  try {
+    return (await dataSource.runMigrations({ transaction: 'each' })).map((migration) => migration.name);
+  } finally {
+    await dataSource.destroy();
+  }
+}

@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { loadConfig } from '@multipult/config';
-import { RequestContext, requestContextMiddleware } from '@multipult/observability';
+import { RequestContext, requestContextMiddleware, startMetricsServer } from '@multipult/observability';
 import type { ServiceConfigSchema, ServiceDefinition, ServiceEnv } from '../bootstrap';
 import { ErrorCode } from './errors';
 import { pickLocale, translate } from './messages';
@@ -70,8 +70,15 @@ export async function launchService<S extends ServiceConfigSchema>(
   const config = loadConfig(definition.configSchema, env);
   const app = await createServiceApp(definition.appModule(config), definition.appOptions(config));
   definition.configure?.(app, config);
+  if (config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
+    throw new Error(`METRICS_PORT (${config.METRICS_PORT}) must differ from PORT: metrics are not served on the public port`);
+  }
   await listenService(app, config.PORT, config.HOST);
-  new NestLogger('Bootstrap').log(`${definition.title ?? service} listening on http://${config.HOST}:${config.PORT}/graphql`);
+  const metrics = await startMetricsServer(config.METRICS_PORT, config.HOST);
+  (app.getHttpServer() as Server).once('close', () => void metrics.close());
+  const bootstrapLogger = new NestLogger('Bootstrap');
+  bootstrapLogger.log(`${definition.title ?? service} listening on http://${config.HOST}:${config.PORT}/graphql`);
+  bootstrapLogger.log(`${definition.title ?? service} metrics on http://${config.HOST}:${metrics.port}/metrics`);
   return app;
 }
 

@@ -1,20 +1,11 @@
-import { Controller, DynamicModule, Get, Header, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Module, OnApplicationShutdown } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { pinoOptions } from './logger';
-import { metricsRegistry, startDefaultMetrics } from './metrics';
+import { startDefaultMetrics } from './metrics';
 import { RequestContext } from './request-context';
 import { stopTracing } from './tracing';
 
-@Controller()
-class MetricsController {
-  @Get('metrics')
-  @Header('Content-Type', metricsRegistry.contentType)
-  metrics(): Promise<string> {
-    return metricsRegistry.metrics();
-  }
-}
-
-const QUIET_PATHS = new Set(['/metrics', '/health/live', '/health/ready']);
+const QUIET_PATHS = new Set(['/health/live', '/health/ready']);
 
 @Module({})
 export class ObservabilityModule implements OnApplicationShutdown {
@@ -23,7 +14,8 @@ export class ObservabilityModule implements OnApplicationShutdown {
   }
 
   /**
-   * JSON logs with request/trace/user/tenant ids and Prometheus `/metrics`. The request context itself
+   * JSON logs with request/trace/user/tenant ids and the process metrics (served on METRICS_PORT by
+   * startMetricsServer, not on the public port). The request context itself
    * is opened by requestContextMiddleware, which the app registers first (see configureServiceApp).
    */
   static forRoot(options: { service: string; logLevel: string }): DynamicModule {
@@ -47,7 +39,6 @@ export class ObservabilityModule implements OnApplicationShutdown {
           },
         }),
       ],
-      controllers: [MetricsController],
     };
   }
 }

@@ -49,23 +49,43 @@ export interface SubgraphModuleOptions {
  * token verification with the global guard, the federated GraphQL endpoint at /graphql, and
  * /health/live + /health/ready (database, fast store, Kafka) with graceful shutdown in production.
  */
+/** Where SubgraphModule.forRoot leaves its database options on the module it returns, for `migrate`. */
+const SUBGRAPH_DATABASE = Symbol('subgraphDatabase');
+
+/**
+ * The database options of the subgraph an app module is built on: what `node main.js migrate`
+ * migrates, read from the module description without instantiating anything.
+ */
+export function subgraphDatabaseOf(module: DynamicModule): DatabaseModuleOptions | undefined {
+  const found = (module as DynamicModule & { [SUBGRAPH_DATABASE]?: DatabaseModuleOptions })[SUBGRAPH_DATABASE];
+  if (found) return found;
+  for (const imported of module.imports ?? []) {
+    if (imported && typeof imported === 'object' && 'module' in imported) {
+      const nested = subgraphDatabaseOf(imported as DynamicModule);
+      if (nested) return nested;
+    }
+  }
+  return undefined;
+}
+
 @Module({})
 export class SubgraphModule {
   static forRoot(options: SubgraphModuleOptions): DynamicModule {
     const { service, config } = options;
     const production = config.NODE_ENV === 'production';
     const extra = options.imports ?? [];
-    return {
+    const database: DatabaseModuleOptions = {
+      service,
+      schema: options.schema ?? serviceEntry(service).schema,
+      entities: [...eventEntities, ...options.entities],
+      migrations: [...eventMigrations, ...options.migrations],
+    };
+    const subgraph: DynamicModule = {
       module: SubgraphModule,
       imports: [
         ConfigModule.forRoot(config),
         ObservabilityModule.forRoot({ service, logLevel: config.LOG_LEVEL }),
-        DatabaseModule.forRoot({
-          service,
-          schema: options.schema ?? serviceEntry(service).schema,
-          entities: [...eventEntities, ...options.entities],
-          migrations: [...eventMigrations, ...options.migrations],
-        }),
+        DatabaseModule.forRoot(database),
         RedisModule.forRoot(options.redis),
         EventsModule.forRoot({ service }),
         AuthModule.forRoot(options.auth),
@@ -82,5 +102,6 @@ export class SubgraphModule {
       providers: [EventRetention],
       exports: extra as NonNullable<ModuleMetadata['exports']>,
     };
+    return Object.assign(subgraph, { [SUBGRAPH_DATABASE]: database });
   }
 }

@@ -28,6 +28,8 @@ export interface ServiceProcess {
   name: string;
   url: string;
   port: number;
+  /** Where its Prometheus `/metrics` is served (METRICS_PORT, apart from the public port). */
+  metricsUrl: string;
   /** The OS process id (for resource readings such as /proc/<pid>/status). */
   pid: number;
   /** Everything the process printed so far (JSON log lines). */
@@ -50,11 +52,12 @@ export async function startServiceProcess(options: {
   root?: string;
 }): Promise<ServiceProcess> {
   const port = options.port ?? (await freePort());
+  const metricsPort = options.env.METRICS_PORT ?? String(await freePort());
   const entry = path.join(options.root ?? workspaceRoot(), 'dist/apps', options.app, 'apps', options.app, 'src/main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: build the app first (nx build ${options.app})`);
   const chunks: string[] = [];
   const child: ChildProcess = spawn(process.execPath, [entry], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', NODE_ENV: 'test', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', NODE_ENV: 'test', ...options.env, PORT: String(port), METRICS_PORT: metricsPort, HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
@@ -73,6 +76,7 @@ export async function startServiceProcess(options: {
         name: options.app,
         url,
         port,
+        metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
         pid: child.pid as number,
         output: () => chunks.join(''),
         stop: () => stopChild(child),
