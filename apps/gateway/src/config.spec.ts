@@ -22,4 +22,12 @@ describe('gateway configuration', () => {
       loadConfig(gatewayConfigSchema, { ...base, NODE_ENV: 'production', SUPERGRAPH_PATH: '/app/supergraph.graphql' }),
     ).toThrow('REDIS_URL is required in production');
   });
+
+  it('checks the supergraph file every 5 seconds unless told otherwise, never with 0', () => {
+    const file = { ...base, SUPERGRAPH_PATH: '/app/supergraph.graphql' };
+    expect(loadConfig(gatewayConfigSchema, file).SUPERGRAPH_WATCH_SECONDS).toBe(5);
+    expect(loadConfig(gatewayConfigSchema, { ...file, SUPERGRAPH_WATCH_SECONDS: '0' }).SUPERGRAPH_WATCH_SECONDS).toBe(0);
+    expect(loadConfig(gatewayConfigSchema, { ...file, SUPERGRAPH_WATCH_SECONDS: '0.5' }).SUPERGRAPH_WATCH_SECONDS).toBe(0.5);
+    expect(() => loadConfig(gatewayConfigSchema, { ...file, SUPERGRAPH_WATCH_SECONDS: '-1' })).toThrow(/SUPERGRAPH_WATCH_SECONDS/);
+  });
 });

@@ -32,6 +32,11 @@ export const gatewayConfigSchema = z
     /** A composed supergraph file (tools/compose-supergraph); production loads this. */
     SUPERGRAPH_PATH: z.string().optional(),
     /**
+     * How often the supergraph file is checked for a new supergraph (a ConfigMap update swaps it
+     * in place, which file events do not reliably report); 0 loads it once.
+     */
+    SUPERGRAPH_WATCH_SECONDS: z.coerce.number().min(0).max(3600).default(5),
+    /**
      * Subgraphs to compose from at start-up and poll (development) when SUPERGRAPH_PATH is unset;
      * with SUPERGRAPH_PATH, their URLs override the routing URLs recorded in the file.
      */

@@ -1,12 +1,12 @@
 import { IntrospectAndCompose, SupergraphManager } from '@apollo/gateway';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloGatewayDriverConfig } from '@nestjs/apollo';
-import { readFileSync } from 'node:fs';
 import { formatError, graphqlMetricsPlugin } from '@multipult/graphql';
 import type { GatewayConfig } from '../config';
 import type { SupergraphRoutes } from '../realtime/supergraph-routes';
 import { ForwardingDataSource, GatewayContext } from './forwarding-data-source';
 import { queryLimitsPlugin } from './query-limits.plugin';
+import { SupergraphFileManager } from './supergraph-file-manager';
 
 /** A supergraph manager that also hands every supergraph it loads to `observe`. */
 function observed(manager: SupergraphManager, observe: (supergraphSdl: string) => void): SupergraphManager {
@@ -35,8 +35,9 @@ export function applyApolloTelemetrySetting(config: Pick<GatewayConfig, 'APOLLO_
 }
 
 /**
- * Production loads the supergraph composed by tools/compose-supergraph (composition errors fail
- * CI, never a running gateway); development may compose from the running subgraphs and poll.
+ * Production loads the supergraph file composed by tools/schema (composition errors fail CI, never
+ * a running gateway) and takes a new one when the file changes (SUPERGRAPH_WATCH_SECONDS);
+ * development may compose from the running subgraphs and poll.
  * Every supergraph loaded also becomes the routing table of /graphql/ws (`routes`).
  */
 export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes): Omit<ApolloGatewayDriverConfig, 'driver'> {
@@ -44,8 +45,11 @@ export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes):
   const production = config.NODE_ENV === 'production';
   let supergraphSdl: string | SupergraphManager;
   if (config.SUPERGRAPH_PATH) {
-    supergraphSdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
-    routes.update(supergraphSdl);
+    supergraphSdl = new SupergraphFileManager({
+      path: config.SUPERGRAPH_PATH,
+      watchIntervalMs: config.SUPERGRAPH_WATCH_SECONDS * 1000,
+      onLoaded: (sdl) => routes.update(sdl),
+    });
   } else {
     const composed = new IntrospectAndCompose({
       subgraphs: config.SUBGRAPHS ?? [],
