@@ -32,8 +32,8 @@ describe('supergraph reload', () => {
     await rename(staged, supergraphPath);
   }
 
-  const reloads = (outcome: 'success' | 'failure') => readMetric(gateway.url, 'gateway_supergraph_reloads_total', { outcome });
-  const failing = () => readMetric(gateway.url, 'gateway_supergraph_reload_failing', {});
+  const reloads = (outcome: 'success' | 'failure') => readMetric(gateway.metricsUrl, 'gateway_supergraph_reloads_total', { outcome });
+  const failing = () => readMetric(gateway.metricsUrl, 'gateway_supergraph_reload_failing', {});
   /** Whether the gateway's schema has the agents service's root field, asked as a client would. */
   const servesAgents = async () => {
     const result = await graphql<{ agentModels: { id: string }[] }>(gatewayUrl, AGENT_MODELS, { token });
@@ -97,7 +97,7 @@ describe('supergraph reload', () => {
 
   it('refuses a file that is not a supergraph, keeps serving the old one, and clears the failure on a good file', async () => {
     const failures = await reloads('failure');
-    const loadedAt = await readMetric(gateway.url, 'gateway_supergraph_loaded_timestamp_seconds', {});
+    const loadedAt = await readMetric(gateway.metricsUrl, 'gateway_supergraph_loaded_timestamp_seconds', {});
 
     await publish('this is not { a supergraph');
     await eventually('the refusal to be counted', async () => (await reloads('failure')) === failures + 1);
@@ -110,12 +110,12 @@ describe('supergraph reload', () => {
     await eventually('the second refusal to be counted', async () => (await reloads('failure')) === failures + 2);
     expect(await failing()).toBe(1);
     expect(await servesAgents()).toBe(true);
-    expect(await readMetric(gateway.url, 'gateway_supergraph_loaded_timestamp_seconds', {})).toBe(loadedAt);
+    expect(await readMetric(gateway.metricsUrl, 'gateway_supergraph_loaded_timestamp_seconds', {})).toBe(loadedAt);
 
     // A good file that differs from the one served (a trailing newline) is loaded and clears the failure.
     await publish(`${fullSupergraph}\n`);
     await eventually('the failure to clear', async () => (await failing()) === 0);
     expect(await servesAgents()).toBe(true);
-    expect(await readMetric(gateway.url, 'gateway_supergraph_loaded_timestamp_seconds', {})).toBeGreaterThan(loadedAt);
+    expect(await readMetric(gateway.metricsUrl, 'gateway_supergraph_loaded_timestamp_seconds', {})).toBeGreaterThan(loadedAt);
   });
 });
