@@ -3,10 +3,13 @@
 // moment it is registered and every chart shares the library chart's defaults.
 //   node tools/helm/charts.mjs            rewrite the generated files
 //   node tools/helm/charts.mjs --check    exit 1 naming every file that differs (run by the chart tests)
+//   node tools/helm/charts.mjs --dependencies   vendor the library chart into each chart, then the services into the umbrella
+import { spawnSync } from 'node:child_process';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { helmBinary } from './helm.mjs';
 
 const workspace = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const helmDir = path.join(workspace, 'helm');
@@ -393,7 +396,16 @@ export function generatedFiles() {
   return { ...Object.assign({}, ...[registry.gateway.name, ...subgraphNames].map(serviceChartFiles)), ...umbrellaFiles() };
 }
 
+async function buildDependencies() {
+  const helm = await helmBinary();
+  for (const chart of [registry.gateway.name, ...subgraphNames, 'multipult']) {
+    const built = spawnSync(helm, ['dependency', 'build', path.join(helmDir, chart)], { stdio: 'inherit' });
+    if (built.status !== 0) process.exit(built.status ?? 1);
+  }
+}
+
 async function main() {
+  if (process.argv.includes('--dependencies')) return buildDependencies();
   const check = process.argv.includes('--check');
   const stale = [];
   for (const [relative, content] of Object.entries(generatedFiles())) {
