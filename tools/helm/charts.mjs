@@ -73,6 +73,29 @@ const SERVICE_SPECIFICS = {
   },
 };
 
+/**
+ * Retention settings (values key → the service's variable, its default and bounds), so ops tune
+ * how long event, delivery and export data stay from the chart; each retention job's work shows in
+ * the retention metrics.
+ */
+const RETENTION = {
+  outboxDays: { env: 'OUTBOX_RETENTION_DAYS', default: 7, min: 1, max: 3650, services: 'subgraphs' },
+  inboxDays: { env: 'INBOX_RETENTION_DAYS', default: 30, min: 1, max: 3650, services: 'subgraphs' },
+  jobProgressDays: { env: 'JOBS_PROGRESS_RETENTION_DAYS', default: 14, min: 1, max: 365, services: 'subgraphs' },
+  intervalSeconds: { env: 'RETENTION_INTERVAL_SECONDS', default: 3600, min: 1, max: 86_400, services: 'subgraphs' },
+  dataExportDays: { env: 'DATA_EXPORT_RETENTION_DAYS', default: 7, min: 1, max: 90, services: ['auth'] },
+  emailDays: { env: 'EMAIL_RETENTION_DAYS', default: 30, min: 1, max: 3650, services: ['notifications'] },
+  webhookDeliveryDays: { env: 'WEBHOOK_DELIVERY_RETENTION_DAYS', default: 30, min: 1, max: 3650, services: ['notifications'] },
+  exportFileHours: { env: 'EXPORT_FILE_TTL_HOURS', default: 168, min: 1, max: 24 * 365, services: ['export'] },
+};
+
+function retentionOf(name) {
+  if (name === registry.gateway.name) return {};
+  return Object.fromEntries(
+    Object.entries(RETENTION).filter(([, setting]) => setting.services === 'subgraphs' || setting.services.includes(name)),
+  );
+}
+
 /** Services that call `name` directly: the gateway always, auth's JWKS for every verifier, `calls` of the registry. */
 function callersOf(name) {
   const callers = new Set([registry.gateway.name]);
@@ -138,6 +161,8 @@ function serviceValues(name) {
       resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
     },
     config: specifics.config ?? {},
+    retention: Object.fromEntries(Object.entries(retentionOf(name)).map(([key, setting]) => [key, setting.default])),
+    retentionEnv: Object.fromEntries(Object.entries(retentionOf(name)).map(([key, setting]) => [key, setting.env])),
     existingSecret: '',
     generatedSecrets: specifics.generatedSecrets ?? [],
     secretEnv: {},
@@ -200,6 +225,8 @@ const COMMENTS = {
   metricsPort: '/metrics is served here, never on the public port.',
   migrations: 'A pre-install/pre-upgrade Job runs `node main.js migrate` once; replicas then skip migrations at start.',
   config: 'Plain settings (see docs/operations.md), rendered into the ConfigMap.',
+  retention: 'How long old rows and files stay (outbox, inbox, job progress, delivery logs, exports); retention_* metrics show each run.',
+  retentionEnv: 'The variable each retention setting sets (fixed by the service).',
   existingSecret: 'A Secret you manage with this service\'s secret variables, instead of the one the chart renders.',
   generatedSecrets: 'Secret variables the chart generates once and keeps across upgrades unless secretEnv sets them.',
   secretEnv: 'Secret variables, rendered into the service\'s Secret.',
@@ -281,6 +308,8 @@ function serviceSchema(name) {
     calls: { type: 'array', items: obj({ name: { type: 'string', pattern: '^[a-z][a-z0-9-]*$' }, port: portNumber }, ['name', 'port']) },
     migrations: obj({ enabled: bool, backoffLimit: int(0, 10), activeDeadlineSeconds: int(30), resources }),
     config: { type: 'object', propertyNames: { pattern: envName }, additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    retention: obj(Object.fromEntries(Object.entries(retentionOf(name)).map(([key, setting]) => [key, int(setting.min, setting.max)]))),
+    retentionEnv: { type: 'object', additionalProperties: { type: 'string', pattern: envName } },
     existingSecret: str,
     generatedSecrets: { type: 'array', items: { type: 'string', pattern: envName } },
     secretEnv: { type: 'object', propertyNames: { pattern: envName }, additionalProperties: { type: ['string', 'number', 'boolean'] } },

@@ -45,6 +45,9 @@ data:
 {{- if include "multipult.hasDatabase" . -}}
 {{- $_ := set $data "DATABASE_MIGRATIONS_RUN" (ternary "false" "true" .Values.migrations.enabled) -}}
 {{- end -}}
+{{- range $key, $value := .Values.retention -}}
+{{- $_ := set $data (index $root.Values.retentionEnv $key) (toString $value) -}}
+{{- end -}}
 {{- range $name, $value := .Values.config -}}
 {{- $_ := set $data $name (toString $value) -}}
 {{- end -}}

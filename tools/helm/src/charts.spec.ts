@@ -267,6 +267,20 @@ describe('Helm charts', () => {
     }
   });
 
+  it('sets every retention from values, within the service\'s bounds', async () => {
+    const manifests = await render('multipult', {
+      release: 'multipult',
+      set: { 'notifications.retention.webhookDeliveryDays': '3', 'export.retention.exportFileHours': '48', 'content.retention.outboxDays': '2' },
+    });
+    const config = (service: string) => ofKind(manifests, 'ConfigMap').find((configMap) => configMap.metadata.name === `multipult-${service}`)?.data;
+    expect(config('notifications')).toMatchObject({ WEBHOOK_DELIVERY_RETENTION_DAYS: '3', EMAIL_RETENTION_DAYS: '30', OUTBOX_RETENTION_DAYS: '7' });
+    expect(config('export')).toMatchObject({ EXPORT_FILE_TTL_HOURS: '48', INBOX_RETENTION_DAYS: '30' });
+    expect(config('content')).toMatchObject({ OUTBOX_RETENTION_DAYS: '2', JOBS_PROGRESS_RETENTION_DAYS: '14', RETENTION_INTERVAL_SECONDS: '3600' });
+    expect(config('gateway')).not.toHaveProperty('OUTBOX_RETENTION_DAYS');
+    await expect(render('multipult', { release: 'multipult', set: { 'notifications.retention.emailDays': '0' } })).rejects.toThrow('emailDays');
+    await expect(render('multipult', { release: 'multipult', set: { 'content.retention.emailDays': '5' } })).rejects.toThrow('emailDays');
+  });
+
   it('lets one service be upgraded alone while the umbrella release leaves it out', async () => {
     const withoutExport = await render('multipult', { release: 'multipult', set: { 'export.enabled': 'false' } });
     expect(withoutExport.some((manifest) => manifest.metadata.name.startsWith('multipult-export'))).toBe(false);
