@@ -40,8 +40,6 @@ export interface RowCountMismatch {
 
 const MANIFEST_FILE = 'manifest.json';
 
-type Progress = ((progress: BackupProgress) => void) | undefined;
-
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 
 async function withClient<T>(databaseUrl: string, work: (client: Client) => Promise<T>): Promise<T> {

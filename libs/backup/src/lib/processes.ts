@@ -54,8 +54,8 @@ export async function runPipeline(
   const source = spawn(producer.command, producer.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const sink = spawn(consumer.command, consumer.args, { env, stdio: ['pipe', 'ignore', 'pipe'] });
   const [sourceStderr, sinkStderr] = [collectStderr(source), collectStderr(sink)];
-  source.stdout?.pipe(sink.stdin!, { end: false });
-  sink.stdin!.on('error', () => undefined); // a consumer that died early is reported by its exit code
+  source.stdout.pipe(sink.stdin, { end: false });
+  sink.stdin.on('error', () => undefined); // a consumer that died early is reported by its exit code
   const sinkExit = exited(sink);
   const sourceExit = exited(source);
   const first = await Promise.race([sourceExit.then((code) => ({ source: code })), sinkExit.then((code) => ({ sink: code }))]);
@@ -69,7 +69,7 @@ export async function runPipeline(
     await sinkExit;
     throw new Error(`${producer.command} failed (exit ${first.source}): ${sourceStderr()}`);
   }
-  sink.stdin!.end();
+  sink.stdin.end();
   const sinkCode = await sinkExit;
   if (sinkCode !== 0) throw new Error(`${consumer.command} failed (exit ${sinkCode}): ${sinkStderr()}`);
 }
