@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -219,6 +219,25 @@ describe('integrity', () => {
     await expect(verifyBackup({ databaseUrl: database.url, directory })).rejects.toThrow(/refusing to restore it/);
 
     // backup_library comes first and its dump is intact: it was not restored either.
+    expect(await fingerprint()).toEqual(before);
+  });
+
+  it('leaves a schema as it was when its dump breaks off midway (the drop is rolled back with the restore)', async () => {
+    const directory = path.join(workDir, 'truncated');
+    await backupSchemas({ databaseUrl: database.url, schemas: ['backup_library'], directory });
+    await client.query(`INSERT INTO backup_library.author (name) VALUES ('written after the backup')`);
+    const before = await fingerprint();
+    // A dump cut short, with a manifest that agrees with it: pg_restore fails while writing the data.
+    const dump = path.join(directory, 'backup_library.dump');
+    const whole = await readFile(dump);
+    const truncated = whole.subarray(0, Math.floor(whole.length * 0.7));
+    await writeFile(dump, truncated);
+    const manifest = await readManifest(directory);
+    manifest.schemas[0].sha256 = createHash('sha256').update(truncated).digest('hex');
+    await writeFile(path.join(directory, 'manifest.json'), JSON.stringify(manifest));
+
+    await expect(restoreSchemas({ databaseUrl: database.url, directory })).rejects.toThrow(/pg_restore failed/);
+
     expect(await fingerprint()).toEqual(before);
   });
 });
