@@ -122,7 +122,8 @@ export async function backupSchemas(options: {
         const target = path.join(directory, file);
         await runTool(
           tools.pgDump,
-          ['--format=custom', `--schema=${schema}`, `--snapshot=${snapshot[0].id}`, `--file=${target}`, `--dbname=${connection.dbname}`],
+          // Quoted: pg_dump reads -n as a pattern, where * ? and . would match more than this schema.
+          ['--format=custom', `--schema=${quote(schema)}`, `--snapshot=${snapshot[0].id}`, `--file=${target}`, `--dbname=${connection.dbname}`],
           connection.env,
         );
         backups.push({ schema, file, bytes: (await stat(target)).size, sha256: await sha256Of(target), tables });
