@@ -206,6 +206,12 @@ export const PLATFORM_CONFIGURATIONS = {
           },
         }),
     ),
+  /** backup.spec drops every service's schema under the running services and restores it. */
+  backup: () =>
+    withLocalServers(
+      async () => ({ openai: stoppable(await startFakeOpenAI()) }),
+      ({ openai }: { openai: FakeOpenAI }) => startPlatform({ serviceEnv: { agents: agentsEnv(openai) } }),
+    ),
   /** A privacy participant (billing) that never answers, and short saga time-outs. */
   'silent-privacy-participant': () =>
     startPlatform({
