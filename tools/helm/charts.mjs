@@ -204,6 +204,13 @@ function serviceValues(name) {
       host: 'api.example.com',
       annotations: {},
       tls: { enabled: true, secretName: 'multipult-gateway-tls' },
+      paths: [
+        { path: '/graphql', pathType: 'Exact' },
+        { path: '/graphql/ws', pathType: 'Exact' },
+        { path: '/files/', pathType: 'Prefix' },
+        { path: '/agents/runs/', pathType: 'Prefix' },
+        { path: '/webhooks/jira/', pathType: 'Prefix' },
+      ],
     };
     values.supergraph = { configMapName: 'multipult-supergraph', create: true, watchSeconds: 5 };
   }
@@ -234,7 +241,7 @@ const COMMENTS = {
   autoscaling: 'HPA on CPU, plus an optional per-pod custom metric served by a metrics adapter.',
   volumes: 'Writable directories (the root filesystem is read-only): an emptyDir, or existingClaim for a PVC.',
   networkPolicy: 'Who may call this service and where it may reach outside the cluster.',
-  ingress: 'TLS ingress for /graphql, /graphql/ws and /files only; /metrics and health stay inside the cluster.',
+  ingress: 'TLS ingress for the public routes only (GraphQL, its WebSocket, file downloads, agent run streams, JIRA webhooks); /metrics and health stay inside the cluster.',
   supergraph: 'The supergraph ConfigMap the gateway watches (npm run schema:publish renders it); created from the chart\'s copy unless it exists.',
 };
 
@@ -351,6 +358,11 @@ function serviceSchema(name) {
       host: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' },
       annotations: anyObject,
       tls: obj({ enabled: bool, secretName: str }),
+      paths: {
+        type: 'array',
+        minItems: 1,
+        items: obj({ path: { type: 'string', pattern: '^/(graphql|files|agents|webhooks)(/|$)' }, pathType: { enum: ['Exact', 'Prefix'] } }, ['path', 'pathType']),
+      },
     });
     properties.supergraph = obj({ configMapName: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' }, create: bool, watchSeconds: int(0, 3600) });
   }

@@ -139,14 +139,14 @@ describe('Helm charts', () => {
       }
     });
 
-    it('lets only the gateway have an Ingress, for /graphql, /graphql/ws and /files only, with TLS', () => {
+    it('lets only the gateway have an Ingress, for its public routes only, with TLS', () => {
       for (const ingress of ofKind(manifests, 'Ingress')) {
         const spec = ingress.spec as {
           tls?: Array<{ secretName: string }>;
           rules: Array<{ http: { paths: Array<{ path: string; backend: { service: { name: string; port: { name: string } } } }> } }>;
         };
         const paths = spec.rules.flatMap((rule) => rule.http.paths);
-        expect(paths.map((entry) => entry.path).sort()).toEqual(['/files/', '/graphql', '/graphql/ws']);
+        expect(paths.map((entry) => entry.path).sort()).toEqual(['/agents/runs/', '/files/', '/graphql', '/graphql/ws', '/webhooks/jira/']);
         expect(new Set(paths.map((entry) => `${entry.backend.service.name}:${entry.backend.service.port.name}`))).toEqual(new Set(['multipult-gateway:http']));
         expect(spec.tls?.[0]?.secretName).toBeTruthy();
       }
@@ -261,6 +261,7 @@ describe('Helm charts', () => {
       { set: { 'gateway.replicas': '3' }, says: 'replicas' },
       { set: { 'export.image.pullPolicy': 'Sometimes' }, says: 'pullPolicy' },
       { set: { 'content.config.lowercase_name': 'x' }, says: 'lowercase_name' },
+      { set: { 'gateway.ingress.paths[0].path': '/metrics', 'gateway.ingress.paths[0].pathType': 'Prefix' }, says: 'path' },
     ];
     for (const refusal of refusals) {
       await expect(render('multipult', { release: 'multipult', set: refusal.set })).rejects.toThrow(refusal.says);
