@@ -28,15 +28,16 @@ interface Member {
 
 /**
  * Documents in the languages search treats differently: English and Russian have their own text
- * search configurations (stems, stop words), Tatar is indexed with the `simple` one.
+ * search configurations (stems, stop words), Tatar is indexed with the `simple` one. Every text
+ * names Multipult, so one search finds them all.
  */
 const SAMPLE_DOCUMENTS = [
-  { language: 'en', title: 'Getting started with the platform', body: 'Teams publish articles, translate them and search everything in one place.' },
-  { language: 'ru', title: 'Знакомство с платформой', body: 'Команды публикуют статьи, переводят их и ищут документы в одном месте.' },
-  { language: 'tt', title: 'Платформа белән танышу', body: 'Командалар мәкаләләр бастыра, аларны тәрҗемә итә һәм документлар эзли.' },
-  { language: 'en', title: 'Release notes for the spring update', body: 'Faster search, live comments and mentions that notify the people you name.' },
-  { language: 'ru', title: 'Заметки к весеннему обновлению', body: 'Быстрый поиск, живые комментарии и упоминания, о которых узнают упомянутые люди.' },
-  { language: 'tt', title: 'Язгы яңарту турында', body: 'Тиз эзләү, җанлы фикерләр һәм искә алулар турында хәбәрләр.' },
+  { language: 'en', title: 'Getting started with the platform', body: 'Teams publish articles on Multipult, translate them and search everything in one place.' },
+  { language: 'ru', title: 'Знакомство с платформой', body: 'Команды публикуют статьи в Multipult, переводят их и ищут документы в одном месте.' },
+  { language: 'tt', title: 'Платформа белән танышу', body: 'Командалар Multipult аша мәкаләләр бастыра, аларны тәрҗемә итә һәм документлар эзли.' },
+  { language: 'en', title: 'Release notes for the spring update', body: 'Multipult gets faster search, live comments and mentions that notify the people you name.' },
+  { language: 'ru', title: 'Заметки к весеннему обновлению', body: 'В Multipult быстрый поиск, живые комментарии и упоминания, о которых узнают упомянутые люди.' },
+  { language: 'tt', title: 'Язгы яңарту турында', body: 'Multipult: тиз эзләү, җанлы фикерләр һәм искә алулар турында хәбәрләр.' },
 ] as const;
 
 const NAMES = ['Alice Archer', 'Boris Belov', 'Chulpan Gali', 'Dmitri Orlov', 'Elena Petrova', 'Farid Nurullin', 'Grace Hopper', 'Ilnur Sabirov'];
