@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { backupSchemas, restoreSchemas, verifyBackup } from '@multipult/backup';
+import { BackupProgress, backupSchemas, restoreSchemas, verifyBackup } from '@multipult/backup';
 import { SERVICE_REGISTRY } from '@multipult/registry';
 import { databaseConfig } from '../config';
 import { CliError } from '../errors';
@@ -17,13 +17,6 @@ function schemasOf(services: string[] | undefined): string[] {
 const serviceOption = () =>
   new Option('--service <name...>', 'only these services’ schemas (default: every service)').choices(SERVICE_NAMES);
 
-interface BackupProgress {
-  schema: string;
-  step: 'dump' | 'restore' | 'verify';
-  done: number;
-  total: number;
-}
-
 const showOn = (bar: ProgressBar) => (progress: BackupProgress) => bar.update(progress.done, progress.total, `${progress.step} ${progress.schema}`);
 
 /** Backups of the services' schemas through @multipult/backup. */
@@ -38,8 +31,10 @@ export function registerBackupCommands(program: Command, output: Output): void {
       if (!options.out) throw new CliError('backup needs --out <dir>');
       const { DATABASE_URL } = databaseConfig();
       const directory = options.out;
-      const result = await withProgress('backup', (bar) => backupSchemas({ databaseUrl: DATABASE_URL, schemas: schemasOf(options.service), directory, onProgress: showOn(bar) }));
-      output({ backedUp: true, directory, result });
+      const manifest = await withProgress('backup', (bar) =>
+        backupSchemas({ databaseUrl: DATABASE_URL, schemas: schemasOf(options.service), directory, onProgress: showOn(bar) }),
+      );
+      output({ backedUp: true, directory, ...manifest });
     });
   backup
     .command('verify')
@@ -47,8 +42,12 @@ export function registerBackupCommands(program: Command, output: Output): void {
     .requiredOption('--from <dir>', 'the backup directory')
     .action(async (options: { from: string }) => {
       const { DATABASE_URL } = databaseConfig();
-      const result = await withProgress('verify', (bar) => verifyBackup({ databaseUrl: DATABASE_URL, directory: options.from, onProgress: showOn(bar) }));
-      output({ verified: true, directory: options.from, result });
+      const { ok, mismatches } = await withProgress('verify', (bar) => verifyBackup({ databaseUrl: DATABASE_URL, directory: options.from, onProgress: showOn(bar) }));
+      if (!ok) {
+        const differences = mismatches.map(({ schema, table, expected, actual }) => `${schema}.${table} has ${actual} rows restored, ${expected} backed up`);
+        throw new CliError(`the backup in ${options.from} does not restore as backed up: ${differences.join('; ')}`);
+      }
+      output({ verified: true, directory: options.from });
     });
 
   program
@@ -59,7 +58,7 @@ export function registerBackupCommands(program: Command, output: Output): void {
     .action(async (options: { from: string; service?: string[] }) => {
       const { DATABASE_URL } = databaseConfig();
       const schemas = options.service?.length ? schemasOf(options.service) : undefined;
-      const result = await withProgress('restore', (bar) => restoreSchemas({ databaseUrl: DATABASE_URL, directory: options.from, schemas, onProgress: showOn(bar) }));
-      output({ restored: true, directory: options.from, result });
+      const restored = await withProgress('restore', (bar) => restoreSchemas({ databaseUrl: DATABASE_URL, directory: options.from, schemas, onProgress: showOn(bar) }));
+      output({ restored: true, directory: options.from, ...restored });
     });
 }
