@@ -137,7 +137,9 @@ describe('the multipult operator CLI', () => {
       token,
       variables: { id: documentId },
     });
+    // The first document's comment comes from the tenant's other member and mentions its owner.
     expect(thread.document.comments).toEqual([{ html: expect.stringContaining('Thanks for writing this up!') }]);
+    expect(thread.document.comments[0].html).toContain(`@${report.users[0].username}`);
 
     const [reindexed] = await multipult(platform, 'search', 'reindex');
     expect(reindexed).toMatchObject({ reindexed: true });
