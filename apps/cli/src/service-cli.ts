@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { serviceEntry } from '@multipult/registry';
 import { CliError } from './errors';
 
 /** Services whose operator entry point (apps/<service>/src/cli.ts) this CLI runs. */
@@ -33,7 +32,6 @@ export async function runServiceCli(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Record<string, unknown>> {
-  serviceEntry(service);
   const file = serviceCliPath(service);
   if (!existsSync(file)) throw new CliError(`the ${service} service is not built (${file} is missing): run npx nx build ${service}`);
   const child = spawn(process.execPath, [file, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
