@@ -90,6 +90,16 @@ describe('multipult CLI', () => {
     }
   });
 
+  it('names an unreachable database at once', async () => {
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = 'postgres://operator:secret@127.0.0.1:1/platform';
+    try {
+      await expect(run(['keys', 'rotate'])).rejects.toThrow('cannot reach the database at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1');
+    } finally {
+      process.env.DATABASE_URL = saved;
+    }
+  });
+
   it('asks for --out when backing up', async () => {
     await expect(run(['backup'])).rejects.toThrow('backup needs --out <dir>');
   });

@@ -43,10 +43,7 @@ export async function runServiceCli(
     child.on('error', reject);
     child.on('close', resolve);
   });
-  if (code !== 0) {
-    const reason = lastLine(stderr)?.replace(new RegExp(`^${service} cli: `), '') ?? `exited with code ${code}`;
-    throw new CliError(`${service}: ${reason}`);
-  }
+  if (code !== 0) throw new CliError(`${service}: ${failureOf(service, stderr) ?? `exited with code ${code}`}`);
   const result = stdout
     .split('\n')
     .reverse()
@@ -56,12 +53,15 @@ export async function runServiceCli(
   return result;
 }
 
-function lastLine(text: string): string | undefined {
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter(Boolean)
-    .at(-1);
+/**
+ * The child's own one-line report (`<service> cli: …`), or else the first error it logged (Nest
+ * exits by itself when the application context cannot start, e.g. a database it cannot reach).
+ */
+function failureOf(service: OperatorService, stderr: string): string | undefined {
+  const lines = stderr.split('\n').map((line) => line.trim());
+  const prefix = `${service} cli: `;
+  const reported = lines.filter((line) => line.startsWith(prefix)).at(-1);
+  return reported?.slice(prefix.length) ?? lines.find((line) => /^\w*Error: /.test(line));
 }
 
 function parseObject(line: string): Record<string, unknown> | undefined {

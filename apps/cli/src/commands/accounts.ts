@@ -1,5 +1,5 @@
 import { Argument, Command, Option } from 'commander';
-import { databaseConfig } from '../config';
+import { reachableDatabaseUrl } from '../database';
 import { PLATFORM_ROLES } from '../options';
 import { Output } from '../output';
 import { runServiceCli } from '../service-cli';
@@ -17,7 +17,7 @@ export function registerAccountCommands(program: Command, output: Output): void 
     .requiredOption('--display-name <name>', 'the name others see')
     .addOption(new Option('--platform-role <role...>', 'platform roles to grant as well').choices(PLATFORM_ROLES))
     .action(async (options: { email: string; password: string; displayName: string; platformRole?: string[] }) => {
-      databaseConfig();
+      await reachableDatabaseUrl();
       const args = ['create-user', '--email', options.email, '--password', options.password, '--display-name', options.displayName];
       for (const role of options.platformRole ?? []) args.push('--platform-role', role);
       output(await runServiceCli('auth', args));
@@ -30,7 +30,7 @@ export function registerAccountCommands(program: Command, output: Output): void 
     .argument('<email>', 'the account’s email')
     .addArgument(new Argument('<role>', 'the platform role').choices(PLATFORM_ROLES))
     .action(async (email: string, roleName: string) => {
-      databaseConfig();
+      await reachableDatabaseUrl();
       output(await runServiceCli('auth', ['grant-platform-role', email, roleName]));
     });
 }

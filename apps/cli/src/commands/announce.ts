@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { databaseConfig } from '../config';
+import { reachableDatabaseUrl } from '../database';
 import { Output } from '../output';
 import { runServiceCli } from '../service-cli';
 
@@ -23,7 +23,7 @@ export function registerAnnounceCommand(program: Command, output: Output): void 
     .requiredOption('--body <body>', 'its text (up to 5000 characters)', text(5000))
     .option('--tenant <tenant id>', 'only this tenant’s members (default: every user)', tenantId)
     .action(async (options: { title: string; body: string; tenant?: string }) => {
-      databaseConfig();
+      await reachableDatabaseUrl();
       const args = ['announce', '--title', options.title, '--body', options.body, ...(options.tenant ? ['--tenant', options.tenant] : [])];
       output(await runServiceCli('notifications', args));
     });

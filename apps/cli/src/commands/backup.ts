@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { BackupProgress, backupSchemas, restoreSchemas, verifyBackup } from '@multipult/backup';
 import { SERVICE_REGISTRY } from '@multipult/registry';
-import { databaseConfig } from '../config';
+import { reachableDatabaseUrl } from '../database';
 import { CliError } from '../errors';
 import { Output } from '../output';
 import { ProgressBar, withProgress } from '../progress';
@@ -29,7 +29,7 @@ export function registerBackupCommands(program: Command, output: Output): void {
     .action(async (options: { out?: string; service?: string[] }) => {
       // Not a required option: commander would then demand it of `backup verify` too.
       if (!options.out) throw new CliError('backup needs --out <dir>');
-      const { DATABASE_URL } = databaseConfig();
+      const DATABASE_URL = await reachableDatabaseUrl();
       const directory = options.out;
       const manifest = await withProgress('backup', (bar) =>
         backupSchemas({ databaseUrl: DATABASE_URL, schemas: schemasOf(options.service), directory, onProgress: showOn(bar) }),
@@ -41,7 +41,7 @@ export function registerBackupCommands(program: Command, output: Output): void {
     .description('Check that a backup is complete and restorable')
     .requiredOption('--from <dir>', 'the backup directory')
     .action(async (options: { from: string }) => {
-      const { DATABASE_URL } = databaseConfig();
+      const DATABASE_URL = await reachableDatabaseUrl();
       const { ok, mismatches } = await withProgress('verify', (bar) => verifyBackup({ databaseUrl: DATABASE_URL, directory: options.from, onProgress: showOn(bar) }));
       if (!ok) {
         const differences = mismatches.map(({ schema, table, expected, actual }) => `${schema}.${table} has ${actual} rows restored, ${expected} backed up`);
@@ -56,7 +56,7 @@ export function registerBackupCommands(program: Command, output: Output): void {
     .requiredOption('--from <dir>', 'the backup directory')
     .addOption(serviceOption())
     .action(async (options: { from: string; service?: string[] }) => {
-      const { DATABASE_URL } = databaseConfig();
+      const DATABASE_URL = await reachableDatabaseUrl();
       const schemas = options.service?.length ? schemasOf(options.service) : undefined;
       const restored = await withProgress('restore', (bar) => restoreSchemas({ databaseUrl: DATABASE_URL, directory: options.from, schemas, onProgress: showOn(bar) }));
       output({ restored: true, directory: options.from, ...restored });

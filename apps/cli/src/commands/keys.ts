@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { databaseConfig } from '../config';
+import { reachableDatabaseUrl } from '../database';
 import { Output } from '../output';
 import { runServiceCli } from '../service-cli';
 
@@ -12,7 +12,7 @@ export function registerKeyCommands(program: Command, output: Output): void {
       'Make a new signing key the one that signs access tokens; the old key stays in the JWKS so issued tokens keep verifying',
     )
     .action(async () => {
-      databaseConfig();
+      await reachableDatabaseUrl();
       output(await runServiceCli('auth', ['rotate-signing-key']));
     });
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { databaseConfig } from '../config';
+import { reachableDatabaseUrl } from '../database';
 import { Output } from '../output';
 import { withProgress } from '../progress';
 import { runServiceCli } from '../service-cli';
@@ -13,7 +13,7 @@ export function registerSearchCommands(program: Command, output: Output): void {
       'Recompute the search data of every document and translation, rebuild the indexes (concurrently, while serving) and drop cached results',
     )
     .action(async () => {
-      databaseConfig();
+      await reachableDatabaseUrl();
       // The content service reindexes in one step: the bar shows it running and its duration.
       const report = await withProgress('reindex', async (bar) => {
         bar.update(0, 1, 'content');
