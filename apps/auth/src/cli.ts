@@ -28,9 +28,6 @@ const USAGE = `usage:
   node cli.js grant-platform-role <email> <platform_admin|support|auditor>
   node cli.js create-user --email <email> --password <password> --display-name <name> [--platform-role <role>]...`;
 
-/** Thrown for what the operator typed: the message is shown as is. */
-class UsageError extends Error {}
-
 /**
  * Accounts an operator makes (the first admin of a new installation, a support account): the same
  * input rules, password hashing, user.registered event and audit entry as a sign-up, without a
@@ -65,7 +62,7 @@ class OperatorAccounts {
       });
     } catch (error) {
       const columns = uniqueViolationColumns(error);
-      if (columns !== undefined) throw new UsageError(columns === 'username' ? `the username ${input.username} is taken` : `a user with the email ${email} exists already`);
+      if (columns !== undefined) throw new Error(columns === 'username' ? `the username ${input.username} is taken` : `a user with the email ${email} exists already`);
       throw error;
     }
   }
@@ -85,7 +82,7 @@ async function validRegistration(values: Record<string, unknown>): Promise<Regis
   const input = plainToInstance(RegisterInput, values);
   const problems = validationProblems(await validate(input, { whitelist: true, forbidNonWhitelisted: true }));
   if (problems.length) {
-    throw new UsageError(problems.map((problem) => `${problem.field}: ${translate(problem.key, 'en', problem.params)}`).join('; '));
+    throw new Error(problems.map((problem) => `${problem.field}: ${translate(problem.key, 'en', problem.params)}`).join('; '));
   }
   return input;
 }
@@ -103,7 +100,7 @@ function createUserArgs(args: string[]): { input: Record<string, unknown>; roles
   });
   const roles = values['platform-role'] ?? [];
   const unknown = roles.filter((role) => !isPlatformRole(role));
-  if (unknown.length) throw new UsageError(`unknown platform role ${unknown.join(', ')} (platform_admin, support or auditor)`);
+  if (unknown.length) throw new Error(`unknown platform role ${unknown.join(', ')} (platform_admin, support or auditor)`);
   const input = { email: values.email, password: values.password, displayName: values['display-name'], username: values.username };
   return { input: Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)), roles: roles as PlatformRole[] };
 }
@@ -113,7 +110,7 @@ type Command = (context: INestApplicationContext, args: string[]) => Promise<Rec
 const COMMANDS: Record<string, Command> = {
   'rotate-signing-key': async (context) => ({ rotated: true, kid: await context.get(SigningKeyService).rotate() }),
   'grant-platform-role': async (context, [email, role]) => {
-    if (!email || !role || !isPlatformRole(role)) throw new UsageError(USAGE);
+    if (!email || !role || !isPlatformRole(role)) throw new Error(USAGE);
     return { granted: role, userId: await context.get(PlatformRoleGrants).grantByEmail(email, role) };
   },
   'create-user': async (context, args) => {
@@ -134,7 +131,7 @@ const COMMANDS: Record<string, Command> = {
  */
 async function main([name, ...args]: string[]): Promise<void> {
   const command = name ? COMMANDS[name] : undefined;
-  if (!command) throw new UsageError(USAGE);
+  if (!command) throw new Error(USAGE);
   const config = loadConfig(authConfigSchema);
 
   @Module({

@@ -38,7 +38,7 @@ describe('multipult CLI', () => {
   });
 
   it.each([
-    [['user', 'create'], ['--email <email>', '--password <password>', '--display-name <name>', '--platform-role <role...>', 'platform_admin']],
+    [['user', 'create'], ['--email <email>', '--password <password>', '--display-name <name>', '--username <handle>', '--platform-role <role...>', 'platform_admin']],
     [['role', 'grant'], ['<email>', '<role>', 'platform_admin', 'support', 'auditor']],
     [['seed', 'demo'], ['--users <n>', '--documents <n>', 'default: 6', 'default: 12']],
     [['backup'], ['--out <dir>', '--service <name...>', 'verify']],

@@ -60,8 +60,9 @@ describe('the multipult operator CLI', () => {
 
   it('creates a user who signs in, with platform roles, and refuses a taken address or a weak password in one line', async () => {
     const email = `operator-${randomUUID()}@example.com`;
-    const [created] = await multipult(platform, 'user', 'create', '--email', email, '--password', PASSWORD, '--display-name', 'Operator', '--platform-role', 'support');
-    expect(created).toMatchObject({ created: true, email, platformRoles: ['support'] });
+    const username = `op_${randomUUID().slice(0, 8)}`;
+    const [created] = await multipult(platform, 'user', 'create', '--email', email, '--password', PASSWORD, '--display-name', 'Operator', '--username', username, '--platform-role', 'support');
+    expect(created).toMatchObject({ created: true, email, username, platformRoles: ['support'] });
 
     const token = await signIn(platform, email);
     const me = await graphqlData<{ me: { id: string; displayName: string } }>(platform.gatewayUrl, '{ me { id displayName } }', { token });

@@ -15,10 +15,12 @@ export function registerAccountCommands(program: Command, output: Output): void 
     .requiredOption('--email <email>', 'the address the user signs in with')
     .requiredOption('--password <password>', 'at least 10 characters of two kinds (letters, digits, symbols)')
     .requiredOption('--display-name <name>', 'the name others see')
+    .option('--username <handle>', '3 to 30 lowercase letters, digits or _, for @mentions (default: from the email)')
     .addOption(new Option('--platform-role <role...>', 'platform roles to grant as well').choices(PLATFORM_ROLES))
-    .action(async (options: { email: string; password: string; displayName: string; platformRole?: string[] }) => {
+    .action(async (options: { email: string; password: string; displayName: string; username?: string; platformRole?: string[] }) => {
       await reachableDatabaseUrl();
       const args = ['create-user', '--email', options.email, '--password', options.password, '--display-name', options.displayName];
+      if (options.username) args.push('--username', options.username);
       for (const role of options.platformRole ?? []) args.push('--platform-role', role);
       output(await runServiceCli('auth', args));
     });
