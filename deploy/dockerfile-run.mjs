@@ -3,18 +3,18 @@
 // faithfully enough to prove the recipe: each stage gets its own scratch root under a temp dir and
 // absolute container paths map into it (WORKDIR /app -> <root>/<stage>/app); COPY reads the build context
 // (honouring .dockerignore) or another stage's root; RUN runs with sh in the mapped working directory with
-// only the ARG/ENV values exported (plus HOME for npm's cache, and the host's CA and proxy settings), BuildKit --mount flags dropped. The final
-// stage's CMD (or --command, as `docker run image <command>` replaces it) then starts with the given
-// environment; the HEALTHCHECK runs against it until it passes, and the service is stopped.
+// the ARG/ENV values exported (plus HOME for npm's cache, and the host's CA and proxy settings), BuildKit
+// --mount flags dropped. The final stage's CMD (or --command, as `docker run image <command>` replaces it)
+// then starts with the given environment; the HEALTHCHECK runs against it until it passes, and it is stopped.
 //
 // What stands in for the base image: the node running this script (Node 24 from node_modules/.bin) comes
 // first on PATH, then the host's PATH (npm, sh). RUN commands must therefore use paths relative to their
-// WORKDIR; USER is honoured only when the user exists here and this runs as root, else noted and ignored
-// (as is COPY --chown); absolute paths in --env values are not mapped.
+// WORKDIR; USER and COPY --chown are honoured only when the user exists here and this runs as root, else
+// noted and ignored; absolute paths in --env values are not mapped.
 //
 // node deploy/dockerfile-run.mjs --build-arg APP=auth [--env K=V ...] [--env-file file] [--command "node ... migrate"]
-//   [--file deploy/Dockerfile] [--context .] [--root dir (kept)] [--no-build (reuse --root)] [--hold] [--timeout 120]
-// --hold keeps a healthy service running (prints `healthy`) until this process gets SIGTERM or SIGINT.
+//   [--file deploy/Dockerfile] [--context .] [--root dir (kept)] [--no-build (reuse --root)] [--hold] [--timeout 180]
+// --hold keeps a healthy service running (after printing `healthy after ...`) until SIGTERM or SIGINT.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, chmodSync } from 'node:fs';
 import os from 'node:os';
@@ -47,6 +47,7 @@ const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 const log = (line) => process.stdout.write(`${line}\n`);
 const fail = (message) => {
   log(`dockerfile-run: ${message}`);
+  if (!options.root) rmSync(root, { recursive: true, force: true });
   process.exit(1);
 };
 
@@ -257,6 +258,10 @@ service.stderr.on('data', collect);
 let exited;
 service.on('exit', (code, signal) => (exited = { code, signal }));
 log(`started ${final.config.cmd.join(' ')} (pid ${service.pid})`);
+let signalled = false;
+const signal = new Promise((resolve) => {
+  for (const name of ['SIGTERM', 'SIGINT']) process.once(name, () => resolve((signalled = true)));
+});
 
 async function stop() {
   if (exited) return;
@@ -277,10 +282,10 @@ const deadline = serviceStarted + Number(options.timeout) * 1000;
 let failures = 0;
 let healthy = false;
 let attempts = 0;
-while (!exited && Date.now() < deadline) {
+while (!exited && !signalled && Date.now() < deadline) {
   const inStartPeriod = Date.now() - serviceStarted < startPeriod;
-  await new Promise((resolve) => setTimeout(resolve, inStartPeriod ? startInterval : interval));
-  if (exited) break;
+  await Promise.race([signal, new Promise((resolve) => setTimeout(resolve, inStartPeriod ? startInterval : interval))]);
+  if (exited || signalled) break;
   attempts++;
   const probe = spawn(check.command[0], check.command.slice(1), { cwd, env: containerEnv, ...ids, stdio: 'ignore' });
   const probeTimer = setTimeout(() => probe.kill('SIGKILL'), timeout);
@@ -294,22 +299,22 @@ while (!exited && Date.now() < deadline) {
 }
 
 if (!healthy) {
+  const reason = exited
+    ? `service exited (${exited.signal ?? exited.code}) before it was healthy`
+    : signalled
+      ? 'interrupted before the service was healthy'
+      : `unhealthy after ${attempts} checks (${seconds(serviceStarted)})`;
   await stop();
   log(tail());
-  log(exited ? `service exited (${exited.signal ?? exited.code}) before it was healthy` : `unhealthy after ${attempts} checks (${seconds(serviceStarted)})`);
+  log(reason);
   cleanup();
   process.exit(1);
 }
 log(`healthy after ${attempts} check(s), ${seconds(serviceStarted)} from start (${seconds(started)} in all)`);
-if (options.hold) {
-  await new Promise((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-    service.once('exit', resolve);
-  });
-  if (exited) log(tail());
-}
+const exitedOnItsOwn = options.hold && (exited !== undefined || await Promise.race([signal.then(() => false), new Promise((resolve) => service.once('exit', () => resolve(true)))]));
+if (exitedOnItsOwn) log(`${tail()}\nservice exited (${exited.signal ?? exited.code}) while held`);
 const stopStarted = Date.now();
 await stop();
 log(`stopped (${exited.signal ?? `exit code ${exited.code}`}) in ${seconds(stopStarted)}`);
 cleanup();
+process.exitCode = exitedOnItsOwn ? 1 : 0;
