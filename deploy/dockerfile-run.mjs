@@ -111,9 +111,21 @@ function userIds(user) {
   return uid.status === 0 && gid.status === 0 ? { uid: Number(uid.stdout), gid: Number(gid.stdout) } : undefined;
 }
 
+// Until the service starts, SIGTERM or SIGINT ends the RUN or --command process group under way, and this script.
+let running;
+let serving = false;
+for (const name of ['SIGTERM', 'SIGINT']) {
+  process.on(name, () => {
+    if (serving) return;
+    if (running) process.kill(-running.pid, 'SIGKILL');
+    fail(`${name} received`);
+  });
+}
+
 function runProcess(command, { cwd, env, ids, output }) {
   return new Promise((resolve) => {
-    const child = spawn(command[0], command.slice(1), { cwd, env, ...ids, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command[0], command.slice(1), { cwd, env, ...ids, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    running = child;
     child.stdout.on('data', output);
     child.stderr.on('data', output);
     child.on('error', (error) => resolve({ code: 127, error }));
@@ -154,9 +166,10 @@ for (const { keyword, rest, line } of all) {
       stage = { name: name ?? `stage${stages.length}`, image, root: path.join(root, name ?? `stage${stages.length}`), args: {}, env: {}, workdir: '/' };
       stage.config = { user: 'root', expose: [], cmd: undefined, healthcheck: undefined };
       stages.push(stage);
-      if (options['no-build'] && !existsSync(stage.root)) fail(`--no-build: ${stage.root} was not built`);
-      if (!options['no-build']) rmSync(stage.root, { recursive: true, force: true });
-      mkdirSync(stage.root, { recursive: true });
+      if (!options['no-build']) {
+        rmSync(stage.root, { recursive: true, force: true });
+        mkdirSync(stage.root, { recursive: true });
+      }
       break;
     }
     case 'ENV':
@@ -164,7 +177,7 @@ for (const { keyword, rest, line } of all) {
       break;
     case 'WORKDIR':
       stage.workdir = path.posix.resolve(stage.workdir, expand(rest, scope));
-      mkdirSync(path.join(stage.root, stage.workdir), { recursive: true });
+      if (!options['no-build']) mkdirSync(path.join(stage.root, stage.workdir), { recursive: true });
       break;
     case 'COPY': {
       if (options['no-build']) continue;
@@ -222,6 +235,9 @@ for (const { keyword, rest, line } of all) {
 }
 
 const final = stages.at(-1);
+// As of an image, only the final stage remains.
+if (!options['no-build']) for (const built of stages.slice(0, -1)) rmSync(built.root, { recursive: true, force: true });
+if (!existsSync(path.join(final.root, final.workdir))) fail(`${final.root} was not built`);
 log(`built ${stages.map((s) => s.name).join(', ')} in ${seconds(started)}; runtime root ${final.root}; EXPOSE ${final.config.expose.join(' ')}; USER ${final.config.user}`);
 
 const ids = final.config.user === 'root' ? undefined : userIds(final.config.user);
@@ -252,6 +268,7 @@ function duration(value, fallbackSeconds) {
 const check = final.config.healthcheck;
 if (!final.config.cmd || !check) fail('the final stage needs a CMD and a HEALTHCHECK');
 const serviceStarted = Date.now();
+serving = true;
 const service = spawn(final.config.cmd[0], final.config.cmd.slice(1), { cwd, env: containerEnv, ...ids, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
 service.stdout.on('data', collect);
 service.stderr.on('data', collect);
