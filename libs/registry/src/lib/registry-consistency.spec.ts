@@ -16,9 +16,25 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-interface ComposeFile {
-  services: Record<string, { environment?: Record<string, string | number>; build?: { args?: { APP?: string } } }>;
+interface ComposeService {
+  image?: string;
+  environment?: Record<string, string | number>;
+  build?: { dockerfile?: string; args?: { APP?: string } };
+  healthcheck?: { test?: string[] | string };
+  depends_on?: Record<string, { condition?: string }>;
 }
+
+interface ComposeFile {
+  services: Record<string, ComposeService>;
+}
+
+/** The infrastructure of docker-compose.yml: its service name, and the variable through which a service that uses it names it. */
+const INFRASTRUCTURE = [
+  { name: 'postgres', variable: 'DATABASE_URL' },
+  { name: 'redis', variable: 'REDIS_URL' },
+  { name: 'kafka', variable: 'KAFKA_BROKERS' },
+  { name: 'mailpit', variable: 'SMTP_URL' },
+];
 
 describe('service registry against the rest of the repository', () => {
   const compose = parseYaml(read('docker-compose.yml'), { merge: true }) as ComposeFile;
@@ -29,6 +45,38 @@ describe('service registry against the rest of the repository', () => {
       .map(([name, service]) => ({ name, app: service.build?.args?.APP, port: Number(service.environment?.PORT) }));
     const expected = [SERVICE_REGISTRY.gateway, ...SERVICE_REGISTRY.services].map(({ name, port }) => ({ name, app: name, port }));
     expect(built.sort((a, b) => a.port - b.port)).toEqual(expected.sort((a, b) => a.port - b.port));
+  });
+
+  it('docker-compose runs the registered services, the gateway and the infrastructure, each with a health check', () => {
+    const expected = [SERVICE_REGISTRY.gateway, ...SERVICE_REGISTRY.services].map(({ name }) => name).concat(INFRASTRUCTURE.map(({ name }) => name));
+    expect(Object.keys(compose.services).sort()).toEqual(expected.sort());
+    const withoutHealthcheck = Object.entries(compose.services).filter(([, service]) => !service.healthcheck?.test?.length);
+    expect(withoutHealthcheck.map(([name]) => name)).toEqual([]);
+  });
+
+  it('docker-compose starts each service after the infrastructure it is configured for is healthy, and waits for health only', () => {
+    for (const name of [SERVICE_REGISTRY.gateway, ...SERVICE_REGISTRY.services].map((entry) => entry.name)) {
+      const service = compose.services[name];
+      const uses = INFRASTRUCTURE.filter(({ name: host, variable }) => new RegExp(`\\b${host}:\\d+`).test(String(service.environment?.[variable] ?? '')));
+      const dependsOn = service.depends_on ?? {};
+      expect({ name, waitsFor: uses.filter(({ name: host }) => host in dependsOn).map(({ name: host }) => host) }).toEqual({
+        name,
+        waitsFor: uses.map(({ name: host }) => host),
+      });
+      expect({ name, conditions: [...new Set(Object.values(dependsOn).map((dependency) => dependency.condition))] }).toEqual({
+        name,
+        conditions: ['service_healthy'],
+      });
+    }
+  });
+
+  it("the image exposes every registered port and the metrics port, and checks the service's health", () => {
+    const dockerfile = read('deploy/Dockerfile');
+    const exposed = [...dockerfile.matchAll(/^EXPOSE (.+)$/gm)].flatMap((match) => match[1].split(/\s+/).map(Number));
+    const ports = [SERVICE_REGISTRY.gateway, ...SERVICE_REGISTRY.services].map(({ port }) => port);
+    expect(exposed.sort()).toEqual([...ports, 9464].sort());
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\\\n\s+CMD .*\/health\/ready/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
   });
 
   it("the compose gateway routes to every registered subgraph at its compose address", () => {
