@@ -5,18 +5,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { parseArgs } from 'node:util';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ConfigModule, loadConfig } from '@multipult/config';
 import { DatabaseModule, uniqueViolationColumns } from '@multipult/database';
-import { OutboxWriter, UserRegistered, eventEntities } from '@multipult/events';
+import { OutboxWriter, eventEntities } from '@multipult/events';
 import { AppError, translate, validationProblems } from '@multipult/graphql';
 import { PlatformRoleGrants } from './admin/platform-role-grants';
 import { PlatformRole, isPlatformRole } from './admin/platform-roles';
 import { AuditEntry } from './audit/audit-entry.entity';
-import { AuditLog } from './audit/audit-log.service';
 import { AuditModule } from './audit/audit.module';
 import { authConfigSchema } from './config';
 import { RegisterInput } from './sessions/dto';
+import { Registrations } from './sessions/registrations';
 import { SigningKey } from './signing-keys/signing-key.entity';
 import { SigningKeyService } from './signing-keys/signing-key.service';
 import { SigningKeysModule } from './signing-keys/signing-keys.module';
@@ -38,41 +38,19 @@ class OperatorAccounts {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly passwords: PasswordHasher,
-    private readonly outbox: OutboxWriter,
-    private readonly audit: AuditLog,
+    private readonly registrations: Registrations,
   ) {}
 
   async create(input: RegisterInput): Promise<User> {
     const email = input.email.trim().toLowerCase();
     const passwordHash = await this.passwords.hash(input.password);
+    const account = { email, passwordHash, displayName: input.displayName.trim(), username: input.username, emailVerifiedAt: new Date() };
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        const username = input.username ?? (await this.freeUsername(manager, email));
-        const user = await manager.save(
-          manager.create(User, { email, passwordHash, displayName: input.displayName.trim(), username, emailVerifiedAt: new Date() }),
-        );
-        await this.outbox.enqueue(manager, UserRegistered, {
-          aggregateId: user.id,
-          actorId: null,
-          tenantId: null,
-          payload: { userId: user.id, email: user.email, displayName: user.displayName, username: user.username, tenantId: null },
-        });
-        await this.audit.record({ action: 'user.registered', actorId: null, targetType: 'user', targetId: user.id, details: { via: 'cli' } }, manager);
-        return user;
-      });
+      return await this.dataSource.transaction((manager) => this.registrations.create(manager, account, 'cli'));
     } catch (error) {
       const columns = uniqueViolationColumns(error);
       if (columns !== undefined) throw new Error(columns === 'username' ? `the username ${input.username} is taken` : `a user with the email ${email} exists already`);
       throw error;
-    }
-  }
-
-  /** A handle from the email's local part with a numeric suffix when taken, as sign-up derives it. */
-  private async freeUsername(manager: EntityManager, email: string): Promise<string> {
-    const base = email.split('@')[0].toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 24).padEnd(3, '_');
-    for (let suffix = 0; ; suffix += 1) {
-      const candidate = suffix === 0 ? base : `${base}${suffix}`;
-      if (!(await manager.exists(User, { where: { username: candidate } }))) return candidate;
     }
   }
 }
@@ -141,7 +119,7 @@ async function main([name, ...args]: string[]): Promise<void> {
       SigningKeysModule,
       AuditModule,
     ],
-    providers: [PlatformRoleGrants, PasswordHasher, OutboxWriter, OperatorAccounts],
+    providers: [PlatformRoleGrants, PasswordHasher, OutboxWriter, Registrations, OperatorAccounts],
   })
   class CliModule {}
 

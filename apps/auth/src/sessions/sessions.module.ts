@@ -8,11 +8,12 @@ import { LoginThrottle } from './login-throttle';
 import { MfaChallenges } from './mfa-challenges';
 import { SessionRevoker } from './session-revoker';
 import { SessionsResolver } from './sessions.resolver';
+import { Registrations } from './registrations';
 import { SessionsService } from './sessions.service';
 
 @Module({
   imports: [SigningKeysModule, UsersModule, EmailVerificationModule, ApiKeysModule],
-  providers: [SessionsService, SessionsResolver, SessionRevoker, LoginThrottle, MfaChallenges, CredentialCutOff],
+  providers: [SessionsService, SessionsResolver, SessionRevoker, LoginThrottle, MfaChallenges, CredentialCutOff, Registrations],
   exports: [SessionsService, SessionRevoker, LoginThrottle, MfaChallenges, CredentialCutOff],
 })
 export class SessionsModule {}

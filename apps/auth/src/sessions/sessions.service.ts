@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, IsNull, MoreThan } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { uniqueViolationColumns } from '@multipult/database';
-import { OutboxWriter, UserLoggedIn, UserRegistered } from '@multipult/events';
-import { AppError, ConflictError, ErrorCode, ForbiddenError, MfaRequiredError, NotFoundError, UnauthenticatedError, pickLocale } from '@multipult/graphql';
+import { OutboxWriter, UserLoggedIn } from '@multipult/events';
+import { AppError, ConflictError, ErrorCode, ForbiddenError, MfaRequiredError, NotFoundError, UnauthenticatedError } from '@multipult/graphql';
 import { RequestContext } from '@multipult/observability';
 import { platformPermissionsOf } from '../admin/platform-roles';
 import { AuditLog } from '../audit/audit-log.service';
@@ -20,6 +19,7 @@ import { AuthPayload, LoginInput, RegisterInput } from './dto';
 import { RefreshToken } from './refresh-token.entity';
 import { LoginThrottle } from './login-throttle';
 import { MfaChallenges } from './mfa-challenges';
+import { Registrations } from './registrations';
 import { Session } from './session.entity';
 import { SessionRevoker } from './session-revoker';
 
@@ -44,6 +44,7 @@ export class SessionsService {
     private readonly passwords: PasswordHasher,
     private readonly outbox: OutboxWriter,
     private readonly emailVerification: EmailVerificationService,
+    private readonly registrations: Registrations,
   ) {}
 
   async register(input: RegisterInput): Promise<AuthPayload> {
@@ -51,11 +52,11 @@ export class SessionsService {
     const passwordHash = await this.passwords.hash(input.password);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const username = input.username ?? (await this.freeUsername(manager, email));
-        const user = await manager.save(
-          manager.create(User, { email, passwordHash, displayName: input.displayName.trim(), username }),
+        const user = await this.registrations.create(
+          manager,
+          { email, passwordHash, displayName: input.displayName.trim(), username: input.username },
+          'password',
         );
-        await this.announceRegistration(manager, user, 'password');
         await this.emailVerification.requestInTransaction(manager, user);
         // A new account has no other session to evict.
         return this.openSession(manager, user, null);
@@ -71,41 +72,8 @@ export class SessionsService {
    * An account for someone an OpenID provider vouched for: no password (one can be set through a
    * reset link), the address already confirmed. Announced like a sign-up.
    */
-  async registerFederated(manager: EntityManager, input: { email: string; displayName: string }): Promise<User> {
-    const username = await this.freeUsername(manager, input.email);
-    const user = await manager.save(
-      manager.create(User, { email: input.email, passwordHash: NO_PASSWORD, displayName: input.displayName, username, emailVerifiedAt: new Date() }),
-    );
-    await this.announceRegistration(manager, user, 'oidc');
-    return user;
-  }
-
-  /** user.registered and its audit entry, in the sign-up's transaction. */
-  private async announceRegistration(manager: EntityManager, user: User, via: 'password' | 'oidc'): Promise<void> {
-    await this.outbox.enqueue(manager, UserRegistered, {
-      aggregateId: user.id,
-      actorId: user.id,
-      payload: {
-        userId: user.id,
-        email: user.email,
-        displayName: user.displayName,
-        username: user.username,
-        tenantId: null,
-        // The language the user signed up in, so their first emails are in it.
-        locale: pickLocale(RequestContext.current()?.locales),
-      },
-    });
-    await this.audit.record({ action: 'user.registered', actorId: user.id, targetType: 'user', targetId: user.id, details: { via } }, manager);
-  }
-
-  /** A handle from the email's local part, with a numeric suffix when it is taken. */
-  private async freeUsername(manager: EntityManager, email: string): Promise<string> {
-    const base = email.split('@')[0].toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 24).padEnd(3, '_');
-    for (let suffix = 0; suffix < 1000; suffix += 1) {
-      const candidate = suffix === 0 ? base : `${base}${suffix}`;
-      if (!(await manager.exists(User, { where: { username: candidate } }))) return candidate;
-    }
-    return `${base}${randomBytes(3).toString('hex')}`;
+  registerFederated(manager: EntityManager, input: { email: string; displayName: string }): Promise<User> {
+    return this.registrations.create(manager, { ...input, passwordHash: NO_PASSWORD, emailVerifiedAt: new Date() }, 'oidc');
   }
 
   async login(input: LoginInput): Promise<AuthPayload> {

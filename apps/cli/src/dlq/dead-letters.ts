@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, IHeaders, Kafka, KafkaMessage, Partitioners, SASLOptions, logLevel } from 'kafkajs';
-import { DeadLetterHeaders, EventHeaders, deadLetterTopic } from '@multipult/events';
+import { DeadLetterHeaders, EventHeaders, deadLetterTopic, kafkaHeaderValues } from '@multipult/events';
 import type { KafkaConfig } from '../config';
 import { CliError } from '../errors';
 
@@ -201,7 +201,7 @@ export class DeadLetters {
 }
 
 function deadLetterOf(topic: string, partition: number, message: KafkaMessage, replayed: boolean): DeadLetter {
-  const headers = headerValues(message.headers);
+  const headers = kafkaHeaderValues(message.headers);
   const envelope = parseEnvelope(message.value?.toString() ?? '');
   const number = (value: string | undefined) => (value !== undefined && /^\d+$/.test(value) ? Number(value) : null);
   return {
@@ -222,7 +222,7 @@ function deadLetterOf(topic: string, partition: number, message: KafkaMessage, r
 
 /** The message's own headers as it was first published, and where the replay took it from. */
 function replayHeaders(headers: IHeaders | undefined, source: string): Record<string, string> {
-  const original = Object.entries(headerValues(headers)).filter(([name]) => !DEAD_LETTER_HEADER_NAMES.has(name));
+  const original = Object.entries(kafkaHeaderValues(headers)).filter(([name]) => !DEAD_LETTER_HEADER_NAMES.has(name));
   return { ...Object.fromEntries(original), 'x-replayed-from': source };
 }
 
@@ -235,15 +235,6 @@ function parseEnvelope(body: string): { id?: string; type?: string } | undefined
   } catch {
     return undefined;
   }
-}
-
-function headerValues(headers: IHeaders | undefined): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) values[name] = first.toString();
-  }
-  return values;
 }
 
 function saslOptions(config: KafkaConfig): SASLOptions | undefined {

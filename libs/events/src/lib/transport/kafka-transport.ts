@@ -263,11 +263,12 @@ function received(topic: string, partition: number, message: KafkaMessage): Rece
     offset: message.offset,
     key: message.key?.toString() ?? null,
     value: message.value?.toString() ?? '',
-    headers: headerValues(message.headers),
+    headers: kafkaHeaderValues(message.headers),
   };
 }
 
-function headerValues(headers: IHeaders | undefined): Record<string, string> {
+/** A Kafka message's headers as strings (the first value of a repeated header). */
+export function kafkaHeaderValues(headers: IHeaders | undefined): Record<string, string> {
   const values: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     const first = Array.isArray(value) ? value[0] : value;
