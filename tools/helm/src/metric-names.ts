@@ -33,3 +33,15 @@ export function exportedNames(exposition: string): Set<string> {
   for (const [, name] of exposition.matchAll(/^# HELP (\S+) /gm)) names.add(name);
   return names;
 }
+
+interface DashboardPanel {
+  targets?: { expr?: string }[];
+  panels?: DashboardPanel[];
+}
+
+/** Every PromQL expression of a Grafana dashboard's panels (rows' nested panels included). */
+export function panelExpressions(dashboard: { panels?: DashboardPanel[] }): string[] {
+  const walk = (panels: DashboardPanel[] = []): string[] =>
+    panels.flatMap((panel) => [...(panel.targets ?? []).flatMap((target) => (target.expr ? [target.expr] : [])), ...walk(panel.panels)]);
+  return walk(dashboard.panels);
+}
