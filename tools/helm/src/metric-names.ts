@@ -22,18 +22,6 @@ export function metricNamesIn(expr: string): string[] {
   return [...names].sort();
 }
 
-/** The series names a Prometheus text exposition offers: every family's, and a histogram's _bucket, _sum and _count. */
-export function exportedNames(exposition: string): Set<string> {
-  const names = new Set<string>();
-  for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
-    names.add(name);
-    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
-    if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(`${name}${suffix}`);
-  }
-  for (const [, name] of exposition.matchAll(/^# HELP (\S+) /gm)) names.add(name);
-  return names;
-}
-
 interface DashboardPanel {
   targets?: { expr?: string }[];
   panels?: DashboardPanel[];
