@@ -5,3 +5,4 @@ export * from './lib/metrics-server';
 export * from './lib/observability.module';
 export * from './lib/request-context.middleware';
 export * from './lib/tracing';
+export * from './lib/retention-metrics';

@@ -15,11 +15,20 @@ import {
 import { DataSource, IsNull } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { ACCESS_TOKEN_ALGORITHM, ACCESS_TOKEN_TYPE, openSecret, sealSecret } from '@multipult/auth';
+import { gauge } from '@multipult/observability';
 import type { AuthConfig } from '../config';
 import { SigningKey } from './signing-key.entity';
 
 /** Key-derivation context of sealed signing keys (fixed: changing it would orphan every stored key). */
 export const SIGNING_KEY_CONTEXT = 'multipult-signing-keys';
+
+/** Keys never expire: they are rotated on demand (cli rotate-signing-key), so the active key's age is what alerts watch. */
+const activeKeyCreatedAt = () =>
+  gauge({
+    name: 'auth_signing_key_active_created_timestamp_seconds',
+    help: 'When the access-token signing key this replica signs with was created (Unix time)',
+    labelNames: [] as const,
+  });
 
 interface ActiveKey {
   kid: string;
@@ -133,6 +142,7 @@ export class SigningKeyService implements OnModuleInit, OnModuleDestroy {
         privateKey: (await importJWK(privateJwk, ACCESS_TOKEN_ALGORITHM)) as CryptoKey,
       };
     }
+    activeKeyCreatedAt().set(newest.createdAt.getTime() / 1000);
     this.jwks = { keys: keys.map((key) => key.publicJwk) };
     this.localKeySet = createLocalJWKSet(this.jwks);
   }

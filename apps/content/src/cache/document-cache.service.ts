@@ -38,6 +38,8 @@ export class DocumentCacheService implements OnApplicationBootstrap {
     @Inject(FAST_STORE) store: FastStore,
     private readonly events: EventConsumer,
   ) {
+    // Registered at start, not on the first lookup, so dashboards find the series from the start.
+    cacheLookups();
     this.cache = new GenerationCache(store, {
       name: 'content:document',
       ttlMs: DOCUMENT_TTL_MS,

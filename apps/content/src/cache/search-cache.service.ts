@@ -31,6 +31,8 @@ export class SearchCacheService implements OnApplicationBootstrap {
     @Inject(FAST_STORE) store: FastStore,
     private readonly events: EventConsumer,
   ) {
+    // Registered at start, not on the first lookup, so dashboards find the series from the start.
+    cacheLookups();
     this.cache = new GenerationCache(store, {
       name: 'content:search',
       ttlMs: RESULT_TTL_MS,

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { JobQueue } from '@multipult/jobs';
+import { retentionRan, retentionScheduled } from '@multipult/observability';
 import type { ExportConfig } from '../config';
 import { FILE_STORAGE, FileStorage } from '../storage/file-storage';
 import { ExportFeed } from './export-feed';
@@ -24,6 +25,7 @@ export class ExportRetention implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    retentionScheduled(RETENTION_QUEUE, this.config.EXPORT_RETENTION_CHECK_SECONDS);
     await this.jobs.defineRecurring({ name: RETENTION_QUEUE, everySeconds: this.config.EXPORT_RETENTION_CHECK_SECONDS, handler: () => this.deleteExpired() });
   }
 
@@ -42,6 +44,7 @@ export class ExportRetention implements OnModuleInit {
       deleted += expired.length;
       if (expired.length < BATCH) break;
     }
+    retentionRan(RETENTION_QUEUE, { files: deleted });
     if (deleted) this.logger.log({ deleted }, 'expired export files deleted');
     return deleted;
   }

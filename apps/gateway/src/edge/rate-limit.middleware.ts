@@ -27,6 +27,8 @@ export class RateLimitMiddleware implements NestMiddleware {
   ) {
     this.allowlist = new Set(config.RATE_LIMIT_ALLOWLIST);
     this.windowMs = config.RATE_LIMIT_WINDOW_SECONDS * 1000;
+    // Registered at start, not on the first refusal, so dashboards find the series from the start.
+    rateLimited();
   }
 
   async use(req: Request, res: Response, next: NextFunction): Promise<void> {

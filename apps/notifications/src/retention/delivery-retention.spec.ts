@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '@multipult/config';
+import { metricsRegistry } from '@multipult/observability';
 import { TestDatabase, createTestDatabase } from '@multipult/testing';
 import { AppModule } from '../app.module';
 import { notificationsConfigSchema } from '../config';
@@ -40,6 +41,16 @@ describe('DeliveryRetention', () => {
   afterAll(async () => {
     await app?.close();
     await database?.drop();
+  });
+
+  const sample = async (name: string, labels: Record<string, string>): Promise<number> => {
+    const { values } = (await metricsRegistry.getSingleMetric(name)?.get()) ?? { values: [] };
+    return values.find((value) => Object.entries(labels).every(([key, label]) => value.labels[key] === label))?.value ?? 0;
+  };
+
+  it('exports its schedule and that of the event tables at start, before their first run', async () => {
+    expect(await sample('retention_interval_seconds', { job: 'deliveries.retention' })).toBe(3_600);
+    expect(await sample('retention_interval_seconds', { job: 'events.retention' })).toBe(3_600);
   });
 
   const email = async (status: string, daysAgo: number): Promise<string> =>
@@ -81,6 +92,10 @@ describe('DeliveryRetention', () => {
     const youngFailedDelivery = await delivery('failed', 19);
     const oldPendingDelivery = await delivery('pending', 90);
 
+    const deletedEmailsBefore = await sample('retention_deleted_rows_total', { job: 'deliveries.retention', table: 'email_deliveries' });
+    const deletedDeliveriesBefore = await sample('retention_deleted_rows_total', { job: 'deliveries.retention', table: 'webhook_deliveries' });
+    const purgedAt = Date.now() / 1000;
+
     // The recurring job (run once at start) may get there first; either way these rows go.
     await retention.purge();
 
@@ -91,5 +106,8 @@ describe('DeliveryRetention', () => {
     expect(deliveryIds.sort()).toEqual([youngFailedDelivery, oldPendingDelivery].sort());
     expect(deliveryIds).not.toContain(oldSucceeded);
     expect(deliveryIds).not.toContain(oldFailedDelivery);
+    expect(await sample('retention_deleted_rows_total', { job: 'deliveries.retention', table: 'email_deliveries' })).toBe(deletedEmailsBefore + 3);
+    expect(await sample('retention_deleted_rows_total', { job: 'deliveries.retention', table: 'webhook_deliveries' })).toBe(deletedDeliveriesBefore + 2);
+    expect(await sample('retention_last_run_timestamp_seconds', { job: 'deliveries.retention' })).toBeGreaterThanOrEqual(purgedAt);
   });
 });

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { JobQueue } from '@multipult/jobs';
 import { deleteInBatches } from '@multipult/database';
+import { retentionRan, retentionScheduled } from '@multipult/observability';
 import type { NotificationsConfig } from '../config';
 
 /** The queue of the delivery logs' retention job. */
@@ -25,6 +26,7 @@ export class DeliveryRetention implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    retentionScheduled(DELIVERY_RETENTION_QUEUE, this.config.RETENTION_INTERVAL_SECONDS);
     await this.jobs.defineRecurring({ name: DELIVERY_RETENTION_QUEUE, everySeconds: this.config.RETENTION_INTERVAL_SECONDS, handler: () => this.purge() });
   }
 
@@ -41,6 +43,7 @@ export class DeliveryRetention implements OnModuleInit {
       `status IN ('succeeded', 'failed') AND coalesce(completed_at, created_at) < now() - make_interval(days => $1)`,
       [this.config.WEBHOOK_DELIVERY_RETENTION_DAYS],
     );
+    retentionRan(DELIVERY_RETENTION_QUEUE, { rows: { email_deliveries: emails, webhook_deliveries: webhookDeliveries } });
     if (emails || webhookDeliveries) this.logger.log({ emails, webhookDeliveries }, 'old deliveries deleted');
     return { emails, webhookDeliveries };
   }

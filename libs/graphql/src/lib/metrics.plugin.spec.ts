@@ -19,6 +19,12 @@ describe('GraphQL operation metrics', () => {
   beforeAll(() => server.start());
   afterAll(() => server.stop());
 
+  it('registers the operation and error metrics with the server, before any operation', async () => {
+    const exposition = await metricsRegistry.metrics();
+    expect(exposition).toContain('# TYPE graphql_operation_duration_seconds histogram');
+    expect(exposition).toContain('# TYPE graphql_errors_total counter');
+  });
+
   it('labels only allowed operation names; any other name counts as other', async () => {
     for (const name of ['Greeting', 'ClientChosen1', 'ClientChosen2']) {
       const response = await server.executeOperation({ query: `query ${name} { hello }` });

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { graphqlOperationDuration } from '@multipult/observability';
+import { graphqlErrors, graphqlOperationDuration } from '@multipult/observability';
 
 /** The label of operations whose name is not on the allowed list. */
 export const OTHER_OPERATION = 'other';
@@ -12,6 +12,9 @@ export const OTHER_OPERATION = 'other';
 export function graphqlMetricsPlugin(options: { operationNames?: readonly string[] } = {}): ApolloServerPlugin {
   const allowed = new Set(options.operationNames ?? []);
   const nameLabel = (name: string | null | undefined) => (!name ? 'anonymous' : allowed.has(name) ? name : OTHER_OPERATION);
+  // Registered with the server, not on the first operation or error, so they are exported from the start.
+  graphqlOperationDuration();
+  graphqlErrors();
   return {
     async requestDidStart() {
       const stopTimer = graphqlOperationDuration().startTimer();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -8,7 +9,7 @@ import { ConfigModule, baseEnv, databaseEnv, loadConfig } from '@multipult/confi
 import { DatabaseModule } from '@multipult/database';
 import { metricsRegistry } from '@multipult/observability';
 import { TestDatabase, createTestDatabase, eventually } from '@multipult/testing';
-import { JobCancelledError, JobQueue, RunningJob, jobsSchema } from './job-queue';
+import { JobCancelledError, JobQueue, PROGRESS_RETENTION_JOB, RunningJob, jobsSchema } from './job-queue';
 import { jobsEnv } from './jobs-env';
 import { JobsModule } from './jobs.module';
 
@@ -130,6 +131,11 @@ describe('JobQueue', () => {
     if (!metric) return 0;
     const { values } = await metric.get();
     return values.filter((value) => value.labels.queue === queue).reduce((sum, value) => sum + value.value, 0);
+  }
+
+  async function retentionSample(name: string, labels: Record<string, string>): Promise<number> {
+    const { values } = (await metricsRegistry.getSingleMetric(name)?.get()) ?? { values: [] };
+    return values.find((value) => Object.entries(labels).every(([key, label]) => value.labels[key] === label))?.value ?? 0;
   }
 
   it('enqueues in the business transaction: a rollback leaves no job, a commit runs it', async () => {
@@ -259,6 +265,25 @@ describe('JobQueue', () => {
     release();
     await eventually('the job to complete', async () => (await reader.jobs.find(queue, id))?.state === 'completed');
     expect(await reader.jobs.progress(id)).toMatchObject({ percent: 100, message: 'done' });
+  });
+
+  it('deletes progress past JOBS_PROGRESS_RETENTION_DAYS at start and reports it in the retention metrics', async () => {
+    await startReplica();
+    const [old, young] = [randomUUID(), randomUUID()];
+    await sql(
+      `INSERT INTO "${SCHEMA}".job_progress (job_id, queue, percent, updated_at) VALUES ($1, 'old', 100, now() - interval '15 days'), ($2, 'young', 100, now() - interval '13 days')`,
+      [old, young],
+    );
+    const deletedBefore = await retentionSample('retention_deleted_rows_total', { job: PROGRESS_RETENTION_JOB, table: 'job_progress' });
+    const startedAt = Date.now() / 1000;
+
+    await startReplica(async () => undefined, { JOBS_PROGRESS_RETENTION_DAYS: '14' });
+
+    const left = await sql<{ job_id: string }>(`SELECT job_id FROM "${SCHEMA}".job_progress WHERE job_id = ANY($1::uuid[])`, [[old, young]]);
+    expect(left.map((row) => row.job_id)).toEqual([young]);
+    expect(await retentionSample('retention_deleted_rows_total', { job: PROGRESS_RETENTION_JOB, table: 'job_progress' })).toBe(deletedBefore + 1);
+    expect(await retentionSample('retention_last_run_timestamp_seconds', { job: PROGRESS_RETENTION_JOB })).toBeGreaterThanOrEqual(startedAt);
+    expect(await retentionSample('retention_interval_seconds', { job: PROGRESS_RETENTION_JOB })).toBe(3_600);
   });
 
   it('cancels a queued job before it runs', async () => {

@@ -4,6 +4,7 @@ import { PgBoss } from 'pg-boss';
 import type { JobWithMetadata, QueuePolicy, SendOptions } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG } from '@multipult/config';
+import { retentionRan, retentionScheduled } from '@multipult/observability';
 import { entityManagerDb } from './entity-manager-db';
 import { jobMetrics, registerQueueSizeSource, unregisterQueueSizeSource } from './job-metrics';
 import { JobsConfig } from './jobs-env';
@@ -123,6 +124,8 @@ const DEFAULT_RETRY_LIMIT = 3;
 /** How often a job whose key is at its limit looks for a free slot again. */
 const KEY_SLOT_RETRY_MS = 100;
 const PROGRESS_CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
+/** The retention job name of job_progress in metrics (every replica runs it on its own timer). */
+export const PROGRESS_RETENTION_JOB = 'jobs.progress-retention';
 
 /** The dead-letter queue of a queue: where its jobs go after their last retry. */
 export const deadLetterQueue = (name: string) => `${name}.dead`;
@@ -180,6 +183,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     await this.boss.start();
     await this.createTables();
     registerQueueSizeSource(this, () => this.queueSizes());
+    // Registered before any job ran, so dashboards and alerts find the series from the start.
+    jobMetrics();
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -187,6 +192,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     for (const definition of this.definitions.values()) await this.startWorker(definition);
     for (const definition of this.recurring) await this.startRecurring(definition);
     this.cancelTimer = setInterval(() => void this.abortCancelled(), this.config.JOBS_CANCEL_CHECK_MS);
+    retentionScheduled(PROGRESS_RETENTION_JOB, PROGRESS_CLEANUP_INTERVAL_MS / 1000);
     this.cleanupTimer = setInterval(() => void this.removeOldProgress(), PROGRESS_CLEANUP_INTERVAL_MS);
     this.cancelTimer.unref();
     this.cleanupTimer.unref();
@@ -518,11 +524,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
 
   private async removeOldProgress(): Promise<void> {
     try {
-      await this.boss
-        .getDb()
-        .executeSql(`DELETE FROM "${this.schema}".job_progress WHERE updated_at < now() - make_interval(days => $1)`, [
-          this.config.JOBS_PROGRESS_RETENTION_DAYS,
-        ]);
+      const { rows } = await this.boss.getDb().executeSql(
+        `WITH deleted AS (DELETE FROM "${this.schema}".job_progress WHERE updated_at < now() - make_interval(days => $1) RETURNING 1)
+         SELECT count(*)::int AS count FROM deleted`,
+        [this.config.JOBS_PROGRESS_RETENTION_DAYS],
+      );
+      retentionRan(PROGRESS_RETENTION_JOB, { rows: { job_progress: (rows as { count: number }[])[0].count } });
     } catch (error) {
       this.logger.warn(`Removing old job progress failed: ${(error as Error).message}`);
     }

@@ -40,7 +40,8 @@ export interface RealtimeSocketsOptions {
   accept(connection: RealtimeConnection, request: IncomingMessage, receive: (handle: (message: string) => Promise<void>) => void): void;
 }
 
-const connectionGauges = new Set<Set<RealtimeConnection>>();
+/** The connections of every RealtimeSockets of the process, with the limit each enforces. */
+const connectionGauges = new Map<Set<RealtimeConnection>, number>();
 
 /**
  * The part of /graphql/ws every endpoint shares, whatever it does with operations: upgrades (path,
@@ -60,13 +61,22 @@ export class RealtimeSockets {
   constructor(private readonly options: RealtimeSocketsOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.config.REALTIME_MAX_MESSAGE_BYTES, perMessageDeflate: false });
     this.trust = proxyAddr.compile(options.trustProxy);
-    connectionGauges.add(this.connections);
+    connectionGauges.set(this.connections, options.config.REALTIME_MAX_CONNECTIONS);
     gauge({
       name: 'realtime_ws_connections',
       help: 'Open /graphql/ws connections',
       labelNames: [],
       collect() {
-        this.set([...connectionGauges].reduce((sum, connections) => sum + connections.size, 0));
+        this.set([...connectionGauges.keys()].reduce((sum, connections) => sum + connections.size, 0));
+      },
+    });
+    // Alerts compare connections with this, so the threshold follows REALTIME_MAX_CONNECTIONS.
+    gauge({
+      name: 'realtime_ws_connections_limit',
+      help: 'Open /graphql/ws connections allowed (REALTIME_MAX_CONNECTIONS) before upgrades are refused with 503',
+      labelNames: [],
+      collect() {
+        this.set([...connectionGauges.values()].reduce((sum, limit) => sum + limit, 0));
       },
     });
   }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { InjectConfig } from '@multipult/config';
 import { deleteInBatches } from '@multipult/database';
 import { JobQueue } from '@multipult/jobs';
+import { retentionRan, retentionScheduled } from '@multipult/observability';
 
 /** Variables of the retention of the event tables every subgraph has. */
 export const eventRetentionEnv = {
@@ -40,6 +41,7 @@ export class EventRetention implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
+    retentionScheduled(EVENT_RETENTION_QUEUE, this.config.RETENTION_INTERVAL_SECONDS);
     await this.jobs.defineRecurring({
       name: EVENT_RETENTION_QUEUE,
       everySeconds: this.config.RETENTION_INTERVAL_SECONDS,
@@ -54,6 +56,7 @@ export class EventRetention implements OnModuleInit {
     const inbox = await deleteInBatches(this.dataSource, 'inbox', `processed_at < now() - make_interval(days => $1)`, [
       this.config.INBOX_RETENTION_DAYS,
     ]);
+    retentionRan(EVENT_RETENTION_QUEUE, { rows: { outbox, inbox } });
     if (outbox || inbox) this.logger.log({ outbox, inbox }, 'old event rows deleted');
     return { outbox, inbox };
   }
