@@ -128,7 +128,12 @@ export function globalDefaults() {
     },
     metrics: {
       serviceMonitor: { enabled: false, labels: {}, interval: '30s', scrapeTimeout: '10s' },
-      prometheusRule: { enabled: false, labels: {} },
+      prometheusRule: {
+        enabled: false,
+        labels: {},
+        runbookBaseUrl: 'https://github.com/multipult/multipult/blob/main/docs/runbooks',
+        signingKeyMaxAgeDays: 45,
+      },
     },
   };
 }
@@ -225,7 +230,7 @@ const COMMENTS = {
   'global.redis': 'External Redis: a connection string, or (default) a key of an existing Secret.',
   'global.kafka': 'External Kafka bootstrap servers (host:port, comma-separated).',
   'global.networkPolicy': 'Where PostgreSQL, Redis and Kafka are (NetworkPolicyPeers; empty = any address on that port), and who may scrape metrics.',
-  'global.metrics': 'Prometheus Operator resources, when the cluster has the operator.',
+  'global.metrics': 'Prometheus Operator resources, when the cluster has the operator; runbookBaseUrl is where the alerts link docs/runbooks (your copy of this repository).',
   sharedSecret: 'Creates <platform>-shared with generated INTERNAL_API_SECRET and EMAIL_TOKEN_SEAL_KEY (kept across upgrades) unless global.sharedSecret.existingSecret names yours.',
   grafanaDashboards: 'ConfigMaps with the Grafana dashboards, labelled for the Grafana sidecar.',
   image: 'The image built by deploy/Dockerfile (--build-arg APP=<service>); tag defaults to the chart appVersion.',
@@ -290,7 +295,7 @@ export function globalSchema() {
     }),
     metrics: obj({
       serviceMonitor: obj({ enabled: bool, labels: anyObject, interval: { type: 'string', pattern: '^[0-9]+[smh]$' }, scrapeTimeout: { type: 'string', pattern: '^[0-9]+[smh]$' } }),
-      prometheusRule: obj({ enabled: bool, labels: anyObject }),
+      prometheusRule: obj({ enabled: bool, labels: anyObject, runbookBaseUrl: { type: 'string', pattern: '^https?://' }, signingKeyMaxAgeDays: int(1, 365) }),
     }),
   });
 }

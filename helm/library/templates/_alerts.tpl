@@ -3,16 +3,15 @@ The alert rules of one service, as PrometheusRule groups. Every expression is sc
 service (the `service` label every metric carries), so each chart ships the rules of its service.
 Groups follow what the service runs: HTTP and GraphQL everywhere; the database, the outbox and
 consumers, jobs and retention in the subgraphs; /graphql/ws everywhere but auth; the signing key in
-auth; the supergraph file in the gateway. Each alert's runbook is docs/runbooks/<alert-in-kebab-case>.md
-(tools/helm/src/alerts.spec.ts checks the file exists and that promtool unit tests cover the alert).
+auth; the supergraph file in the gateway. Each alert's runbook is docs/runbooks/<alert-in-kebab-case>.md,
+linked under global.metrics.prometheusRule.runbookBaseUrl (tools/helm/src/alerts.spec.ts checks the
+file exists and that promtool unit tests cover the alert).
 */}}
-{{- define "multipult.runbookUrl" -}}
-https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
-{{- end -}}
-
 {{- define "multipult.alertRules" -}}
 {{- $service := include "multipult.serviceName" . -}}
 {{- $s := printf "service=%q" $service -}}
+{{- $runbooks := .Values.global.metrics.prometheusRule.runbookBaseUrl | trimSuffix "/" -}}
+{{- $keyMaxAgeDays := .Values.global.metrics.prometheusRule.signingKeyMaxAgeDays -}}
 - name: {{ $service }}.requests
   rules:
     - alert: HighRequestErrorRate
@@ -26,7 +25,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: more than 5% of HTTP requests fail with 5xx'
         description: '{{ $service }} answered {{ `{{ $value | humanizePercentage }}` }} of its HTTP requests with a 5xx status over the last 5 minutes.'
-        runbook_url: {{ include "multipult.runbookUrl" "high-request-error-rate" }}
+        runbook_url: {{ printf "%s/high-request-error-rate.md" $runbooks }}
     - alert: HighRequestLatency
       # Agent run event streams stay open for the whole run: not a latency.
       expr: |
@@ -38,7 +37,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: p99 HTTP latency above 2 s'
         description: 'The 99th percentile of {{ $service }} HTTP request latency is {{ `{{ $value | humanizeDuration }}` }} over the last 5 minutes.'
-        runbook_url: {{ include "multipult.runbookUrl" "high-request-latency" }}
+        runbook_url: {{ printf "%s/high-request-latency.md" $runbooks }}
     - alert: HighGraphQLLatency
       expr: |
         histogram_quantile(0.99, sum by (service, le) (rate(graphql_operation_duration_seconds_bucket{ {{- $s }},operation_type!="subscription"}[5m]))) > 2
@@ -49,7 +48,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: p99 GraphQL operation latency above 2 s'
         description: 'The 99th percentile of {{ $service }} GraphQL query and mutation latency is {{ `{{ $value | humanizeDuration }}` }} over the last 5 minutes.'
-        runbook_url: {{ include "multipult.runbookUrl" "high-graphql-latency" }}
+        runbook_url: {{ printf "%s/high-graphql-latency.md" $runbooks }}
     - alert: GraphQLInternalErrors
       expr: |
         sum by (service) (rate(graphql_errors_total{ {{- $s }},code="INTERNAL"}[5m]))
@@ -61,7 +60,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: more than 2% of GraphQL operations end in INTERNAL errors'
         description: '{{ $service }} returned INTERNAL errors for {{ `{{ $value | humanizePercentage }}` }} of its GraphQL operations (HTTP 200 with errors, so the 5xx alert does not see them).'
-        runbook_url: {{ include "multipult.runbookUrl" "graphql-internal-errors" }}
+        runbook_url: {{ printf "%s/graphql-internal-errors.md" $runbooks }}
 {{- if ne $service "auth" }}
 {{- /* auth serves no /graphql/ws. */}}
 - name: {{ $service }}.realtime
@@ -77,7 +76,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: a replica holds more than 80% of its /graphql/ws connection limit'
         description: 'The fullest {{ $service }} replica is at {{ `{{ $value | humanizePercentage }}` }} of REALTIME_MAX_CONNECTIONS; at 100% new subscriptions are refused with 503.'
-        runbook_url: {{ include "multipult.runbookUrl" "realtime-connections-near-limit" }}
+        runbook_url: {{ printf "%s/realtime-connections-near-limit.md" $runbooks }}
     - alert: RealtimeConnectionsCollapsed
       expr: |
         sum by (service) (realtime_ws_connections{ {{- $s }}})
@@ -90,7 +89,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: open /graphql/ws connections fell by more than half within 15 minutes'
         description: '{{ $service }} holds {{ `{{ $value }}` }} WebSocket connections, less than half of 15 minutes ago: clients are failing to reconnect.'
-        runbook_url: {{ include "multipult.runbookUrl" "realtime-connections-collapsed" }}
+        runbook_url: {{ printf "%s/realtime-connections-collapsed.md" $runbooks }}
 {{- end }}
 {{- if include "multipult.hasDatabase" . }}
 - name: {{ $service }}.database
@@ -105,7 +104,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: requests wait for a database connection'
         description: '{{ `{{ $value }}` }} queries of pool {{ `{{ $labels.pool }}` }} have been waiting for a free connection for 5 minutes (DATABASE_POOL_MAX reached).'
-        runbook_url: {{ include "multipult.runbookUrl" "database-pool-exhausted" }}
+        runbook_url: {{ printf "%s/database-pool-exhausted.md" $runbooks }}
 - name: {{ $service }}.jobs
   rules:
     - alert: JobFailureRateHigh
@@ -122,7 +121,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: more than 25% of job attempts on {{ `{{ $labels.queue }}` }} fail'
         description: '{{ `{{ $value | humanizePercentage }}` }} of the attempts of queue {{ `{{ $labels.queue }}` }} failed over the last 15 minutes; failed attempts are retried, then dead-lettered.'
-        runbook_url: {{ include "multipult.runbookUrl" "job-failure-rate-high" }}
+        runbook_url: {{ printf "%s/job-failure-rate-high.md" $runbooks }}
     - alert: JobsDeadLettered
       expr: |
         sum by (service, queue) (increase(jobs_dead_lettered_total{ {{- $s }}}[15m])) > 0
@@ -132,7 +131,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: jobs of {{ `{{ $labels.queue }}` }} moved to the dead-letter queue'
         description: '{{ `{{ $value | humanize }}` }} jobs of {{ `{{ $labels.queue }}` }} failed their last attempt in the last 15 minutes and wait in {{ `{{ $labels.queue }}` }}.dead.'
-        runbook_url: {{ include "multipult.runbookUrl" "jobs-dead-lettered" }}
+        runbook_url: {{ printf "%s/jobs-dead-lettered.md" $runbooks }}
 - name: {{ $service }}.retention
   rules:
     - alert: RetentionNotRunning
@@ -152,7 +151,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: retention job {{ `{{ $labels.job }}` }} has not run for three intervals'
         description: 'No replica of {{ $service }} finished {{ `{{ $labels.job }}` }} for {{ `{{ $value | humanizeDuration }}` }}; old rows or files pile up.'
-        runbook_url: {{ include "multipult.runbookUrl" "retention-not-running" }}
+        runbook_url: {{ printf "%s/retention-not-running.md" $runbooks }}
 {{- end }}
 {{- if .Values.kafka.enabled }}
 - name: {{ $service }}.events
@@ -169,7 +168,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: domain events are not reaching Kafka'
         description: 'The outbox of {{ $service }} holds unpublished events older than 5 minutes or more than 10000 of them (now {{ `{{ $value | humanize }}` }}): other services see its changes late.'
-        runbook_url: {{ include "multipult.runbookUrl" "outbox-lag-high" }}
+        runbook_url: {{ printf "%s/outbox-lag-high.md" $runbooks }}
     - alert: ConsumerLagHigh
       # A partition may be reported by more than one replica around a rebalance: max per partition.
       expr: |
@@ -181,7 +180,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: consumer group {{ `{{ $labels.group }}` }} is behind on {{ `{{ $labels.topic }}` }}'
         description: '{{ `{{ $labels.group }}` }} has {{ `{{ $value | humanize }}` }} messages of {{ `{{ $labels.topic }}` }} not yet processed.'
-        runbook_url: {{ include "multipult.runbookUrl" "consumer-lag-high" }}
+        runbook_url: {{ printf "%s/consumer-lag-high.md" $runbooks }}
     - alert: EventsDeadLettered
       expr: |
         sum by (service, group, topic) (increase(events_consumer_dead_lettered_total{ {{- $s }}}[15m])) > 0
@@ -191,7 +190,7 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: '{{ $service }}: events of {{ `{{ $labels.topic }}` }} moved to the dead-letter topic'
         description: '{{ `{{ $value | humanize }}` }} events of {{ `{{ $labels.topic }}` }} failed every attempt of consumer group {{ `{{ $labels.group }}` }} in the last 15 minutes and went to {{ `{{ $labels.topic }}` }}.dlq.'
-        runbook_url: {{ include "multipult.runbookUrl" "events-dead-lettered" }}
+        runbook_url: {{ printf "%s/events-dead-lettered.md" $runbooks }}
 {{- end }}
 {{- if eq $service "auth" }}
 - name: {{ $service }}.signing-keys
@@ -199,15 +198,15 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
     - alert: SigningKeyRotationOverdue
       # Keys do not expire; they are rotated on demand (monthly is the documented practice).
       expr: |
-        time() - max by (service) (auth_signing_key_active_created_timestamp_seconds{ {{- $s }}}) > 45 * 86400
+        time() - max by (service) (auth_signing_key_active_created_timestamp_seconds{ {{- $s }}}) > {{ $keyMaxAgeDays }} * 86400
       for: 1h
       labels:
         severity: warning
         service: {{ $service }}
       annotations:
-        summary: 'auth: the access-token signing key was not rotated for 45 days'
+        summary: 'auth: the access-token signing key was not rotated for {{ $keyMaxAgeDays }} days'
         description: 'The active signing key is {{ `{{ $value | humanizeDuration }}` }} old; rotate it (cli rotate-signing-key).'
-        runbook_url: {{ include "multipult.runbookUrl" "signing-key-rotation-overdue" }}
+        runbook_url: {{ printf "%s/signing-key-rotation-overdue.md" $runbooks }}
 {{- end }}
 {{- if eq .Values.component "gateway" }}
 - name: {{ $service }}.supergraph
@@ -222,6 +221,6 @@ https://github.com/multipult/multipult/blob/main/docs/runbooks/{{ . }}.md
       annotations:
         summary: 'gateway: a published supergraph is refused'
         description: 'A gateway replica refuses the supergraph file on disk and serves the previous supergraph; the release is not live, and a restarted gateway would not start.'
-        runbook_url: {{ include "multipult.runbookUrl" "gateway-supergraph-reload-failing" }}
+        runbook_url: {{ printf "%s/gateway-supergraph-reload-failing.md" $runbooks }}
 {{- end }}
 {{- end -}}

@@ -16,6 +16,9 @@ spec:
   endpoints:
     - port: metrics
       path: /metrics
+      # The services label every metric with `service`; without this the operator's own `service`
+      # label (the Kubernetes Service name) would replace it and the alerts' filters would match nothing.
+      honorLabels: true
       interval: {{ .Values.global.metrics.serviceMonitor.interval }}
       scrapeTimeout: {{ .Values.global.metrics.serviceMonitor.scrapeTimeout }}
 {{- end -}}

@@ -222,7 +222,12 @@ describe('Helm charts', () => {
       const container = podTemplate(workload).spec.containers[0];
       expect(container.image).toMatch(/^registry\.example\.com\/multipult\/[a-z]+:1\.4\.2$/);
     }
-    expect(ofKind(manifests, 'ServiceMonitor')).toHaveLength(SERVICES.length);
+    const monitors = ofKind(manifests, 'ServiceMonitor');
+    expect(monitors).toHaveLength(SERVICES.length);
+    // The services' own `service` label must survive the scrape: the alerts and dashboards filter on it.
+    for (const monitor of monitors) {
+      expect((monitor.spec as { endpoints: unknown[] }).endpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics', honorLabels: true })]);
+    }
     expect(ofKind(manifests, 'PrometheusRule')).toHaveLength(SERVICES.length);
     const content = ofKind(manifests, 'HorizontalPodAutoscaler').find((hpa) => hpa.metadata.name === 'multipult-content');
     expect((content?.spec as { metrics: Array<{ type: string }> }).metrics.map((metric) => metric.type)).toEqual(['Resource', 'Pods']);
