@@ -1,64 +1,263 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
-import { graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV } from './infrastructure';
 
-export interface LatencyRun {
-  target: string;
+export type GatewayTarget = 'stock' | 'ours' | 'direct';
+
+/** One query's load run against one target, or the median of its rounds. */
+export interface GatewayRun {
+  query: string;
+  target: GatewayTarget;
+  rounds: number;
+  requests: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
-  errors: number;
-  non2xx: number;
+  /** The gateway process's user + system CPU time over the run divided by the requests completed (NaN for direct). */
+  cpuMicrosecondsPerRequest: number;
 }
 
-const ME_QUERY = JSON.stringify({ query: '{ me { id email displayName } }' });
+export interface GatewayQuery {
+  name: string;
+  description: string;
+  /** Whether it is sent with the user's access token. */
+  authenticated: boolean;
+  body: string;
+}
 
-function load(url: string, token: string, durationSeconds: number, connections: number): Promise<autocannon.Result> {
+export interface GatewayOverheadResult {
+  queries: GatewayQuery[];
+  /** Medians over the rounds, per query and target. */
+  medians: GatewayRun[];
+  /** Every measured run, in the order it ran. */
+  runs: GatewayRun[];
+}
+
+const body = (query: string) => JSON.stringify({ query });
+
+const QUERIES: GatewayQuery[] = [
+  { name: 'one subgraph', description: '{ me { id email displayName } } (auth)', authenticated: true, body: body('{ me { id email displayName } }') },
+  {
+    name: 'two subgraphs',
+    description: '10 documents (content) with their owner’s displayName (auth entity)',
+    authenticated: true,
+    body: body('{ documents(first: 10) { totalCount edges { node { id title owner { id displayName } } } } }'),
+  },
+  { name: 'anonymous', description: '{ oidcProviders { id name } } without a token (auth, public)', authenticated: false, body: body('{ oidcProviders { id name } }') },
+];
+
+const DOCUMENTS = 10;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
+const clockTicksPerSecond = () => Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** User + system CPU time the process has used, in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+interface StockGateway {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** tools/bench/src/stock-gateway.ts as its own process on the platform's supergraph and subgraphs. */
+async function startStockGateway(platform: Platform): Promise<StockGateway> {
+  const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, 'stock-gateway.js')], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      APOLLO_TELEMETRY_DISABLED: 'true',
+      PORT: '0',
+      SUPERGRAPH_PATH: platform.supergraphPath,
+      SUBGRAPHS: Object.entries(platform.urls)
+        .map(([name, url]) => `${name}=${url}`)
+        .join(','),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  };
+  const url = await new Promise<string>((resolve, reject) => {
+    const timeout = setTimeout(() => reject(new Error(`the stock gateway did not listen within 60 s:\n${output.slice(-4000)}`)), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const listening = /listening on (\S+)/.exec(output);
+      if (listening) {
+        clearTimeout(timeout);
+        resolve(new URL('/', listening[1]).href);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timeout);
+      reject(new Error(`the stock gateway exited with ${code} before it listened:\n${output.slice(-4000)}`));
+    });
+  }).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  if (child.pid === undefined) throw new Error('the stock gateway has no pid');
+  return { url, pid: child.pid, stop };
+}
+
+function load(url: string, query: GatewayQuery, token: string, durationSeconds: number, connections: number): Promise<autocannon.Result> {
   return autocannon({
     url,
     method: 'POST',
     connections,
     duration: durationSeconds,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: ME_QUERY,
+    headers: { 'content-type': 'application/json', ...(query.authenticated ? { authorization: `Bearer ${token}` } : {}) },
+    body: query.body,
   });
 }
 
 /**
- * `me` straight to the auth subgraph versus through the gateway, same process, same token, same
- * load: the ratio is what the gateway (edge checks, rate limit, query planning, forwarding) costs.
+ * Both gateways must answer each query with the same data and no errors before any is measured:
+ * a benchmark of a gateway that answers errors is worthless.
  */
-export async function gatewayOverhead(options: { durationSeconds: number; connections: number }): Promise<LatencyRun[]> {
+async function verifySameAnswers(targets: { target: GatewayTarget; url: string }[], token: string): Promise<void> {
+  for (const query of QUERIES) {
+    const { query: text } = JSON.parse(query.body) as { query: string };
+    const answers = await Promise.all(
+      targets.map(async ({ target, url }) => {
+        const result = await graphql(url, text, query.authenticated ? { token } : {});
+        if (result.status !== 200 || result.errors?.length || !result.data) {
+          throw new Error(`${target} gateway answers ${query.name} with ${result.status}: ${result.text.slice(0, 2000)}`);
+        }
+        return { target, data: result.data };
+      }),
+    );
+    const [reference, ...others] = answers;
+    for (const other of others) {
+      if (!isDeepStrictEqual(other.data, reference.data)) {
+        throw new Error(
+          `${query.name}: ${other.target} answers ${JSON.stringify(other.data).slice(0, 1000)}, ` +
+            `${reference.target} ${JSON.stringify(reference.data).slice(0, 1000)}`,
+        );
+      }
+    }
+  }
+}
+
+/**
+ * A stock @apollo/gateway (on @apollo/server, forwarding only `authorization`) versus ours, on the
+ * same platform, supergraph and subgraphs, for a one-subgraph, a two-subgraph and an anonymous
+ * query; rounds interleaved (stock, ours, stock, ours…) so drift on the shared machine hits both
+ * alike. Besides latency and throughput, each run reads the gateway process's CPU time from /proc:
+ * CPU per request is what a gateway costs independently of how the two cores are shared with the
+ * load generator and subgraphs. The one-subgraph query also goes straight to the auth subgraph, as
+ * the floor both gateways add to.
+ */
+export async function gatewayOverhead(options: { durationSeconds: number; connections: number; rounds: number }): Promise<GatewayOverheadResult> {
+  const ticksPerSecond = clockTicksPerSecond();
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789' },
     notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
   });
+  let stock: StockGateway | undefined;
   try {
+    stock = await startStockGateway(platform);
+    // Documents need a tenant the user owns: every authenticated query runs with the token of that tenant.
     const { register } = await graphqlData<{ register: { accessToken: string } }>(
       platform.gatewayUrl,
       `mutation { register(input: { email: "bench-${Date.now()}@example.com", password: "a long bench passphrase 1", displayName: "Bench" }) { accessToken } }`,
     );
-    const targets = [
-      { target: 'auth subgraph (direct)', url: platform.authUrl },
-      { target: 'gateway -> auth', url: platform.gatewayUrl },
+    const { createTenant } = await graphqlData<{ createTenant: { tenant: { id: string } } }>(
+      platform.gatewayUrl,
+      'mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }',
+      { token: register.accessToken, variables: { input: { name: 'Bench gateway', slug: `bench-gateway-${Date.now()}` } } },
+    );
+    const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
+      platform.gatewayUrl,
+      'mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }',
+      { token: register.accessToken, variables: { input: { tenantId: createTenant.tenant.id } } },
+    );
+    const token = switchTenant.accessToken;
+    for (let index = 1; index <= DOCUMENTS; index++) {
+      await graphqlData(
+        platform.gatewayUrl,
+        'mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }',
+        { token, variables: { input: { title: `Bench document ${index}`, body: 'Body of a bench document.', type: 'ARTICLE', language: 'en' } } },
+      );
+    }
+    const gateways = [
+      { target: 'stock' as const, url: stock.url, pid: stock.pid },
+      { target: 'ours' as const, url: platform.gatewayUrl, pid: platform.gateway.pid },
     ];
-    const results: LatencyRun[] = [];
-    for (const { target, url } of targets) {
-      await load(url, register.accessToken, 2, options.connections);
-      const result = await load(url, register.accessToken, options.durationSeconds, options.connections);
-      results.push({
+    await verifySameAnswers(gateways, token);
+    const runs: GatewayRun[] = [];
+    const measure = async (query: GatewayQuery, target: GatewayTarget, url: string, pid: number | undefined) => {
+      const before = pid === undefined ? 0 : cpuTicks(pid);
+      const result = await load(url, query, token, options.durationSeconds, options.connections);
+      const cpuTicksUsed = pid === undefined ? Number.NaN : cpuTicks(pid) - before;
+      if (result.errors || result.non2xx || result.timeouts) {
+        throw new Error(`${target} gateway, ${query.name}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts under load`);
+      }
+      const requests = result.requests.total;
+      runs.push({
+        query: query.name,
         target,
+        rounds: 1,
+        requests,
         requestsPerSecond: result.requests.average,
         p50Ms: result.latency.p50,
         p99Ms: result.latency.p99,
-        errors: result.errors,
-        non2xx: result.non2xx,
+        cpuMicrosecondsPerRequest: ((cpuTicksUsed / ticksPerSecond) * 1e6) / requests,
       });
+    };
+    for (const query of QUERIES) {
+      const targets: { target: GatewayTarget; url: string; pid?: number }[] = [...gateways];
+      if (query.name === 'one subgraph') targets.push({ target: 'direct', url: platform.authUrl });
+      for (const { url } of targets) await load(url, query, token, Math.min(2, options.durationSeconds), options.connections);
+      for (let round = 0; round < options.rounds; round++) {
+        for (const { target, url, pid } of targets) await measure(query, target, url, pid);
+      }
     }
-    return results;
+    const medians = QUERIES.flatMap((query) =>
+      (['stock', 'ours', 'direct'] as const).flatMap((target): GatewayRun[] => {
+        const of = runs.filter((run) => run.query === query.name && run.target === target);
+        if (!of.length) return [];
+        const medianOf = (key: keyof Pick<GatewayRun, 'requests' | 'requestsPerSecond' | 'p50Ms' | 'p99Ms' | 'cpuMicrosecondsPerRequest'>) =>
+          median(of.map((run) => run[key]));
+        return [
+          {
+            query: query.name,
+            target,
+            rounds: of.length,
+            requests: medianOf('requests'),
+            requestsPerSecond: medianOf('requestsPerSecond'),
+            p50Ms: medianOf('p50Ms'),
+            p99Ms: medianOf('p99Ms'),
+            cpuMicrosecondsPerRequest: medianOf('cpuMicrosecondsPerRequest'),
+          },
+        ];
+      }),
+    );
+    return { queries: QUERIES, medians, runs };
   } finally {
+    await stock?.stop();
     await platform.stop();
   }
 }
