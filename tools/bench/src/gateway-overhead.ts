@@ -235,6 +235,8 @@ export async function gatewayOverhead(options: { durationSeconds: number; connec
         for (const { target, url, pid } of targets) await measure(query, target, url, pid);
       }
     }
+    // Still the same answers after the load: neither gateway degraded into errors while measured.
+    await verifySameAnswers(gateways, token);
     const medians = QUERIES.flatMap((query) =>
       (['stock', 'ours', 'direct'] as const).flatMap((target): GatewayRun[] => {
         const of = runs.filter((run) => run.query === query.name && run.target === target);

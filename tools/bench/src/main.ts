@@ -23,7 +23,7 @@ async function main(): Promise<void> {
       const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
       const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
       const rounds = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 3);
-      const { queries, medians } = await gatewayOverhead({ durationSeconds, connections, rounds });
+      const { queries, medians, runs } = await gatewayOverhead({ durationSeconds, connections, rounds });
       console.log(
         `\nGateway: stock @apollo/gateway (on @apollo/server, forwarding authorization) vs ours, same supergraph and subgraphs, ` +
           `${connections} connections, ${durationSeconds} s per run, medians of ${rounds} interleaved rounds; CPU = gateway process user+system time per request`,
@@ -33,6 +33,19 @@ async function main(): Promise<void> {
         medians.map((run) => ({
           query: run.query,
           target: run.target,
+          rounds: run.rounds,
+          requestsPerSecond: Math.round(run.requestsPerSecond),
+          p50Ms: run.p50Ms,
+          p99Ms: run.p99Ms,
+          cpuMicrosecondsPerRequest: format(run.cpuMicrosecondsPerRequest, 0),
+        })),
+      );
+      console.log('Every run, in the order it ran (the spread behind the medians)');
+      console.table(
+        runs.map((run) => ({
+          query: run.query,
+          target: run.target,
+          requests: run.requests,
           requestsPerSecond: Math.round(run.requestsPerSecond),
           p50Ms: run.p50Ms,
           p99Ms: run.p99Ms,
