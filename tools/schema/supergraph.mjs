@@ -4,6 +4,7 @@ import { compose } from '@apollo/composition';
 import { Subgraphs, Supergraph, buildSubgraph, errorCauses } from '@apollo/federation-internals';
 import { diff } from '@graphql-inspector/core';
 import { readFile } from 'node:fs/promises';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { fetchSubgraphSdl } from '../compose-supergraph/compose.mjs';
 
 export const REGISTRY = JSON.parse(await readFile(new URL('../../libs/registry/src/services.json', import.meta.url), 'utf8'));
@@ -86,18 +87,14 @@ export async function apiChanges(oldSupergraphSdl, newSupergraphSdl) {
   return { breaking: of('BREAKING'), dangerous: of('DANGEROUS'), safe: of('NON_BREAKING') };
 }
 
-/** Parses `--flag value` options and positional arguments; `flags` lists the options without a value. */
+/** `--name value` options and positional arguments (node:util parseArgs); `flags` lists the options without a value. */
 export function parseArgs(argv, { options, flags }) {
-  const parsed = { positional: [] };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i];
-    const name = arg.startsWith('--') ? arg.slice(2) : undefined;
-    if (name === undefined) parsed.positional.push(arg);
-    else if (flags.includes(name)) parsed[name] = true;
-    else if (options.includes(name) && i + 1 < argv.length) parsed[name] = argv[(i += 1)];
-    else throw new Error(`unknown or incomplete option ${arg}`);
-  }
-  return parsed;
+  const { values, positionals } = parseCommandLine({
+    args: argv,
+    allowPositionals: true,
+    options: Object.fromEntries([...options.map((name) => [name, { type: 'string' }]), ...flags.map((name) => [name, { type: 'boolean' }])]),
+  });
+  return { ...values, positional: positionals };
 }
 
 /** Runs a command's main, printing its error and exiting 1 on failure. */
