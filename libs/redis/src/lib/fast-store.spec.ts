@@ -46,6 +46,58 @@ describe.each([
     expect(await store.increment(key, 2, 60_000)).toBe(2);
   });
 
+  it('admits a request in one call: windows counted on their own, usage counted only when admitted', async () => {
+    const id = Math.random();
+    const check = (limit: number) => ({
+      windowMs: 60_000,
+      windows: [
+        { key: `adm:ip:${id}`, limit: 10 },
+        { key: `adm:user:${id}`, limit, skipWhenRevoked: true },
+      ],
+      counters: [{ key: `adm:usage:${id}`, ttlMs: 60_000 }],
+    });
+    const first = await store.admit(check(2));
+    expect(first.revoked).toBe(false);
+    expect(first.windows.map((decision) => [decision?.allowed, decision?.remaining])).toEqual([
+      [true, 9],
+      [true, 1],
+    ]);
+    await store.admit(check(2));
+    const refused = await store.admit(check(2));
+    expect(refused.windows.map((decision) => decision?.allowed)).toEqual([true, false]);
+    expect(refused.windows[1]?.retryAfterMs).toBeGreaterThan(0);
+    // The IP window counted all three; the refused request was not counted as usage.
+    expect(await store.get(`adm:usage:${id}`)).toBe('2');
+    expect((await store.hitSlidingWindow(`adm:ip:${id}`, 10, 60_000)).remaining).toBe(6);
+  });
+
+  it('admission reports revoked tokens and then spares the caller\'s own window and usage', async () => {
+    const id = Math.random();
+    const issuedAtMs = Math.floor(Date.now() / 1000) * 1000 - 5_000;
+    const check = {
+      windowMs: 60_000,
+      windows: [
+        { key: `rev:ip:${id}`, limit: 10 },
+        { key: `rev:user:${id}`, limit: 10, skipWhenRevoked: true },
+      ],
+      revocation: { sessionKey: `rev:session:${id}`, userKey: `rev:before:${id}`, issuedAtMs },
+      counters: [{ key: `rev:usage:${id}`, ttlMs: 60_000 }],
+    };
+    expect((await store.admit(check)).revoked).toBe(false);
+    // A cut-off a second after the token was issued revokes it; one at its own second does not (iat has second precision).
+    await store.set(`rev:before:${id}`, String(issuedAtMs + 1000));
+    const cutOff = await store.admit(check);
+    expect(cutOff.revoked).toBe(true);
+    expect(cutOff.windows[1]).toBeNull();
+    await store.set(`rev:before:${id}`, String(issuedAtMs));
+    expect((await store.admit(check)).revoked).toBe(false);
+    await store.set(`rev:session:${id}`, '1');
+    expect((await store.admit(check)).revoked).toBe(true);
+    expect(await store.get(`rev:usage:${id}`)).toBe('2');
+    expect((await store.hitSlidingWindow(`rev:user:${id}`, 10, 60_000)).remaining).toBe(7);
+    expect((await store.hitSlidingWindow(`rev:ip:${id}`, 10, 60_000)).remaining).toBe(5);
+  });
+
   it('counts the unexpired members of an expiring set', async () => {
     const key = `members:${Math.random()}`;
     expect(await store.touchMember(key, 'a', 60_000)).toBe(1);

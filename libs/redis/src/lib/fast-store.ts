@@ -21,6 +21,49 @@ export interface FastStoreWrite {
   ttlMs?: number;
 }
 
+/**
+ * Everything the edge counts and checks for one request, answered in one round trip
+ * (FastStore.admit): the token's revocation marks, the sliding windows, and the usage counters of
+ * an admitted request.
+ */
+export interface AdmissionCheck {
+  windowMs: number;
+  /**
+   * Counted in order, each on its own: a window at its limit refuses without counting. A window
+   * marked `skipWhenRevoked` (the caller's own) is not touched for a revoked token, so a stolen,
+   * revoked token cannot use up its owner's allowance.
+   */
+  windows: { key: string; limit: number; skipWhenRevoked?: boolean }[];
+  /** The caller's token: revoked when `sessionKey` exists or `userKey` holds a cut-off after `issuedAtMs` (see @multipult/auth). */
+  revocation?: { sessionKey: string; userKey: string; issuedAtMs: number };
+  /** Incremented (expiring `ttlMs` after creation) only when every window allowed and the token is not revoked. */
+  counters?: { key: string; ttlMs: number }[];
+}
+
+export interface AdmissionDecision {
+  revoked: boolean;
+  /** One per window of the check, in its order; null for a window skipped because the token is revoked. */
+  windows: (RateLimitDecision | null)[];
+}
+
+/** Answers an AdmissionCheck from the store's single-key operations (the in-process stores). */
+export async function admitStepByStep(store: FastStore, check: AdmissionCheck): Promise<AdmissionDecision> {
+  let revoked = false;
+  if (check.revocation) {
+    const { sessionKey, userKey, issuedAtMs } = check.revocation;
+    const [sessionMark, userMark] = await store.getMany([sessionKey, userKey]);
+    revoked = sessionMark !== null || (userMark !== null && issuedAtMs + 1000 <= Number(userMark));
+  }
+  const windows: (RateLimitDecision | null)[] = [];
+  for (const { key, limit, skipWhenRevoked } of check.windows) {
+    windows.push(revoked && skipWhenRevoked ? null : await store.hitSlidingWindow(key, limit, check.windowMs));
+  }
+  if (!revoked && windows.every((decision) => decision?.allowed)) {
+    for (const { key, ttlMs } of check.counters ?? []) await store.increment(key, 1, ttlMs);
+  }
+  return { revoked, windows };
+}
+
 export interface FastStore {
   readonly kind: 'redis' | 'memory';
   get(key: string): Promise<string | null>;
@@ -36,6 +79,8 @@ export interface FastStore {
    * without counting once `limit` is reached.
    */
   hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
+  /** Checks and counts one request at the edge (see AdmissionCheck); atomic and one round trip on Redis. */
+  admit(check: AdmissionCheck): Promise<AdmissionDecision>;
   /** Adds to a counter (created at 0), keeping it `ttlMs` from its first increment; answers the new value. */
   increment(key: string, by: number, ttlMs: number): Promise<number>;
   /**

@@ -1,6 +1,6 @@
 import { MessagePort } from 'node:worker_threads';
 import { HubEndpoint } from '@multipult/embedded';
-import { FastStore, FastStoreWrite, RateLimitDecision } from './fast-store';
+import { AdmissionCheck, AdmissionDecision, FastStore, FastStoreWrite, RateLimitDecision } from './fast-store';
 
 const CHANNEL = 'fast-store';
 
@@ -41,6 +41,10 @@ export class HubFastStore implements FastStore {
     return this.hub.call('increment', key, by, ttlMs);
   }
 
+  admit(check: AdmissionCheck): Promise<AdmissionDecision> {
+    return this.hub.call('admit', check);
+  }
+
   hitSlidingWindow(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
     return this.hub.call('hitSlidingWindow', key, limit, windowMs);
   }
@@ -72,6 +76,7 @@ export function serveFastStore(port: MessagePort, store: FastStore): void {
     getMany: (keys: string[]) => store.getMany(keys),
     writeMany: (writes: FastStoreWrite[]) => store.writeMany(writes),
     increment: (key: string, by: number, ttlMs: number) => store.increment(key, by, ttlMs),
+    admit: (check: AdmissionCheck) => store.admit(check),
     hitSlidingWindow: (key: string, limit: number, windowMs: number) => store.hitSlidingWindow(key, limit, windowMs),
     touchMember: (key: string, member: string, ttlMs: number) => store.touchMember(key, member, ttlMs),
     removeMember: (key: string, member: string) => store.removeMember(key, member),

@@ -1,4 +1,4 @@
-import { FastStore, FastStoreWrite, RateLimitDecision, slidingWindowDecision } from './fast-store';
+import { AdmissionCheck, AdmissionDecision, FastStore, FastStoreWrite, RateLimitDecision, admitStepByStep, slidingWindowDecision } from './fast-store';
 
 /** In-process stand-in for Redis: correct for one instance only, nothing shared, nothing persisted. */
 export class MemoryFastStore implements FastStore {
@@ -48,6 +48,10 @@ export class MemoryFastStore implements FastStore {
       if (value === null) await this.del(key);
       else await this.set(key, value, ttlMs);
     }
+  }
+
+  admit(check: AdmissionCheck): Promise<AdmissionDecision> {
+    return admitStepByStep(this, check);
   }
 
   async increment(key: string, by: number, ttlMs: number): Promise<number> {
