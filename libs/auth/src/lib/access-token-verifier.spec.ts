@@ -71,6 +71,38 @@ describe('AccessTokenVerifier', () => {
     await expect(verifier.verify(other)).rejects.toThrow('errors.session_revoked');
   });
 
+  it('remembers a verified token until it expires, and still checks revocation on every call', async () => {
+    const pair = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+    const cachedKid = randomUUID();
+    const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: cachedKid, alg: 'EdDSA' }] });
+    let keyLookups = 0;
+    const counted: typeof jwks = (...args) => {
+      keyLookups += 1;
+      return jwks(...args);
+    };
+    const caching = new AccessTokenVerifier({ keys: counted, store, issuer: ISSUER, audience: AUDIENCE });
+    const now = Math.floor(Date.now() / 1000);
+    const sessionId = randomUUID();
+    const signWith = (exp: number) =>
+      new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: randomUUID(), jti: randomUUID(), iat: now, exp, sid: sessionId, tid: tenantId, ten: {} })
+        .setProtectedHeader({ alg: 'EdDSA', kid: cachedKid, typ: 'at+jwt' })
+        .sign(pair.privateKey);
+    const token = await signWith(now + 300);
+    const first = await caching.verify(token);
+    expect(await caching.verify(token)).toBe(first);
+    expect(keyLookups).toBe(1);
+
+    // Expiring within the second: remembered only until then, then verified (and refused) again.
+    const shortLived = await signWith(now + 1);
+    await caching.verifySignature(shortLived);
+    await new Promise((resolve) => setTimeout(resolve, (now + 1) * 1000 - Date.now() + 50));
+    await caching.verifySignature(shortLived).catch(() => undefined);
+    expect(keyLookups).toBe(3);
+
+    await revokeSession(store, sessionId, 60_000);
+    await expect(caching.verify(token)).rejects.toThrow('errors.session_revoked');
+  });
+
   it('reads only bearer tokens from the Authorization header', () => {
     expect(bearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
     expect(bearerToken(undefined)).toBeUndefined();

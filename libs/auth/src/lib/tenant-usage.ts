@@ -18,11 +18,16 @@ export const tenantUsageKeys = {
  * the gateway records every authenticated GraphQL request; the auth service reports them.
  */
 export async function recordTenantRequest(store: FastStore, tenantId: string, at = new Date()): Promise<void> {
+  await Promise.all(tenantRequestCounters(tenantId, at).map(({ key, ttlMs }) => store.increment(key, 1, ttlMs)));
+}
+
+/** The counters one request in the tenant adds to (as FastStore.admit counts them at the edge). */
+export function tenantRequestCounters(tenantId: string, at = new Date()): { key: string; ttlMs: number }[] {
   const { day, month } = periods(at);
-  await Promise.all([
-    store.increment(tenantUsageKeys.requestsOnDay(tenantId, day), 1, 35 * DAY_MS),
-    store.increment(tenantUsageKeys.requestsInMonth(tenantId, month), 1, 400 * DAY_MS),
-  ]);
+  return [
+    { key: tenantUsageKeys.requestsOnDay(tenantId, day), ttlMs: 35 * DAY_MS },
+    { key: tenantUsageKeys.requestsInMonth(tenantId, month), ttlMs: 400 * DAY_MS },
+  ];
 }
 
 export async function tenantRequestCounts(store: FastStore, tenantId: string, at = new Date()): Promise<{ today: number; thisMonth: number }> {
