@@ -8,12 +8,12 @@ import { ObservabilityModule } from '@multipult/observability';
 import { RedisModule } from '@multipult/redis';
 import type { GatewayConfig } from './config';
 import { AgentStreamsProxyController } from './edge/agent-streams-proxy.controller';
-import { EdgeAuthMiddleware } from './edge/edge-auth.middleware';
+import { EdgeAdmission } from './edge/edge-admission';
 import { FilesProxyController } from './edge/files-proxy.controller';
 import { JiraWebhooksProxyController } from './edge/jira-webhooks-proxy.controller';
-import { RateLimitMiddleware } from './edge/rate-limit.middleware';
-import { TenantUsageMiddleware } from './edge/tenant-usage.middleware';
+import { FederatedOperations } from './federation/federated-operations';
 import { gatewayOptions } from './federation/gateway-options';
+import { SubgraphClient } from './federation/subgraph-client';
 import { SubscriptionRouter } from './realtime/subscription-router';
 import { SupergraphRoutes } from './realtime/supergraph-routes';
 
@@ -22,7 +22,12 @@ export const GATEWAY_SERVICE = 'gateway';
 @Module({})
 export class AppModule implements NestModule {
   static forRoot(config: GatewayConfig): DynamicModule {
-    const routes = new SupergraphRoutes(new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url])));
+    const subgraphUrls = new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url]));
+    const routes = new SupergraphRoutes(subgraphUrls);
+    const operations = new FederatedOperations(subgraphUrls, new SubgraphClient(), {
+      maxDepth: config.QUERY_MAX_DEPTH,
+      maxCost: config.QUERY_MAX_COST,
+    });
     return {
       module: AppModule,
       imports: [
@@ -30,25 +35,28 @@ export class AppModule implements NestModule {
         ObservabilityModule.forRoot({ service: GATEWAY_SERVICE, logLevel: config.LOG_LEVEL }),
         RedisModule.forRoot(),
         AuthModule.forRoot(),
-        GraphQLModule.forRoot<ApolloGatewayDriverConfig>({ driver: ApolloGatewayDriver, ...gatewayOptions(config, routes) }),
+        GraphQLModule.forRoot<ApolloGatewayDriverConfig>({ driver: ApolloGatewayDriver, ...gatewayOptions(config, routes, operations) }),
         HealthModule.forRoot({
           probes: [FastStoreProbe],
           gracefulShutdownTimeoutMs: config.NODE_ENV === 'production' ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
         }),
       ],
       controllers: [FilesProxyController, JiraWebhooksProxyController, AgentStreamsProxyController],
-      providers: [RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware, { provide: SupergraphRoutes, useValue: routes }, SubscriptionRouter],
+      providers: [EdgeAdmission, { provide: SupergraphRoutes, useValue: routes },
+        { provide: FederatedOperations, useValue: operations }, SubscriptionRouter],
     };
   }
 
+  constructor(private readonly admission: EdgeAdmission) {}
+
   configure(consumer: MiddlewareConsumer): void {
-    // Limits first, so invalid tokens are rate limited by IP too.
-    consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware, TenantUsageMiddleware).forRoutes('graphql');
-    // Downloads: the signed link is the credential, so only the limits apply (no token is asked for).
-    consumer.apply(RateLimitMiddleware).forRoutes(FilesProxyController);
-    // JIRA webhooks: the signature is the credential (checked by the export service); only the limits apply.
-    consumer.apply(RateLimitMiddleware).forRoutes(JiraWebhooksProxyController);
+    // GraphQL requests the fast path hands over (GET, batches, uploads, malformed ones) get the same checks.
+    consumer.apply(this.admission.middleware({ refuseInvalidToken: true, countTenantUsage: true })).forRoutes('graphql');
+    // Downloads and JIRA webhooks: the signed link or the body's signature is the credential, so only the limits apply.
+    consumer
+      .apply(this.admission.middleware({ refuseInvalidToken: false, countTenantUsage: false }))
+      .forRoutes(FilesProxyController, JiraWebhooksProxyController);
     // Run event streams: the caller's token, checked at the edge as on /graphql (and again by the agents service).
-    consumer.apply(RateLimitMiddleware, EdgeAuthMiddleware).forRoutes(AgentStreamsProxyController);
+    consumer.apply(this.admission.middleware({ refuseInvalidToken: true, countTenantUsage: false })).forRoutes(AgentStreamsProxyController);
   }
 }

@@ -44,6 +44,11 @@ export const gatewayConfigSchema = z
     SUPERGRAPH_POLL_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
     /** Large enough for a long document (content accepts 500 000 characters of Markdown). */
     BODY_LIMIT: z.string().default('1mb'),
+    /**
+     * Serve GraphQL POSTs on the fast path (planned once per document, one round trip of edge
+     * checks, single-subgraph answers relayed as they are); false sends every request through Apollo Server.
+     */
+    GRAPHQL_FAST_PATH: envHelpers.booleanFlag.default(true),
     QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
     QUERY_MAX_COST: z.coerce.number().int().min(1).default(5_000),
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),

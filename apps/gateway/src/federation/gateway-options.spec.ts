@@ -2,7 +2,9 @@ import { ApolloGateway } from '@apollo/gateway';
 import { loadConfig } from '@multipult/config';
 import { gatewayConfigSchema } from '../config';
 import { SupergraphRoutes } from '../realtime/supergraph-routes';
+import { FederatedOperations } from './federated-operations';
 import { applyApolloTelemetrySetting, gatewayOptions } from './gateway-options';
+import { SubgraphClient } from './subgraph-client';
 
 const env = { AUTH_JWKS_URL: 'http://127.0.0.1:1/.well-known/jwks.json', SUBGRAPHS: 'auth=http://127.0.0.1:1/graphql' };
 
@@ -15,13 +17,15 @@ describe("@apollo/gateway's telemetry", () => {
   });
 
   it('is off unless the operator opts in, before any ApolloGateway exists', async () => {
-    const options = gatewayOptions(loadConfig(gatewayConfigSchema, env), new SupergraphRoutes());
+    const operations = new FederatedOperations(new Map(), new SubgraphClient(), { maxDepth: 10, maxCost: 5_000 });
+    const options = gatewayOptions(loadConfig(gatewayConfigSchema, env), new SupergraphRoutes(), operations);
     // Checked before constructing: a gateway with telemetry on would probe cloud metadata endpoints.
     expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe('true');
     const gateway = new ApolloGateway(options.gateway);
     // The usage reporter is the only thing a new gateway registers for disposal.
     expect((gateway as unknown as { toDispose: unknown[] }).toDispose).toEqual([]);
     await gateway.stop();
+    await operations.onApplicationShutdown();
   });
 
   it('is on only when APOLLO_TELEMETRY_DISABLED=false', () => {

@@ -4,7 +4,9 @@ import { ApolloGatewayDriverConfig } from '@nestjs/apollo';
 import { formatError, graphqlMetricsPlugin } from '@multipult/graphql';
 import type { GatewayConfig } from '../config';
 import type { SupergraphRoutes } from '../realtime/supergraph-routes';
-import { ForwardingDataSource, GatewayContext } from './forwarding-data-source';
+import type { Request } from 'express';
+import type { FederatedOperations } from './federated-operations';
+import { SubgraphDataSource, gatewayContextOf } from './subgraph-client';
 import { queryLimitsPlugin } from './query-limits.plugin';
 import { SupergraphFileManager } from './supergraph-file-manager';
 
@@ -38,9 +40,18 @@ export function applyApolloTelemetrySetting(config: Pick<GatewayConfig, 'APOLLO_
  * Production loads the supergraph file composed by tools/schema (composition errors fail CI, never
  * a running gateway) and takes a new one when the file changes (SUPERGRAPH_WATCH_SECONDS);
  * development may compose from the running subgraphs and poll.
- * Every supergraph loaded also becomes the routing table of /graphql/ws (`routes`).
+ * Every supergraph loaded also becomes the routing table of /graphql/ws (`routes`) and the plans
+ * of the GraphQL fast path (`operations`).
  */
-export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes): Omit<ApolloGatewayDriverConfig, 'driver'> {
+export function gatewayOptions(
+  config: GatewayConfig,
+  routes: SupergraphRoutes,
+  operations: FederatedOperations,
+): Omit<ApolloGatewayDriverConfig, 'driver'> {
+  const loaded = (sdl: string) => {
+    routes.update(sdl);
+    operations.update(sdl);
+  };
   applyApolloTelemetrySetting(config);
   const production = config.NODE_ENV === 'production';
   let supergraphSdl: string | SupergraphManager;
@@ -48,14 +59,14 @@ export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes):
     supergraphSdl = new SupergraphFileManager({
       path: config.SUPERGRAPH_PATH,
       watchIntervalMs: config.SUPERGRAPH_WATCH_SECONDS * 1000,
-      onLoaded: (sdl) => routes.update(sdl),
+      onLoaded: loaded,
     });
   } else {
     const composed = new IntrospectAndCompose({
       subgraphs: config.SUBGRAPHS ?? [],
       pollIntervalInMs: config.SUPERGRAPH_POLL_SECONDS ? config.SUPERGRAPH_POLL_SECONDS * 1000 : undefined,
     });
-    supergraphSdl = observed(composed, (sdl) => routes.update(sdl));
+    supergraphSdl = observed(composed, loaded);
   }
   const routingOverrides = new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url]));
   return {
@@ -64,7 +75,7 @@ export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes):
       introspection: !production,
       includeStacktraceInErrorResponses: false,
       formatError,
-      context: ({ req }: GatewayContext) => ({ req }),
+      context: ({ req }: { req: Request }) => gatewayContextOf(req.headers, req.ip),
       plugins: [
         ApolloServerPluginLandingPageDisabled(),
         graphqlMetricsPlugin({ operationNames: config.METRICS_OPERATION_NAMES }),
@@ -77,7 +88,7 @@ export function gatewayOptions(config: GatewayConfig, routes: SupergraphRoutes):
       buildService: ({ name, url }) => {
         const target = routingOverrides.get(name) ?? url;
         if (!target) throw new Error(`subgraph ${name} has no routing URL`);
-        return new ForwardingDataSource({ url: target });
+        return new SubgraphDataSource(name, target, operations.client);
       },
     },
   };

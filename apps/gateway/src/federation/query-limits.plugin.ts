@@ -1,11 +1,14 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
+  ASTNode,
+  DocumentNode,
   FragmentDefinitionNode,
   GraphQLError,
   GraphQLSchema,
   Kind,
   OperationDefinitionNode,
   SelectionSetNode,
+  visit,
 } from 'graphql';
 import { ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { QueryTooComplexError } from '@multipult/graphql';
@@ -38,40 +41,74 @@ const paginationEstimator: ComplexityEstimator = ({ args, childComplexity }) => 
   return pageSize === undefined ? undefined : 1 + childComplexity * Math.max(1, pageSize);
 };
 
+/** Fragments of a document by name. */
+export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+  return fragments;
+}
+
+/**
+ * The operation's cost: every field 1, lists times the page size asked for. Undefined when the
+ * variables do not fit the operation (Apollo refuses them as BAD_USER_INPUT when it executes).
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+): number | undefined {
+  try {
+    return getComplexity({
+      schema,
+      query: document,
+      operationName,
+      variables,
+      estimators: [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (error) {
+    if (error instanceof GraphQLError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The variables an operation's cost depends on: page sizes (`first`, `limit`) and the conditions
+ * of @skip and @include. An operation without any costs the same for every request.
+ */
+export function costVariables(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Argument(argument, _key, _parent, _path, ancestors) {
+      if (argument.value.kind !== Kind.VARIABLE) return;
+      const owner = ancestors[ancestors.length - 1];
+      const isCondition = !Array.isArray(owner) && (owner as ASTNode).kind === Kind.DIRECTIVE && argument.name.value === 'if';
+      if (isCondition || argument.name.value === 'first' || argument.name.value === 'limit') names.add(argument.value.name.value);
+    },
+  });
+  return [...names];
+}
+
 /**
  * Refuses operations deeper than `maxDepth` or costlier than `maxCost` before any subgraph is
  * called, with QUERY_TOO_COMPLEX and the measured value.
  */
-export function queryLimitsPlugin(options: { maxDepth: number; maxCost: number }): ApolloServerPlugin {
+export function checkQueryLimits(depth: number, cost: number | undefined, limits: { maxDepth: number; maxCost: number }): void {
+  if (depth > limits.maxDepth) throw new QueryTooComplexError('errors.query_too_deep', { depth, limit: limits.maxDepth });
+  if (cost !== undefined && cost > limits.maxCost) throw new QueryTooComplexError('errors.query_too_complex', { cost, limit: limits.maxCost });
+}
+
+/** The limits for requests Apollo Server serves (those the GraphQL fast path leaves to it). */
+export function queryLimitsPlugin(limits: { maxDepth: number; maxCost: number }): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, operation, request, schema }) {
-          const fragments: Record<string, FragmentDefinitionNode> = {};
-          for (const definition of document.definitions) {
-            if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-          }
-          const depth = operationDepth((operation as OperationDefinitionNode).selectionSet, fragments);
-          if (depth > options.maxDepth) {
-            throw new QueryTooComplexError('errors.query_too_deep', { depth, limit: options.maxDepth });
-          }
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema: schema as GraphQLSchema,
-              query: document,
-              operationName: request.operationName ?? undefined,
-              variables: request.variables,
-              estimators: [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })],
-            });
-          } catch (error) {
-            // Variables that do not fit the operation: Apollo refuses them (BAD_USER_INPUT, 400) when it executes.
-            if (error instanceof GraphQLError) return;
-            throw error;
-          }
-          if (cost > options.maxCost) {
-            throw new QueryTooComplexError('errors.query_too_complex', { cost, limit: options.maxCost });
-          }
+          const depth = operationDepth((operation as OperationDefinitionNode).selectionSet, fragmentsOf(document));
+          const cost = operationCost(schema as GraphQLSchema, document, request.operationName ?? undefined, request.variables);
+          checkQueryLimits(depth, cost, limits);
         },
       };
     },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CryptoKey, SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
+import { CryptoKey, JWTVerifyGetKey, SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
 import { ForbiddenError, UnauthenticatedError } from '@multipult/graphql';
 import { MemoryFastStore, RedisFastStore } from '@multipult/redis';
 import { AccessTokenVerifier, bearerToken } from './access-token-verifier';
@@ -76,7 +76,7 @@ describe('AccessTokenVerifier', () => {
     const cachedKid = randomUUID();
     const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: cachedKid, alg: 'EdDSA' }] });
     let keyLookups = 0;
-    const counted: typeof jwks = (...args) => {
+    const counted: JWTVerifyGetKey = (...args) => {
       keyLookups += 1;
       return jwks(...args);
     };

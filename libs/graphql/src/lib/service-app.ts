@@ -18,17 +18,21 @@ export interface ServiceAppOptions {
   trustProxy?: boolean | number | string;
 }
 
-/** Answers body-parser failures (too large, malformed JSON) as typed GraphQL-shaped errors instead of HTML. */
+/** A body that is too large or not JSON, as a typed GraphQL-shaped error instead of HTML. */
+export function bodyParserErrorResponse(problem: 'too-large' | 'malformed', limit: string): { status: number; body: object } {
+  const locale = pickLocale(RequestContext.current()?.locales);
+  const requestId = RequestContext.current()?.requestId;
+  const tooLarge = problem === 'too-large';
+  const code = tooLarge ? ErrorCode.PAYLOAD_TOO_LARGE : 'BAD_REQUEST';
+  const message = tooLarge ? translate('errors.payload_too_large', locale, { limit }) : 'Malformed request body';
+  return { status: tooLarge ? 413 : 400, body: { errors: [{ message, extensions: { code, requestId } }] } };
+}
+
 function bodyParserErrorHandler(limit: string) {
   return (error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void => {
     if (!error?.type) return next(error);
-    const locale = pickLocale(RequestContext.current()?.locales);
-    const requestId = RequestContext.current()?.requestId;
-    const tooLarge = error.type === 'entity.too.large';
-    const status = tooLarge ? 413 : 400;
-    const code = tooLarge ? ErrorCode.PAYLOAD_TOO_LARGE : 'BAD_REQUEST';
-    const message = tooLarge ? translate('errors.payload_too_large', locale, { limit }) : 'Malformed request body';
-    res.status(status).json({ errors: [{ message, extensions: { code, requestId } }] });
+    const { status, body } = bodyParserErrorResponse(error.type === 'entity.too.large' ? 'too-large' : 'malformed', limit);
+    res.status(status).json(body);
   };
 }
 

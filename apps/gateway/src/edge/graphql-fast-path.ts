@@ -1,0 +1,250 @@
+import { executeQueryPlan } from '@apollo/gateway';
+import { Logger } from '@nestjs/common';
+import { GraphQLError, GraphQLFormattedError, getVariableValues } from 'graphql';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PinoLogger } from 'nestjs-pino';
+import proxyAddr from 'proxy-addr';
+import bytes from 'bytes';
+import { OperationMetrics, bodyParserErrorResponse, formatError } from '@multipult/graphql';
+import {
+  REQUEST_ID_HEADER,
+  RequestContext,
+  acceptRequestId,
+  activeTraceparent,
+  childTraceparent,
+  httpRequestDuration,
+  parseAcceptLanguage,
+} from '@multipult/observability';
+import type { FederatedOperations, PassThrough, PlannedOperation, PlannedSupergraph } from '../federation/federated-operations';
+import { GatewayContext, gatewayContextOf, graphqlResponseOf } from '../federation/subgraph-client';
+import type { EdgeAdmission } from './edge-admission';
+
+export interface GraphqlFastPathOptions {
+  path: string;
+  /** BODY_LIMIT, in body-parser syntax: larger bodies go to Express, which refuses them. */
+  bodyLimit: string;
+  /** Express's compiled `trust proxy` setting, so the client IP is the one Express would see. */
+  trustProxy: (address: string, hop: number) => boolean;
+  /** Headers every response carries (helmet's), computed once. */
+  securityHeaders: [string, string][];
+  /** The same CORS middleware Express runs. */
+  cors: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+  metrics: OperationMetrics;
+}
+
+interface GraphqlRequestBody {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Serves GraphQL POSTs without Nest, Express or Apollo Server: the body read once, the document
+ * planned once (parse, validation, limits and the query plan, per supergraph), every edge check in
+ * one round trip (EdgeAdmission), and a plan that one subgraph answers exactly as asked relayed
+ * without parsing its answer. Everything else (GET, batches, uploads, persisted queries, invalid
+ * or over-limit documents, introspection, bad variables) goes to the Express app untouched, where
+ * Apollo Server answers it with its own errors; nothing is counted or called before that choice.
+ */
+export class GraphqlFastPath {
+  private readonly logger = new Logger(GraphqlFastPath.name);
+  private readonly bodyLimitBytes: number;
+
+  constructor(
+    private readonly operations: FederatedOperations,
+    private readonly admission: EdgeAdmission,
+    private readonly options: GraphqlFastPathOptions,
+  ) {
+    this.bodyLimitBytes = bytes.parse(options.bodyLimit) ?? 0;
+  }
+
+  /** Serves the request, or hands it to `next` (Express), with the body on `req.body` when it was read. */
+  handle(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+    if (!this.isCandidate(req)) return next();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const startedAt = performance.now();
+      const clientIp = proxyAddr(req, this.options.trustProxy);
+      RequestContext.run(
+        {
+          requestId: acceptRequestId(req.headers[REQUEST_ID_HEADER]),
+          traceparent: activeTraceparent() ?? childTraceparent(headerValue(req.headers.traceparent)),
+          locales: parseAcceptLanguage(req.headers['accept-language']),
+          clientIp,
+          userAgent: req.headers['user-agent'],
+        },
+        () => {
+          this.serve(req, res, raw, clientIp, startedAt, next).catch((error: unknown) => {
+            this.logger.error({ err: error }, 'GraphQL fast path failed');
+            if (!res.headersSent) this.respond(req, res, 200, this.errorBody(error), startedAt);
+            else res.destroy();
+          });
+        },
+      );
+    });
+  }
+
+  /** A JSON POST to the GraphQL path with a body within the limit, answered as application/json. */
+  private isCandidate(req: IncomingMessage): boolean {
+    if (req.method !== 'POST') return false;
+    const url = req.url ?? '';
+    if (url !== this.options.path && !url.startsWith(`${this.options.path}?`)) return false;
+    const contentType = req.headers['content-type'];
+    if (contentType !== 'application/json' && contentType?.toLowerCase().replace(/\s/g, '') !== 'application/json;charset=utf-8') return false;
+    const length = Number(req.headers['content-length']);
+    if (!Number.isInteger(length) || length > this.bodyLimitBytes || req.headers['transfer-encoding']) return false;
+    const accept = req.headers.accept;
+    return !accept || (!accept.includes('graphql-response') && (accept.includes('application/json') || accept.includes('*/*')));
+  }
+
+  private async serve(req: IncomingMessage, res: ServerResponse, raw: Buffer, clientIp: string, startedAt: number, next: () => void): Promise<void> {
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      const { status, body: errorBody } = bodyParserErrorResponse('malformed', this.options.bodyLimit);
+      return this.respond(req, res, status, JSON.stringify(errorBody), startedAt);
+    }
+    const supergraph = this.operations.supergraph;
+    const planned = isGraphqlRequestBody(body) && supergraph ? this.plannedFor(supergraph, body) : undefined;
+    if (!planned) {
+      // Express skips body parsing for a request already read; the body and its bytes are where its parser leaves them.
+      Object.assign(req, { body, rawBody: raw });
+      return next();
+    }
+    const { query, variables } = body as GraphqlRequestBody;
+
+    this.options.cors(req, res, () => undefined);
+    const outcome = await this.admission.admit({ ip: clientIp, method: 'POST', headers: req.headers }, { refuseInvalidToken: true, countTenantUsage: true });
+    for (const [name, value] of outcome.headers) res.setHeader(name, value);
+    if (!outcome.admitted) return this.respond(req, res, outcome.status, JSON.stringify(outcome.body), startedAt);
+
+    const stopTimer = this.options.metrics.startTimer();
+    const context = gatewayContextOf(req.headers, clientIp);
+    const answer = planned.passThrough
+      ? await this.passThrough(planned.passThrough, variables ?? undefined, context)
+      : await this.execute(supergraph as PlannedSupergraph, planned, query, variables ?? undefined, context);
+    stopTimer(planned.operation.operation, planned.operationName, answer.failed);
+    this.respond(req, res, 200, answer.body, startedAt);
+  }
+
+  /** The planned operation when the fast path can serve this request as Apollo Server would. */
+  private plannedFor(supergraph: PlannedSupergraph, body: GraphqlRequestBody): PlannedOperation | undefined {
+    const planned = supergraph.planned(body.query, body.operationName ?? undefined);
+    if (!planned) return undefined;
+    const variables = body.variables ?? {};
+    if (planned.operation.variableDefinitions?.length) {
+      const coerced = getVariableValues(supergraph.schema, planned.operation.variableDefinitions, variables, { maxErrors: 1 });
+      if (coerced.errors) return undefined;
+    }
+    return planned.withinCostLimit(variables) ? planned : undefined;
+  }
+
+  /** One subgraph answers the whole operation: its answer is relayed as it is unless it has errors to format. */
+  private async passThrough(passThrough: PassThrough, variables: Record<string, unknown> | undefined, context: GatewayContext) {
+    const subgraphVariables: Record<string, unknown> = {};
+    for (const name of passThrough.variableNames) if (variables && name in variables) subgraphVariables[name] = variables[name];
+    const request = JSON.stringify({ query: passThrough.query, operationName: passThrough.operationName, variables: subgraphVariables });
+    let response;
+    try {
+      response = await this.operations.client.post(passThrough.subgraph.url, request, context);
+    } catch (error) {
+      return { body: this.errorBody(error), failed: true };
+    }
+    // Apollo Server writes `errors` first, so an answer that starts with its data has none.
+    if (response.status === 200 && response.body.startsWith('{"data":')) return { body: response.body, failed: false };
+    try {
+      const { data, errors } = graphqlResponseOf(passThrough.subgraph.name, response);
+      const downstream = (errors ?? []).map(
+        (error) =>
+          new GraphQLError(error.message || `Error while fetching subquery from service "${passThrough.subgraph.name}"`, {
+            path: error.path,
+            extensions: { ...error.extensions, serviceName: passThrough.subgraph.name },
+          }),
+      );
+      return { body: this.resultBody(data, downstream), failed: downstream.length > 0 };
+    } catch (error) {
+      return { body: this.errorBody(error), failed: true };
+    }
+  }
+
+  /** Several fetches: Apollo's executor runs the plan over the shared subgraph pools. */
+  private async execute(
+    supergraph: PlannedSupergraph,
+    planned: PlannedOperation,
+    query: string,
+    variables: Record<string, unknown> | undefined,
+    context: GatewayContext,
+  ) {
+    const requestContext = {
+      request: { query, variables, operationName: planned.operationName },
+      context,
+      logger: this.logger,
+      metrics: {},
+      document: planned.document,
+      operation: planned.operation,
+      operationName: planned.operationName ?? null,
+      source: query,
+      schema: supergraph.schema,
+    };
+    const result = await executeQueryPlan(
+      planned.plan,
+      supergraph.serviceMap,
+      requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
+      planned.operationContext,
+      supergraph.supergraphSchema,
+      supergraph.apiSchema,
+    );
+    const errors = result.errors ?? [];
+    return { body: this.resultBody(result.data, errors), failed: errors.length > 0 };
+  }
+
+  private resultBody(data: unknown, errors: readonly unknown[]): string {
+    if (!errors.length) return JSON.stringify({ data });
+    return JSON.stringify({ errors: errors.map((error) => formatError(formattedOf(error), error)), data });
+  }
+
+  private errorBody(error: unknown): string {
+    return JSON.stringify({ errors: [formatError(formattedOf(error), error)] });
+  }
+
+  private respond(req: IncomingMessage, res: ServerResponse, status: number, body: string, startedAt: number): void {
+    for (const [name, value] of this.options.securityHeaders) res.setHeader(name, value);
+    const requestId = RequestContext.current()?.requestId;
+    if (requestId) res.setHeader(REQUEST_ID_HEADER, requestId);
+    res.statusCode = status;
+    res.setHeader('Content-Type', JSON_CONTENT_TYPE);
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(body);
+    const seconds = (performance.now() - startedAt) / 1000;
+    httpRequestDuration().observe({ method: 'POST', route: this.options.path, status_code: String(status) }, seconds);
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    const root = PinoLogger.root;
+    if (root?.isLevelEnabled(level)) {
+      root[level]({ req: { method: req.method, url: req.url }, res: { statusCode: status }, responseTime: Math.round(seconds * 1000) }, 'request completed');
+    }
+  }
+}
+
+function isGraphqlRequestBody(body: unknown): body is GraphqlRequestBody {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return false;
+  const { query, operationName, variables, extensions } = body as Record<string, unknown>;
+  return (
+    typeof query === 'string' &&
+    extensions === undefined &&
+    (operationName === undefined || operationName === null || typeof operationName === 'string') &&
+    (variables === undefined || variables === null || (typeof variables === 'object' && !Array.isArray(variables)))
+  );
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function formattedOf(error: unknown): GraphQLFormattedError {
+  return error instanceof GraphQLError ? error.toJSON() : { message: error instanceof Error ? error.message : String(error) };
+}
