@@ -45,6 +45,19 @@ describe('gateway in production mode', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('answers GraphQL requests from configured origins with CORS headers, and others without', async () => {
+    const ask = (origin: string) =>
+      fetch(platform.gatewayUrl, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const allowed = await ask(ALLOWED_ORIGIN);
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
+    expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+    expect(allowed.headers.get('access-control-expose-headers')).toContain('X-RateLimit-Remaining');
+    expect(allowed.headers.get('x-powered-by')).toBeNull();
+    const refused = await ask('https://evil.example.com');
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('exempts allowlisted clients from rate limits', async () => {
     const statuses = [];
     for (let i = 0; i < 10; i += 1) statuses.push((await graphql(platform.gatewayUrl, '{ __typename }')).status);

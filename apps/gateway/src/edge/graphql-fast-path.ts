@@ -12,6 +12,7 @@ import {
   acceptRequestId,
   activeTraceparent,
   childTraceparent,
+  counter,
   httpRequestDuration,
   parseAcceptLanguage,
 } from '@multipult/observability';
@@ -40,6 +41,13 @@ interface GraphqlRequestBody {
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
+const fastPathRequests = () =>
+  counter({
+    name: 'gateway_graphql_fast_path_requests_total',
+    help: 'GraphQL POSTs read by the fast path: served there, or handed to Apollo Server',
+    labelNames: ['outcome'] as const,
+  });
+
 /**
  * Serves GraphQL POSTs without Nest, Express or Apollo Server: the body read once, the document
  * planned once (parse, validation, limits and the query plan, per supergraph), every edge check in
@@ -58,6 +66,7 @@ export class GraphqlFastPath {
     private readonly options: GraphqlFastPathOptions,
   ) {
     this.bodyLimitBytes = bytes.parse(options.bodyLimit) ?? 0;
+    fastPathRequests();
   }
 
   /** Serves the request, or hands it to `next` (Express), with the body on `req.body` when it was read. */
@@ -114,9 +123,11 @@ export class GraphqlFastPath {
     if (!planned) {
       // Express skips body parsing for a request already read; the body and its bytes are where its parser leaves them.
       Object.assign(req, { body, rawBody: raw });
+      fastPathRequests().inc({ outcome: 'handed_over' });
       return next();
     }
     const { query, variables } = body as GraphqlRequestBody;
+    fastPathRequests().inc({ outcome: 'served' });
 
     this.options.cors(req, res, () => undefined);
     const outcome = await this.admission.admit({ ip: clientIp, method: 'POST', headers: req.headers }, { refuseInvalidToken: true, countTenantUsage: true });
