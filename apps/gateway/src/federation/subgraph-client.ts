@@ -45,7 +45,8 @@ export class SubgraphClient {
     const headers: Record<string, string> = { ...context?.forwardedHeaders, 'content-type': 'application/json', accept: 'application/json' };
     if (requestContext) {
       headers[REQUEST_ID_HEADER] = requestContext.requestId;
-      headers.traceparent = childTraceparent(activeTraceparent() ?? requestContext.traceparent);
+      // With tracing on, the undici instrumentation injects its client span's traceparent itself.
+      if (!activeTraceparent()) headers.traceparent = childTraceparent(requestContext.traceparent);
     }
     const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent });
     const contentType = response.headers['content-type'];
