@@ -1,5 +1,6 @@
-import { Platform, ServiceProcess, graphqlData, startServiceProcess } from '@multipult/testing';
+import { Platform, ServiceProcess, graphqlData } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
+import { startGatewayFor } from './support/gateways';
 import { readMetric } from './support/metrics';
 import { usePlatform } from './support/platforms';
 
@@ -56,17 +57,9 @@ describe('GraphQL fast path', () => {
   beforeAll(async () => {
     platform = await usePlatform('default');
     // The same supergraph and subgraphs behind a second gateway that sends everything through Apollo Server.
-    apolloOnly = await startServiceProcess({
-      app: 'gateway',
-      env: {
-        REDIS_URL: process.env.REDIS_URL,
-        REDIS_KEY_PREFIX: platform.redisKeyPrefix,
-        AUTH_JWKS_URL: `${platform.auth.url}/.well-known/jwks.json`,
-        SUPERGRAPH_PATH: platform.supergraphPath,
-        SUBGRAPHS: Object.entries(platform.urls).map(([name, url]) => `${name}=${url}`).join(','),
-        RATE_LIMIT_PER_IP: '1000000',
-        GRAPHQL_FAST_PATH: 'false',
-      },
+    apolloOnly = await startGatewayFor(platform, {
+      SUBGRAPHS: Object.entries(platform.urls).map(([name, url]) => `${name}=${url}`).join(','),
+      GRAPHQL_FAST_PATH: 'false',
     });
     const account = await registerAccount(platform.gatewayUrl, 'fast-path');
     token = (await createTenantFor(platform.gatewayUrl, account)).accessToken;

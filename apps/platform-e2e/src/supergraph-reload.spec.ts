@@ -3,8 +3,9 @@ import { copyFile, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/prom
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Platform, ServiceProcess, eventually, graphql, startServiceProcess, workspaceRoot } from '@multipult/testing';
+import { Platform, ServiceProcess, eventually, graphql, workspaceRoot } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
+import { startGatewayFor } from './support/gateways';
 import { readMetric } from './support/metrics';
 import { usePlatform } from './support/platforms';
 
@@ -48,17 +49,7 @@ describe('supergraph reload', () => {
     supergraphPath = path.join(dir, 'supergraph.graphql');
     await copyFile(platform.supergraphPath, supergraphPath);
     fullSupergraph = await readFile(supergraphPath, 'utf8');
-    gateway = await startServiceProcess({
-      app: 'gateway',
-      env: {
-        REDIS_URL: process.env.REDIS_URL,
-        REDIS_KEY_PREFIX: platform.redisKeyPrefix,
-        AUTH_JWKS_URL: `${platform.auth.url}/.well-known/jwks.json`,
-        SUPERGRAPH_PATH: supergraphPath,
-        SUPERGRAPH_WATCH_SECONDS: '0.2',
-        RATE_LIMIT_PER_IP: '1000000',
-      },
-    });
+    gateway = await startGatewayFor(platform, { SUPERGRAPH_PATH: supergraphPath, SUPERGRAPH_WATCH_SECONDS: '0.2' });
     gatewayUrl = `${gateway.url}/graphql`;
     const account = await registerAccount(gatewayUrl, 'supergraph-reload');
     token = (await createTenantFor(gatewayUrl, account)).accessToken;

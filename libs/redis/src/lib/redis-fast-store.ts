@@ -7,33 +7,9 @@ local server_time = redis.call('TIME')
 local now = tonumber(server_time[1]) * 1000 + math.floor(tonumber(server_time[2]) / 1000)
 `;
 
-// One round trip and atomic: reads both windows, decides, and only counts an allowed hit. One
-// hash per limited subject holds the current window's start and count and the previous window's
-// count, so the script touches only the key it is given (Redis Cluster routes it by that key).
-const SLIDING_WINDOW_SCRIPT = `
-${SERVER_NOW_MS}
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local current_start = now - (now % window)
-local state = redis.call('HMGET', KEYS[1], 'start', 'current', 'previous')
-local stored_start = tonumber(state[1])
-local current = tonumber(state[2]) or 0
-local previous = tonumber(state[3]) or 0
-if stored_start ~= current_start then
-  if stored_start == current_start - window then previous = current else previous = 0 end
-  current = 0
-end
-local elapsed = now % window
-local estimated = previous * ((window - elapsed) / window) + current
-if estimated + 1 > limit then
-  return {0, previous, current, now}
-end
-redis.call('HSET', KEYS[1], 'start', string.format('%d', current_start), 'current', current + 1, 'previous', previous)
-redis.call('PEXPIRE', KEYS[1], window * 2)
-return {1, previous, current, now}
-`;
-
-// The sliding-window step of SLIDING_WINDOW_SCRIPT for one key, as a function of ADMIT_SCRIPT.
+// A sliding-window hit: reads both windows, decides, and only counts an allowed hit. One hash per
+// limited subject holds the current window's start and count and the previous window's count.
+// Answers allowed (1/0) and the previous and current counts before this hit.
 const SLIDING_WINDOW_HIT = `
 local function hit(key, limit, window, now)
   local current_start = now - (now % window)
@@ -51,6 +27,14 @@ local function hit(key, limit, window, now)
   redis.call('PEXPIRE', key, window * 2)
   return 1, previous, current
 end
+`;
+
+// One round trip and atomic; the script touches only the key it is given (Redis Cluster routes it by that key).
+const SLIDING_WINDOW_SCRIPT = `
+${SERVER_NOW_MS}
+${SLIDING_WINDOW_HIT}
+local allowed, previous, current = hit(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), now)
+return {allowed, previous, current, now}
 `;
 
 // One request's edge admission (FastStore.admit) in one round trip. KEYS: the windows, then (with
