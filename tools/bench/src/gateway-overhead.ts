@@ -174,7 +174,12 @@ export async function gatewayOverhead(options: { durationSeconds: number; connec
     env: BENCH_PRODUCTION_ENV,
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789' },
     notificationsEnv: BENCH_NOTIFICATIONS_ENV,
-    gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
+    gatewayEnv: {
+      RATE_LIMIT_PER_IP: '100000000',
+      RATE_LIMIT_PER_USER: '100000000',
+      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` to see where our gateway spends its time under this load.
+      ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}),
+    },
   });
   let stock: StockGateway | undefined;
   try {

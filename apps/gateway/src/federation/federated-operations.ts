@@ -48,6 +48,12 @@ export interface PlannedOperation {
 
 /** How many distinct documents (per operation name) stay planned. */
 const PLANNED_OPERATIONS = 2_000;
+/**
+ * And how much memory they may hold: a parsed and planned document takes roughly twenty times its
+ * text, so a client sending many large documents evicts others instead of growing the heap.
+ */
+const PLANNED_OPERATIONS_BYTES = 64 * 1024 * 1024;
+const BYTES_PER_QUERY_CHARACTER = 20;
 
 /**
  * One supergraph, ready to serve operations without Apollo Server: the API schema, the query
@@ -61,7 +67,11 @@ export class PlannedSupergraph {
   private readonly planner: QueryPlanner;
   private readonly subgraphSchemas = new Map<string, GraphQLSchema>();
   /** Planned operations, and `false` for documents Apollo Server answers (invalid, over the limits, introspection, subscriptions). */
-  private readonly operations = new LRUCache<string, PlannedOperation | false>({ max: PLANNED_OPERATIONS });
+  private readonly operations = new LRUCache<string, PlannedOperation | false>({
+    max: PLANNED_OPERATIONS,
+    maxSize: PLANNED_OPERATIONS_BYTES,
+    sizeCalculation: (_planned, key) => Math.max(1, key.length * BYTES_PER_QUERY_CHARACTER),
+  });
 
   constructor(
     supergraphSdl: string,
