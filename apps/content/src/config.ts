@@ -13,7 +13,7 @@ export const contentConfigSchema = defineSubgraphConfig('content', {
    */
   SEARCH_TOTAL_HITS_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Best first-pass candidates ranked by the full ts_rank_cd: relevance order is exact within them. */
-  SEARCH_RESCORE_WINDOW: z.coerce.number().int().min(1).max(10_000).default(300),
+  SEARCH_RESCORE_WINDOW: z.coerce.number().int().min(1).max(10_000).default(100),
 });
 
 export type ContentConfig = z.infer<typeof contentConfigSchema>;

@@ -12,7 +12,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   instead of fetching rows to discard them;
  * - `head_vector` (title A, tag names B, summary C) is small and inline: the cheap first-pass rank.
  *
- * Triggers keep it in the writing transaction: inserts per statement (bulk loads stay set-based),
+ * Triggers keep it in the writing transaction: inserts per statement from the inserted rows
+ * themselves (bulk loads stay set-based and never scan the source tables),
  * updates per row and only when a searched or filtered column changed (view and like counters
  * do not touch it), deletes by foreign-key cascade. `reindex` rebuilds it from the view below.
  */
@@ -21,20 +22,21 @@ export class CreateDocumentSearchEntries1732500000008 implements MigrationInterf
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
+      CREATE FUNCTION document_search_head_vector(config regconfig, title text, tag_names text, summary text) RETURNS tsvector
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE
+        RETURN setweight(to_tsvector(config, title), 'A') || setweight(to_tsvector(config, tag_names), 'B') ||
+               setweight(to_tsvector(config, summary), 'C');
       CREATE VIEW document_search_sources AS
         SELECT d.id AS document_id, NULL::uuid AS translation_id, d.tenant_id, d.owner_id, d.status, d.type, d.language,
                coalesce(d.published_at, d.created_at) AS sort_at, d.tag_ids, d.author_ids,
-               setweight(to_tsvector(d.search_config, d.title), 'A') ||
-               setweight(to_tsvector(d.search_config, d.tag_names), 'B') ||
-               setweight(to_tsvector(d.search_config, d.summary), 'C') AS head_vector,
+               document_search_head_vector(d.search_config, d.title, d.tag_names, d.summary) AS head_vector,
                d.search_vector
         FROM documents d
         UNION ALL
         -- A translation is searched only within its document's tenant, as the search query always required.
         SELECT d.id, t.id, d.tenant_id, d.owner_id, d.status, d.type, t.language,
                coalesce(d.published_at, d.created_at), d.tag_ids, d.author_ids,
-               setweight(to_tsvector(t.search_config, t.title), 'A') ||
-               setweight(to_tsvector(t.search_config, t.summary), 'C'),
+               document_search_head_vector(t.search_config, t.title, '', t.summary),
                t.search_vector
         FROM document_translations t JOIN documents d ON d.id = t.document_id AND d.tenant_id = t.tenant_id;
 
@@ -55,30 +57,41 @@ export class CreateDocumentSearchEntries1732500000008 implements MigrationInterf
           ARRAY['n:' || tenant_id::text, 's:' || status, 'o:' || owner_id::text, 'l:' || language, 't:' || type]
         ) STORED
       ) WITH (toast_tuple_target = 128);
-      -- Out of line even when small: the row stays narrow for counting, filtering and faceting.
-      ALTER TABLE document_search_entries ALTER COLUMN search_vector SET STORAGE EXTERNAL;
-      ALTER TABLE document_search_entries ALTER COLUMN head_vector SET STORAGE MAIN;
+      -- The full vector out of line even when small, everything else inline (a low toast_tuple_target
+      -- would otherwise move tag and author arrays out too): the row stays narrow and self-contained
+      -- for counting, filtering and faceting.
+      ALTER TABLE document_search_entries
+        ALTER COLUMN search_vector SET STORAGE EXTERNAL,
+        ALTER COLUMN head_vector SET STORAGE MAIN,
+        ALTER COLUMN tag_ids SET STORAGE MAIN,
+        ALTER COLUMN author_ids SET STORAGE MAIN,
+        ALTER COLUMN filter_keys SET STORAGE MAIN;
       CREATE UNIQUE INDEX document_search_entries_original_idx ON document_search_entries (document_id) WHERE translation_id IS NULL;
       CREATE UNIQUE INDEX document_search_entries_translation_idx ON document_search_entries (translation_id);
       CREATE INDEX document_search_entries_document_idx ON document_search_entries (document_id);
       CREATE INDEX document_search_entries_match_idx ON document_search_entries USING gin (search_vector, filter_keys);
 
-      CREATE FUNCTION document_search_entries_insert_documents() RETURNS trigger LANGUAGE plpgsql AS $$
+      -- Triggers run in the writer's session: the functions keep the schema they were created in.
+      CREATE FUNCTION document_search_entries_insert_documents() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
       BEGIN
         INSERT INTO document_search_entries
           (document_id, translation_id, tenant_id, owner_id, status, type, language, sort_at, tag_ids, author_ids, head_vector, search_vector)
-        SELECT s.* FROM document_search_sources s JOIN inserted i ON i.id = s.document_id WHERE s.translation_id IS NULL;
+        SELECT d.id, NULL, d.tenant_id, d.owner_id, d.status, d.type, d.language, coalesce(d.published_at, d.created_at), d.tag_ids, d.author_ids,
+               document_search_head_vector(d.search_config, d.title, d.tag_names, d.summary), d.search_vector
+        FROM inserted d;
         RETURN NULL;
       END $$;
-      CREATE FUNCTION document_search_entries_insert_translations() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION document_search_entries_insert_translations() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
       BEGIN
         INSERT INTO document_search_entries
           (document_id, translation_id, tenant_id, owner_id, status, type, language, sort_at, tag_ids, author_ids, head_vector, search_vector)
-        SELECT s.* FROM document_search_sources s JOIN inserted i ON i.id = s.translation_id;
+        SELECT d.id, t.id, d.tenant_id, d.owner_id, d.status, d.type, t.language, coalesce(d.published_at, d.created_at), d.tag_ids, d.author_ids,
+               document_search_head_vector(t.search_config, t.title, '', t.summary), t.search_vector
+        FROM inserted t JOIN documents d ON d.id = t.document_id AND d.tenant_id = t.tenant_id;
         RETURN NULL;
       END $$;
       -- A document's change reaches its translations' rows too (they carry its status, type, tags...).
-      CREATE FUNCTION document_search_entries_update_document() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION document_search_entries_update_document() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
       BEGIN
         DELETE FROM document_search_entries WHERE document_id = NEW.id;
         INSERT INTO document_search_entries
@@ -86,7 +99,7 @@ export class CreateDocumentSearchEntries1732500000008 implements MigrationInterf
         SELECT * FROM document_search_sources WHERE document_id = NEW.id;
         RETURN NULL;
       END $$;
-      CREATE FUNCTION document_search_entries_update_translation() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE FUNCTION document_search_entries_update_translation() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
       BEGIN
         DELETE FROM document_search_entries WHERE translation_id = NEW.id;
         INSERT INTO document_search_entries
@@ -130,6 +143,7 @@ export class CreateDocumentSearchEntries1732500000008 implements MigrationInterf
       DROP FUNCTION document_search_entries_insert_documents();
       DROP TABLE document_search_entries;
       DROP VIEW document_search_sources;
+      DROP FUNCTION document_search_head_vector(regconfig, text, text, text);
     `);
   }
 }

@@ -203,7 +203,7 @@ export class SearchService {
     const ranked = sort === SearchSort.RELEVANCE;
     const matches = fuzzy
       ? this.fuzzyMatches(principal, input.filter ?? {}, sort, text, params)
-      : this.fullTextMatches(principal, input.filter ?? {}, sort, params);
+      : this.fullTextMatches(principal, input.filter ?? {}, sort, selection.facets, params);
     const after = SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy), 'input.after');
     const seek = () => (after ? `WHERE ${SEARCH_ORDER.seek(after, (value) => params.bind(value))}` : '');
     const pageLimit = params.bind(pageSize + 1);
@@ -232,9 +232,11 @@ export class SearchService {
            SELECT DISTINCT ON (id) id, translation_id, language, NULL::float8 AS rank, sort_value
            FROM (${matches}) v ORDER BY id, translation_id NULLS FIRST
          )`;
-    const counted = `
-      counted AS MATERIALIZED (SELECT id, language, type, tag_ids, author_ids FROM bounded LIMIT ${limit}),
-      counted_documents AS MATERIALIZED (SELECT DISTINCT ON (id) id, type, tag_ids, author_ids FROM counted ORDER BY id),`;
+    // A document's variants share its type, tags and authors: grouping by them (hashed) is one row per document.
+    const counted = selection.facets
+      ? `counted AS MATERIALIZED (SELECT id, language, type, tag_ids, author_ids FROM bounded LIMIT ${limit}),
+         counted_documents AS MATERIALIZED (SELECT id, type, tag_ids, author_ids FROM counted GROUP BY id, type, tag_ids, author_ids),`
+      : `counted_documents AS MATERIALIZED (SELECT id FROM (SELECT id FROM bounded LIMIT ${limit}) c GROUP BY id),`;
     const total = `'total', (SELECT count(*) FROM counted_documents), 'more', (SELECT count(*) > ${limit} FROM bounded)`;
     const counts = selection.facets
       ? `json_build_object(${total},
@@ -246,7 +248,11 @@ export class SearchService {
         ? `json_build_object(${total})`
         : 'NULL::json';
     const sql = `
-      WITH query AS MATERIALIZED (SELECT ${inEveryConfiguration('websearch_to_tsquery', text)} AS q),
+      WITH query AS MATERIALIZED (
+        -- any_q: the query's lexemes OR-ed, for the first pass to credit heads holding some of the words.
+        SELECT q, (SELECT string_agg(DISTINCT '''' || m[1] || '''', ' | ') FROM regexp_matches(q::text, '''((?:[^'']|'''')+)''', 'g') m)::tsquery AS any_q
+        FROM (SELECT ${inEveryConfiguration('websearch_to_tsquery', text)} AS q) parsed
+      ),
       bounded AS MATERIALIZED (${matches} LIMIT ${limit + 1}),
       ${selection.facets || selection.totalCount ? counted : ''}
       ${ordered},
@@ -276,14 +282,15 @@ export class SearchService {
    * are also `filter_keys` conditions, which the GIN index applies with the words; the column
    * conditions beside them say the same and are what the rows are checked against.
    */
-  private fullTextMatches(principal: AuthPrincipal, filter: DocumentFilter, sort: SearchSort, params: SqlParameters): string {
+  private fullTextMatches(principal: AuthPrincipal, filter: DocumentFilter, sort: SearchSort, facets: boolean, params: SqlParameters): string {
     const keys = (prefix: string, values: string[]) => params.bind(values.map((value) => `${prefix}:${value}`));
+    // Ids go through uuid for their keys, so they are spelled as the stored ones (lower case).
     const tenant = params.bind(principal.tenantId);
-    const conditions = [`e.search_vector @@ query.q`, `e.filter_keys @> ${keys('n', [principal.tenantId as string])}::text[]`, `e.tenant_id = ${tenant}::uuid`];
+    const conditions = [`e.search_vector @@ query.q`, `e.filter_keys @> ARRAY['n:' || ${tenant}::uuid::text]`, `e.tenant_id = ${tenant}::uuid`];
     if (!isEditor(principal)) {
       const user = params.bind(principal.userId);
       conditions.push(
-        `e.filter_keys && ${params.bind([`s:${DocumentStatus.PUBLISHED}`, `o:${principal.userId}`])}::text[]`,
+        `e.filter_keys && ARRAY['s:${DocumentStatus.PUBLISHED}', 'o:' || ${user}::uuid::text]`,
         `(e.status = '${DocumentStatus.PUBLISHED}' OR e.owner_id = ${user}::uuid)`,
       );
     }
@@ -300,9 +307,14 @@ export class SearchService {
       [SearchSort.NEWEST]: 'extract(epoch FROM e.sort_at)::float8',
       [SearchSort.POPULAR]: '(d.view_count + 5 * d.like_count)::float8',
     }[sort];
-    const firstPass = sort === SearchSort.RELEVANCE ? 'ts_rank_cd(e.head_vector, query.q)::float8' : 'NULL::float8';
+    // ts_rank (not _cd) credits a head holding some of the words; most matches hold none in their
+    // head, and the containment test is cheaper than ranking them all at 0.
+    const firstPass =
+      sort === SearchSort.RELEVANCE ? 'CASE WHEN e.head_vector @@ query.any_q THEN ts_rank(e.head_vector, query.q)::float8 ELSE 0 END' : 'NULL::float8';
+    // Only facets read tags and authors: other searches do not copy them.
+    const facetColumns = facets ? 'e.tag_ids, e.author_ids' : "'{}'::uuid[] AS tag_ids, '{}'::uuid[] AS author_ids";
     return `
-      SELECT e.document_id AS id, e.translation_id, e.language, e.type, e.tag_ids, e.author_ids,
+      SELECT e.document_id AS id, e.translation_id, e.language, e.type, ${facetColumns},
              ${firstPass} AS first_pass, ${sortValue} AS sort_value, e.search_vector
       FROM document_search_entries e ${sort === SearchSort.POPULAR ? 'JOIN documents d ON d.id = e.document_id' : ''}, query
       WHERE ${conditions.join(' AND ')}`;
