@@ -90,7 +90,11 @@ async function referenceSearch(dataSource: DataSource, caller: AuthPrincipal, qu
   if (filter.from) conditions.push(`coalesce(d.published_at, d.created_at) >= ${bind(filter.from)}`);
   const languages = filter.languages?.length ? bind(filter.languages) : undefined;
   const inLanguages = (column: string) => (languages ? [`${column} = ANY(${languages}::text[])`] : []);
-  const sortValue = sort === SearchSort.NEWEST ? 'extract(epoch FROM coalesce(d.published_at, d.created_at))::float8' : 'NULL::float8';
+  const sortValue = {
+    [SearchSort.RELEVANCE]: 'NULL::float8',
+    [SearchSort.NEWEST]: 'extract(epoch FROM coalesce(d.published_at, d.created_at))::float8',
+    [SearchSort.POPULAR]: '(d.view_count + 5 * d.like_count)::float8',
+  }[sort];
   const [row]: Reference[] = await dataSource.query(
     `WITH query AS MATERIALIZED (
        SELECT coalesce(string_agg(DISTINCT '(' || parsed.q::text || ')', ' | '), '')::tsquery AS q
@@ -200,9 +204,10 @@ describe('SearchService (bounded work) against PostgreSQL', () => {
         const status = random.pick(STATUSES);
         const created = new Date(Date.UTC(2026, 0, 1) + Math.floor(random.next() * 300 * 86_400_000));
         const [document]: { id: string }[] = await dataSource.query(
-          `INSERT INTO documents (tenant_id, owner_id, title, summary, body, type, status, language, search_config, tag_names, tag_ids, author_ids, published_at, created_at)
+          `INSERT INTO documents (tenant_id, owner_id, title, summary, body, type, status, language, search_config, tag_names, tag_ids, author_ids, published_at, created_at,
+                                  view_count, like_count)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT coalesce(string_agg(name, ' ' ORDER BY name), '') FROM tags WHERE id = ANY($10::uuid[])),
-                   $10, $11, $12, $13)
+                   $10, $11, $12, $13, $14, $15)
            RETURNING id`,
           [
             tenant,
@@ -218,6 +223,8 @@ describe('SearchService (bounded work) against PostgreSQL', () => {
             [random.pick(authors).id],
             status === 'draft' ? null : created,
             created,
+            Math.floor(random.next() * 40),
+            Math.floor(random.next() * 4),
           ],
         );
         if (random.next() < 0.25) {
@@ -253,6 +260,7 @@ describe('SearchService (bounded work) against PostgreSQL', () => {
     { name: 'an OR and an exclusion, Tatar and English', caller: EDITOR, query: 'урман OR forest -harbor' },
     { name: 'the other tenant sees only its own', caller: OTHER_READER, query: 'river OR ночь OR урман' },
     { name: 'newest first, reader', caller: READER, query: 'forest', sort: SearchSort.NEWEST },
+    { name: 'most popular first, editor', caller: EDITOR, query: 'лес OR урман', sort: SearchSort.POPULAR },
     { name: 'a date and a language filter, newest', caller: EDITOR, query: 'дом', filter: { from: new Date(Date.UTC(2026, 4, 1)), languages: ['ru', 'tt'] }, sort: SearchSort.NEWEST },
   ];
 
