@@ -6,7 +6,9 @@ import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './inf
 /*
  * Search latency on a realistic corpus: 100k documents in Russian, English and Tatar seeded
  * straight into PostgreSQL for one tenant, then four typical searchDocuments queries measured
- * through the gateway and straight against the content subgraph with the same token.
+ * through the gateway and straight against the content subgraph with the same token. Opt-in
+ * (BENCH_SEARCH_SCALE_DOCUMENTS, e.g. 1000000): a second tenant with that many documents and
+ * the same four queries uncached through the gateway, the scaling row.
  */
 
 export interface SearchLatencyOptions {
@@ -23,6 +25,11 @@ export interface SearchLatencyOptions {
   seedConnections?: number;
   /** DATABASE_POOL_MAX of the content service; its default (10) when omitted. */
   contentPoolMax?: number;
+  /**
+   * Documents of a second tenant seeded after the main runs for the scaling row, measured
+   * uncached through the gateway (BENCH_SEARCH_SCALE_DOCUMENTS; none by default: 1M seeds for many minutes).
+   */
+  scaleDocuments?: number;
 }
 
 export interface SeedingReport {
@@ -41,6 +48,8 @@ export interface SeedingReport {
   documentsPerSecond: number;
   /** pg_total_relation_size of content.documents (heap, TOAST and indexes). */
   documentsTableBytes: number;
+  /** pg_total_relation_size of content.document_search_entries, the narrow search table (heap, TOAST, indexes). */
+  searchEntriesBytes: number;
   byLanguage: Record<string, number>;
 }
 
@@ -48,8 +57,9 @@ export interface SearchQueryCase {
   name: string;
   description: string;
   input: Record<string, unknown>;
-  /** From the verification call: matches over all pages and whether the fuzzy path answered. */
+  /** From the verification call: matches (counted up to the service's limit), whether that is a lower bound, and whether the fuzzy path answered. */
   totalCount: number;
+  totalCountRelation: 'EQ' | 'GTE';
   fuzzy: boolean;
 }
 
@@ -75,10 +85,18 @@ export interface SearchLatencyRun {
   serialErrors: number;
 }
 
+/** The scaling row: the same queries uncached through the gateway in a tenant of `documents` documents. */
+export interface SearchScaleResult {
+  seeding: SeedingReport;
+  queries: SearchQueryCase[];
+  runs: SearchLatencyRun[];
+}
+
 export interface SearchLatencyResult {
   seeding: SeedingReport;
   queries: SearchQueryCase[];
   runs: SearchLatencyRun[];
+  scale?: SearchScaleResult;
   connections: number;
   durationSeconds: number;
   /** The content service's DATABASE_POOL_MAX during the runs (undefined: its default). */
@@ -734,9 +752,11 @@ export async function seedSearchCorpus(
       }),
     );
     const inserted = performance.now();
-    await pool.query('VACUUM (ANALYZE) documents, document_translations, document_tags, document_authors, tags, authors');
+    await pool.query('VACUUM (ANALYZE) documents, document_translations, document_search_entries, document_tags, document_authors, tags, authors');
     const done = performance.now();
-    const size = await pool.query<{ bytes: string }>(`SELECT pg_total_relation_size('content.documents') AS bytes`);
+    const size = await pool.query<{ bytes: string; entries: string }>(
+      `SELECT pg_total_relation_size('content.documents') AS bytes, pg_total_relation_size('content.document_search_entries') AS entries`,
+    );
     return {
       documents: options.documents,
       tags: catalog.tags.length,
@@ -749,6 +769,7 @@ export async function seedSearchCorpus(
       totalMs: done - started,
       documentsPerSecond: options.documents / ((inserted - started) / 1000),
       documentsTableBytes: Number(size.rows[0].bytes),
+      searchEntriesBytes: Number(size.rows[0].entries),
       byLanguage,
     };
   } finally {
@@ -760,7 +781,7 @@ export async function seedSearchCorpus(
 // Queries and load
 // ---------------------------------------------------------------------------------------------
 
-const HIT_FIELDS = 'edges { node { rank highlight { title body } document { id title language } } } totalCount';
+const HIT_FIELDS = 'edges { node { rank highlight { title body } document { id title language } } } totalCount totalCountRelation';
 const SEARCH = `query Search($input: SearchDocumentsInput!) { searchDocuments(input: $input) { ${HIT_FIELDS} fuzzy } }`;
 const SEARCH_WITH_FACETS = `query SearchWithFacets($input: SearchDocumentsInput!) {
   searchDocuments(input: $input) {
@@ -810,7 +831,7 @@ export const SEARCH_QUERIES: QueryDefinition[] = [
 ];
 
 interface SearchResponse {
-  searchDocuments: { totalCount: number; fuzzy: boolean; edges: { node: { document: { id: string } } }[] };
+  searchDocuments: { totalCount: number; totalCountRelation: 'EQ' | 'GTE'; fuzzy: boolean; edges: { node: { document: { id: string } } }[] };
 }
 
 /**
@@ -906,6 +927,7 @@ function load(url: string, token: string, body: () => string, durationSeconds: n
  */
 export async function searchLatency(options: SearchLatencyOptions): Promise<SearchLatencyResult> {
   const seed = options.seed ?? 20_250_101;
+  const scaleDocuments = options.scaleDocuments ?? Number(process.env.BENCH_SEARCH_SCALE_DOCUMENTS ?? 0);
   const warmupSeconds = options.warmupSeconds ?? 2;
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
@@ -920,13 +942,25 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       `mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }`,
       { variables: { input: { email: `bench-search-${Date.now()}@example.com`, password: 'a long bench passphrase 1', displayName: 'Bench' } } },
     );
-    const slug = `bench-${Date.now().toString(36)}`;
-    const { createTenant } = await graphqlData<{ createTenant: { tenant: { id: string } } }>(
-      platform.gatewayUrl,
-      `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`,
-      { token: register.accessToken, variables: { input: { name: `Bench ${slug}`, slug } } },
-    );
-    const tenantId = createTenant.tenant.id;
+    const createTenant = async (accessToken: string, suffix: string) => {
+      const slug = `bench-${suffix}-${Date.now().toString(36)}`;
+      const { createTenant: created } = await graphqlData<{ createTenant: { tenant: { id: string } } }>(
+        platform.gatewayUrl,
+        `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`,
+        { token: accessToken, variables: { input: { name: `Bench ${slug}`, slug } } },
+      );
+      return created.tenant.id;
+    };
+    // A fresh token acting in the tenant (as its admin), minted after seeding so it outlives the runs.
+    const tenantToken = async (tenantId: string) => {
+      const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
+        platform.gatewayUrl,
+        `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
+        { token: register.accessToken, variables: { input: { tenantId } } },
+      );
+      return switchTenant.accessToken;
+    };
+    const tenantId = await createTenant(register.accessToken, 'search');
 
     console.log(`\nSeeding ${options.documents} documents...`);
     const seeding = await seedSearchCorpus(platform.databaseUrl, tenantId, register.user.id, {
@@ -935,13 +969,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       connections: options.seedConnections ?? 2,
     });
 
-    // A fresh token acting in the tenant (as its admin), minted after seeding so it outlives the runs.
-    const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
-      platform.gatewayUrl,
-      `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
-      { token: register.accessToken, variables: { input: { tenantId } } },
-    );
-    const token = switchTenant.accessToken;
+    const token = await tenantToken(tenantId);
     const targets = [
       { target: 'gateway' as const, url: platform.gatewayUrl },
       { target: 'direct' as const, url: platform.contentUrl },
@@ -963,41 +991,92 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       if (variant.totalCount !== direct.totalCount || ids(variant) !== ids(direct)) {
         throw new Error(`search "${definition.name}": the uncached variant finds other documents (${variant.totalCount} vs ${direct.totalCount})`);
       }
-      queries.push({ name: definition.name, description: definition.description, input: definition.input, totalCount: direct.totalCount, fuzzy: direct.fuzzy });
+      queries.push({
+        name: definition.name,
+        description: definition.description,
+        input: definition.input,
+        totalCount: direct.totalCount,
+        totalCountRelation: direct.totalCountRelation,
+        fuzzy: direct.fuzzy,
+      });
     }
+
+    const measure = async (definition: QueryDefinition, mode: CacheMode, target: SearchLatencyRun['target'], url: string, runToken: string) => {
+      const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
+      const serial = await serialLatency(url, runToken, definition, mode);
+      if (warmupSeconds > 0) await load(url, runToken, body, warmupSeconds, options.connections);
+      const { result, latencies } = await load(url, runToken, body, options.durationSeconds, options.connections);
+      latencies.sort((a, b) => a - b);
+      return {
+        query: definition.name,
+        target,
+        cache: mode,
+        requests: result.requests.total,
+        requestsPerSecond: result.requests.average,
+        p50Ms: percentile(latencies, 50),
+        p95Ms: percentile(latencies, 95),
+        p99Ms: percentile(latencies, 99),
+        maxMs: latencies.at(-1) ?? Number.NaN,
+        errors: result.errors,
+        non2xx: result.non2xx,
+        graphqlErrors: result.mismatches,
+        serialP50Ms: serial.p50Ms,
+        serialErrors: serial.errors,
+      };
+    };
 
     const runs: SearchLatencyRun[] = [];
     for (const mode of ['uncached', 'cached'] as const) {
       for (const definition of SEARCH_QUERIES) {
-        const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
-        for (const { target, url } of targets) {
-          const serial = await serialLatency(url, token, definition, mode);
-          if (warmupSeconds > 0) await load(url, token, body, warmupSeconds, options.connections);
-          const { result, latencies } = await load(url, token, body, options.durationSeconds, options.connections);
-          latencies.sort((a, b) => a - b);
-          runs.push({
-            query: definition.name,
-            target,
-            cache: mode,
-            requests: result.requests.total,
-            requestsPerSecond: result.requests.average,
-            p50Ms: percentile(latencies, 50),
-            p95Ms: percentile(latencies, 95),
-            p99Ms: percentile(latencies, 99),
-            maxMs: latencies.at(-1) ?? Number.NaN,
-            errors: result.errors,
-            non2xx: result.non2xx,
-            graphqlErrors: result.mismatches,
-            serialP50Ms: serial.p50Ms,
-            serialErrors: serial.errors,
-          });
-        }
+        for (const { target, url } of targets) runs.push(await measure(definition, mode, target, url, token));
       }
+    }
+
+    let scale: SearchScaleResult | undefined;
+    if (scaleDocuments) {
+      // A tenant of its own (another seed: other ids), so the main tenant's rows are neighbours, not matches.
+      const scaleTenantId = await createTenant(register.accessToken, 'scale');
+      console.log(`\nSeeding ${scaleDocuments} documents for the scaling row...`);
+      const scaleSeeding = await seedSearchCorpus(platform.databaseUrl, scaleTenantId, register.user.id, {
+        documents: scaleDocuments,
+        seed: seed + 1,
+        connections: options.seedConnections ?? 2,
+      });
+      const scaleToken = await tenantToken(scaleTenantId);
+      const scaleQueries: SearchQueryCase[] = [];
+      const scaleRuns: SearchLatencyRun[] = [];
+      for (const definition of SEARCH_QUERIES) {
+        const found = await verify(platform.gatewayUrl, scaleToken, definition);
+        scaleQueries.push({
+          name: definition.name,
+          description: definition.description,
+          input: definition.input,
+          totalCount: found.totalCount,
+          totalCountRelation: found.totalCountRelation,
+          fuzzy: found.fuzzy,
+        });
+        scaleRuns.push(await measure(definition, 'uncached', 'gateway', platform.gatewayUrl, scaleToken));
+      }
+      scale = { seeding: scaleSeeding, queries: scaleQueries, runs: scaleRuns };
+      console.log(`\nSearch scaling row: ${scaleDocuments} documents in one tenant, uncached, through the gateway, ${options.connections} connections`);
+      console.table(
+        scaleRuns.map((run, index) => ({
+          query: run.query,
+          totalCount: `${scaleQueries[index].totalCountRelation === 'GTE' ? '>= ' : ''}${scaleQueries[index].totalCount}`,
+          requestsPerSecond: Math.round(run.requestsPerSecond),
+          p50Ms: run.p50Ms.toFixed(1),
+          p95Ms: run.p95Ms.toFixed(1),
+          p99Ms: run.p99Ms.toFixed(1),
+          serialP50Ms: run.serialP50Ms.toFixed(1),
+          errors: run.errors + run.non2xx + run.graphqlErrors + run.serialErrors,
+        })),
+      );
     }
     return {
       seeding,
       queries,
       runs,
+      scale,
       connections: options.connections,
       durationSeconds: options.durationSeconds,
       contentPoolMax: options.contentPoolMax,

@@ -5,6 +5,7 @@ import { CreateUserDirectory1732500000004 } from './1732500000004-create-user-di
 import { CreateTranslationsAndSearchColumns1732500000005 } from './1732500000005-create-translations-and-search-columns';
 import { CreateCollections1732500000006 } from './1732500000006-create-collections';
 import { MillisecondSortColumns1732500000007 } from './1732500000007-millisecond-sort-columns';
+import { CreateDocumentSearchEntries1732500000008 } from './1732500000008-create-document-search-entries';
 
 /** The content schema's migrations in the order they run; the kit adds the event tables before them. */
 export const contentMigrations = [
@@ -15,4 +16,5 @@ export const contentMigrations = [
   CreateTranslationsAndSearchColumns1732500000005,
   CreateCollections1732500000006,
   MillisecondSortColumns1732500000007,
+  CreateDocumentSearchEntries1732500000008,
 ];

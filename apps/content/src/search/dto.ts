@@ -32,7 +32,18 @@ export enum MatchMode {
   ALL = 'all',
 }
 
+/** Whether a count is exact or a lower bound (Elasticsearch's `total.relation`). */
+export enum CountRelation {
+  EQ = 'eq',
+  GTE = 'gte',
+}
+
 registerEnumType(SearchSort, { name: 'SearchSort' });
+registerEnumType(CountRelation, {
+  name: 'CountRelation',
+  description: 'EQ: the count is exact; GTE: counting stopped at the limit and there are at least that many',
+  valuesMap: { EQ: { description: 'Exact' }, GTE: { description: 'A lower bound: at least this many' } },
+});
 registerEnumType(MatchMode, { name: 'MatchMode', description: 'Whether a document needs any or all of the listed values' });
 
 @InputType({ description: 'Filters are combined with AND; within tags and authors, `tagMode`/`authorMode` chooses ANY or ALL' })
@@ -200,7 +211,7 @@ export class AuthorFacetCount {
   count: number;
 }
 
-@ObjectType({ description: 'Counts over every match (all pages), per facet value' })
+@ObjectType({ description: 'Counts per facet value over every match, or over the first 10 000 matches when there are more (see countRelation)' })
 export class DocumentSearchFacets {
   @Field(() => [FacetCount])
   languages: FacetCount[];
@@ -213,6 +224,9 @@ export class DocumentSearchFacets {
 
   @Field(() => [AuthorFacetCount])
   authors: AuthorFacetCount[];
+
+  @Field(() => CountRelation, { description: 'EQ: counted over every match; GTE: over the first 10 000 matches only, as lower bounds' })
+  countRelation: CountRelation;
 }
 
 @ObjectType()
@@ -223,8 +237,11 @@ export class DocumentSearchResult {
   @Field(() => PageInfo)
   pageInfo: PageInfo;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: 'Matching documents, counted exactly up to 10 000 (see totalCountRelation)' })
   totalCount: number;
+
+  @Field(() => CountRelation, { description: 'EQ: totalCount is exact; GTE: there are at least totalCount matches (counting stops at 10 000)' })
+  totalCountRelation: CountRelation;
 
   @Field(() => DocumentSearchFacets)
   facets: DocumentSearchFacets;

@@ -8,13 +8,16 @@ export interface ReindexReport {
   /** Documents whose denormalized tag names, tag or author ids, or configuration were out of date. */
   documentsFixed: number;
   translationsFixed: number;
+  /** Rows of the narrow search table after its rebuild (originals and translations). */
+  searchEntries: number;
   durationMs: number;
 }
 
 /**
  * Rebuilds the search data of existing documents and translations: recomputes the denormalized
  * tag names, tag and author ids and the text search configuration from the language (the generated
- * tsvectors follow), then rebuilds the search indexes, refreshes planner statistics and announces
+ * tsvectors follow), rebuilds the narrow search table (document_search_entries) from its source
+ * view, then rebuilds the search indexes, refreshes planner statistics and announces
  * it (search.reindexed) so cached results are dropped. Safe to run while the service serves traffic.
  */
 export async function reindexDocuments(dataSource: DataSource): Promise<ReindexReport> {
@@ -52,10 +55,27 @@ export async function reindexDocuments(dataSource: DataSource): Promise<ReindexR
     SELECT count(*)::int AS fixed FROM updated`,
     [configurations],
   );
+  // One transaction: searches read the old rows until it commits; the lock makes concurrent
+  // document writes (whose triggers write this table) wait, so no entry is written twice.
+  const searchEntries = await dataSource.transaction(async (manager) => {
+    await manager.query('LOCK TABLE document_search_entries IN SHARE ROW EXCLUSIVE MODE');
+    await manager.query('DELETE FROM document_search_entries');
+    const [{ rebuilt }]: { rebuilt: number }[] = await manager.query(`
+      WITH inserted AS (
+        INSERT INTO document_search_entries
+          (document_id, translation_id, tenant_id, owner_id, status, type, language, sort_at, tag_ids, author_ids, head_vector, search_vector)
+        SELECT * FROM document_search_sources
+        RETURNING 1
+      )
+      SELECT count(*)::int AS rebuilt FROM inserted`);
+    return rebuilt;
+  });
+  await dataSource.query('REINDEX INDEX CONCURRENTLY document_search_entries_match_idx');
   await dataSource.query('REINDEX INDEX CONCURRENTLY documents_search_idx');
   await dataSource.query('REINDEX INDEX CONCURRENTLY documents_title_trgm_idx');
   await dataSource.query('REINDEX INDEX CONCURRENTLY document_translations_search_idx');
   await dataSource.query('REINDEX INDEX CONCURRENTLY document_translations_title_trgm_idx');
+  await dataSource.query('VACUUM (ANALYZE) document_search_entries');
   await dataSource.query('ANALYZE documents, document_translations');
   const [{ documents, translations }]: { documents: number; translations: number }[] = await dataSource.query(
     'SELECT (SELECT count(*)::int FROM documents) AS documents, (SELECT count(*)::int FROM document_translations) AS translations',
@@ -68,5 +88,5 @@ export async function reindexDocuments(dataSource: DataSource): Promise<ReindexR
       payload: { tenantIds: tenants.map((tenant) => tenant.tenant_id) },
     });
   });
-  return { documents, translations, documentsFixed, translationsFixed, durationMs: Date.now() - started };
+  return { documents, translations, documentsFixed, translationsFixed, searchEntries, durationMs: Date.now() - started };
 }

@@ -18,7 +18,10 @@ export class SearchResolver {
     @Info() info: GraphQLResolveInfo,
   ): Promise<DocumentSearchResult> {
     const selected = selectedFieldNames(info);
-    return this.searchService.search(principal, input, { totalCount: selected.has('totalCount'), facets: selected.has('facets') });
+    return this.searchService.search(principal, input, {
+      totalCount: selected.has('totalCount') || selected.has('totalCountRelation'),
+      facets: selected.has('facets'),
+    });
   }
 
   @RequirePermissions('content:read')

@@ -8,10 +8,10 @@ import { Author } from '../authors/author.entity';
 import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
 import { isEditor } from '../documents/document-access';
-import { Document, SEARCH_CONFIG_BY_LANGUAGE } from '../documents/document.entity';
+import { Document, DocumentStatus, SEARCH_CONFIG_BY_LANGUAGE } from '../documents/document.entity';
 import { Tag } from '../tags/tag.entity';
 import { DocumentTranslation } from '../translations/translation.entity';
-import { DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
+import { CountRelation, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 
 /** Positional SQL parameters: `bind(value)` returns its `$n` placeholder. */
 class SqlParameters {
@@ -60,6 +60,8 @@ export interface SearchSelection {
 
 interface FacetCounts {
   total: number;
+  /** More matches than SEARCH_TOTAL_HITS_LIMIT: counts are lower bounds. */
+  more: boolean;
   languages?: Record<string, number>;
   types?: Record<string, number>;
   tags?: Record<string, number>;
@@ -176,8 +178,16 @@ export class SearchService {
   }
 
   /**
-   * One statement for the page and the counts: the matches (documents and translations passing
-   * visibility and filters) are found and ranked once, then paged, counted and faceted.
+   * One statement for the page and the counts, with work bounded by SEARCH_TOTAL_HITS_LIMIT:
+   * - `bounded`: the first limit + 1 matching variants (originals and translations passing
+   *   visibility and filters), in index order, from the narrow entries table (full text) with
+   *   a cheap first-pass rank on the small head vector (title, tags, summary);
+   * - counts and facets over the first `limit` of them; one more says the count is a lower bound;
+   * - relevance: the best SEARCH_RESCORE_WINDOW by first pass are ranked by ts_rank_cd on the full
+   *   vector (sort values in [1, 2)), the rest of `bounded` follow in first-pass order ([0, 1)),
+   *   read only when a page reaches past the rescored ones;
+   * - newest and popular order every match (narrow rows; popularity reads the document).
+   * Fuzzy (trigram) matching reads the titles of documents and translations and ranks them all.
    */
   private statement(
     principal: AuthPrincipal,
@@ -189,62 +199,68 @@ export class SearchService {
   ): { sql: string; values: unknown[] } {
     const params = new SqlParameters();
     const text = params.bind(input.query);
-    const tenant = params.bind(principal.tenantId);
-    const visible = this.visibility(principal, params);
-    const filter = input.filter ?? {};
-    const documentFilters = this.documentFilters(filter, params);
-    const languages = filter.languages?.length ? params.bind(filter.languages) : undefined;
-    const inLanguages = (column: string) => (languages ? [`${column} = ANY(${languages}::text[])`] : []);
+    const limit = this.config.SEARCH_TOTAL_HITS_LIMIT;
     const ranked = sort === SearchSort.RELEVANCE;
-    const variant = (table: 'd' | 't') => {
-      const rank = fuzzy ? `word_similarity(${text}, ${table}.title)` : `ts_rank_cd(${table}.search_vector, query.q)`;
-      return {
-        match: fuzzy ? `${text} <% ${table}.title` : `${table}.search_vector @@ query.q`,
-        // Other orders need a rank only for the page, computed there.
-        rank: ranked ? `${rank}::float8` : 'NULL::float8',
-      };
-    };
-    // Relevance sorts by the rank itself.
-    const sortValue = {
-      [SearchSort.RELEVANCE]: 'NULL::float8',
-      [SearchSort.NEWEST]: 'extract(epoch FROM coalesce(d.published_at, d.created_at))::float8',
-      [SearchSort.POPULAR]: '(d.view_count + 5 * d.like_count)::float8',
-    }[sort];
-    const original = variant('d');
-    const translated = variant('t');
+    const matches = fuzzy
+      ? this.fuzzyMatches(principal, input.filter ?? {}, sort, text, params)
+      : this.fullTextMatches(principal, input.filter ?? {}, sort, selection.facets, params);
     const after = SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy), 'input.after');
-    const keyset = after ? `WHERE ${SEARCH_ORDER.seek(after, (value) => params.bind(value))}` : '';
+    const seek = () => (after ? `WHERE ${SEARCH_ORDER.seek(after, (value) => params.bind(value))}` : '');
+    const pageLimit = params.bind(pageSize + 1);
+    const ordered = ranked
+      ? `candidates AS MATERIALIZED (
+           SELECT * FROM bounded ORDER BY first_pass DESC, id, translation_id NULLS FIRST
+           LIMIT ${fuzzy ? limit + 1 : this.config.SEARCH_RESCORE_WINDOW}
+         ),
+         rescored AS MATERIALIZED (
+           -- One hit per document: its best-ranked variant, the original on a tie.
+           SELECT DISTINCT ON (id) id, translation_id, language, rank, 1 + rank / (1 + rank) AS sort_value
+           FROM (SELECT id, translation_id, language, ${fuzzy ? 'first_pass' : 'ts_rank_cd(search_vector, query.q)::float8'} AS rank
+                 FROM candidates, query) c
+           ORDER BY id, rank DESC, translation_id NULLS FIRST
+         ),
+         remainder AS (
+           SELECT DISTINCT ON (id) id, translation_id, language, NULL::float8 AS rank, first_pass / (1 + first_pass) AS sort_value
+           FROM bounded
+           WHERE id NOT IN (SELECT id FROM rescored)
+             AND (SELECT count(*) FROM rescored m ${seek()}) <= ${pageSize}
+           ORDER BY id, first_pass DESC, translation_id NULLS FIRST
+         ),
+         ordered AS (SELECT * FROM rescored UNION ALL SELECT * FROM remainder)`
+      : `ordered AS (
+           -- One hit per document, the original when it matches.
+           SELECT DISTINCT ON (id) id, translation_id, language, NULL::float8 AS rank, sort_value
+           FROM (${matches}) v ORDER BY id, translation_id NULLS FIRST
+         )`;
+    // A document's variants share its type, tags and authors: grouping by them (hashed) is one row per document.
+    const counted = selection.facets
+      ? `counted AS MATERIALIZED (SELECT id, language, type, tag_ids, author_ids FROM bounded LIMIT ${limit}),
+         counted_documents AS MATERIALIZED (SELECT id, type, tag_ids, author_ids FROM counted GROUP BY id, type, tag_ids, author_ids),`
+      : `counted_documents AS MATERIALIZED (SELECT id FROM (SELECT id FROM bounded LIMIT ${limit}) c GROUP BY id),`;
+    const total = `'total', (SELECT count(*) FROM counted_documents), 'more', (SELECT count(*) > ${limit} FROM bounded)`;
     const counts = selection.facets
-      ? `json_build_object(
-           'total', (SELECT count(*) FROM matched),
-           'languages', (SELECT json_object_agg(language, n) FROM (SELECT language, count(DISTINCT id) AS n FROM variants GROUP BY language) f),
-           'types', (SELECT json_object_agg(type, n) FROM (SELECT type, count(*) AS n FROM matched GROUP BY type) f),
-           'tags', (SELECT json_object_agg(tag_id, n) FROM (SELECT tag_id, count(*) AS n FROM matched, unnest(tag_ids) tag_id GROUP BY tag_id) f),
-           'authors', (SELECT json_object_agg(author_id, n) FROM (SELECT author_id, count(*) AS n FROM matched, unnest(author_ids) author_id GROUP BY author_id) f))`
+      ? `json_build_object(${total},
+           'languages', (SELECT json_object_agg(language, n) FROM (SELECT language, count(DISTINCT id) AS n FROM counted GROUP BY language) f),
+           'types', (SELECT json_object_agg(type, n) FROM (SELECT type, count(*) AS n FROM counted_documents GROUP BY type) f),
+           'tags', (SELECT json_object_agg(tag_id, n) FROM (SELECT tag_id, count(*) AS n FROM (SELECT unnest(tag_ids) AS tag_id FROM counted_documents) u GROUP BY tag_id) f),
+           'authors', (SELECT json_object_agg(author_id, n) FROM (SELECT author_id, count(*) AS n FROM (SELECT unnest(author_ids) AS author_id FROM counted_documents) u GROUP BY author_id) f))`
       : selection.totalCount
-        ? `json_build_object('total', (SELECT count(*) FROM matched))`
+        ? `json_build_object(${total})`
         : 'NULL::json';
     const sql = `
-      WITH query AS MATERIALIZED (SELECT ${inEveryConfiguration('websearch_to_tsquery', text)} AS q),
-      variants AS MATERIALIZED (
-        SELECT d.id, NULL::uuid AS translation_id, d.language, d.type, d.tag_ids, d.author_ids,
-               ${original.rank} AS rank, ${sortValue} AS sort_value
-        FROM documents d, query
-        WHERE ${[visible, original.match, ...documentFilters, ...inLanguages('d.language')].join(' AND ')}
-        UNION ALL
-        SELECT d.id, t.id, t.language, d.type, d.tag_ids, d.author_ids, ${translated.rank}, ${sortValue}
-        FROM document_translations t JOIN documents d ON d.id = t.document_id, query
-        WHERE ${[`t.tenant_id = ${tenant}::uuid`, visible, translated.match, ...documentFilters, ...inLanguages('t.language')].join(' AND ')}
+      WITH query AS MATERIALIZED (
+        -- any_q: the query's lexemes OR-ed, for the first pass to credit heads holding some of the words.
+        SELECT q, (SELECT string_agg(DISTINCT '''' || m[1] || '''', ' | ') FROM regexp_matches(q::text, '''((?:[^'']|'''')+)''', 'g') m)::tsquery AS any_q
+        FROM (SELECT ${inEveryConfiguration('websearch_to_tsquery', text)} AS q) parsed
       ),
-      matched AS MATERIALIZED (
-        -- One hit per document: its best-ranked variant, the original when unranked.
-        SELECT DISTINCT ON (id) * FROM variants ORDER BY id, rank DESC NULLS LAST, translation_id NULLS FIRST
-      ),
+      bounded AS MATERIALIZED (${matches} LIMIT ${limit + 1}),
+      ${selection.facets || selection.totalCount ? counted : ''}
+      ${ordered},
       page AS (
-        SELECT * FROM (SELECT id, translation_id, language, rank, ${ranked ? 'rank' : 'sort_value'} AS sort_value FROM matched) m
-        ${keyset}
+        SELECT * FROM ordered m
+        ${seek()}
         ORDER BY ${SEARCH_ORDER.orderBy()}
-        LIMIT ${params.bind(pageSize + 1)}
+        LIMIT ${pageLimit}
       )
       SELECT
         (SELECT coalesce(json_agg(hit ORDER BY hit.sort_value DESC, hit.id), '[]'::json) FROM (
@@ -261,6 +277,75 @@ export class SearchService {
     return { sql, values: params.values };
   }
 
+  /**
+   * Full-text matches from the narrow entries table. Tenant, visibility, language, type and status
+   * are also `filter_keys` conditions, which the GIN index applies with the words; the column
+   * conditions beside them say the same and are what the rows are checked against.
+   */
+  private fullTextMatches(principal: AuthPrincipal, filter: DocumentFilter, sort: SearchSort, facets: boolean, params: SqlParameters): string {
+    const keys = (prefix: string, values: string[]) => params.bind(values.map((value) => `${prefix}:${value}`));
+    // Ids go through uuid for their keys, so they are spelled as the stored ones (lower case).
+    const tenant = params.bind(principal.tenantId);
+    const conditions = [`e.search_vector @@ query.q`, `e.filter_keys @> ARRAY['n:' || ${tenant}::uuid::text]`, `e.tenant_id = ${tenant}::uuid`];
+    if (!isEditor(principal)) {
+      const user = params.bind(principal.userId);
+      conditions.push(
+        `e.filter_keys && ARRAY['s:${DocumentStatus.PUBLISHED}', 'o:' || ${user}::uuid::text]`,
+        `(e.status = '${DocumentStatus.PUBLISHED}' OR e.owner_id = ${user}::uuid)`,
+      );
+    }
+    const keyed = (prefix: string, column: string, values: string[] | undefined) => {
+      if (!values?.length) return;
+      conditions.push(`e.filter_keys && ${keys(prefix, values)}::text[]`, `e.${column} = ANY(${params.bind(values)}::text[])`);
+    };
+    keyed('l', 'language', filter.languages);
+    keyed('t', 'type', filter.types);
+    keyed('s', 'status', filter.statuses);
+    conditions.push(...this.documentFilters(filter, params, 'e', 'e.sort_at'));
+    const sortValue = {
+      [SearchSort.RELEVANCE]: 'NULL::float8',
+      [SearchSort.NEWEST]: 'extract(epoch FROM e.sort_at)::float8',
+      [SearchSort.POPULAR]: '(d.view_count + 5 * d.like_count)::float8',
+    }[sort];
+    // ts_rank (not _cd) credits a head holding some of the words; most matches hold none in their
+    // head, and the containment test is cheaper than ranking them all at 0.
+    const firstPass =
+      sort === SearchSort.RELEVANCE ? 'CASE WHEN e.head_vector @@ query.any_q THEN ts_rank(e.head_vector, query.q)::float8 ELSE 0 END' : 'NULL::float8';
+    // Only facets read tags and authors: other searches do not copy them.
+    const facetColumns = facets ? 'e.tag_ids, e.author_ids' : "'{}'::uuid[] AS tag_ids, '{}'::uuid[] AS author_ids";
+    return `
+      SELECT e.document_id AS id, e.translation_id, e.language, e.type, ${facetColumns},
+             ${firstPass} AS first_pass, ${sortValue} AS sort_value, e.search_vector
+      FROM document_search_entries e ${sort === SearchSort.POPULAR ? 'JOIN documents d ON d.id = e.document_id' : ''}, query
+      WHERE ${conditions.join(' AND ')}`;
+  }
+
+  /** Typo-tolerant title matches of documents and translations (trigram indexes), ranked by similarity. */
+  private fuzzyMatches(principal: AuthPrincipal, filter: DocumentFilter, sort: SearchSort, text: string, params: SqlParameters): string {
+    const tenant = params.bind(principal.tenantId);
+    const visible = this.visibility(principal, params);
+    const documentFilters = this.documentFilters(filter, params, 'd', 'coalesce(d.published_at, d.created_at)');
+    const languages = filter.languages?.length ? params.bind(filter.languages) : undefined;
+    const inLanguages = (column: string) => (languages ? [`${column} = ANY(${languages}::text[])`] : []);
+    const sortValue = {
+      [SearchSort.RELEVANCE]: 'NULL::float8',
+      [SearchSort.NEWEST]: 'extract(epoch FROM coalesce(d.published_at, d.created_at))::float8',
+      [SearchSort.POPULAR]: '(d.view_count + 5 * d.like_count)::float8',
+    }[sort];
+    const similarity = (table: 'd' | 't') => (sort === SearchSort.RELEVANCE ? `word_similarity(${text}, ${table}.title)::float8` : 'NULL::float8');
+    return `
+      SELECT * FROM (
+        SELECT d.id, NULL::uuid AS translation_id, d.language, d.type, d.tag_ids, d.author_ids,
+               ${similarity('d')} AS first_pass, ${sortValue} AS sort_value, NULL::tsvector AS search_vector
+        FROM documents d
+        WHERE ${[visible, `${text} <% d.title`, ...documentFilters, ...inLanguages('d.language')].join(' AND ')}
+        UNION ALL
+        SELECT d.id, t.id, t.language, d.type, d.tag_ids, d.author_ids, ${similarity('t')}, ${sortValue}, NULL::tsvector
+        FROM document_translations t JOIN documents d ON d.id = t.document_id
+        WHERE ${[`t.tenant_id = ${tenant}::uuid`, visible, `${text} <% t.title`, ...documentFilters, ...inLanguages('t.language')].join(' AND ')}
+      ) fuzzy`;
+  }
+
   /** Whose view of the tenant a cached result is: editors share one, everybody else sees own drafts. */
   private cacheScope(principal: AuthPrincipal): string {
     return isEditor(principal) ? 'editors' : `user:${principal.userId}`;
@@ -272,17 +357,21 @@ export class SearchService {
     return `${tenant} AND (d.status = 'published' OR d.owner_id = ${params.bind(principal.userId)}::uuid)`;
   }
 
-  /** Conditions on the document (`d`) that hold for every variant of it; languages are per variant. */
-  private documentFilters(filter: DocumentFilter, params: SqlParameters): string[] {
+  /**
+   * Conditions on the document that hold for every variant of it (`alias`: documents or entries,
+   * which carry the document's columns); languages are per variant. Types and statuses are
+   * conditions here only for documents: entries test them with their filter keys.
+   */
+  private documentFilters(filter: DocumentFilter, params: SqlParameters, alias: 'd' | 'e', dateColumn: string): string[] {
     const conditions: string[] = [];
-    if (filter.types?.length) conditions.push(`d.type = ANY(${params.bind(filter.types)}::text[])`);
-    if (filter.statuses?.length) conditions.push(`d.status = ANY(${params.bind(filter.statuses)}::text[])`);
-    if (filter.from) conditions.push(`coalesce(d.published_at, d.created_at) >= ${params.bind(filter.from)}`);
-    if (filter.to) conditions.push(`coalesce(d.published_at, d.created_at) < ${params.bind(filter.to)}`);
+    if (alias === 'd' && filter.types?.length) conditions.push(`d.type = ANY(${params.bind(filter.types)}::text[])`);
+    if (alias === 'd' && filter.statuses?.length) conditions.push(`d.status = ANY(${params.bind(filter.statuses)}::text[])`);
+    if (filter.from) conditions.push(`${dateColumn} >= ${params.bind(filter.from)}`);
+    if (filter.to) conditions.push(`${dateColumn} < ${params.bind(filter.to)}`);
     const related = (column: string, ids: string[] | undefined, mode: MatchMode | undefined) => {
       if (!ids?.length) return;
       const list = `${params.bind([...new Set(ids)])}::uuid[]`;
-      conditions.push(mode === MatchMode.ALL ? `d.${column} @> ${list}` : `d.${column} && ${list}`);
+      conditions.push(mode === MatchMode.ALL ? `${alias}.${column} @> ${list}` : `${alias}.${column} && ${list}`);
     };
     related('tag_ids', filter.tagIds, filter.tagMode);
     related('author_ids', filter.authorIds, filter.authorMode);
@@ -322,9 +411,11 @@ export class SearchService {
           highlight: { title: hit.title_highlight, body: hit.body_highlight },
         },
       }));
+    const relation = counts?.more ? CountRelation.GTE : CountRelation.EQ;
     return {
       edges,
       totalCount: counts?.total ?? 0,
+      totalCountRelation: relation,
       // The last hit's cursor even when its document has just been deleted, so the next page starts after it.
       pageInfo: { hasNextPage: rows.page.length > pageSize, endCursor: hits.length ? cursorOf(hits[hits.length - 1]) : null },
       facets: {
@@ -334,6 +425,7 @@ export class SearchService {
         authors: authorCounts
           .filter((a) => authorById.has(a.value))
           .map((a) => ({ author: authorById.get(a.value) as Author, count: a.count })),
+        countRelation: relation,
       },
       fuzzy,
     };
