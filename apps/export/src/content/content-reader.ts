@@ -189,7 +189,16 @@ export class ContentReader {
       `query ExportSearch($input: SearchDocumentsInput!) {
         searchDocuments(input: $input) { edges { node { document { id title } } } pageInfo { hasNextPage endCursor } }
       }`,
-      { input: { query: search.query, filter: search.languages?.length ? { languages: search.languages } : undefined, first: PAGE_SIZE, after } },
+      // Newest first pages through every match; relevance order ranks only the first SEARCH_TOTAL_HITS_LIMIT of them.
+      {
+        input: {
+          query: search.query,
+          filter: search.languages?.length ? { languages: search.languages } : undefined,
+          sort: 'NEWEST',
+          first: PAGE_SIZE,
+          after,
+        },
+      },
     );
     const { edges, pageInfo } = (data as NonNullable<typeof data>).searchDocuments;
     return { nodes: edges.map((edge) => edge.node.document), ...pageInfo };
