@@ -214,13 +214,14 @@ export class GraphqlFastPath {
     return { body: this.resultBody(result.data, errors), failed: errors.length > 0 };
   }
 
+  /** As Apollo Server writes results: errors first, a newline at the end (so relayed and executed answers look alike). */
   private resultBody(data: unknown, errors: readonly unknown[]): string {
-    if (!errors.length) return JSON.stringify({ data });
-    return JSON.stringify({ errors: errors.map((error) => formatError(formattedOf(error), error)), data });
+    if (!errors.length) return `${JSON.stringify({ data })}\n`;
+    return `${JSON.stringify({ errors: errors.map((error) => formatError(formattedOf(error), error)), data })}\n`;
   }
 
   private errorBody(error: unknown): string {
-    return JSON.stringify({ errors: [formatError(formattedOf(error), error)] });
+    return `${JSON.stringify({ errors: [formatError(formattedOf(error), error)] })}\n`;
   }
 
   private respond(req: IncomingMessage, res: ServerResponse, status: number, body: string, startedAt: number): void {
