@@ -95,7 +95,8 @@ export class HandlingDeadlineExceededError extends Error {
 }
 
 const DEFAULT_RETRY_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 30_000 };
-const DEFAULT_HANDLING_DEADLINE_MS = 30_000;
+/** Under kafkajs' 30 s session timeout: a handler running past it would cost the consumer its group membership anyway. */
+const DEFAULT_HANDLING_DEADLINE_MS = 20_000;
 /** Under kafkajs' default session timeout (30 s) with a wide margin. */
 const HEARTBEAT_EVERY_MS = 3_000;
 const ERROR_HEADER_MAX_LENGTH = 1_000;
@@ -201,7 +202,7 @@ export class EventConsumer {
     let batchFailure: unknown;
     if (valid.length > 1) {
       try {
-        await this.handleBatchOnce(options, valid, overran);
+        await this.handleBatchOnce(options, valid, overran, control);
       } catch (error) {
         batchFailure = error;
       }
@@ -224,6 +225,7 @@ export class EventConsumer {
     options: ConsumeOptions<C>,
     items: ParsedMessage<C>[],
     overran: Set<string>,
+    control: DeliveryControl,
   ): Promise<void> {
     const deadlineMs = this.deadlineOf(options);
     const effects: { type: string; effect: () => Promise<void> | void }[] = [];
@@ -252,6 +254,9 @@ export class EventConsumer {
           throw error;
         }
         results.push('handled');
+        // A long batch must not cost the consumer its group membership (sent only when one is due).
+        // A failed heartbeat (a rebalance) must not roll the batch back: the transport notices after it.
+        await control.heartbeat().catch(() => undefined);
       }
       return results;
     });
