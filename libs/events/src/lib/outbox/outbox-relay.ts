@@ -10,7 +10,7 @@ import { OutboxMessage } from './outbox-message.entity';
 import { outboxNotifyChannel, registerLocalRelay } from './outbox-writer';
 
 export interface OutboxRelayOptions {
-  /** Fallback wake-up when no NOTIFY arrives (listener down, or a notification lost). */
+  /** Fallback wake-up when none arrives (listener down, a notification lost, a writer whose process stopped its relay). */
   pollIntervalMs: number;
   batchSize: number;
   /** Delay between attempts while publishing keeps failing. */
@@ -48,7 +48,7 @@ export class OutboxRelay {
   private running?: Promise<void>;
   private stopping = false;
   private listener?: Client;
-  /** A NOTIFY arrived since the last claim. */
+  /** A wake-up (a commit in this process, or a NOTIFY) arrived since the last claim. */
   private notified = false;
   private interruptSleep?: (byNotification: boolean) => void;
   private unregisterLocal?: () => void;
