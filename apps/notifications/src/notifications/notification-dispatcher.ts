@@ -17,6 +17,7 @@ import { WebhookEvent, WebhooksService } from '../webhooks/webhooks.service';
 import { NewNotification, NotificationsService } from './notifications.service';
 
 export const DISPATCH_GROUP = 'notifications.dispatch';
+const DISPATCH_BATCH_SIZE = 100;
 
 /**
  * Turns events into notifications: for each kind the event causes, each addressee gets it on the
@@ -57,6 +58,8 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
     await this.events.consume({
       groupId: DISPATCH_GROUP,
       contracts: [...new Set(EVENT_KINDS.flatMap((kind) => (kind.contract ? [kind.contract] : [])))],
+      // Bursts (a busy thread's mentions) commit together; live clients hear of each batch right after.
+      batchSize: DISPATCH_BATCH_SIZE,
       handler: async (event, manager, transaction) => {
         // The welcome needs the new user's address before the directory group may have recorded it.
         if (event.type === UserRegistered.type) await this.recipients.record(manager, event as never);

@@ -43,4 +43,14 @@ export const consumerMetrics = () => ({
     help: 'Messages moved to the dead-letter topic',
     labelNames: ['group', 'topic'] as const,
   }),
+  parked: counter({
+    name: 'events_consumer_parked_total',
+    help: 'Messages that overran the handling deadline and were moved to the retry topic (the partition moved on)',
+    labelNames: ['group', 'topic'] as const,
+  }),
+  batchFallbacks: counter({
+    name: 'events_consumer_batch_fallbacks_total',
+    help: 'Batches whose one transaction failed and whose events were then handled one transaction each',
+    labelNames: ['group', 'topic'] as const,
+  }),
 });

@@ -7,10 +7,10 @@ import { outboxMetrics } from '../metrics';
 import { qualifiedTableName } from '../table-path';
 import { EventTransport, OutgoingMessage } from '../transport/event-transport';
 import { OutboxMessage } from './outbox-message.entity';
-import { outboxNotifyChannel } from './outbox-writer';
+import { outboxNotifyChannel, registerLocalRelay } from './outbox-writer';
 
 export interface OutboxRelayOptions {
-  /** Fallback wake-up when no NOTIFY arrives (listener down, or a notification lost). */
+  /** Fallback wake-up when none arrives (listener down, a notification lost, a writer whose process stopped its relay). */
   pollIntervalMs: number;
   batchSize: number;
   /** Delay between attempts while publishing keeps failing. */
@@ -31,6 +31,8 @@ type BatchOutcome = { published: number } | { failed: unknown };
 
 const DEFAULT_RETRY_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
 const LAST_ERROR_MAX_LENGTH = 2_000;
+/** The gauges cost a query over the pending rows: under load, not after every batch. */
+const GAUGE_REFRESH_MS = 1_000;
 
 /**
  * Publishes committed outbox rows, oldest first, and marks them published. Safe to run in every
@@ -46,9 +48,11 @@ export class OutboxRelay {
   private running?: Promise<void>;
   private stopping = false;
   private listener?: Client;
-  /** A NOTIFY arrived since the last claim. */
+  /** A wake-up (a commit in this process, or a NOTIFY) arrived since the last claim. */
   private notified = false;
   private interruptSleep?: (byNotification: boolean) => void;
+  private unregisterLocal?: () => void;
+  private gaugesRefreshedAt = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -64,6 +68,8 @@ export class OutboxRelay {
   async start(): Promise<void> {
     if (this.running) return;
     this.stopping = false;
+    // Writers of this process wake it on commit; NOTIFY brings what other processes commit.
+    this.unregisterLocal = registerLocalRelay(this.dataSource, () => this.wake());
     await this.listen();
     this.running = this.run();
   }
@@ -71,6 +77,8 @@ export class OutboxRelay {
   /** Lets the batch in flight finish (published and marked, or recorded as failed), then stops. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unregisterLocal?.();
+    this.unregisterLocal = undefined;
     this.interruptSleep?.(false);
     await this.running;
     this.running = undefined;
@@ -153,6 +161,8 @@ export class OutboxRelay {
   }
 
   private async refreshGauges(): Promise<void> {
+    if (Date.now() - this.gaugesRefreshedAt < GAUGE_REFRESH_MS) return;
+    this.gaugesRefreshedAt = Date.now();
     try {
       const [{ pending, oldest_age_seconds }] = await this.dataSource.query(
         `SELECT count(*)::int AS pending,
@@ -166,7 +176,13 @@ export class OutboxRelay {
     }
   }
 
-  /** Waits for the delay, a stop, or (unless backing off from failures) a NOTIFY. */
+  /** Rows were committed: claim again as soon as the batch in flight is done. */
+  private wake(): void {
+    this.notified = true;
+    this.interruptSleep?.(true);
+  }
+
+  /** Waits for the delay, a stop, or (unless backing off from failures) a wake-up. */
   private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(false), ms);
@@ -183,10 +199,7 @@ export class OutboxRelay {
   /** A dedicated connection (not from the pool): LISTEN lasts as long as the session. */
   private async listen(): Promise<void> {
     const client = new Client(listenerConfig(this.dataSource.options as PostgresConnectionOptions));
-    client.on('notification', () => {
-      this.notified = true;
-      this.interruptSleep?.(true);
-    });
+    client.on('notification', () => this.wake());
     client.on('error', (error) => this.logger.warn(`Outbox LISTEN connection failed, polling meanwhile: ${error.message}`));
     client.on('end', () => {
       if (this.listener === client) this.listener = undefined;

@@ -29,6 +29,14 @@ export interface SubscribeOptions {
    * (after a restart of the consumer), so handlers must be idempotent.
    */
   handler(message: ReceivedMessage, control: DeliveryControl): Promise<void>;
+  /**
+   * Where the transport can, consecutive messages of one partition (at most `maxBatchSize`) come
+   * here together instead of one by one to `handler`; resolving marks them all done, throwing none.
+   * Transports without batches (in-process, hub) keep calling `handler`.
+   */
+  batchHandler?(messages: ReceivedMessage[], control: DeliveryControl): Promise<void>;
+  /** At most this many messages per `batchHandler` call (default 1: `handler` only). */
+  maxBatchSize?: number;
 }
 
 export interface Subscription {
@@ -48,3 +56,6 @@ export interface EventTransport {
 export const EVENT_TRANSPORT = Symbol('EVENT_TRANSPORT');
 
 export const deadLetterTopic = (topic: string) => `${topic}.dlq`;
+
+/** Where a consumer parks an event that overran its handling deadline, to be retried after a backoff. */
+export const retryTopic = (topic: string) => `${topic}.retry`;

@@ -123,7 +123,7 @@ export class KafkaTransport implements EventTransport {
     }
   }
 
-  async subscribe({ groupId, topics: logicalTopics, fromBeginning = false, handler }: SubscribeOptions): Promise<Subscription> {
+  async subscribe({ groupId, topics: logicalTopics, fromBeginning = false, handler, batchHandler, maxBatchSize = 1 }: SubscribeOptions): Promise<Subscription> {
     const topics = logicalTopics.map((topic) => this.brokerName(topic));
     await this.ensureTopics(logicalTopics.flatMap((topic) => [topic, deadLetterTopic(topic)]).map((topic) => this.brokerName(topic)));
     const consumer = this.kafka.consumer({ groupId: this.brokerName(groupId), allowAutoTopicCreation: false });
@@ -146,22 +146,28 @@ export class KafkaTransport implements EventTransport {
     });
     await consumer.run({
       partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
-      // Offsets are resolved one message at a time, only once the handler is done with it.
+      // Offsets are resolved only once the handler is done with the message (or the batch handler with the chunk).
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const topic = this.logicalName(batch.topic);
-        for (const message of batch.messages) {
+        const control = { signal: stopping.signal, heartbeat };
+        const labels = { group: groupId, topic, partition: String(batch.partition) };
+        const messages = batch.messages.map((message) => received(topic, batch.partition, message));
+        const chunkSize = batchHandler ? Math.max(1, maxBatchSize) : 1;
+        for (let start = 0; start < messages.length; start += chunkSize) {
           if (!isRunning() || isStale() || stopping.signal.aborted) return;
+          const chunk = messages.slice(start, start + chunkSize);
           try {
-            await handler(received(topic, batch.partition, message), { signal: stopping.signal, heartbeat });
+            if (batchHandler && chunk.length > 1) await batchHandler(chunk, control);
+            else await handler(chunk[0], control);
           } catch (error) {
-            // Stopping mid-retry: leave the offset unresolved so the next owner of the partition gets it.
+            // Stopping mid-retry: leave the offsets unresolved so the next owner of the partition gets them.
             if (stopping.signal.aborted) return;
             throw error;
           }
-          resolveOffset(message.offset);
-          const labels = { group: groupId, topic, partition: String(batch.partition) };
-          lag.set(labels, Number(batch.highWatermark) - Number(message.offset) - 1);
+          const last = chunk[chunk.length - 1];
+          resolveOffset(last.offset);
+          lag.set(labels, Number(batch.highWatermark) - Number(last.offset) - 1);
           await heartbeat();
         }
       },

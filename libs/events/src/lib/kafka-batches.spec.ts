@@ -1,0 +1,394 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { register } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { DeadLetterHeaders, EventConsumer, RetryHeaders } from './consumer/event-consumer';
+import { InboxRecord } from './consumer/inbox-record.entity';
+import { EventEnvelope } from './event-contract';
+import { buildEnvelope, envelopeHeaders } from './envelope';
+import { OutboxMessage } from './outbox/outbox-message.entity';
+import { OutboxRelay } from './outbox/outbox-relay';
+import { OutboxWriter } from './outbox/outbox-writer';
+import { OutgoingMessage, ReceivedMessage, Subscription, deadLetterTopic, retryTopic } from './transport/event-transport';
+import { KafkaTransport } from './transport/kafka-transport';
+import {
+  EventsTestDatabase,
+  SERVICE_SCHEMA,
+  handledCount,
+  openEventsDatabase,
+  recordHandled,
+  uniqueGroup,
+  uniqueWidgetContract,
+  waitFor,
+  widgetPayload,
+} from '../testing/support';
+
+jest.setTimeout(90_000);
+
+const MAX_RETRIES = 1;
+
+function brokersFromEnvironment(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through `nx test events` (its global setup starts Kafka)');
+  return brokers.split(',');
+}
+
+type Widget = ReturnType<typeof uniqueWidgetContract>;
+
+const asMessage = (contract: Widget, envelope: EventEnvelope): OutgoingMessage => ({
+  topic: contract.topic,
+  key: envelope.aggregateId,
+  value: JSON.stringify(envelope),
+  headers: envelopeHeaders(envelope),
+});
+
+const eventIdOf = (message: ReceivedMessage): string => JSON.parse(message.value).id;
+
+async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  const values = (await register.getSingleMetric(name)?.get())?.values ?? [];
+  return values
+    .filter((value) => Object.entries(labels).every(([label, expected]) => value.labels[label] === expected))
+    .reduce((sum, value) => sum + value.value, 0);
+}
+
+describe('events over Kafka in batches', () => {
+  let db: EventsTestDatabase;
+  let transport: KafkaTransport;
+  let consumer: EventConsumer;
+  const subscriptions: Subscription[] = [];
+
+  beforeAll(async () => {
+    db = await openEventsDatabase('events_batches');
+    transport = new KafkaTransport({ brokers: brokersFromEnvironment(), clientId: 'events-batches-spec' });
+    await transport.connect();
+    consumer = new EventConsumer(db.dataSource, transport, {
+      maxRetries: MAX_RETRIES,
+      retryBackoff: { initialMs: 50, maxMs: 200 },
+    });
+  });
+
+  afterAll(async () => {
+    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+    await consumer?.stop();
+    await transport?.disconnect();
+    await db?.close();
+  });
+
+  async function collect(topic: string): Promise<ReceivedMessage[]> {
+    const received: ReceivedMessage[] = [];
+    subscriptions.push(
+      await transport.subscribe({
+        groupId: uniqueGroup('raw'),
+        topics: [topic],
+        fromBeginning: true,
+        handler: async (message) => void received.push(message),
+      }),
+    );
+    return received;
+  }
+
+  /** What the handlers recorded, in handling order, with the transaction each ran in. */
+  async function handledRows(group: string): Promise<{ eventId: string; transactionId: string }[]> {
+    const rows: { event_id: string; details: { transactionId: string } }[] = await db.dataSource.query(
+      `SELECT event_id, details FROM ${SERVICE_SCHEMA}.handled_events WHERE consumer = $1 ORDER BY ctid`,
+      [group],
+    );
+    return rows.map((row) => ({ eventId: row.event_id, transactionId: row.details.transactionId }));
+  }
+
+  /** Events of one aggregate (one partition), all on the topic before the group starts, so they come in one fetch. */
+  async function publishedBeforeConsuming(Widget: Widget, count: number): Promise<EventEnvelope[]> {
+    const aggregateId = randomUUID();
+    const envelopes = Array.from({ length: count }, (_, index) =>
+      buildEnvelope(Widget, { aggregateId, payload: widgetPayload(`w${index}`) }),
+    ) as EventEnvelope[];
+    await transport.publish(envelopes.map((envelope) => asMessage(Widget, envelope)));
+    return envelopes;
+  }
+
+  it('handles a batch in one transaction, skipping a redelivered event and a copy inside the batch', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('batch');
+    const envelopes = await publishedBeforeConsuming(Widget, 6);
+    const [alreadyProcessed, copied] = [envelopes[1], envelopes[3]];
+    // A redelivery: the group processed this one before (its inbox row exists).
+    await db.dataSource.getRepository(InboxRecord).insert({ consumerGroup: groupId, eventId: alreadyProcessed.id });
+    await transport.publish([asMessage(Widget, copied)]);
+
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        batchSize: 50,
+        handler: async (envelope, manager) => {
+          const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
+          await recordHandled(manager, envelope.id, groupId, { transactionId });
+        },
+      }),
+    );
+
+    const expected = envelopes.filter((envelope) => envelope !== alreadyProcessed).map((envelope) => envelope.id);
+    await waitFor('the batch to be handled', async () => (await handledCount(db.dataSource, expected, groupId)) === expected.length);
+    await sleep(500);
+    const rows = await handledRows(groupId);
+    expect(rows.map((row) => row.eventId)).toEqual(expected);
+    expect(new Set(rows.map((row) => row.transactionId)).size).toBe(1);
+    expect(await metricValue('events_consumer_processed_total', { group: groupId, result: 'duplicate' })).toBe(2);
+    expect(await metricValue('events_consumer_processed_total', { group: groupId, result: 'handled' })).toBe(expected.length);
+  });
+
+  it('falls back to one transaction per event when one event of a batch fails: the others are applied once, the failing one dead-lettered', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('batch-failing');
+    const deadLetters = await collect(deadLetterTopic(Widget.topic));
+    const envelopes = await publishedBeforeConsuming(Widget, 5);
+    const poisoned = envelopes[2];
+    const attempts = new Map<string, number>();
+
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        batchSize: 50,
+        handler: async (envelope, manager) => {
+          attempts.set(envelope.id, (attempts.get(envelope.id) ?? 0) + 1);
+          const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
+          await recordHandled(manager, envelope.id, groupId, { transactionId });
+          if (envelope.id === poisoned.id) throw new Error('downstream refuses this one');
+        },
+      }),
+    );
+
+    await waitFor('the poisoned event on the dead-letter topic', () => deadLetters.length >= 1);
+    const others = envelopes.filter((envelope) => envelope !== poisoned).map((envelope) => envelope.id);
+    await waitFor('the others to be handled', async () => (await handledCount(db.dataSource, others, groupId)) === others.length);
+    await sleep(500);
+    const rows = await handledRows(groupId);
+    // Once each, in partition order; the batch attempt's writes were rolled back with it.
+    expect(rows.map((row) => row.eventId)).toEqual(others);
+    expect(new Set(rows.map((row) => row.transactionId)).size).toBe(others.length);
+    expect(await handledCount(db.dataSource, [poisoned.id], groupId)).toBe(0);
+    expect(deadLetters.map(eventIdOf)).toEqual([poisoned.id]);
+    expect(deadLetters[0].headers).toMatchObject({
+      [DeadLetterHeaders.error]: 'downstream refuses this one',
+      [DeadLetterHeaders.attempts]: String(MAX_RETRIES + 1),
+    });
+    // The batch attempt, then the attempts of the one-by-one fallback.
+    expect(attempts.get(poisoned.id)).toBe(1 + MAX_RETRIES + 1);
+    expect(attempts.get(envelopes[0].id)).toBe(2);
+    expect(attempts.get(envelopes[4].id)).toBe(1);
+    expect(await metricValue('events_consumer_batch_fallbacks_total', { group: groupId })).toBe(1);
+  });
+
+  it('parks an event that overruns the handling deadline on the retry topic and moves on; it is handled once from there', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('deadline');
+    const parked = await collect(retryTopic(Widget.topic));
+    const envelopes = await publishedBeforeConsuming(Widget, 4);
+    const slow = envelopes[1];
+    const handledAt = new Map<string, number>();
+    let slowAttempts = 0;
+    let abortedSignal = false;
+
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        batchSize: 50,
+        handlingDeadlineMs: 1_000,
+        handler: async (envelope, manager, transaction) => {
+          if (envelope.id === slow.id && ++slowAttempts <= 2) {
+            // Writes, then hangs past the deadline (both in the batch and in the one-by-one attempt).
+            await recordHandled(manager, envelope.id, groupId);
+            await sleep(5_000);
+            abortedSignal = transaction.signal.aborted;
+            return;
+          }
+          await recordHandled(manager, envelope.id, groupId);
+          transaction.afterCommit(() => void handledAt.set(envelope.id, Date.now()));
+        },
+      }),
+    );
+
+    const others = envelopes.filter((envelope) => envelope !== slow).map((envelope) => envelope.id);
+    const startedAt = Date.now();
+    await waitFor('the events behind the slow one', async () => (await handledCount(db.dataSource, others, groupId)) === others.length);
+    expect(Date.now() - startedAt).toBeLessThan(4_000);
+    await waitFor('the slow event to be retried from the retry topic', async () => (await handledCount(db.dataSource, [slow.id], groupId)) === 1);
+    await sleep(500);
+    expect(await handledCount(db.dataSource, [slow.id], groupId)).toBe(1);
+    expect(await handledCount(db.dataSource, others, groupId)).toBe(others.length);
+    expect(Math.min(...others.map((id) => handledAt.get(id) as number))).toBeLessThan(handledAt.get(slow.id) as number);
+    expect(parked.map(eventIdOf)).toEqual([slow.id]);
+    expect(parked[0].headers).toMatchObject({
+      [DeadLetterHeaders.originalTopic]: Widget.topic,
+      [RetryHeaders.deadlinesExceeded]: '1',
+      [RetryHeaders.notBefore]: expect.stringMatching(/^\d+$/),
+    });
+    expect(await metricValue('events_consumer_parked_total', { group: groupId })).toBe(1);
+    await waitFor('the abandoned attempt to see its signal aborted', () => slowAttempts >= 2 && abortedSignal);
+  });
+
+  it('cuts a slow SQL statement off at the deadline (statement_timeout) and parks its event', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('slow-sql');
+    const envelopes = await publishedBeforeConsuming(Widget, 2);
+    const [slow, next] = envelopes;
+    let slowAttempts = 0;
+
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        handlingDeadlineMs: 800,
+        handler: async (envelope, manager) => {
+          if (envelope.id === slow.id && ++slowAttempts === 1) await manager.query('SELECT pg_sleep(30)');
+          await recordHandled(manager, envelope.id, groupId);
+        },
+      }),
+    );
+
+    const startedAt = Date.now();
+    await waitFor('the next event', async () => (await handledCount(db.dataSource, [next.id], groupId)) === 1);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    await waitFor('the slow event from the retry topic', async () => (await handledCount(db.dataSource, [slow.id], groupId)) === 1);
+    const [{ sleeping }] = await db.dataSource.query(
+      `SELECT count(*)::int AS sleeping FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'`,
+    );
+    expect(sleeping).toBe(0);
+  });
+});
+
+describe('outbox relay batches', () => {
+  let db: EventsTestDatabase;
+  let transport: KafkaTransport;
+  const writer = new OutboxWriter();
+  const relays: OutboxRelay[] = [];
+  const subscriptions: Subscription[] = [];
+
+  beforeAll(async () => {
+    db = await openEventsDatabase('events_relay_batches');
+    transport = new KafkaTransport({ brokers: brokersFromEnvironment(), clientId: 'events-relay-batches-spec' });
+    await transport.connect();
+  });
+
+  afterAll(async () => {
+    await Promise.all(relays.map((relay) => relay.stop()));
+    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+    await transport?.disconnect();
+    await db?.close();
+  });
+
+  async function collect(topic: string): Promise<ReceivedMessage[]> {
+    const received: ReceivedMessage[] = [];
+    subscriptions.push(
+      await transport.subscribe({
+        groupId: uniqueGroup('raw'),
+        topics: [topic],
+        fromBeginning: true,
+        handler: async (message) => void received.push(message),
+      }),
+    );
+    return received;
+  }
+
+  function startRelay(dataSource: DataSource, options: { pollIntervalMs: number; batchSize: number }, publishedBatches?: number[]) {
+    const publishing = publishedBatches
+      ? Object.assign(Object.create(transport) as KafkaTransport, {
+          publish: (messages: OutgoingMessage[]) => {
+            publishedBatches.push(messages.length);
+            return transport.publish(messages);
+          },
+        })
+      : transport;
+    const relay = new OutboxRelay(dataSource, publishing, options);
+    relays.push(relay);
+    return relay.start().then(() => relay);
+  }
+
+  it('publishes claimed rows with one send per batch and marks them with one update, in order per key', async () => {
+    const Widget = uniqueWidgetContract();
+    const received = await collect(Widget.topic);
+    const keys = [randomUUID(), randomUUID(), randomUUID()];
+    const ids: string[] = [];
+    for (let index = 0; index < 45; index += 1) {
+      const envelope = await db.dataSource.transaction((manager) =>
+        writer.enqueue(manager, Widget, { aggregateId: keys[index % keys.length], payload: widgetPayload(`w${index}`) }),
+      );
+      ids.push(envelope.id);
+    }
+    const batches: number[] = [];
+    const relay = await startRelay(db.dataSource, { pollIntervalMs: 60_000, batchSize: 20 }, batches);
+
+    await waitFor('every event on the topic', () => received.length >= ids.length);
+    await relay.stop();
+    expect(batches).toEqual([20, 20, 5]);
+    for (const key of keys) {
+      const inWriteOrder = ids.filter((_, index) => keys[index % keys.length] === key);
+      expect(received.filter((message) => message.key === key).map(eventIdOf)).toEqual(inWriteOrder);
+    }
+    const rows: { published_at: Date | null; attempts: number }[] = await db.dataSource.query(
+      `SELECT published_at, attempts FROM ${SERVICE_SCHEMA}.outbox WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(rows).toHaveLength(ids.length);
+    expect(rows.every((row) => row.published_at !== null && row.attempts === 1)).toBe(true);
+    // One UPDATE per batch: the three batches' rows carry three distinct publication times.
+    const [{ batchesMarked }] = await db.dataSource.query(
+      `SELECT count(DISTINCT published_at)::int AS "batchesMarked" FROM ${SERVICE_SCHEMA}.outbox WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    expect(batchesMarked).toBe(3);
+  });
+
+  it('is woken by a commit in its own process without NOTIFY, and never publishes before the commit', async () => {
+    const Widget = uniqueWidgetContract();
+    const received = await collect(Widget.topic);
+    await startRelay(db.dataSource, { pollIntervalMs: 60_000, batchSize: 100 });
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let enqueued: EventEnvelope | undefined;
+    const committing = db.dataSource.transaction(async (manager) => {
+      enqueued = await writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() });
+      await held;
+    });
+    await waitFor('the event to be enqueued', () => enqueued !== undefined);
+    const marker = await db.dataSource.transaction((manager) =>
+      writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload('marker') }),
+    );
+    await waitFor('the marker, committed after the held event was written', () => received.length >= 1, 5_000);
+    await sleep(300);
+    expect(received.map(eventIdOf)).toEqual([marker.id]);
+
+    release();
+    await committing;
+    // Well within the 60 s poll interval: the commit itself woke the relay.
+    await waitFor('the held event, once committed', () => received.length >= 2, 5_000);
+    expect(received.map(eventIdOf)).toEqual([marker.id, enqueued?.id]);
+  });
+
+  it('still wakes a relay of another process (here: another DataSource) through NOTIFY', async () => {
+    const Widget = uniqueWidgetContract();
+    const received = await collect(Widget.topic);
+    const writingProcess = await new DataSource({
+      type: 'postgres',
+      url: db.url,
+      schema: SERVICE_SCHEMA,
+      entities: [OutboxMessage, InboxRecord],
+    }).initialize();
+    try {
+      await startRelay(db.dataSource, { pollIntervalMs: 60_000, batchSize: 100 });
+      const envelope = await writingProcess.transaction((manager) =>
+        writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }),
+      );
+      await waitFor('the event from the other process', () => received.length >= 1, 5_000);
+      expect(received.map(eventIdOf)).toEqual([envelope.id]);
+    } finally {
+      await writingProcess.destroy();
+    }
+  });
+});
