@@ -59,6 +59,10 @@ const fastPathRequests = () =>
 export class GraphqlFastPath {
   private readonly logger = new Logger(GraphqlFastPath.name);
   private readonly bodyLimitBytes: number;
+  /** Helmet's headers and the content type, as writeHead takes them (name, value, name, value…). */
+  private readonly fixedHeaders: string[];
+  private readonly httpDuration = httpRequestDuration();
+  private readonly requests = fastPathRequests();
 
   constructor(
     private readonly operations: FederatedOperations,
@@ -66,7 +70,7 @@ export class GraphqlFastPath {
     private readonly options: GraphqlFastPathOptions,
   ) {
     this.bodyLimitBytes = bytes.parse(options.bodyLimit) ?? 0;
-    fastPathRequests();
+    this.fixedHeaders = [...options.securityHeaders.flat(), 'Content-Type', JSON_CONTENT_TYPE];
   }
 
   /** Serves the request, or hands it to `next` (Express), with the body on `req.body` when it was read. */
@@ -123,16 +127,15 @@ export class GraphqlFastPath {
     if (!planned) {
       // Express skips body parsing for a request already read; the body and its bytes are where its parser leaves them.
       Object.assign(req, { body, rawBody: raw });
-      fastPathRequests().inc({ outcome: 'handed_over' });
+      this.requests.inc({ outcome: 'handed_over' });
       return next();
     }
     const { query, variables } = body as GraphqlRequestBody;
-    fastPathRequests().inc({ outcome: 'served' });
+    this.requests.inc({ outcome: 'served' });
 
     this.options.cors(req, res, () => undefined);
     const outcome = await this.admission.admit({ ip: clientIp, method: 'POST', headers: req.headers }, { refuseInvalidToken: true, countTenantUsage: true });
-    for (const [name, value] of outcome.headers) res.setHeader(name, value);
-    if (!outcome.admitted) return this.respond(req, res, outcome.status, JSON.stringify(outcome.body), startedAt);
+    if (!outcome.admitted) return this.respond(req, res, outcome.status, JSON.stringify(outcome.body), startedAt, outcome.headers);
 
     const stopTimer = this.options.metrics.startTimer();
     const context = gatewayContextOf(req.headers, clientIp);
@@ -140,7 +143,7 @@ export class GraphqlFastPath {
       ? await this.passThrough(planned.passThrough, variables ?? undefined, context)
       : await this.execute(supergraph as PlannedSupergraph, planned, query, variables ?? undefined, context);
     stopTimer(planned.operation.operation, planned.operationName, answer.failed);
-    this.respond(req, res, 200, answer.body, startedAt);
+    this.respond(req, res, 200, answer.body, startedAt, outcome.headers);
   }
 
   /** The planned operation when the fast path can serve this request as Apollo Server would. */
@@ -224,16 +227,16 @@ export class GraphqlFastPath {
     return `${JSON.stringify({ errors: [formatError(formattedOf(error), error)] })}\n`;
   }
 
-  private respond(req: IncomingMessage, res: ServerResponse, status: number, body: string, startedAt: number): void {
-    for (const [name, value] of this.options.securityHeaders) res.setHeader(name, value);
+  /** Writes the whole answer at once: the fixed headers, the request's own, and the body. */
+  private respond(req: IncomingMessage, res: ServerResponse, status: number, body: string, startedAt: number, headers: [string, string][] = []): void {
+    const raw = [...this.fixedHeaders, 'Content-Length', String(Buffer.byteLength(body))];
     const requestId = RequestContext.current()?.requestId;
-    if (requestId) res.setHeader(REQUEST_ID_HEADER, requestId);
-    res.statusCode = status;
-    res.setHeader('Content-Type', JSON_CONTENT_TYPE);
-    res.setHeader('Content-Length', Buffer.byteLength(body));
+    if (requestId) raw.push(REQUEST_ID_HEADER, requestId);
+    for (const [name, value] of headers) raw.push(name, value);
+    res.writeHead(status, raw);
     res.end(body);
     const seconds = (performance.now() - startedAt) / 1000;
-    httpRequestDuration().observe({ method: 'POST', route: this.options.path, status_code: String(status) }, seconds);
+    this.httpDuration.observe({ method: 'POST', route: this.options.path, status_code: String(status) }, seconds);
     const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     const root = PinoLogger.root;
     if (root?.isLevelEnabled(level)) {

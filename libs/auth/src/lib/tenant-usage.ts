@@ -2,10 +2,16 @@ import { FastStore } from '@multipult/redis';
 
 const DAY_MS = 86_400_000;
 
-/** UTC calendar periods: the day (`2026-12-01`) and the month (`2026-12`). */
+let lastPeriods: { dayStartMs: number; day: string; month: string } | undefined;
+
+/** UTC calendar periods: the day (`2026-12-01`) and the month (`2026-12`); formatted once a day, not per request. */
 function periods(at: Date): { day: string; month: string } {
-  const day = at.toISOString().slice(0, 10);
-  return { day, month: day.slice(0, 7) };
+  const dayStartMs = at.getTime() - (at.getTime() % DAY_MS);
+  if (lastPeriods?.dayStartMs !== dayStartMs) {
+    const day = at.toISOString().slice(0, 10);
+    lastPeriods = { dayStartMs, day, month: day.slice(0, 7) };
+  }
+  return lastPeriods;
 }
 
 export const tenantUsageKeys = {
