@@ -13,6 +13,8 @@ import { OutgoingMessage, ReceivedMessage, Subscription, deadLetterTopic, retryT
 import { KafkaTransport } from './transport/kafka-transport';
 import {
   EventsTestDatabase,
+  brokersFromEnvironment,
+  collectRawMessages,
   SERVICE_SCHEMA,
   handledCount,
   openEventsDatabase,
@@ -26,12 +28,6 @@ import {
 jest.setTimeout(90_000);
 
 const MAX_RETRIES = 1;
-
-function brokersFromEnvironment(): string[] {
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through `nx test events` (its global setup starts Kafka)');
-  return brokers.split(',');
-}
 
 type Widget = ReturnType<typeof uniqueWidgetContract>;
 
@@ -74,18 +70,7 @@ describe('events over Kafka in batches', () => {
     await db?.close();
   });
 
-  async function collect(topic: string): Promise<ReceivedMessage[]> {
-    const received: ReceivedMessage[] = [];
-    subscriptions.push(
-      await transport.subscribe({
-        groupId: uniqueGroup('raw'),
-        topics: [topic],
-        fromBeginning: true,
-        handler: async (message) => void received.push(message),
-      }),
-    );
-    return received;
-  }
+  const collect = (topic: string) => collectRawMessages(transport, topic, subscriptions);
 
   /** What the handlers recorded, in handling order, with the transaction each ran in. */
   async function handledRows(group: string): Promise<{ eventId: string; transactionId: string }[]> {
@@ -283,18 +268,7 @@ describe('outbox relay batches', () => {
     await db?.close();
   });
 
-  async function collect(topic: string): Promise<ReceivedMessage[]> {
-    const received: ReceivedMessage[] = [];
-    subscriptions.push(
-      await transport.subscribe({
-        groupId: uniqueGroup('raw'),
-        topics: [topic],
-        fromBeginning: true,
-        handler: async (message) => void received.push(message),
-      }),
-    );
-    return received;
-  }
+  const collect = (topic: string) => collectRawMessages(transport, topic, subscriptions);
 
   function startRelay(dataSource: DataSource, options: { pollIntervalMs: number; batchSize: number }, publishedBatches?: number[]) {
     const publishing = publishedBatches

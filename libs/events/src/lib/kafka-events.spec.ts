@@ -9,6 +9,8 @@ import { OutgoingMessage, ReceivedMessage, Subscription, deadLetterTopic } from 
 import { KafkaTransport } from './transport/kafka-transport';
 import {
   EventsTestDatabase,
+  brokersFromEnvironment,
+  collectRawMessages,
   SERVICE_SCHEMA,
   handledCount,
   openEventsDatabase,
@@ -20,12 +22,6 @@ import {
 } from '../testing/support';
 
 const MAX_RETRIES = 2;
-
-function brokersFromEnvironment(): string[] {
-  const brokers = process.env.KAFKA_BROKERS;
-  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through `nx test events` (its global setup starts Kafka)');
-  return brokers.split(',');
-}
 
 describe('events over Kafka', () => {
   let db: EventsTestDatabase;
@@ -55,19 +51,7 @@ describe('events over Kafka', () => {
     await db?.close();
   });
 
-  /** Everything a group receives on a topic, undecoded, as a Kafka tool would see it. */
-  async function collect(topic: string): Promise<ReceivedMessage[]> {
-    const received: ReceivedMessage[] = [];
-    subscriptions.push(
-      await transport.subscribe({
-        groupId: uniqueGroup('raw'),
-        topics: [topic],
-        fromBeginning: true,
-        handler: async (message) => void received.push(message),
-      }),
-    );
-    return received;
-  }
+  const collect = (topic: string) => collectRawMessages(transport, topic, subscriptions);
 
   const eventIdOf = (message: ReceivedMessage): string => JSON.parse(message.value).id;
 

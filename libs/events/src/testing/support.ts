@@ -6,6 +6,7 @@ import { InboxRecord } from '../lib/consumer/inbox-record.entity';
 import { defineEvent } from '../lib/event-contract';
 import { CreateEventTables1732400000000 } from '../lib/outbox/create-event-tables.migration';
 import { OutboxMessage } from '../lib/outbox/outbox-message.entity';
+import { EventTransport, ReceivedMessage, Subscription } from '../lib/transport/event-transport';
 
 // Test helpers shared by the spec files of this library (not exported by the package).
 
@@ -96,4 +97,25 @@ export async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
+
+/** The brokers the events project's global setup started. */
+export function brokersFromEnvironment(): string[] {
+  const brokers = process.env.KAFKA_BROKERS;
+  if (!brokers) throw new Error('KAFKA_BROKERS is not set: run through `nx test events` (its global setup starts Kafka)');
+  return brokers.split(',');
+}
+
+/** Everything a new group receives on a topic, undecoded, as a Kafka tool would see it; its subscription joins `subscriptions`. */
+export async function collectRawMessages(transport: EventTransport, topic: string, subscriptions: Subscription[]): Promise<ReceivedMessage[]> {
+  const received: ReceivedMessage[] = [];
+  subscriptions.push(
+    await transport.subscribe({
+      groupId: uniqueGroup('raw'),
+      topics: [topic],
+      fromBeginning: true,
+      handler: async (message) => void received.push(message),
+    }),
+  );
+  return received;
 }
