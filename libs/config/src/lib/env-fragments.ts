@@ -77,6 +77,11 @@ export const kafkaEnv = {
   KAFKA_CONSUMER_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
   /** Partitions each consumer group member handles at once (order holds within a partition). */
   KAFKA_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /**
+   * How long one event's handler may take before it is rolled back and parked on `<topic>.retry`
+   * (0: no deadline); under Kafka's 30 s session timeout, past which the member leaves its group anyway.
+   */
+  KAFKA_CONSUMER_HANDLING_DEADLINE_MS: z.coerce.number().int().min(0).max(25_000).default(20_000),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
 };

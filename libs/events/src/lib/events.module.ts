@@ -122,7 +122,10 @@ export class EventsModule {
           provide: EventConsumer,
           inject: [getDataSourceToken(), EVENT_TRANSPORT, APP_CONFIG],
           useFactory: (dataSource: DataSource, transport: EventTransport, config: EventsConfig) =>
-            new EventConsumer(dataSource, transport, { maxRetries: config.KAFKA_CONSUMER_MAX_RETRIES }),
+            new EventConsumer(dataSource, transport, {
+              maxRetries: config.KAFKA_CONSUMER_MAX_RETRIES,
+              handlingDeadlineMs: config.KAFKA_CONSUMER_HANDLING_DEADLINE_MS,
+            }),
         },
         EventsLifecycle,
         PrivacyParticipant,
