@@ -115,7 +115,8 @@ describe('events over Kafka in batches', () => {
 
     const expected = envelopes.filter((envelope) => envelope !== alreadyProcessed).map((envelope) => envelope.id);
     await waitFor('the batch to be handled', async () => (await handledCount(db.dataSource, expected, groupId)) === expected.length);
-    await sleep(500);
+    // Every message of the batch accounted for, the two copies included, before looking at what was applied.
+    await waitFor('both copies counted as duplicates', async () => (await metricValue('events_consumer_processed_total', { group: groupId, result: 'duplicate' })) >= 2, 60_000);
     const rows = await handledRows(groupId);
     expect(rows.map((row) => row.eventId)).toEqual(expected);
     expect(new Set(rows.map((row) => row.transactionId)).size).toBe(1);
@@ -149,7 +150,13 @@ describe('events over Kafka in batches', () => {
     await waitFor('the poisoned event on the dead-letter topic', () => deadLetters.length >= 1);
     const others = envelopes.filter((envelope) => envelope !== poisoned).map((envelope) => envelope.id);
     await waitFor('the others to be handled', async () => (await handledCount(db.dataSource, others, groupId)) === others.length);
-    await sleep(500);
+    await waitFor(
+      'the consumer to have settled every event of the batch',
+      async () =>
+        (await metricValue('events_consumer_processed_total', { group: groupId, result: 'handled' })) >= others.length &&
+        (await metricValue('events_consumer_dead_lettered_total', { group: groupId })) >= 1,
+      60_000,
+    );
     const rows = await handledRows(groupId);
     // Once each, in partition order; the batch attempt's writes were rolled back with it.
     expect(rows.map((row) => row.eventId)).toEqual(others);
@@ -203,7 +210,14 @@ describe('events over Kafka in batches', () => {
     await waitFor('the events behind the slow one', async () => (await handledCount(db.dataSource, others, groupId)) === others.length);
     expect(Date.now() - startedAt).toBeLessThan(4_000);
     await waitFor('the slow event to be retried from the retry topic', async () => (await handledCount(db.dataSource, [slow.id], groupId)) === 1);
-    await sleep(500);
+    await waitFor(
+      'every event, the parked one included, counted as handled',
+      async () =>
+        (await metricValue('events_consumer_processed_total', { group: groupId, result: 'handled' })) +
+          (await metricValue('events_consumer_processed_total', { group: `${groupId}.retry`, result: 'handled' })) >=
+        others.length + 1,
+      60_000,
+    );
     expect(await handledCount(db.dataSource, [slow.id], groupId)).toBe(1);
     expect(await handledCount(db.dataSource, others, groupId)).toBe(others.length);
     expect(Math.min(...others.map((id) => handledAt.get(id) as number))).toBeLessThan(handledAt.get(slow.id) as number);
@@ -335,7 +349,7 @@ describe('outbox relay batches', () => {
       writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload('marker') }),
     );
     await waitFor('the marker, committed after the held event was written', () => received.length >= 1, 5_000);
-    await sleep(300);
+    // Only the marker: the held event, written first, is not published before its commit (then it comes second, below).
     expect(received.map(eventIdOf)).toEqual([marker.id]);
 
     release();
