@@ -1,14 +1,10 @@
-import { FragmentDefinitionNode, Kind, OperationDefinitionNode, parse } from 'graphql';
-import { operationDepth } from './query-limits.plugin';
+import { Kind, OperationDefinitionNode, parse } from 'graphql';
+import { fragmentsOf, operationDepth } from './query-limits.plugin';
 
 function depthOf(query: string): number {
   const document = parse(query);
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
   const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
-  return operationDepth(operation.selectionSet, fragments);
+  return operationDepth(operation.selectionSet, fragmentsOf(document));
 }
 
 describe('operationDepth', () => {

@@ -20,14 +20,10 @@ export const tenantUsageKeys = {
 };
 
 /**
- * Counts an API request made in a tenant, per UTC day (kept 35 days) and month (kept 400 days):
- * the gateway records every authenticated GraphQL request; the auth service reports them.
+ * The counters an API request made in a tenant adds to, per UTC day (kept 35 days) and month (kept
+ * 400 days): the gateway counts every authenticated GraphQL request with them (FastStore.admit);
+ * the auth service reports them.
  */
-export async function recordTenantRequest(store: FastStore, tenantId: string, at = new Date()): Promise<void> {
-  await Promise.all(tenantRequestCounters(tenantId, at).map(({ key, ttlMs }) => store.increment(key, 1, ttlMs)));
-}
-
-/** The counters one request in the tenant adds to (as FastStore.admit counts them at the edge). */
 export function tenantRequestCounters(tenantId: string, at = new Date()): { key: string; ttlMs: number }[] {
   const { day, month } = periods(at);
   return [
