@@ -107,7 +107,11 @@ class LiveClient {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(this.url, 'graphql-transport-ws', { perMessageDeflate: false });
       this.socket = socket;
-      const timer = setTimeout(() => reject(new Error('no connection_ack within 30 s')), 30_000);
+      // A socket given up on must not live on: its late ack and deliveries would count as the retry's.
+      const timer = setTimeout(() => {
+        socket.terminate();
+        reject(new Error('no connection_ack within 30 s'));
+      }, 30_000);
       socket.once('unexpected-response', (_request, response) => {
         clearTimeout(timer);
         reject(new Error(`upgrade refused: HTTP ${response.statusCode}`));
