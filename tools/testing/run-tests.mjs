@@ -9,6 +9,8 @@ import { ensureInfrastructure } from './infrastructure.mjs';
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules/.bin');
 const nx = path.join(bin, 'nx');
 const tsc = path.join(bin, 'tsc');
+const jest = path.join(bin, 'jest');
+const E2E_SHARDS = 2;
 const ANSI = /\x1b\[[0-9;]*m/g;
 const JEST_TOTALS = /Tests:\s+(.*) total/;
 const totals = { passed: 0, failed: 0, skipped: 0 };
@@ -29,7 +31,9 @@ function countJestTotals(text) {
  * workspace is typechecked as one TypeScript program (tsconfig.typecheck.json: one pass over the
  * libs instead of one per project; the generators also keep their own stricter check), next to
  * lint two projects at a time. Builds use the Nx cache; tests always run. End-to-end files share
- * platforms, so they run as one jest process.
+ * platforms within a jest process, and two such processes run side by side on shards the e2e
+ * sequencer balances (much of an e2e file's time is waiting on Kafka, timers and other processes,
+ * so a second shard uses cores the first leaves idle). Their lines are labelled with the shard.
  */
 const PHASES = [
   {
@@ -45,28 +49,47 @@ const PHASES = [
     name: 'unit and integration tests',
     commands: [[nx, ['run-many', '-t', 'test', '--exclude=platform-e2e', '--parallel=2', '--skipNxCache', '--outputStyle=stream']]],
   },
-  { name: 'end-to-end tests', commands: [[nx, ['run-many', '-t', 'test', '--projects=platform-e2e', '--skipNxCache', '--outputStyle=stream']]] },
+  {
+    name: 'end-to-end tests',
+    commands: Array.from({ length: E2E_SHARDS }, (_, index) => [
+      jest,
+      ['-c', 'apps/platform-e2e/jest.config.js', `--shard=${index + 1}/${E2E_SHARDS}`],
+      `e2e ${index + 1}/${E2E_SHARDS}`,
+    ]),
+  },
 ];
 const requested = process.argv.slice(2);
 const phases = requested.length
   ? [{ name: requested.join(' '), commands: [[nx, ['run-many', '-t', ...requested, '--skipNxCache', '--outputStyle=stream']]] }]
   : PHASES;
 
-function runCommand([command, args], env) {
+/** Runs one command, copying its output (each line prefixed with `label`, if given) and counting jest's totals. */
+function runCommand([command, args, label], env) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: ['inherit', 'pipe', 'pipe'], env, cwd: path.resolve(bin, '../..') });
     const forward = (stream) => {
       let pending = '';
-      return (chunk) => {
-        stream.write(chunk);
-        const text = pending + chunk.toString();
-        const lastNewline = text.lastIndexOf('\n');
-        countJestTotals(text.slice(0, lastNewline + 1));
-        pending = text.slice(lastNewline + 1);
+      const write = (lines) => {
+        stream.write(label ? lines.split('\n').map((line) => `[${label}] ${line}\n`).join('') : `${lines}\n`);
+        countJestTotals(lines);
+      };
+      return {
+        data: (chunk) => {
+          const text = pending + chunk.toString();
+          const lastNewline = text.lastIndexOf('\n');
+          pending = text.slice(lastNewline + 1);
+          if (lastNewline >= 0) write(text.slice(0, lastNewline));
+        },
+        end: () => {
+          if (pending) write(pending);
+          pending = '';
+        },
       };
     };
-    child.stdout.on('data', forward(process.stdout));
-    child.stderr.on('data', forward(process.stderr));
+    const out = forward(process.stdout);
+    const err = forward(process.stderr);
+    child.stdout.on('data', out.data);
+    child.stderr.on('data', err.data);
     const stop = (signal) => child.kill(signal);
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
@@ -74,7 +97,9 @@ function runCommand([command, args], env) {
       process.stderr.write(`could not run ${path.basename(command)}: ${error.message}\n`);
       resolve(1);
     });
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
+      out.end();
+      err.end();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       resolve(code ?? (signal ? 1 : 0));

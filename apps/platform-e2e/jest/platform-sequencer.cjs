@@ -12,7 +12,43 @@ function configurationsOf(testPath) {
   return [...new Set(names)];
 }
 
+// What a platform boot costs, in the same unit as a file's weight (its number of tests).
+const BOOT_WEIGHT = 4;
+// Files that build or start whole workspaces, images or platforms of their own weigh more than their test count.
+const TEST_CASE = /^\s*(?:it|test)(?:\.each\([^)]*\))?\(/gm;
+
+function weightOf(testPath) {
+  const source = readFileSync(testPath, 'utf8');
+  const cases = (source.match(TEST_CASE) ?? []).length;
+  return configurationsOf(testPath).length ? cases : cases + 3 * BOOT_WEIGHT;
+}
+
 class PlatformSequencer extends Sequencer {
+  /**
+   * `--shard=i/n` (npm test runs the e2e files as two jest processes side by side): files that use
+   * a configuration other than `default` stay together so it boots once; `default` files, the
+   * largest group, are spread one by one, each shard booting its own default platform. Heaviest first onto the
+   * lightest shard, so the shards end close together.
+   */
+  shard(tests, { shardIndex, shardCount }) {
+    const units = new Map();
+    for (const test of [...tests].sort((a, b) => a.path.localeCompare(b.path))) {
+      const own = configurationsOf(test.path).find((name) => name !== 'default');
+      const key = own ? `configuration:${own}` : `file:${test.path}`;
+      const unit = units.get(key) ?? { tests: [], weight: own ? BOOT_WEIGHT : 0 };
+      unit.tests.push(test);
+      unit.weight += weightOf(test.path);
+      units.set(key, unit);
+    }
+    const shards = Array.from({ length: shardCount }, () => ({ tests: [], weight: BOOT_WEIGHT }));
+    for (const unit of [...units.values()].sort((a, b) => b.weight - a.weight || a.tests[0].path.localeCompare(b.tests[0].path))) {
+      const lightest = shards.reduce((best, shard) => (shard.weight < best.weight ? shard : best));
+      lightest.tests.push(...unit.tests);
+      lightest.weight += unit.weight;
+    }
+    return shards[shardIndex - 1].tests;
+  }
+
   sort(tests) {
     const ordered = super.sort(tests);
     const configurations = new Map(ordered.map((test) => [test, configurationsOf(test.path)]));

@@ -39,5 +39,16 @@ describe('platform sequencer', () => {
     expect(defaults[2]).toBe('two.spec.ts');
     // The second configuration of two.spec.ts follows at once; then the others by name.
     expect(order.slice(4)).toEqual(['silent.spec.ts', 'apart.spec.ts', 'limits.spec.ts']);
+
+    const sequencer = new PlatformSequencer({ contexts: [] });
+    const shards: string[][] = [1, 2].map((shardIndex) =>
+      sequencer.shard(tests, { shardIndex, shardCount: 2 }).map((test: { path: string }) => path.basename(test.path)),
+    );
+    // Every file in exactly one shard, the shards near even, and a configuration's files (two.spec.ts
+    // uses silent too) in one shard so it boots once.
+    expect(shards.flat().sort()).toEqual(Object.keys(files).sort());
+    expect(Math.abs(shards[0].length - shards[1].length)).toBeLessThanOrEqual(2);
+    const shardOf = (name: string) => shards.findIndex((shard) => shard.includes(name));
+    expect(shardOf('two.spec.ts')).toBe(shardOf('silent.spec.ts'));
   });
 });
