@@ -327,7 +327,7 @@ describe('SessionsService', () => {
       const newPassword = 'a brand new passphrase 42';
       await asRequestFrom(owner.ip, () => passwords.requestReset(owner.email));
       const [requested] = (await outboxEvents(auth.dataSource, UserPasswordResetRequested)).filter((event) => event.payload.userId === owner.userId);
-      const token = openEmailedToken(requested.payload.sealedToken, auth.config.EMAIL_TOKEN_SEAL_KEY, UserPasswordResetRequested.type);
+      const token = openEmailedToken(String(requested.payload.sealedToken), auth.config.EMAIL_TOKEN_SEAL_KEY, UserPasswordResetRequested.type);
       await asRequestFrom(owner.ip, () => passwords.reset(token, newPassword));
 
       expect(await pairFailures(owner.email, owner.ip)).toBe(0);
