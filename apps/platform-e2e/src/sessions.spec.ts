@@ -89,7 +89,7 @@ describe('sessions per device, limits and brute-force protection (delays, no acc
 
   const delayed = (seconds: number) => ({
     message: `Too many failed sign-ins; try again in ${seconds} seconds or reset your password`,
-    extensions: { code: 'RATE_LIMITED', retryAfterSeconds: seconds },
+    extensions: expect.objectContaining({ code: 'RATE_LIMITED', retryAfterSeconds: seconds }),
   });
   /** The first error of `attempts` wrong passwords for `email` from `ip`, one after the other. */
   const failures = async (email: string, ip: string, attempts: number) => {
@@ -108,7 +108,8 @@ describe('sessions per device, limits and brute-force protection (delays, no acc
     expect(againstAccount).toEqual([unauthenticated, unauthenticated, expect.objectContaining(delayed(1))]);
     // No account behind the address: the same answers, word for word.
     const againstNobody = await failures(`nobody-${Date.now()}@example.com`, '198.51.100.21', 3);
-    const answers = (errors: typeof againstAccount) => errors.map((error) => ({ message: error?.message, extensions: error?.extensions }));
+    const answers = (errors: typeof againstAccount) =>
+      errors.map((error) => ({ message: error?.message, code: error?.extensions?.code, retryAfterSeconds: error?.extensions?.retryAfterSeconds }));
     expect(answers(againstNobody)).toEqual(answers(againstAccount));
 
     // The attacking IP waits even with the right password; the owner, from their own IP, does not.
