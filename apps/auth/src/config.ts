@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction } from '@multipult/config';
+import { emailTokenSealEnv, envHelpers, requireEmailTokenSealKeyInProduction, retiredEnv } from '@multipult/config';
 import { delegationEnv, requireInternalSecretInProduction } from '@multipult/auth';
 import { filesEnv, requireFileLinkSecretInProduction } from '@multipult/files';
 import { PRIVACY_PARTICIPANT_NAMES } from '@multipult/registry';
@@ -53,11 +53,25 @@ export const authConfigSchema = defineSubgraphConfig(
     EMAIL_TOKEN_REQUESTS_PER_HOUR: z.coerce.number().int().min(1).max(1000).default(5),
     /** Signed-in devices per user; signing in on one more ends the least recently used. */
     MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
-    /** Failed sign-ins per account, and per client IP, within the window before a lockout. */
-    LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(5),
+    /** Failed sign-ins for one account from one client IP before that pair waits between attempts (no account lockout). */
+    LOGIN_FAILURES_BEFORE_DELAY: z.coerce.number().int().min(1).max(1000).default(5),
+    /** The first wait; each further failure doubles it, up to the maximum. */
+    LOGIN_DELAY_BASE_SECONDS: z.coerce.number().int().min(1).max(3_600).default(1),
+    LOGIN_DELAY_MAX_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /** How long a pair's failures are remembered, from its first (a correct password clears them sooner). */
+    LOGIN_FAILURE_MEMORY_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(86_400),
+    /** Failures for one account across all IPs per hour past which IPs new to the account wait progressively. */
+    LOGIN_ACCOUNT_FAILURES_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(50),
+    /** How long an IP the account signed in from stays exempt from that account-wide wait. */
+    LOGIN_KNOWN_IP_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    /** Failed sign-ins from one client IP across accounts within the window that block the IP (credential stuffing). */
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).max(100_000).default(50),
     LOGIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
-    LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    LOGIN_IP_BLOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    ...retiredEnv({
+      LOGIN_MAX_FAILURES_PER_ACCOUNT: 'LOGIN_FAILURES_BEFORE_DELAY (per account and IP) and LOGIN_ACCOUNT_FAILURES_PER_HOUR',
+      LOGIN_LOCKOUT_SECONDS: 'LOGIN_DELAY_BASE_SECONDS and LOGIN_DELAY_MAX_SECONDS (accounts are no longer locked) and LOGIN_IP_BLOCK_SECONDS',
+    }),
     /** Rows one audit CSV export holds at most (the rest is reported as truncated). */
     AUDIT_EXPORT_MAX_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
     /** Users signed in (or refreshed a token) within this many days count as active. */
@@ -104,6 +118,9 @@ export const authConfigSchema = defineSubgraphConfig(
     }
     if (config.NODE_ENV === 'production' && config.SIGNING_KEY_SECRET === DEVELOPMENT_SIGNING_KEY_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['SIGNING_KEY_SECRET'], message: 'must be set in production' });
+    }
+    if (config.LOGIN_DELAY_BASE_SECONDS > config.LOGIN_DELAY_MAX_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['LOGIN_DELAY_BASE_SECONDS'], message: 'must not exceed LOGIN_DELAY_MAX_SECONDS' });
     }
     requireFileLinkSecretInProduction(config, ctx);
     requireInternalSecretInProduction(config, ctx);

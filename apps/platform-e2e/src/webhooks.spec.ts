@@ -235,12 +235,30 @@ describe('outbound webhooks', () => {
     try {
       const create = (input: Record<string, unknown>) =>
         graphql(`${guarded.url}/graphql`, CREATE, { token: admin.token, variables: { input: { eventTypes: ['document.created'], ...input } } });
-      for (const url of [receiver.url, 'http://localhost:8080/x', 'http://10.1.2.3/x', 'http://169.254.169.254/latest/meta-data', 'http://[::1]/x']) {
+      const privateTargets = [
+        receiver.url,
+        'http://localhost:8080/x',
+        'http://localhost./x',
+        'http://10.1.2.3/x',
+        'http://169.254.169.254/latest/meta-data',
+        'http://[::1]/x',
+        // Other spellings of loopback and private addresses: IPv4-compatible, IPv4-mapped, decimal, octal, hex, short, NAT64, 6to4.
+        'http://[::127.0.0.1]/x',
+        'http://[::ffff:7f00:1]/x',
+        'http://[::ffff:10.0.0.1]/x',
+        'http://2130706433/x',
+        'http://0177.0.0.1/x',
+        'http://0x7f.1/x',
+        'http://127.1/x',
+        'http://[64:ff9b::7f00:1]/x',
+        'http://[2002:7f00:0001::]/x',
+      ];
+      for (const url of privateTargets) {
         const result = await create({ url });
         expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'url' })] });
         expect(result.errors?.[0]?.extensions?.fields).toEqual([expect.objectContaining({ message: expect.stringContaining('private') })]);
       }
-      for (const input of [{ url: 'ftp://example.com/x' }, { url: 'https://user:pass@example.com/x' }, { url: 'not a url' }]) {
+      for (const input of [{ url: 'ftp://example.com/x' }, { url: 'https://user:pass@example.com/x' }, { url: 'not a url' }, { url: 'http://[fe80::1%25eth0]/x' }]) {
         expect((await create(input)).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'url' })] });
       }
       const unknown = await create({ url: 'https://93.184.216.34/x', eventTypes: ['user.registered'] });

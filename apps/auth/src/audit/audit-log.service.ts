@@ -65,7 +65,7 @@ export const AUDIT_CSV_COLUMNS = [
 /**
  * The append-only record of security and administrative actions. Entries of an action that
  * changes data are written in that action's transaction, so the log never claims what did not
- * happen nor misses what did; refusals (failed sign-ins, lockouts) are written on their own.
+ * happen nor misses what did; refusals (failed and throttled sign-ins) are written on their own.
  */
 @Injectable()
 export class AuditLog {

@@ -67,7 +67,7 @@ export class PasswordsService {
 
   async reset(token: string, newPassword: string): Promise<void> {
     const passwordHash = await this.passwords.hash(newPassword);
-    const { userId, sessionIds } = await this.dataSource.transaction(async (manager) => {
+    const { userId, email, sessionIds } = await this.dataSource.transaction(async (manager) => {
       const owner = await this.tokens.consume(manager, 'password_reset', token);
       if (!owner) throw BadUserInputError.field('token', 'errors.token_invalid');
       // The link reached the address, which proves it as a verification would.
@@ -90,23 +90,33 @@ export class PasswordsService {
         { action: 'password.reset', actorId: owner.userId, targetType: 'user', targetId: owner.userId, details: { sessionsRevoked: sessionIds.length } },
         manager,
       );
-      return { userId: owner.userId, sessionIds };
+      return { userId: owner.userId, email: owner.email, sessionIds };
     });
     // Per session rather than "tokens issued before": iat has second precision, so a cut-off would
     // spare tokens from the reset's own second or refuse a login right after it.
     await this.revoker.markRevoked(sessionIds);
-    this.logger.log({ userId, sessions: sessionIds.length }, 'password reset: every session revoked');
+    await this.throttle.clearAfterReset(email, RequestContext.current()?.clientIp);
+    this.logger.log({ userId, sessions: sessionIds.length }, 'password reset: every session revoked; sign-in delays of the account cleared');
   }
 
   /** Sets a new password after checking the current one; every other session of the user ends. */
   async change(userId: string, currentSessionId: string, currentPassword: string, newPassword: string, code?: string): Promise<number> {
     const user = await this.dataSource.getRepository(User).findOneByOrFail({ id: userId });
     const ip = RequestContext.current()?.clientIp;
-    await this.throttle.assertNotLocked(user.email, ip);
-    if (!(await this.passwords.verify(user.passwordHash, currentPassword))) {
-      const lockout = await this.throttle.recordFailure(user.email, ip);
-      await this.audit.recordFailure({ action: 'password.change_failed', targetType: 'user', targetId: userId });
-      throw lockout ?? BadUserInputError.field('currentPassword', 'errors.wrong_password');
+    const endCheck = await this.throttle.beginCheck(user.email, ip);
+    try {
+      if (!(await this.passwords.verify(user.passwordHash, currentPassword))) {
+        const throttled = await this.throttle.recordFailure(user.email, ip);
+        await this.audit.recordFailure({
+          action: 'password.change_failed',
+          targetType: 'user',
+          targetId: userId,
+          ...(throttled ? { details: { delaySeconds: throttled.delays } } : {}),
+        });
+        throw throttled?.error ?? BadUserInputError.field('currentPassword', 'errors.wrong_password');
+      }
+    } finally {
+      await endCheck();
     }
     await this.twoFactor.assertSecondFactor(userId, code);
     const passwordHash = await this.passwords.hash(newPassword);

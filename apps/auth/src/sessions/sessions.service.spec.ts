@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { revocationKeys } from '@multipult/auth';
-import { SessionRevoked, UserLoggedIn } from '@multipult/events';
+import { openEmailedToken, revocationKeys } from '@multipult/auth';
+import { SessionRevoked, UserLoggedIn, UserPasswordResetRequested } from '@multipult/events';
 import { ErrorCode } from '@multipult/graphql';
 import { eventually } from '@multipult/testing';
 import { hashSecretToken } from '../one-time-tokens/secret-token';
+import { PasswordsService } from '../passwords/passwords.service';
 import { asRequestFrom, AuthTestApp, errorOf, outboxEvents, sessionIdOf, startAuthTestApp } from '../testing/auth-test-app';
 import { SessionsService } from './sessions.service';
 
@@ -12,8 +13,12 @@ import { SessionsService } from './sessions.service';
 
 const PASSWORD = 'correct horse battery staple 7';
 const MAX_SESSIONS = 3;
-const MAX_FAILURES_PER_ACCOUNT = 3;
-const MAX_FAILURES_PER_IP = 4;
+const FAILURES_BEFORE_DELAY = 3;
+const DELAY_BASE_SECONDS = 1;
+const DELAY_MAX_SECONDS = 4;
+const ACCOUNT_FAILURES_PER_HOUR = 6;
+const MAX_FAILURES_PER_IP = 10;
+const IP_BLOCK_SECONDS = 30;
 
 interface SessionRow {
   id: string;
@@ -26,15 +31,20 @@ interface SessionRow {
 describe('SessionsService', () => {
   let auth: AuthTestApp;
   let sessions: SessionsService;
+  let passwords: PasswordsService;
 
   beforeAll(async () => {
     auth = await startAuthTestApp('sessions', {
       MAX_SESSIONS_PER_USER: String(MAX_SESSIONS),
-      LOGIN_MAX_FAILURES_PER_ACCOUNT: String(MAX_FAILURES_PER_ACCOUNT),
+      LOGIN_FAILURES_BEFORE_DELAY: String(FAILURES_BEFORE_DELAY),
+      LOGIN_DELAY_BASE_SECONDS: String(DELAY_BASE_SECONDS),
+      LOGIN_DELAY_MAX_SECONDS: String(DELAY_MAX_SECONDS),
+      LOGIN_ACCOUNT_FAILURES_PER_HOUR: String(ACCOUNT_FAILURES_PER_HOUR),
       LOGIN_MAX_FAILURES_PER_IP: String(MAX_FAILURES_PER_IP),
-      LOGIN_LOCKOUT_SECONDS: '2',
+      LOGIN_IP_BLOCK_SECONDS: String(IP_BLOCK_SECONDS),
     });
     sessions = auth.get(SessionsService);
+    passwords = auth.get(PasswordsService);
   });
 
   afterAll(async () => {
@@ -190,59 +200,144 @@ describe('SessionsService', () => {
     });
   });
 
-  describe('lockout', () => {
-    const lockKey = (scope: 'account' | 'ip', subject: string) => `auth:login-lock:${scope}:${subject}`;
+  describe('sign-in throttle (no account lockout)', () => {
+    const pairFailures = async (email: string, ip: string) => Number((await auth.store.get(`auth:login-failures:pair:${email}:${ip}`)) ?? 0);
+    const delayedFor = async (attempt: Promise<unknown>) => {
+      const error = await errorOf(attempt);
+      expect(error).toMatchObject({ code: ErrorCode.RATE_LIMITED, messageKey: 'errors.login_throttled' });
+      return error.params?.retryAfterSeconds as number;
+    };
+    /** Tries a wrong password until the pair's delay lets one through (refused tries count nothing); answers its error and when it ran. */
+    const failOnceAllowed = async (email: string, ip: string) => {
+      const before = await pairFailures(email, ip);
+      return eventually(`a failure of ${email} from ${ip} to be counted`, async () => {
+        const error = await errorOf(login(email, ip, 'wrong password'));
+        return (await pairFailures(email, ip)) > before ? { error, at: Date.now() } : undefined;
+      }, 15_000);
+    };
 
-    it(`locks the account after ${MAX_FAILURES_PER_ACCOUNT} failures, whatever the password next, until the lockout ends`, async () => {
-      const { email, ip } = await newUser();
-      for (let attempt = 1; attempt < MAX_FAILURES_PER_ACCOUNT; attempt += 1) {
-        expect(await errorOf(login(email, ip, 'wrong password'))).toMatchObject({
-          code: ErrorCode.UNAUTHENTICATED,
-          messageKey: 'errors.invalid_credentials',
-        });
+    it(`delays one account from one IP progressively after ${FAILURES_BEFORE_DELAY} failures, while the owner signs in from elsewhere`, async () => {
+      const owner = await newUser();
+      const attackerIp = freshIp();
+      for (let attempt = 1; attempt < FAILURES_BEFORE_DELAY; attempt += 1) {
+        expect(await errorOf(login(owner.email, attackerIp, 'wrong password'))).toMatchObject({ code: ErrorCode.UNAUTHENTICATED, messageKey: 'errors.invalid_credentials' });
       }
 
-      expect(await errorOf(login(email, ip, 'wrong password'))).toMatchObject({ code: ErrorCode.RATE_LIMITED, messageKey: 'errors.login_locked' });
-      expect(Number(await auth.store.get(lockKey('account', email)))).toBeGreaterThan(Date.now());
-      // The same account from another IP is locked too; the IP itself is not.
-      expect(await errorOf(login(email, '192.0.2.1'))).toMatchObject({ code: ErrorCode.RATE_LIMITED });
-      expect(await auth.store.get(lockKey('ip', ip))).toBeNull();
+      expect(await delayedFor(login(owner.email, attackerIp, 'wrong password'))).toBe(DELAY_BASE_SECONDS);
+      let previous = Date.now();
+      // Refused before the password is checked: the right one does not get through either, and nothing more is counted.
+      expect(await delayedFor(login(owner.email, attackerIp))).toBe(DELAY_BASE_SECONDS);
+      expect(await pairFailures(owner.email, attackerIp)).toBe(FAILURES_BEFORE_DELAY);
+      // The account is not locked: its owner, from their own IP, is not even slowed down.
+      expect((await login(owner.email, owner.ip)).user.id).toBe(owner.userId);
 
-      // LOGIN_LOCKOUT_SECONDS=2: the lock lapses on its own in Redis.
-      const afterLockout = await eventually('the account lock to lapse', () => login(email, ip).catch(() => undefined), 10_000);
-      expect(afterLockout.user.email).toBe(email);
-    });
+      // 1 s, 2 s, 4 s, then capped at LOGIN_DELAY_MAX_SECONDS (4).
+      for (const [waited, next] of [[1, 2], [2, 4], [4, 4]]) {
+        const { error, at } = await failOnceAllowed(owner.email, attackerIp);
+        expect(at - previous).toBeGreaterThanOrEqual(waited * 1000 - 100);
+        expect(error.params?.retryAfterSeconds).toBe(next);
+        previous = at;
+      }
+    }, 60_000);
 
-    it("starts the account's count again after a correct password", async () => {
-      const { email, ip } = await newUser();
-      for (let attempt = 1; attempt < MAX_FAILURES_PER_ACCOUNT; attempt += 1) await errorOf(login(email, ip, 'wrong password'));
+    it("answers the same for an address with no account, and a correct password clears the pair's count", async () => {
+      const owner = await newUser();
+      const nobody = `nobody-${randomBytes(4).toString('hex')}@example.com`;
+      const answers = async (email: string) => {
+        const ip = freshIp();
+        const seen = [];
+        for (let attempt = 0; attempt <= FAILURES_BEFORE_DELAY; attempt += 1) {
+          const error = await errorOf(login(email, ip, 'wrong password'));
+          seen.push({ code: error.code, messageKey: error.messageKey, params: error.params });
+        }
+        return seen;
+      };
+      const forAccount = await answers(owner.email);
+      expect(await answers(nobody)).toEqual(forAccount);
+      expect(forAccount.map((answer) => answer.code)).toEqual([...Array(FAILURES_BEFORE_DELAY - 1).fill(ErrorCode.UNAUTHENTICATED), ErrorCode.RATE_LIMITED, ErrorCode.RATE_LIMITED]);
 
-      await login(email, ip);
-      // From another IP: a success does not clear its IP's failures, and those are not under test here.
       const laterIp = freshIp();
-      for (let attempt = 1; attempt < MAX_FAILURES_PER_ACCOUNT; attempt += 1) {
-        expect(await errorOf(login(email, laterIp, 'wrong password'))).toMatchObject({ code: ErrorCode.UNAUTHENTICATED });
+      for (let attempt = 1; attempt < FAILURES_BEFORE_DELAY; attempt += 1) await errorOf(login(owner.email, laterIp, 'wrong password'));
+      await login(owner.email, laterIp);
+      expect(await pairFailures(owner.email, laterIp)).toBe(0);
+      for (let attempt = 1; attempt < FAILURES_BEFORE_DELAY; attempt += 1) {
+        expect(await errorOf(login(owner.email, laterIp, 'wrong password'))).toMatchObject({ code: ErrorCode.UNAUTHENTICATED });
       }
-
-      expect(await auth.store.get(lockKey('account', email))).toBeNull();
-      expect((await login(email, laterIp)).user.email).toBe(email);
     });
 
-    it(`locks a client IP after ${MAX_FAILURES_PER_IP} failures across accounts, known or not, for every account`, async () => {
+    it('checks one password at a time per account and IP, so a burst cannot slip guesses in before they are counted', async () => {
+      const owner = await newUser();
+      const ip = freshIp();
+      const burst = 8;
+
+      const errors = await Promise.all(Array.from({ length: burst }, () => errorOf(login(owner.email, ip, 'wrong password'))));
+
+      const checked = errors.filter((error) => error.code === ErrorCode.UNAUTHENTICATED).length;
+      expect(checked).toBeLessThan(burst);
+      expect(await pairFailures(owner.email, ip)).toBe(checked);
+      expect(errors.filter((error) => error.code === ErrorCode.RATE_LIMITED)).toHaveLength(burst - checked);
+    });
+
+    it(`past ${ACCOUNT_FAILURES_PER_HOUR} failures an hour across IPs, delays IPs new to the account only`, async () => {
+      const owner = await newUser();
+      await login(owner.email, owner.ip);
+      const nobody = `nobody-${randomBytes(4).toString('hex')}@example.com`;
+      const sprayed = async (email: string) => {
+        const codes = [];
+        for (let attempt = 0; attempt <= ACCOUNT_FAILURES_PER_HOUR; attempt += 1) codes.push((await errorOf(login(email, freshIp(), 'wrong password'))).code);
+        return codes;
+      };
+      const expected = [...Array(ACCOUNT_FAILURES_PER_HOUR).fill(ErrorCode.UNAUTHENTICATED), ErrorCode.RATE_LIMITED];
+      expect(await sprayed(owner.email)).toEqual(expected);
+
+      // A new IP waits even with the right password; one the owner signed in from before does not.
+      expect(await delayedFor(login(owner.email, freshIp()))).toBe(DELAY_BASE_SECONDS);
+      expect((await login(owner.email, owner.ip)).user.id).toBe(owner.userId);
+      const audited: { action: string; details: { delaySeconds: Record<string, number> } }[] = await auth.dataSource.query(
+        `SELECT action, details FROM audit_log WHERE target_id = $1 AND action = 'login.throttled'`,
+        [owner.userId],
+      );
+      expect(audited).toEqual([{ action: 'login.throttled', details: { delaySeconds: { account: DELAY_BASE_SECONDS } } }]);
+      // An address with no account is answered alike.
+      expect(await sprayed(nobody)).toEqual(expected);
+    });
+
+    it(`blocks a client IP after ${MAX_FAILURES_PER_IP} failures across accounts, known or not, and only that IP`, async () => {
       const victim = await newUser();
-      const attackerIp = '198.51.100.7';
+      const attackerIp = freshIp();
       for (let attempt = 1; attempt < MAX_FAILURES_PER_IP; attempt += 1) {
         expect(await errorOf(login(`nobody-${attempt}-${randomBytes(3).toString('hex')}@example.com`, attackerIp))).toMatchObject({
           code: ErrorCode.UNAUTHENTICATED,
         });
       }
 
-      expect(await errorOf(login(victim.email, attackerIp, 'wrong password'))).toMatchObject({ code: ErrorCode.RATE_LIMITED });
-      expect(await auth.store.get(lockKey('ip', attackerIp))).not.toBeNull();
-      expect(await auth.store.get(lockKey('account', victim.email))).toBeNull();
-      expect(await errorOf(login(victim.email, attackerIp))).toMatchObject({ code: ErrorCode.RATE_LIMITED });
-      // The account itself is not locked: from its own IP the right password works.
+      expect(await delayedFor(login(victim.email, attackerIp, 'wrong password'))).toBe(IP_BLOCK_SECONDS);
+      expect(await delayedFor(login(victim.email, attackerIp))).toBeGreaterThanOrEqual(1);
       expect((await login(victim.email, victim.ip)).user.id).toBe(victim.userId);
+    });
+
+    it("lets a password reset through while sign-in is delayed, and the reset clears the account's counters", async () => {
+      const owner = await newUser();
+      const attackerIp = freshIp();
+      for (let attempt = 0; attempt < FAILURES_BEFORE_DELAY; attempt += 1) await errorOf(login(owner.email, attackerIp, 'wrong password'));
+      for (let attempt = 0; attempt <= ACCOUNT_FAILURES_PER_HOUR; attempt += 1) await errorOf(login(owner.email, freshIp(), 'wrong password'));
+      for (let attempt = 0; attempt < FAILURES_BEFORE_DELAY; attempt += 1) await errorOf(login(owner.email, owner.ip, 'wrong password'));
+      expect(await delayedFor(login(owner.email, owner.ip))).toBe(DELAY_BASE_SECONDS);
+
+      const newPassword = 'a brand new passphrase 42';
+      await asRequestFrom(owner.ip, () => passwords.requestReset(owner.email));
+      const [requested] = (await outboxEvents(auth.dataSource, UserPasswordResetRequested)).filter((event) => event.payload.userId === owner.userId);
+      const token = openEmailedToken(String(requested.payload.sealedToken), auth.config.EMAIL_TOKEN_SEAL_KEY, UserPasswordResetRequested.type);
+      await asRequestFrom(owner.ip, () => passwords.reset(token, newPassword));
+
+      expect(await pairFailures(owner.email, owner.ip)).toBe(0);
+      expect((await login(owner.email, owner.ip, newPassword)).user.id).toBe(owner.userId);
+      // The account-wide count starts over: failures from new IPs are plain failures again, up to the ceiling.
+      for (let attempt = 0; attempt < ACCOUNT_FAILURES_PER_HOUR; attempt += 1) {
+        expect(await errorOf(login(owner.email, freshIp(), 'wrong password'))).toMatchObject({ code: ErrorCode.UNAUTHENTICATED });
+      }
+      // The guesser's own pair keeps its count: the new password owes it no fresh attempts.
+      expect(await pairFailures(owner.email, attackerIp)).toBe(FAILURES_BEFORE_DELAY);
     });
   });
 });

@@ -51,7 +51,7 @@ export class SessionsService {
     const email = input.email.trim().toLowerCase();
     const passwordHash = await this.passwords.hash(input.password);
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      const payload = await this.dataSource.transaction(async (manager) => {
         const user = await this.registrations.create(
           manager,
           { email, passwordHash, displayName: input.displayName.trim(), username: input.username },
@@ -61,6 +61,8 @@ export class SessionsService {
         // A new account has no other session to evict.
         return this.openSession(manager, user, null);
       });
+      await this.throttle.rememberSignIn(email, RequestContext.current()?.clientIp);
+      return payload;
     } catch (error) {
       const columns = uniqueViolationColumns(error);
       if (columns !== undefined) throw new ConflictError(columns === 'username' ? 'errors.username_taken' : 'errors.email_taken');
@@ -78,17 +80,7 @@ export class SessionsService {
 
   async login(input: LoginInput): Promise<AuthPayload> {
     const email = input.email.trim().toLowerCase();
-    const ip = RequestContext.current()?.clientIp;
-    await this.throttle.assertNotLocked(email, ip);
-    const user = await this.dataSource.getRepository(User).findOneBy({ email });
-    // Unknown emails cost a full hash verification too, so timing does not reveal accounts.
-    // An account being erased is gone as far as signing in goes.
-    if (!(await this.passwords.verify(user?.passwordHash, input.password)) || !user || user.erasureRequestedAt) {
-      const lockout = await this.throttle.recordFailure(email, ip);
-      await this.audit.recordFailure({ action: lockout ? 'login.locked_out' : 'login.failed', actorId: null, targetType: 'user', targetId: user?.id ?? null });
-      throw lockout ?? new AppError(ErrorCode.UNAUTHENTICATED, 'errors.invalid_credentials');
-    }
-    await this.throttle.recordSuccess(email);
+    const user = await this.checkedPassword(email, input.password, RequestContext.current()?.clientIp);
     if (user.bannedAt) {
       await this.audit.recordFailure({ action: 'login.refused_banned', actorId: null, targetType: 'user', targetId: user.id });
       throw new ForbiddenError('errors.account_banned');
@@ -129,6 +121,7 @@ export class SessionsService {
       return opened;
     });
     await this.revoker.markRevoked(evicted);
+    await this.throttle.rememberSignIn(user.email, ip);
     return payload;
   }
 
@@ -218,6 +211,34 @@ export class SessionsService {
       const user = await manager.findOneByOrFail(User, { id: userId });
       return this.signAccessToken(manager, user, session);
     });
+  }
+
+  /**
+   * The account whose password this is, within the sign-in throttle (LoginThrottle); failures,
+   * unknown address or wrong password alike, answer invalid_credentials or, once delayed, RATE_LIMITED.
+   */
+  private async checkedPassword(email: string, password: string, ip: string | undefined): Promise<User> {
+    const endCheck = await this.throttle.beginCheck(email, ip);
+    try {
+      const user = await this.dataSource.getRepository(User).findOneBy({ email });
+      // Unknown emails cost a full hash verification too, so timing does not reveal accounts.
+      // An account being erased is gone as far as signing in goes.
+      if (!(await this.passwords.verify(user?.passwordHash, password)) || !user || user.erasureRequestedAt) {
+        const throttled = await this.throttle.recordFailure(email, ip);
+        await this.audit.recordFailure({
+          action: throttled ? 'login.throttled' : 'login.failed',
+          actorId: null,
+          targetType: 'user',
+          targetId: user?.id ?? null,
+          ...(throttled ? { details: { delaySeconds: throttled.delays } } : {}),
+        });
+        throw throttled?.error ?? new AppError(ErrorCode.UNAUTHENTICATED, 'errors.invalid_credentials');
+      }
+      await this.throttle.recordSuccess(email, ip);
+      return user;
+    } finally {
+      await endCheck();
+    }
   }
 
   private async stillMember(manager: EntityManager, userId: string, tenantId: string | null): Promise<string | null> {

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
@@ -7,7 +7,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { openSecret } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { JobQueue } from '@multipult/jobs';
-import { publicOnlyLookup } from '@multipult/network';
+import { assertPublicLiteralHost, PrivateTargetError, publicOnlyLookup } from '@multipult/network';
 import { counter } from '@multipult/observability';
 import type { NotificationsConfig } from '../config';
 
@@ -58,6 +58,7 @@ function earliestRetrySeconds(attempt: number, initialSeconds: number, maxSecond
  */
 @Injectable()
 export class WebhookJobs implements OnModuleInit {
+  private readonly logger = new Logger(WebhookJobs.name);
   private readonly metrics = deliveriesTotal();
 
   constructor(
@@ -173,6 +174,19 @@ export class WebhookJobs implements OnModuleInit {
     const elapsed = () => Math.round(performance.now() - started);
     const timestamp = Math.floor(Date.now() / 1000);
     const url = new URL(delivery.url);
+    const refused = (error: PrivateTargetError): Outcome => {
+      this.logger.warn({ deliveryId: delivery.id, endpointId: delivery.endpoint_id, address: error.address }, 'webhook delivery refused: non-public address');
+      return { ok: false, statusCode: null, error: error.message, durationMs: elapsed() };
+    };
+    if (!this.config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) {
+      // Literals are connected to without a lookup: checked here (endpoints saved before a check was tightened, too).
+      try {
+        assertPublicLiteralHost(url);
+      } catch (error) {
+        if (error instanceof PrivateTargetError) return Promise.resolve(refused(error));
+        throw error;
+      }
+    }
     return new Promise<Outcome>((resolve) => {
       const request = (url.protocol === 'https:' ? https : http).request(url, {
         method: 'POST',
@@ -195,7 +209,9 @@ export class WebhookJobs implements OnModuleInit {
         else resolve({ ok: false, statusCode, error: `HTTP ${statusCode}`, durationMs: elapsed() });
       });
       request.on('timeout', () => request.destroy(new Error(`no response within ${this.config.WEBHOOK_TIMEOUT_MS} ms`)));
-      request.on('error', (error) => resolve({ ok: false, statusCode: null, error: error.message.slice(0, 500), durationMs: elapsed() }));
+      request.on('error', (error) =>
+        resolve(error instanceof PrivateTargetError ? refused(error) : { ok: false, statusCode: null, error: error.message.slice(0, 500), durationMs: elapsed() }),
+      );
       request.end(delivery.body);
     });
   }

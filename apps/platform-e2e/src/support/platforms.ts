@@ -89,7 +89,7 @@ export const PLATFORM_CONFIGURATIONS = {
           },
           authEnv: {
             EMAIL_TOKEN_REQUESTS_PER_HOUR: '3',
-            // Failed sign-ins of every file come from 127.0.0.1 (login-limits tests the per-IP lockout).
+            // Failed sign-ins of every file come from 127.0.0.1 (login-limits tests the per-IP block).
             LOGIN_MAX_FAILURES_PER_IP: '100000',
             MFA_MAX_ATTEMPTS: '3',
             PRIVACY_SWEEP_SECONDS: '0.5',
@@ -130,11 +130,27 @@ export const PLATFORM_CONFIGURATIONS = {
    * at most every 30 s, so other files' tokens of the new key could be refused for a while.
    */
   'key-rotation': () => startPlatform({ authEnv: { SIGNING_KEY_RELOAD_SECONDS: '1' } }),
-  /** Tight sign-in limits, per IP among them (every file calls from 127.0.0.1). */
+  /**
+   * Tight sign-in limits, per IP among them (every file calls from 127.0.0.1; tests vary the client
+   * IP with X-Forwarded-For), and captured email for password resets while sign-in is delayed.
+   */
   'login-limits': () =>
-    startPlatform({
-      authEnv: { MAX_SESSIONS_PER_USER: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_MAX_FAILURES_PER_IP: '6', LOGIN_LOCKOUT_SECONDS: '3' },
-    }),
+    withLocalServers(
+      async () => ({ smtp: await startSmtpCapture() }),
+      ({ smtp }: { smtp: SmtpCapture }) =>
+        startPlatform({
+          authEnv: {
+            MAX_SESSIONS_PER_USER: '3',
+            LOGIN_FAILURES_BEFORE_DELAY: '3',
+            LOGIN_DELAY_BASE_SECONDS: '1',
+            LOGIN_DELAY_MAX_SECONDS: '4',
+            LOGIN_ACCOUNT_FAILURES_PER_HOUR: '8',
+            LOGIN_MAX_FAILURES_PER_IP: '6',
+            LOGIN_IP_BLOCK_SECONDS: '3',
+          },
+          notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' },
+        }),
+    ),
   /** Small depth, cost, body and per-IP request limits at the gateway. */
   'gateway-limits': () =>
     startPlatform({
