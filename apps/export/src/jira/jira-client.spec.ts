@@ -58,3 +58,33 @@ describe('JiraClients across replicas', () => {
     expect(jira.requests.slice(requests).map((request) => request.status)).toEqual([200]);
   });
 });
+
+describe('JiraClients on public networks only', () => {
+  let replica: ExportTestApp;
+  let jira: FakeJira;
+
+  beforeAll(async () => {
+    jira = await startFakeJira({ requestsPerSecond: 1000 });
+    jira.addAccount({ email: 'bot@example.com', apiToken: 'token', displayName: 'Export Bot' });
+    replica = await startExportTestApp('jira_public_only', { JIRA_ALLOW_PRIVATE_NETWORKS: 'false' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await replica?.close();
+    await jira?.close();
+  });
+
+  it.each(['127.0.0.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '[::127.0.0.1]', '2130706433'])(
+    'refuses a site whose address literal %s is loopback, before connecting',
+    async (host) => {
+      const requests = jira.requests.length;
+      const site = { id: randomUUID(), baseUrl: `http://${host}:${new URL(jira.url).port}`, email: 'bot@example.com', apiToken: 'token' };
+      const failure = await replica
+        .get(JiraClients)
+        .call(site, (client) => client.myself.getCurrentUser())
+        .then(() => null, (error: unknown) => jiraFailureOf(error));
+      expect(failure).toMatchObject({ privateTarget: true });
+      expect(jira.requests.length).toBe(requests);
+    },
+  );
+});

@@ -4,7 +4,7 @@ import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpException, Version3Client } from 'jira.js';
 import { InjectConfig } from '@multipult/config';
-import { PrivateTargetError, publicOnlyLookup } from '@multipult/network';
+import { PrivateTargetError, assertPublicLiteralHost, publicOnlyLookup } from '@multipult/network';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import type { ExportConfig } from '../config';
 
@@ -135,6 +135,8 @@ export class JiraClients implements OnApplicationShutdown {
    * headers of the answer (a 429's Retry-After pauses the site for every replica before rethrowing).
    */
   async call<T>(site: JiraSite, call: (client: Version3Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    // The agents' lookup never sees an address literal: a site saved under older rules is checked here.
+    if (!this.config.JIRA_ALLOW_PRIVATE_NETWORKS) assertPublicLiteralHost(new URL(site.baseUrl));
     const seen: RateHeaders = { remaining: null, resetAt: null };
     const client = this.client(site, seen);
     await this.waitForTurn(site.id, signal);
