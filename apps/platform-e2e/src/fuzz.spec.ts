@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
-import { Platform, graphql, workspaceRoot } from '@multipult/testing';
+import { getNamedType, isListType, isNonNullType } from 'graphql';
+import { Platform, eventually, graphql, workspaceRoot } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
 import { usePlatform } from './support/platforms';
-import { FuzzTarget, ValuePool, apiSchemaOf, fuzzTargetsOf, printable, variablesArbitrary, verdictOf } from './support/schema-fuzz';
+import { FuzzTarget, ValuePool, apiSchemaOf, fuzzTargetsOf, operationNameArbitrary, printable, variablesArbitrary, verdictOf } from './support/schema-fuzz';
 
 // Deterministic by default; FUZZ_SEED, FUZZ_RUNS (calls per field) and FUZZ_FIELDS (comma list) widen or narrow a run.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_203);
-const RUNS_PER_FIELD = Number(process.env.FUZZ_RUNS ?? 3);
+const RUNS_PER_FIELD = Number(process.env.FUZZ_RUNS ?? 6);
 const ONLY_FIELDS = process.env.FUZZ_FIELDS?.split(',').map((name) => name.trim()).filter(Boolean);
 /** Shrink a failure to a smaller counterexample (slow: every shrink step is a call); off by default. */
 const SHRINK = process.env.FUZZ_SHRINK === '1';
@@ -56,6 +57,13 @@ const targets = fuzzTargetsOf(schema)
   .filter((target) => !ONLY_FIELDS || ONLY_FIELDS.includes(target.field.name))
   .sort((a, b) => runOrder(a) - runOrder(b));
 
+const MALFORMED_IDS = ['not-a-uuid', "' OR 1=1 --", '../../etc/passwd', '123e4567-e89b-12d3-a456-42661417400g'];
+
+/** Fields whose only arguments are required ids (`agent(id: ID!)`, `cancelAgentRun(runId: ID!)` …). */
+function takesIdArgument(target: FuzzTarget): boolean {
+  return target.field.args.length > 0 && target.field.args.every((arg) => isNonNullType(arg.type) && getNamedType(arg.type).name === 'ID' && !isListType(arg.type.ofType));
+}
+
 /** A per-field seed, so a field's calls are the same whichever fields run before it. */
 function seedOf(fieldName: string): number {
   let hash = SEED | 0;
@@ -82,6 +90,21 @@ describe('schema-driven fuzzing through the gateway', () => {
   let shared: Principal;
   const pool = new ValuePool();
   const stats = new Map<string, FieldStats>();
+
+  /** What the services logged for a request (the cause of an INTERNAL error), if anything arrives within a second. */
+  async function loggedCause(requestId: unknown): Promise<string> {
+    if (typeof requestId !== 'string') return '';
+    const processes = [...Object.values(platform.services), platform.gateway];
+    const lines = await eventually(
+      `log lines of ${requestId}`,
+      () => {
+        const found = processes.flatMap((service) => service.output().split('\n').filter((line) => line.includes(requestId) && /"level":"(warn|error|fatal)"/.test(line)));
+        return found.length ? found : undefined;
+      },
+      1_000,
+    ).catch(() => []);
+    return lines.map((line) => `  log: ${line.slice(0, 1_000)}`).join('\n');
+  }
 
   async function newPrincipal(): Promise<Principal> {
     const account = await registerAccount(platform.gatewayUrl, 'fuzz');
@@ -110,11 +133,12 @@ describe('schema-driven fuzzing through the gateway', () => {
     const calls = fc.tuple(
       fc.oneof({ weight: 4, arbitrary: fc.constant('authenticated' as const) }, { weight: 1, arbitrary: fc.constant('anonymous' as const) }),
       variablesArbitrary(target.field.args, { pool, ownIds: [principal.userId, principal.tenantId] }),
+      operationNameArbitrary,
     );
     const details = await fc.check(
-      fc.asyncProperty(calls, async ([caller, variables]) => {
+      fc.asyncProperty(calls, async ([caller, variables, operationName]) => {
         const authenticated = caller === 'authenticated';
-        const result = await graphql(platform.gatewayUrl, target.document, { variables, token: authenticated ? principal.token : undefined });
+        const result = await graphql(platform.gatewayUrl, target.document, { variables, ...operationName, token: authenticated ? principal.token : undefined });
         if (authenticated) principal.requests += 1;
         const verdict = verdictOf(result);
         fieldStats.calls += 1;
@@ -127,9 +151,12 @@ describe('schema-driven fuzzing through the gateway', () => {
         if (!verdict.problems.length) return;
         const failure = [
           `${label} as ${caller}: ${verdict.problems.join('; ')}`,
-          `  variables: ${printable(variables)}`,
+          `  variables: ${printable(variables)}${'operationName' in operationName ? `, operationName: ${printable(operationName.operationName)}` : ''}`,
           `  answer (HTTP ${result.status}): ${result.text.slice(0, 1_500)}`,
-        ].join('\n');
+          await loggedCause(result.errors?.find((error) => error.extensions?.code === 'INTERNAL')?.extensions?.requestId),
+        ]
+          .filter(Boolean)
+          .join('\n');
         if (!KEEP_GOING) throw new Error(failure);
         failures.push(failure);
       }),
@@ -142,6 +169,20 @@ describe('schema-driven fuzzing through the gateway', () => {
     }
     if (failures.length) throw new Error(`${failures.length} failing calls:\n${failures.join('\n')}\n  ${reproduce}`);
   });
+
+  // Regression: agents' and export's bare id arguments reached SQL unchecked (INTERNAL for "not-a-uuid").
+  it.each(targets.filter(takesIdArgument).map((target) => [target.field.name, target] as const))(
+    '%s answers malformed ids with BAD_USER_INPUT or NOT_FOUND, never INTERNAL',
+    async (_name, target) => {
+      const principal = DESTRUCTIVE_FIELDS.has(target.field.name) ? await newPrincipal() : await sharedPrincipal();
+      for (const malformedId of MALFORMED_IDS) {
+        const variables = Object.fromEntries(target.field.args.map((arg) => [arg.name, malformedId]));
+        const result = await graphql(platform.gatewayUrl, target.document, { variables, token: principal.token });
+        const codes = (result.errors ?? []).map((error) => error.extensions?.code);
+        expect({ malformedId, status: result.status, codes }).toEqual({ malformedId, status: 200, codes: [expect.stringMatching(/^(BAD_USER_INPUT|NOT_FOUND)$/)] });
+      }
+    },
+  );
 
   it('reaches resolvers, not only validation, for a good share of authenticated calls', () => {
     const all = [...stats.values()];

@@ -105,7 +105,8 @@ export class ValuePool {
 // JSON.rawJSON (Node 21+) sends numbers JavaScript cannot hold: past 2^53, past Float64.
 const rawJson = (text: string): unknown => (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(text);
 
-const ONE_MEGABYTE = 1024 * 1024;
+/** Just under the gateway's default body limit (1 MiB), so it reaches the subgraphs. */
+const ONE_MEGABYTE = 1_000_000;
 const base64Json = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Strings no input should choke on. */
@@ -270,7 +271,7 @@ function plausibleString(name: string, context: ValueContext): fc.Arbitrary<unkn
   if (/slug/i.test(name)) return fc.stringMatching(/^[a-z][a-z0-9-]{2,20}$/);
   if (/locale|language/i.test(name)) return fc.constantFrom('en', 'de', 'fr-CA', 'xx');
   if (/token|code|secret|state/i.test(name)) return fc.oneof(fc.stringMatching(/^[0-9]{6}$/), fc.base64String({ maxLength: 64 }));
-  if (/model/i.test(name)) return fc.constantFrom('fake/default', 'fake/fuzz', 'unknown/model');
+  if (/model/i.test(name)) return fc.constantFrom('fake/fuzz', 'unknown/model');
   if (/role/i.test(name)) return fc.constantFrom('admin', 'member', 'viewer', 'owner');
   if (/type/i.test(name)) return fc.constantFrom('document.published', 'document.created', 'comment.added');
   if (/^after$|cursor/i.test(name)) return cursorArbitrary(context, { wellFormed: true });
@@ -399,6 +400,18 @@ export function variablesArbitrary(
     ) as fc.Arbitrary<Record<string, unknown>>;
   return weighted([1, variables({ wellFormed: true })], [2, variables({ wellFormed: false })]);
 }
+
+/** The operation's name as a client might send it: none, the right one, another, or not a name at all. */
+export const operationNameArbitrary: fc.Arbitrary<{ operationName?: unknown }> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({}) },
+  { weight: 2, arbitrary: fc.constant({ operationName: 'Fuzz' }) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom<unknown>(null, '', 'Other', 'Fuzz\u0000', 42, ['Fuzz'], { name: 'Fuzz' }, 'x'.repeat(10_000))
+      .map((operationName) => ({ operationName })),
+  },
+);
 
 /**
  * Codes a client may be answered with: the platform's own (libs/graphql errors.ts) except
