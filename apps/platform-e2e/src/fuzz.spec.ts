@@ -189,8 +189,14 @@ describe('schema-driven fuzzing through the gateway', () => {
     const authenticated = all.reduce((sum, field) => sum + field.authenticatedCalls, 0);
     const reached = all.reduce((sum, field) => sum + field.resolverReached, 0);
     const neverReached = [...stats].filter(([, field]) => field.authenticatedCalls && !field.resolverReached).map(([label]) => label);
+    const codes: Record<string, number> = {};
+    for (const field of all) for (const [code, count] of Object.entries(field.codes)) codes[code] = (codes[code] ?? 0) + count;
     process.stdout.write(
-      `fuzz: ${all.length} fields, ${authenticated} authenticated calls, ${reached} reached a resolver; never reached: ${neverReached.join(', ') || 'none'}\n`,
+      [
+        `fuzz: ${all.length} fields, ${all.reduce((sum, field) => sum + field.calls, 0)} calls (${authenticated} authenticated, ${reached} of them reached a resolver)`,
+        `answers: ${JSON.stringify(codes)}`,
+        `never reached a resolver: ${neverReached.join(', ') || 'none'}\n`,
+      ].join('\n'),
     );
     expect(authenticated).toBeGreaterThan(0);
     expect(reached / authenticated).toBeGreaterThanOrEqual(MIN_RESOLVER_SHARE);

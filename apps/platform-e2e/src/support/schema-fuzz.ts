@@ -142,6 +142,9 @@ export const HOSTILE_STRINGS: readonly string[] = [
   'a'.repeat(10_000),
   'é'.repeat(70_000),
   'x'.repeat(ONE_MEGABYTE),
+  // Past the limit in characters, and in UTF-8 bytes only.
+  'x'.repeat(1024 * 1024 + 1),
+  '€'.repeat(400_000),
 ];
 
 const HOSTILE_IDS: readonly string[] = [
@@ -429,13 +432,20 @@ export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   'METHOD_NOT_ALLOWED',
 ]);
 
+/** Codes of guards and limits, which answer before the resolver runs. */
+const REFUSED_BEFORE_RESOLVER = new Set<string>([ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN, ErrorCode.RATE_LIMITED]);
+
 const DRIVER_TEXT = /syntax error at or near|violates|relation ".*"|duplicate key|QueryFailedError|invalid input syntax|TypeORM|invalid byte sequence|out of range for type|value too long for type|EntityNotFound|ECONNREFUSED/i;
 const SOURCE_TEXT = /node_modules|(?:\/[\w.@-]+)+\.(?:[cm]?js|ts)\b|\bat .+\(.+:\d+:\d+\)|\bat (?:async )?[\w.<>]+ \(/;
 
 export interface Verdict {
   /** What no client may see in this answer; empty when the answer is acceptable. */
   problems: string[];
-  /** The field's resolver ran: data came back, or an error was raised while executing (it has a path). */
+  /**
+   * The call got past validation, authentication and authorization into the field's resolver: data
+   * came back, or an error other than UNAUTHENTICATED, FORBIDDEN or RATE_LIMITED was raised while
+   * executing (it has a path).
+   */
   resolverReached: boolean;
   codes: string[];
 }
@@ -455,7 +465,9 @@ export function verdictOf(result: GraphQLResult<unknown>): Verdict {
     if (SOURCE_TEXT.test(error.message)) problems.push(`source path in message: ${error.message.slice(0, 200)}`);
   }
   const data = result.data as Record<string, unknown> | null | undefined;
-  const resolverReached = (!!data && Object.values(data).some((value) => value !== null)) || errors.some((error) => !!error.path);
+  const resolverReached =
+    (!!data && Object.values(data).some((value) => value !== null)) ||
+    errors.some((error) => !!error.path && !REFUSED_BEFORE_RESOLVER.has(String(error.extensions?.code)));
   return { problems, resolverReached, codes };
 }
 
