@@ -142,7 +142,7 @@ describe('schema-driven fuzzing through the gateway', () => {
         if (authenticated) principal.requests += 1;
         const verdict = verdictOf(result);
         fieldStats.calls += 1;
-        for (const code of verdict.codes.length ? verdict.codes : ['data']) fieldStats.codes[code] = (fieldStats.codes[code] ?? 0) + 1;
+        for (const code of verdict.codes.length ? new Set(verdict.codes) : ['data']) fieldStats.codes[code] = (fieldStats.codes[code] ?? 0) + 1;
         if (authenticated) {
           fieldStats.authenticatedCalls += 1;
           if (verdict.resolverReached) fieldStats.resolverReached += 1;
@@ -194,7 +194,7 @@ describe('schema-driven fuzzing through the gateway', () => {
     process.stdout.write(
       [
         `fuzz: ${all.length} fields, ${all.reduce((sum, field) => sum + field.calls, 0)} calls (${authenticated} authenticated, ${reached} of them reached a resolver)`,
-        `answers: ${JSON.stringify(codes)}`,
+        `calls answered with each code: ${JSON.stringify(codes)}`,
         `never reached a resolver: ${neverReached.join(', ') || 'none'}\n`,
       ].join('\n'),
     );
