@@ -1,4 +1,4 @@
-import { Args, Context, ID, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver } from '@nestjs/graphql';
+import { Args, Context, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, OptionalUser, RequirePermissions } from '@multipult/auth';
 import { Connection, GraphQLContext, requestLoader } from '@multipult/graphql';
 import { ModelGateway } from '../models/model-gateway';
@@ -6,7 +6,7 @@ import { ToolRegistry } from '../tools/tool-registry';
 import { AgentVersion } from './agent-version.entity';
 import { Agent, AgentStatus } from './agent.entity';
 import { AgentsService, Caller } from './agents.service';
-import { AgentConnection, AgentMetrics, AgentModel, AgentPayload, AgentToolInfo, AgentsArgs, CreateAgentInput, UpdateAgentInput } from './dto';
+import { AgentConnection, AgentIdArgs, AgentMetrics, AgentModel, AgentPayload, AgentToolInfo, AgentsArgs, CreateAgentInput, UpdateAgentInput } from './dto';
 
 @Resolver(() => Agent)
 export class AgentsResolver {
@@ -30,13 +30,13 @@ export class AgentsResolver {
 
   @RequirePermissions('agents:use')
   @Mutation(() => AgentPayload, { description: 'Takes an agent out of use; its runs and history stay readable' })
-  async archiveAgent(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<AgentPayload> {
+  async archiveAgent(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: AgentIdArgs): Promise<AgentPayload> {
     return { agent: await this.service.archive({ tenantId, principal }, id) };
   }
 
   @RequirePermissions('agents:use')
   @Query(() => Agent, { description: "One agent: the caller's own, or any of the tenant's with agents:manage; NOT_FOUND otherwise" })
-  agent(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<Agent> {
+  agent(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: AgentIdArgs): Promise<Agent> {
     return this.service.visible({ tenantId, principal }, id);
   }
 

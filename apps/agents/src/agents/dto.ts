@@ -168,3 +168,11 @@ export class AgentToolInfo {
 }
 
 export const AgentConnection = ConnectionType(Agent);
+
+/** One agent, by id (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class AgentIdArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: keyed('validation.invalid') })
+  id: string;
+}

@@ -1,10 +1,10 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@multipult/auth';
 import { Connection, ConnectionArgs } from '@multipult/graphql';
 import { ChatMessage } from './chat-message.entity';
 import { ChatSession } from './chat-session.entity';
 import { ChatService } from './chat.service';
-import { ChatSessionConnection, ChatSessionPayload, CreateChatSessionInput, SendChatMessageInput, SendChatMessagePayload } from './dto';
+import { ChatSessionConnection, ChatSessionIdArgs, ChatSessionPayload, CreateChatSessionInput, SendChatMessageInput, SendChatMessagePayload } from './dto';
 
 @Resolver(() => ChatSession)
 export class ChatResolver {
@@ -24,13 +24,13 @@ export class ChatResolver {
 
   @RequirePermissions('agents:use')
   @Mutation(() => Boolean, { description: 'Deletes a session with its messages and runs; unfinished runs stop' })
-  deleteChatSession(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<boolean> {
+  deleteChatSession(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: ChatSessionIdArgs): Promise<boolean> {
     return this.chat.remove({ tenantId, principal }, id);
   }
 
   @RequirePermissions('agents:use')
   @Query(() => ChatSession, { description: "One of the caller's sessions; NOT_FOUND otherwise" })
-  chatSession(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<ChatSession> {
+  chatSession(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: ChatSessionIdArgs): Promise<ChatSession> {
     return this.chat.visible({ tenantId, principal }, id);
   }
 

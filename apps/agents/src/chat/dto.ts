@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
+import { ArgsType, Field, ID, InputType, ObjectType } from '@nestjs/graphql';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsEnum, IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import { ConnectionType, keyed } from '@multipult/graphql';
 import { RunMode } from '../runs/run.entity';
@@ -67,3 +67,11 @@ export class SendChatMessagePayload {
 }
 
 export const ChatSessionConnection = ConnectionType(ChatSession);
+
+/** One chat session, by id (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class ChatSessionIdArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: keyed('validation.invalid') })
+  id: string;
+}

@@ -67,3 +67,19 @@ export class PruneAgentMemoriesInput {
   @Max(1_000_000, { message: keyed('validation.max') })
   keepLatest?: number;
 }
+
+/** One memory, by id (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class AgentMemoryIdArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: keyed('validation.invalid') })
+  id: string;
+}
+
+/** The agent whose memories to export (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class AgentMemoryExportArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: keyed('validation.invalid') })
+  agentId: string;
+}

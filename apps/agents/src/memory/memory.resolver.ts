@@ -1,8 +1,8 @@
-import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@multipult/auth';
 import { BadUserInputError } from '@multipult/graphql';
 import { AgentsService } from '../agents/agents.service';
-import { AgentMemoriesArgs, PruneAgentMemoriesInput, RememberInput } from './dto';
+import { AgentMemoriesArgs, AgentMemoryExportArgs, AgentMemoryIdArgs, PruneAgentMemoriesInput, RememberInput } from './dto';
 import { MemoryStore } from './memory-store';
 import { AgentMemory, AgentMemoryMatch } from './memory.entity';
 
@@ -23,7 +23,7 @@ export class MemoryResolver {
 
   @RequirePermissions('agents:use')
   @Query(() => [AgentMemory], { description: 'Everything the agent remembers of the caller, oldest first (an export)' })
-  async exportAgentMemories(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('agentId', { type: () => ID }) agentId: string): Promise<AgentMemory[]> {
+  async exportAgentMemories(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { agentId }: AgentMemoryExportArgs): Promise<AgentMemory[]> {
     await this.agents.visible({ tenantId, principal }, agentId);
     return this.memory.export(tenantId, agentId, principal.userId);
   }
@@ -37,7 +37,7 @@ export class MemoryResolver {
 
   @RequirePermissions('agents:use')
   @Mutation(() => Boolean, { description: 'Deletes one of the caller\'s memories; false when there was none' })
-  forgetAgentMemory(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<boolean> {
+  forgetAgentMemory(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: AgentMemoryIdArgs): Promise<boolean> {
     return this.memory.forget(tenantId, principal.userId, id);
   }
 

@@ -171,3 +171,19 @@ export class RunEventPageArgs extends RunEventsArgs {
 }
 
 export const AgentRunConnection = ConnectionType(AgentRun);
+
+/** One run, by id (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class AgentRunIdArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: keyed('validation.invalid') })
+  id: string;
+}
+
+/** The run a mutation acts on (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class RunIdArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: keyed('validation.invalid') })
+  runId: string;
+}

@@ -1,10 +1,10 @@
-import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@multipult/auth';
 import { Connection } from '@multipult/graphql';
 import { RealtimeContext, connectionOf } from '@multipult/realtime';
 import { AgentToolCall } from '../approvals/tool-call.entity';
 import { ApprovalsService } from '../approvals/approvals.service';
-import { AgentPlanDryRun, AgentRunConnection, AgentRunPayload, AgentRunsArgs, CreateAgentPlanInput, PlanAgentRunInput, RunEventPageArgs, RunEventsArgs, StartAgentRunInput, UpdateAgentPlanInput } from './dto';
+import { AgentPlanDryRun, AgentRunConnection, AgentRunIdArgs, AgentRunPayload, AgentRunsArgs, CreateAgentPlanInput, PlanAgentRunInput, RunEventPageArgs, RunEventsArgs, RunIdArgs, StartAgentRunInput, UpdateAgentPlanInput } from './dto';
 import { RunEvent } from './run-event.entity';
 import { RunEvents } from './run-events';
 import { AgentRun } from './run.entity';
@@ -45,25 +45,25 @@ export class RunsResolver {
 
   @RequirePermissions('agents:use')
   @Mutation(() => AgentRunPayload, { description: 'Starts a plan that waits for approval' })
-  async approveAgentPlan(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('runId', { type: () => ID }) runId: string): Promise<AgentRunPayload> {
+  async approveAgentPlan(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { runId }: RunIdArgs): Promise<AgentRunPayload> {
     return { run: await this.runs.approvePlan({ tenantId, principal }, runId) };
   }
 
   @RequirePermissions('agents:use')
   @Mutation(() => AgentRunPayload, { description: 'Stops a run; CONFLICT once it has finished' })
-  async cancelAgentRun(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('runId', { type: () => ID }) runId: string): Promise<AgentRunPayload> {
+  async cancelAgentRun(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { runId }: RunIdArgs): Promise<AgentRunPayload> {
     return { run: await this.runs.cancel({ tenantId, principal }, runId) };
   }
 
   @RequirePermissions('agents:use')
   @Query(() => AgentPlanDryRun, { description: 'What running the plan would do (waves of parallel tasks, estimates), without calling any model' })
-  dryRunAgentPlan(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('runId', { type: () => ID }) runId: string): Promise<AgentPlanDryRun> {
+  dryRunAgentPlan(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { runId }: RunIdArgs): Promise<AgentPlanDryRun> {
     return this.runs.dryRun({ tenantId, principal }, runId);
   }
 
   @RequirePermissions('agents:use')
   @Query(() => AgentRun, { description: "One run: the caller's own, or any of the tenant's with agents:manage; NOT_FOUND otherwise" })
-  agentRun(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<AgentRun> {
+  agentRun(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: AgentRunIdArgs): Promise<AgentRun> {
     return this.runs.visible({ tenantId, principal }, id);
   }
 

@@ -1,4 +1,4 @@
-import { Args, Context, ID, Mutation, Parent, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, Mutation, Parent, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentUser, RequirePermissions } from '@multipult/auth';
 import { GraphQLContext, requestLoader } from '@multipult/graphql';
 import { RealtimeContext, connectionOf } from '@multipult/realtime';
@@ -7,7 +7,7 @@ import { UserReference } from '../users/user.reference';
 import { CommentFeed } from './comment-feed';
 import { Comment } from './comment.entity';
 import { CommentsService } from './comments.service';
-import { AddCommentInput, CommentIdInput, CommentPayload, EditCommentInput } from './dto';
+import { AddCommentInput, CommentAddedArgs, CommentIdInput, CommentPayload, EditCommentInput } from './dto';
 
 @Resolver(() => Comment)
 export class CommentsResolver {
@@ -42,7 +42,7 @@ export class CommentsResolver {
   commentAdded(
     @CurrentUser() principal: AuthPrincipal,
     @Context() context: RealtimeContext,
-    @Args('documentId', { type: () => ID }) documentId: string,
+    @Args() { documentId }: CommentAddedArgs,
   ) {
     connectionOf(context);
     return this.feed.commentsOf(principal, documentId);

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
+import { ArgsType, Field, ID, InputType, ObjectType } from '@nestjs/graphql';
 import { IsOptional, IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 import { keyed } from '@multipult/graphql';
 import { Comment } from './comment.entity';
@@ -45,4 +45,12 @@ export class CommentIdInput {
 export class CommentPayload {
   @Field(() => Comment)
   comment: Comment;
+}
+
+/** The document whose new comments to follow (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class CommentAddedArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.isUUID' })
+  documentId: string;
 }

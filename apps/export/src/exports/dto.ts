@@ -155,3 +155,11 @@ export class ExportsArgs extends ConnectionArgs {
 
 export const ExportConnection = ConnectionType(Export);
 export const ExportItemConnection = ConnectionType(ExportItem);
+
+/** One export, by id (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class ExportIdArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.invalid' })
+  id: string;
+}

@@ -1,4 +1,4 @@
-import { Args, Context, ID, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, Mutation, Parent, Query, ResolveField, ResolveReference, Resolver, Subscription } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, OptionalUser, RequirePermissions } from '@multipult/auth';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
@@ -6,7 +6,7 @@ import { Connection, ConnectionArgs, GraphQLContext, byKeys, requestLoader } fro
 import { RealtimeContext, connectionOf } from '@multipult/realtime';
 import { JiraIssueLink } from '../jira/jira-issue-link.entity';
 import { ExportFileLink } from '../templates/dto';
-import { ExportConnection, ExportItemConnection, ExportPayload, ExportsArgs, RequestExportInput } from './dto';
+import { ExportConnection, ExportIdArgs, ExportItemConnection, ExportPayload, ExportsArgs, RequestExportInput } from './dto';
 import { ExportFeed } from './export-feed';
 import { ExportFiles } from './export-files';
 import { ExportItem } from './export-item.entity';
@@ -36,7 +36,7 @@ export class ExportsResolver {
   async cancelExport(
     @CurrentTenant() tenantId: string,
     @CurrentUser() principal: AuthPrincipal,
-    @Args('id', { type: () => ID }) id: string,
+    @Args() { id }: ExportIdArgs,
   ): Promise<ExportPayload> {
     return { export: await this.service.cancel(principal, tenantId, id) };
   }
@@ -46,14 +46,14 @@ export class ExportsResolver {
   async exportDownloadLink(
     @CurrentTenant() tenantId: string,
     @CurrentUser() principal: AuthPrincipal,
-    @Args('id', { type: () => ID }) id: string,
+    @Args() { id }: ExportIdArgs,
   ): Promise<ExportFileLink> {
     return this.files.link(await this.service.visible(principal, tenantId, id), principal.userId);
   }
 
   @RequirePermissions('export:create')
   @Query(() => Export, { description: "One export: the caller's own, or any of the tenant's for export administrators; NOT_FOUND otherwise" })
-  export(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<Export> {
+  export(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: ExportIdArgs): Promise<Export> {
     return this.service.visible(principal, tenantId, id);
   }
 
@@ -72,7 +72,7 @@ export class ExportsResolver {
     @CurrentTenant() tenantId: string,
     @CurrentUser() principal: AuthPrincipal,
     @Context() context: RealtimeContext,
-    @Args('id', { type: () => ID }) id: string,
+    @Args() { id }: ExportIdArgs,
   ) {
     connectionOf(context);
     return this.feed.follow(await this.service.visible(principal, tenantId, id));

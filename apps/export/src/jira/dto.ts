@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType, PartialType } from '@nestjs/graphql';
+import { ArgsType, Field, ID, InputType, ObjectType, PartialType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -142,4 +142,12 @@ export class JiraAccount {
 
   @Field(() => String, { nullable: true, description: 'Hidden by JIRA for some privacy settings' })
   emailAddress: string | null;
+}
+
+/** One JIRA connection, by id (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class JiraConnectionArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.isUUID' })
+  id: string;
 }

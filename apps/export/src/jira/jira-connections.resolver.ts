@@ -1,10 +1,11 @@
-import { Args, Field, ID, Mutation, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Field, Mutation, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@multipult/auth';
 import {
   CreateJiraConnectionInput,
   CreateJiraConnectionPayload,
   DeleteJiraConnectionPayload,
   JiraAccount,
+  JiraConnectionArgs,
   JiraConnectionIdInput,
   JiraConnectionPayload,
   UpdateJiraConnectionInput,
@@ -36,7 +37,7 @@ export class JiraConnectionsResolver {
 
   @RequirePermissions('jira:connections')
   @Query(() => JiraConnection, { description: "One of the tenant's JIRA connections" })
-  jiraConnection(@CurrentTenant() tenantId: string, @Args('id', { type: () => ID }) id: string): Promise<JiraConnection> {
+  jiraConnection(@CurrentTenant() tenantId: string, @Args() { id }: JiraConnectionArgs): Promise<JiraConnection> {
     return this.connections.get(tenantId, id);
   }
 

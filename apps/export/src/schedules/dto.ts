@@ -1,4 +1,4 @@
-import { Field, ID, InputType } from '@nestjs/graphql';
+import { ArgsType, Field, ID, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsEnum, IsOptional, IsString, IsUUID, MaxLength, MinLength, ValidateNested } from 'class-validator';
 import { keyed } from '@multipult/graphql';
@@ -48,4 +48,12 @@ export class SetExportScheduleEnabledInput {
   @Field()
   @IsBoolean()
   enabled: boolean;
+}
+
+/** One schedule, by id (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class ExportScheduleIdArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.invalid' })
+  id: string;
 }

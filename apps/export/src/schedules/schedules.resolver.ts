@@ -1,7 +1,7 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@multipult/auth';
 import { Export } from '../exports/export.entity';
-import { CreateExportScheduleInput, SetExportScheduleEnabledInput } from './dto';
+import { CreateExportScheduleInput, ExportScheduleIdArgs, SetExportScheduleEnabledInput } from './dto';
 import { ExportSchedule } from './export-schedule.entity';
 import { SchedulesService } from './schedules.service';
 
@@ -37,13 +37,13 @@ export class SchedulesResolver {
 
   @RequirePermissions('export:create')
   @Mutation(() => ID, { description: 'The deleted schedule id; its past exports stay' })
-  deleteExportSchedule(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<string> {
+  deleteExportSchedule(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: ExportScheduleIdArgs): Promise<string> {
     return this.schedules.delete(principal, tenantId, id);
   }
 
   @RequirePermissions('export:create')
   @Mutation(() => Export, { description: 'Runs the schedule once now; its next time is unchanged' })
-  runExportScheduleNow(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args('id', { type: () => ID }) id: string): Promise<Export> {
+  runExportScheduleNow(@CurrentTenant() tenantId: string, @CurrentUser() principal: AuthPrincipal, @Args() { id }: ExportScheduleIdArgs): Promise<Export> {
     return this.schedules.runNow(principal, tenantId, id);
   }
 }

@@ -1,4 +1,4 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ArgsType, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { IsBoolean, IsEnum, IsHexColor, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import { keyed } from '@multipult/graphql';
@@ -265,4 +265,12 @@ export class ExportFileLink {
 
   @Field()
   expiresAt: Date;
+}
+
+/** One template, by id (malformed ids are BAD_USER_INPUT, never reach SQL) */
+@ArgsType()
+export class ExportTemplateIdArgs {
+  @Field(() => ID)
+  @IsUUID('all', { message: 'validation.invalid' })
+  id: string;
 }

@@ -1,6 +1,6 @@
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@multipult/auth';
-import { AddExportTemplateVersionInput, CreateExportTemplateInput, ExportFileLink, PreviewExportTemplateInput, SetExportBrandingInput } from './dto';
+import { AddExportTemplateVersionInput, CreateExportTemplateInput, ExportFileLink, ExportTemplateIdArgs, PreviewExportTemplateInput, SetExportBrandingInput } from './dto';
 import { ExportBranding } from './export-branding.entity';
 import { ExportTemplateVersion } from './export-template-version.entity';
 import { ExportTemplate } from './export-template.entity';
@@ -22,7 +22,7 @@ export class TemplatesResolver {
 
   @RequirePermissions('export:create')
   @Query(() => ExportTemplate)
-  exportTemplate(@CurrentTenant() tenantId: string, @Args('id', { type: () => ID }) id: string): Promise<ExportTemplate> {
+  exportTemplate(@CurrentTenant() tenantId: string, @Args() { id }: ExportTemplateIdArgs): Promise<ExportTemplate> {
     return this.templates.get(tenantId, id);
   }
 

@@ -21,7 +21,13 @@ export interface GraphQLResult<T> {
 export async function graphql<T = Record<string, unknown>>(
   url: string,
   query: string,
-  options: { variables?: Record<string, unknown>; token?: string; headers?: Record<string, string> } = {},
+  options: {
+    variables?: Record<string, unknown>;
+    token?: string;
+    headers?: Record<string, string>;
+    /** Sent as given when present, even if not a string (for tests of malformed requests). */
+    operationName?: unknown;
+  } = {},
 ): Promise<GraphQLResult<T>> {
   const response = await fetch(url, {
     method: 'POST',
@@ -30,7 +36,7 @@ export async function graphql<T = Record<string, unknown>>(
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
       ...options.headers,
     },
-    body: JSON.stringify({ query, variables: options.variables }),
+    body: JSON.stringify({ query, variables: options.variables, ...('operationName' in options ? { operationName: options.operationName } : {}) }),
   });
   const text = await response.text();
   let body: { data?: T | null; errors?: GraphQLErrorBody[] } = {};
