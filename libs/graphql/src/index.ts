@@ -11,3 +11,4 @@ export * from './lib/metrics.plugin';
 export * from './lib/service-app';
 export * from './lib/selection';
 export * from './lib/upgrade';
+export * from './lib/email-address';

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsUUID, MaxLength } from 'class-validator';
-import { keyed } from '@multipult/graphql';
+import { IsUUID, MaxLength } from 'class-validator';
+import { IsEmailAddress, keyed } from '@multipult/graphql';
 import { TenantRoleNameField } from '../roles/dto';
 import { Membership } from '../tenants/membership.entity';
 
@@ -25,7 +25,7 @@ export class TenantInvitation {
 @InputType()
 export class InviteTenantMemberInput {
   @Field({ description: 'Anyone: the invitee may sign up with this address to accept' })
-  @IsEmail({}, { message: 'validation.isEmail' })
+  @IsEmailAddress()
   @MaxLength(254, { message: keyed('validation.maxLength') })
   email: string;
 

@@ -1,6 +1,6 @@
 import { Field, InputType, Int, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate } from 'class-validator';
-import { keyed } from '@multipult/graphql';
+import { IsNotEmpty, IsOptional, IsString, Matches, MaxLength, Validate } from 'class-validator';
+import { IsEmailAddress, keyed } from '@multipult/graphql';
 import { EmailTokenInput } from '../email-verification/dto';
 import { StrongPassword } from '../sessions/strong-password';
 import { CODE_PATTERN } from '../two-factor/dto';
@@ -8,7 +8,7 @@ import { CODE_PATTERN } from '../two-factor/dto';
 @InputType()
 export class RequestPasswordResetInput {
   @Field()
-  @IsEmail({}, { message: 'validation.isEmail' })
+  @IsEmailAddress()
   @MaxLength(254, { message: keyed('validation.maxLength') })
   email: string;
 }

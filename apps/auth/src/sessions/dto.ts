@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, Validate } from 'class-validator';
-import { keyed } from '@multipult/graphql';
+import { IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength, Validate } from 'class-validator';
+import { IsEmailAddress, keyed } from '@multipult/graphql';
 import { User } from '../users/user.entity';
 import { StrongPassword } from './strong-password';
 
@@ -9,7 +9,7 @@ export const USERNAME_PATTERN = /^[a-z0-9_]{3,30}$/;
 @InputType()
 export class RegisterInput {
   @Field()
-  @IsEmail({}, { message: 'validation.isEmail' })
+  @IsEmailAddress()
   @MaxLength(254, { message: keyed('validation.maxLength') })
   email: string;
 
@@ -33,7 +33,7 @@ export class RegisterInput {
 @InputType()
 export class LoginInput {
   @Field()
-  @IsEmail({}, { message: 'validation.isEmail' })
+  @IsEmailAddress()
   @MaxLength(254, { message: keyed('validation.maxLength') })
   email: string;
 

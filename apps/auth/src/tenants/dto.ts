@@ -1,6 +1,6 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
-import { IsEmail, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
-import { ConnectionType, keyed } from '@multipult/graphql';
+import { IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { ConnectionType, IsEmailAddress, keyed } from '@multipult/graphql';
 import { TenantRoleNameField } from '../roles/dto';
 import { Membership } from './membership.entity';
 import { Tenant } from './tenant.entity';
@@ -31,7 +31,7 @@ export class CreateTenantPayload {
 @InputType()
 export class AddTenantMemberInput {
   @Field({ description: 'Email of an existing user' })
-  @IsEmail({}, { message: 'validation.isEmail' })
+  @IsEmailAddress()
   @MaxLength(254, { message: keyed('validation.maxLength') })
   email: string;
 
