@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseEnv, corsEnv, envHelpers, redisEnv, tokenVerificationEnv } from '@multipult/config';
+import { baseEnv, corsEnv, envHelpers, graphqlDocumentLimitsEnv, redisEnv, tokenVerificationEnv } from '@multipult/config';
 import { realtimeEnv } from '@multipult/realtime';
 
 /** `name=url` pairs, e.g. `auth=http://auth:4001/graphql,content=http://content:4002/graphql`. */
@@ -28,6 +28,7 @@ export const gatewayConfigSchema = z
     ...tokenVerificationEnv,
     ...corsEnv,
     ...realtimeEnv,
+    ...graphqlDocumentLimitsEnv,
     PORT: z.coerce.number().int().min(1).max(65535).default(4000),
     /** A composed supergraph file (tools/compose-supergraph); production loads this. */
     SUPERGRAPH_PATH: z.string().optional(),

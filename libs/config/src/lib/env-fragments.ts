@@ -114,6 +114,16 @@ export function requireEmailTokenSealKeyInProduction<T extends { NODE_ENV: strin
   }
 }
 
+/**
+ * Limits on a GraphQL document itself, checked before it is planned or executed: aliases (one
+ * cheap field asked a thousand times), directives, and lexical tokens (parsing stops at the limit).
+ */
+export const graphqlDocumentLimitsEnv = {
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).max(10_000).default(30),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(1).max(10_000).default(50),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
+};
+
 export const corsEnv = {
   CORS_ORIGINS: commaList.default([]),
 };

@@ -1,4 +1,4 @@
-import { GraphQLError, buildSchema, getVariableValues, parse, validate } from 'graphql';
+import { GraphQLError, OperationDefinitionNode, buildSchema, getVariableValues, parse, validate } from 'graphql';
 import { RequestContext } from '@multipult/observability';
 import { BadUserInputError, NotFoundError, RateLimitedError } from './errors';
 import { formatError } from './format-error';
@@ -54,8 +54,8 @@ describe('formatError', () => {
   it('drops the schema names graphql-js suggests, from validation and from variable coercion alike', () => {
     const schema = buildSchema('enum Role { ADMIN EDITOR } type User { email: String } type Query { me: User users(role: Role): [User] }');
     const [unknownField] = validate(schema, parse('{ me { emial } }'));
-    const operation = parse('query($role: Role) { users(role: $role) { email } }').definitions[0];
-    const coercion = getVariableValues(schema, (operation as { variableDefinitions: never }).variableDefinitions, { role: 'ADMN' }).errors?.[0];
+    const operation = parse('query($role: Role) { users(role: $role) { email } }').definitions[0] as OperationDefinitionNode;
+    const coercion = getVariableValues(schema, operation.variableDefinitions ?? [], { role: 'ADMN' }).errors?.[0];
     expect(unknownField.message).toContain('Did you mean "email"?');
     expect(coercion?.message).toContain('Did you mean the enum value "ADMIN"?');
 
