@@ -115,6 +115,15 @@ export function requireEmailTokenSealKeyInProduction<T extends { NODE_ENV: strin
 }
 
 /**
+ * Default body limits (body-parser syntax). The gateway re-serialises what it accepts for the
+ * subgraphs (fragments expanded, the plan's own selections added, variables written again), so a
+ * subgraph accepts twice the gateway's limit: what the gateway lets through is not refused for its
+ * size further in (should it be, the client gets PAYLOAD_TOO_LARGE). Raise both together.
+ */
+export const GATEWAY_BODY_LIMIT_DEFAULT = '1mb';
+export const SUBGRAPH_BODY_LIMIT_DEFAULT = '2mb';
+
+/**
  * Limits on a GraphQL document itself, checked before it is planned or executed: aliases (one
  * cheap field asked a thousand times), directives, and lexical tokens (parsing stops at the limit).
  */
