@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { formatError } from '@multipult/graphql';
+import { bodyParserErrorResponse, formatError } from '@multipult/graphql';
 import { SubgraphClient, SubgraphDataSource } from './subgraph-client';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -34,6 +34,13 @@ const answers: Record<string, Handler> = {
   '/reset': (req) => req.socket.destroy(),
 };
 
+/** As a subgraph's body parser refuses a body over its limit: by its Content-Length, before reading it. */
+const refuseUnread: Handler = (req, res) => {
+  const { status, body } = bodyParserErrorResponse('too-large', '100kb');
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+};
+
 describe('SubgraphDataSource', () => {
   const client = new SubgraphClient();
   let server: http.Server;
@@ -41,6 +48,7 @@ describe('SubgraphDataSource', () => {
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
+      if (req.url === '/unread-413') return refuseUnread(req, res);
       req.resume();
       req.on('end', () => answers[req.url ?? '']?.(req, res));
     });
@@ -54,10 +62,10 @@ describe('SubgraphDataSource', () => {
   });
 
   /** What the client sees of one call: the formatted errors (thrown or answered). */
-  async function clientSees(url: string): Promise<unknown> {
+  async function clientSees(url: string, variables?: Record<string, unknown>): Promise<unknown> {
     const source = new SubgraphDataSource('auth', url, client);
     try {
-      const response = await source.process({ request: { query: '{ me { id } }' }, context: { forwardedHeaders: {} } } as never);
+      const response = await source.process({ request: { query: '{ me { id } }', variables }, context: { forwardedHeaders: {} } } as never);
       return response.errors?.map((error) => formatError(error, new GraphQLError(error.message, { extensions: error.extensions })));
     } catch (error) {
       return [formatError((error as GraphQLError).toJSON(), error)];
@@ -66,6 +74,12 @@ describe('SubgraphDataSource', () => {
 
   it('relays a typed refusal the subgraph answered as GraphQL, whatever its status', async () => {
     expect(await clientSees(`${base}/graphql-413`)).toEqual([
+      { message: 'Request body exceeds the limit of 100kb', extensions: { code: 'PAYLOAD_TOO_LARGE' } },
+    ]);
+  });
+
+  it('relays the refusal of a subgraph that stops reading a body over its limit', async () => {
+    expect(await clientSees(`${base}/unread-413`, { password: 'x'.repeat(4_000_000) })).toEqual([
       { message: 'Request body exceeds the limit of 100kb', extensions: { code: 'PAYLOAD_TOO_LARGE' } },
     ]);
   });
