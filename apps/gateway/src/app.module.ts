@@ -13,6 +13,7 @@ import { FilesProxyController } from './edge/files-proxy.controller';
 import { JiraWebhooksProxyController } from './edge/jira-webhooks-proxy.controller';
 import { FederatedOperations } from './federation/federated-operations';
 import { gatewayOptions } from './federation/gateway-options';
+import { queryLimitsOf } from './federation/query-limits.plugin';
 import { SubgraphClient } from './federation/subgraph-client';
 import { SubscriptionRouter } from './realtime/subscription-router';
 import { SupergraphRoutes } from './realtime/supergraph-routes';
@@ -24,10 +25,7 @@ export class AppModule implements NestModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     const subgraphUrls = new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url]));
     const routes = new SupergraphRoutes(subgraphUrls);
-    const operations = new FederatedOperations(subgraphUrls, new SubgraphClient(), {
-      maxDepth: config.QUERY_MAX_DEPTH,
-      maxCost: config.QUERY_MAX_COST,
-    });
+    const operations = new FederatedOperations(subgraphUrls, new SubgraphClient(), queryLimitsOf(config));
     return {
       module: AppModule,
       imports: [

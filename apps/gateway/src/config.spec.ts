@@ -30,4 +30,20 @@ describe('gateway configuration', () => {
     expect(loadConfig(gatewayConfigSchema, { ...file, SUPERGRAPH_WATCH_SECONDS: '0.5' }).SUPERGRAPH_WATCH_SECONDS).toBe(0.5);
     expect(() => loadConfig(gatewayConfigSchema, { ...file, SUPERGRAPH_WATCH_SECONDS: '-1' })).toThrow(/SUPERGRAPH_WATCH_SECONDS/);
   });
+
+  it('limits aliases, directives and tokens by default, and refuses limits that are not positive integers', () => {
+    const file = { ...base, SUPERGRAPH_PATH: '/app/supergraph.graphql' };
+    expect(loadConfig(gatewayConfigSchema, file)).toMatchObject({ GRAPHQL_MAX_ALIASES: 30, GRAPHQL_MAX_DIRECTIVES: 50, GRAPHQL_MAX_TOKENS: 5000 });
+    expect(loadConfig(gatewayConfigSchema, { ...file, GRAPHQL_MAX_ALIASES: '100' }).GRAPHQL_MAX_ALIASES).toBe(100);
+    for (const [name, value] of [['GRAPHQL_MAX_ALIASES', '0'], ['GRAPHQL_MAX_DIRECTIVES', 'many'], ['GRAPHQL_MAX_TOKENS', '2.5']]) {
+      expect(() => loadConfig(gatewayConfigSchema, { ...file, [name]: value })).toThrow(new RegExp(name));
+    }
+  });
+
+  it('takes a body limit only as a size', () => {
+    const file = { ...base, SUPERGRAPH_PATH: '/app/supergraph.graphql' };
+    expect(loadConfig(gatewayConfigSchema, file).BODY_LIMIT).toBe('1mb');
+    expect(loadConfig(gatewayConfigSchema, { ...file, BODY_LIMIT: '512kb' }).BODY_LIMIT).toBe('512kb');
+    expect(() => loadConfig(gatewayConfigSchema, { ...file, BODY_LIMIT: 'one megabyte' })).toThrow('BODY_LIMIT must be a size such as 512kb or 1mb');
+  });
 });

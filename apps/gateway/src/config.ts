@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { baseEnv, corsEnv, envHelpers, redisEnv, tokenVerificationEnv } from '@multipult/config';
+import bytes from 'bytes';
+import {
+  GATEWAY_BODY_LIMIT_DEFAULT,
+  baseEnv,
+  corsEnv,
+  envHelpers,
+  graphqlDocumentLimitsEnv,
+  redisEnv,
+  tokenVerificationEnv,
+} from '@multipult/config';
 import { realtimeEnv } from '@multipult/realtime';
 
 /** `name=url` pairs, e.g. `auth=http://auth:4001/graphql,content=http://content:4002/graphql`. */
@@ -28,6 +37,7 @@ export const gatewayConfigSchema = z
     ...tokenVerificationEnv,
     ...corsEnv,
     ...realtimeEnv,
+    ...graphqlDocumentLimitsEnv,
     PORT: z.coerce.number().int().min(1).max(65535).default(4000),
     /** A composed supergraph file (tools/compose-supergraph); production loads this. */
     SUPERGRAPH_PATH: z.string().optional(),
@@ -42,8 +52,14 @@ export const gatewayConfigSchema = z
      */
     SUBGRAPHS: subgraphList.optional(),
     SUPERGRAPH_POLL_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
-    /** Large enough for a long document (content accepts 500 000 characters of Markdown). */
-    BODY_LIMIT: z.string().default('1mb'),
+    /**
+     * Large enough for a long document (content accepts 500 000 characters of Markdown); at most
+     * half the subgraphs' BODY_LIMIT (see GATEWAY_BODY_LIMIT_DEFAULT).
+     */
+    BODY_LIMIT: z
+      .string()
+      .refine((value) => (bytes.parse(value) ?? 0) > 0, 'must be a size such as 512kb or 1mb')
+      .default(GATEWAY_BODY_LIMIT_DEFAULT),
     /**
      * Serve GraphQL POSTs on the fast path (planned once per document, one round trip of edge
      * checks, single-subgraph answers relayed as they are); false sends every request through Apollo Server.

@@ -1,6 +1,7 @@
 import { Platform, ServiceProcess, graphqlData } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
 import { startGatewayFor } from './support/gateways';
+import { loggedLinesOf } from './support/logs';
 import { readMetric } from './support/metrics';
 import { usePlatform } from './support/platforms';
 
@@ -119,6 +120,111 @@ describe('GraphQL fast path', () => {
     expect((await served()) - before).toBe(fast ? 1 : 0);
     const apollo = await post(`${apolloOnly.url}/graphql`, body(), headers());
     expect(ours).toEqual(apollo);
+  });
+
+  const aliases = (count: number) => `{ ${Array.from({ length: count }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+  const directives = (count: number) => `{ me { ${'... @include(if: true) { id } '.repeat(count)}} }`;
+
+  // Hostile or wrong requests: each refused with its typed code and HTTP 400, the same on both paths, before any subgraph is called.
+  const refusals: [string, () => object, number, string, RegExp | string][] = [
+    ['an unknown operation name', () => ({ query: 'query A { me { id } }', operationName: 'B' }), 400, 'OPERATION_RESOLUTION_FAILURE', 'Unknown operation named "B".'],
+    ['an operation name for an anonymous operation', () => ({ query: '{ me { id } }', operationName: 'Me' }), 400, 'OPERATION_RESOLUTION_FAILURE', 'Unknown operation named "Me".'],
+    [
+      'two operations and no operation name',
+      () => ({ query: 'query A { me { id } } query B { me { email } }' }),
+      400,
+      'OPERATION_RESOLUTION_FAILURE',
+      'Must provide operation name if query contains multiple operations.',
+    ],
+    ['two anonymous operations', () => ({ query: '{ me { id } } { me { email } }' }), 400, 'GRAPHQL_VALIDATION_FAILED', 'This anonymous operation must be the only defined operation.'],
+    ['an operation name that is not a string', () => ({ query: '{ me { id } }', operationName: 7 }), 400, 'BAD_REQUEST', /operationName/],
+    ['1000 aliases of a cheap field', () => ({ query: aliases(1000) }), 400, 'GRAPHQL_PARSE_FAILED', /more that 5000 tokens/],
+    ['more aliases than GRAPHQL_MAX_ALIASES', () => ({ query: aliases(31) }), 400, 'GRAPHQL_VALIDATION_FAILED', 'Syntax Error: Aliases limit of 30 exceeded, found 31.'],
+    ['more directives than GRAPHQL_MAX_DIRECTIVES', () => ({ query: directives(51) }), 400, 'GRAPHQL_VALIDATION_FAILED', 'Syntax Error: Directives limit of 50 exceeded, found 51.'],
+    ['a misspelled field', () => ({ query: '{ me { emial } }' }), 400, 'GRAPHQL_VALIDATION_FAILED', 'Cannot query field "emial" on type "User".'],
+    [
+      'a misspelled enum value in a variable',
+      () => ({
+        query: 'mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }',
+        variables: { input: { title: 'T', body: 'B', type: 'ARTICL', language: 'en' } },
+      }),
+      400,
+      'BAD_USER_INPUT',
+      /^Variable "\$input" got invalid value "ARTICL" at "input.type"; Value "ARTICL" does not exist in "DocumentType" enum.$/,
+    ],
+  ];
+
+  it.each(refusals)('refuses %s with its typed code, as Apollo Server does, calling no subgraph', async (_name, body, status, code, message) => {
+    const requestId = `refusal-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const ours = await post(platform.gatewayUrl, body(), { ...auth(), 'x-request-id': requestId });
+    const apollo = await post(`${apolloOnly.url}/graphql`, body(), auth());
+    expect(ours).toEqual(apollo);
+    expect(ours.status).toBe(status);
+    const [error] = (ours.body as { errors: { message: string; extensions: { code: string } }[] }).errors;
+    expect(error.extensions.code).toBe(code);
+    expect(error.message).toMatch(typeof message === 'string' ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : message);
+    expect(error.message).not.toContain('Did you mean');
+    // A later request auth answers under a marker id: once its log lines arrived, any of this request's would have.
+    await post(platform.gatewayUrl, { query: '{ me { id } }' }, { ...auth(), 'x-request-id': `${requestId}-marker` });
+    await loggedLinesOf(platform.auth, `${requestId}-marker`);
+    for (const service of Object.values(platform.services)) expect(service.output()).not.toContain(`${requestId}"`);
+  });
+
+  it('answers a variable too large for a subgraph with a typed error, never INTERNAL, on both paths', async () => {
+    const body = () => ({
+      query: 'mutation($input: LoginInput!) { login(input: $input) { accessToken } }',
+      variables: { input: { email: 'large@example.com', password: 'x'.repeat(1_000_000) } },
+    });
+    const ours = await post(platform.gatewayUrl, body());
+    const apollo = await post(`${apolloOnly.url}/graphql`, body());
+    expect(ours).toEqual(apollo);
+    const [error] = (ours.body as { errors: { extensions: { code: string } }[] }).errors;
+    expect(error.extensions.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('answers a body over BODY_LIMIT with 413 and the same security headers as every answer', async () => {
+    const body = { query: `{ me { id } } # ${'x'.repeat(1_100_000)}` };
+    const ours = await post(platform.gatewayUrl, body);
+    const apollo = await post(`${apolloOnly.url}/graphql`, body);
+    expect(ours).toEqual(apollo);
+    expect(ours.status).toBe(413);
+    expect((ours.body as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(ours.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'SAMEORIGIN', 'x-powered-by': null });
+    expect(ours.headers['strict-transport-security']).toContain('max-age=');
+  });
+
+  it('answers malformed JSON that reaches Express (a chunked body) with 400 and the security headers', async () => {
+    for (const url of [platform.gatewayUrl, `${apolloOnly.url}/graphql`]) {
+      const chunked = new ReadableStream({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"query": '));
+          controller.close();
+        },
+      });
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunked, duplex: 'half' } as RequestInit);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('BAD_REQUEST');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('strict-transport-security')).toContain('max-age=');
+      expect(response.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('answers a subgraph that cannot be reached with SERVICE_UNAVAILABLE, on both paths', async () => {
+    const unreachable = { SUBGRAPHS: 'auth=http://127.0.0.1:1/graphql' };
+    const [fast, apolloOnlyUnreachable] = await Promise.all([
+      startGatewayFor(platform, unreachable),
+      startGatewayFor(platform, { ...unreachable, GRAPHQL_FAST_PATH: 'false' }),
+    ]);
+    try {
+      const body = { query: '{ me { id email } }' };
+      const ours = await post(`${fast.url}/graphql`, body, auth());
+      expect(ours).toEqual(await post(`${apolloOnlyUnreachable.url}/graphql`, body, auth()));
+      const [error] = (ours.body as { errors: { message: string; extensions: { code: string } }[] }).errors;
+      expect(error).toEqual({ message: 'A service this request needs is unavailable; try again later', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    } finally {
+      await Promise.all([fast.stop(), apolloOnlyUnreachable.stop()]);
+    }
   });
 
   it('answers malformed JSON with the typed error and the security headers', async () => {

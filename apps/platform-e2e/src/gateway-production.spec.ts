@@ -17,6 +17,22 @@ describe('gateway in production mode', () => {
     expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('names no schema fields, types or enum values in errors, at the gateway or at a subgraph reached directly', async () => {
+    const field = '{ me { emial } }';
+    const enumValue = 'mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }';
+    const input = { title: 'T', body: 'B', type: 'ARTICL', language: 'en' };
+    for (const result of [
+      await graphql(platform.gatewayUrl, field),
+      await graphql(platform.authUrl, field),
+      await graphql(platform.gatewayUrl, enumValue, { variables: { input } }),
+      await graphql(`${platform.content.url}/graphql`, enumValue, { variables: { input } }),
+    ]) {
+      expect(result.status).toBe(400);
+      expect(result.errors?.[0].extensions?.code).toMatch(/^(GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT)$/);
+      expect(result.text).not.toMatch(/Did you mean|"email"|"ARTICLE"/);
+    }
+  });
+
   it('keeps subgraph connections alive longer than callers pool them (no "socket hang up" after idling)', async () => {
     for (const service of [platform.auth, platform.content, platform.gateway]) {
       const response = await fetch(`${service.url}/health/live`);

@@ -1,4 +1,4 @@
-import { executeQueryPlan } from '@apollo/gateway';
+import { GraphQLDataSource, ServiceMap, executeQueryPlan } from '@apollo/gateway';
 import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError, getVariableValues } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -140,7 +140,7 @@ export class GraphqlFastPath {
     const stopTimer = this.options.metrics.startTimer();
     const context = gatewayContextOf(req.headers, clientIp);
     const answer = planned.passThrough
-      ? await this.passThrough(planned.passThrough, variables ?? undefined, context)
+      ? await this.passThrough(supergraph as PlannedSupergraph, planned, planned.passThrough, query, variables ?? undefined, context)
       : await this.execute(supergraph as PlannedSupergraph, planned, query, variables ?? undefined, context);
     stopTimer(planned.operation.operation, planned.operationName, answer.failed);
     this.respond(req, res, 200, answer.body, startedAt, outcome.headers);
@@ -158,32 +158,40 @@ export class GraphqlFastPath {
     return planned.withinCostLimit(variables) ? planned : undefined;
   }
 
-  /** One subgraph answers the whole operation: its answer is relayed as it is unless it has errors to format. */
-  private async passThrough(passThrough: PassThrough, variables: Record<string, unknown> | undefined, context: GatewayContext) {
+  /**
+   * One subgraph answers the whole operation: its answer is relayed as it is unless it has errors
+   * to format. When the call fails, Apollo's executor answers the plan with that failure instead
+   * (its nulls and its error, exactly as Apollo Server would), without calling the subgraph again.
+   */
+  private async passThrough(
+    supergraph: PlannedSupergraph,
+    planned: PlannedOperation,
+    passThrough: PassThrough,
+    query: string,
+    variables: Record<string, unknown> | undefined,
+    context: GatewayContext,
+  ) {
     const subgraphVariables: Record<string, unknown> = {};
     for (const name of passThrough.variableNames) if (variables && name in variables) subgraphVariables[name] = variables[name];
     const request = JSON.stringify({ query: passThrough.query, operationName: passThrough.operationName, variables: subgraphVariables });
-    let response;
+    let answered;
     try {
-      response = await this.operations.client.post(passThrough.subgraph.url, request, context);
+      const response = await this.operations.client.post(passThrough.subgraph.url, request, context);
+      // Apollo Server writes `errors` first, so an answer that starts with its data has none.
+      if (response.status === 200 && response.body.startsWith('{"data":')) return { body: response.body, failed: false };
+      answered = graphqlResponseOf(passThrough.subgraph.name, response);
     } catch (error) {
-      return { body: this.errorBody(error), failed: true };
+      const failing: GraphQLDataSource = { process: () => Promise.reject(error) };
+      return this.execute(supergraph, planned, query, variables, context, { ...supergraph.serviceMap, [passThrough.subgraph.name]: failing });
     }
-    // Apollo Server writes `errors` first, so an answer that starts with its data has none.
-    if (response.status === 200 && response.body.startsWith('{"data":')) return { body: response.body, failed: false };
-    try {
-      const { data, errors } = graphqlResponseOf(passThrough.subgraph.name, response);
-      const downstream = (errors ?? []).map(
-        (error) =>
-          new GraphQLError(error.message || `Error while fetching subquery from service "${passThrough.subgraph.name}"`, {
-            path: error.path,
-            extensions: { ...error.extensions, serviceName: passThrough.subgraph.name },
-          }),
-      );
-      return { body: this.resultBody(data, downstream), failed: downstream.length > 0 };
-    } catch (error) {
-      return { body: this.errorBody(error), failed: true };
-    }
+    const downstream = (answered.errors ?? []).map(
+      (error) =>
+        new GraphQLError(error.message || `Error while fetching subquery from service "${passThrough.subgraph.name}"`, {
+          path: error.path,
+          extensions: { ...error.extensions, serviceName: passThrough.subgraph.name },
+        }),
+    );
+    return { body: this.resultBody(answered.data, downstream), failed: downstream.length > 0 };
   }
 
   /** Several fetches: Apollo's executor runs the plan over the shared subgraph pools. */
@@ -193,6 +201,7 @@ export class GraphqlFastPath {
     query: string,
     variables: Record<string, unknown> | undefined,
     context: GatewayContext,
+    serviceMap: ServiceMap = supergraph.serviceMap,
   ) {
     const requestContext = {
       request: { query, variables, operationName: planned.operationName },
@@ -207,7 +216,7 @@ export class GraphqlFastPath {
     };
     const result = await executeQueryPlan(
       planned.plan,
-      supergraph.serviceMap,
+      serviceMap,
       requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
       planned.operationContext,
       supergraph.supergraphSchema,

@@ -10,7 +10,7 @@ describe('PlannedSupergraph', () => {
     readFileSync(path.join(workspaceRoot(), 'deploy/supergraph.graphql'), 'utf8'),
     new Map([['auth', 'http://auth.internal/graphql']]),
     client,
-    { maxDepth: 5, maxCost: 500 },
+    { maxDepth: 5, maxCost: 500, maxAliases: 3, maxDirectives: 3, maxTokens: 200 },
   );
   afterAll(() => client.close());
 
@@ -40,8 +40,19 @@ describe('PlannedSupergraph', () => {
     ['a subscription', 'subscription { notificationAdded { id } }'],
     ['two operations without a name to choose', 'query A { me { id } } query B { me { email } }'],
     ['depth over the limit', '{ documents(first: 1) { edges { node { owner { id } comments { author { id } } } } } }'],
-  ])('leaves %s to Apollo Server', (_case, query) => {
-    expect(supergraph.planned(query, undefined)).toBeUndefined();
+    ['aliases over the limit', '{ a: me { id } b: me { id } c: me { id } d: me { id } }'],
+    ['aliases over the limit through a fragment', '{ ...F ...F } fragment F on Query { a: me { id } b: me { id } }'],
+    ['directives over the limit', '{ me { id @skip(if: false) email @skip(if: false) displayName @skip(if: false) ... @include(if: true) { id } } }'],
+    ['tokens over the limit', `{ me { ${'id '.repeat(200)}} }`],
+    ['an unknown operation name', 'query A { me { id } }', 'B'],
+    ['an operation name for an anonymous operation', '{ me { id } }', 'A'],
+  ])('leaves %s to Apollo Server', (_case: string, query: string, ...operationName: string[]) => {
+    expect(supergraph.planned(query, operationName[0])).toBeUndefined();
+  });
+
+  it('plans documents at the alias, directive and token limits', () => {
+    expect(supergraph.planned('{ a: me { id } b: me { id } c: me { id } }', undefined)).toBeDefined();
+    expect(supergraph.planned('{ me { id @skip(if: false) email @skip(if: false) displayName @skip(if: false) } }', undefined)).toBeDefined();
   });
 
   it('checks the cost for the page sizes each request asks for', () => {

@@ -8,23 +8,28 @@ import {
   Kind,
   OperationDefinitionNode,
   TypeInfo,
+  ValidationRule,
   getNamedType,
   getOperationAST,
   isEnumType,
   parse,
   print,
+  specifiedRules,
   validate,
   visit,
   visitWithTypeInfo,
 } from 'graphql';
 import { LRUCache } from 'lru-cache';
-import { costVariables, fragmentsOf, operationCost, operationDepth } from './query-limits.plugin';
+import {
+  QueryLimits,
+  costVariables,
+  documentParseOptions,
+  documentValidationRules,
+  fragmentsOf,
+  operationCost,
+  operationDepth,
+} from './query-limits.plugin';
 import { SubgraphClient, SubgraphDataSource } from './subgraph-client';
-
-export interface QueryLimits {
-  maxDepth: number;
-  maxCost: number;
-}
 
 /** A single-subgraph plan whose subgraph answer is, byte for byte, the client's answer. */
 export interface PassThrough {
@@ -66,6 +71,7 @@ export class PlannedSupergraph {
   readonly serviceMap: ServiceMap;
   private readonly planner: QueryPlanner;
   private readonly subgraphSchemas = new Map<string, GraphQLSchema>();
+  private readonly validationRules: readonly ValidationRule[];
   /** Planned operations, and `false` for documents Apollo Server answers (invalid, over the limits, introspection, subscriptions). */
   private readonly operations = new LRUCache<string, PlannedOperation | false>({
     max: PLANNED_OPERATIONS,
@@ -91,6 +97,7 @@ export class PlannedSupergraph {
       this.subgraphSchemas.set(subgraph.name, subgraph.schema.toGraphQLJSSchema());
     }
     this.serviceMap = serviceMap;
+    this.validationRules = [...specifiedRules, ...documentValidationRules(limits)];
   }
 
   /** The planned operation, or undefined when Apollo Server should answer this document. */
@@ -107,11 +114,11 @@ export class PlannedSupergraph {
   private plan(query: string, operationName: string | undefined): PlannedOperation | undefined {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, documentParseOptions(this.limits));
     } catch {
       return undefined;
     }
-    if (validate(this.schema, document).length || usesIntrospection(document)) return undefined;
+    if (validate(this.schema, document, this.validationRules).length || usesIntrospection(document)) return undefined;
     const operation = getOperationAST(document, operationName);
     if (!operation || operation.operation === 'subscription') return undefined;
     const depth = operationDepth(operation.selectionSet, fragmentsOf(document));

@@ -4,6 +4,7 @@ import { gatewayConfigSchema } from '../config';
 import { SupergraphRoutes } from '../realtime/supergraph-routes';
 import { FederatedOperations } from './federated-operations';
 import { applyApolloTelemetrySetting, gatewayOptions } from './gateway-options';
+import { queryLimitsOf } from './query-limits.plugin';
 import { SubgraphClient } from './subgraph-client';
 
 const env = { AUTH_JWKS_URL: 'http://127.0.0.1:1/.well-known/jwks.json', SUBGRAPHS: 'auth=http://127.0.0.1:1/graphql' };
@@ -17,8 +18,9 @@ describe("@apollo/gateway's telemetry", () => {
   });
 
   it('is off unless the operator opts in, before any ApolloGateway exists', async () => {
-    const operations = new FederatedOperations(new Map(), new SubgraphClient(), { maxDepth: 10, maxCost: 5_000 });
-    const options = gatewayOptions(loadConfig(gatewayConfigSchema, env), new SupergraphRoutes(), operations);
+    const config = loadConfig(gatewayConfigSchema, env);
+    const operations = new FederatedOperations(new Map(), new SubgraphClient(), queryLimitsOf(config));
+    const options = gatewayOptions(config, new SupergraphRoutes(), operations);
     // Checked before constructing: a gateway with telemetry on would probe cloud metadata endpoints.
     expect(process.env.APOLLO_TELEMETRY_DISABLED).toBe('true');
     const gateway = new ApolloGateway(options.gateway);

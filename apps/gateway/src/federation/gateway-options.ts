@@ -7,7 +7,7 @@ import type { SupergraphRoutes } from '../realtime/supergraph-routes';
 import type { Request } from 'express';
 import type { FederatedOperations } from './federated-operations';
 import { SubgraphDataSource, gatewayContextOf } from './subgraph-client';
-import { queryLimitsPlugin } from './query-limits.plugin';
+import { documentParseOptions, documentValidationRules, queryLimitsOf, queryLimitsPlugin } from './query-limits.plugin';
 import { SupergraphFileManager } from './supergraph-file-manager';
 
 /** A supergraph manager that also hands every supergraph it loads to `observe`. */
@@ -69,17 +69,20 @@ export function gatewayOptions(
     supergraphSdl = observed(composed, loaded);
   }
   const routingOverrides = new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url]));
+  const limits = queryLimitsOf(config);
   return {
     server: {
       path: '/graphql',
       introspection: !production,
       includeStacktraceInErrorResponses: false,
       formatError,
+      parseOptions: documentParseOptions(limits),
+      validationRules: documentValidationRules(limits),
       context: ({ req }: { req: Request }) => gatewayContextOf(req.headers, req.ip),
       plugins: [
         ApolloServerPluginLandingPageDisabled(),
         graphqlMetricsPlugin({ operationNames: config.METRICS_OPERATION_NAMES }),
-        queryLimitsPlugin({ maxDepth: config.QUERY_MAX_DEPTH, maxCost: config.QUERY_MAX_COST }),
+        queryLimitsPlugin(limits),
       ],
     },
     gateway: {

@@ -1,10 +1,10 @@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { GraphQLError } from 'graphql';
+import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, request } from 'undici';
 import { API_KEY_HEADER, TENANT_HEADER } from '@multipult/auth';
-import { ErrorCode } from '@multipult/graphql';
+import { AppError, ErrorCode } from '@multipult/graphql';
 import { REQUEST_ID_HEADER, RequestContext, activeTraceparent, childTraceparent } from '@multipult/observability';
 
 /** What the gateway forwards of a client's request to every subgraph call it makes for it. */
@@ -25,6 +25,22 @@ export function gatewayContextOf(headers: IncomingHttpHeaders, clientIp: string 
   return { forwardedHeaders };
 }
 
+/** A subgraph could not be reached, did not answer in time, or answered with something that is not GraphQL. */
+export class SubgraphUnavailableError extends AppError {
+  constructor() {
+    super(ErrorCode.SERVICE_UNAVAILABLE, 'errors.service_unavailable');
+  }
+}
+
+/** A subgraph refused the request as larger than its body limit (the gateway's own limit let it through). */
+export class SubgraphPayloadTooLargeError extends AppError {
+  constructor() {
+    super(ErrorCode.PAYLOAD_TOO_LARGE, 'errors.payload_too_large_for_service');
+  }
+}
+
+const logger = new Logger('SubgraphClient');
+
 export interface SubgraphResponse {
   status: number;
   contentType: string | undefined;
@@ -39,7 +55,10 @@ export interface SubgraphResponse {
 export class SubgraphClient {
   private readonly agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000, connections: 128 });
 
-  /** POSTs a GraphQL request with the client's forwarded headers, the request id and a child trace context. */
+  /**
+   * POSTs a GraphQL request with the client's forwarded headers, the request id and a child trace
+   * context; a subgraph that cannot be reached (refused, reset, timed out) is SubgraphUnavailableError.
+   */
   async post(url: string, body: string, context: GatewayContext | undefined): Promise<SubgraphResponse> {
     const requestContext = RequestContext.current();
     const headers: Record<string, string> = { ...context?.forwardedHeaders, 'content-type': 'application/json', accept: 'application/json' };
@@ -48,9 +67,14 @@ export class SubgraphClient {
       // With tracing on, the undici instrumentation injects its client span's traceparent itself.
       if (!activeTraceparent()) headers.traceparent = childTraceparent(requestContext.traceparent);
     }
-    const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent });
-    const contentType = response.headers['content-type'];
-    return { status: response.statusCode, contentType: typeof contentType === 'string' ? contentType : undefined, body: await response.body.text() };
+    try {
+      const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent });
+      const contentType = response.headers['content-type'];
+      return { status: response.statusCode, contentType: typeof contentType === 'string' ? contentType : undefined, body: await response.body.text() };
+    } catch (error) {
+      logger.warn({ err: error, url }, 'subgraph unreachable');
+      throw new SubgraphUnavailableError();
+    }
   }
 
   close(): Promise<void> {
@@ -61,8 +85,9 @@ export class SubgraphClient {
 /**
  * A subgraph's answer as a GraphQL response. Subgraphs answer their refusals (invalid variables,
  * a body over their limit, their own rate limits) as GraphQL-shaped JSON with an HTTP error
- * status, and those typed errors reach the client as they are; anything else is the subgraph
- * failing, which the client sees as INTERNAL (and the logs in full).
+ * status, and those typed errors reach the client as they are. Anything else is typed here, its
+ * status and body only logged: a 413 is PAYLOAD_TOO_LARGE, the rest (other statuses, bodies that
+ * are not GraphQL) SERVICE_UNAVAILABLE.
  */
 export function graphqlResponseOf(subgraph: string, response: SubgraphResponse): GatewayGraphQLResponse {
   if (response.contentType?.startsWith('application/json') || response.contentType?.startsWith('application/graphql-response+json')) {
@@ -74,9 +99,8 @@ export function graphqlResponseOf(subgraph: string, response: SubgraphResponse):
     }
     if (parsed && typeof parsed === 'object' && ('data' in parsed || 'errors' in parsed)) return parsed as GatewayGraphQLResponse;
   }
-  throw new GraphQLError(`subgraph ${subgraph} answered HTTP ${response.status} without a GraphQL response`, {
-    extensions: { code: ErrorCode.INTERNAL, serviceName: subgraph, status: response.status, body: response.body.slice(0, 500) },
-  });
+  logger.warn({ subgraph, status: response.status, body: response.body.slice(0, 500) }, 'subgraph answered without a GraphQL response');
+  throw response.status === 413 ? new SubgraphPayloadTooLargeError() : new SubgraphUnavailableError();
 }
 
 /** Apollo's data source for one subgraph, over the shared pools. */

@@ -114,6 +114,25 @@ export function requireEmailTokenSealKeyInProduction<T extends { NODE_ENV: strin
   }
 }
 
+/**
+ * Default body limits (body-parser syntax). The gateway re-serialises what it accepts for the
+ * subgraphs (fragments expanded, the plan's own selections added, variables written again), so a
+ * subgraph accepts twice the gateway's limit: what the gateway lets through is not refused for its
+ * size further in (should it be, the client gets PAYLOAD_TOO_LARGE). Raise both together.
+ */
+export const GATEWAY_BODY_LIMIT_DEFAULT = '1mb';
+export const SUBGRAPH_BODY_LIMIT_DEFAULT = '2mb';
+
+/**
+ * Limits on a GraphQL document itself, checked before it is planned or executed: aliases (one
+ * cheap field asked a thousand times), directives, and lexical tokens (parsing stops at the limit).
+ */
+export const graphqlDocumentLimitsEnv = {
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).max(10_000).default(30),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().min(1).max(10_000).default(50),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(5_000),
+};
+
 export const corsEnv = {
   CORS_ORIGINS: commaList.default([]),
 };

@@ -12,6 +12,8 @@ export enum ErrorCode {
   MFA_REQUIRED = 'MFA_REQUIRED',
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  /** A service the request needs could not be reached or failed (HTTP 503's meaning): retry later. */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL = 'INTERNAL',
 }
 

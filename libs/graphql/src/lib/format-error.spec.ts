@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, OperationDefinitionNode, buildSchema, getVariableValues, parse, validate } from 'graphql';
 import { RequestContext } from '@multipult/observability';
 import { BadUserInputError, NotFoundError, RateLimitedError } from './errors';
 import { formatError } from './format-error';
@@ -49,5 +49,21 @@ describe('formatError', () => {
     });
     const parse = formatError({ message: 'Syntax Error', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }, new GraphQLError('Syntax Error'));
     expect(parse.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
+  it('drops the schema names graphql-js suggests, from validation and from variable coercion alike', () => {
+    const schema = buildSchema('enum Role { ADMIN EDITOR } type User { email: String } type Query { me: User users(role: Role): [User] }');
+    const [unknownField] = validate(schema, parse('{ me { emial } }'));
+    const operation = parse('query($role: Role) { users(role: $role) { email } }').definitions[0] as OperationDefinitionNode;
+    const coercion = getVariableValues(schema, operation.variableDefinitions ?? [], { role: 'ADMN' }).errors?.[0];
+    expect(unknownField.message).toContain('Did you mean "email"?');
+    expect(coercion?.message).toContain('Did you mean the enum value "ADMIN"?');
+
+    const validation = formatError({ message: unknownField.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, unknownField);
+    const input = formatError({ message: coercion?.message ?? '', extensions: { code: 'BAD_USER_INPUT' } }, coercion);
+    expect([validation.message, input.message]).toEqual([
+      'Cannot query field "emial" on type "User".',
+      'Variable "$role" got invalid value "ADMN"; Value "ADMN" does not exist in "Role" enum.',
+    ]);
   });
 });

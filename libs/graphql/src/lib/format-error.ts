@@ -18,6 +18,18 @@ const PROTOCOL_CODES = new Set([
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
 
+/**
+ * graphql-js's hints ("Did you mean "email"?", "Did you mean the enum value "ADMIN"?", "Did you mean
+ * to use an inline fragment on "User"?") name the schema's fields, types and enum values, which
+ * must not leak while introspection is off; they are dropped in every environment, so development
+ * answers as production does.
+ */
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+export function withoutSuggestions(message: string): string {
+  return message.replace(SUGGESTION, '');
+}
+
 function findAppError(error: unknown): AppError | undefined {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth += 1) {
@@ -70,7 +82,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     graphqlErrors().inc({ code });
     const { fields, retryAfterSeconds, challengeToken, expiresInSeconds } = formatted.extensions ?? {};
     return {
-      message: formatted.message,
+      message: withoutSuggestions(formatted.message),
       locations: formatted.locations,
       path: formatted.path,
       extensions: {
@@ -86,7 +98,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   if (typeof code === 'string' && PROTOCOL_CODES.has(code)) {
     graphqlErrors().inc({ code });
     logger.warn({ code, message: formatted.message }, 'rejected request');
-    return { message: formatted.message, locations: formatted.locations, extensions: { code, requestId } };
+    return { message: withoutSuggestions(formatted.message), locations: formatted.locations, extensions: { code, requestId } };
   }
 
   graphqlErrors().inc({ code: ErrorCode.INTERNAL });

@@ -9,6 +9,7 @@ const HTTP_STATUS: Partial<Record<string, number>> = {
   [ErrorCode.CONFLICT]: 409,
   [ErrorCode.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCode.RATE_LIMITED]: 429,
+  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
 };
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  SUBGRAPH_BODY_LIMIT_DEFAULT,
   baseEnv,
   databaseEnv,
   kafkaEnv,
@@ -23,8 +24,8 @@ const commonShape = {
   ...eventRetentionEnv,
   // Not needed by the token issuer, which verifies with its own keys; required of the others below.
   AUTH_JWKS_URL: tokenVerificationEnv.AUTH_JWKS_URL.optional(),
-  /** Largest accepted JSON body (body-parser syntax). */
-  BODY_LIMIT: z.string().default('100kb'),
+  /** Largest accepted JSON body (body-parser syntax): room for what the gateway accepts, re-serialised. */
+  BODY_LIMIT: z.string().default(SUBGRAPH_BODY_LIMIT_DEFAULT),
 };
 
 type CommonShape = typeof commonShape & { PORT: ReturnType<typeof portWithDefault> };

@@ -197,7 +197,7 @@ describe('defineSubgraphConfig', () => {
 
   it('defaults PORT from the registry and keeps the service keys', () => {
     const config = loadConfig(widgetsConfigSchema, required);
-    expect(config).toMatchObject({ PORT: 4002, BODY_LIMIT: '100kb', WIDGET_LIMIT: 10, NODE_ENV: 'development' });
+    expect(config).toMatchObject({ PORT: 4002, BODY_LIMIT: '2mb', WIDGET_LIMIT: 10, NODE_ENV: 'development' });
   });
 
   it('names every wrong variable, shared and the service own', () => {
