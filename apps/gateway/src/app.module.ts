@@ -25,7 +25,7 @@ export class AppModule implements NestModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     const subgraphUrls = new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url]));
     const routes = new SupergraphRoutes(subgraphUrls);
-    const operations = new FederatedOperations(subgraphUrls, new SubgraphClient(), queryLimitsOf(config));
+    const operations = new FederatedOperations(subgraphUrls, new SubgraphClient(config.SUBGRAPH_TIMEOUT_MS), queryLimitsOf(config));
     return {
       module: AppModule,
       imports: [

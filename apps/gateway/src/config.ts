@@ -65,6 +65,11 @@ export const gatewayConfigSchema = z
      * checks, single-subgraph answers relayed as they are); false sends every request through Apollo Server.
      */
     GRAPHQL_FAST_PATH: envHelpers.booleanFlag.default(true),
+    /**
+     * How long a subgraph may take to start answering, and then between chunks of its answer; past
+     * it the call is SERVICE_UNAVAILABLE instead of holding the client (undici's own default is 5 minutes).
+     */
+    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
     QUERY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(10),
     QUERY_MAX_COST: z.coerce.number().int().min(1).default(5_000),
     RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),

@@ -32,6 +32,7 @@ const answers: Record<string, Handler> = {
     res.end('{"data": truncated');
   },
   '/reset': (req) => req.socket.destroy(),
+  '/silent': () => undefined,
 };
 
 /** As a subgraph's body parser refuses a body over its limit: by its Content-Length, before reading it. */
@@ -95,6 +96,19 @@ describe('SubgraphDataSource', () => {
     const seen = await clientSees(`${base}${path}`);
     expect(seen).toEqual([{ message, extensions: { code } }]);
     expect(JSON.stringify(seen)).not.toMatch(/10\.0\.3\.7|main\.js|nginx|proxy|truncated/);
+  });
+
+  it('gives up on a subgraph that does not answer within the timeout', async () => {
+    const impatient = new SubgraphClient(300);
+    const started = Date.now();
+    try {
+      await expect(new SubgraphDataSource('auth', `${base}/silent`, impatient).process({ request: { query: '{ me { id } }' }, context: { forwardedHeaders: {} } } as never)).rejects.toMatchObject({
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await impatient.close();
+    }
   });
 
   it('types a refused connection as SERVICE_UNAVAILABLE', async () => {

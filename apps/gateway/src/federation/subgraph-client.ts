@@ -50,10 +50,15 @@ export interface SubgraphResponse {
 /**
  * Keep-alive connection pools to the subgraphs (undici), shared by every call the gateway makes.
  * Idle connections close after 60 s, before the subgraphs' own 65 s keep-alive ends (see
- * listenService), so a request never goes out on a socket the subgraph is closing.
+ * listenService), so a request never goes out on a socket the subgraph is closing. A subgraph
+ * that sends nothing for `timeoutMs` (no headers yet, or a stalled body) is given up on.
  */
 export class SubgraphClient {
-  private readonly agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000, connections: 128 });
+  private readonly agent: Agent;
+
+  constructor(timeoutMs = 30_000) {
+    this.agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000, connections: 128, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  }
 
   /**
    * POSTs a GraphQL request with the client's forwarded headers, the request id and a child trace
