@@ -63,13 +63,20 @@ class NotesController {
 @Module({ providers: [NotesResolver], controllers: [NotesController] })
 class NotesModule {}
 
-/** The platform's logger for the spec's app: what it was told at warn level. */
-class WarningsLogger implements LoggerService {
-  readonly warnings: unknown[][] = [];
-  log(): void {}
-  error(): void {}
+/** The spec app's logger: what it was told, by level. */
+class RecordingLogger implements LoggerService {
+  readonly lines: { level: string; args: unknown[] }[] = [];
+  log(...args: unknown[]): void {
+    this.lines.push({ level: 'log', args });
+  }
+  error(...args: unknown[]): void {
+    this.lines.push({ level: 'error', args });
+  }
   warn(...args: unknown[]): void {
-    this.warnings.push(args);
+    this.lines.push({ level: 'warn', args });
+  }
+  get warnings(): unknown[][] {
+    return this.lines.filter((line) => line.level === 'warn').map((line) => line.args);
   }
 }
 
@@ -89,7 +96,7 @@ describe('ill-formed text (NUL, unpaired surrogates)', () => {
   describe('in a service app', () => {
     let app: INestApplication;
     let baseUrl: string;
-    const logger = new WarningsLogger();
+    const logger = new RecordingLogger();
 
     beforeAll(async () => {
       const moduleRef = await Test.createTestingModule({
@@ -110,7 +117,7 @@ describe('ill-formed text (NUL, unpaired surrogates)', () => {
 
     beforeEach(() => {
       received.length = 0;
-      logger.warnings.length = 0;
+      logger.lines.length = 0;
     });
 
     async function graphql(query: string, variables?: Record<string, unknown>): Promise<GraphQLAnswer> {
