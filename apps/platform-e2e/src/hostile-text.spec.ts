@@ -5,6 +5,8 @@ import { loggedLinesOf } from './support/logs';
 import { usePlatform } from './support/platforms';
 
 const CREATE_DOCUMENT = `mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }`;
+/** A valid document but for the field a test spoils. */
+const DOCUMENT = { title: 'Report', body: 'text', type: 'ARTICLE', language: 'en' };
 const SEARCH_BY_VARIABLE = `query($input: SearchDocumentsInput!) { searchDocuments(input: $input) { totalCount } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken } }`;
 const CREATE_WEBHOOK = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } } }`;
@@ -37,21 +39,21 @@ describe('hostile text (NUL, unpaired surrogates) through the gateway', () => {
   const asOwner = (query: string, variables?: Record<string, unknown>) => graphql(platform.gatewayUrl, query, { token: owner.token, variables });
 
   it('content: refuses NUL in a document title and in a search query, inline or as a variable, and stores nothing', async () => {
-    await expectRefused(await asOwner(CREATE_DOCUMENT, { input: { title: 'Report\u0000', body: 'text' } }), 'input.title', 'noNul', platform.content);
+    await expectRefused(await asOwner(CREATE_DOCUMENT, { input: { ...DOCUMENT, title: 'Report\u0000' } }), 'input.title', 'noNul', platform.content);
     await expectRefused(
-      await asOwner(`mutation { createDocument(input: { title: "ok", body: "a\\u0000b" }) { document { id } } }`),
+      await asOwner(`mutation { createDocument(input: { title: "ok", body: "a\\u0000b", type: ARTICLE, language: "en" }) { document { id } } }`),
       'input.body',
       'noNul',
       platform.content,
     );
     await expectRefused(await asOwner(`{ searchDocuments(input: { query: "fox\\u0000" }) { totalCount } }`), 'input.query', 'noNul', platform.content);
     await expectRefused(await asOwner(SEARCH_BY_VARIABLE, { input: { query: 'fox\u0000' } }), 'input.query', 'noNul', platform.content);
-    await expectRefused(await asOwner(CREATE_DOCUMENT, { input: { title: 'half \ud800 pair' } }), 'input.title', 'wellFormedText', platform.content);
+    await expectRefused(await asOwner(CREATE_DOCUMENT, { input: { ...DOCUMENT, title: 'half \ud800 pair' } }), 'input.title', 'wellFormedText', platform.content);
 
     // Over /graphql/ws the gateway hands the operation to content's socket server, which refuses it the same way.
     const realtime = connectRealtime(platform.realtimeUrl, { authorization: `Bearer ${owner.token}` });
     try {
-      const overSocket = await realtime.execute(CREATE_DOCUMENT, { input: { title: 'Live\u0000' } });
+      const overSocket = await realtime.execute(CREATE_DOCUMENT, { input: { ...DOCUMENT, title: 'Live\u0000' } });
       const [error] = (overSocket.errors ?? []) as GraphQLErrorBody[];
       expect(overSocket.data ?? null).toBeNull();
       expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [expect.objectContaining({ field: 'input.title', constraint: 'noNul' })] });
