@@ -3,6 +3,7 @@ export * from './lib/http-errors';
 export * from './lib/messages';
 export * from './lib/format-error';
 export * from './lib/validation';
+export * from './lib/text-input';
 export * from './lib/pagination';
 export * from './lib/keyset';
 export * from './lib/request-loader';

@@ -44,6 +44,8 @@ const en: Catalogue = {
   'validation.cursor': 'Is not a cursor of this list; use an endCursor of the same list and order, or start again without it',
   'validation.arrayMinSize': 'Must have at least {min} items',
   'validation.arrayMaxSize': 'Must have at most {max} items',
+  'validation.noNul': 'Must not contain NUL characters (U+0000)',
+  'validation.wellFormedText': 'Must be well-formed Unicode text (no unpaired surrogates)',
 };
 
 const ru: Catalogue = {
@@ -87,6 +89,8 @@ const ru: Catalogue = {
   'validation.cursor': 'Это не курсор этого списка: передайте endCursor того же списка и порядка или начните сначала без него',
   'validation.arrayMinSize': 'Нужно не меньше {min} элементов',
   'validation.arrayMaxSize': 'Допускается не больше {max} элементов',
+  'validation.noNul': 'Не должно содержать символов NUL (U+0000)',
+  'validation.wellFormedText': 'Должно быть корректным текстом Unicode (без непарных суррогатов)',
 };
 
 const catalogues: Record<Locale, Catalogue> = { en, ru };

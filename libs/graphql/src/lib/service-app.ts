@@ -3,12 +3,15 @@ import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { loadConfig } from '@multipult/config';
 import { RequestContext, requestContextMiddleware, startMetricsServer } from '@multipult/observability';
 import type { ServiceConfigSchema, ServiceDefinition, ServiceEnv } from '../bootstrap';
 import { ErrorCode } from './errors';
 import { pickLocale, translate } from './messages';
+import { GRAPHQL_PATH } from './subgraph-options';
+import { wellFormedTextMiddleware } from './text-input';
 import { createValidationPipe } from './validation';
 
 export interface ServiceAppOptions {
@@ -39,6 +42,9 @@ function bodyParserErrorHandler(limit: string) {
 /** What every service applies to its Nest app, in main.ts and in tests alike. */
 export function configureServiceApp(app: INestApplication, options: ServiceAppOptions): void {
   const expressApp = app as NestExpressApplication;
+  expressApp.disable('x-powered-by');
+  // First, so every answer carries the security headers, those written by the middleware below (400, 413) too.
+  expressApp.use(helmet());
   expressApp.use(requestContextMiddleware);
   expressApp.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
   // The bytes as received stay on req.rawBody (Nest's RawBodyRequest), for routes that verify a signature of the body.
@@ -51,6 +57,7 @@ export function configureServiceApp(app: INestApplication, options: ServiceAppOp
     }),
   );
   expressApp.use(bodyParserErrorHandler(options.bodyLimit));
+  expressApp.use(wellFormedTextMiddleware(GRAPHQL_PATH));
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useGlobalPipes(createValidationPipe());
   expressApp.enableShutdownHooks();

@@ -3,6 +3,10 @@ import { ApolloFederationDriver, ApolloFederationDriverConfig } from '@nestjs/ap
 import type { Request, Response } from 'express';
 import { formatError } from './format-error';
 import { graphqlMetricsPlugin } from './metrics.plugin';
+import { wellFormedTextPlugin } from './text-input';
+
+/** Where every service answers GraphQL over HTTP. */
+export const GRAPHQL_PATH = '/graphql';
 
 export interface GraphQLContext {
   req: Request;
@@ -11,7 +15,8 @@ export interface GraphQLContext {
 
 /**
  * The GraphQL setup every subgraph shares: federation 2 code-first schema, one error format,
- * metrics, no stack traces, no landing page, introspection only outside production.
+ * metrics, no stack traces, no landing page, introspection only outside production, and text no
+ * service can store (NUL, unpaired surrogates) refused before any resolver runs.
  */
 export function subgraphGraphQLOptions(options: {
   production: boolean;
@@ -20,7 +25,7 @@ export function subgraphGraphQLOptions(options: {
 }): ApolloFederationDriverConfig {
   return {
     driver: ApolloFederationDriver,
-    path: '/graphql',
+    path: GRAPHQL_PATH,
     autoSchemaFile: { federation: 2 },
     sortSchema: true,
     playground: false,
@@ -29,6 +34,10 @@ export function subgraphGraphQLOptions(options: {
     formatError,
     context: ({ req, res }: GraphQLContext): GraphQLContext => ({ req, res }),
     // Inline tracing (ftv1) costs every request; metrics and OpenTelemetry cover it.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), graphqlMetricsPlugin({ operationNames: options.metricsOperationNames })],
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      graphqlMetricsPlugin({ operationNames: options.metricsOperationNames }),
+      wellFormedTextPlugin(),
+    ],
   };
 }

@@ -1,12 +1,12 @@
 import { DynamicModule, Inject, Injectable, Module, ModuleMetadata, OnApplicationBootstrap, OnModuleDestroy, Optional, Type } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import { GraphQLError, execute, subscribe } from 'graphql';
+import { ExecutionArgs, ExecutionResult, GraphQLError, execute, subscribe } from 'graphql';
 import { CloseCode, makeServer } from 'graphql-ws';
 import type { IncomingMessage, Server } from 'node:http';
 import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
-import { formatError } from '@multipult/graphql';
+import { IllFormedTextError, formatError, operationTextProblems } from '@multipult/graphql';
 import { RequestContext, RequestContextData, acceptRequestId, childTraceparent } from '@multipult/observability';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { RealtimeConfig, realtimeEnv } from './realtime-config';
@@ -31,6 +31,12 @@ function requestContext(connection: RealtimeConnection | undefined): RequestCont
     clientIp: connection?.ip,
     userAgent: connection?.userAgent,
   };
+}
+
+/** Text no service can keep is refused over the socket as over HTTP (wellFormedTextPlugin), before any resolver. */
+function illFormedTextRefusal(args: ExecutionArgs): ExecutionResult | undefined {
+  const problems = operationTextProblems(args.document, (args.variableValues ?? {}) as Record<string, unknown>);
+  return problems.length ? { errors: [new IllFormedTextError(problems)] } : undefined;
 }
 
 /**
@@ -75,8 +81,10 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
         connection: ctx.extra.connection,
         locale: ctx.extra.connection.locale,
       }),
-      execute: (args) => RequestContext.run(requestContext((args.contextValue as RealtimeContext).connection), () => execute(args)),
-      subscribe: (args) => RequestContext.run(requestContext((args.contextValue as RealtimeContext).connection), () => subscribe(args)),
+      execute: (args) =>
+        RequestContext.run(requestContext((args.contextValue as RealtimeContext).connection), () => illFormedTextRefusal(args) ?? execute(args)),
+      subscribe: (args) =>
+        RequestContext.run(requestContext((args.contextValue as RealtimeContext).connection), () => illFormedTextRefusal(args) ?? subscribe(args)),
       onNext: (ctx, _id, _payload, _args, result) =>
         result.errors?.length
           ? RequestContext.run(requestContext(ctx.extra.connection), () => ({
