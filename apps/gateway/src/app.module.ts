@@ -24,8 +24,9 @@ export const GATEWAY_SERVICE = 'gateway';
 export class AppModule implements NestModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     const subgraphUrls = new Map((config.SUBGRAPHS ?? []).map(({ name, url }) => [name, url]));
-    const routes = new SupergraphRoutes(subgraphUrls);
-    const operations = new FederatedOperations(subgraphUrls, new SubgraphClient(config.SUBGRAPH_TIMEOUT_MS), queryLimitsOf(config));
+    const limits = queryLimitsOf(config);
+    const routes = new SupergraphRoutes(subgraphUrls, limits);
+    const operations = new FederatedOperations(subgraphUrls, new SubgraphClient(config.SUBGRAPH_TIMEOUT_MS), limits);
     return {
       module: AppModule,
       imports: [

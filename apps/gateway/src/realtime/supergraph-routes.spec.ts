@@ -38,6 +38,24 @@ describe('SupergraphRoutes', () => {
     expect(routes.route('query { me { id } }').name).toBe('auth');
   });
 
+  it('holds operations to the token, alias and directive limits of HTTP requests', () => {
+    const limited = new SupergraphRoutes(new Map(), { maxTokens: 200, maxAliases: 3, maxDirectives: 3 });
+    limited.update(committed);
+    const refusal = (query: string) => {
+      try {
+        limited.route(query);
+      } catch (error) {
+        return (error as AppError).extensions?.code;
+      }
+      return 'routed';
+    };
+    expect(refusal('subscription { a1: unreadCountChanged a2: unreadCountChanged }')).toBe('routed');
+    const aliases = Array.from({ length: 4 }, (_, index) => `a${index}: unreadCountChanged`).join(' ');
+    expect(refusal(`subscription { ${aliases} }`)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(refusal(`subscription { unreadCountChanged ${'@include(if: true) '.repeat(4)}}`)).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(refusal(`subscription { ${'__typename '.repeat(200)}}`)).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
   it('refuses unknown fields, fields of two subgraphs and missing operations as BAD_USER_INPUT', () => {
     expect(problem('subscription { nothingHere }')).toMatchObject({ code: 'BAD_USER_INPUT', fieldProblems: [{ key: 'validation.unknownRootField' }] });
     expect(problem('subscription($id: ID!) { commentAdded(documentId: $id) { id } presenceChanged { online } }')).toMatchObject({

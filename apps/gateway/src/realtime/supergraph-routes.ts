@@ -6,10 +6,14 @@ import {
   Kind,
   OperationDefinitionNode,
   OperationTypeNode,
+  GraphQLSchema,
   SelectionSetNode,
   parse,
+  validate,
 } from 'graphql';
+import { Supergraph } from '@apollo/federation-internals';
 import { BadUserInputError } from '@multipult/graphql';
+import { QueryLimits, documentParseOptions, documentValidationRules } from '../federation/query-limits.plugin';
 
 /** A subgraph as the supergraph names it, with the URL of its /graphql endpoint. */
 export interface Subgraph {
@@ -102,8 +106,13 @@ function rootFieldNames(selectionSet: SelectionSetNode, fragments: Map<string, F
 export class SupergraphRoutes {
   private owners?: OwnersByOperation;
   private subgraphs = new Map<string, Subgraph>();
+  private apiSchema?: GraphQLSchema;
 
-  constructor(private readonly urls: ReadonlyMap<string, string> = new Map()) {}
+  /** With `limits`, operations sent over /graphql/ws meet the token, alias and directive limits of HTTP ones. */
+  constructor(
+    private readonly urls: ReadonlyMap<string, string> = new Map(),
+    private readonly limits?: Pick<QueryLimits, 'maxTokens' | 'maxAliases' | 'maxDirectives'>,
+  ) {}
 
   get loaded(): boolean {
     return this.owners !== undefined;
@@ -114,6 +123,7 @@ export class SupergraphRoutes {
     const graphs = subgraphsOf(document, this.urls);
     this.owners = ownersIn(document, graphs);
     this.subgraphs = new Map([...graphs.values()].map((graph) => [graph.name, graph]));
+    if (this.limits) this.apiSchema = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
   }
 
   /** A subgraph of the loaded supergraph by name, with its routing URL (as GraphQL requests are routed). */
@@ -125,9 +135,13 @@ export class SupergraphRoutes {
   route(query: string, operationName?: string | null): Subgraph {
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, this.limits && documentParseOptions(this.limits));
     } catch (error) {
       throw new GraphQLError((error as GraphQLError).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    }
+    if (this.limits && this.apiSchema) {
+      const [overLimit] = validate(this.apiSchema, document, documentValidationRules(this.limits));
+      if (overLimit) throw new GraphQLError(overLimit.message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
     }
     const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
     const operation = operationName ? operations.find((candidate) => candidate.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
