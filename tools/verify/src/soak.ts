@@ -65,6 +65,8 @@ export type Phase = 'before' | 'during' | 'between' | 'after';
 
 export interface SoakReport {
   durationSeconds: number;
+  /** How long the workload ran: the duration, or longer when the faults took longer to end. */
+  workloadSeconds: number;
   ratePerSecond: number;
   startedAt: string;
   wallSeconds: number;
@@ -164,7 +166,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     openai = await startFakeOpenAI();
     platform = await startPlatform({
       env: { LOG_LEVEL: 'warn' },
-      authEnv: { ACCESS_TOKEN_TTL_SECONDS: '3600', LOGIN_MAX_FAILURES_PER_IP: '1000000' },
+      authEnv: { ACCESS_TOKEN_TTL_SECONDS: '3600', LOGIN_MAX_FAILURES_PER_IP: '100000' },
       serviceEnv: { agents: agentsEnv(openai) },
       notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' },
       gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
@@ -185,6 +187,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // Readings while the workload runs: the gateway's readiness, and each process's memory and descriptors.
     const startedAt = Date.now();
     const endsAt = startedAt + options.durationSeconds * 1000;
+    let workloadEndedAt = endsAt;
     const readiness: { at: number; ready: boolean }[] = [];
     const samples: ResourceSample[] = [];
     let sampling = true;
@@ -213,15 +216,20 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const recoveryGraceMs = Math.min(20_000, Math.max(8_000, options.durationSeconds * 50));
     const faultsDone = injectFaults(faultPlan({ durationSeconds: options.durationSeconds, infrastructure, platform: running, services }), startedAt, recoveryGraceMs, log);
+    // The workload outlasts the last fault by its recovery window and a tenth of the run (the "after" phase), however late the faults end.
+    let faultsOverAt = Number.POSITIVE_INFINITY;
+    void faultsDone.then(() => (faultsOverAt = Date.now()));
+    const afterMs = recoveryGraceMs + options.durationSeconds * 100;
     const inFlight = new Set<Promise<unknown>>();
     for (let index = 0; ; index += 1) {
       const due = startedAt + (index * 1000) / options.ratePerSecond;
-      if (due >= endsAt) break;
+      if (due >= endsAt && due >= faultsOverAt + afterMs) break;
       if (due > Date.now()) await sleep(due - Date.now());
       const operation = workload.run(pickKind()).finally(() => inFlight.delete(operation));
       inFlight.add(operation);
     }
     const faults = await faultsDone;
+    workloadEndedAt = Date.now();
     log(`[soak] workload over after ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${workload.operations.length} operations; draining`);
     await Promise.all([...inFlight]);
     await workload.settled();
@@ -253,7 +261,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       options,
       wallStarted,
       startedAt,
-      endsAt,
+      endsAt: workloadEndedAt,
       operations: workload.operations,
       faults,
       readiness,
@@ -375,6 +383,7 @@ function summarise(input: {
     if (kind !== 'status' && !operations.some((operation) => operation.kind === kind && operation.ok)) failures.push(`no ${kind} operation succeeded`);
   }
   if (faults.length < 4) failures.push(`only ${faults.length} of 4 faults were injected`);
+  for (const fault of faults) if (fault.error) failures.push(`${fault.name}: not restored (${fault.error})`);
   for (const row of recovery) {
     const notBack = MIX.map(([kind]) => kind).filter((kind) => row.firstSuccessSeconds[kind] === undefined);
     if (notBack.length) failures.push(`${row.fault}: no ${notBack.join(', ')} operation succeeded afterwards`);
@@ -382,11 +391,12 @@ function summarise(input: {
   const wallSeconds = (Date.now() - input.wallStarted) / 1000;
   return {
     durationSeconds: options.durationSeconds,
+    workloadSeconds: (input.endsAt - input.startedAt) / 1000,
     ratePerSecond: options.ratePerSecond,
     startedAt: new Date(input.startedAt).toISOString(),
     wallSeconds,
     operations: operations.length,
-    operationsPerSecond: operations.filter((operation) => operation.startedAt < input.endsAt).length / options.durationSeconds,
+    operationsPerSecond: operations.filter((operation) => operation.kind !== 'status').length / ((input.endsAt - input.startedAt) / 1000),
     failedOperations: failed.length,
     faults,
     errors,
