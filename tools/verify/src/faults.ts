@@ -33,8 +33,10 @@ export function faultPlan(options: {
   platform: Platform;
   /** The content subgraph's process now (it changes when it is replaced). */
   services: Record<string, ServiceProcess>;
+  /** Services being replaced on purpose (their exit is no crash). */
+  replacing: Set<string>;
 }): FaultPlan[] {
-  const { durationSeconds, infrastructure, platform, services } = options;
+  const { durationSeconds, infrastructure, platform, services, replacing } = options;
   const kafkaDownMs = Math.min(30, Math.max(3, durationSeconds * 0.05)) * 1000;
   return [
     {
@@ -59,12 +61,15 @@ export function faultPlan(options: {
       atSeconds: durationSeconds * 0.52,
       inject: async () => {
         const content = services.content;
+        replacing.add('content');
         content.kill();
         await waitForExit(content.pid);
         // A loaded machine can miss the readiness timeout once; a replacement is started again on the same port.
+        // Its start-up is logged (info), so a replacement that never gets ready says why.
         for (let attempt = 1; ; attempt += 1) {
           try {
-            services.content = await platform.startServiceInstance('content', {}, content.port);
+            services.content = await platform.startServiceInstance('content', { LOG_LEVEL: 'info' }, content.port);
+            replacing.delete('content');
             return;
           } catch (error) {
             if (attempt === 3) throw error;
@@ -99,7 +104,8 @@ export async function injectFaults(plan: FaultPlan[], startedAt: number, recover
   const windows: FaultWindow[] = [];
   for (const fault of plan) {
     const due = startedAt + fault.atSeconds * 1000;
-    if (due > Date.now()) await sleep(due - Date.now());
+    const wait = due - Date.now();
+    if (wait > 0) await sleep(wait);
     const injectedAt = Date.now();
     log(`[soak] +${((injectedAt - startedAt) / 1000).toFixed(1)} s fault: ${fault.name}`);
     const error = await fault.inject().then(

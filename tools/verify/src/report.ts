@@ -41,7 +41,8 @@ export function printReport(report: SoakReport): void {
   console.table(report.checks.map((row) => ({ check: row.name, checked: row.checked, lost: row.lost, duplicated: row.duplicated })));
   console.log(
     `lost ${report.lost}, duplicated ${report.duplicated}, revocations ${report.revocations} (still usable: ${report.revokedSessionsUsable}), ` +
-      `live socket reconnects ${report.liveReconnects}, errors outside fault windows ${report.errorsOutsideWindows}`,
+      `live socket reconnects ${report.liveReconnects}, errors outside fault windows ${report.errorsOutsideWindows}, ` +
+      `processes that exited on their own: ${report.crashes.length ? report.crashes.join(', ') : 'none'}`,
   );
   console.log(report.failures.length ? `\nFAILED:\n- ${report.failures.join('\n- ')}` : '\nEvery invariant held.');
 }
@@ -79,7 +80,8 @@ export async function writeSoakSection(root: string, report: SoakReport): Promis
     `- Date ${report.startedAt}, commit ${commitOf(root)}, ${report.durationSeconds} s (workload ran ${format(report.workloadSeconds)} s) at ${report.ratePerSecond} operations/s ` +
       `(achieved ${format(report.operationsPerSecond)}/s plus status polls), ${report.operations} operations, ${report.failedOperations} failed, wall time ${format(report.wallSeconds)} s.`,
     `- Lost ${report.lost}, duplicated ${report.duplicated}; revocations ${report.revocations}, revoked sessions still usable ${report.revokedSessionsUsable}; ` +
-      `errors outside fault windows ${report.errorsOutsideWindows}; live socket reconnects ${report.liveReconnects}.`,
+      `errors outside fault windows ${report.errorsOutsideWindows}; live socket reconnects ${report.liveReconnects}; ` +
+      `processes that exited on their own: ${report.crashes.length ? report.crashes.join(', ') : 'none'}.`,
     `- Result: ${report.failures.length ? `FAILED: ${report.failures.join('; ')}` : 'every invariant held'}.`,
     '',
     '### Faults and recovery',

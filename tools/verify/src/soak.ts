@@ -85,6 +85,8 @@ export interface SoakReport {
   revocations: number;
   revokedSessionsUsable: number;
   liveReconnects: number;
+  /** Service processes that exited without being killed. */
+  crashes: string[];
   /** Every invariant that failed, in words; empty when the run passed. */
   failures: string[];
 }
@@ -92,14 +94,14 @@ export interface SoakReport {
 const MEMBERS = 4;
 /** Shares of the operations started, by kind (a mix of reads, writes, realtime and background work). */
 const MIX: [Exclude<OperationKind, 'status'>, number][] = [
-  ['search', 25],
-  ['document', 18],
-  ['comment', 18],
+  ['search', 28],
+  ['document', 20],
+  ['comment', 20],
   ['login', 10],
-  ['signup', 7],
-  ['export', 7],
-  ['agentRun', 7],
-  ['revocation', 8],
+  ['signup', 6],
+  ['export', 5],
+  ['agentRun', 5],
+  ['revocation', 6],
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -190,6 +192,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let workloadEndedAt = endsAt;
     const readiness: { at: number; ready: boolean }[] = [];
     const samples: ResourceSample[] = [];
+    const crashes: { process: string; pid: number; at: number }[] = [];
+    const replacing = new Set<string>();
     let sampling = true;
     const gatewayReadyUrl = `${running.gateway.url}/health/ready`;
     const readinessLoop = (async () => {
@@ -209,13 +213,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         for (const [name, pid] of pids) {
           const reading = pid ? await readResources(pid) : undefined;
           if (reading) samples.push({ at, process: name, ...reading });
+          const service = services[name];
+          if (!reading && service && !replacing.has(name) && !crashes.some((crash) => crash.pid === service.pid)) {
+            crashes.push({ process: name, pid: service.pid, at });
+            log(`[soak] ${name} (pid ${service.pid}) exited on its own; its last output:\n${service.output().slice(-3000)}`);
+          }
         }
         await sleep(sampleEveryMs);
       }
     })();
 
     const recoveryGraceMs = Math.min(20_000, Math.max(8_000, options.durationSeconds * 50));
-    const faultsDone = injectFaults(faultPlan({ durationSeconds: options.durationSeconds, infrastructure, platform: running, services }), startedAt, recoveryGraceMs, log);
+    const faultsDone = injectFaults(faultPlan({ durationSeconds: options.durationSeconds, infrastructure, platform: running, services, replacing }), startedAt, recoveryGraceMs, log);
     // The workload outlasts the last fault by its recovery window and a tenth of the run (the "after" phase), however late the faults end.
     let faultsOverAt = Number.POSITIVE_INFINITY;
     void faultsDone.then(() => (faultsOverAt = Date.now()));
@@ -224,7 +233,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (let index = 0; ; index += 1) {
       const due = startedAt + (index * 1000) / options.ratePerSecond;
       if (due >= endsAt && due >= faultsOverAt + afterMs) break;
-      if (due > Date.now()) await sleep(due - Date.now());
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
       const operation = workload.run(pickKind()).finally(() => inFlight.delete(operation));
       inFlight.add(operation);
     }
@@ -270,6 +280,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       revocations: workload.revocations.length,
       revokedSessionsUsable,
       liveReconnects: [...live.values()].reduce((sum, socket) => sum + socket.reconnects, 0),
+      crashes: crashes.map((crash) => `${crash.process} (pid ${crash.pid}) at +${((crash.at - startedAt) / 1000).toFixed(0)} s`),
     });
     if (problems.length) log(`[soak] live socket events: ${problems.length} (${[...new Set(problems)].join(', ')})`);
     return report;
@@ -303,6 +314,7 @@ function summarise(input: {
   revocations: number;
   revokedSessionsUsable: number;
   liveReconnects: number;
+  crashes: string[];
 }): SoakReport {
   const { options, operations, faults, readiness, samples, checks } = input;
   const failed = operations.filter((operation) => !operation.ok);
@@ -334,7 +346,7 @@ function summarise(input: {
   }
 
   const recovery: RecoveryRow[] = faults.map((fault) => {
-    const notReady = readiness.filter((reading) => reading.at >= fault.injectedAt && !reading.ready);
+    const notReady = readiness.filter((reading) => reading.at >= fault.injectedAt && reading.at <= fault.windowEnd && !reading.ready);
     const backAt = readiness.find((reading) => reading.at >= (notReady.at(-1)?.at ?? fault.restoredAt) && reading.ready)?.at;
     const firstSuccessSeconds: Partial<Record<OperationKind, number>> = {};
     for (const kind of OPERATION_KINDS) {
@@ -378,6 +390,7 @@ function summarise(input: {
     if (row.lost) failures.push(`${row.name}: ${row.lost} lost of ${row.checked} (${row.examples.join('; ')})`);
     if (row.duplicated) failures.push(`${row.name}: ${row.duplicated} duplicated (${row.examples.join('; ')})`);
   }
+  for (const crash of input.crashes) failures.push(`${crash} exited without being killed`);
   if (input.revokedSessionsUsable) failures.push(`${input.revokedSessionsUsable} revoked sessions still usable`);
   for (const kind of OPERATION_KINDS) {
     if (kind !== 'status' && !operations.some((operation) => operation.kind === kind && operation.ok)) failures.push(`no ${kind} operation succeeded`);
@@ -410,6 +423,7 @@ function summarise(input: {
     revocations: input.revocations,
     revokedSessionsUsable: input.revokedSessionsUsable,
     liveReconnects: input.liveReconnects,
+    crashes: input.crashes,
     failures,
   };
 }

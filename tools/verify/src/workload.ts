@@ -249,11 +249,11 @@ export class Workload {
     this.pending.add(promise);
   }
 
-  /** Polls a status (each poll an operation of its own) until it is final; gives up after 3 minutes. */
+  /** Polls a status (each poll an operation of its own, 1 s apart, then slower up to 5 s) until it is final; gives up after 3 minutes. */
   private async pollStatus<T>(query: string, id: string, statusOf: (data: T) => string, finished: string[]): Promise<string | undefined> {
     const deadline = Date.now() + 180_000;
-    while (Date.now() < deadline) {
-      await sleep(1_000);
+    for (let poll = 1; Date.now() < deadline; poll += 1) {
+      await sleep(Math.min(poll, 5) * 1_000);
       const data = await this.timed('status', () => this.call<T>(query, { id }, this.owner.token));
       const status = data ? statusOf(data) : undefined;
       if (status && finished.includes(status)) return status;
