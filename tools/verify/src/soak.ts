@@ -172,6 +172,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       serviceEnv: { agents: agentsEnv(openai) },
       notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' },
       gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
+      // Start-up (and a replacement's) on a 2-core machine shared with other work can take minutes.
+      readyTimeoutMs: 180_000,
     });
     log(`[soak] platform up after ${((Date.now() - wallStarted) / 1000).toFixed(1)} s: gateway ${platform.gatewayUrl}`);
     const running = platform;
