@@ -169,10 +169,10 @@ export async function reconcile(options: {
     const liveExports = countBy(ownerSocket?.received.filter((item) => item.type === 'export_ready') ?? [], (item) => item.link?.split('/exports/')[1]);
     checks.push(check('export -> one live socket delivery', exportIds, (id) => liveExports.get(id) ?? 0));
 
-    // Agent runs: completed once, one agent_run.finished event.
+    // Agent runs: finished (a run may fail, e.g. when a fault outlasts its retries: the report lists those), one agent_run.finished event.
     const runIds = workload.runs.map((run) => run.id);
     const runStatus = new Map(workload.runs.map((run) => [run.id, run.finalStatus]));
-    checks.push(check('agent run -> COMPLETED', runIds, (id) => (runStatus.get(id) === 'COMPLETED' ? 1 : 0)));
+    checks.push(check('agent run -> finished', runIds, (id) => (runStatus.get(id) === 'COMPLETED' || runStatus.get(id) === 'FAILED' ? 1 : 0)));
     const finished = eventsOf('agent_run.finished', 'runId');
     checks.push(check('agent run -> one agent_run.finished event', runIds, (id) => finished.get(id) ?? 0));
 

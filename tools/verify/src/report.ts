@@ -44,6 +44,7 @@ export function printReport(report: SoakReport): void {
       `live socket reconnects ${report.liveReconnects}, errors outside fault windows ${report.errorsOutsideWindows}, ` +
       `processes that exited on their own: ${report.crashes.length ? report.crashes.join(', ') : 'none'}`,
   );
+  console.log(`agent runs by final status: ${JSON.stringify(report.agentRuns)}${report.agentRunErrors.length ? `; errors of the failed: ${report.agentRunErrors.join(' | ')}` : ''}`);
   console.log(report.failures.length ? `\nFAILED:\n- ${report.failures.join('\n- ')}` : '\nEvery invariant held.');
 }
 
@@ -82,6 +83,8 @@ export async function writeSoakSection(root: string, report: SoakReport): Promis
     `- Lost ${report.lost}, duplicated ${report.duplicated}; revocations ${report.revocations}, revoked sessions still usable ${report.revokedSessionsUsable}; ` +
       `errors outside fault windows ${report.errorsOutsideWindows}; live socket reconnects ${report.liveReconnects}; ` +
       `processes that exited on their own: ${report.crashes.length ? report.crashes.join(', ') : 'none'}.`,
+    `- Agent runs by final status: ${Object.entries(report.agentRuns).map(([status, count]) => `${status} ${count}`).join(', ')}` +
+      `${report.agentRunErrors.length ? ` (errors of the failed: ${report.agentRunErrors.join(' | ')})` : ''}.`,
     `- Result: ${report.failures.length ? `FAILED: ${report.failures.join('; ')}` : 'every invariant held'}.`,
     '',
     '### Faults and recovery',

@@ -43,7 +43,7 @@ describe('soak with faults (short)', () => {
     ]);
     expect(report.checks.find((row) => row.name === 'mention -> one live socket delivery')?.checked).toBeGreaterThan(0);
     expect(report.checks.find((row) => row.name === 'export -> SUCCEEDED')?.checked).toBeGreaterThan(0);
-    expect(report.checks.find((row) => row.name === 'agent run -> COMPLETED')?.checked).toBeGreaterThan(0);
+    expect(report.checks.find((row) => row.name === 'agent run -> finished')?.checked).toBeGreaterThan(0);
     expect(report.revocations).toBeGreaterThan(0);
   });
 

@@ -85,6 +85,9 @@ export interface SoakReport {
   revocations: number;
   revokedSessionsUsable: number;
   liveReconnects: number;
+  /** Agent runs by final status, and the errors of those that failed. */
+  agentRuns: Record<string, number>;
+  agentRunErrors: string[];
   /** Service processes that exited without being killed. */
   crashes: string[];
   /** Every invariant that failed, in words; empty when the run passed. */
@@ -282,6 +285,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       revocations: workload.revocations.length,
       revokedSessionsUsable,
       liveReconnects: [...live.values()].reduce((sum, socket) => sum + socket.reconnects, 0),
+      agentRuns: workload.runs.reduce<Record<string, number>>((counts, run) => ({ ...counts, [run.finalStatus ?? 'unfinished']: (counts[run.finalStatus ?? 'unfinished'] ?? 0) + 1 }), {}),
+      agentRunErrors: [...new Set(workload.runs.flatMap((run) => (run.finalStatus === 'FAILED' && run.error ? [run.error] : [])))],
       crashes: crashes.map((crash) => `${crash.process} (pid ${crash.pid}) at +${((crash.at - startedAt) / 1000).toFixed(0)} s`),
     });
     if (problems.length) log(`[soak] live socket events: ${problems.length} (${[...new Set(problems)].join(', ')})`);
@@ -316,6 +321,8 @@ function summarise(input: {
   revocations: number;
   revokedSessionsUsable: number;
   liveReconnects: number;
+  agentRuns: Record<string, number>;
+  agentRunErrors: string[];
   crashes: string[];
 }): SoakReport {
   const { options, operations, faults, readiness, samples, checks } = input;
@@ -425,6 +432,8 @@ function summarise(input: {
     revocations: input.revocations,
     revokedSessionsUsable: input.revokedSessionsUsable,
     liveReconnects: input.liveReconnects,
+    agentRuns: input.agentRuns,
+    agentRunErrors: input.agentRunErrors,
     crashes: input.crashes,
     failures,
   };

@@ -34,6 +34,8 @@ export interface RequestedExport {
 export interface StartedRun {
   id: string;
   finalStatus?: string;
+  /** Why it failed, as the run reports it. */
+  error?: string | null;
 }
 
 export interface Revocation {
@@ -58,7 +60,7 @@ const ADD_COMMENT = `mutation($input: AddCommentInput!) { addComment(input: $inp
 const REQUEST_EXPORT = `mutation($input: RequestExportInput!) { requestExport(input: $input) { export { id status } } }`;
 const EXPORT_STATUS = `query($id: ID!) { export(id: $id) { status } }`;
 const START_RUN = `mutation($input: StartAgentRunInput!) { startAgentRun(input: $input) { run { id } } }`;
-const RUN_STATUS = `query($id: ID!) { agentRun(id: $id) { status } }`;
+const RUN_STATUS = `query($id: ID!) { agentRun(id: $id) { status error } }`;
 const EXPORT_FINISHED = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'EXPIRED'];
 const RUN_FINISHED = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
@@ -212,7 +214,10 @@ export class Workload {
       const run: StartedRun = { id: started.startAgentRun.run.id };
       this.runs.push(run);
       this.follow(async () => {
-        run.finalStatus = await this.pollStatus(RUN_STATUS, run.id, (data: { agentRun: { status: string } }) => data.agentRun.status, RUN_FINISHED);
+        run.finalStatus = await this.pollStatus(RUN_STATUS, run.id, (data: { agentRun: { status: string; error: string | null } }) => {
+          run.error = data.agentRun.error;
+          return data.agentRun.status;
+        }, RUN_FINISHED);
       });
     });
   }
