@@ -51,6 +51,8 @@ export interface PlatformOptions {
   contentEnv?: Record<string, string>;
   notificationsEnv?: Record<string, string>;
   gatewayEnv?: Record<string, string>;
+  /** How long each process (replacements included) may take to answer ready; startServiceProcess's default when absent. */
+  readyTimeoutMs?: number;
 }
 
 function requiredEnv(name: string): string {
@@ -94,7 +96,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...serviceEnv[service.name],
   });
   const startTracked = async (app: string, env: Record<string, string>, port?: number) => {
-    const service = await startServiceProcess({ app, env, port });
+    const service = await startServiceProcess({ app, env, port, readyTimeoutMs: options.readyTimeoutMs });
     started.push(service);
     return service;
   };

@@ -1,0 +1,92 @@
+import WebSocket from 'ws';
+
+const SUBSCRIBE = 'subscription($after: Int) { notificationAdded(afterSequence: $after) { sequence type link } }';
+
+export interface LiveNotification {
+  sequence: number;
+  type: string;
+  link: string | null;
+  receivedAt: number;
+}
+
+/**
+ * A user's graphql-transport-ws socket on the gateway, as an app keeps one: subscribed to
+ * notificationAdded, and when the socket drops, reconnecting (with backoff) and resuming after the
+ * last sequence it received, so what happened meanwhile is replayed, not lost.
+ */
+export class LiveClient {
+  readonly received: LiveNotification[] = [];
+  reconnects = 0;
+  private lastSequence: number | null = null;
+  private socket?: WebSocket;
+  private closing = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+    private readonly onProblem: (what: string) => void,
+  ) {}
+
+  /** Resolves once the first subscription is sent (the server acknowledged the connection). */
+  async open(): Promise<void> {
+    await this.connect();
+  }
+
+  private connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(this.url, 'graphql-transport-ws', { perMessageDeflate: false });
+      this.socket = socket;
+      let acknowledged = false;
+      const timer = setTimeout(() => socket.terminate(), 15_000);
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${this.token}` } })));
+      socket.on('message', (raw) => {
+        const message = JSON.parse(String(raw)) as {
+          type: string;
+          payload?: { data?: { notificationAdded?: { sequence: number; type: string; link: string | null } } } | unknown[];
+        };
+        if (message.type === 'connection_ack') {
+          acknowledged = true;
+          clearTimeout(timer);
+          socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIBE, variables: { after: this.lastSequence } } }));
+          resolve();
+        } else if (message.type === 'ping') {
+          socket.send(JSON.stringify({ type: 'pong' }));
+        } else if (message.type === 'next') {
+          const notification = (message.payload as { data?: { notificationAdded?: LiveNotification } }).data?.notificationAdded;
+          if (!notification) return;
+          this.received.push({ ...notification, receivedAt: Date.now() });
+          this.lastSequence = Math.max(this.lastSequence ?? 0, notification.sequence);
+        } else if (message.type === 'error' || message.type === 'complete') {
+          // The server ended the subscription (e.g. its upstream went away): start over on a new socket.
+          this.onProblem(`subscription ${message.type}`);
+          socket.terminate();
+        }
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (!acknowledged) reject(new Error('socket closed before connection_ack'));
+        else if (!this.closing) void this.reconnect();
+      });
+    });
+  }
+
+  private async reconnect(): Promise<void> {
+    this.reconnects += 1;
+    for (let attempt = 0; !this.closing; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 2_000)));
+      if (this.closing) return;
+      try {
+        await this.connect();
+        return;
+      } catch {
+        // The next attempt follows after the backoff; close() ends the loop.
+      }
+    }
+  }
+
+  close(): void {
+    this.closing = true;
+    this.socket?.terminate();
+  }
+}
