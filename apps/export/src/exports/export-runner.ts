@@ -7,7 +7,7 @@ import { ZipFile } from 'yazl';
 import { InjectConfig } from '@multipult/config';
 import { ExportCompleted, ExportFailed, ExportProgressed, OutboxWriter } from '@multipult/events';
 import { JobQueue, RunningJob } from '@multipult/jobs';
-import { RenderContext, RenderDocument, TemplateDefinition, Watermark, renderPdf } from '@multipult/pdf';
+import { RenderContext, RenderDocument, TemplateDefinition, Watermark, renderPdf, renderPdfStream } from '@multipult/pdf';
 import type { ExportConfig } from '../config';
 import { NotFoundError } from '@multipult/graphql';
 import { ContentReader, ContentUnavailableError, ExportComment, ExporterGoneError } from '../content/content-reader';
@@ -172,22 +172,16 @@ export class ExportRunner implements OnModuleInit {
   /** One PDF of every document, in order, read from content a batch at a time while it renders. */
   private async pdf(record: Export, progress: ProgressReporter, signal: AbortSignal): Promise<Readable> {
     const [template, branding, context] = await Promise.all([this.templateOf(record), this.templates.brandingFor(record.tenantId), this.contextOf(record)]);
-    const output = new PassThrough();
-    const rendered = renderPdf(
-      {
-        documents: this.documents(record, progress, signal),
-        documentCount: record.itemCount,
-        template,
-        branding,
-        watermark: this.watermarkOf(record),
-        context,
-        loadImage: this.images.loaderFor(record.id),
-      },
-      output,
-    );
-    // A failed render must fail the write too, so storage drops the partial file.
-    rendered.catch((error: Error) => output.destroy(error));
-    return output;
+    // A failed render fails the write too, so storage drops the partial file.
+    return renderPdfStream({
+      documents: this.documents(record, progress, signal),
+      documentCount: record.itemCount,
+      template,
+      branding,
+      watermark: this.watermarkOf(record),
+      context,
+      loadImage: this.images.loaderFor(record.id),
+    });
   }
 
   /**
@@ -231,6 +225,9 @@ export class ExportRunner implements OnModuleInit {
       zip.end();
     };
     const output = new PassThrough();
+    // Storage may start reading only after the fill has failed: the error must wait on the stream
+    // (`errored`, which its pipeline reports) instead of being an 'error' event nobody handles.
+    output.on('error', () => undefined);
     zip.outputStream.pipe(output);
     fill().catch((error: Error) => output.destroy(error));
     return output;

@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { PassThrough } from 'node:stream';
 import { FileDownloads, FileLink, FileLinks, VerifiedFileLink } from '@multipult/files';
 import { NotFoundError } from '@multipult/graphql';
-import { SAMPLE_DOCUMENT, renderPdf } from '@multipult/pdf';
+import { SAMPLE_DOCUMENT, renderPdfStream } from '@multipult/pdf';
 import { TemplatesService } from './templates.service';
 
 const PREVIEW_KIND = 'template-preview';
@@ -34,8 +33,7 @@ export class TemplatePreviews implements OnModuleInit {
     const [tenantId, versionId] = link.resource.split('/');
     const version = await this.templates.versionById(tenantId, versionId);
     if (!version) throw new NotFoundError('ExportTemplateVersion');
-    const body = new PassThrough();
-    renderPdf(
+    const body = renderPdfStream(
       {
         documents: [SAMPLE_DOCUMENT],
         documentCount: 1,
@@ -43,11 +41,8 @@ export class TemplatePreviews implements OnModuleInit {
         branding: await this.templates.brandingFor(tenantId),
         context: { title: `Preview v${version.version}`, tenantName: '', exportedBy: 'preview', exportedAt: new Date(), documentCount: 1 },
       },
-      body,
-    ).catch((error: Error) => {
-      this.logger.warn(`template preview ${versionId} failed: ${error.message}`);
-      body.destroy(error);
-    });
+      (error) => this.logger.warn(`template preview ${versionId} failed: ${error.message}`),
+    );
     return { contentType: 'application/pdf', body };
   }
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { readPdf } from '@multipult/testing';
@@ -7,6 +9,7 @@ import {
   compileTemplate,
   DEFAULT_TEMPLATE,
   renderPdf,
+  renderPdfStream,
   SAMPLE_DOCUMENT,
   SAMPLE_IMAGE_DATA_URI,
   SAMPLE_SENTENCES,
@@ -276,6 +279,27 @@ describe('compileTemplate', () => {
       renderPdf({ documents: [], documentCount: 0, template: { ...DEFAULT_TEMPLATE, titlePage: '{{#each}}' }, context }, sink),
     ).rejects.toBeInstanceOf(TemplateError);
     expect(sink.buffer).toHaveLength(0);
+  });
+});
+
+describe('renderPdfStream', () => {
+  it('keeps a failure for a reader that attaches after it, without an unhandled error event', async () => {
+    const failures: Error[] = [];
+    const unreachable: AsyncIterable<RenderDocument> = {
+      [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('content unreachable')) }),
+    };
+    const stream = renderPdfStream({ documents: unreachable, documentCount: 1, template: DEFAULT_TEMPLATE, context }, (error) => failures.push(error));
+    // The reader is late: the render has failed and the stream is destroyed before it attaches.
+    await sleep(50);
+    expect(stream.destroyed).toBe(true);
+    await expect(pipeline(stream, new BufferSink())).rejects.toThrow('content unreachable');
+    expect(failures.map((error) => error.message)).toEqual(['content unreachable']);
+  });
+
+  it('streams the whole PDF to a reader', async () => {
+    const sink = new BufferSink();
+    await pipeline(renderPdfStream({ documents: [SAMPLE_DOCUMENT], documentCount: 1, template: DEFAULT_TEMPLATE, context }), sink);
+    expect(sink.buffer.subarray(0, 5).toString()).toBe('%PDF-');
   });
 });
 

@@ -1,3 +1,4 @@
+import { PassThrough, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import PDFDocument from 'pdfkit';
 import { FONT, fonts as parsedFonts } from './fonts';
@@ -129,6 +130,22 @@ export async function renderPdf(input: RenderInput, output: NodeJS.WritableStrea
   doc.end();
   await finished(output);
   return { pages };
+}
+
+/**
+ * renderPdf into a stream for a reader that may attach later (storage prepares its target first).
+ * A failed render ends the stream with its error, so the reader's pipeline rejects and it drops
+ * what it wrote; until a reader listens, the error stays on the stream (`errored`) rather than
+ * being an 'error' event nobody handles, which would end the process.
+ */
+export function renderPdfStream(input: RenderInput, onFailure?: (error: Error) => void): Readable {
+  const output = new PassThrough();
+  output.on('error', () => undefined);
+  renderPdf(input, output).catch((error: Error) => {
+    onFailure?.(error);
+    output.destroy(error);
+  });
+  return output;
 }
 
 /** Lays out everything on the buffered pages; returns the page count. */
