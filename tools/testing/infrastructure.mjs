@@ -131,7 +131,8 @@ function commandExists(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-async function redisAnswersPing(port) {
+/** Whether a Redis on 127.0.0.1:`port` answers PING (the soak's own redis-server asks it too). */
+export async function redisAnswersPing(port) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.setTimeout(1000);

@@ -1,6 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +20,7 @@ interface RunningKafka {
 
 interface InfrastructureModule {
   startEmbeddedPostgres(options: { port: number; persistentDir: string }): Promise<RunningPostgres>;
+  redisAnswersPing(port: number): Promise<boolean>;
 }
 
 interface KafkaModule {
@@ -28,23 +28,6 @@ interface KafkaModule {
 }
 
 const importWorkspaceModule = <T>(relativePath: string): Promise<T> => import(pathToFileURL(path.join(workspaceRoot(), relativePath)).href) as Promise<T>;
-
-function redisAnswers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.setTimeout(1000);
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
 
 function exitOf(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
@@ -116,7 +99,8 @@ export class SoakInfrastructure {
       { stdio: 'ignore' },
     );
     this.redis = child;
-    await eventually('redis-server answers PING', async () => (child.exitCode === null && (await redisAnswers(this.ports.redis))) || undefined, 15_000);
+    const { redisAnswersPing } = await importWorkspaceModule<InfrastructureModule>('tools/testing/infrastructure.mjs');
+    await eventually('redis-server answers PING', async () => (child.exitCode === null && (await redisAnswersPing(this.ports.redis))) || undefined, 15_000);
   }
 
   async stopRedis(): Promise<void> {

@@ -317,14 +317,7 @@ function summarise(input: {
   faults: FaultWindow[];
   readiness: { at: number; ready: boolean }[];
   samples: ResourceSample[];
-  checks: Check[];
-  revocations: number;
-  revokedSessionsUsable: number;
-  liveReconnects: number;
-  agentRuns: Record<string, number>;
-  agentRunErrors: string[];
-  crashes: string[];
-}): SoakReport {
+} & Pick<SoakReport, 'checks' | 'revocations' | 'revokedSessionsUsable' | 'liveReconnects' | 'agentRuns' | 'agentRunErrors' | 'crashes'>): SoakReport {
   const { options, operations, faults, readiness, samples, checks } = input;
   const failed = operations.filter((operation) => !operation.ok);
   const errorRows = new Map<string, ErrorRow>();
