@@ -1,4 +1,7 @@
 import { GraphQLError, OperationDefinitionNode, buildSchema, getVariableValues, parse, validate } from 'graphql';
+import net from 'node:net';
+import { Client } from 'pg';
+import { QueryFailedError } from 'typeorm';
 import { RequestContext } from '@multipult/observability';
 import { BadUserInputError, NotFoundError, RateLimitedError } from './errors';
 import { formatError } from './format-error';
@@ -24,6 +27,28 @@ describe('formatError', () => {
     });
     expect(inRequest(['en-GB'], () => formatted(new NotFoundError('Tenant'))).message).toBe('Tenant not found');
     expect(inRequest([], () => formatted(new RateLimitedError(7))).extensions).toMatchObject({ retryAfterSeconds: 7 });
+  });
+
+  it('answers a backing service that cannot be reached (a real refused PostgreSQL connection, a restart) with SERVICE_UNAVAILABLE', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = await new Client({ host: '127.0.0.1', port }).connect().then(
+      () => new Error('connected'),
+      (error: Error) => error,
+    );
+    const restarting = new QueryFailedError('SELECT 1', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
+    for (const cause of [refused, restarting, new Error('Connection terminated unexpectedly')]) {
+      const result = inRequest(['en'], () => formatted(new GraphQLError(cause.message, { originalError: cause })));
+      expect(result).toEqual({
+        message: 'A service this request needs is unavailable; try again later',
+        path: ['field'],
+        extensions: { code: 'SERVICE_UNAVAILABLE', requestId: 'request-abcdef12' },
+      });
+    }
+    const constraint = new QueryFailedError('INSERT', [], Object.assign(new Error('duplicate key'), { code: '23505' }));
+    expect(inRequest(['en'], () => formatted(new GraphQLError('x', { originalError: constraint }))).extensions?.code).toBe('INTERNAL');
   });
 
   it('hides unexpected errors behind INTERNAL with the request id', () => {

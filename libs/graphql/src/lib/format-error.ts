@@ -30,6 +30,29 @@ export function withoutSuggestions(message: string): string {
   return message.replace(SUGGESTION, '');
 }
 
+/** PostgreSQL SQLSTATEs of a lost or refused connection: class 08, the server shutting down or starting, no free connection. */
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
+const UNAVAILABLE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** What pg, pg-pool and ioredis say when the server went away or cannot be reached in time. */
+const UNAVAILABLE_MESSAGE =
+  /^(Connection terminated|timeout exceeded when trying to connect|Connection is closed|Reached the max retries per request limit|Stream isn't writeable)/;
+
+/**
+ * Whether a failure is a backing service (PostgreSQL, Redis, a peer) being unreachable, e.g. while
+ * it restarts: the request may succeed if retried, so it is answered SERVICE_UNAVAILABLE, not INTERNAL.
+ */
+export function isDependencyUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && typeof current === 'object' && depth < 6; depth += 1) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_ERRNO.has(code))) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+    const next = current as { originalError?: unknown; driverError?: unknown; cause?: unknown };
+    current = next.originalError ?? next.driverError ?? next.cause;
+  }
+  return false;
+}
+
 function findAppError(error: unknown): AppError | undefined {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth += 1) {
@@ -41,8 +64,9 @@ function findAppError(error: unknown): AppError | undefined {
 
 /**
  * The single place where errors become client responses: expected errors are localized and keep
- * their code and field details; anything unexpected is logged with its stack and answered as
- * INTERNAL with the request id, so internals never leak.
+ * their code and field details; an unreachable backing service is SERVICE_UNAVAILABLE; anything
+ * else unexpected is logged with its stack and answered as INTERNAL with the request id, so
+ * internals never leak.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const context = RequestContext.current();
@@ -101,8 +125,18 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     return { message: withoutSuggestions(formatted.message), locations: formatted.locations, extensions: { code, requestId } };
   }
 
-  graphqlErrors().inc({ code: ErrorCode.INTERNAL });
   const original = (error as { originalError?: unknown })?.originalError ?? error;
+  if (isDependencyUnavailable(original)) {
+    graphqlErrors().inc({ code: ErrorCode.SERVICE_UNAVAILABLE });
+    logger.warn({ err: original, path: formatted.path }, 'backing service unavailable');
+    return {
+      message: translate('errors.service_unavailable', locale),
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, requestId },
+    };
+  }
+  graphqlErrors().inc({ code: ErrorCode.INTERNAL });
   logger.error({ err: original, path: formatted.path }, 'unexpected error');
   return {
     message: translate('errors.internal', locale),
