@@ -132,6 +132,7 @@ describe('domain events from the auth service', () => {
         await platform.stop();
         await broker.stop();
       }
-    });
+      // Two broker starts (a JVM each) and a platform of its own: more than the default on a busy machine.
+    }, 240_000);
   });
 });

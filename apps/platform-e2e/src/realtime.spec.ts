@@ -47,6 +47,8 @@ describe('realtime over /graphql/ws', () => {
       variables: { input: { email: memberAccount.email, role: 'member' } },
     });
     member = { ...memberAccount, token: memberAccount.accessToken };
+    // The welcome travels through Kafka too: in the inbox before the tests, it cannot arrive in the middle of one.
+    await eventually('the member\'s welcome notification', async () => (await inbox(platform.gatewayUrl, member.token, { types: ['welcome'] })).totalCount || undefined);
   });
 
   afterEach(async () => {
