@@ -47,8 +47,9 @@ export interface ThrottledFailure {
  * - Per client IP across accounts (credential stuffing): LOGIN_MAX_FAILURES_PER_IP within
  *   LOGIN_FAILURE_WINDOW_SECONDS block the IP for LOGIN_IP_BLOCK_SECONDS.
  *
- * One password check per account and IP runs at a time, so parallel requests cannot slip several
- * guesses in before a failure is counted. A password reset clears the account's counters.
+ * Parallel password checks of one account and IP run only while all of them failing would stay
+ * within the pair's free failures, so a burst cannot slip more guesses in before they are counted.
+ * A password reset clears the account's counters.
  */
 @Injectable()
 export class LoginThrottle {
@@ -60,23 +61,33 @@ export class LoginThrottle {
   ) {}
 
   /**
-   * Takes this pair's turn to check a password, refusing with LoginThrottledError while a delay
-   * applies or another check of the pair is running; answers the release to call once checked.
+   * Takes a turn of this pair to check a password, refusing with LoginThrottledError while a delay
+   * applies or when the checks already running could use up the pair's free failures; answers the
+   * release to call once checked.
    */
   async beginCheck(email: string, clientIp: string | undefined): Promise<() => Promise<void>> {
     const ip = clientIp ?? 'unknown';
-    const [pairUntil, accountUntil, ipUntil, known] = await this.store.getMany([
+    const [pairUntil, accountUntil, ipUntil, known, pairFailures] = await this.store.getMany([
       keys.delay('pair', `${email}:${ip}`),
       keys.delay('account', email),
       keys.delay('ip', ip),
       keys.knownIp(email, ip),
+      keys.pairFailures(email, ip),
     ]);
     const waitUntil = Math.max(Number(pairUntil ?? 0), known ? 0 : Number(accountUntil ?? 0), clientIp ? Number(ipUntil ?? 0) : 0);
     const now = Date.now();
     if (waitUntil > now) throw new LoginThrottledError(Math.ceil((waitUntil - now) / 1000));
+    // Checks of one pair may run side by side (two devices signing in together) only while all of
+    // them failing would stay within the pair's free failures: a burst gets no more guesses in
+    // before they are counted than one guess after another would.
     const turnKey = keys.checkTurn(email, ip);
-    if ((await this.store.increment(turnKey, 1, CHECK_TURN_MS)) > 1) throw new LoginThrottledError(1);
-    return () => this.store.del(turnKey);
+    const inFlight = await this.store.increment(turnKey, 1, CHECK_TURN_MS);
+    const release = async () => void (await this.store.increment(turnKey, -1, CHECK_TURN_MS));
+    if (inFlight > 1 && Number(pairFailures ?? 0) + inFlight > this.config.LOGIN_FAILURES_BEFORE_DELAY) {
+      await release();
+      throw new LoginThrottledError(1);
+    }
+    return release;
   }
 
   /** Counts a failed password; answers the delay it started, if any, with the error to throw. */
