@@ -126,22 +126,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
 
   const original = (error as { originalError?: unknown })?.originalError ?? error;
-  if (isDependencyUnavailable(original)) {
-    graphqlErrors().inc({ code: ErrorCode.SERVICE_UNAVAILABLE });
-    logger.warn({ err: original, path: formatted.path }, 'backing service unavailable');
-    return {
-      message: translate('errors.service_unavailable', locale),
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, requestId },
-    };
-  }
-  graphqlErrors().inc({ code: ErrorCode.INTERNAL });
-  logger.error({ err: original, path: formatted.path }, 'unexpected error');
+  const unavailable = isDependencyUnavailable(original);
+  const fallback = unavailable ? ErrorCode.SERVICE_UNAVAILABLE : ErrorCode.INTERNAL;
+  graphqlErrors().inc({ code: fallback });
+  if (unavailable) logger.warn({ err: original, path: formatted.path }, 'backing service unavailable');
+  else logger.error({ err: original, path: formatted.path }, 'unexpected error');
   return {
-    message: translate('errors.internal', locale),
+    message: translate(unavailable ? 'errors.service_unavailable' : 'errors.internal', locale),
     locations: formatted.locations,
     path: formatted.path,
-    extensions: { code: ErrorCode.INTERNAL, requestId },
+    extensions: { code: fallback, requestId },
   };
 }
