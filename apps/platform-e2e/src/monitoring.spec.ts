@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { Platform, graphql, workspaceRoot } from '@multipult/testing';
+import { Platform, eventually, graphql, workspaceRoot } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
 import { usePlatform } from './support/platforms';
 
@@ -73,5 +75,26 @@ describe('monitoring', () => {
   it('exports every metric the Grafana dashboards read', () => {
     expect(Object.keys(references.dashboards).length).toBeGreaterThan(40);
     expect(missing(references.dashboards)).toEqual([]);
+  });
+
+  it('writes a heap snapshot on SIGUSR2 and keeps serving (only SIGTERM and SIGINT stop a service)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'multipult-heap-'));
+    const instance = await platform.startServiceInstance('content', { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` });
+    try {
+      process.kill(instance.pid, 'SIGUSR2');
+      const snapshot = await eventually('a complete heap snapshot', async () => {
+        const [name] = (await readdir(dir)).filter((file) => file.endsWith('.heapsnapshot'));
+        if (!name) return undefined;
+        const ready = await fetch(`${instance.url}/health/ready`).then((response) => response.ok, () => false);
+        return ready ? { name, bytes: (await stat(path.join(dir, name))).size } : undefined;
+      });
+      expect(snapshot.name).toContain(`.${instance.pid}.`);
+      expect(snapshot.bytes).toBeGreaterThan(1_000_000);
+      expect((await fetch(`${instance.url}/health/ready`)).status).toBe(200);
+      expect(await readdir(dir)).toHaveLength(1);
+    } finally {
+      await instance.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

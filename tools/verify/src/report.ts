@@ -27,7 +27,7 @@ export function printReport(report: SoakReport): void {
   console.table(report.recovery.map((row) => ({ fault: row.fault, downSeconds: format(row.downSeconds), gatewayReady: format(row.gatewayReadySeconds), ...mapValues(row.firstSuccessSeconds) })));
   console.log('Latency of successful operations (ms), by phase: before the first fault, during a fault window, between windows, after the last');
   console.table(report.latency.map((row) => ({ ...row, p50Ms: format(row.p50Ms, 0), p99Ms: format(row.p99Ms, 0) })));
-  console.log('Resident memory and open descriptors per process (/proc), slopes after warm-up');
+  console.log('Resident memory, open descriptors (/proc) and the V8 heap floor (lowest heap in use per window) per process, slopes after warm-up');
   console.table(
     report.resources.map((row) => ({
       process: row.process,
@@ -35,6 +35,8 @@ export function printReport(report: SoakReport): void {
       rssSlopeMiBPerMin: format(row.rssSlopeMiBPerMinute, 2),
       fds: `${row.firstFds} -> ${row.lastFds} (max ${row.maxFds})`,
       fdSlopePerMin: format(row.fdSlopePerMinute, 2),
+      heapFloorMiB: row.heapFloorMiB ? `${format(row.heapFloorMiB.first, 0)} -> ${format(row.heapFloorMiB.last, 0)}` : '-',
+      heapFloorSlopeMiBPerMin: row.heapFloorMiB ? format(row.heapFloorMiB.slopeMiBPerMinute, 2) : '-',
     })),
   );
   console.log('Reconciliation by id');
@@ -116,14 +118,16 @@ export async function writeSoakSection(root: string, report: SoakReport): Promis
     '',
     '### Memory and descriptors',
     '',
-    'Read from /proc every few seconds; slopes are least-squares fits after the first fifth of the run (warm-up).',
+    'RSS and descriptors are read from /proc every few seconds, the V8 heap in use from each service\'s metrics. The heap floor is the lowest heap in use of each twelfth of the run (at least a minute): what survives collection. Slopes are least-squares fits after the first fifth of the run (warm-up).',
     '',
     table(
-      ['process', 'RSS MiB first -> last (max)', 'RSS slope MiB/min', 'fds first -> last (max)', 'fd slope /min'],
+      ['process', 'RSS MiB first -> last (max)', 'RSS slope MiB/min', 'heap floor MiB first -> last', 'heap floor slope MiB/min', 'fds first -> last (max)', 'fd slope /min'],
       report.resources.map((row) => [
         row.process,
         `${format(row.firstRssMiB, 0)} -> ${format(row.lastRssMiB, 0)} (${format(row.maxRssMiB, 0)})`,
         format(row.rssSlopeMiBPerMinute, 2),
+        row.heapFloorMiB ? `${format(row.heapFloorMiB.first, 0)} -> ${format(row.heapFloorMiB.last, 0)}` : '-',
+        row.heapFloorMiB ? format(row.heapFloorMiB.slopeMiBPerMinute, 2) : '-',
         `${row.firstFds} -> ${row.lastFds} (${row.maxFds})`,
         format(row.fdSlopePerMinute, 2),
       ]),

@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FakeOpenAI, Platform, ServiceProcess, SmtpCapture, eventually, startFakeOpenAI, startPlatform, startSmtpCapture } from '@multipult/testing';
@@ -20,6 +20,8 @@ export interface ResourceSample {
   process: string;
   rssMiB: number;
   fds: number;
+  /** V8 heap in use (the service's nodejs_heap_size_used_bytes); absent for infrastructure. */
+  heapUsedMiB?: number;
 }
 
 export interface ErrorRow {
@@ -59,6 +61,11 @@ export interface ResourceRow {
   lastFds: number;
   maxFds: number;
   fdSlopePerMinute: number;
+  /**
+   * The floor of the V8 heap after warm-up, first and last, and its slope: the lowest heap in use of
+   * each minute, which is what survives collection (the heap in use saw-tooths between collections).
+   */
+  heapFloorMiB?: { first: number; last: number; slopeMiBPerMinute: number };
 }
 
 export type Phase = 'before' | 'during' | 'between' | 'after';
@@ -123,6 +130,34 @@ function slopePerMinute(points: { at: number; value: number }[]): number {
   return variance ? (covariance / variance) * 60_000 : 0;
 }
 
+async function readHeapUsedMiB(metricsUrl: string): Promise<number | undefined> {
+  const text = await fetch(metricsUrl, { signal: AbortSignal.timeout(2_000) })
+    .then((response) => (response.ok ? response.text() : ''))
+    .catch(() => '');
+  const bytes = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1];
+  return bytes === undefined ? undefined : Number(bytes) / 1024 / 1024;
+}
+
+async function snapshotsOf(dir: string, pid: number): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.includes(`.${pid}.`) && name.endsWith('.heapsnapshot')).sort();
+}
+
+/** Waits until the process has written its `count`-th snapshot (Node names them Heap.<date>.<pid>.<thread>.<sequence>.heapsnapshot) in full. */
+async function snapshotWritten(dir: string, pid: number, count: number): Promise<void> {
+  const deadline = Date.now() + 300_000;
+  let lastSize = -1;
+  while (Date.now() < deadline) {
+    const own = await snapshotsOf(dir, pid);
+    if (own.length >= count) {
+      const size = (await stat(path.join(dir, own[own.length - 1]))).size;
+      // Node writes the file in one go: written in full once its size stops changing.
+      if (size === lastSize && size > 0) return;
+      lastSize = size;
+    }
+    await sleep(1_000);
+  }
+}
+
 async function readResources(pid: number): Promise<{ rssMiB: number; fds: number } | undefined> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -132,6 +167,19 @@ async function readResources(pid: number): Promise<{ rssMiB: number; fds: number
   } catch {
     return undefined;
   }
+}
+
+function heapFloor(samples: ResourceSample[], windowMs: number): Pick<ResourceRow, 'heapFloorMiB'> {
+  const withHeap = samples.filter((sample) => sample.heapUsedMiB !== undefined);
+  if (withHeap.length < 2) return {};
+  const floors = new Map<number, { at: number; value: number }>();
+  for (const sample of withHeap) {
+    const window = Math.floor((sample.at - withHeap[0].at) / windowMs);
+    const floor = floors.get(window);
+    if (!floor || (sample.heapUsedMiB as number) < floor.value) floors.set(window, { at: sample.at, value: sample.heapUsedMiB as number });
+  }
+  const points = [...floors.values()];
+  return { heapFloorMiB: { first: points[0].value, last: points[points.length - 1].value, slopeMiBPerMinute: slopePerMinute(points) } };
 }
 
 function pickKind(): Exclude<OperationKind, 'status'> {
@@ -169,8 +217,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   try {
     smtp = await startSmtpCapture();
     openai = await startFakeOpenAI();
+    const snapshotDir = process.env.VERIFY_HEAP_SNAPSHOT_DIR;
+    if (snapshotDir) await mkdir(snapshotDir, { recursive: true });
     platform = await startPlatform({
-      env: { LOG_LEVEL: 'warn' },
+      // With a snapshot directory every service writes a heap snapshot on SIGUSR2 (after a full collection), at warm-up's end and the run's.
+      env: { LOG_LEVEL: 'warn', ...(snapshotDir ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${path.resolve(snapshotDir)}` } : {}) },
       authEnv: { ACCESS_TOKEN_TTL_SECONDS: '3600', LOGIN_MAX_FAILURES_PER_IP: '100000' },
       serviceEnv: { agents: agentsEnv(openai) },
       notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' },
@@ -210,15 +261,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         await sleep(250);
       }
     })();
-    const sampleEveryMs = Math.max(1_000, options.durationSeconds * 10);
+    const sampleEveryMs = Math.min(5_000, Math.max(1_000, options.durationSeconds * 10));
     const resourceLoop = (async () => {
       while (sampling) {
         const at = Date.now();
         const pids: [string, number | undefined][] = [...Object.entries(services).map(([name, service]) => [name, service.pid] as [string, number]), ...Object.entries(infrastructure.pids)];
         for (const [name, pid] of pids) {
           const reading = pid ? await readResources(pid) : undefined;
-          if (reading) samples.push({ at, process: name, ...reading });
           const service = services[name];
+          const heapUsedMiB = reading && service ? await readHeapUsedMiB(service.metricsUrl) : undefined;
+          if (reading) samples.push({ at, process: name, ...reading, ...(heapUsedMiB === undefined ? {} : { heapUsedMiB }) });
           if (!reading && service && !replacing.has(name) && !crashes.some((crash) => crash.pid === service.pid)) {
             crashes.push({ process: name, pid: service.pid, at });
             log(`[soak] ${name} (pid ${service.pid}) exited on its own; its last output:\n${service.output().slice(-3000)}`);
@@ -228,6 +280,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       }
     })();
 
+    const snapshotsTaken: Promise<void>[] = [];
+    const takeSnapshots = async (label: string) => {
+      if (!snapshotDir) return;
+      for (const [name, service] of Object.entries(services)) {
+        log(`[soak] heap snapshot (${label}) of ${name}, pid ${service.pid}`);
+        const before = (await snapshotsOf(snapshotDir, service.pid)).length;
+        process.kill(service.pid, 'SIGUSR2');
+        await snapshotWritten(snapshotDir, service.pid, before + 1);
+      }
+    };
+    const warmUpTimer = setTimeout(() => snapshotsTaken.push(takeSnapshots('warmed up')), options.durationSeconds * 200);
     const recoveryGraceMs = Math.min(20_000, Math.max(8_000, options.durationSeconds * 50));
     const faultsDone = injectFaults(faultPlan({ durationSeconds: options.durationSeconds, infrastructure, platform: running, services, replacing }), startedAt, recoveryGraceMs, log);
     // The workload outlasts the last fault by its recovery window and a tenth of the run (the "after" phase), however late the faults end.
@@ -265,6 +328,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     );
     sampling = false;
     await Promise.all([readinessLoop, resourceLoop]);
+    clearTimeout(warmUpTimer);
+    await Promise.all(snapshotsTaken);
+    await takeSnapshots('end');
 
     // Revoked sessions stay refused to the end.
     let revokedSessionsUsable = 0;
@@ -367,6 +433,8 @@ function summarise(input: {
 
   // Warm-up: the first fifth of the run is left out of the slopes.
   const warmedUp = input.startedAt + (input.endsAt - input.startedAt) * 0.2;
+  // A twelfth of the run, at least a minute: long enough that each window holds a full collection.
+  const floorWindowMs = Math.max(60_000, (input.endsAt - input.startedAt) / 12);
   const resources: ResourceRow[] = [...new Set(samples.map((sample) => sample.process))].map((name) => {
     const own = samples.filter((sample) => sample.process === name);
     const settled = own.filter((sample) => sample.at >= warmedUp);
@@ -380,6 +448,7 @@ function summarise(input: {
       lastFds: own[own.length - 1].fds,
       maxFds: Math.max(...own.map((sample) => sample.fds)),
       fdSlopePerMinute: slopePerMinute(settled.map((sample) => ({ at: sample.at, value: sample.fds }))),
+      ...heapFloor(settled, floorWindowMs),
     };
   });
 

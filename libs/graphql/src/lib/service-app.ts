@@ -60,7 +60,9 @@ export function configureServiceApp(app: INestApplication, options: ServiceAppOp
   expressApp.use(wellFormedTextMiddleware(GRAPHQL_PATH));
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useGlobalPipes(createValidationPipe());
-  expressApp.enableShutdownHooks();
+  // Only what an orchestrator or a terminal sends to stop a process: Nest's default list also ends it on
+  // SIGUSR2 and SIGHUP, which ops send for a heap snapshot (--heapsnapshot-signal) or to a live process.
+  expressApp.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 }
 
 export async function createServiceApp(
