@@ -37,6 +37,7 @@ export function printReport(report: SoakReport): void {
       fdSlopePerMin: format(row.fdSlopePerMinute, 2),
       heapFloorMiB: row.heapFloorMiB ? `${format(row.heapFloorMiB.first, 0)} -> ${format(row.heapFloorMiB.last, 0)}` : '-',
       heapFloorSlopeMiBPerMin: row.heapFloorMiB ? format(row.heapFloorMiB.slopeMiBPerMinute, 2) : '-',
+      heapCommittedMiB: row.heapTotalMiB ? `${format(row.heapTotalMiB.first, 0)} -> ${format(row.heapTotalMiB.last, 0)}` : '-',
     })),
   );
   console.log('Reconciliation by id');
@@ -78,7 +79,9 @@ export async function writeSoakSection(root: string, report: SoakReport): Promis
     '(sign-ups, logins, document writes, searches, comments with @mentions received on graphql-ws sockets, PDF exports polled to the',
     'end, agent runs, session revocations) while the Kafka broker is killed (kill -9) and kept down, Redis is restarted, the content',
     'subgraph is killed (kill -9) and started again, and PostgreSQL is restarted; then every write is reconciled by id. `npm test` runs',
-    'a short version (tools/verify/src/soak.spec.ts). Figures of the last full run:',
+    'a short version (tools/verify/src/soak.spec.ts). `VERIFY_DURATION_SECONDS` (600) and `VERIFY_RATE` (10/s) shape a run;',
+    '`VERIFY_HEAP_SNAPSHOT_DIR=<dir>` has every service write a heap snapshot at warm-up\'s end and at the run\'s, which',
+    '`node dist/tools/verify/tools/verify/src/heap-diff.js <earlier> <later>` compares by constructor. Figures of the last full run:',
     '',
     `- Date ${report.startedAt}, commit ${commitOf(root)}, ${report.durationSeconds} s (workload ran ${format(report.workloadSeconds)} s) at ${report.ratePerSecond} operations/s ` +
       `(achieved ${format(report.operationsPerSecond)}/s plus status polls), ${report.operations} operations, ${report.failedOperations} failed, wall time ${format(report.wallSeconds)} s.`,
@@ -121,13 +124,14 @@ export async function writeSoakSection(root: string, report: SoakReport): Promis
     'RSS and descriptors are read from /proc every few seconds, the V8 heap in use from each service\'s metrics. The heap floor is the lowest heap in use of each twelfth of the run (at least a minute): what survives collection. Slopes are least-squares fits after the first fifth of the run (warm-up).',
     '',
     table(
-      ['process', 'RSS MiB first -> last (max)', 'RSS slope MiB/min', 'heap floor MiB first -> last', 'heap floor slope MiB/min', 'fds first -> last (max)', 'fd slope /min'],
+      ['process', 'RSS MiB first -> last (max)', 'RSS slope MiB/min', 'heap floor MiB first -> last', 'heap floor slope MiB/min', 'V8 heap committed MiB (after warm-up)', 'fds first -> last (max)', 'fd slope /min'],
       report.resources.map((row) => [
         row.process,
         `${format(row.firstRssMiB, 0)} -> ${format(row.lastRssMiB, 0)} (${format(row.maxRssMiB, 0)})`,
         format(row.rssSlopeMiBPerMinute, 2),
         row.heapFloorMiB ? `${format(row.heapFloorMiB.first, 0)} -> ${format(row.heapFloorMiB.last, 0)}` : '-',
         row.heapFloorMiB ? format(row.heapFloorMiB.slopeMiBPerMinute, 2) : '-',
+        row.heapTotalMiB ? `${format(row.heapTotalMiB.first, 0)} -> ${format(row.heapTotalMiB.last, 0)}` : '-',
         `${row.firstFds} -> ${row.lastFds} (${row.maxFds})`,
         format(row.fdSlopePerMinute, 2),
       ]),

@@ -20,8 +20,9 @@ export interface ResourceSample {
   process: string;
   rssMiB: number;
   fds: number;
-  /** V8 heap in use (the service's nodejs_heap_size_used_bytes); absent for infrastructure. */
+  /** V8 heap in use and committed (the service's nodejs_heap_size_used_bytes and _total_bytes); absent for infrastructure. */
   heapUsedMiB?: number;
+  heapTotalMiB?: number;
 }
 
 export interface ErrorRow {
@@ -66,6 +67,8 @@ export interface ResourceRow {
    * each minute, which is what survives collection (the heap in use saw-tooths between collections).
    */
   heapFloorMiB?: { first: number; last: number; slopeMiBPerMinute: number };
+  /** The V8 heap committed (used or not) after warm-up: RSS beyond it is native memory. */
+  heapTotalMiB?: { first: number; last: number; slopeMiBPerMinute: number };
 }
 
 export type Phase = 'before' | 'during' | 'between' | 'after';
@@ -130,12 +133,17 @@ function slopePerMinute(points: { at: number; value: number }[]): number {
   return variance ? (covariance / variance) * 60_000 : 0;
 }
 
-async function readHeapUsedMiB(metricsUrl: string): Promise<number | undefined> {
+async function readHeapMiB(metricsUrl: string): Promise<Pick<ResourceSample, 'heapUsedMiB' | 'heapTotalMiB'>> {
   const text = await fetch(metricsUrl, { signal: AbortSignal.timeout(2_000) })
     .then((response) => (response.ok ? response.text() : ''))
     .catch(() => '');
-  const bytes = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1];
-  return bytes === undefined ? undefined : Number(bytes) / 1024 / 1024;
+  const mib = (metric: string) => {
+    const bytes = new RegExp(`^${metric}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1];
+    return bytes === undefined ? undefined : Number(bytes) / 1024 / 1024;
+  };
+  const heapUsedMiB = mib('nodejs_heap_size_used_bytes');
+  const heapTotalMiB = mib('nodejs_heap_size_total_bytes');
+  return { ...(heapUsedMiB === undefined ? {} : { heapUsedMiB }), ...(heapTotalMiB === undefined ? {} : { heapTotalMiB }) };
 }
 
 async function snapshotsOf(dir: string, pid: number): Promise<string[]> {
@@ -180,6 +188,12 @@ function heapFloor(samples: ResourceSample[], windowMs: number): Pick<ResourceRo
   }
   const points = [...floors.values()];
   return { heapFloorMiB: { first: points[0].value, last: points[points.length - 1].value, slopeMiBPerMinute: slopePerMinute(points) } };
+}
+
+function heapCommitted(samples: ResourceSample[]): Pick<ResourceRow, 'heapTotalMiB'> {
+  const points = samples.flatMap((sample) => (sample.heapTotalMiB === undefined ? [] : [{ at: sample.at, value: sample.heapTotalMiB }]));
+  if (points.length < 2) return {};
+  return { heapTotalMiB: { first: points[0].value, last: points[points.length - 1].value, slopeMiBPerMinute: slopePerMinute(points) } };
 }
 
 function pickKind(): Exclude<OperationKind, 'status'> {
@@ -269,8 +283,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         for (const [name, pid] of pids) {
           const reading = pid ? await readResources(pid) : undefined;
           const service = services[name];
-          const heapUsedMiB = reading && service ? await readHeapUsedMiB(service.metricsUrl) : undefined;
-          if (reading) samples.push({ at, process: name, ...reading, ...(heapUsedMiB === undefined ? {} : { heapUsedMiB }) });
+          if (reading) samples.push({ at, process: name, ...reading, ...(service ? await readHeapMiB(service.metricsUrl) : {}) });
           if (!reading && service && !replacing.has(name) && !crashes.some((crash) => crash.pid === service.pid)) {
             crashes.push({ process: name, pid: service.pid, at });
             log(`[soak] ${name} (pid ${service.pid}) exited on its own; its last output:\n${service.output().slice(-3000)}`);
@@ -449,6 +462,7 @@ function summarise(input: {
       maxFds: Math.max(...own.map((sample) => sample.fds)),
       fdSlopePerMinute: slopePerMinute(settled.map((sample) => ({ at: sample.at, value: sample.fds }))),
       ...heapFloor(settled, floorWindowMs),
+      ...heapCommitted(settled),
     };
   });
 
