@@ -264,8 +264,10 @@ describe('schema-driven fuzzing through the gateway', () => {
     if (failures.length) throw new Error(`${failures.length} failing calls:\n${failures.join('\n')}\n  ${reproduce}`);
   });
 
+  const idTargets = targets.filter(takesIdArgument);
   // Regression: agents' and export's bare id arguments reached SQL unchecked (INTERNAL for "not-a-uuid").
-  it.each(targets.filter(takesIdArgument).map((target) => [target.field.name, target] as const))(
+  // (it.each refuses an empty table, which FUZZ_FIELDS can leave.)
+  if (idTargets.length) it.each(idTargets.map((target) => [target.field.name, target] as const))(
     '%s answers malformed ids with BAD_USER_INPUT or NOT_FOUND, never INTERNAL',
     async (_name, target) => {
       const principal = DESTRUCTIVE_FIELDS.has(target.field.name) ? await newPrincipal() : await sharedPrincipal();
@@ -278,7 +280,7 @@ describe('schema-driven fuzzing through the gateway', () => {
     },
   );
 
-  it.each(subscriptionTargets.map((target) => [`subscription ${target.field.name}`, target] as const))('%s over /graphql/ws', async (label, target) => {
+  if (subscriptionTargets.length) it.each(subscriptionTargets.map((target) => [`subscription ${target.field.name}`, target] as const))('%s over /graphql/ws', async (label, target) => {
     const principal = await sharedPrincipal();
     const fieldStats: FieldStats = { calls: 0, authenticatedCalls: 0, resolverReached: 0, codes: {} };
     stats.set(label, fieldStats);
