@@ -120,8 +120,10 @@ export function answerProblems(answers: readonly SocketAnswer[]): { problems: st
       problems.push(...verdict.problems);
       codes.push(...verdict.codes);
       resolverReached ||= verdict.resolverReached;
-    } else if (answer.kind === 'closed' && answer.code === 1011) {
-      problems.push('socket closed with 1011 (internal error)');
+    } else if (answer.kind === 'closed') {
+      // Counted with the codes, so the summary shows how often the size limit and refused sockets came up.
+      codes.push(`socket closed ${answer.code}`);
+      if (answer.code === 1011) problems.push('socket closed with 1011 (internal error)');
     } else if (answer.kind === 'client') {
       problems.push(`the client could not send it: ${answer.message}`);
     }
