@@ -1,11 +1,25 @@
-import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { globSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { getNamedType, isListType, isNonNullType } from 'graphql';
 import { Platform, eventually, graphql, workspaceRoot } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
+import { grantPlatformRole, signIn } from './support/admin';
 import { usePlatform } from './support/platforms';
-import { FuzzTarget, ValuePool, apiSchemaOf, fuzzTargetsOf, operationNameArbitrary, printable, variablesArbitrary, verdictOf } from './support/schema-fuzz';
+import {
+  FuzzTarget,
+  ValuePool,
+  anonymousConnectionParamsArbitrary,
+  apiSchemaOf,
+  fuzzTargetsOf,
+  operationNameArbitrary,
+  printable,
+  socketOperationNameArbitrary,
+  variablesArbitrary,
+  verdictOf,
+} from './support/schema-fuzz';
+import { FuzzSocket, SocketAnswer, answerProblems, internalRequestIdOf } from './support/socket-fuzz';
 
 // Deterministic by default; FUZZ_SEED, FUZZ_RUNS (calls per field) and FUZZ_FIELDS (comma list) widen or narrow a run.
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_203);
@@ -45,6 +59,24 @@ const DESTRUCTIVE_FIELDS = new Set([
   'updateTenantSettings',
 ]);
 
+/**
+ * Root fields a resolver guards with @RequirePlatformPermissions (read from the resolvers, so a new
+ * admin field is fuzzed past authorization without being listed): called by a platform admin too.
+ */
+function platformGuardedFields(): Set<string> {
+  const names = new Set<string>();
+  for (const file of globSync('apps/*/src/**/*.resolver.ts', { cwd: workspaceRoot() })) {
+    const source = readFileSync(path.join(workspaceRoot(), file), 'utf8');
+    for (const guard of source.matchAll(/@RequirePlatformPermissions\(/g)) {
+      // The decorated method: the next line that starts with a lower-case name and its parameter list.
+      const method = /\n\s*(?:async\s+)?([a-z]\w*)\(/.exec(source.slice(guard.index));
+      if (method) names.add(method[1]);
+    }
+  }
+  return names;
+}
+const PLATFORM_FIELDS = platformGuardedFields();
+
 /** Queries first, then mutations that create (their ids feed later calls), the others, the destructive ones last. */
 function runOrder(target: FuzzTarget): number {
   if (DESTRUCTIVE_FIELDS.has(target.field.name)) return 3;
@@ -53,9 +85,22 @@ function runOrder(target: FuzzTarget): number {
 }
 
 const schema = apiSchemaOf(readFileSync(path.join(workspaceRoot(), 'deploy/supergraph.graphql'), 'utf8'));
-const targets = fuzzTargetsOf(schema)
-  .filter((target) => !ONLY_FIELDS || ONLY_FIELDS.includes(target.field.name))
-  .sort((a, b) => runOrder(a) - runOrder(b));
+const allTargets = fuzzTargetsOf(schema).filter((target) => !ONLY_FIELDS || ONLY_FIELDS.includes(target.field.name));
+const targets = allTargets.filter((target) => target.operation !== 'subscription').sort((a, b) => runOrder(a) - runOrder(b));
+const subscriptionTargets = allTargets.filter((target) => target.operation === 'subscription');
+
+/**
+ * A well-formed subscription to the hostile one's subgraph that answers at once: a subgraph takes a
+ * socket's operations in order, so once it answered, the hostile one has been taken too. The
+ * notifications subgraph's unread count answers with data; the others' fields, for a random id, NOT_FOUND.
+ */
+const PROBES: Record<string, { query: string; variables?: () => Record<string, unknown>; answers: 'data' | 'NOT_FOUND' }> = {
+  runEvents: { query: 'subscription($id: ID!) { runEvents(runId: $id) { __typename } }', variables: () => ({ id: randomUUID() }), answers: 'NOT_FOUND' },
+  commentAdded: { query: 'subscription($id: ID!) { commentAdded(documentId: $id) { id } }', variables: () => ({ id: randomUUID() }), answers: 'NOT_FOUND' },
+  exportProgress: { query: 'subscription($id: ID!) { exportProgress(id: $id) { id } }', variables: () => ({ id: randomUUID() }), answers: 'NOT_FOUND' },
+};
+const UNREAD_COUNT = { query: 'subscription { unreadCountChanged }', answers: 'data' as const };
+const probeFor = (fieldName: string) => PROBES[fieldName] ?? UNREAD_COUNT;
 
 const MALFORMED_IDS = ['not-a-uuid', "' OR 1=1 --", '../../etc/passwd', '123e4567-e89b-12d3-a456-42661417400g'];
 
@@ -74,9 +119,25 @@ function seedOf(fieldName: string): number {
 interface Principal {
   token: string;
   userId: string;
-  tenantId: string;
+  /** Absent for the platform admin, who acts in no tenant. */
+  tenantId?: string;
   requests: number;
 }
+
+type Caller = 'authenticated' | 'anonymous' | 'admin';
+
+/** Who calls: the platform admin most often on the fields only it may use, else the tenant user. */
+function callerArbitrary(fieldName: string): fc.Arbitrary<Caller> {
+  const admin = PLATFORM_FIELDS.has(fieldName);
+  return fc.oneof(
+    { weight: admin ? 1 : 4, arbitrary: fc.constant<Caller>('authenticated') },
+    { weight: 1, arbitrary: fc.constant<Caller>('anonymous') },
+    ...(admin ? [{ weight: 4, arbitrary: fc.constant<Caller>('admin') }] : []),
+  );
+}
+
+/** The ids a field's arguments may name: the principal's (or, for the admin, its target's), never the admin's own. */
+const ownIdsOf = (principal: Principal) => [principal.userId, ...(principal.tenantId ? [principal.tenantId] : [])];
 
 interface FieldStats {
   calls: number;
@@ -88,6 +149,7 @@ interface FieldStats {
 describe('schema-driven fuzzing through the gateway', () => {
   let platform: Platform;
   let shared: Principal;
+  let sharedAdmin: Principal | undefined;
   const pool = new ValuePool();
   const stats = new Map<string, FieldStats>();
 
@@ -112,6 +174,13 @@ describe('schema-driven fuzzing through the gateway', () => {
     return { token: tenant.accessToken, userId: account.userId, tenantId: tenant.tenantId, requests: 3 };
   }
 
+  /** A fresh platform admin: granted the role as an operator does, then signed in so its token carries it. */
+  async function newAdmin(): Promise<Principal> {
+    const account = await registerAccount(platform.gatewayUrl, 'fuzz-admin');
+    await grantPlatformRole(platform, account.email, 'platform_admin');
+    return { token: await signIn(platform, account.email), userId: account.userId, requests: 4 };
+  }
+
   /** The shared principal, replaced when a field ended its session or it nears the per-user rate limit. */
   async function sharedPrincipal(): Promise<Principal> {
     const alive = await graphql<{ me: { id: string } | null }>(platform.gatewayUrl, '{ me { id } }', { token: shared.token });
@@ -120,34 +189,60 @@ describe('schema-driven fuzzing through the gateway', () => {
     return shared;
   }
 
+  /** The shared platform admin, replaced when it was banned, erased or lost its role (by a field run before). */
+  async function sharedPlatformAdmin(): Promise<Principal> {
+    if (sharedAdmin) {
+      const alive = await graphql<{ systemStats: { usersTotal: number } | null }>(platform.gatewayUrl, '{ systemStats { usersTotal } }', { token: sharedAdmin.token });
+      sharedAdmin.requests += 1;
+      if (alive.data?.systemStats && sharedAdmin.requests <= REQUESTS_PER_PRINCIPAL) return sharedAdmin;
+    }
+    sharedAdmin = await newAdmin();
+    return sharedAdmin;
+  }
+
   beforeAll(async () => {
     platform = await usePlatform('default');
     shared = await newPrincipal();
   });
 
-  it.each(targets.map((target) => [`${target.operation} ${target.field.name}`, target] as const))('%s', async (label, target) => {
-    const principal = DESTRUCTIVE_FIELDS.has(target.field.name) ? await newPrincipal() : await sharedPrincipal();
+  /** Adds one call's answer to a field's figures; on fields of the platform admin only its calls count as authenticated. */
+  function count(fieldStats: FieldStats, fieldName: string, caller: Caller, verdict: { codes: string[]; resolverReached: boolean }): void {
+    fieldStats.calls += 1;
+    for (const code of verdict.codes.length ? new Set(verdict.codes) : ['data']) fieldStats.codes[code] = (fieldStats.codes[code] ?? 0) + 1;
+    if (caller === (PLATFORM_FIELDS.has(fieldName) ? 'admin' : 'authenticated')) {
+      fieldStats.authenticatedCalls += 1;
+      if (verdict.resolverReached) fieldStats.resolverReached += 1;
+    }
+  }
+
+  // The tables below are guarded: it.each refuses an empty one, which FUZZ_FIELDS can leave.
+  it('finds the platform-guarded fields in the resolvers and the schema', () => {
+    expect([...PLATFORM_FIELDS].filter((name) => !schema.getQueryType()?.getFields()[name] && !schema.getMutationType()?.getFields()[name])).toEqual([]);
+    expect([...PLATFORM_FIELDS]).toEqual(expect.arrayContaining(['adminUsers', 'banUser', 'unbanUser', 'bulkAssignRole', 'bulkRemoveRole', 'systemStats', 'auditLog', 'exportAuditLog']));
+  });
+
+  if (targets.length) it.each(targets.map((target) => [`${target.operation} ${target.field.name}`, target] as const))('%s', async (label, target) => {
+    const destructive = DESTRUCTIVE_FIELDS.has(target.field.name);
+    const principal = destructive ? await newPrincipal() : await sharedPrincipal();
+    // The destructive admin fields (bans, erasure, role removal) get an admin of their own, run last,
+    // and aim at the throwaway principal, so the shared ones keep working for the fields before them.
+    const admin = PLATFORM_FIELDS.has(target.field.name) ? (destructive ? await newAdmin() : await sharedPlatformAdmin()) : undefined;
     const fieldStats: FieldStats = { calls: 0, authenticatedCalls: 0, resolverReached: 0, codes: {} };
     stats.set(label, fieldStats);
     const failures: string[] = [];
     const calls = fc.tuple(
-      fc.oneof({ weight: 4, arbitrary: fc.constant('authenticated' as const) }, { weight: 1, arbitrary: fc.constant('anonymous' as const) }),
-      variablesArbitrary(target.field.args, { pool, ownIds: [principal.userId, principal.tenantId] }),
+      callerArbitrary(target.field.name),
+      variablesArbitrary(target.field.args, { pool, ownIds: ownIdsOf(principal) }),
       operationNameArbitrary,
     );
     const details = await fc.check(
       fc.asyncProperty(calls, async ([caller, variables, operationName]) => {
-        const authenticated = caller === 'authenticated';
-        const result = await graphql(platform.gatewayUrl, target.document, { variables, ...operationName, token: authenticated ? principal.token : undefined });
-        if (authenticated) principal.requests += 1;
+        const actor = caller === 'admin' ? admin : caller === 'authenticated' ? principal : undefined;
+        const result = await graphql(platform.gatewayUrl, target.document, { variables, ...operationName, token: actor?.token });
+        if (actor) actor.requests += 1;
         const verdict = verdictOf(result);
-        fieldStats.calls += 1;
-        for (const code of verdict.codes.length ? new Set(verdict.codes) : ['data']) fieldStats.codes[code] = (fieldStats.codes[code] ?? 0) + 1;
-        if (authenticated) {
-          fieldStats.authenticatedCalls += 1;
-          if (verdict.resolverReached) fieldStats.resolverReached += 1;
-          pool.harvest(result.data);
-        }
+        count(fieldStats, target.field.name, caller, verdict);
+        if (actor) pool.harvest(result.data);
         if (!verdict.problems.length) return;
         const failure = [
           `${label} as ${caller}: ${verdict.problems.join('; ')}`,
@@ -170,8 +265,9 @@ describe('schema-driven fuzzing through the gateway', () => {
     if (failures.length) throw new Error(`${failures.length} failing calls:\n${failures.join('\n')}\n  ${reproduce}`);
   });
 
+  const idTargets = targets.filter(takesIdArgument);
   // Regression: agents' and export's bare id arguments reached SQL unchecked (INTERNAL for "not-a-uuid").
-  it.each(targets.filter(takesIdArgument).map((target) => [target.field.name, target] as const))(
+  if (idTargets.length) it.each(idTargets.map((target) => [target.field.name, target] as const))(
     '%s answers malformed ids with BAD_USER_INPUT or NOT_FOUND, never INTERNAL',
     async (_name, target) => {
       const principal = DESTRUCTIVE_FIELDS.has(target.field.name) ? await newPrincipal() : await sharedPrincipal();
@@ -183,6 +279,97 @@ describe('schema-driven fuzzing through the gateway', () => {
       }
     },
   );
+
+  if (subscriptionTargets.length) it.each(subscriptionTargets.map((target) => [`subscription ${target.field.name}`, target] as const))('%s over /graphql/ws', async (label, target) => {
+    const principal = await sharedPrincipal();
+    const fieldStats: FieldStats = { calls: 0, authenticatedCalls: 0, resolverReached: 0, codes: {} };
+    stats.set(label, fieldStats);
+    const probe = probeFor(target.field.name);
+    const sockets: FuzzSocket[] = [];
+    const open = (params: Record<string, unknown>) => {
+      const socket = new FuzzSocket(platform.realtimeUrl, params);
+      sockets.push(socket);
+      return socket;
+    };
+    const authenticatedParams = { authorization: `Bearer ${principal.token}` };
+    let socket = open(authenticatedParams);
+    const records: { caller: Caller; variables: unknown; operationName: { operationName?: unknown }; connectionParams: unknown; answers: SocketAnswer[] }[] = [];
+    const failures: string[] = [];
+    const report = async (record: (typeof records)[number], problems: string[], closed?: { code: number; reason: string }) =>
+      [
+        `${label} as ${record.caller}: ${problems.join('; ')}`,
+        `  variables: ${printable(record.variables)}${'operationName' in record.operationName ? `, operationName: ${printable(record.operationName.operationName)}` : ''}`,
+        record.caller === 'anonymous' ? `  connection_init payload: ${printable(record.connectionParams)}` : '',
+        `  answers: ${printable(record.answers, 1_500)}${closed ? `, socket closed ${closed.code} ${closed.reason}` : ''}`,
+        await loggedCause(internalRequestIdOf(record.answers)),
+      ]
+        .filter(Boolean)
+        .join('\n');
+
+    const calls = fc.tuple(
+      fc.oneof({ weight: 4, arbitrary: fc.constant<Caller>('authenticated') }, { weight: 1, arbitrary: fc.constant<Caller>('anonymous') }),
+      variablesArbitrary(target.field.args, { pool, ownIds: ownIdsOf(principal) }),
+      socketOperationNameArbitrary,
+      anonymousConnectionParamsArbitrary,
+    );
+    try {
+      const details = await fc.check(
+        fc.asyncProperty(calls, async ([caller, variables, operationName, anonymousParams]) => {
+          const record = { caller, variables, operationName, connectionParams: anonymousParams, answers: [] as SocketAnswer[] };
+          records.push(record);
+          const problems: string[] = [];
+          let closed: { code: number; reason: string } | undefined;
+          if (caller === 'anonymous') {
+            // connection_init without a valid token: refused with 4401 (4403 for a tenant), before any operation runs.
+            const anonymous = open(anonymousParams);
+            record.answers = (await anonymous.subscribe(target.document, variables, operationName)).answers;
+            closed = await anonymous.closedWithin();
+            if (![4401, 4403].includes(closed.code)) problems.push(`anonymous socket closed with ${closed.code}, not 4401/4403`);
+          } else {
+            const subscription = await socket.subscribe(target.document, variables, operationName);
+            record.answers = subscription.answers;
+            if (subscription.tooBig) {
+              // Past REALTIME_MAX_MESSAGE_BYTES the server closes with 1009 (message too big): a limit, not a failure; a new socket goes on.
+              closed = await socket.closedWithin();
+              if (closed.code !== 1009) problems.push(`socket closed with ${closed.code} for a ${subscription.bytes}-byte subscribe, not 1009`);
+              socket = open(authenticatedParams);
+            } else {
+              const answered = await socket.probe(probe.query, probe.variables?.(), probe.answers);
+              if (answered.problem) problems.push(answered.problem);
+              closed = answered.closed;
+              if (closed) socket = open(authenticatedParams);
+            }
+          }
+          const verdicts = answerProblems(record.answers);
+          // Silent once the probe was answered: the resolver took it and the subscription is live.
+          const live = caller === 'authenticated' && !closed && !record.answers.length;
+          count(fieldStats, target.field.name, caller, { ...verdicts, resolverReached: verdicts.resolverReached || live });
+          problems.push(...verdicts.problems);
+          if (caller === 'authenticated') for (const answer of record.answers) if (answer.kind === 'next') pool.harvest(answer.result.data);
+          if (!problems.length) return;
+          const failure = await report(record, problems, closed);
+          if (!KEEP_GOING) throw new Error(failure);
+          failures.push(failure);
+        }),
+        { seed: seedOf(target.field.name), numRuns: RUNS_PER_FIELD, endOnFailure: !SHRINK },
+      );
+      const reproduce = `reproduce: FUZZ_SEED=${SEED} FUZZ_FIELDS=${target.field.name} FUZZ_RUNS=${RUNS_PER_FIELD} npx jest src/fuzz.spec.ts (fast-check seed ${details.seed}, path ${details.counterexamplePath ?? '-'})`;
+      if (details.failed) {
+        const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+        throw new Error(`${cause}\n  ${reproduce}`);
+      }
+      // The socket that took the hostile subscriptions still takes a well-formed one, and answers arriving late meet the oracle too.
+      const usable = await socket.probe(UNREAD_COUNT.query, undefined, 'data');
+      if (usable.problem) failures.push(`${label}: after the fuzz the socket ${usable.problem}`);
+      for (const record of records) {
+        const late = answerProblems(record.answers).problems.filter((problem) => !failures.some((failure) => failure.includes(problem)));
+        if (late.length) failures.push(await report(record, late));
+      }
+      if (failures.length) throw new Error(`${failures.length} failing calls:\n${failures.join('\n')}\n  ${reproduce}`);
+    } finally {
+      await Promise.all(sockets.map((each) => each.dispose()));
+    }
+  });
 
   it('reaches resolvers, not only validation, for a good share of authenticated calls', () => {
     const all = [...stats.values()];

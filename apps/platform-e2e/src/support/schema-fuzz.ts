@@ -34,17 +34,18 @@ export function apiSchemaOf(supergraphSdl: string): GraphQLSchema {
 }
 
 export interface FuzzTarget {
-  operation: 'query' | 'mutation';
+  operation: 'query' | 'mutation' | 'subscription';
   field: GraphQLField<unknown, unknown>;
   /** The operation calling the field with one variable per argument, named as the argument. */
   document: string;
 }
 
-/** Every query and mutation field, each with an operation that calls it. */
+/** Every query, mutation and subscription field, each with an operation that calls it. */
 export function fuzzTargetsOf(schema: GraphQLSchema): FuzzTarget[] {
   const roots: [FuzzTarget['operation'], GraphQLObjectType | null | undefined][] = [
     ['query', schema.getQueryType()],
     ['mutation', schema.getMutationType()],
+    ['subscription', schema.getSubscriptionType()],
   ];
   return roots.flatMap(([operation, root]) =>
     Object.values(root?.getFields() ?? {}).map((field) => ({ operation, field, document: operationFor(operation, field) })),
@@ -404,6 +405,8 @@ export function variablesArbitrary(
   return weighted([1, variables({ wellFormed: true })], [2, variables({ wellFormed: false })]);
 }
 
+const ODD_OPERATION_NAMES = [null, '', 'Other', 'Fuzz\u0000', 'x'.repeat(10_000)];
+
 /** The operation's name as a client might send it: none, the right one, another, or not a name at all. */
 export const operationNameArbitrary: fc.Arbitrary<{ operationName?: unknown }> = fc.oneof(
   { weight: 6, arbitrary: fc.constant({}) },
@@ -411,9 +414,32 @@ export const operationNameArbitrary: fc.Arbitrary<{ operationName?: unknown }> =
   {
     weight: 1,
     arbitrary: fc
-      .constantFrom<unknown>(null, '', 'Other', 'Fuzz\u0000', 42, ['Fuzz'], { name: 'Fuzz' }, 'x'.repeat(10_000))
+      .constantFrom<unknown>(...ODD_OPERATION_NAMES, 42, ['Fuzz'], { name: 'Fuzz' })
       .map((operationName) => ({ operationName })),
   },
+);
+
+/**
+ * The same over graphql-ws, where an operationName that is not a string breaks the protocol (the
+ * client refuses to send it; a server would close the socket with 4400).
+ */
+export const socketOperationNameArbitrary: fc.Arbitrary<{ operationName?: string | null }> = fc.oneof(
+  { weight: 6, arbitrary: fc.constant({}) },
+  { weight: 2, arbitrary: fc.constant({ operationName: 'Fuzz' }) },
+  { weight: 1, arbitrary: fc.constantFrom(...ODD_OPERATION_NAMES).map((operationName) => ({ operationName })) },
+);
+
+/**
+ * connection_init payloads of a client without a valid token: none, empty or forged bearer tokens,
+ * wrong types, hostile tenants and locales (each under the socket's message size limit).
+ */
+export const anonymousConnectionParamsArbitrary: fc.Arbitrary<Record<string, unknown>> = fc.oneof(
+  fc.constant({}),
+  fc.constantFrom<unknown>('', 'Bearer ', 'Bearer not.a.token', 'Basic dXNlcjpwYXNz', 42, null, ['Bearer x'], { token: 'x' }).map((authorization) => ({ authorization })),
+  fc
+    .tuple(fc.constantFrom(...HOSTILE_STRINGS.filter((text) => text.length < 1_000)), fc.constantFrom(...HOSTILE_IDS), fc.constantFrom(...HOSTILE_STRINGS.slice(0, 20)))
+    .map(([token, tenantId, locale]) => ({ authorization: `Bearer ${token}`, accessToken: token, tenantId, locale, clientId: locale })),
+  fc.base64String({ minLength: 20, maxLength: 400 }).map((token) => ({ authorization: `Bearer ${token}.${token}.${token}` })),
 );
 
 /**
@@ -451,7 +477,7 @@ export interface Verdict {
 }
 
 /** Whether an answer is one a client may get: 2xx/4xx, data or typed client errors, nothing internal. */
-export function verdictOf(result: GraphQLResult<unknown>): Verdict {
+export function verdictOf(result: Pick<GraphQLResult<unknown>, 'status' | 'data' | 'errors'>): Verdict {
   const problems: string[] = [];
   const errors = result.errors ?? [];
   const codes = errors.map((error) => String(error.extensions?.code ?? 'none'));

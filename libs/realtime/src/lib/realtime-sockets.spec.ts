@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { AccessTokenVerifier } from '@multipult/auth';
 import { metricsRegistry } from '@multipult/observability';
 import type { FastStore } from '@multipult/redis';
 import { realtimeEnv } from './realtime-config';
+import { CloseCodes, RealtimeConnection } from './realtime-connection';
 import { RealtimeSockets } from './realtime-sockets';
 
 const sockets = (maxConnections: number) =>
@@ -29,5 +31,23 @@ describe('RealtimeSockets metrics', () => {
     expect(await gaugeValue('realtime_ws_connections_limit')).toBe(5);
     await second.drain();
     expect(await gaugeValue('realtime_ws_connections_limit')).toBe(0);
+  });
+});
+
+describe('RealtimeSockets.authenticate', () => {
+  // Regression: an authorization that was not a bearer token threw outside the refusal, closing the socket with 1011.
+  it.each(['Basic dXNlcjpwYXNz', 'Bearer ', '', 'Bearer not.a.token'])('refuses authorization %j with 4401', async (authorization) => {
+    const refusing = new RealtimeSockets({
+      config: z.object(realtimeEnv).parse({}),
+      verifier: { verify: () => Promise.reject(new Error('invalid token')) } as unknown as AccessTokenVerifier,
+      store: {} as FastStore,
+      trustProxy: [],
+      accept: () => undefined,
+    });
+    const connection = { id: 'socket', ip: '127.0.0.1', close: jest.fn() } as unknown as RealtimeConnection;
+    const request = { headers: {} } as IncomingMessage;
+    await expect(refusing.authenticate(connection, request, { authorization })).resolves.toBe(false);
+    expect(connection.close).toHaveBeenCalledWith(CloseCodes.unauthorized, 'Unauthorized');
+    await refusing.drain();
   });
 });

@@ -131,14 +131,15 @@ export class RealtimeSockets {
    * (4403 otherwise). False (and the socket closing) when refused.
    */
   async authenticate(connection: RealtimeConnection, request: IncomingMessage, params: ConnectionParams): Promise<boolean> {
-    const token =
-      typeof params.authorization === 'string'
-        ? bearerToken(params.authorization)
-        : typeof params.accessToken === 'string'
-          ? params.accessToken
-          : undefined;
     let principal: AuthPrincipal;
     try {
+      // Inside the try: an authorization that is not a bearer token is refused like a bad token (4401), not a failure (1011).
+      const token =
+        typeof params.authorization === 'string'
+          ? bearerToken(params.authorization)
+          : typeof params.accessToken === 'string'
+            ? params.accessToken
+            : undefined;
       if (!token) throw new Error('no access token in connection_init');
       principal = await this.options.verifier.verify(token);
     } catch (error) {

@@ -1,16 +1,17 @@
 import { DynamicModule, Inject, Injectable, Module, ModuleMetadata, OnApplicationBootstrap, OnModuleDestroy, Optional, Type } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
-import { ExecutionArgs, ExecutionResult, GraphQLError, execute, subscribe } from 'graphql';
+import { ExecutionArgs, ExecutionResult, execute, subscribe } from 'graphql';
 import { CloseCode, makeServer } from 'graphql-ws';
 import type { IncomingMessage, Server } from 'node:http';
 import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
-import { IllFormedTextError, formatError, operationTextProblems } from '@multipult/graphql';
+import { IllFormedTextError, operationTextProblems } from '@multipult/graphql';
 import { RequestContext, RequestContextData, acceptRequestId, childTraceparent } from '@multipult/observability';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { RealtimeConfig, realtimeEnv } from './realtime-config';
 import { ConnectionParams, RealtimeConnection } from './realtime-connection';
+import { formatOperationErrors } from './operation-errors';
 import type { RealtimeContext } from './realtime-context';
 import { RealtimeHooks, RealtimeSockets } from './realtime-sockets';
 
@@ -87,11 +88,9 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
         RequestContext.run(requestContext((args.contextValue as RealtimeContext).connection), () => illFormedTextRefusal(args) ?? subscribe(args)),
       onNext: (ctx, _id, _payload, _args, result) =>
         result.errors?.length
-          ? RequestContext.run(requestContext(ctx.extra.connection), () => ({
-              ...result,
-              errors: result.errors?.map((error) => formatError((error as GraphQLError).toJSON(), error)),
-            }))
+          ? RequestContext.run(requestContext(ctx.extra.connection), () => ({ ...result, errors: formatOperationErrors(result.errors ?? [], 'result') }))
           : undefined,
+      onError: (ctx, _id, _payload, errors) => RequestContext.run(requestContext(ctx.extra.connection), () => formatOperationErrors(errors, 'refusal')),
     });
     this.sockets.attach(this.adapterHost.httpAdapter.getHttpServer() as Server);
   }
