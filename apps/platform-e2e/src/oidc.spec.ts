@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { LocalOidcProvider, graphql, graphqlData } from '@multipult/testing';
 import { PASSWORD, registerAccount } from './support/accounts';
 import { OIDC_REDIRECT_URI as REDIRECT_URI, PlatformOf, usePlatform } from './support/platforms';
@@ -66,6 +67,22 @@ describe('sign-in with an OpenID provider (authorization code + PKCE)', () => {
     await provider.addAccount({ sub, email: account.email, email_verified: false, name: 'Claimer' });
     const refused = await complete(await provider.authorize((await start()).href, sub));
     expect(refused.errors?.[0]).toMatchObject({ message: 'The sign-in provider did not confirm your email address', extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
+  it('refuses a verified address that accounts cannot hold (no domain) with a clear error, and creates no account', async () => {
+    const sub = `intranet-${randomUUID()}`;
+    const email = `${sub}@intranet`;
+    await provider.addAccount({ sub, email, email_verified: true, name: 'Intranet' });
+    const refused = await complete(await provider.authorize((await start()).href, sub));
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors?.[0]).toMatchObject({ message: 'The sign-in provider gave an email address this platform cannot use', extensions: { code: 'UNAUTHENTICATED' } });
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      expect((await client.query('SELECT count(*)::int AS count FROM auth.users WHERE email = $1', [email])).rows[0].count).toBe(0);
+    } finally {
+      await client.end();
+    }
   });
 
   it('refuses a forged or reused state, a tampered code and a redirect elsewhere', async () => {

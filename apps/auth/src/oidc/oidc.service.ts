@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import * as client from 'openid-client';
 import { DataSource } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
-import { AppError, BadUserInputError, ErrorCode, ForbiddenError, MfaRequiredError, UnauthenticatedError } from '@multipult/graphql';
+import { AppError, BadUserInputError, ErrorCode, ForbiddenError, MfaRequiredError, UnauthenticatedError, isEmailAddress } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { AuditLog } from '../audit/audit-log.service';
 import type { AuthConfig, OidcProviderConfig } from '../config';
@@ -100,6 +100,11 @@ export class OidcService {
     if (!email || claims.email_verified !== true) {
       await this.audit.recordFailure({ action: 'oidc.login_failed', actorId: null, details: { provider: provider.id, reason: 'email_unverified' } });
       throw new UnauthenticatedError('errors.oidc_email_unverified');
+    }
+    // A provider may vouch for an address our accounts (and the events about them) cannot hold, e.g. one without a domain.
+    if (!isEmailAddress(email)) {
+      await this.audit.recordFailure({ action: 'oidc.login_failed', actorId: null, details: { provider: provider.id, reason: 'email_invalid' } });
+      throw new UnauthenticatedError('errors.oidc_email_invalid');
     }
     const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 100) : email.split('@')[0];
     const user = await this.linkedUser(provider.id, claims.sub, email, name);
