@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { Platform, ServiceProcess, graphqlData } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
 import { startGatewayFor } from './support/gateways';
@@ -207,6 +208,23 @@ describe('GraphQL fast path', () => {
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('strict-transport-security')).toContain('max-age=');
       expect(response.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+
+  it('reads a gzip body and answers a charset or content encoding it cannot read with 415, on both paths and on a subgraph', async () => {
+    const answers: string[] = [];
+    for (const url of [platform.gatewayUrl, `${apolloOnly.url}/graphql`, platform.urls.auth]) {
+      for (const headers of [{ 'content-type': 'application/json; charset=koi8-r' }, { 'content-type': 'application/json', 'content-encoding': 'compress' }]) {
+        const response = await fetch(url, { method: 'POST', headers, body: '{"query":"{ __typename }"}' });
+        const code = ((await response.json()) as { errors?: { extensions: { code: string } }[] }).errors?.[0]?.extensions.code;
+        answers.push(`${url} ${JSON.stringify(headers)}: ${response.status} ${code} ${response.headers.get('x-content-type-options')}`);
+      }
+    }
+    expect(answers).toEqual(answers.map((answer) => answer.replace(/: .*$/, ': 415 BAD_REQUEST nosniff')));
+    // A body compressed with an encoding it knows is read, on every path.
+    for (const url of [platform.gatewayUrl, `${apolloOnly.url}/graphql`, platform.urls.auth]) {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync('{"query":"{ __typename }"}') });
+      expect([url, response.status, await response.json()]).toEqual([url, 200, { data: { __typename: 'Query' } }]);
     }
   });
 

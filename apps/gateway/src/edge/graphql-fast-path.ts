@@ -108,6 +108,9 @@ export class GraphqlFastPath {
     if (url !== this.options.path && !url.startsWith(`${this.options.path}?`)) return false;
     const contentType = req.headers['content-type'];
     if (contentType !== 'application/json' && contentType?.toLowerCase().replace(/\s/g, '') !== 'application/json;charset=utf-8') return false;
+    // A compressed body is Express's to inflate (or to refuse with 415); the fast path reads bytes as they came.
+    const encoding = req.headers['content-encoding'];
+    if (encoding && encoding.toLowerCase() !== 'identity') return false;
     const length = Number(req.headers['content-length']);
     if (!Number.isInteger(length) || length > this.bodyLimitBytes || req.headers['transfer-encoding']) return false;
     const accept = req.headers.accept;

@@ -22,19 +22,30 @@ export interface ServiceAppOptions {
 }
 
 /** A body that is too large or not JSON, as a typed GraphQL-shaped error instead of HTML. */
-export function bodyParserErrorResponse(problem: 'too-large' | 'malformed', limit: string): { status: number; body: object } {
+export type BodyProblem = 'too-large' | 'malformed' | 'unsupported-encoding';
+
+export function bodyParserErrorResponse(problem: BodyProblem, limit: string): { status: number; body: object } {
   const locale = pickLocale(RequestContext.current()?.locales);
   const requestId = RequestContext.current()?.requestId;
-  const tooLarge = problem === 'too-large';
-  const code = tooLarge ? ErrorCode.PAYLOAD_TOO_LARGE : 'BAD_REQUEST';
-  const message = tooLarge ? translate('errors.payload_too_large', locale, { limit }) : 'Malformed request body';
-  return { status: tooLarge ? 413 : 400, body: { errors: [{ message, extensions: { code, requestId } }] } };
+  if (problem === 'too-large') {
+    return { status: 413, body: { errors: [{ message: translate('errors.payload_too_large', locale, { limit }), extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, requestId } }] } };
+  }
+  const unsupported = problem === 'unsupported-encoding';
+  const message = unsupported ? 'Unsupported charset or content encoding: send JSON in UTF-8' : 'Malformed request body';
+  return { status: unsupported ? 415 : 400, body: { errors: [{ message, extensions: { code: 'BAD_REQUEST', requestId } }] } };
+}
+
+/** body-parser's error types by what they say about the request (its other types are malformed bodies). */
+function bodyProblemOf(type: string): BodyProblem {
+  if (type === 'entity.too.large' || type === 'parameters.too.many') return 'too-large';
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') return 'unsupported-encoding';
+  return 'malformed';
 }
 
 function bodyParserErrorHandler(limit: string) {
   return (error: { type?: string; status?: number }, _req: Request, res: Response, next: NextFunction): void => {
     if (!error?.type) return next(error);
-    const { status, body } = bodyParserErrorResponse(error.type === 'entity.too.large' ? 'too-large' : 'malformed', limit);
+    const { status, body } = bodyParserErrorResponse(bodyProblemOf(error.type), limit);
     res.status(status).json(body);
   };
 }
