@@ -23,7 +23,8 @@ export class LiveClient {
 
   constructor(
     private readonly url: string,
-    private readonly token: string,
+    /** The user's current access token: a reconnect after the old one expired signs in with the renewed one. */
+    private readonly token: () => Promise<string>,
     private readonly onProblem: (what: string) => void,
   ) {}
 
@@ -32,13 +33,14 @@ export class LiveClient {
     await this.connect();
   }
 
-  private connect(): Promise<void> {
+  private async connect(): Promise<void> {
+    const token = await this.token();
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(this.url, 'graphql-transport-ws', { perMessageDeflate: false });
       this.socket = socket;
       let acknowledged = false;
       const timer = setTimeout(() => socket.terminate(), 15_000);
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${this.token}` } })));
+      socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
       socket.on('message', (raw) => {
         const message = JSON.parse(String(raw)) as {
           type: string;

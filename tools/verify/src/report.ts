@@ -44,7 +44,7 @@ export function printReport(report: SoakReport): void {
   console.table(report.checks.map((row) => ({ check: row.name, checked: row.checked, lost: row.lost, duplicated: row.duplicated })));
   console.log(
     `lost ${report.lost}, duplicated ${report.duplicated}, revocations ${report.revocations} (still usable: ${report.revokedSessionsUsable}), ` +
-      `live socket reconnects ${report.liveReconnects}, errors outside fault windows ${report.errorsOutsideWindows}, ` +
+      `live socket reconnects ${report.liveReconnects}, token renewals ${report.tokenRenewals}, errors outside fault windows ${report.errorsOutsideWindows}, ` +
       `processes that exited on their own: ${report.crashes.length ? report.crashes.join(', ') : 'none'}`,
   );
   console.log(`agent runs by final status: ${JSON.stringify(report.agentRuns)}${report.agentRunErrors.length ? `; errors of the failed: ${report.agentRunErrors.join(' | ')}` : ''}`);
@@ -79,14 +79,15 @@ export async function writeSoakSection(root: string, report: SoakReport): Promis
     '(sign-ups, logins, document writes, searches, comments with @mentions received on graphql-ws sockets, PDF exports polled to the',
     'end, agent runs, session revocations) while the Kafka broker is killed (kill -9) and kept down, Redis is restarted, the content',
     'subgraph is killed (kill -9) and started again, and PostgreSQL is restarted; then every write is reconciled by id. `npm test` runs',
-    'a short version (tools/verify/src/soak.spec.ts). `VERIFY_DURATION_SECONDS` (600) and `VERIFY_RATE` (10/s) shape a run;',
+    'a short version (tools/verify/src/soak.spec.ts) with 40 s access tokens. `VERIFY_DURATION_SECONDS` (600), `VERIFY_RATE` (10/s) and',
+    '`VERIFY_ACCESS_TOKEN_TTL_SECONDS` (3600: the users renew their tokens with their refresh tokens as apps do, live sockets reconnect and resume when theirs expires) shape a run;',
     '`VERIFY_HEAP_SNAPSHOT_DIR=<dir>` has every service write a heap snapshot at warm-up\'s end and at the run\'s, which',
     '`node dist/tools/verify/tools/verify/src/heap-diff.js <earlier> <later>` compares by constructor. Figures of the last full run:',
     '',
     `- Date ${report.startedAt}, commit ${commitOf(root)}, ${report.durationSeconds} s (workload ran ${format(report.workloadSeconds)} s) at ${report.ratePerSecond} operations/s ` +
       `(achieved ${format(report.operationsPerSecond)}/s plus status polls), ${report.operations} operations, ${report.failedOperations} failed, wall time ${format(report.wallSeconds)} s.`,
     `- Lost ${report.lost}, duplicated ${report.duplicated}; revocations ${report.revocations}, revoked sessions still usable ${report.revokedSessionsUsable}; ` +
-      `errors outside fault windows ${report.errorsOutsideWindows}; live socket reconnects ${report.liveReconnects}; ` +
+      `errors outside fault windows ${report.errorsOutsideWindows}; live socket reconnects ${report.liveReconnects}; token renewals ${report.tokenRenewals}; ` +
       `processes that exited on their own: ${report.crashes.length ? report.crashes.join(', ') : 'none'}.`,
     `- Agent runs by final status: ${Object.entries(report.agentRuns).map(([status, count]) => `${status} ${count}`).join(', ')}` +
       `${report.agentRunErrors.length ? ` (errors of the failed: ${report.agentRunErrors.join(' | ')})` : ''}.`,

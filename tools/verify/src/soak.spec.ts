@@ -6,6 +6,8 @@ import { workspaceRoot } from '@multipult/testing';
 import type { SoakReport } from './soak';
 
 const SHORT_DURATION_SECONDS = 60;
+/** Shorter than the run, so tokens are renewed and live sockets outlive the token they opened with. */
+const SHORT_TOKEN_TTL_SECONDS = 40;
 
 /**
  * The soak of `npm run verify`, short: the built tool (this project's build target runs first) as
@@ -21,7 +23,7 @@ describe('soak with faults (short)', () => {
     const reportPath = path.join(dir, 'report.json');
     try {
       const child = spawn(process.execPath, [path.join(workspaceRoot(), 'dist/tools/verify/tools/verify/src/main.js')], {
-        env: { ...process.env, VERIFY_DURATION_SECONDS: String(SHORT_DURATION_SECONDS), VERIFY_REPORT_PATH: reportPath, VERIFY_WRITE_DOCS: '0' },
+        env: { ...process.env, VERIFY_DURATION_SECONDS: String(SHORT_DURATION_SECONDS), VERIFY_ACCESS_TOKEN_TTL_SECONDS: String(SHORT_TOKEN_TTL_SECONDS), VERIFY_REPORT_PATH: reportPath, VERIFY_WRITE_DOCS: '0' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -54,6 +56,11 @@ describe('soak with faults (short)', () => {
   it('lost and duplicated nothing, reconciled by id', () => {
     expect(report.checks.filter((row) => row.lost || row.duplicated)).toEqual([]);
     expect({ lost: report.lost, duplicated: report.duplicated }).toEqual({ lost: 0, duplicated: 0 });
+  });
+
+  it('renewed expiring tokens and kept the live sockets across their expiry', () => {
+    expect(report.tokenRenewals).toBeGreaterThan(0);
+    expect(report.liveReconnects).toBeGreaterThan(0);
   });
 
   it('refused every revoked session', () => {

@@ -12,6 +12,8 @@ export interface SoakOptions {
   durationSeconds: number;
   /** Operations started per second, whatever kind (follow-up status polls come on top). */
   ratePerSecond: number;
+  /** ACCESS_TOKEN_TTL_SECONDS: the soak's users renew their tokens as apps do, and live sockets reconnect when one expires. */
+  accessTokenTtlSeconds: number;
   log(line: string): void;
 }
 
@@ -95,6 +97,8 @@ export interface SoakReport {
   revocations: number;
   revokedSessionsUsable: number;
   liveReconnects: number;
+  /** Access tokens of the tenant's users renewed with their refresh tokens during the run. */
+  tokenRenewals: number;
   /** Agent runs by final status, and the errors of those that failed. */
   agentRuns: Record<string, number>;
   agentRunErrors: string[];
@@ -236,7 +240,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     platform = await startPlatform({
       // With a snapshot directory every service writes a heap snapshot on SIGUSR2 (after a full collection), at warm-up's end and the run's.
       env: { LOG_LEVEL: 'warn', ...(snapshotDir ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${path.resolve(snapshotDir)}` } : {}) },
-      authEnv: { ACCESS_TOKEN_TTL_SECONDS: '3600', LOGIN_MAX_FAILURES_PER_IP: '100000' },
+      authEnv: { ACCESS_TOKEN_TTL_SECONDS: String(options.accessTokenTtlSeconds), LOGIN_MAX_FAILURES_PER_IP: '100000' },
       serviceEnv: { agents: agentsEnv(openai) },
       notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' },
       gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
@@ -250,7 +254,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const { owner, members, threadIds, agentId } = await setUpTenant(running.gatewayUrl, stamp, MEMBERS);
     const problems: string[] = [];
     for (const user of [owner, ...members]) {
-      const socket = new LiveClient(running.realtimeUrl, user.token, (what) => problems.push(what));
+      const socket = new LiveClient(running.realtimeUrl, () => user.session.token(), (what) => problems.push(what));
       await socket.open();
       live.set(user.userId, socket);
     }
@@ -364,6 +368,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       revocations: workload.revocations.length,
       revokedSessionsUsable,
       liveReconnects: [...live.values()].reduce((sum, socket) => sum + socket.reconnects, 0),
+      tokenRenewals: [owner, ...members].reduce((sum, user) => sum + user.session.renewals, 0),
       agentRuns: workload.runs.reduce<Record<string, number>>((counts, run) => ({ ...counts, [run.finalStatus ?? 'unfinished']: (counts[run.finalStatus ?? 'unfinished'] ?? 0) + 1 }), {}),
       agentRunErrors: [...new Set(workload.runs.flatMap((run) => (run.finalStatus === 'FAILED' && run.error ? [run.error] : [])))],
       crashes: crashes.map((crash) => `${crash.process} (pid ${crash.pid}) at +${((crash.at - startedAt) / 1000).toFixed(0)} s`),
@@ -396,7 +401,7 @@ function summarise(input: {
   faults: FaultWindow[];
   readiness: { at: number; ready: boolean }[];
   samples: ResourceSample[];
-} & Pick<SoakReport, 'checks' | 'revocations' | 'revokedSessionsUsable' | 'liveReconnects' | 'agentRuns' | 'agentRunErrors' | 'crashes'>): SoakReport {
+} & Pick<SoakReport, 'checks' | 'revocations' | 'revokedSessionsUsable' | 'liveReconnects' | 'tokenRenewals' | 'agentRuns' | 'agentRunErrors' | 'crashes'>): SoakReport {
   const { options, operations, faults, readiness, samples, checks } = input;
   const failed = operations.filter((operation) => !operation.ok);
   const errorRows = new Map<string, ErrorRow>();
@@ -508,6 +513,7 @@ function summarise(input: {
     revocations: input.revocations,
     revokedSessionsUsable: input.revokedSessionsUsable,
     liveReconnects: input.liveReconnects,
+    tokenRenewals: input.tokenRenewals,
     agentRuns: input.agentRuns,
     agentRunErrors: input.agentRunErrors,
     crashes: input.crashes,

@@ -17,7 +17,61 @@ export interface Operation {
 export interface Member {
   userId: string;
   username: string;
-  token: string;
+  session: Session;
+}
+
+/** Seconds until the access token expires, and its whole lifetime. */
+function lifetimeOf(accessToken: string): { left: number; total: number } {
+  const { exp, iat } = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number; iat: number };
+  return { left: exp - Date.now() / 1000, total: exp - iat };
+}
+
+/**
+ * A signed-in user's tokens, renewed before the access token expires as an app renews them: the
+ * refresh token (rotated, so one renewal at a time) mints a new pair, which then acts in the tenant again.
+ */
+export class Session {
+  renewals = 0;
+  private renewing?: Promise<string>;
+
+  constructor(
+    private readonly gatewayUrl: string,
+    private readonly tenantId: string,
+    private accessToken: string,
+    private refreshToken: string,
+  ) {}
+
+  async token(): Promise<string> {
+    // Renewed in the last quarter of its lifetime (a run may outlast ACCESS_TOKEN_TTL_SECONDS, at most an hour).
+    const { left, total } = lifetimeOf(this.accessToken);
+    if (left > total / 4) return this.accessToken;
+    this.renewing ??= this.renew().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
+  private async renew(): Promise<string> {
+    try {
+      const { refreshTokens } = await graphqlData<{ refreshTokens: { accessToken: string; refreshToken: string } }>(this.gatewayUrl, REFRESH_PAIR, {
+        variables: { input: { refreshToken: this.refreshToken } },
+      });
+      this.refreshToken = refreshTokens.refreshToken;
+      this.accessToken = await actIn(this.gatewayUrl, refreshTokens.accessToken, this.tenantId);
+      this.renewals += 1;
+    } catch (error) {
+      // A renewal failing during a fault is tried again on the next call; the old token serves while it lasts.
+      if (lifetimeOf(this.accessToken).left <= 0) throw error;
+    }
+    return this.accessToken;
+  }
+}
+
+async function actIn(gatewayUrl: string, accessToken: string, tenantId: string): Promise<string> {
+  const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
+    gatewayUrl,
+    `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
+    { token: accessToken, variables: { input: { tenantId } } },
+  );
+  return switchTenant.accessToken;
 }
 
 export interface CommittedMention {
@@ -52,6 +106,7 @@ const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToke
 const SESSIONS = `{ mySessions { id current } }`;
 const REVOKE = `mutation($input: RevokeSessionInput!) { revokeSession(input: $input) { revokedSessionId } }`;
 const REFRESH = `mutation($input: RefreshTokensInput!) { refreshTokens(input: $input) { accessToken } }`;
+const REFRESH_PAIR = `mutation($input: RefreshTokensInput!) { refreshTokens(input: $input) { accessToken refreshToken } }`;
 const ME = `{ me { id } }`;
 const CREATE_DOCUMENT = `mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }`;
 const PUBLISH_DOCUMENT = `mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { id } } }`;
@@ -124,7 +179,9 @@ export class Workload {
     }
   }
 
-  private async call<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
+  /** One request as a member (the owner by default), with an access token of its own, or anonymously (`null`). */
+  private async call<T>(query: string, variables: Record<string, unknown>, as: Member | string | null = this.owner): Promise<T> {
+    const token = typeof as === 'string' ? as : as ? await as.session.token() : undefined;
     const result = await graphql<T>(this.gatewayUrl, query, { variables, token });
     const failure = failureOf(result);
     if (failure) throw new OperationFailed(failure);
@@ -142,11 +199,11 @@ export class Workload {
       case 'signup':
         return this.signup();
       case 'login':
-        return this.timed('login', () => this.call(LOGIN, { input: { email: this.pick(this.accounts).email, password: PASSWORD } }));
+        return this.timed('login', () => this.call(LOGIN, { input: { email: this.pick(this.accounts).email, password: PASSWORD } }, null));
       case 'document':
         return this.createDocument();
       case 'search':
-        return this.timed('search', () => this.call(SEARCH, { input: { query: `soak${Math.floor(Math.random() * Math.max(1, this.counter))}${this.stamp}` } }, this.owner.token));
+        return this.timed('search', () => this.call(SEARCH, { input: { query: `soak${Math.floor(Math.random() * Math.max(1, this.counter))}${this.stamp}` } }));
       case 'comment':
         return this.comment();
       case 'export':
@@ -162,7 +219,7 @@ export class Workload {
     const name = `s${this.stamp}_${this.counter++}`;
     const email = `${name}@soak.example`;
     return this.timed('signup', async () => {
-      await this.call(REGISTER, { input: { email, username: name, password: PASSWORD, displayName: name } });
+      await this.call(REGISTER, { input: { email, username: name, password: PASSWORD, displayName: name } }, null);
       this.accounts.push({ email });
     });
   }
@@ -173,7 +230,6 @@ export class Workload {
       const created = await this.call<{ createDocument: { document: { id: string } } }>(
         CREATE_DOCUMENT,
         { input: { title: `Soak ${word}`, body: `Written during the soak: ${word} ${randomUUID()}`, type: 'ARTICLE', language: 'en' } },
-        this.owner.token,
       );
       this.documentIds.push(created.createDocument.document.id);
     });
@@ -185,7 +241,6 @@ export class Workload {
       const added = await this.call<{ addComment: { comment: { id: string } } }>(
         ADD_COMMENT,
         { input: { documentId: this.pick(this.threadIds), body: `Soak note ${this.counter++} for @${recipient.username}` } },
-        this.owner.token,
       );
       this.mentions.push({ commentId: added.addComment.comment.id, recipient });
     });
@@ -197,7 +252,6 @@ export class Workload {
       const requested = await this.call<{ requestExport: { export: { id: string } } }>(
         REQUEST_EXPORT,
         { input: { format: 'PDF', selection: { documentIds: [documentId] } } },
-        this.owner.token,
       );
       const requestedExport: RequestedExport = { id: requested.requestExport.export.id };
       this.exports.push(requestedExport);
@@ -210,7 +264,7 @@ export class Workload {
 
   private startRun() {
     return this.timed('agentRun', async () => {
-      const started = await this.call<{ startAgentRun: { run: { id: string } } }>(START_RUN, { input: { agentId: this.agentId, prompt: `Soak task ${this.counter++}` } }, this.owner.token);
+      const started = await this.call<{ startAgentRun: { run: { id: string } } }>(START_RUN, { input: { agentId: this.agentId, prompt: `Soak task ${this.counter++}` } });
       const run: StartedRun = { id: started.startAgentRun.run.id };
       this.runs.push(run);
       this.follow(async () => {
@@ -226,8 +280,8 @@ export class Workload {
   private revokeSession() {
     const { email } = this.pick(this.accounts);
     return this.timed('revocation', async () => {
-      const first = await this.call<{ login: { accessToken: string; refreshToken: string } }>(LOGIN, { input: { email, password: PASSWORD } });
-      const second = await this.call<{ login: { accessToken: string } }>(LOGIN, { input: { email, password: PASSWORD } });
+      const first = await this.call<{ login: { accessToken: string; refreshToken: string } }>(LOGIN, { input: { email, password: PASSWORD } }, null);
+      const second = await this.call<{ login: { accessToken: string } }>(LOGIN, { input: { email, password: PASSWORD } }, null);
       const sessions = await this.call<{ mySessions: { id: string; current: boolean }[] }>(SESSIONS, {}, first.login.accessToken);
       const sessionId = sessions.mySessions.find((session) => session.current)?.id;
       if (!sessionId) throw new OperationFailed('no current session listed');
@@ -259,7 +313,7 @@ export class Workload {
     const deadline = Date.now() + 180_000;
     for (let poll = 1; Date.now() < deadline; poll += 1) {
       await sleep(Math.min(poll, 5) * 1_000);
-      const data = await this.timed('status', () => this.call<T>(query, { id }, this.owner.token));
+      const data = await this.timed('status', () => this.call<T>(query, { id }));
       const status = data ? statusOf(data) : undefined;
       if (status && finished.includes(status)) return status;
     }
@@ -275,49 +329,48 @@ export class Workload {
 /** The owner of the soak's tenant, its members (each mentionable by username) and the threads they are mentioned in. */
 export async function setUpTenant(gatewayUrl: string, stamp: string, memberCount: number) {
   const register = async (name: string) => {
-    const data = await graphqlData<{ register: { accessToken: string; user: { id: string } } }>(gatewayUrl, REGISTER, {
+    const data = await graphqlData<{ register: { accessToken: string; refreshToken: string; user: { id: string } } }>(gatewayUrl, REGISTER, {
       variables: { input: { email: `${name}@soak.example`, username: name, password: PASSWORD, displayName: name } },
     });
-    return { userId: data.register.user.id, username: name, token: data.register.accessToken };
+    return { userId: data.register.user.id, username: name, accessToken: data.register.accessToken, refreshToken: data.register.refreshToken };
   };
-  const switchTo = async (token: string, tenantId: string) =>
-    (
-      await graphqlData<{ switchTenant: { accessToken: string } }>(gatewayUrl, `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`, {
-        token,
-        variables: { input: { tenantId } },
-      })
-    ).switchTenant.accessToken;
   const ownerAccount = await register(`owner_${stamp}`);
   const tenant = await graphqlData<{ createTenant: { tenant: { id: string } } }>(
     gatewayUrl,
     `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`,
-    { token: ownerAccount.token, variables: { input: { name: 'Soak', slug: `soak-${stamp}` } } },
+    { token: ownerAccount.accessToken, variables: { input: { name: 'Soak', slug: `soak-${stamp}` } } },
   );
   const tenantId = tenant.createTenant.tenant.id;
-  const owner: Member = { ...ownerAccount, token: await switchTo(ownerAccount.token, tenantId) };
+  const memberOf = async (account: Awaited<ReturnType<typeof register>>): Promise<Member> => ({
+    userId: account.userId,
+    username: account.username,
+    session: new Session(gatewayUrl, tenantId, await actIn(gatewayUrl, account.accessToken, tenantId), account.refreshToken),
+  });
+  const owner = await memberOf(ownerAccount);
+  const ownerToken = await owner.session.token();
   const members: Member[] = [];
   for (let index = 0; index < memberCount; index += 1) {
     const account = await register(`m${index}_${stamp}`);
     await graphqlData(gatewayUrl, `mutation($input: AddTenantMemberInput!) { addTenantMember(input: $input) { membership { createdAt } } }`, {
-      token: owner.token,
+      token: ownerToken,
       variables: { input: { email: `${account.username}@soak.example`, role: 'member' } },
     });
-    members.push({ ...account, token: await switchTo(account.token, tenantId) });
+    members.push(await memberOf(account));
   }
   const threadIds: string[] = [];
   for (let index = 0; index < 3; index += 1) {
     const created = await graphqlData<{ createDocument: { document: { id: string } } }>(gatewayUrl, CREATE_DOCUMENT, {
-      token: owner.token,
+      token: ownerToken,
       variables: { input: { title: `Soak thread ${index}`, body: 'Where the mentions happen.', type: 'ARTICLE', language: 'en' } },
     });
     const id = created.createDocument.document.id;
-    await graphqlData(gatewayUrl, PUBLISH_DOCUMENT, { token: owner.token, variables: { input: { id } } });
+    await graphqlData(gatewayUrl, PUBLISH_DOCUMENT, { token: ownerToken, variables: { input: { id } } });
     threadIds.push(id);
   }
   const agent = await graphqlData<{ createAgent: { agent: { id: string } } }>(
     gatewayUrl,
     `mutation($input: CreateAgentInput!) { createAgent(input: $input) { agent { id } } }`,
-    { token: owner.token, variables: { input: { name: `soak agent ${stamp}`, model: 'fake/soak' } } },
+    { token: ownerToken, variables: { input: { name: `soak agent ${stamp}`, model: 'fake/soak' } } },
   );
   return { owner, members, threadIds, agentId: agent.createAgent.agent.id };
 }

@@ -205,7 +205,7 @@ export class ExportsService {
       if (error instanceof ContentUnavailableError && !error.transient && selection.collectionId) throw new NotFoundError('Collection');
       if (error instanceof ContentUnavailableError) {
         this.logger.warn({ tenantId: requester.tenantId, reason: error.message }, 'export selection could not be read');
-        throw new AppError(ErrorCode.INTERNAL, 'errors.export_content_unavailable');
+        throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'errors.export_content_unavailable');
       }
       throw error;
     }
