@@ -91,11 +91,15 @@ async function waitForExit(pid: number): Promise<void> {
   }
 }
 
-/** Injects the planned faults in turn from `startedAt`, each after the one before is over. */
+/**
+ * Injects the planned faults in turn from `startedAt`, each once the one before is over, its
+ * recovery window included: on a slow machine a replacement still settling would otherwise meet the
+ * next fault, and each error could no longer be told to one fault.
+ */
 export async function injectFaults(plan: FaultPlan[], startedAt: number, recoveryGraceMs: number, log: (line: string) => void): Promise<FaultWindow[]> {
   const windows: FaultWindow[] = [];
   for (const fault of plan) {
-    const due = startedAt + fault.atSeconds * 1000;
+    const due = Math.max(startedAt + fault.atSeconds * 1000, windows.at(-1)?.windowEnd ?? 0);
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
     const injectedAt = Date.now();
