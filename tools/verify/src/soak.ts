@@ -266,7 +266,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let workloadEndedAt = endsAt;
     const readiness: { at: number; ready: boolean }[] = [];
     const samples: ResourceSample[] = [];
-    const crashes: { process: string; pid: number; at: number }[] = [];
+    const crashes: { process: string; pid: number; at: number; service: ServiceProcess }[] = [];
     const replacing = new Set<string>();
     let sampling = true;
     const gatewayReadyUrl = `${running.gateway.url}/health/ready`;
@@ -289,8 +289,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           const service = services[name];
           if (reading) samples.push({ at, process: name, ...reading, ...(service ? await readHeapMiB(service.metricsUrl) : {}) });
           if (!reading && service && !replacing.has(name) && !crashes.some((crash) => crash.pid === service.pid)) {
-            crashes.push({ process: name, pid: service.pid, at });
-            log(`[soak] ${name} (pid ${service.pid}) exited on its own; its last output:\n${service.output().slice(-3000)}`);
+            crashes.push({ process: name, pid: service.pid, at, service });
+            log(`[soak] ${name} (pid ${service.pid}) exited on its own (${service.exitStatus() ?? 'status not known yet'}); its last output:\n${service.output().slice(-3000)}`);
           }
         }
         await sleep(sampleEveryMs);
@@ -371,7 +371,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       tokenRenewals: [owner, ...members].reduce((sum, user) => sum + user.session.renewals, 0),
       agentRuns: workload.runs.reduce<Record<string, number>>((counts, run) => ({ ...counts, [run.finalStatus ?? 'unfinished']: (counts[run.finalStatus ?? 'unfinished'] ?? 0) + 1 }), {}),
       agentRunErrors: [...new Set(workload.runs.flatMap((run) => (run.finalStatus === 'FAILED' && run.error ? [run.error] : [])))],
-      crashes: crashes.map((crash) => `${crash.process} (pid ${crash.pid}) at +${((crash.at - startedAt) / 1000).toFixed(0)} s`),
+      crashes: crashes.map((crash) => `${crash.process} (pid ${crash.pid}, ${crash.service.exitStatus() ?? 'exit status unknown'}) at +${((crash.at - startedAt) / 1000).toFixed(0)} s`),
     });
     if (problems.length) log(`[soak] live socket events: ${problems.length} (${[...new Set(problems)].join(', ')})`);
     return report;

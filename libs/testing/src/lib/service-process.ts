@@ -34,6 +34,8 @@ export interface ServiceProcess {
   pid: number;
   /** Everything the process printed so far (JSON log lines). */
   output(): string;
+  /** How the process ended (its exit code, or the signal that ended it); undefined while it runs. */
+  exitStatus(): string | undefined;
   stop(): Promise<void>;
   /** Sends SIGKILL without waiting (for process exit handlers, where nothing asynchronous runs). */
   kill(): void;
@@ -79,6 +81,7 @@ export async function startServiceProcess(options: {
         metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
         pid: child.pid as number,
         output: () => chunks.join(''),
+        exitStatus: () => describeExit(child),
         stop: () => stopChild(child),
         kill: () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -89,6 +92,12 @@ export async function startServiceProcess(options: {
   }
   await stopChild(child);
   throw new Error(`${options.app} was not ready within the timeout:\n${chunks.join('').slice(-4000)}`);
+}
+
+function describeExit(child: ChildProcess): string | undefined {
+  if (child.signalCode !== null) return `signal ${child.signalCode}`;
+  if (child.exitCode !== null) return `exit code ${child.exitCode}`;
+  return undefined;
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
