@@ -495,6 +495,24 @@ describe('JobQueue', () => {
     ]);
   }, 60_000);
 
+  it('retries a job whose worker stopped beating (its replica died mid-job) at the next supervise pass, not at its attempt timeout', async () => {
+    const queue = uniqueQueue('orphaned');
+    const attempts: number[] = [];
+    const replica = await startReplica(
+      (jobs) => jobs.define({ name: queue, retryDelaySeconds: 0, expireInSeconds: 3_600, handler: async (job) => void attempts.push(job.attempt) }),
+      { JOBS_SUPERVISE_INTERVAL_SECONDS: '1', JOBS_HEARTBEAT_SECONDS: '10' },
+    );
+    const id = (await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 })) as string;
+    expect(await sql(`SELECT heartbeat_seconds FROM "${SCHEMA}".job WHERE id = $1`, [id])).toEqual([{ heartbeat_seconds: 10 }]);
+    // The row as a replica that claimed it and then died leaves it: active, its last heartbeat a minute old.
+    await sql(
+      `UPDATE "${SCHEMA}".job SET state = 'active', start_after = now(), started_on = now() - interval '1 minute', heartbeat_on = now() - interval '1 minute' WHERE id = $1`,
+      [id],
+    );
+    await eventually('the orphaned job to be retried and completed', async () => (await replica.jobs.find(queue, id))?.state === 'completed', 30_000);
+    expect(attempts).toEqual([1]);
+  }, 60_000);
+
   it('exposes queue sizes by state to Prometheus', async () => {
     const queue = uniqueQueue('gauge');
     const replica = await startReplica((jobs) => jobs.define({ name: queue, handler: async () => undefined }));

@@ -227,6 +227,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       retryBackoff: definition.retryBackoff ?? true,
       retryDelayMax: definition.retryDelayMaxSeconds ?? 600,
       expireInSeconds: definition.expireInSeconds ?? 900,
+      heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS,
     });
     if (this.bootstrapped && !this.stopping) await this.startWorker(definition);
   }
@@ -289,6 +290,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       priority: options.priority,
       startAfter: options.startAfter,
       group: options.concurrencyKey === undefined ? undefined : { id: options.concurrencyKey },
+      heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS,
       db: options.tx ? entityManagerDb(options.tx) : undefined,
     };
     return this.boss.send(name, data, stripUndefined(send));
@@ -300,7 +302,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    */
   async schedule<T extends object>(name: string, cron: string, data?: T, options: { tz?: string } = {}): Promise<void> {
     this.assertDefined(name);
-    await this.boss.schedule(name, cron, data ?? null, stripUndefined({ tz: options.tz }));
+    await this.boss.schedule(name, cron, data ?? null, stripUndefined({ tz: options.tz, heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS }));
   }
 
   async unschedule(name: string): Promise<void> {
@@ -338,13 +340,13 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   }
 
   private async startRecurring(definition: RecurringDefinition): Promise<void> {
-    await this.boss.schedule(definition.name, '* * * * *', {}, { singletonKey: definition.name });
+    await this.boss.schedule(definition.name, '* * * * *', {}, { singletonKey: definition.name, heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS });
     await this.enqueueRecurring(definition.name);
   }
 
   private async enqueueRecurring(name: string, startAfter?: Date): Promise<void> {
     try {
-      await this.boss.send(name, {}, stripUndefined({ singletonKey: name, startAfter }));
+      await this.boss.send(name, {}, stripUndefined({ singletonKey: name, startAfter, heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS }));
     } catch (error) {
       // The per-minute cron restarts the chain.
       this.logger.warn(`Queueing the next run of ${name} failed: ${(error as Error).message}`);
@@ -362,7 +364,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    */
   private async ensureQueue(name: string, options: Parameters<PgBoss['createQueue']>[1] = {}): Promise<void> {
     await this.boss.createQueue(name, options);
-    const { policy: _policy, ...updatable } = options;
+    // A queue's heartbeat is set at creation only; each job carries it too (enqueue), so queues created before it have it.
+    const { policy: _policy, heartbeatSeconds: _heartbeatSeconds, ...updatable } = options;
     if (Object.keys(updatable).length > 0) await this.boss.updateQueue(name, updatable);
   }
 

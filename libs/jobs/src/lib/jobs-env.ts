@@ -10,6 +10,12 @@ export const jobsEnv = {
   JOBS_CRON_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(45).default(30),
   /** How often one replica fails jobs past their attempt timeout (their worker died), so they are retried. */
   JOBS_SUPERVISE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /**
+   * A running job's worker refreshes its claim every half of this. A claim not refreshed for this long
+   * (its replica died, or lost the database while recording the outcome) is failed at the next
+   * supervise pass and the job retried, instead of staying active until its attempt timeout.
+   */
+  JOBS_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(30),
   /** How often running jobs are checked for a cancellation made by any replica. */
   JOBS_CANCEL_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   /** Progress rows older than this are removed. */
@@ -25,6 +31,7 @@ export interface JobsConfig {
   JOBS_POLL_INTERVAL_SECONDS: number;
   JOBS_CRON_INTERVAL_SECONDS: number;
   JOBS_SUPERVISE_INTERVAL_SECONDS: number;
+  JOBS_HEARTBEAT_SECONDS: number;
   JOBS_CANCEL_CHECK_MS: number;
   JOBS_PROGRESS_RETENTION_DAYS: number;
 }
