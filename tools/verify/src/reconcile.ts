@@ -20,14 +20,14 @@ interface OutboxEvent {
   published: boolean;
 }
 
-function check(name: string, ids: string[], countOf: (id: string) => number): Check {
+function check(name: string, ids: string[], countOf: (id: string) => number, describe: (id: string) => string = (id) => id): Check {
   const result: Check = { name, checked: ids.length, lost: 0, duplicated: 0, examples: [] };
   for (const id of ids) {
     const count = countOf(id);
     if (count === 1) continue;
     if (count === 0) result.lost += 1;
     else result.duplicated += count - 1;
-    if (result.examples.length < 5) result.examples.push(`${id}: ${count}`);
+    if (result.examples.length < 5) result.examples.push(`${describe(id)}: ${count}`);
   }
   return result;
 }
@@ -117,7 +117,14 @@ export async function reconcile(options: {
     const inboxCounts = countBy(inbox, (row) => `${row.schema}/${row.group}/${row.eventId}`);
     for (const [group, types] of [...groupTypes].sort(([a], [b]) => a.localeCompare(b))) {
       const expected = events.filter((event) => types.has(event.type)).map((event) => event.id);
-      checks.push(check(`consumed by ${group}`, expected, (id) => inboxCounts.get(`${group}/${id}`) ?? 0));
+      checks.push(
+        check(
+          `consumed by ${group}`,
+          expected,
+          (id) => inboxCounts.get(`${group}/${id}`) ?? 0,
+          (id) => `${typeOfEvent.get(id)} ${id}`,
+        ),
+      );
     }
 
     // Documents: one document.created event each, taken by the search cache.

@@ -374,6 +374,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       crashes: crashes.map((crash) => `${crash.process} (pid ${crash.pid}, ${crash.service.exitStatus() ?? 'exit status unknown'}) at +${((crash.at - startedAt) / 1000).toFixed(0)} s`),
     });
     if (problems.length) log(`[soak] live socket events: ${problems.length} (${[...new Set(problems)].join(', ')})`);
+    // What the services logged (warnings and errors at the soak's level) is where a loss's cause shows.
+    if (report.failures.length) {
+      for (const [name, service] of Object.entries(services)) log(`[soak] ${name}'s last output:\n${service.output().slice(-4000)}`);
+    }
     return report;
   } finally {
     for (const socket of live.values()) socket.close();

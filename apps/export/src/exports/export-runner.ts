@@ -72,6 +72,9 @@ export class ExportRunner implements OnModuleInit {
       retryDelaySeconds: this.config.EXPORT_RETRY_DELAY_SECONDS,
       retryBackoff: true,
       expireInSeconds: this.config.EXPORT_ATTEMPT_TIMEOUT_SECONDS,
+      // An attempt may run for its whole timeout (30 minutes by default): one orphaned by a dead replica
+      // or a database restart is retried within a minute or two instead.
+      heartbeat: true,
       concurrency: this.config.EXPORT_CONCURRENCY,
       concurrencyPerKey: this.config.EXPORT_TENANT_CONCURRENCY,
       handler: (job) => this.run(job),

@@ -499,7 +499,7 @@ describe('JobQueue', () => {
     const queue = uniqueQueue('orphaned');
     const attempts: number[] = [];
     const replica = await startReplica(
-      (jobs) => jobs.define({ name: queue, retryDelaySeconds: 0, expireInSeconds: 3_600, handler: async (job) => void attempts.push(job.attempt) }),
+      (jobs) => jobs.define({ name: queue, retryDelaySeconds: 0, expireInSeconds: 3_600, heartbeat: true, handler: async (job) => void attempts.push(job.attempt) }),
       { JOBS_SUPERVISE_INTERVAL_SECONDS: '1', JOBS_HEARTBEAT_SECONDS: '10' },
     );
     const id = (await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 })) as string;
@@ -511,6 +511,13 @@ describe('JobQueue', () => {
     );
     await eventually('the orphaned job to be retried and completed', async () => (await replica.jobs.find(queue, id))?.state === 'completed', 30_000);
     expect(attempts).toEqual([1]);
+  }, 60_000);
+
+  it('gives jobs no heartbeat unless their queue asks for one', async () => {
+    const queue = uniqueQueue('no-heartbeat');
+    const replica = await startReplica((jobs) => jobs.define({ name: queue, handler: async () => undefined }), { JOBS_HEARTBEAT_SECONDS: '10' });
+    const id = (await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 })) as string;
+    expect(await sql(`SELECT heartbeat_seconds FROM "${SCHEMA}".job WHERE id = $1`, [id])).toEqual([{ heartbeat_seconds: null }]);
   }, 60_000);
 
   it('exposes queue sizes by state to Prometheus', async () => {

@@ -51,6 +51,13 @@ export interface QueueDefinition<T> {
   retryDelayMaxSeconds?: number;
   /** An attempt running longer than this is failed (and retried). Default 900. */
   expireInSeconds?: number;
+  /**
+   * For long jobs (an attempt timeout of many minutes): the worker refreshes its claim every half of
+   * JOBS_HEARTBEAT_SECONDS, and a claim not refreshed for that long (its replica died, or lost the
+   * database while recording the outcome) is failed and retried at the next supervise pass instead
+   * of at the attempt timeout. Short jobs need none: their attempt timeout bounds them. Default false.
+   */
+  heartbeat?: boolean;
   /** Jobs this replica runs at once. Default 1. */
   concurrency?: number;
   /**
@@ -227,7 +234,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       retryBackoff: definition.retryBackoff ?? true,
       retryDelayMax: definition.retryDelayMaxSeconds ?? 600,
       expireInSeconds: definition.expireInSeconds ?? 900,
-      heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS,
+      heartbeatSeconds: this.heartbeatSecondsOf(definition.name),
     });
     if (this.bootstrapped && !this.stopping) await this.startWorker(definition);
   }
@@ -290,7 +297,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       priority: options.priority,
       startAfter: options.startAfter,
       group: options.concurrencyKey === undefined ? undefined : { id: options.concurrencyKey },
-      heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS,
+      heartbeatSeconds: this.heartbeatSecondsOf(name),
       db: options.tx ? entityManagerDb(options.tx) : undefined,
     };
     return this.boss.send(name, data, stripUndefined(send));
@@ -302,7 +309,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    */
   async schedule<T extends object>(name: string, cron: string, data?: T, options: { tz?: string } = {}): Promise<void> {
     this.assertDefined(name);
-    await this.boss.schedule(name, cron, data ?? null, stripUndefined({ tz: options.tz, heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS }));
+    await this.boss.schedule(name, cron, data ?? null, stripUndefined({ tz: options.tz, heartbeatSeconds: this.heartbeatSecondsOf(name) }));
   }
 
   async unschedule(name: string): Promise<void> {
@@ -339,14 +346,19 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     return row ? { percent: row.percent, message: row.message, updatedAt: row.updated_at } : undefined;
   }
 
+  /** A queue's heartbeat: set on the queue and on each of its jobs, so queues created before it carry it too. */
+  private heartbeatSecondsOf(name: string): number | undefined {
+    return this.definitions.get(name)?.heartbeat ? this.config.JOBS_HEARTBEAT_SECONDS : undefined;
+  }
+
   private async startRecurring(definition: RecurringDefinition): Promise<void> {
-    await this.boss.schedule(definition.name, '* * * * *', {}, { singletonKey: definition.name, heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS });
+    await this.boss.schedule(definition.name, '* * * * *', {}, { singletonKey: definition.name });
     await this.enqueueRecurring(definition.name);
   }
 
   private async enqueueRecurring(name: string, startAfter?: Date): Promise<void> {
     try {
-      await this.boss.send(name, {}, stripUndefined({ singletonKey: name, startAfter, heartbeatSeconds: this.config.JOBS_HEARTBEAT_SECONDS }));
+      await this.boss.send(name, {}, stripUndefined({ singletonKey: name, startAfter }));
     } catch (error) {
       // The per-minute cron restarts the chain.
       this.logger.warn(`Queueing the next run of ${name} failed: ${(error as Error).message}`);
@@ -363,7 +375,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    * cannot change once the queue exists.
    */
   private async ensureQueue(name: string, options: Parameters<PgBoss['createQueue']>[1] = {}): Promise<void> {
-    await this.boss.createQueue(name, options);
+    await this.boss.createQueue(name, stripUndefined(options));
     // A queue's heartbeat is set at creation only; each job carries it too (enqueue), so queues created before it have it.
     const { policy: _policy, heartbeatSeconds: _heartbeatSeconds, ...updatable } = options;
     if (Object.keys(updatable).length > 0) await this.boss.updateQueue(name, updatable);
