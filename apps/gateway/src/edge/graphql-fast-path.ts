@@ -197,7 +197,10 @@ export class GraphqlFastPath {
     return { body: this.resultBody(answered.data, downstream), failed: downstream.length > 0 };
   }
 
-  /** Several fetches: Apollo's executor runs the plan over the shared subgraph pools. */
+  /**
+   * Several fetches: our executor runs the plan over the shared subgraph pools, or Apollo's for
+   * the plans ours does not take; both answer alike.
+   */
   private async execute(
     supergraph: PlannedSupergraph,
     planned: PlannedOperation,
@@ -217,14 +220,16 @@ export class GraphqlFastPath {
       source: query,
       schema: supergraph.schema,
     };
-    const result = await executeQueryPlan(
-      planned.plan,
-      serviceMap,
-      requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
-      planned.operationContext,
-      supergraph.supergraphSchema,
-      supergraph.apiSchema,
-    );
+    const result = planned.executor
+      ? await planned.executor.execute(serviceMap, context, variables, requestContext)
+      : await executeQueryPlan(
+          planned.plan,
+          serviceMap,
+          requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
+          planned.operationContext,
+          supergraph.supergraphSchema,
+          supergraph.apiSchema,
+        );
     const errors = result.errors ?? [];
     return { body: this.resultBody(result.data, errors), failed: errors.length > 0 };
   }
