@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { GraphQLDataSource, ServiceMap, executeQueryPlan } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { GraphQLError } from 'graphql';
 import { workspaceRoot } from '@multipult/testing';
 import { PlannedOperation, PlannedSupergraph } from './federated-operations';
+import { operationFromDocument } from '@apollo/federation-internals';
+import { GraphQLError, parse } from 'graphql';
+import { CompiledResultShape } from './compiled-result-shape';
 import { PlanResult } from './query-plan-executor';
 import { SubgraphClient, SubgraphUnavailableError } from './subgraph-client';
 
@@ -198,6 +200,28 @@ describe('QueryPlanExecutor', () => {
     const me: Subgraph = () => ({ data: { me: { id: 'u1', displayName: 'Ann' } } });
     await bothAnswer('{ me { id displayName } documents(first: 1) { totalCount } }', { auth: me, content: () => ({ data: { documents: { totalCount: 1 } } }) });
     await bothAnswer('{ documents(first: 1) { totalCount } me { id displayName } }', { auth: () => new SubgraphUnavailableError(), content: () => ({ data: { documents: { totalCount: 1 } } }) });
+  });
+
+  it.each([
+    ['@skip with a literal and a fragment on the same type', '{ documents(first: 2) { edges { node { ... on Document @skip(if: false) { t: title } id @skip(if: true) owner { displayName } } } } }', undefined],
+    ['@skip before @include, whatever their order', 'query($a: Boolean!, $b: Boolean!) { documents(first: 2) { edges { node { id @include(if: $a) @skip(if: $b) title } } } }', { a: false, b: true }],
+    ['a defaulted condition variable', 'query($a: Boolean = false) { documents(first: 2) { edges { node { id @include(if: $a) title } } } }', undefined],
+    ['a condition variable that is not a boolean (never past the fast path’s coercion)', 'query($a: Boolean!) { documents(first: 2) { edges { node { id @include(if: $a) title } } } }', { a: 'yes' }],
+    ['a response name selected twice', '{ documents(first: 2) { edges { node { owner { id } ... on Document { owner { displayName } } } } } }', undefined],
+  ])('shapes %s as executeQueryPlan does', async (_case, query, variables) => {
+    await bothAnswer(query, { content: content(['u1', 'u2']), auth }, variables);
+  });
+
+  it('compiles the shape of joins over object types, and leaves a response name selected twice to computeResponse', () => {
+    const shapeOf = (query: string) => CompiledResultShape.of(operationFromDocument(supergraph.apiSchema, parse(query)));
+    expect(shapeOf(join)).toBeDefined();
+    expect(shapeOf('query($w: Boolean!) { docs: documents(first: 2) { edges { node { ... on Document { t: title } owner @include(if: $w) { __typename n: displayName } } } } }')).toBeDefined();
+    expect(shapeOf('{ documents(first: 2) { edges { node { owner { id } ... on Document { owner { displayName } } } } } }')).toBeUndefined();
+  });
+
+  it('answers a __typename of another type as executeQueryPlan does', async () => {
+    const typed: Subgraph = () => ({ data: { documents: { totalCount: 1, edges: [{ node: { __typename: 'Collection', id: 'd0', title: 'T', owner: { __typename: 'User', id: 'u1' } } }] } } });
+    await bothAnswer('{ documents(first: 1) { edges { node { __typename id title owner { displayName } } } } }', { content: typed, auth });
   });
 
   it('answers a value the subgraph got wrong as executeQueryPlan does', async () => {

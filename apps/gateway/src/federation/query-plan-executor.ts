@@ -5,6 +5,7 @@ import { isObjectOfType } from '@apollo/gateway/dist/dataRewrites';
 import { ERRORS, Operation, Schema, assert, errorCodeDef, operationFromDocument } from '@apollo/federation-internals';
 import { FetchNode, PlanNode, QueryPlan, QueryPlanSelectionNode, ResponsePath, evaluateCondition, getResponseName } from '@apollo/query-planner';
 import { GraphQLError, GraphQLFormattedError, GraphQLSchema, Kind, OperationDefinitionNode, FragmentDefinitionNode } from 'graphql';
+import { CompiledResultShape, ShapeNotCovered } from './compiled-result-shape';
 import type { GatewayContext } from './subgraph-client';
 
 /** What one request's plan execution answers: the shaped data and the errors, as executeQueryPlan returns them. */
@@ -43,6 +44,7 @@ export class QueryPlanExecutor {
     private readonly root: PlanNode | undefined,
     private readonly operation: Operation,
     private readonly supergraphSchema: GraphQLSchema,
+    private readonly resultShape: CompiledResultShape | undefined,
   ) {}
 
   static of(
@@ -59,7 +61,7 @@ export class QueryPlanExecutor {
       { kind: Kind.DOCUMENT, definitions: [operationContext.operation, ...Object.values(operationContext.fragments)] },
       { validate: false },
     );
-    return new QueryPlanExecutor(root, operation, supergraphSchema);
+    return new QueryPlanExecutor(root, operation, supergraphSchema, CompiledResultShape.of(operation));
   }
 
   async execute(
@@ -73,20 +75,32 @@ export class QueryPlanExecutor {
     if (this.root) await this.executeNode(execution, this.root, { path: [], data: unfilteredData, fullResult: unfilteredData });
     let data: PlanResult['data'];
     try {
-      ({ data } = computeResponse({
-        operation: this.operation,
-        variables,
-        input: unfilteredData,
-        introspectionHandling: () => {
-          throw new Error('introspection is left to Apollo Server');
-        },
-      }));
+      data = this.shaped(unfilteredData, variables);
     } catch (error) {
       // Shaping errors (valueCompletion) are dropped as the fast path drops executeQueryPlan's extensions; a failed shaping replaces everything.
       if (error instanceof GraphQLError) return { errors: [error] };
       return { errors: [new GraphQLError(error instanceof Error ? error.message : 'Unexpected error during query plan execution', { originalError: error as Error })] };
     }
     return execution.errors.length ? { errors: execution.errors, data } : { data };
+  }
+
+  /** The compiled shape where it covers the data, computeResponse otherwise. */
+  private shaped(input: ResultObject, variables: Record<string, unknown> | undefined): PlanResult['data'] {
+    if (this.resultShape) {
+      try {
+        return this.resultShape.shape(input, variables);
+      } catch (error) {
+        if (!(error instanceof ShapeNotCovered)) throw error;
+      }
+    }
+    return computeResponse({
+      operation: this.operation,
+      variables,
+      input,
+      introspectionHandling: () => {
+        throw new Error('introspection is left to Apollo Server');
+      },
+    }).data;
   }
 
   private async executeNode(execution: Execution, node: PlanNode, cursor: Cursor | undefined): Promise<void> {
