@@ -231,13 +231,17 @@ export class GraphqlFastPath {
           supergraph.apiSchema,
         );
     const errors = result.errors ?? [];
-    return { body: this.resultBody(result.data, errors), failed: errors.length > 0 };
+    return { body: this.resultBody(result.data, errors, result.extensions), failed: errors.length > 0 };
   }
 
-  /** As Apollo Server writes results: errors first, a newline at the end (so relayed and executed answers look alike). */
-  private resultBody(data: unknown, errors: readonly unknown[]): string {
-    if (!errors.length) return `${JSON.stringify({ data })}\n`;
-    return `${JSON.stringify({ errors: errors.map((error) => formatError(formattedOf(error), error)), data })}\n`;
+  /**
+   * As Apollo Server writes results: errors first, then data, then the executor's extensions (the
+   * nulls it put in non-null fields), a newline at the end (so relayed and executed answers look alike).
+   */
+  private resultBody(data: unknown, errors: readonly unknown[], extensions?: unknown): string {
+    const formatted = errors.length ? errors.map((error) => formatError(formattedOf(error), error)) : undefined;
+    if (!formatted && !extensions) return `${JSON.stringify({ data })}\n`;
+    return `${JSON.stringify({ errors: formatted, data, extensions })}\n`;
   }
 
   private errorBody(error: unknown): string {

@@ -41,9 +41,6 @@ interface ShapedField {
 
 type ResultObject = Record<string, unknown>;
 
-/** Nulls that must go up to the nearest nullable field (executeQueryPlan's NULL_BUBBLE_UP / isInvalid). */
-const BUBBLE = Symbol('bubble');
-
 /** Thrown for anything computeResponse would answer differently than the common case shaped here; the caller asks computeResponse. */
 export class ShapeNotCovered extends Error {}
 
@@ -51,13 +48,14 @@ export class ShapeNotCovered extends Error {}
  * Apollo's result shaping (computeResponse of @apollo/gateway) for an operation over object types
  * only, compiled once per planned operation instead of walking its selection sets and directives
  * per request: the client's fields in its order, aliases, fragments on the type they are spread
- * in, @skip/@include, `__typename`, and nulls propagated through non-null fields. Anything else it
- * refuses when compiled (abstract types, fragments on other types, a response name selected twice)
- * or throws ShapeNotCovered for when met in the data (a __typename of another type, a value not of
- * its type, a condition variable that is not a boolean), so that computeResponse answers instead.
+ * in, @skip/@include and `__typename`. Anything else it refuses when compiled (abstract types, fragments on other types, a response name selected twice)
+ * or throws ShapeNotCovered for when met in the data (a null in a non-null field, whose propagation
+ * computeResponse reports, a __typename of another type, a value not of its type, a condition
+ * variable that is not a boolean), so that computeResponse answers instead.
  */
 export class CompiledResultShape {
   private constructor(
+    private readonly rootTypeName: string,
     private readonly fields: ShapedField[],
     private readonly defaultedVariables: Record<string, unknown>,
     private readonly schema: Schema,
@@ -68,17 +66,20 @@ export class CompiledResultShape {
     const root = schema.schemaDefinition.rootType(operation.rootKind);
     if (!root) return undefined;
     const fields = fieldsOf(operation.selectionSet, root, [], schema);
-    return fields && new CompiledResultShape(fields, operation.collectDefaultedVariableValues(), schema);
+    return fields && new CompiledResultShape(root.name, fields, operation.collectDefaultedVariableValues(), schema);
   }
 
-  /** The client's data from the merged subgraph answers, as computeResponse shapes it (its errors are not kept by the fast path). */
-  shape(input: ResultObject, variables: Record<string, unknown> | undefined): ResultObject | null {
+  /**
+   * The client's data from the merged subgraph answers, as computeResponse shapes it when it finds
+   * nothing to report: a null in a non-null field throws ShapeNotCovered, for computeResponse to
+   * shape the data again with its errors.
+   */
+  shape(input: ResultObject, variables: Record<string, unknown> | undefined): ResultObject {
     const values: Record<string, unknown> = { __proto__: null, ...this.defaultedVariables, ...variables };
-    const data = this.object(input, this.fields, values, undefined);
-    return data === BUBBLE ? null : data;
+    return this.object(input, this.fields, values, this.rootTypeName);
   }
 
-  private object(input: ResultObject, fields: ShapedField[], variables: Record<string, unknown>, typeName: string | undefined): ResultObject | typeof BUBBLE {
+  private object(input: ResultObject, fields: ShapedField[], variables: Record<string, unknown>, typeName: string): ResultObject {
     const output: ResultObject = Object.create(null);
     for (const field of fields) {
       if (field.conditions.length && skipped(field.conditions, variables)) continue;
@@ -89,9 +90,7 @@ export class CompiledResultShape {
         output[field.responseName] = typeName;
         continue;
       }
-      const shaped = this.value(value, field.shape as Shape, variables);
-      if (shaped === BUBBLE) return BUBBLE;
-      output[field.responseName] = shaped;
+      output[field.responseName] = this.value(value, field.shape as Shape, variables);
     }
     return output;
   }
@@ -99,27 +98,23 @@ export class CompiledResultShape {
   private value(value: unknown, shape: Shape, variables: Record<string, unknown>): unknown {
     if (shape.kind === 'nonNull') {
       const shaped = this.value(value, shape.of, variables);
-      return shaped === null ? BUBBLE : shaped;
+      if (shaped === null) throw new ShapeNotCovered();
+      return shaped;
     }
     if (value === null) return null;
     switch (shape.kind) {
       case 'list': {
         if (!Array.isArray(value)) throw new ShapeNotCovered();
-        let nullified = false;
-        const list = value.map((element: unknown) => {
+        return value.map((element: unknown) => {
           if (element === undefined) throw new ShapeNotCovered();
-          const shaped = this.value(element, shape.of, variables);
-          if (shaped === BUBBLE) nullified = true;
-          return shaped;
+          return this.value(element, shape.of, variables);
         });
-        return nullified ? null : list;
       }
       case 'object': {
         if (typeof value !== 'object' || Array.isArray(value)) throw new ShapeNotCovered();
         const typename = (value as ResultObject)[typenameFieldName];
         if (typename && typename !== shape.typeName) throw new ShapeNotCovered();
-        const shaped = this.object(value as ResultObject, shape.fields, variables, shape.typeName);
-        return shaped === BUBBLE ? null : shaped;
+        return this.object(value as ResultObject, shape.fields, variables, shape.typeName);
       }
       case 'leaf':
         if (!isValidLeafValue(this.schema, value, shape.type)) throw new ShapeNotCovered();

@@ -84,6 +84,7 @@ describe('QueryPlanExecutor', () => {
         name: error.constructor.name,
       })),
       data: result.data,
+      extensions: result.extensions,
     });
 
   /** Runs the operation through executeQueryPlan and through the executor on the same subgraphs; both must answer and ask alike. */
@@ -115,7 +116,11 @@ describe('QueryPlanExecutor', () => {
     const ours = await planned.executor?.execute(serviceMapOf(subgraphs, ourRequests), context, variables, requestContext);
     expect(ourRequests).toEqual(apolloRequests);
     expect(written(ours as PlanResult)).toBe(written(apollo));
-    return JSON.parse(written(ours as PlanResult)) as { errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[]; data: unknown };
+    return JSON.parse(written(ours as PlanResult)) as {
+      errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[];
+      data: unknown;
+      extensions?: { valueCompletion: { message: string; path: unknown[] }[] };
+    };
   }
 
   const join = '{ documents(first: 10) { totalCount edges { node { id title owner { id displayName } } } } }';
@@ -150,6 +155,9 @@ describe('QueryPlanExecutor', () => {
   it('nulls what a null entity cannot be, up to the nearest nullable field', async () => {
     const answer = await bothAnswer(join, { content: content(['u1', 'gone']), auth });
     expect(answer.data).toBeNull();
+    expect(answer.extensions?.valueCompletion).toEqual([
+      expect.objectContaining({ message: 'Cannot return null for non-nullable field User.displayName.', path: ['documents', 'edges', 1, 'node', 'owner', 'displayName'] }),
+    ]);
   });
 
   it('keeps a null entity where the field is nullable', async () => {
@@ -217,6 +225,12 @@ describe('QueryPlanExecutor', () => {
     expect(shapeOf(join)).toBeDefined();
     expect(shapeOf('query($w: Boolean!) { docs: documents(first: 2) { edges { node { ... on Document { t: title } owner @include(if: $w) { __typename n: displayName } } } } }')).toBeDefined();
     expect(shapeOf('{ documents(first: 2) { edges { node { owner { id } ... on Document { owner { displayName } } } } } }')).toBeUndefined();
+  });
+
+  it('answers the root __typename', async () => {
+    const me: Subgraph = () => ({ data: { me: { id: 'u1', displayName: 'Ann' } } });
+    expect((await bothAnswer('{ __typename }', {})).data).toEqual({ __typename: 'Query' });
+    await bothAnswer('{ kind: __typename me { id displayName } documents(first: 1) { totalCount } }', { auth: me, content: () => ({ data: { documents: { totalCount: 1 } } }) });
   });
 
   it('answers a __typename of another type as executeQueryPlan does', async () => {

@@ -12,6 +12,8 @@ import type { GatewayContext } from './subgraph-client';
 export interface PlanResult {
   data?: Record<string, unknown> | null;
   errors?: readonly GraphQLError[];
+  /** Nulls shaping put in non-null fields, when no fetch failed (executeQueryPlan's `valueCompletion`). */
+  extensions?: { valueCompletion: GraphQLError[] };
 }
 
 type ResultObject = Record<string, unknown>;
@@ -73,22 +75,23 @@ export class QueryPlanExecutor {
     const execution: Execution = { serviceMap, context, variables, errors: [], incomingRequestContext };
     const unfilteredData: ResultObject = Object.create(null);
     if (this.root) await this.executeNode(execution, this.root, { path: [], data: unfilteredData, fullResult: unfilteredData });
-    let data: PlanResult['data'];
+    let shaped: { data: PlanResult['data']; errors: GraphQLError[] };
     try {
-      data = this.shaped(unfilteredData, variables);
+      shaped = this.shaped(unfilteredData, variables);
     } catch (error) {
-      // Shaping errors (valueCompletion) are dropped as the fast path drops executeQueryPlan's extensions; a failed shaping replaces everything.
       if (error instanceof GraphQLError) return { errors: [error] };
       return { errors: [new GraphQLError(error instanceof Error ? error.message : 'Unexpected error during query plan execution', { originalError: error as Error })] };
     }
-    return execution.errors.length ? { errors: execution.errors, data } : { data };
+    const { data, errors } = shaped;
+    if (execution.errors.length) return { errors: execution.errors, data };
+    return errors.length ? { extensions: { valueCompletion: errors }, data } : { data };
   }
 
   /** The compiled shape where it covers the data, computeResponse otherwise. */
-  private shaped(input: ResultObject, variables: Record<string, unknown> | undefined): PlanResult['data'] {
+  private shaped(input: ResultObject, variables: Record<string, unknown> | undefined): { data: PlanResult['data']; errors: GraphQLError[] } {
     if (this.resultShape) {
       try {
-        return this.resultShape.shape(input, variables);
+        return { data: this.resultShape.shape(input, variables), errors: [] };
       } catch (error) {
         if (!(error instanceof ShapeNotCovered)) throw error;
       }
@@ -100,7 +103,7 @@ export class QueryPlanExecutor {
       introspectionHandling: () => {
         throw new Error('introspection is left to Apollo Server');
       },
-    }).data;
+    });
   }
 
   private async executeNode(execution: Execution, node: PlanNode, cursor: Cursor | undefined): Promise<void> {
