@@ -39,7 +39,7 @@ interface Execution {
  * subgraph requests, representations, merges, error paths and result shaping, without what a
  * request through it costs besides (the operation rebuilt from the document, tracing spans and
  * usage-reporting trace nodes). Plans with data rewrites (interface objects, @fromContext) or
- * @defer are not taken: executableQueryPlan answers undefined and executeQueryPlan runs them.
+ * @defer are not taken: QueryPlanExecutor.of answers undefined and executeQueryPlan runs them.
  */
 export class QueryPlanExecutor {
   private constructor(
