@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { Client } from 'pg';
 import { Platform, ServiceProcess, graphqlData } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
 import { startGatewayFor } from './support/gateways';
@@ -55,6 +57,8 @@ describe('GraphQL fast path', () => {
   let apolloOnly: ServiceProcess;
   let token: string;
   let documentId: string;
+  /** A tenant whose only document's owner is unknown to auth: its User entity resolves to null. */
+  let orphanedToken: string;
 
   beforeAll(async () => {
     platform = await usePlatform('default');
@@ -71,6 +75,21 @@ describe('GraphQL fast path', () => {
       { token, variables: { input: { title: 'Fast path', body: 'Answered the same either way.', type: 'ARTICLE', language: 'en' } } },
     );
     documentId = created.createDocument.document.id;
+
+    const orphaned = await registerAccount(platform.gatewayUrl, 'fast-path-orphaned');
+    orphanedToken = (await createTenantFor(platform.gatewayUrl, orphaned)).accessToken;
+    const orphan = await graphqlData<{ createDocument: { document: { id: string } } }>(
+      platform.gatewayUrl,
+      `mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }`,
+      { token: orphanedToken, variables: { input: { title: 'Orphaned', body: 'Its owner is unknown to auth.', type: 'ARTICLE', language: 'en' } } },
+    );
+    const client = new Client({ connectionString: platform.databaseUrl });
+    await client.connect();
+    try {
+      await client.query('UPDATE content.documents SET owner_id = $1 WHERE id = $2', [randomUUID(), orphan.createDocument.document.id]);
+    } finally {
+      await client.end();
+    }
   });
 
   afterAll(async () => {
@@ -78,6 +97,7 @@ describe('GraphQL fast path', () => {
   });
 
   const auth = () => ({ authorization: `Bearer ${token}` });
+  const orphanedAuth = () => ({ authorization: `Bearer ${orphanedToken}` });
   const served = () => readMetric(platform.gateway.metricsUrl, 'gateway_graphql_fast_path_requests_total', { outcome: 'served' });
 
   // Each case: a request, and whether the fast path serves it (true) or hands it to Apollo Server.
@@ -90,6 +110,26 @@ describe('GraphQL fast path', () => {
       auth,
       true,
     ],
+    [
+      'a join with aliases, fragments, __typename and an operation name',
+      () => ({
+        query: 'query Docs { docs: documents(first: 3) { edges { node { __typename ...D } } n: totalCount } } fragment D on Document { t: title owner { __typename name: displayName email } }',
+        operationName: 'Docs',
+      }),
+      auth,
+      true,
+    ],
+    [
+      'a conditional join',
+      () => ({ query: 'query($withOwner: Boolean!) { documents(first: 3) { edges { node { id owner @include(if: $withOwner) { displayName } } } } }', variables: { withOwner: false } }),
+      auth,
+      true,
+    ],
+    ['three fetches in sequence: auth, content, auth', () => ({ query: '{ me { displayName documents(first: 3) { edges { node { title owner { id displayName } } } } } }' }), auth, true],
+    ['fetches in parallel', () => ({ query: '{ documents(first: 1) { totalCount } me { id username } }' }), auth, true],
+    ['a join whose second subgraph answers an error, its null propagated', () => ({ query: '{ me { id documents(first: 0) { totalCount } } }' }), auth, true],
+    ['a join whose entities are null, their nulls propagated', () => ({ query: '{ documents(first: 3) { totalCount edges { node { id owner { displayName } } } } }' }), orphanedAuth, true],
+    ['a join whose null entities have only nullable fields asked for', () => ({ query: '{ documents(first: 3) { edges { node { id owner { email } } } } }' }), orphanedAuth, true],
     ['a variable of a single-subgraph query', () => ({ query: 'query($id: ID!) { document(id: $id) { id title } }', variables: { id: documentId } }), auth, true],
     ['anonymous', () => ({ query: '{ oidcProviders { id name } }' }), () => ({}), true],
     ['only __typename, which no subgraph is asked for', () => ({ query: '{ __typename }' }), () => ({}), true],
@@ -240,6 +280,12 @@ describe('GraphQL fast path', () => {
       expect(ours).toEqual(await post(`${apolloOnlyUnreachable.url}/graphql`, body, auth()));
       const [error] = (ours.body as { errors: { message: string; extensions: { code: string } }[] }).errors;
       expect(error).toEqual({ message: 'A service this request needs is unavailable; try again later', extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      // The second subgraph of a join: content's answer, shaped around the owners auth could not give.
+      for (const query of ['{ documents(first: 3) { totalCount edges { node { id owner { displayName } } } } }', '{ documents(first: 3) { totalCount edges { node { id owner { email } } } } }']) {
+        const join = await post(`${fast.url}/graphql`, { query }, auth());
+        expect(join).toEqual(await post(`${apolloOnlyUnreachable.url}/graphql`, { query }, auth()));
+        expect((join.body as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+      }
     } finally {
       await Promise.all([fast.stop(), apolloOnlyUnreachable.stop()]);
     }

@@ -197,7 +197,10 @@ export class GraphqlFastPath {
     return { body: this.resultBody(answered.data, downstream), failed: downstream.length > 0 };
   }
 
-  /** Several fetches: Apollo's executor runs the plan over the shared subgraph pools. */
+  /**
+   * Several fetches: our executor runs the plan over the shared subgraph pools, or Apollo's for
+   * the plans ours does not take; both answer alike.
+   */
   private async execute(
     supergraph: PlannedSupergraph,
     planned: PlannedOperation,
@@ -217,22 +220,28 @@ export class GraphqlFastPath {
       source: query,
       schema: supergraph.schema,
     };
-    const result = await executeQueryPlan(
-      planned.plan,
-      serviceMap,
-      requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
-      planned.operationContext,
-      supergraph.supergraphSchema,
-      supergraph.apiSchema,
-    );
+    const result = planned.executor
+      ? await planned.executor.execute(serviceMap, context, variables, requestContext)
+      : await executeQueryPlan(
+          planned.plan,
+          serviceMap,
+          requestContext as unknown as Parameters<typeof executeQueryPlan>[2],
+          planned.operationContext,
+          supergraph.supergraphSchema,
+          supergraph.apiSchema,
+        );
     const errors = result.errors ?? [];
-    return { body: this.resultBody(result.data, errors), failed: errors.length > 0 };
+    return { body: this.resultBody(result.data, errors, result.extensions), failed: errors.length > 0 };
   }
 
-  /** As Apollo Server writes results: errors first, a newline at the end (so relayed and executed answers look alike). */
-  private resultBody(data: unknown, errors: readonly unknown[]): string {
-    if (!errors.length) return `${JSON.stringify({ data })}\n`;
-    return `${JSON.stringify({ errors: errors.map((error) => formatError(formattedOf(error), error)), data })}\n`;
+  /**
+   * As Apollo Server writes results: errors first, then data, then the executor's extensions (the
+   * nulls it put in non-null fields), a newline at the end (so relayed and executed answers look alike).
+   */
+  private resultBody(data: unknown, errors: readonly unknown[], extensions?: unknown): string {
+    const formatted = errors.length ? errors.map((error) => formatError(formattedOf(error), error)) : undefined;
+    if (!formatted && !extensions) return `${JSON.stringify({ data })}\n`;
+    return `${JSON.stringify({ errors: formatted, data, extensions })}\n`;
   }
 
   private errorBody(error: unknown): string {

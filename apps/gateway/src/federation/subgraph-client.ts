@@ -2,7 +2,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Logger } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { API_KEY_HEADER, TENANT_HEADER } from '@multipult/auth';
 import { AppError, ErrorCode } from '@multipult/graphql';
 import { REQUEST_ID_HEADER, RequestContext, activeTraceparent, childTraceparent } from '@multipult/observability';
@@ -55,6 +55,7 @@ export interface SubgraphResponse {
  */
 export class SubgraphClient {
   private readonly agent: Agent;
+  private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(timeoutMs = 30_000) {
     this.agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000, connections: 128, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
@@ -63,8 +64,10 @@ export class SubgraphClient {
   /**
    * POSTs a GraphQL request with the client's forwarded headers, the request id and a child trace
    * context; a subgraph that cannot be reached (refused, reset, timed out) is SubgraphUnavailableError.
+   * Through the agent's dispatch rather than undici's `request`: the answer is read into one string
+   * anyway, and the stream `request` builds around it costs more than the call itself.
    */
-  async post(url: string, body: string, context: GatewayContext | undefined): Promise<SubgraphResponse> {
+  post(url: string, body: string, context: GatewayContext | undefined): Promise<SubgraphResponse> {
     const requestContext = RequestContext.current();
     const headers: Record<string, string> = { ...context?.forwardedHeaders, 'content-type': 'application/json', accept: 'application/json' };
     if (requestContext) {
@@ -72,14 +75,47 @@ export class SubgraphClient {
       // With tracing on, the undici instrumentation injects its client span's traceparent itself.
       if (!activeTraceparent()) headers.traceparent = childTraceparent(requestContext.traceparent);
     }
-    try {
-      const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent });
-      const contentType = response.headers['content-type'];
-      return { status: response.statusCode, contentType: typeof contentType === 'string' ? contentType : undefined, body: await response.body.text() };
-    } catch (error) {
-      logger.warn({ err: error, url }, 'subgraph unreachable');
-      throw new SubgraphUnavailableError();
+    const { origin, path } = this.targetOf(url);
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      let contentType: string | undefined;
+      const chunks: Buffer[] = [];
+      const unreachable = (error: unknown) => {
+        logger.warn({ err: error, url }, 'subgraph unreachable');
+        reject(new SubgraphUnavailableError());
+      };
+      try {
+        this.agent.dispatch(
+          { origin, path, method: 'POST', headers, body },
+          {
+            onRequestStart: () => undefined,
+            onResponseStart: (_controller, statusCode, responseHeaders) => {
+              status = statusCode;
+              const type = responseHeaders['content-type'];
+              contentType = typeof type === 'string' ? type : undefined;
+            },
+            onResponseData: (_controller, chunk) => {
+              chunks.push(chunk);
+            },
+            onResponseEnd: () => resolve({ status, contentType, body: Buffer.concat(chunks).toString('utf8') }),
+            onResponseError: (_controller, error) => unreachable(error),
+          },
+        );
+      } catch (error) {
+        unreachable(error);
+      }
+    });
+  }
+
+  /** A subgraph URL as dispatch takes it, parsed once per URL. */
+  private targetOf(url: string): { origin: string; path: string } {
+    let target = this.targets.get(url);
+    if (!target) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      this.targets.set(url, target);
     }
+    return target;
   }
 
   close(): Promise<void> {
