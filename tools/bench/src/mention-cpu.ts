@@ -40,12 +40,16 @@ export interface MentionCpuResult {
 
 const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
-/** User + system CPU time of a process in microseconds (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuMicroseconds(pid: number): number {
+/**
+ * User + system CPU time of a process in microseconds (fields 14 and 15 of /proc/<pid>/stat), with
+ * `reaped` also that of its children that exited (16 and 17: a PostgreSQL backend that ended).
+ */
+function cpuMicroseconds(pid: number, reaped = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond) * 1e6;
+    const ticks = Number(fields[11]) + Number(fields[12]) + (reaped ? Number(fields[13]) + Number(fields[14]) : 0);
+    return (ticks / clockTicksPerSecond) * 1e6;
   } catch {
     return 0; // a backend that exited since the last reading
   }
@@ -139,9 +143,11 @@ export async function mentionCpu(options: MentionCpuOptions): Promise<MentionCpu
     const processes: { name: string; pids: () => number[] }[] = [
       ...Object.values(platform.services).map((service) => ({ name: service.name, pids: () => [service.pid] })),
       { name: 'gateway', pids: () => [platform.gateway.pid] },
+      // The postmaster first: its reaped children's time keeps backends that ended in the sum.
       { name: 'postgresql', pids: () => postgresPids(databasePort) },
     ];
-    const read = () => processes.map(({ pids }) => pids().reduce((sum, pid) => sum + cpuMicroseconds(pid), 0));
+    const read = () =>
+      processes.map(({ name, pids }) => pids().reduce((sum, pid, index) => sum + cpuMicroseconds(pid, name === 'postgresql' && index === 0), 0));
     const wsUrl = `${platform.notificationsUrl.replace(/^http/, 'ws')}/ws`;
     const clients = accounts.map((account) => new LiveClient(wsUrl, account.token));
     await inParallel(clients, 20, (client) => client.connect(null));
