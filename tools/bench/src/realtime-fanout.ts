@@ -229,6 +229,8 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
       DATABASE_POOL_MAX: '20',
     },
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
+    // On a shared 2-core machine start-up can exceed the one-minute default.
+    readyTimeoutMs: 180_000,
   });
   try {
     const { ownerToken, accounts, documentIds } = await setUp(platform, options.users);
