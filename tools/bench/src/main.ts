@@ -5,6 +5,7 @@ import { ensureInfrastructure } from './infrastructure';
 import { exportBulk } from './export-bulk';
 import { exportJira } from './export-jira';
 import { gatewayOverhead } from './gateway-overhead';
+import { mentionCpu } from './mention-cpu';
 import { outboxThroughput } from './outbox-throughput';
 import { pdfRender } from './pdf-render';
 import { realtimeFanout } from './realtime-fanout';
@@ -181,6 +182,29 @@ async function main(): Promise<void> {
           `${storm.recoveredClients} recovered in ${format(storm.recoverSeconds)} s, lost ${storm.lost}, duplicates ${storm.duplicates}, ` +
           `out of order ${storm.outOfOrder}, refused attempts ${storm.refused}`,
       );
+    }
+    if (which.has('mention-cpu')) {
+      const options = {
+        comments: Number(process.env.BENCH_MENTION_COMMENTS ?? 2_000),
+        rate: Number(process.env.BENCH_MENTION_RATE ?? 50),
+        idleSeconds: Number(process.env.BENCH_IDLE_SECONDS ?? 30),
+        profileDir: process.env.BENCH_CPU_PROFILE_DIR,
+      };
+      const result = await mentionCpu(options);
+      console.log(
+        `\nCPU per mention: ${result.comments} comments at ${options.rate}/s (achieved ${format(result.sendRate)}/s), each mentioning one user with one socket; ` +
+          `${result.delivered}/${result.expected} delivered within ${format(result.loadSeconds)} s; idle read over ${options.idleSeconds} s with no load`,
+      );
+      console.table(
+        result.processes.map((row) => ({
+          process: row.process,
+          idleMicrosecondsPerSecond: format(row.idleMicrosecondsPerSecond, 0),
+          microsecondsPerComment: format(row.microsecondsPerComment, 0),
+          netOfIdleMicrosecondsPerComment: format(row.netMicrosecondsPerComment, 0),
+        })),
+      );
+      const sum = (key: 'idleMicrosecondsPerSecond' | 'microsecondsPerComment') => result.processes.reduce((total, row) => total + row[key], 0);
+      console.log(`all processes: ${format(sum('microsecondsPerComment'), 0)} µs per comment, idle ${format(sum('idleMicrosecondsPerSecond') / 1e4, 1)} % of one core`);
     }
     if (all || which.has('agents')) {
       const options = {

@@ -71,7 +71,7 @@ function distribution(values: number[]): Distribution {
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight. */
-async function inParallel<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(items: T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   await Promise.all(
@@ -92,7 +92,7 @@ async function serviceRssMiB(metricsUrl: string): Promise<number> {
 }
 
 /** A bare graphql-transport-ws client (no library), so 10 000 of them fit in the benchmark process. */
-class LiveClient {
+export class LiveClient {
   socket?: WebSocket;
   lastSequence = 0;
   readonly received: { sequence: number; type: string; link: string | null; at: number }[] = [];
@@ -150,7 +150,7 @@ class LiveClient {
   }
 }
 
-async function setUp(platform: Platform, users: number) {
+export async function setUp(platform: Platform, users: number) {
   const stamp = Date.now().toString(36);
   const register = (name: string) =>
     graphqlData<{ register: { accessToken: string; user: { id: string } } }>(
@@ -229,6 +229,8 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
       DATABASE_POOL_MAX: '20',
     },
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
+    // On a shared 2-core machine start-up can exceed the one-minute default.
+    readyTimeoutMs: 180_000,
   });
   try {
     const { ownerToken, accounts, documentIds } = await setUp(platform, options.users);

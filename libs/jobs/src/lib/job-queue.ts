@@ -67,6 +67,8 @@ export interface QueueDefinition<T> {
    * moment). Unset: no per-key limit.
    */
   concurrencyPerKey?: number;
+  /** How often an idle worker of this queue looks for due jobs. Default JOBS_POLL_INTERVAL_SECONDS. */
+  pollingIntervalSeconds?: number;
 }
 
 export interface RecurringDefinition {
@@ -128,6 +130,13 @@ interface RunningAttempt {
 }
 
 const DEFAULT_RETRY_LIMIT = 3;
+/**
+ * A recurring queue's worker looks for its next run this often at most: every run is queued
+ * `everySeconds` ahead, so polling at a tenth of that (within these bounds) delays a run by at
+ * most a tenth of its period, instead of querying every JOBS_POLL_INTERVAL_SECONDS all hour.
+ */
+const RECURRING_POLL_FRACTION = 0.1;
+const RECURRING_MAX_POLL_SECONDS = 30;
 /** How often a job whose key is at its limit looks for a free slot again. */
 const KEY_SLOT_RETRY_MS = 100;
 const PROGRESS_CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
@@ -254,6 +263,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       policy: 'short',
       retryLimit: 0,
       expireInSeconds: definition.expireInSeconds,
+      pollingIntervalSeconds: Math.max(
+        this.config.JOBS_POLL_INTERVAL_SECONDS,
+        Math.min(RECURRING_MAX_POLL_SECONDS, definition.everySeconds * RECURRING_POLL_FRACTION),
+      ),
       handler: async (job) => {
         const startedAt = Date.now();
         try {
@@ -354,6 +367,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private async startRecurring(definition: RecurringDefinition): Promise<void> {
     await this.boss.schedule(definition.name, '* * * * *', {}, { singletonKey: definition.name });
     await this.enqueueRecurring(definition.name);
+    // The first run is due now: not at the worker's next (possibly long) poll.
+    this.wake(definition.name);
   }
 
   private async enqueueRecurring(name: string, startAfter?: Date): Promise<void> {
@@ -386,7 +401,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       includeMetadata: true,
       batchSize: 1,
       localConcurrency: definition.concurrency ?? 1,
-      pollingIntervalSeconds: this.config.JOBS_POLL_INTERVAL_SECONDS,
+      pollingIntervalSeconds: definition.pollingIntervalSeconds ?? this.config.JOBS_POLL_INTERVAL_SECONDS,
       ...(definition.concurrencyPerKey === undefined ? {} : { groupConcurrency: definition.concurrencyPerKey }),
     } as const;
     this.workerIds.set(definition.name, await this.boss.work<T, unknown, typeof options>(definition.name, options, async ([job]) => this.run(definition, job)));

@@ -53,6 +53,8 @@ export class OutboxRelay {
   private interruptSleep?: (byNotification: boolean) => void;
   private unregisterLocal?: () => void;
   private gaugesRefreshedAt = 0;
+  /** The last look found no pending row at all (so the gauges are zero without counting). */
+  private knownEmpty = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -88,10 +90,14 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let polled = false;
     while (!this.stopping) {
       let delay = this.options.pollIntervalMs;
       try {
-        const outcome = await this.publishBatch();
+        // Most timer wake-ups find nothing: one indexed lookup then, not a three-statement transaction.
+        this.knownEmpty = false;
+        this.knownEmpty = polled && !this.notified && !(await this.anyPending());
+        const outcome = this.knownEmpty ? { published: 0 } : await this.publishBatch();
         if ('failed' in outcome) throw outcome.failed;
         failures = 0;
         // A full batch means more are probably waiting.
@@ -105,7 +111,8 @@ export class OutboxRelay {
       }
       await this.refreshGauges();
       if (!this.listener && !this.stopping) await this.listen();
-      if (delay && !this.stopping) await this.sleep(delay, failures === 0);
+      const wokenEarly = delay > 0 && !this.stopping ? await this.sleep(delay, failures === 0) : true;
+      polled = !wokenEarly && failures === 0;
     }
   }
 
@@ -133,6 +140,14 @@ export class OutboxRelay {
       countByTopic(rows, (topic, count) => this.metrics.published.inc({ topic }, count));
       return { published: rows.length };
     });
+  }
+
+  /** Whether any row is pending, here or held by another replica (the partial pending index answers it). */
+  private async anyPending(): Promise<boolean> {
+    const [{ pending }]: { pending: boolean }[] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM ${this.table} WHERE published_at IS NULL) AS pending`,
+    );
+    return pending;
   }
 
   /**
@@ -163,6 +178,11 @@ export class OutboxRelay {
   private async refreshGauges(): Promise<void> {
     if (Date.now() - this.gaugesRefreshedAt < GAUGE_REFRESH_MS) return;
     this.gaugesRefreshedAt = Date.now();
+    if (this.knownEmpty) {
+      this.metrics.pending.set(0);
+      this.metrics.oldestPendingAge.set(0);
+      return;
+    }
     try {
       const [{ pending, oldest_age_seconds }] = await this.dataSource.query(
         `SELECT count(*)::int AS pending,
@@ -182,15 +202,15 @@ export class OutboxRelay {
     this.interruptSleep?.(true);
   }
 
-  /** Waits for the delay, a stop, or (unless backing off from failures) a wake-up. */
-  private sleep(ms: number, wakeOnNotify: boolean): Promise<void> {
+  /** Waits for the delay, a stop, or (unless backing off from failures) a wake-up; true when a wake-up ended it. */
+  private sleep(ms: number, wakeOnNotify: boolean): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => done(false), ms);
       const done = (byNotification: boolean) => {
         if (byNotification && !wakeOnNotify) return;
         clearTimeout(timer);
         this.interruptSleep = undefined;
-        resolve();
+        resolve(byNotification);
       };
       this.interruptSleep = done;
     });

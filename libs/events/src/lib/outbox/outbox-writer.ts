@@ -53,6 +53,18 @@ export function registerLocalRelay(dataSource: DataSource, wake: () => void): ()
   return () => registered.delete(wake);
 }
 
+/** One event for OutboxWriter.enqueueAll, its payload checked against its contract where it is built. */
+export interface OutboxEvent {
+  contract: EventContract<unknown>;
+  input: EventInput<unknown>;
+}
+
+export function outboxEvent<P, T extends string>(contract: EventContract<P, T>, input: EventInput<P>): OutboxEvent {
+  return { contract: contract as EventContract<unknown>, input: input as EventInput<unknown> };
+}
+
+const OUTBOX_COLUMNS = 6;
+
 @Injectable()
 export class OutboxWriter {
   /**
@@ -64,35 +76,47 @@ export class OutboxWriter {
     contract: EventContract<P, T>,
     input: EventInput<P>,
   ): Promise<EventEnvelope<P, T>> {
+    const [envelope] = await this.enqueueAll(manager, [outboxEvent(contract, input)]);
+    return envelope as EventEnvelope<P, T>;
+  }
+
+  /**
+   * Records several events in the caller's transaction in one statement, in the order given (the
+   * relay publishes them in that order); as enqueue otherwise.
+   */
+  async enqueueAll(manager: EntityManager, events: readonly OutboxEvent[]): Promise<EventEnvelope[]> {
     const queryRunner = manager.queryRunner;
     if (!queryRunner?.isTransactionActive) {
       throw new Error(
-        `OutboxWriter.enqueue(${contract.type}) needs the EntityManager of an open transaction, ` +
+        `OutboxWriter.enqueue(${events.map(({ contract }) => contract.type).join(', ')}) needs the EntityManager of an open transaction, ` +
           'e.g. dataSource.transaction((manager) => ...), so the event commits with the change it describes',
       );
     }
-    const envelope = buildEnvelope(contract, input);
+    const envelopes = events.map(({ contract, input }) => buildEnvelope(contract, input) as EventEnvelope);
+    if (!envelopes.length) return envelopes;
     const dataSource = manager.connection;
-    const values = [
+    const values = envelopes.flatMap((envelope, index) => [
       envelope.id,
-      contract.topic,
+      events[index].contract.topic,
       envelope.aggregateId,
       envelope.type,
       JSON.stringify(envelope),
       JSON.stringify(envelopeHeaders(envelope)),
-    ];
+    ]);
+    // Rows of one VALUES list are inserted (and numbered by sequence_number) in the order listed.
+    const rows = envelopes.map((_, row) => `(${Array.from({ length: OUTBOX_COLUMNS }, (_, column) => `$${row * OUTBOX_COLUMNS + column + 1}`).join(', ')})`);
     const insert = `INSERT INTO ${qualifiedTableName(dataSource, OutboxMessage)} (id, topic, message_key, event_type, envelope, headers)
-      VALUES ($1, $2, $3, $4, $5, $6)`;
+      VALUES ${rows.join(', ')}`;
     if (localRelays.get(dataSource)?.size) {
       wakeOnCommit.add(queryRunner);
       await manager.query(insert, values);
     } else {
       // No relay in this process: wake the others on commit (NOTIFY is delivered on commit only).
-      await manager.query(`WITH inserted AS (${insert} RETURNING 1) SELECT pg_notify($7, '') FROM inserted`, [
+      await manager.query(`WITH inserted AS (${insert} RETURNING 1) SELECT pg_notify($${values.length + 1}, '') FROM inserted LIMIT 1`, [
         ...values,
         outboxNotifyChannel(dataSource),
       ]);
     }
-    return envelope;
+    return envelopes;
   }
 }

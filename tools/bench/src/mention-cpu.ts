@@ -1,0 +1,236 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+import { SUBGRAPH_SERVICES } from '@multipult/registry';
+import { freePort, graphql, startPlatform } from '@multipult/testing';
+import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV } from './infrastructure';
+import { LiveClient, inParallel, setUp } from './realtime-fanout';
+
+export interface MentionCpuOptions {
+  /** Comments sent, each mentioning one user. */
+  comments: number;
+  /** Comments per second: moderate, so no queue builds up and the reading is cost, not backlog. */
+  rate: number;
+  /** Seconds of no load over which idle CPU is read. */
+  idleSeconds: number;
+  /** Where V8 CPU profiles of content and notifications during the load go; none taken when absent. */
+  profileDir?: string;
+}
+
+export interface ProcessCpu {
+  process: string;
+  idleMicrosecondsPerSecond: number;
+  loadMicroseconds: number;
+  /** CPU during the load window divided by the comments sent. */
+  microsecondsPerComment: number;
+  /** The same, less what the process burns idle over as long a window. */
+  netMicrosecondsPerComment: number;
+}
+
+export interface MentionCpuResult {
+  comments: number;
+  sendRate: number;
+  loadSeconds: number;
+  delivered: number;
+  expected: number;
+  processes: ProcessCpu[];
+}
+
+const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/**
+ * User + system CPU time of a process in microseconds (fields 14 and 15 of /proc/<pid>/stat), with
+ * `reaped` also that of its children that exited (16 and 17: a PostgreSQL backend that ended).
+ */
+function cpuMicroseconds(pid: number, reaped = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]) + (reaped ? Number(fields[13]) + Number(fields[14]) : 0);
+    return (ticks / clockTicksPerSecond) * 1e6;
+  } catch {
+    return 0; // a backend that exited since the last reading
+  }
+}
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
+
+/** The postmaster listening on the platform's database port and its children (backends, writers), read afresh each time. */
+function postgresPids(port: string): number[] {
+  const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+  const postmaster = pids.find((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return path.basename(args[0]) === 'postgres' && args.includes('-p') && args[args.indexOf('-p') + 1] === port;
+    } catch {
+      return false;
+    }
+  });
+  if (postmaster === undefined) return [];
+  return [postmaster, ...pids.filter((pid) => pid !== postmaster && safeParent(pid) === postmaster)];
+}
+
+function safeParent(pid: number): number | undefined {
+  try {
+    return parentOf(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A CPU profile over the Chrome DevTools protocol of a process started with --inspect. */
+async function startProfile(inspectPort: number): Promise<() => Promise<unknown>> {
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const socket = new WebSocket(target.webSocketDebuggerUrl, { maxPayload: 1024 ** 3 });
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  let nextId = 0;
+  const call = (method: string, params: Record<string, unknown> = {}) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const id = ++nextId;
+      const onMessage = (raw: WebSocket.RawData) => {
+        const message = JSON.parse(String(raw)) as { id?: number; result: Record<string, unknown> };
+        if (message.id !== id) return;
+        socket.off('message', onMessage);
+        resolve(message.result);
+      };
+      socket.on('message', onMessage);
+      socket.send(JSON.stringify({ id, method, params }));
+    });
+  await call('Profiler.enable');
+  await call('Profiler.setSamplingInterval', { interval: 200 });
+  await call('Profiler.start');
+  return async () => {
+    const { profile } = await call('Profiler.stop');
+    socket.close();
+    return profile;
+  };
+}
+
+async function saveProfiles(dir: string | undefined, names: string[], suffix: string, stops: (() => Promise<unknown>)[]): Promise<void> {
+  const profiles = await Promise.all(stops.map((stop) => stop()));
+  if (dir) names.forEach((name, index) => writeFileSync(path.join(dir, `${name}${suffix}.cpuprofile`), JSON.stringify(profiles[index])));
+}
+
+/**
+ * CPU per mention along content → outbox → Kafka → notifications → socket: every service's
+ * /proc CPU time (and the platform's PostgreSQL processes') over a window with no load, then over
+ * `comments` comments at a fixed moderate rate, each mentioning one user with one open socket,
+ * until every mention has reached its socket.
+ */
+export async function mentionCpu(options: MentionCpuOptions): Promise<MentionCpuResult> {
+  const inspectPorts: Record<string, number> = {};
+  if (options.profileDir) for (const { name } of SUBGRAPH_SERVICES) inspectPorts[name] = await freePort();
+  const inspect = (name: string): Record<string, string> =>
+    inspectPorts[name] ? { NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPorts[name]}` } : {};
+  const platform = await startPlatform({
+    env: BENCH_PRODUCTION_ENV,
+    serviceEnv: Object.fromEntries(SUBGRAPH_SERVICES.map(({ name }) => [name, inspect(name)])),
+    authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
+    contentEnv: inspect('content'),
+    notificationsEnv: { ...BENCH_NOTIFICATIONS_ENV, ...inspect('notifications') },
+    gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
+    // Under --inspect on a shared 2-core machine, start-up can exceed the one-minute default.
+    readyTimeoutMs: 180_000,
+  });
+  try {
+    const { ownerToken, accounts, documentIds } = await setUp(platform, 20);
+    const databasePort = new URL(platform.databaseUrl).port || '5432';
+    const processes: { name: string; pids: () => number[] }[] = [
+      ...Object.values(platform.services).map((service) => ({ name: service.name, pids: () => [service.pid] })),
+      { name: 'gateway', pids: () => [platform.gateway.pid] },
+      // The postmaster first: its reaped children's time keeps backends that ended in the sum.
+      { name: 'postgresql', pids: () => postgresPids(databasePort) },
+    ];
+    const read = () =>
+      processes.map(({ name, pids }) => pids().reduce((sum, pid, index) => sum + cpuMicroseconds(pid, name === 'postgresql' && index === 0), 0));
+    const wsUrl = `${platform.notificationsUrl.replace(/^http/, 'ws')}/ws`;
+    const clients = accounts.map((account) => new LiveClient(wsUrl, account.token));
+    await inParallel(clients, 20, (client) => client.connect(null));
+
+    // Warm up (JIT, pools, consumer assignment) before reading anything.
+    await sendComments(platform.contentUrl, ownerToken, accounts, documentIds, 100, options.rate);
+    await sleep(5_000);
+
+    const idleProfiles = await Promise.all(Object.values(inspectPorts).map(startProfile));
+    const idleStart = read();
+    await sleep(options.idleSeconds * 1000);
+    const idleEnd = read();
+    await saveProfiles(options.profileDir, Object.keys(inspectPorts), '-idle', idleProfiles);
+
+    const loaded = ['content', 'notifications'].filter((name) => inspectPorts[name]);
+    const loadProfiles = await Promise.all(loaded.map((name) => startProfile(inspectPorts[name])));
+    for (const client of clients) client.received.length = 0;
+    const loadStart = read();
+    const started = performance.now();
+    const sent = await sendComments(platform.contentUrl, ownerToken, accounts, documentIds, options.comments, options.rate);
+    const sendRate = options.comments / ((performance.now() - started) / 1000);
+    const delivered = () => clients.reduce((sum, client) => sum + client.received.filter((item) => item.type === 'mention').length, 0);
+    const deadline = performance.now() + 120_000;
+    while (delivered() < sent && performance.now() < deadline) await sleep(50);
+    const loadSeconds = (performance.now() - started) / 1000;
+    const loadEnd = read();
+    await saveProfiles(options.profileDir, loaded, '', loadProfiles);
+    await inParallel(clients, 20, (client) => client.close());
+
+    return {
+      comments: sent,
+      sendRate,
+      loadSeconds,
+      delivered: delivered(),
+      expected: sent,
+      processes: processes.map(({ name }, index) => {
+        const idlePerSecond = (idleEnd[index] - idleStart[index]) / options.idleSeconds;
+        const load = loadEnd[index] - loadStart[index];
+        return {
+          process: name,
+          idleMicrosecondsPerSecond: idlePerSecond,
+          loadMicroseconds: load,
+          microsecondsPerComment: load / sent,
+          netMicrosecondsPerComment: (load - idlePerSecond * loadSeconds) / sent,
+        };
+      }),
+    };
+  } finally {
+    await platform.stop();
+  }
+}
+
+/** `count` addComment mutations straight to content at `rate` per second, each mentioning one account; resolves to how many committed. */
+async function sendComments(
+  contentUrl: string,
+  token: string,
+  accounts: { username: string }[],
+  documentIds: string[],
+  count: number,
+  rate: number,
+): Promise<number> {
+  const started = performance.now();
+  const inFlight: Promise<boolean>[] = [];
+  const failures = new Map<string, number>();
+  for (let index = 0; index < count; index += 1) {
+    const wait = started + (index * 1000) / rate - performance.now();
+    if (wait > 1) await sleep(wait);
+    const account = accounts[index % accounts.length];
+    inFlight.push(
+      graphql<{ addComment: { comment: { id: string } } }>(contentUrl, `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`, {
+        token,
+        variables: { input: { documentId: documentIds[index % documentIds.length], body: `Ping ${index}, @${account.username}` } },
+      }).then((result) => {
+        const committed = Boolean(result.data?.addComment.comment.id);
+        if (!committed) {
+          const error = JSON.stringify(result.errors ?? result).slice(0, 300);
+          failures.set(error, (failures.get(error) ?? 0) + 1);
+        }
+        return committed;
+      }),
+    );
+  }
+  const committed = (await Promise.all(inFlight)).filter(Boolean).length;
+  for (const [error, times] of failures) console.warn(`addComment failed ${times} times: ${error}`);
+  return committed;
+}
