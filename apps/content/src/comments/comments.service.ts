@@ -42,11 +42,10 @@ export class CommentsService {
         bodyMarkdown: input.body,
         bodyHtml: renderMarkdown(input.body),
       });
+      const about = { aggregateId: document.id, tenantId: document.tenantId, actorId: principal.userId };
       const events = [
         outboxEvent(CommentCreated, {
-          aggregateId: document.id,
-          tenantId: document.tenantId,
-          actorId: principal.userId,
+          ...about,
           payload: {
             commentId: comment.id,
             documentId: document.id,
@@ -59,9 +58,7 @@ export class CommentsService {
       if (parent) {
         events.push(
           outboxEvent(CommentReplied, {
-            aggregateId: document.id,
-            tenantId: document.tenantId,
-            actorId: principal.userId,
+            ...about,
             payload: {
               commentId: comment.id,
               documentId: document.id,
