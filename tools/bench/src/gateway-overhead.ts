@@ -1,11 +1,11 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
 import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV } from './infrastructure';
+import { cpuMicroseconds } from './process-cpu';
 
 export type GatewayTarget = 'stock' | 'ours' | 'direct';
 
@@ -58,17 +58,6 @@ const median = (values: number[]) => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
-const clockTicksPerSecond = () => Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-/** User + system CPU time the process has used, in clock ticks (fields 14 and 15 of /proc/<pid>/stat). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
 
 interface StockGateway {
   url: string;
@@ -169,7 +158,6 @@ async function verifySameAnswers(targets: { target: GatewayTarget; url: string }
  * the floor both gateways add to.
  */
 export async function gatewayOverhead(options: { durationSeconds: number; connections: number; rounds: number }): Promise<GatewayOverheadResult> {
-  const ticksPerSecond = clockTicksPerSecond();
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789' },
@@ -214,9 +202,9 @@ export async function gatewayOverhead(options: { durationSeconds: number; connec
     await verifySameAnswers(gateways, token);
     const runs: GatewayRun[] = [];
     const measure = async (query: GatewayQuery, target: GatewayTarget, url: string, pid: number | undefined) => {
-      const before = pid === undefined ? 0 : cpuTicks(pid);
+      const before = pid === undefined ? 0 : cpuMicroseconds(pid);
       const result = await load(url, query, token, options.durationSeconds, options.connections);
-      const cpuTicksUsed = pid === undefined ? Number.NaN : cpuTicks(pid) - before;
+      const cpuUsed = pid === undefined ? Number.NaN : cpuMicroseconds(pid) - before;
       if (result.errors || result.non2xx || result.timeouts) {
         throw new Error(`${target} gateway, ${query.name}: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.timeouts} timeouts under load`);
       }
@@ -229,7 +217,7 @@ export async function gatewayOverhead(options: { durationSeconds: number; connec
         requestsPerSecond: result.requests.average,
         p50Ms: result.latency.p50,
         p99Ms: result.latency.p99,
-        cpuMicrosecondsPerRequest: ((cpuTicksUsed / ticksPerSecond) * 1e6) / requests,
+        cpuMicrosecondsPerRequest: cpuUsed / requests,
       });
     };
     for (const query of QUERIES) {

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,6 +5,7 @@ import WebSocket from 'ws';
 import { SUBGRAPH_SERVICES } from '@multipult/registry';
 import { freePort, graphql, startPlatform } from '@multipult/testing';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV } from './infrastructure';
+import { cpuMicroseconds, parentOf } from './process-cpu';
 import { LiveClient, inParallel, setUp } from './realtime-fanout';
 
 export interface MentionCpuOptions {
@@ -38,26 +38,13 @@ export interface MentionCpuResult {
   processes: ProcessCpu[];
 }
 
-const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-
-/**
- * User + system CPU time of a process in microseconds (fields 14 and 15 of /proc/<pid>/stat), with
- * `reaped` also that of its children that exited (16 and 17: a PostgreSQL backend that ended).
- */
-function cpuMicroseconds(pid: number, reaped = false): number {
+/** A process's CPU time so far; 0 for a backend that exited since the last reading. */
+function cpuMicrosecondsIfRunning(pid: number, reaped = false): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]) + (reaped ? Number(fields[13]) + Number(fields[14]) : 0);
-    return (ticks / clockTicksPerSecond) * 1e6;
+    return cpuMicroseconds(pid, reaped);
   } catch {
-    return 0; // a backend that exited since the last reading
+    return 0;
   }
-}
-
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 /** The postmaster listening on the platform's database port and its children (backends, writers), read afresh each time. */
@@ -147,7 +134,7 @@ export async function mentionCpu(options: MentionCpuOptions): Promise<MentionCpu
       { name: 'postgresql', pids: () => postgresPids(databasePort) },
     ];
     const read = () =>
-      processes.map(({ name, pids }) => pids().reduce((sum, pid, index) => sum + cpuMicroseconds(pid, name === 'postgresql' && index === 0), 0));
+      processes.map(({ name, pids }) => pids().reduce((sum, pid, index) => sum + cpuMicrosecondsIfRunning(pid, name === 'postgresql' && index === 0), 0));
     const wsUrl = `${platform.notificationsUrl.replace(/^http/, 'ws')}/ws`;
     const clients = accounts.map((account) => new LiveClient(wsUrl, account.token));
     await inParallel(clients, 20, (client) => client.connect(null));

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { GraphQLResult, graphql, graphqlData } from '@multipult/testing';
 
 export const OPERATION_KINDS = ['signup', 'login', 'document', 'search', 'comment', 'export', 'agentRun', 'revocation', 'status'] as const;
@@ -22,7 +23,7 @@ export interface Member {
 
 /** Seconds until the access token expires, and its whole lifetime. */
 function lifetimeOf(accessToken: string): { left: number; total: number } {
-  const { exp, iat } = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number; iat: number };
+  const { exp = 0, iat = 0 } = decodeJwt(accessToken);
   return { left: exp - Date.now() / 1000, total: exp - iat };
 }
 
@@ -51,7 +52,7 @@ export class Session {
 
   private async renew(): Promise<string> {
     try {
-      const { refreshTokens } = await graphqlData<{ refreshTokens: { accessToken: string; refreshToken: string } }>(this.gatewayUrl, REFRESH_PAIR, {
+      const { refreshTokens } = await graphqlData<{ refreshTokens: { accessToken: string; refreshToken: string } }>(this.gatewayUrl, REFRESH, {
         variables: { input: { refreshToken: this.refreshToken } },
       });
       this.refreshToken = refreshTokens.refreshToken;
@@ -105,8 +106,7 @@ const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { a
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken } }`;
 const SESSIONS = `{ mySessions { id current } }`;
 const REVOKE = `mutation($input: RevokeSessionInput!) { revokeSession(input: $input) { revokedSessionId } }`;
-const REFRESH = `mutation($input: RefreshTokensInput!) { refreshTokens(input: $input) { accessToken } }`;
-const REFRESH_PAIR = `mutation($input: RefreshTokensInput!) { refreshTokens(input: $input) { accessToken refreshToken } }`;
+const REFRESH = `mutation($input: RefreshTokensInput!) { refreshTokens(input: $input) { accessToken refreshToken } }`;
 const ME = `{ me { id } }`;
 const CREATE_DOCUMENT = `mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }`;
 const PUBLISH_DOCUMENT = `mutation($input: DocumentIdInput!) { publishDocument(input: $input) { document { id } } }`;

@@ -95,6 +95,7 @@ export class OutboxRelay {
       let delay = this.options.pollIntervalMs;
       try {
         // Most timer wake-ups find nothing: one indexed lookup then, not a three-statement transaction.
+        // Not known to be empty until that lookup answers: a failing one leaves the gauges counting.
         this.knownEmpty = false;
         this.knownEmpty = polled && !this.notified && !(await this.anyPending());
         const outcome = this.knownEmpty ? { published: 0 } : await this.publishBatch();
