@@ -20,6 +20,9 @@ export interface FaultPlan {
   inject(): Promise<void>;
 }
 
+// A replacement slower than this to get ready has its start-up logged: where the time went.
+const SLOW_START_MS = 10_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -35,8 +38,9 @@ export function faultPlan(options: {
   services: Record<string, ServiceProcess>;
   /** Services being replaced on purpose (their exit is no crash). */
   replacing: Set<string>;
+  log: (line: string) => void;
 }): FaultPlan[] {
-  const { durationSeconds, infrastructure, platform, services, replacing } = options;
+  const { durationSeconds, infrastructure, platform, services, replacing, log } = options;
   const kafkaDownMs = Math.min(30, Math.max(3, durationSeconds * 0.05)) * 1000;
   return [
     {
@@ -65,7 +69,10 @@ export function faultPlan(options: {
         content.kill();
         await waitForExit(content.pid);
         // Its start-up is logged (info), so a replacement that never gets ready says why.
+        const startingAt = Date.now();
         services.content = await platform.startServiceInstance('content', { LOG_LEVEL: 'info' }, content.port);
+        const startupMs = Date.now() - startingAt;
+        if (startupMs > SLOW_START_MS) log(`[soak] the content replacement took ${(startupMs / 1000).toFixed(1)} s to get ready; its start-up:\n${services.content.output().slice(0, 8000)}`);
         replacing.delete('content');
       },
     },

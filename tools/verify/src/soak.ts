@@ -2,6 +2,7 @@ import { mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { FakeOpenAI, Platform, ServiceProcess, SmtpCapture, eventually, startFakeOpenAI, startPlatform, startSmtpCapture } from '@multipult/testing';
+import { consumerLag, describeLag } from './consumer-lag';
 import { FaultWindow, faultPlan, injectFaults } from './faults';
 import { SoakInfrastructure } from './infrastructure';
 import { LiveClient } from './live-client';
@@ -104,6 +105,8 @@ export interface SoakReport {
   agentRunErrors: string[];
   /** Service processes that exited without being killed. */
   crashes: string[];
+  /** Partitions some consumer group had not consumed to the end when the drain was over. */
+  consumerLag: string[];
   /** Every invariant that failed, in words; empty when the run passed. */
   failures: string[];
 }
@@ -283,12 +286,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const resourceLoop = (async () => {
       while (sampling) {
         const at = Date.now();
-        const pids: [string, number | undefined][] = [...Object.entries(services).map(([name, service]) => [name, service.pid] as [string, number]), ...Object.entries(infrastructure.pids)];
-        for (const [name, pid] of pids) {
+        // Each service is read as it was when the round began: a replacement started meanwhile is not its predecessor's crash.
+        const processes: [string, number | undefined, ServiceProcess | undefined][] = [
+          ...Object.entries(services).map(([name, service]) => [name, service.pid, service] as [string, number, ServiceProcess]),
+          ...Object.entries(infrastructure.pids).map(([name, pid]) => [name, pid, undefined] as [string, number | undefined, undefined]),
+        ];
+        for (const [name, pid, service] of processes) {
           const reading = pid ? await readResources(pid) : undefined;
-          const service = services[name];
           if (reading) samples.push({ at, process: name, ...reading, ...(service ? await readHeapMiB(service.metricsUrl) : {}) });
-          if (!reading && service && !replacing.has(name) && !crashes.some((crash) => crash.pid === service.pid)) {
+          const stillCurrent = service !== undefined && services[name] === service && !replacing.has(name);
+          if (!reading && service && stillCurrent && !crashes.some((crash) => crash.pid === service.pid)) {
             crashes.push({ process: name, pid: service.pid, at, service });
             log(`[soak] ${name} (pid ${service.pid}) exited on its own (${service.exitStatus() ?? 'status not known yet'}); its last output:\n${service.output().slice(-3000)}`);
           }
@@ -309,7 +316,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     const warmUpTimer = setTimeout(() => snapshotsTaken.push(takeSnapshots('warmed up')), options.durationSeconds * 200);
     const recoveryGraceMs = Math.min(20_000, Math.max(8_000, options.durationSeconds * 50));
-    const faultsDone = injectFaults(faultPlan({ durationSeconds: options.durationSeconds, infrastructure, platform: running, services, replacing }), startedAt, recoveryGraceMs, log);
+    const faultsDone = injectFaults(faultPlan({ durationSeconds: options.durationSeconds, infrastructure, platform: running, services, replacing, log }), startedAt, recoveryGraceMs, log);
     // The workload outlasts the last fault by its recovery window and a tenth of the run (the "after" phase), however late the faults end.
     let faultsOverAt = Number.POSITIVE_INFINITY;
     void faultsDone.then(() => (faultsOverAt = Date.now()));
@@ -333,6 +340,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await eventually('every outbox row published', async () => (await unpublishedEvents(running.databaseUrl)) === 0 || undefined, 60_000).catch((error) =>
       log(`[soak] ${(error as Error).message}`),
     );
+    // Every consumer group at the end of its topics: slow consumption is waited for, what stays behind is where the broker says.
+    const lagOf = () => consumerLag(infrastructure.env.KAFKA_BROKERS, running.kafkaTopicPrefix);
+    await eventually('every consumer group at the end of its topics', async () => (await lagOf()).length === 0 || undefined, 60_000).catch((error) =>
+      log(`[soak] ${(error as Error).message}`),
+    );
+    const lagLeft = await lagOf();
+    if (lagLeft.length) log(`[soak] consumer lag left: ${describeLag(lagLeft)}`);
     const expectedLive = workload.mentions.length;
     await eventually(
       'every mention on its live socket',
@@ -371,6 +385,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       tokenRenewals: [owner, ...members].reduce((sum, user) => sum + user.session.renewals, 0),
       agentRuns: workload.runs.reduce<Record<string, number>>((counts, run) => ({ ...counts, [run.finalStatus ?? 'unfinished']: (counts[run.finalStatus ?? 'unfinished'] ?? 0) + 1 }), {}),
       agentRunErrors: [...new Set(workload.runs.flatMap((run) => (run.finalStatus === 'FAILED' && run.error ? [run.error] : [])))],
+      consumerLag: lagLeft.map((row) => describeLag([row])),
       crashes: crashes.map((crash) => `${crash.process} (pid ${crash.pid}, ${crash.service.exitStatus() ?? 'exit status unknown'}) at +${((crash.at - startedAt) / 1000).toFixed(0)} s`),
     });
     if (problems.length) log(`[soak] live socket events: ${problems.length} (${[...new Set(problems)].join(', ')})`);
@@ -405,7 +420,7 @@ function summarise(input: {
   faults: FaultWindow[];
   readiness: { at: number; ready: boolean }[];
   samples: ResourceSample[];
-} & Pick<SoakReport, 'checks' | 'revocations' | 'revokedSessionsUsable' | 'liveReconnects' | 'tokenRenewals' | 'agentRuns' | 'agentRunErrors' | 'crashes'>): SoakReport {
+} & Pick<SoakReport, 'checks' | 'revocations' | 'revokedSessionsUsable' | 'liveReconnects' | 'tokenRenewals' | 'agentRuns' | 'agentRunErrors' | 'crashes' | 'consumerLag'>): SoakReport {
   const { options, operations, faults, readiness, samples, checks } = input;
   const failed = operations.filter((operation) => !operation.ok);
   const errorRows = new Map<string, ErrorRow>();
@@ -485,6 +500,7 @@ function summarise(input: {
     if (row.duplicated) failures.push(`${row.name}: ${row.duplicated} duplicated (${row.examples.join('; ')})`);
   }
   for (const crash of input.crashes) failures.push(`${crash} exited without being killed`);
+  for (const lag of input.consumerLag) failures.push(`consumer group ${lag}`);
   if (input.revokedSessionsUsable) failures.push(`${input.revokedSessionsUsable} revoked sessions still usable`);
   for (const kind of OPERATION_KINDS) {
     if (kind !== 'status' && !operations.some((operation) => operation.kind === kind && operation.ok)) failures.push(`no ${kind} operation succeeded`);
@@ -521,6 +537,7 @@ function summarise(input: {
     agentRuns: input.agentRuns,
     agentRunErrors: input.agentRunErrors,
     crashes: input.crashes,
+    consumerLag: input.consumerLag,
     failures,
   };
 }

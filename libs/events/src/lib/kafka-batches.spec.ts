@@ -226,9 +226,43 @@ describe('events over Kafka in batches', () => {
       [DeadLetterHeaders.originalTopic]: Widget.topic,
       [RetryHeaders.deadlinesExceeded]: '1',
       [RetryHeaders.notBefore]: expect.stringMatching(/^\d+$/),
+      [RetryHeaders.group]: groupId,
     });
     expect(await metricValue('events_consumer_parked_total', { group: groupId })).toBe(1);
     await waitFor('the abandoned attempt to see its signal aborted', () => slowAttempts >= 2 && abortedSignal);
+  });
+
+  it('retries a parked event in the group that parked it only, though every group of the topic reads its retry topic', async () => {
+    const Widget = uniqueWidgetContract();
+    const slowGroup = uniqueGroup('parks');
+    const otherGroup = uniqueGroup('does-not-park');
+    const [event] = await publishedBeforeConsuming(Widget, 1);
+    let slowAttempts = 0;
+    for (const groupId of [slowGroup, otherGroup]) {
+      subscriptions.push(
+        await consumer.consume({
+          groupId,
+          contracts: [Widget],
+          fromBeginning: true,
+          handlingDeadlineMs: 800,
+          handler: async (envelope, manager) => {
+            if (groupId === slowGroup && ++slowAttempts === 1) await sleep(3_000);
+            await recordHandled(manager, envelope.id, groupId);
+          },
+        }),
+      );
+    }
+
+    await waitFor('the other group to handle the event', async () => (await handledCount(db.dataSource, [event.id], otherGroup)) === 1);
+    await waitFor('the parking group to handle it from the retry topic', async () => (await handledCount(db.dataSource, [event.id], slowGroup)) === 1, 30_000);
+    // The other group's retry consumer has had the parked copy as long as the parking group's.
+    await sleep(1_500);
+    const outcomes = async (groupId: string) => ({
+      handled: await metricValue('events_consumer_processed_total', { group: groupId, result: 'handled' }),
+      duplicate: await metricValue('events_consumer_processed_total', { group: groupId, result: 'duplicate' }),
+    });
+    expect(await outcomes(otherGroup)).toEqual({ handled: 1, duplicate: 0 });
+    expect(await outcomes(slowGroup)).toEqual({ handled: 1, duplicate: 0 });
   });
 
   it('cuts a slow SQL statement off at the deadline (statement_timeout) and parks its event', async () => {

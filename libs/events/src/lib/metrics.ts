@@ -48,6 +48,11 @@ export const consumerMetrics = () => ({
     help: 'Messages that overran the handling deadline and were moved to the retry topic (the partition moved on)',
     labelNames: ['group', 'topic'] as const,
   }),
+  restarts: counter({
+    name: 'events_consumer_restarts_total',
+    help: 'Consumers started again after an error kafkajs does not restart from (e.g. one a handler threw)',
+    labelNames: ['group'] as const,
+  }),
   batchFallbacks: counter({
     name: 'events_consumer_batch_fallbacks_total',
     help: 'Batches whose one transaction failed and whose events were then handled one transaction each',

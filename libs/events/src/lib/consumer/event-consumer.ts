@@ -40,6 +40,8 @@ export const RetryHeaders = {
   deadlinesExceeded: 'x-deadlines-exceeded',
   /** Epoch milliseconds before which the retry consumer does not try it again (the backoff). */
   notBefore: 'x-not-before',
+  /** The consumer group that parked it: `<topic>.retry` is shared by every group of the topic, and only that one retries it. */
+  group: 'x-consumer-group',
 } as const;
 
 export interface ConsumeOptions<C extends EventContract<unknown>> {
@@ -334,6 +336,7 @@ export class EventConsumer {
     control: DeliveryControl,
   ): Promise<void> {
     const { headers } = parked;
+    if (headers[RetryHeaders.group] !== undefined && headers[RetryHeaders.group] !== options.groupId) return;
     const original: ReceivedMessage = {
       ...parked,
       topic: headers[DeadLetterHeaders.originalTopic] ?? parked.topic,
@@ -412,6 +415,7 @@ export class EventConsumer {
           [DeadLetterHeaders.originalOffset]: message.offset,
           [RetryHeaders.deadlinesExceeded]: String(deadlinesExceeded),
           [RetryHeaders.notBefore]: String(Date.now() + delay),
+          [RetryHeaders.group]: labels.group,
         },
       },
     ]);

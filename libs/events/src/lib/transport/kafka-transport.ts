@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Admin,
+  ConsumerRunConfig,
   IHeaders,
   Kafka,
   KafkaMessage,
@@ -12,6 +13,7 @@ import {
   SASLOptions,
   logLevel,
 } from 'kafkajs';
+import { BackoffOptions, equalJitterDelay } from '../backoff';
 import { errorText } from '../error-text';
 import { consumerMetrics } from '../metrics';
 import {
@@ -45,8 +47,10 @@ export interface KafkaTransportOptions {
 const RETRY = { initialRetryTime: 200, maxRetryTime: 2_000, retries: 3 };
 // kafkajs warns about exactly that bound on every producer it creates.
 const BOUNDED_RETRIES_WARNING = 'Limiting retries for the idempotent producer';
-// A slow join (a broker still electing the coordinator) must not hold a service's start-up for long.
-const GROUP_JOIN_TIMEOUT_MS = 15_000;
+// Restarts after crashes kafkajs does not restart from (it restarts after retriable errors itself).
+const CRASH_RESTART_BACKOFF: BackoffOptions = { initialMs: 1_000, maxMs: 30_000 };
+// Group states without members.
+const MEMBERLESS_GROUP_STATES = new Set(['Empty', 'Dead']);
 // How long a topic just created (by this or another service) may take to get its partition leaders.
 const TOPIC_READY_TIMEOUT_MS = 15_000;
 const TOPIC_READY_POLL_MS = 200;
@@ -126,25 +130,34 @@ export class KafkaTransport implements EventTransport {
   async subscribe({ groupId, topics: logicalTopics, fromBeginning = false, handler, batchHandler, maxBatchSize = 1 }: SubscribeOptions): Promise<Subscription> {
     const topics = logicalTopics.map((topic) => this.brokerName(topic));
     await this.ensureTopics(logicalTopics.flatMap((topic) => [topic, deadLetterTopic(topic)]).map((topic) => this.brokerName(topic)));
-    const consumer = this.kafka.consumer({ groupId: this.brokerName(groupId), allowAutoTopicCreation: false });
+    const brokerGroupId = this.brokerName(groupId);
+    const startingOffsets = fromBeginning ? undefined : await this.endOffsetsForNewGroup(brokerGroupId, topics);
+    const consumer = this.kafka.consumer({ groupId: brokerGroupId, allowAutoTopicCreation: false });
     const stopping = new AbortController();
-    const { lag } = consumerMetrics();
+    const { lag, restarts } = consumerMetrics();
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning });
+      // A partition without a committed offset is read from its start: kafkajs would otherwise take
+      // its end whenever the consumer (re)joins, skipping what was published while it was away.
+      await consumer.subscribe({ topics, fromBeginning: true });
     } catch (error) {
       await consumer.disconnect();
       throw error;
     }
-    // Resolves once the group has been joined: a group new to its topics starts at their end, so
-    // only then is it defined which events it sees (everything published after consume() returns).
-    const joined = new Promise<void>((resolve) => {
-      const stopListening = consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (startingOffsets) {
+      // A new group starts where its topics ended when it subscribed, however late it joins: the
+      // seek is applied (and committed) before the first fetch.
+      const stopListening = consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         stopListening();
-        resolve();
+        for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+          for (const partition of partitions) {
+            const offset = startingOffsets.get(topic)?.get(partition);
+            if (offset !== undefined) consumer.seek({ topic, partition, offset });
+          }
+        }
       });
-    });
-    await consumer.run({
+    }
+    const runConfig: ConsumerRunConfig = {
       partitionsConsumedConcurrently: this.partitionsConsumedConcurrently,
       // Offsets are resolved only once the handler is done with the message (or the batch handler with the chunk).
       eachBatchAutoResolve: false,
@@ -171,10 +184,24 @@ export class KafkaTransport implements EventTransport {
           await heartbeat();
         }
       },
+    };
+    // kafkajs restarts a consumer after a retriable error only; after any other (one a handler
+    // threw, say) it stays stopped for good with its partitions unconsumed, so it is started again here.
+    let crashesInARow = 0;
+    consumer.on(consumer.events.GROUP_JOIN, () => (crashesInARow = 0));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || stopping.signal.aborted) return;
+      const delay = equalJitterDelay(++crashesInARow, CRASH_RESTART_BACKOFF);
+      this.logger.error(`The consumer of ${groupId} stopped on ${errorText(payload.error)}; starting it again in ${delay} ms`);
+      restarts.inc({ group: groupId });
+      void sleep(delay, undefined, { signal: stopping.signal })
+        .then(() => consumer.run(runConfig))
+        .catch((error: unknown) => stopping.signal.aborted || this.logger.error(`The consumer of ${groupId} did not start again: ${errorText(error)}`));
     });
-    const joinTimeout = new AbortController();
-    await Promise.race([joined, sleep(GROUP_JOIN_TIMEOUT_MS, undefined, { signal: joinTimeout.signal }).catch(() => undefined)]);
-    joinTimeout.abort();
+    // Not awaited: consumer.run() resolves once the group is joined, and a replacement for a killed
+    // instance waits out the dead member's session (30 s) first. Where the group starts is defined
+    // already (its commits, or the offsets above), so the join must not hold the start-up.
+    void consumer.run(runConfig).catch((error: unknown) => this.logger.error(`The consumer of ${groupId} did not start: ${errorText(error)}`));
     const subscription: Subscription = {
       stop: async () => {
         stopping.abort();
@@ -184,6 +211,44 @@ export class KafkaTransport implements EventTransport {
     };
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /**
+   * For a group the broker does not know yet (no members, no committed offset on any of its
+   * topics), where each partition of its topics ends now; undefined for a group that exists.
+   */
+  private async endOffsetsForNewGroup(brokerGroupId: string, topics: string[]): Promise<Map<string, Map<number, string>> | undefined> {
+    await this.connectAdmin();
+    const [group] = (await this.admin.describeGroups([brokerGroupId])).groups;
+    if (group && !MEMBERLESS_GROUP_STATES.has(group.state)) return undefined;
+    const committed = await this.admin.fetchOffsets({ groupId: brokerGroupId, topics });
+    if (committed.some(({ partitions }) => partitions.some((partition) => Number(partition.offset) >= 0))) return undefined;
+    const ends = new Map<string, Map<number, string>>();
+    for (const topic of topics) ends.set(topic, await this.endOffsets(topic));
+    return ends;
+  }
+
+  private async endOffsets(topic: string): Promise<Map<number, string>> {
+    const read = async (admin: Admin) => new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, high]));
+    try {
+      return await read(this.admin);
+    } catch {
+      // kafkajs fails on a topic its cached metadata does not list yet (created since it was read),
+      // and keeps that cache for minutes: a new admin client reads the metadata afresh.
+    }
+    const deadline = Date.now() + TOPIC_READY_TIMEOUT_MS;
+    for (;;) {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        return await read(admin);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      } finally {
+        await admin.disconnect();
+      }
+      await sleep(TOPIC_READY_POLL_MS);
+    }
   }
 
   /** The name on the broker of a topic or group. */
