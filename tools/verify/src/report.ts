@@ -44,7 +44,7 @@ export function printReport(report: SoakReport): void {
   console.table(report.checks.map((row) => ({ check: row.name, checked: row.checked, lost: row.lost, duplicated: row.duplicated })));
   console.log(
     `lost ${report.lost}, duplicated ${report.duplicated}, revocations ${report.revocations} (still usable: ${report.revokedSessionsUsable}), ` +
-      `live socket reconnects ${report.liveReconnects}, token renewals ${report.tokenRenewals}, errors outside fault windows ${report.errorsOutsideWindows}, ` +
+      `live socket reconnects ${report.liveReconnects}, token renewals ${report.tokenRenewals} (of which signed in again ${report.signInsAgain}), errors outside fault windows ${report.errorsOutsideWindows}, ` +
       `processes that exited on their own: ${report.crashes.length ? report.crashes.join(', ') : 'none'}`,
   );
   console.log(`agent runs by final status: ${JSON.stringify(report.agentRuns)}${report.agentRunErrors.length ? `; errors of the failed: ${report.agentRunErrors.join(' | ')}` : ''}`);
@@ -87,7 +87,7 @@ export async function writeSoakSection(root: string, report: SoakReport): Promis
     `- Date ${report.startedAt}, commit ${commitOf(root)}, ${report.durationSeconds} s (workload ran ${format(report.workloadSeconds)} s) at ${report.ratePerSecond} operations/s ` +
       `(achieved ${format(report.operationsPerSecond)}/s plus status polls), ${report.operations} operations, ${report.failedOperations} failed, wall time ${format(report.wallSeconds)} s.`,
     `- Lost ${report.lost}, duplicated ${report.duplicated}; revocations ${report.revocations}, revoked sessions still usable ${report.revokedSessionsUsable}; ` +
-      `errors outside fault windows ${report.errorsOutsideWindows}; live socket reconnects ${report.liveReconnects}; token renewals ${report.tokenRenewals}; ` +
+      `errors outside fault windows ${report.errorsOutsideWindows}; live socket reconnects ${report.liveReconnects}; token renewals ${report.tokenRenewals} (of which signed in again ${report.signInsAgain}); ` +
       `processes that exited on their own: ${report.crashes.length ? report.crashes.join(', ') : 'none'}.`,
     `- Agent runs by final status: ${Object.entries(report.agentRuns).map(([status, count]) => `${status} ${count}`).join(', ')}` +
       `${report.agentRunErrors.length ? ` (errors of the failed: ${report.agentRunErrors.join(' | ')})` : ''}.`,

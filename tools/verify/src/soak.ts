@@ -100,6 +100,8 @@ export interface SoakReport {
   liveReconnects: number;
   /** Access tokens of the tenant's users renewed with their refresh tokens during the run. */
   tokenRenewals: number;
+  /** Renewals whose refresh token was refused (a rotation whose answer was lost), after which the user signed in again. */
+  signInsAgain: number;
   /** Agent runs by final status, and the errors of those that failed. */
   agentRuns: Record<string, number>;
   agentRunErrors: string[];
@@ -383,6 +385,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       revokedSessionsUsable,
       liveReconnects: [...live.values()].reduce((sum, socket) => sum + socket.reconnects, 0),
       tokenRenewals: [owner, ...members].reduce((sum, user) => sum + user.session.renewals, 0),
+      signInsAgain: [owner, ...members].reduce((sum, user) => sum + user.session.signInsAgain, 0),
       agentRuns: workload.runs.reduce<Record<string, number>>((counts, run) => ({ ...counts, [run.finalStatus ?? 'unfinished']: (counts[run.finalStatus ?? 'unfinished'] ?? 0) + 1 }), {}),
       agentRunErrors: [...new Set(workload.runs.flatMap((run) => (run.finalStatus === 'FAILED' && run.error ? [run.error] : [])))],
       consumerLag: lagLeft.map((row) => describeLag([row])),
@@ -420,7 +423,7 @@ function summarise(input: {
   faults: FaultWindow[];
   readiness: { at: number; ready: boolean }[];
   samples: ResourceSample[];
-} & Pick<SoakReport, 'checks' | 'revocations' | 'revokedSessionsUsable' | 'liveReconnects' | 'tokenRenewals' | 'agentRuns' | 'agentRunErrors' | 'crashes' | 'consumerLag'>): SoakReport {
+} & Pick<SoakReport, 'checks' | 'revocations' | 'revokedSessionsUsable' | 'liveReconnects' | 'tokenRenewals' | 'signInsAgain' | 'agentRuns' | 'agentRunErrors' | 'crashes' | 'consumerLag'>): SoakReport {
   const { options, operations, faults, readiness, samples, checks } = input;
   const failed = operations.filter((operation) => !operation.ok);
   const errorRows = new Map<string, ErrorRow>();
@@ -534,6 +537,7 @@ function summarise(input: {
     revokedSessionsUsable: input.revokedSessionsUsable,
     liveReconnects: input.liveReconnects,
     tokenRenewals: input.tokenRenewals,
+    signInsAgain: input.signInsAgain,
     agentRuns: input.agentRuns,
     agentRunErrors: input.agentRunErrors,
     crashes: input.crashes,

@@ -29,15 +29,20 @@ function lifetimeOf(accessToken: string): { left: number; total: number } {
 
 /**
  * A signed-in user's tokens, renewed before the access token expires as an app renews them: the
- * refresh token (rotated, so one renewal at a time) mints a new pair, which then acts in the tenant again.
+ * refresh token (rotated, so one renewal at a time) mints a new pair, which then acts in the tenant
+ * again. A refused refresh token (one rotated by a renewal whose answer was lost in a fault, which
+ * reuse detection then rejects) signs the user in again with their password, as an app asks its user to.
  */
 export class Session {
   renewals = 0;
+  /** Renewals whose refresh token was refused, so the user signed in again. */
+  signInsAgain = 0;
   private renewing?: Promise<string>;
 
   constructor(
     private readonly gatewayUrl: string,
     private readonly tenantId: string,
+    private readonly email: string,
     private accessToken: string,
     private refreshToken: string,
   ) {}
@@ -52,11 +57,17 @@ export class Session {
 
   private async renew(): Promise<string> {
     try {
-      const { refreshTokens } = await graphqlData<{ refreshTokens: { accessToken: string; refreshToken: string } }>(this.gatewayUrl, REFRESH, {
+      const renewed = await graphql<{ refreshTokens: { accessToken: string; refreshToken: string } }>(this.gatewayUrl, REFRESH, {
         variables: { input: { refreshToken: this.refreshToken } },
       });
-      this.refreshToken = refreshTokens.refreshToken;
-      this.accessToken = await actIn(this.gatewayUrl, refreshTokens.accessToken, this.tenantId);
+      let pair = renewed.data?.refreshTokens;
+      if (!pair && failureOf(renewed) === 'UNAUTHENTICATED') {
+        pair = (await graphqlData<{ login: { accessToken: string; refreshToken: string } }>(this.gatewayUrl, LOGIN, { variables: { input: { email: this.email, password: PASSWORD } } })).login;
+        this.signInsAgain += 1;
+      }
+      if (!pair) throw new OperationFailed(failureOf(renewed) ?? 'no data');
+      this.refreshToken = pair.refreshToken;
+      this.accessToken = await actIn(this.gatewayUrl, pair.accessToken, this.tenantId);
       this.renewals += 1;
     } catch (error) {
       // A renewal failing during a fault is tried again on the next call; the old token serves while it lasts.
@@ -344,7 +355,7 @@ export async function setUpTenant(gatewayUrl: string, stamp: string, memberCount
   const memberOf = async (account: Awaited<ReturnType<typeof register>>): Promise<Member> => ({
     userId: account.userId,
     username: account.username,
-    session: new Session(gatewayUrl, tenantId, await actIn(gatewayUrl, account.accessToken, tenantId), account.refreshToken),
+    session: new Session(gatewayUrl, tenantId, `${account.username}@soak.example`, await actIn(gatewayUrl, account.accessToken, tenantId), account.refreshToken),
   });
   const owner = await memberOf(ownerAccount);
   const ownerToken = await owner.session.token();

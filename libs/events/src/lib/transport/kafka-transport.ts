@@ -58,7 +58,7 @@ const TOPIC_READY_POLL_MS = 200;
 export class KafkaTransport implements EventTransport {
   private readonly logger = new Logger(KafkaTransport.name);
   private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly admin: Admin;
   private producerConnected?: Promise<void>;
   private adminConnected?: Promise<void>;
@@ -81,14 +81,7 @@ export class KafkaTransport implements EventTransport {
       logLevel: logLevel.WARN,
       logCreator: () => (entry) => this.log(entry),
     });
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      // One request in flight: a retried request can never overtake a later one, so per-key order holds.
-      maxInFlightRequests: 1,
-      // Murmur2 like the Java client: a key lands on the same partition whoever produces it.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: RETRY,
-    });
+    this.producer = this.createProducer();
     this.admin = this.kafka.admin();
   }
 
@@ -103,6 +96,17 @@ export class KafkaTransport implements EventTransport {
     this.adminConnected = undefined;
   }
 
+  private createProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      // One request in flight: a retried request can never overtake a later one, so per-key order holds.
+      maxInFlightRequests: 1,
+      // Murmur2 like the Java client: a key lands on the same partition whoever produces it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: RETRY,
+    });
+  }
+
   async publish(messages: OutgoingMessage[]): Promise<void> {
     if (!messages.length) return;
     const byTopic = new Map<string, Message[]>();
@@ -115,11 +119,19 @@ export class KafkaTransport implements EventTransport {
     const topics = [...byTopic.keys()];
     try {
       await this.ensureTopics(topics);
+      const batch = { acks: -1, topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })) };
       await this.connectProducer();
-      await this.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, topicMessages]) => ({ topic, messages: topicMessages })),
-      });
+      try {
+        await this.producer.sendBatch(batch);
+      } catch (error) {
+        if (!producerStateLost(error)) throw error;
+        // A batch the broker appended but whose answer was lost (a broker killed mid-request) leaves
+        // kafkajs a sequence number behind the broker, and every later send is refused: only a new
+        // producer id starts over. What the lost answer left unsure is sent again; inboxes drop copies.
+        this.logger.warn(`The producer's sequence numbers no longer match the broker's (${errorText(error)}): starting a new producer`);
+        await this.replaceProducer();
+        await this.producer.sendBatch(batch);
+      }
     } catch (error) {
       // The topic may be what went missing (deleted, or a broker that lost its data): check again next time.
       topics.forEach((topic) => this.existingTopics.delete(topic));
@@ -269,6 +281,14 @@ export class KafkaTransport implements EventTransport {
     return this.producerConnected;
   }
 
+  private async replaceProducer(): Promise<void> {
+    const previous = this.producer;
+    this.producer = this.createProducer();
+    this.producerConnected = undefined;
+    await previous.disconnect().catch(() => undefined);
+    await this.connectProducer();
+  }
+
   private connectAdmin(): Promise<void> {
     this.adminConnected ??= this.admin.connect().catch((error) => {
       this.adminConnected = undefined;
@@ -325,6 +345,17 @@ export class KafkaTransport implements EventTransport {
     if (level === logLevel.WARN) this.logger.warn(text);
     else this.logger.error(text);
   }
+}
+
+// Broker answers after which an idempotent producer's sequence numbers cannot recover.
+const LOST_PRODUCER_STATE = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
+/** Whether the error (or one kafkajs wrapped it around) is such an answer. */
+function producerStateLost(error: unknown): boolean {
+  for (let cause = error as { type?: string; cause?: unknown } | undefined; cause; cause = cause.cause as typeof cause) {
+    if (cause.type && LOST_PRODUCER_STATE.has(cause.type)) return true;
+  }
+  return false;
 }
 
 function received(topic: string, partition: number, message: KafkaMessage): ReceivedMessage {
