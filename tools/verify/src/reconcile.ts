@@ -164,7 +164,24 @@ export async function reconcile(options: {
     // Exports: finished (SUCCEEDED) once, one export.completed event, one export_ready notification and one live delivery to the owner.
     const exportIds = workload.exports.map((requested) => requested.id);
     const exportStatus = new Map(workload.exports.map((requested) => [requested.id, requested.finalStatus]));
-    checks.push(check('export -> SUCCEEDED', exportIds, (id) => (exportStatus.get(id) === 'SUCCEEDED' ? 1 : 0)));
+    // An export that did not succeed is named with its row's and its job's state: where it stopped.
+    const unfinished = exportIds.filter((id) => exportStatus.get(id) !== 'SUCCEEDED');
+    const stateOf = new Map<string, string>(
+      unfinished.length
+        ? (
+            await client.query(
+              `SELECT e.id, concat_ws(' ', e.status, 'attempts ' || e.attempts, e.error_code, e.progress_message, 'job ' || j.state, 'retries ' || j.retry_count,
+                        'job started ' || to_char(j.started_on, 'HH24:MI:SS'), 'heartbeat ' || to_char(j.heartbeat_on, 'HH24:MI:SS')) AS state
+               FROM export.exports e LEFT JOIN export_jobs.job j ON j.id::text = e.job_id
+               WHERE e.id = ANY($1::uuid[])`,
+              [unfinished],
+            )
+          ).rows.map((row: { id: string; state: string }) => [row.id, row.state])
+        : [],
+    );
+    checks.push(
+      check('export -> SUCCEEDED', exportIds, (id) => (exportStatus.get(id) === 'SUCCEEDED' ? 1 : 0), (id) => `${id} (${stateOf.get(id) ?? 'no row'})`),
+    );
     const completed = eventIdsOf('export.completed', 'exportId');
     checks.push(check('export -> one export.completed event', exportIds, (id) => completed.get(id)?.length ?? 0));
     checks.push(

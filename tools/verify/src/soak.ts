@@ -337,6 +337,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     log(`[soak] workload over after ${((Date.now() - startedAt) / 1000).toFixed(1)} s: ${workload.operations.length} operations; draining`);
     await Promise.all([...inFlight]);
     await workload.settled();
+    const slowestExport = Math.max(0, ...workload.exports.map((requested) => (requested.completedAt ?? Date.now()) - requested.requestedAt));
+    log(`[soak] the slowest export took ${(slowestExport / 1000).toFixed(1)} s from its request to its end`);
 
     // Drain: every outbox row on Kafka, every mention on its socket (bounded waits; what is missing then is lost).
     await eventually('every outbox row published', async () => (await unpublishedEvents(running.databaseUrl)) === 0 || undefined, 60_000).catch((error) =>

@@ -93,6 +93,7 @@ export interface CommittedMention {
 
 export interface RequestedExport {
   id: string;
+  requestedAt: number;
   finalStatus?: string;
   completedAt?: number;
 }
@@ -113,6 +114,13 @@ export interface Revocation {
 }
 
 export const PASSWORD = 'a long soak passphrase 7';
+/**
+ * How long an export or agent run may take to finish once requested. The slowest recovery the
+ * platform documents fits with a margin: a job orphaned by a database restart (its worker could not
+ * record the outcome) is retried once its heartbeat (30 s) has gone stale and a supervise pass
+ * (every 60 s) has seen it, after its retry backoff, while the tenant's later exports wait for its slot.
+ */
+const FINISH_WITHIN_MS = 300_000;
 const REGISTER = `mutation($input: RegisterInput!) { register(input: $input) { accessToken refreshToken user { id } } }`;
 const LOGIN = `mutation($input: LoginInput!) { login(input: $input) { accessToken refreshToken } }`;
 const SESSIONS = `{ mySessions { id current } }`;
@@ -264,7 +272,7 @@ export class Workload {
         REQUEST_EXPORT,
         { input: { format: 'PDF', selection: { documentIds: [documentId] } } },
       );
-      const requestedExport: RequestedExport = { id: requested.requestExport.export.id };
+      const requestedExport: RequestedExport = { id: requested.requestExport.export.id, requestedAt: Date.now() };
       this.exports.push(requestedExport);
       this.follow(async () => {
         requestedExport.finalStatus = await this.pollStatus(EXPORT_STATUS, requestedExport.id, (data: { export: { status: string } }) => data.export.status, EXPORT_FINISHED);
@@ -321,7 +329,7 @@ export class Workload {
 
   /** Polls a status (each poll an operation of its own, 1 s apart, then slower up to 5 s) until it is final; gives up after 3 minutes. */
   private async pollStatus<T>(query: string, id: string, statusOf: (data: T) => string, finished: string[]): Promise<string | undefined> {
-    const deadline = Date.now() + 180_000;
+    const deadline = Date.now() + FINISH_WITHIN_MS;
     for (let poll = 1; Date.now() < deadline; poll += 1) {
       await sleep(Math.min(poll, 5) * 1_000);
       const data = await this.timed('status', () => this.call<T>(query, { id }));
