@@ -2,3 +2,4 @@ export * from './lib/database.module';
 export * from './lib/query-logger';
 export * from './lib/unique-violation';
 export * from './lib/delete-in-batches';
+export * from './lib/lost-connection-guard';

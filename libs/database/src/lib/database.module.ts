@@ -1,10 +1,11 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource, MixedList } from 'typeorm';
 import type { PostgresDataSourceOptions as PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { APP_CONFIG } from '@multipult/config';
 import { gauge } from '@multipult/observability';
+import { guardAgainstLostPostgresConnections } from './lost-connection-guard';
 import { QueryMetricsLogger } from './query-logger';
 
 export interface DatabaseConfig {
@@ -108,6 +109,7 @@ export class DatabaseModule {
           dataSourceFactory: async (typeormOptions) => {
             const postgresOptions = typeormOptions as PostgresConnectionOptions;
             await ensureSchema(postgresOptions.url as string, options.schema);
+            guardAgainstLostPostgresConnections((message) => new Logger('Database').error(message));
             const dataSource = await new DataSource(postgresOptions).initialize();
             registerPoolMetrics(dataSource, options.service);
             return dataSource;
