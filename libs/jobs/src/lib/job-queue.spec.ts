@@ -513,6 +513,25 @@ describe('JobQueue', () => {
     expect(attempts).toEqual([1]);
   }, 60_000);
 
+  it('retries a silent claim itself when pg-boss\'s supervise pass does not reach it', async () => {
+    const queue = uniqueQueue('silent-claim');
+    const attempts: number[] = [];
+    const replica = await startReplica(
+      (jobs) => jobs.define({ name: queue, retryDelaySeconds: 0, expireInSeconds: 3_600, heartbeat: true, handler: async (job) => void attempts.push(job.attempt) }),
+      { JOBS_SUPERVISE_INTERVAL_SECONDS: '1', JOBS_HEARTBEAT_SECONDS: '10' },
+    );
+    const id = (await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 })) as string;
+    // pg-boss's pass claims a queue only once its last claim is an interval old: one a day ahead keeps it away.
+    await sql(`UPDATE "${SCHEMA}".queue SET monitor_claim_on = now() + interval '1 day' WHERE name = $1`, [queue]);
+    // A claim no worker received (made as the database went down): active, its heartbeat silent since.
+    await sql(
+      `UPDATE "${SCHEMA}".job SET state = 'active', start_after = now(), started_on = now() - interval '1 minute', heartbeat_on = now() - interval '1 minute' WHERE id = $1`,
+      [id],
+    );
+    await eventually('the silent claim to be retried and completed', async () => (await replica.jobs.find(queue, id))?.state === 'completed', 30_000);
+    expect(attempts).toEqual([1]);
+  }, 60_000);
+
   it('gives jobs no heartbeat unless their queue asks for one', async () => {
     const queue = uniqueQueue('no-heartbeat');
     const replica = await startReplica((jobs) => jobs.define({ name: queue, handler: async () => undefined }), { JOBS_HEARTBEAT_SECONDS: '10' });

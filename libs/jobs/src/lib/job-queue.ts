@@ -170,6 +170,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private stopping = false;
   private cancelTimer?: NodeJS.Timeout;
   private cleanupTimer?: NodeJS.Timeout;
+  private lostClaimsTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: JobsConfig,
@@ -210,8 +211,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     this.cancelTimer = setInterval(() => void this.abortCancelled(), this.config.JOBS_CANCEL_CHECK_MS);
     retentionScheduled(PROGRESS_RETENTION_JOB, PROGRESS_CLEANUP_INTERVAL_MS / 1000);
     this.cleanupTimer = setInterval(() => void this.removeOldProgress(), PROGRESS_CLEANUP_INTERVAL_MS);
+    this.lostClaimsTimer = setInterval(() => void this.failLostClaims(), this.config.JOBS_SUPERVISE_INTERVAL_SECONDS * 1000);
     this.cancelTimer.unref();
     this.cleanupTimer.unref();
+    this.lostClaimsTimer.unref();
     await this.removeOldProgress();
   }
 
@@ -220,6 +223,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     this.stopping = true;
     unregisterQueueSizeSource(this);
     clearInterval(this.cleanupTimer);
+    clearInterval(this.lostClaimsTimer);
     await this.boss.stop({ graceful: true, timeout: this.config.SHUTDOWN_GRACE_SECONDS * 1000, close: false });
     clearInterval(this.cancelTimer);
   }
@@ -524,6 +528,34 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       }
     } catch (error) {
       this.logger.warn(`Checking running jobs for cancellation failed: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Fails (so retries, by the queue's policy) the claims of heartbeat queues whose heartbeat has been
+   * silent for two of its periods and that no handler of this replica holds. pg-boss's supervise
+   * pass does the same after one period, but in the soak a claim made as PostgreSQL shut down (its
+   * job never reached a worker) stayed active for minutes after the restart, until its attempt
+   * timeout; this keeps that bound whatever keeps pg-boss's pass from it. The attempt is fenced by
+   * its retry count, so a claim retried meanwhile is left alone.
+   */
+  private async failLostClaims(): Promise<void> {
+    const queues = [...this.definitions.values()].filter((definition) => definition.heartbeat).map((definition) => definition.name);
+    if (!queues.length || this.stopping) return;
+    try {
+      const { rows } = await this.boss.getDb().executeSql(
+        `SELECT name, id, retry_count FROM "${this.schema}".job
+         WHERE name = ANY($1::text[]) AND state = 'active' AND heartbeat_seconds IS NOT NULL
+           AND heartbeat_on + heartbeat_seconds * 2 * interval '1 second' < now()`,
+        [queues],
+      );
+      for (const row of rows as { name: string; id: string; retry_count: number }[]) {
+        if (this.running.has(row.id)) continue;
+        await this.boss.fail(row.name, { id: row.id, retryCount: row.retry_count }, { message: 'its claim went silent (no heartbeat): retried' });
+        this.logger.warn(`job ${row.id} of ${row.name}: its claim went silent (no heartbeat for two periods), failed so that it is retried`);
+      }
+    } catch (error) {
+      this.logger.warn(`Checking for silent job claims failed: ${(error as Error).message}`);
     }
   }
 
