@@ -171,7 +171,8 @@ export async function reconcile(options: {
         ? (
             await client.query(
               `SELECT e.id, concat_ws(' ', e.status, 'attempts ' || e.attempts, e.error_code, e.progress_message, 'job ' || j.state, 'retries ' || j.retry_count,
-                        'job started ' || to_char(j.started_on, 'HH24:MI:SS'), 'heartbeat ' || to_char(j.heartbeat_on, 'HH24:MI:SS')) AS state
+                        'job started ' || to_char(j.started_on, 'HH24:MI:SS'), 'heartbeat ' || to_char(j.heartbeat_on, 'HH24:MI:SS'),
+                        'every ' || j.heartbeat_seconds || ' s') AS state
                FROM export.exports e LEFT JOIN export_jobs.job j ON j.id::text = e.job_id
                WHERE e.id = ANY($1::uuid[])`,
               [unfinished],
