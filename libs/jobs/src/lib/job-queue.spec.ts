@@ -495,8 +495,12 @@ describe('JobQueue', () => {
     ]);
   }, 60_000);
 
-  it('retries a job whose worker stopped beating (its replica died mid-job) at the next supervise pass, not at its attempt timeout', async () => {
-    const queue = uniqueQueue('orphaned');
+  /**
+   * A heartbeat queue (10 s) on a replica supervising every second, and one of its jobs left as a
+   * claim whose worker is gone leaves it: active, its last heartbeat a minute old.
+   */
+  async function silentClaim(name: string, beforeSilencing: (queue: string) => Promise<unknown> = async () => undefined) {
+    const queue = uniqueQueue(name);
     const attempts: number[] = [];
     const replica = await startReplica(
       (jobs) => jobs.define({ name: queue, retryDelaySeconds: 0, expireInSeconds: 3_600, heartbeat: true, handler: async (job) => void attempts.push(job.attempt) }),
@@ -504,32 +508,26 @@ describe('JobQueue', () => {
     );
     const id = (await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 })) as string;
     expect(await sql(`SELECT heartbeat_seconds FROM "${SCHEMA}".job WHERE id = $1`, [id])).toEqual([{ heartbeat_seconds: 10 }]);
-    // The row as a replica that claimed it and then died leaves it: active, its last heartbeat a minute old.
+    await beforeSilencing(queue);
     await sql(
       `UPDATE "${SCHEMA}".job SET state = 'active', start_after = now(), started_on = now() - interval '1 minute', heartbeat_on = now() - interval '1 minute' WHERE id = $1`,
       [id],
     );
-    await eventually('the orphaned job to be retried and completed', async () => (await replica.jobs.find(queue, id))?.state === 'completed', 30_000);
-    expect(attempts).toEqual([1]);
+    return { completed: async () => (await replica.jobs.find(queue, id))?.state === 'completed', attempts };
+  }
+
+  it('retries a job whose worker stopped beating (its replica died mid-job) at the next supervise pass, not at its attempt timeout', async () => {
+    const claim = await silentClaim('orphaned');
+    await eventually('the orphaned job to be retried and completed', claim.completed, 30_000);
+    expect(claim.attempts).toEqual([1]);
   }, 60_000);
 
   it('retries a silent claim itself when pg-boss\'s supervise pass does not reach it', async () => {
-    const queue = uniqueQueue('silent-claim');
-    const attempts: number[] = [];
-    const replica = await startReplica(
-      (jobs) => jobs.define({ name: queue, retryDelaySeconds: 0, expireInSeconds: 3_600, heartbeat: true, handler: async (job) => void attempts.push(job.attempt) }),
-      { JOBS_SUPERVISE_INTERVAL_SECONDS: '1', JOBS_HEARTBEAT_SECONDS: '10' },
-    );
-    const id = (await replica.jobs.enqueue(queue, {}, { startAfter: 3_600 })) as string;
-    // pg-boss's pass claims a queue only once its last claim is an interval old: one a day ahead keeps it away.
-    await sql(`UPDATE "${SCHEMA}".queue SET monitor_claim_on = now() + interval '1 day' WHERE name = $1`, [queue]);
-    // A claim no worker received (made as the database went down): active, its heartbeat silent since.
-    await sql(
-      `UPDATE "${SCHEMA}".job SET state = 'active', start_after = now(), started_on = now() - interval '1 minute', heartbeat_on = now() - interval '1 minute' WHERE id = $1`,
-      [id],
-    );
-    await eventually('the silent claim to be retried and completed', async () => (await replica.jobs.find(queue, id))?.state === 'completed', 30_000);
-    expect(attempts).toEqual([1]);
+    // pg-boss's pass claims a queue only once its last claim is an interval old: one a day ahead keeps it
+    // away. The claim stands for one no worker received (made as the database went down).
+    const claim = await silentClaim('silent-claim', (queue) => sql(`UPDATE "${SCHEMA}".queue SET monitor_claim_on = now() + interval '1 day' WHERE name = $1`, [queue]));
+    await eventually('the silent claim to be retried and completed', claim.completed, 30_000);
+    expect(claim.attempts).toEqual([1]);
   }, 60_000);
 
   it('gives jobs no heartbeat unless their queue asks for one', async () => {
