@@ -14,7 +14,10 @@ function runOrphanedClient(guarded: boolean): Promise<{ code: number | null; out
   const script = `
     const { Client } = require('pg');
     (async () => {
-      ${guarded ? `(await import(${JSON.stringify(guard)})).guardAgainstLostPostgresConnections((message) => console.log('logged: ' + message));` : ''}
+      // Guarded, the guard's log says the error came and went; unguarded, the error ends the process first.
+      let logged;
+      const guardLogged = new Promise((resolve) => (logged = resolve));
+      ${guarded ? `(await import(${JSON.stringify(guard)})).guardAgainstLostPostgresConnections((message) => { console.log('logged: ' + message); logged(); });` : ''}
       const orphan = new Client({ connectionString: process.env.DATABASE_URL });
       await orphan.connect();
       const { rows: [{ pid }] } = await orphan.query('SELECT pg_backend_pid() AS pid');
@@ -22,7 +25,7 @@ function runOrphanedClient(guarded: boolean): Promise<{ code: number | null; out
       await admin.connect();
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       await admin.end();
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await guardLogged;
       console.log('still running');
       process.exit(0);
     })();
@@ -55,8 +58,9 @@ describe('the lost PostgreSQL connection guard', () => {
     const guard = path.join(__dirname, 'lost-connection-guard.ts');
     const script = `(async () => {
       (await import(${JSON.stringify(guard)})).guardAgainstLostPostgresConnections(() => undefined);
-      setTimeout(() => { throw new Error('a bug'); }, 10);
-      setTimeout(() => console.log('still running'), 500);
+      // Immediates run in order: the second runs only if the process outlived the first's error.
+      setImmediate(() => { throw new Error('a bug'); });
+      setImmediate(() => console.log('still running'));
     })();`;
     const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });

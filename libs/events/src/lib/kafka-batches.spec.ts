@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
 import { register } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { DeadLetterHeaders, EventConsumer, RetryHeaders } from './consumer/event-consumer';
@@ -255,8 +256,22 @@ describe('events over Kafka in batches', () => {
 
     await waitFor('the other group to handle the event', async () => (await handledCount(db.dataSource, [event.id], otherGroup)) === 1);
     await waitFor('the parking group to handle it from the retry topic', async () => (await handledCount(db.dataSource, [event.id], slowGroup)) === 1, 30_000);
-    // The other group's retry consumer has had the parked copy as long as the parking group's.
-    await sleep(1_500);
+    // The other group's retry consumer has read the parked copy: its committed offset is the retry topic's end.
+    const admin = new Kafka({ clientId: 'events-batches-spec-admin', brokers: brokersFromEnvironment(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        'the other group\'s retry consumer past the parked copy',
+        async () => {
+          const [end] = await admin.fetchTopicOffsets(retryTopic(Widget.topic));
+          const [committed] = (await admin.fetchOffsets({ groupId: `${otherGroup}.retry`, topics: [retryTopic(Widget.topic)] }))[0].partitions;
+          return Number(end.high) > 0 && committed.offset === end.high;
+        },
+        60_000,
+      );
+    } finally {
+      await admin.disconnect();
+    }
     const outcomes = async (groupId: string) => ({
       handled: await metricValue('events_consumer_processed_total', { group: groupId, result: 'handled' }),
       duplicate: await metricValue('events_consumer_processed_total', { group: groupId, result: 'duplicate' }),

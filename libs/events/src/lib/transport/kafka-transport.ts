@@ -197,8 +197,9 @@ export class KafkaTransport implements EventTransport {
         }
       },
     };
-    // kafkajs restarts a consumer after a retriable error only; after any other (one a handler
-    // threw, say) it stays stopped for good with its partitions unconsumed, so it is started again here.
+    // kafkajs retries a failing batch and restarts the consumer after retriable errors, but after one
+    // it deems unrecoverable (a TypeError, RangeError, ReferenceError or SyntaxError, or a non-retriable
+    // protocol error) it stays stopped for good with its partitions unconsumed: it is started again here.
     let crashesInARow = 0;
     consumer.on(consumer.events.GROUP_JOIN, () => (crashesInARow = 0));
     consumer.on(consumer.events.CRASH, ({ payload }) => {
