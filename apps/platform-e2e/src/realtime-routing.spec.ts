@@ -1,8 +1,10 @@
+import { Client } from 'pg';
 import WebSocket from 'ws';
 import { Platform, RealtimeClient, connectRealtime, eventually, graphqlData, startPlatform } from '@multipult/testing';
 import { Account, addTenantMember, createTenantFor, registerAccount } from './support/accounts';
 import { readMetric } from './support/metrics';
 import { inbox } from './support/notifications';
+import { dropPubSubSubscribers } from './support/pub-sub';
 
 interface CommentAdded {
   commentAdded: { id: string; documentId: string; markdown: string; author: { id: string } };
@@ -99,6 +101,34 @@ describe('the gateway routes /graphql/ws operations to the subgraph owning their
     const secondComments = second.subscribe<CommentAdded>(COMMENT_ADDED, { id: documentId });
     await eventually('a second content connection', async () => (await contentConnections()) === 2);
     expect(secondComments.errors).toEqual([]);
+  });
+
+  it("reads back a comment committed while content's connection to Redis was down, once, with no later comment", async () => {
+    const client = connect({ authorization: `Bearer ${reader.token}` });
+    const comments = client.subscribe<CommentAdded>(COMMENT_ADDED, { id: documentId });
+    await eventually('a live comment', async () => {
+      await comment('Before the break');
+      return eventually('this comment to arrive', () => comments.values.length > 0, 2_000).catch(() => false);
+    });
+    // Committed without its pub/sub message, then the bus breaks as in a Redis restart.
+    const db = new Client({ connectionString: platform.databaseUrl });
+    await db.connect();
+    let lostId: string;
+    try {
+      const { rows } = await db.query(
+        `INSERT INTO content.comments (tenant_id, document_id, depth, author_id, body_markdown, body_html)
+         VALUES ($1, $2, 0, $3, 'Committed during the break', '<p>Committed during the break</p>') RETURNING id`,
+        [owner.tenantId, documentId, owner.userId],
+      );
+      lostId = rows[0].id;
+    } finally {
+      await db.end();
+    }
+    expect(await dropPubSubSubscribers(platform.redisKeyPrefix)).toBeGreaterThan(0);
+    await eventually('the comment read back after the gap', () => comments.values.some((value) => value.commentAdded.id === lostId));
+    const ids = comments.values.map((value) => value.commentAdded.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(comments.errors).toEqual([]);
   });
 
   it('answers an unknown field, or fields of two services in one operation, with BAD_USER_INPUT and keeps the socket', async () => {

@@ -4,6 +4,7 @@ import { Platform, RealtimeClient, ServiceProcess, connectRealtime, eventually, 
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { inbox } from './support/notifications';
 import { usePlatform } from './support/platforms';
+import { dropPubSubSubscribers } from './support/pub-sub';
 
 interface Added {
   notificationAdded: { sequence: number; type: string; title: string };
@@ -32,6 +33,23 @@ describe('realtime over /graphql/ws', () => {
    */
   const subscriptionsLive = async (client: RealtimeClient) => {
     await client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }').waitForCount(1);
+  };
+  /** A notification committed without its pub/sub message, as if Redis had dropped it. */
+  const commitWithoutMessage = async (userId: string, title: string) => {
+    const db = new Client({ connectionString: platform.databaseUrl });
+    await db.connect();
+    try {
+      await db.query(
+        `WITH next AS (
+           INSERT INTO notifications.streams (user_id, last_sequence) VALUES ($1, 1)
+           ON CONFLICT (user_id) DO UPDATE SET last_sequence = notifications.streams.last_sequence + 1 RETURNING last_sequence)
+         INSERT INTO notifications.notifications (recipient_id, sequence, type, data)
+         SELECT $1, last_sequence, 'announcement', jsonb_build_object('title', $2::text, 'body', 'x') FROM next`,
+        [userId, title],
+      );
+    } finally {
+      await db.end();
+    }
   };
   /** Where the user's stream is now: a subscription after it cannot race with what the test does next. */
   const latestSequence = async (token: string) => (await inbox(platform.gatewayUrl, token, { first: 1 })).nodes[0]?.sequence ?? 0;
@@ -126,26 +144,30 @@ describe('realtime over /graphql/ws', () => {
     const live = client.subscribe<Added>(NOTIFICATION_ADDED, { after: await latestSequence(member.token) });
     await announce('Seen live');
     const [before] = await live.waitForCount(1);
-    // A notification committed without its pub/sub message (as if Redis dropped it).
-    const db = new Client({ connectionString: platform.databaseUrl });
-    await db.connect();
-    try {
-      await db.query(
-        `WITH next AS (
-           INSERT INTO notifications.streams (user_id, last_sequence) VALUES ($1, 1)
-           ON CONFLICT (user_id) DO UPDATE SET last_sequence = notifications.streams.last_sequence + 1 RETURNING last_sequence)
-         INSERT INTO notifications.notifications (recipient_id, sequence, type, data)
-         SELECT $1, last_sequence, 'announcement', '{"title": "Lost on the bus", "body": "x"}'::jsonb FROM next`,
-        [member.userId],
-      );
-    } finally {
-      await db.end();
-    }
+    await commitWithoutMessage(member.userId, 'Lost on the bus');
     // Nothing announces the lost one; the next live message shows the gap, and the stream fills it.
     await announce('Reveals the gap');
     await live.waitForCount(3);
     expect(live.values.map((value) => value.notificationAdded.title)).toEqual(['Seen live', 'Lost on the bus', 'Reveals the gap']);
     expect(sequences(live.values)).toEqual([0, 1, 2].map((step) => before.notificationAdded.sequence + step));
+  });
+
+  it("re-reads from Postgres what was committed while the service's connection to Redis was down, with no later message", async () => {
+    const client = connect(platform.realtimeUrl, { authorization: `Bearer ${member.token}` });
+    const live = client.subscribe<Added>(NOTIFICATION_ADDED, { after: await latestSequence(member.token) });
+    const unread = client.subscribe<{ unreadCountChanged: number }>('subscription { unreadCountChanged }');
+    const [{ unreadCountChanged: unreadAtStart }] = await unread.waitForCount(1);
+    await announce('Before the break');
+    const [before] = await live.waitForCount(1);
+    const lastUnread = () => unread.values.at(-1)?.unreadCountChanged;
+    await eventually('the unread count after the announcement', () => lastUnread() === unreadAtStart + 1);
+    await commitWithoutMessage(member.userId, 'Committed during the break');
+    // The platform's pub/sub subscriber connections drop, as they do when Redis restarts.
+    expect(await dropPubSubSubscribers(platform.redisKeyPrefix)).toBeGreaterThan(0);
+    await live.waitForCount(2);
+    expect(live.values.map((value) => value.notificationAdded.title)).toEqual(['Before the break', 'Committed during the break']);
+    expect(sequences(live.values)).toEqual([before.notificationAdded.sequence, before.notificationAdded.sequence + 1]);
+    await eventually('the unread count re-read', () => lastUnread() === unreadAtStart + 2);
   });
 
   it("closes a revoked session's sockets within a second", async () => {

@@ -63,7 +63,8 @@ export class RunEvents implements OnApplicationShutdown {
 
   /**
    * The run's events after `afterSeq`, then each new one as it commits, ending after the run's
-   * final event. Subscribes before the first read, so nothing committed in between is missed.
+   * final event. Subscribes before the first read, so nothing committed in between is missed; a
+   * gap on the bus is read the same way.
    */
   async follow(runId: string, afterSeq: number): Promise<AsyncQueue<RunEvent>> {
     let cursor = afterSeq;
@@ -90,7 +91,7 @@ export class RunEvents implements OnApplicationShutdown {
         await catchUp().catch((error: Error) => this.logger.warn(`events of run ${runId}: ${error.message}`));
       });
     };
-    const unsubscribe = this.pubSub.subscribe(channelOf(runId), wake);
+    const unsubscribe = this.pubSub.subscribe(channelOf(runId), wake, { onGap: wake });
     await unsubscribe;
     wake();
     return queue;

@@ -6,6 +6,7 @@ import { CreateTranslationsAndSearchColumns1732500000005 } from './1732500000005
 import { CreateCollections1732500000006 } from './1732500000006-create-collections';
 import { MillisecondSortColumns1732500000007 } from './1732500000007-millisecond-sort-columns';
 import { CreateDocumentSearchEntries1732500000008 } from './1732500000008-create-document-search-entries';
+import { CommentsByDocument1732500000009 } from './1732500000009-comments-by-document';
 
 /** The content schema's migrations in the order they run; the kit adds the event tables before them. */
 export const contentMigrations = [
@@ -17,4 +18,5 @@ export const contentMigrations = [
   CreateCollections1732500000006,
   MillisecondSortColumns1732500000007,
   CreateDocumentSearchEntries1732500000008,
+  CommentsByDocument1732500000009,
 ];

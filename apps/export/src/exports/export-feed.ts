@@ -9,8 +9,8 @@ const channelOf = (exportId: string) => `export:progress:${exportId}`;
 
 /**
  * Live progress: a change of an export goes out on its Redis channel (heard by every replica),
- * and each subscriber reads the row back, so what it sees is always what is committed. The
- * stream starts with the current state and ends after the final one.
+ * and each subscriber reads the row back, so what it sees is always what is committed (after a
+ * gap on the bus too). The stream starts with the current state and ends after the final one.
  */
 @Injectable()
 export class ExportFeed implements OnApplicationShutdown {
@@ -42,7 +42,7 @@ export class ExportFeed implements OnApplicationShutdown {
         }
       });
     };
-    const unsubscribe = this.pubSub.subscribe(channelOf(current.id), deliver);
+    const unsubscribe = this.pubSub.subscribe(channelOf(current.id), deliver, { onGap: deliver });
     await unsubscribe;
     // Read after subscribing, so no change between the two is missed.
     deliver();

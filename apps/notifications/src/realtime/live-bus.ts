@@ -14,6 +14,7 @@ type UserMessage = Extract<LiveMessage, { userId: string; kind: 'notification' |
 type Listener<M> = (message: M) => void;
 
 const CHANNEL = 'notifications:live';
+const GAP_SPREAD_MS = 1_000;
 
 function revive(message: LiveMessage): LiveMessage {
   if (message.kind !== 'notification') return message;
@@ -39,12 +40,13 @@ export class LiveBus implements OnModuleInit {
   private readonly logger = new Logger(LiveBus.name);
   private readonly byUser = new Map<string, Set<Listener<UserMessage>>>();
   private readonly broadcast = new Set<Listener<LiveMessage>>();
+  private readonly gapListeners = new Set<() => void>();
 
   constructor(@Inject(PUB_SUB) private readonly pubSub: PubSub) {}
 
   async onModuleInit(): Promise<void> {
     // The subscription lasts as long as the process; PubSub closes it on shutdown.
-    await this.pubSub.subscribe(CHANNEL, (raw) => this.dispatch(raw));
+    await this.pubSub.subscribe(CHANNEL, (raw) => this.dispatch(raw), { onGap: () => this.gapped() });
   }
 
   async publish(messages: LiveMessage[]): Promise<void> {
@@ -66,6 +68,18 @@ export class LiveBus implements OnModuleInit {
   onEvery(listener: Listener<LiveMessage>): () => void {
     this.broadcast.add(listener);
     return () => this.broadcast.delete(listener);
+  }
+
+  /** Told when messages may have been lost on the bus: listeners re-read their state from Postgres. */
+  onGap(listener: () => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
+  }
+
+  /** Spread over a second, so thousands of sockets re-reading at once do not queue up every other query. */
+  private gapped(): void {
+    this.logger.log(`Live messages may have been lost; ${this.gapListeners.size} stream(s) re-read their state`);
+    for (const listener of this.gapListeners) setTimeout(listener, Math.random() * GAP_SPREAD_MS).unref();
   }
 
   private dispatch(raw: string): void {

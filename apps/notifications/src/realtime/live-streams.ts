@@ -19,7 +19,8 @@ const MAX_BUFFERED = 1_000;
 /**
  * The iterators behind the subscriptions. Notifications go out in stream order exactly once per
  * socket: the stored ones after the client's position first, then live ones; a live message
- * that skips ahead (one lost on the bus) makes the gap be read from Postgres before it.
+ * that skips ahead (one lost on the bus) makes the gap be read from Postgres before it, and so
+ * does the bus telling of a gap (a lost connection to Redis, a failed publish).
  */
 @Injectable()
 export class LiveStreams {
@@ -37,7 +38,10 @@ export class LiveStreams {
     const delivered = () => this.deliveredUpTo.get(connection) ?? 0;
     const deliver = (sequence: number) => this.deliveredUpTo.set(connection, Math.max(delivered(), sequence));
     let begin!: (start: number) => void;
-    const queue: AsyncQueue<Notification> = new AsyncQueue(() => stopListening());
+    const queue: AsyncQueue<Notification> = new AsyncQueue(() => {
+      stopListening();
+      stopGapListening();
+    });
     const emit = (notification: Notification) => {
       if (notification.sequence <= delivered()) return;
       deliver(notification.sequence);
@@ -74,6 +78,8 @@ export class LiveStreams {
         emit(notification);
       });
     });
+    // Whatever was lost on the bus is in Postgres after the position already sent.
+    const stopGapListening = this.live.onGap(() => serially(() => catchUp(Number.MAX_SAFE_INTEGER)));
     try {
       const clientId = clientIdOf(connection);
       const stored = afterSequence ?? (clientId ? await this.notifications.acknowledged(userId, clientId) : null);
@@ -90,7 +96,10 @@ export class LiveStreams {
     let reading = false;
     let stale = false;
     let lastSent: number | null = null;
-    const queue: AsyncQueue<number> = new AsyncQueue(() => stopListening());
+    const queue: AsyncQueue<number> = new AsyncQueue(() => {
+      stopListening();
+      stopGapListening();
+    });
     const refresh = async (): Promise<void> => {
       if (reading) {
         stale = true;
@@ -112,6 +121,7 @@ export class LiveStreams {
     const stopListening = this.live.onUser(userId, (message) => {
       if (message.kind === 'unread') void refresh();
     });
+    const stopGapListening = this.live.onGap(() => void refresh());
     void refresh();
     return queue;
   }

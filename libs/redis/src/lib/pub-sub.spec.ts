@@ -1,3 +1,5 @@
+import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
+import Redis from 'ioredis';
 import { eventually } from '@multipult/testing';
 import { MemoryPubSub, PubSub, RedisPubSub } from './pub-sub';
 
@@ -41,6 +43,97 @@ describe('redis pub/sub', () => {
     await eventually('the probe', () => probe.heard.length >= 1);
     await probe.unsubscribe();
     expect(heard).toEqual([]);
+  });
+});
+
+/** A TCP relay to Redis that can be cut and restored on the same port: a network break, as the client sees it. */
+class RedisRelay {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async open(): Promise<void> {
+    const target = new URL(redisUrl);
+    this.server = createServer((client) => {
+      const upstream = createConnection(Number(target.port || 6379), target.hostname);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          this.sockets.delete(socket);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => server?.close(resolve));
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+}
+
+describe('redis pub/sub gaps', () => {
+  const prefix = `test:gaps:${process.pid}:${Date.now()}:`;
+  const admin = new Redis(redisUrl);
+  afterAll(() => admin.quit());
+
+  it("tells a channel's listeners of a gap once the channel is subscribed again after the connection dropped", async () => {
+    const instance = RedisPubSub.connect(redisUrl, prefix);
+    const publisher = RedisPubSub.connect(redisUrl, prefix);
+    try {
+      const heard: string[] = [];
+      let gaps = 0;
+      // Each gap is checked the moment it is told: a message published then must already arrive.
+      const unsubscribe = await instance.subscribe('feed', (message) => heard.push(message), {
+        onGap: () => {
+          gaps += 1;
+          void publisher.publish('feed', `after gap ${gaps}`);
+        },
+      });
+      const clients = String(await admin.client('LIST')).split('\n');
+      const subscriber = clients.find((line) => line.includes(` name=${prefix}pubsub-subscriber `));
+      expect(subscriber).toBeDefined();
+      await admin.client('KILL', 'ID', /\bid=(\d+)/.exec(subscriber as string)?.[1] as string);
+      await eventually('the message published as the gap was told', () => heard.includes('after gap 1'));
+      expect(gaps).toBe(1);
+      await unsubscribe();
+    } finally {
+      await Promise.all([instance.close(), publisher.close()]);
+    }
+  });
+
+  it('tells subscribers on every instance of a publish that failed, once the publisher is connected again', async () => {
+    const relay = new RedisRelay();
+    await relay.open();
+    const publisher = RedisPubSub.connect(relay.url, prefix);
+    const subscriber = RedisPubSub.connect(redisUrl, prefix);
+    try {
+      let gaps = 0;
+      const heard: string[] = [];
+      await subscriber.subscribe('orders', (message) => heard.push(message), { onGap: () => (gaps += 1) });
+      await publisher.publish('orders', 'delivered');
+      await eventually('the first message', () => heard.length === 1);
+      await relay.cut();
+      await expect(publisher.publish('orders', 'lost')).rejects.toThrow();
+      expect(gaps).toBe(0);
+      await relay.open();
+      await eventually('the gap, told by the publisher once it is back', () => gaps === 1);
+      expect(heard).toEqual(['delivered']);
+    } finally {
+      await relay.cut();
+      await Promise.all([publisher.close(), subscriber.close()]);
+    }
   });
 });
 
