@@ -3,6 +3,7 @@
 // configurations are the literal `usePlatform('<name>')` calls in it, in order; a file that uses
 // two (gdpr.spec.ts) closes the group of the first and the group of the second follows it.
 const { readFileSync } = require('node:fs');
+const path = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const USE_PLATFORM = /usePlatform\(\s*['"]([\w-]+)['"]\s*,?\s*\)/g;
@@ -12,14 +13,21 @@ function configurationsOf(testPath) {
   return [...new Set(names)];
 }
 
-// What a platform boot costs, in the same unit as a file's weight (its number of tests).
-const BOOT_WEIGHT = 4;
-// Files that build or start whole workspaces, images or platforms of their own weigh more than their test count.
+// Seconds each file took in a CI run (npm test's e2e phase; its first pooled file includes the boot).
+// Refresh it from a run's "PASS … (N s)" lines when files change much; a file not in it is estimated.
+const FILE_SECONDS = require('./file-seconds.json');
+// What a platform boot costs, in seconds, as a file's weight is.
+const BOOT_WEIGHT = 45;
+// An unlisted file: seconds per test case; one that builds or starts whole workspaces, images or
+// platforms of its own (no pooled platform) weighs three boots more.
+const SECONDS_PER_CASE = 5;
 const TEST_CASE = /^\s*(?:it|test)(?:\.each\([^)]*\))?\(/gm;
 
 function weightOf(testPath) {
+  const measured = FILE_SECONDS[path.basename(testPath)];
+  if (measured !== undefined) return measured;
   const source = readFileSync(testPath, 'utf8');
-  const cases = (source.match(TEST_CASE) ?? []).length;
+  const cases = (source.match(TEST_CASE) ?? []).length * SECONDS_PER_CASE;
   return configurationsOf(testPath).length ? cases : cases + 3 * BOOT_WEIGHT;
 }
 
@@ -28,23 +36,30 @@ class PlatformSequencer extends Sequencer {
    * `--shard=i/n` (npm test runs the e2e files as two jest processes side by side): files that use
    * a configuration other than `default` stay together so it boots once; `default` files, the
    * largest group, are spread one by one, each shard booting its own default platform. Heaviest first onto the
-   * lightest shard, so the shards end close together.
+   * lightest shard, so the shards end close together; units whose files leave default for another
+   * configuration (gdpr.spec.ts, cli.spec.ts) go to different shards, else a shard boots default twice.
    */
   shard(tests, { shardIndex, shardCount }) {
     const units = new Map();
     for (const test of [...tests].sort((a, b) => a.path.localeCompare(b.path))) {
-      const own = configurationsOf(test.path).find((name) => name !== 'default');
+      const configurations = configurationsOf(test.path);
+      const own = configurations.find((name) => name !== 'default');
       const key = own ? `configuration:${own}` : `file:${test.path}`;
-      const unit = units.get(key) ?? { tests: [], weight: own ? BOOT_WEIGHT : 0 };
+      const unit = units.get(key) ?? { tests: [], weight: own ? BOOT_WEIGHT : 0, leavesDefault: false };
       unit.tests.push(test);
       unit.weight += weightOf(test.path);
+      // A file that uses default and then another configuration stops default on its way out.
+      unit.leavesDefault ||= configurations.includes('default') && own !== undefined;
       units.set(key, unit);
     }
-    const shards = Array.from({ length: shardCount }, () => ({ tests: [], weight: BOOT_WEIGHT }));
+    const shards = Array.from({ length: shardCount }, () => ({ tests: [], weight: BOOT_WEIGHT, leavesDefault: false }));
     for (const unit of [...units.values()].sort((a, b) => b.weight - a.weight || a.tests[0].path.localeCompare(b.tests[0].path))) {
-      const lightest = shards.reduce((best, shard) => (shard.weight < best.weight ? shard : best));
+      // Two units that leave default on one shard would boot default twice there: spread them while shards allow.
+      const candidates = unit.leavesDefault && shards.some((shard) => !shard.leavesDefault) ? shards.filter((shard) => !shard.leavesDefault) : shards;
+      const lightest = candidates.reduce((best, shard) => (shard.weight < best.weight ? shard : best));
       lightest.tests.push(...unit.tests);
       lightest.weight += unit.weight;
+      lightest.leavesDefault ||= unit.leavesDefault;
     }
     return shards[shardIndex - 1].tests;
   }

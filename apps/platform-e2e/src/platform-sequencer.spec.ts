@@ -14,6 +14,29 @@ describe('platform sequencer', () => {
 
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
+  it('puts files that leave default for another configuration on different shards, so no shard boots default twice', async () => {
+    const ask = (name: string) => `platform = await usePlatform('${name}');`;
+    const files: Record<string, string> = {
+      'leaves-for-a.spec.ts': `${ask('default')}\n${ask('conf-a')}`,
+      'leaves-for-b.spec.ts': `${ask('default')}\n${ask('conf-b')}`,
+      'b.spec.ts': ask('conf-b'),
+      // Weighs as much as a platform of its own: it takes the first shard, and both units would otherwise fit the second.
+      'standalone.spec.ts': 'no platform at all',
+      ...Object.fromEntries(Array.from({ length: 6 }, (_, index) => [`default-${index}.spec.ts`, ask('default')])),
+    };
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
+    const context = { config: { cache: false }, hasteFS: { getSize: () => 0 } };
+    const tests = Object.keys(files).map((name) => ({ path: path.join(dir, name), context }));
+    const sequencer = new PlatformSequencer({ contexts: [] });
+    const shards: string[][] = [1, 2].map((shardIndex) =>
+      sequencer.shard(tests, { shardIndex, shardCount: 2 }).map((test: { path: string }) => path.basename(test.path)),
+    );
+    const shardOf = (name: string) => shards.findIndex((shard) => shard.includes(name));
+    expect(shardOf('leaves-for-a.spec.ts')).not.toBe(shardOf('leaves-for-b.spec.ts'));
+    expect(shardOf('b.spec.ts')).toBe(shardOf('leaves-for-b.spec.ts'));
+    expect(shards.flat().sort()).toEqual(Object.keys(files).sort());
+  });
+
   it("runs each configuration's files together: standalone files first, default next, a file of two configurations between them", async () => {
     // Built from parts, so that this file's own source asks for no platform.
     const ask = (name: string, quote = "'") => `platform = await usePlatform(${quote}${name}${quote});`;
