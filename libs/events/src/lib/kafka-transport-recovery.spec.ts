@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { KafkaJSNonRetriableError, KafkaJSProtocolError, Producer } from 'kafkajs';
+import { Kafka, KafkaJSNonRetriableError, KafkaJSProtocolError, Producer, logLevel } from 'kafkajs';
 import { workspaceRoot } from '@multipult/testing';
 import { ReceivedMessage, Subscription } from './transport/event-transport';
 import { KafkaTransport } from './transport/kafka-transport';
@@ -127,6 +127,33 @@ describe('the Kafka transport recovering', () => {
     await waitFor('every message consumed', () => received.length >= values.length, 30_000);
     expect(new Set(received.map((message) => message.value)).size).toBe(values.length);
     expect(received).toHaveLength(values.length);
+  });
+
+  it('a member stopped while it is still joining leaves the group, so the members that stay go on consuming at once', async () => {
+    const topic = `recovery-brief-${randomUUID()}`;
+    const groupId = `brief-group-${randomUUID()}`;
+    const received: string[] = [];
+    subscriptions.push(await transport.subscribe({ groupId, topics: [topic], handler: async (message) => void received.push(message.value) }));
+    await transport.publish([{ topic, key: 'k', value: 'before the brief member', headers: {} }]);
+    await waitFor('the first message', () => received.includes('before the brief member'));
+
+    // Another instance that starts and is stopped before its join completes (a deployment rolled back at once).
+    const brief = new KafkaTransport({ brokers: brokersFromEnvironment(), clientId: 'brief-member' });
+    await brief.connect();
+    const briefSubscription = await brief.subscribe({ groupId, topics: [topic], handler: async () => undefined });
+    const admin = new Kafka({ brokers: brokersFromEnvironment(), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await waitFor('the brief member joining (a rebalance under way)', async () => (await admin.describeGroups([groupId])).groups[0]?.state === 'PreparingRebalance');
+    } finally {
+      await admin.disconnect();
+    }
+    await briefSubscription.stop();
+    await brief.disconnect();
+
+    // Had it vanished mid-join, the broker would hold the group's rebalance for its rebalance timeout (a minute).
+    await transport.publish([{ topic, key: 'k', value: 'after the brief member', headers: {} }]);
+    await waitFor('the message published after the brief member stopped', () => received.includes('after the brief member'), 20_000);
   });
 
   it('starts a new producer when the broker refuses its sequence numbers, and the batch goes out once', async () => {

@@ -54,6 +54,8 @@ const MEMBERLESS_GROUP_STATES = new Set(['Empty', 'Dead']);
 // How long a topic just created (by this or another service) may take to get its partition leaders.
 const TOPIC_READY_TIMEOUT_MS = 15_000;
 const TOPIC_READY_POLL_MS = 200;
+/** How long stopping a consumer waits for a join under way (members rejoin within a heartbeat, 3 s, normally). */
+const JOIN_WAIT_ON_STOP_MS = 10_000;
 
 export class KafkaTransport implements EventTransport {
   private readonly logger = new Logger(KafkaTransport.name);
@@ -201,7 +203,13 @@ export class KafkaTransport implements EventTransport {
     // it deems unrecoverable (a TypeError, RangeError, ReferenceError or SyntaxError, or a non-retriable
     // protocol error) it stays stopped for good with its partitions unconsumed: it is started again here.
     let crashesInARow = 0;
-    consumer.on(consumer.events.GROUP_JOIN, () => (crashesInARow = 0));
+    let joinedOrCrashed!: () => void;
+    const settled = new Promise<void>((resolve) => (joinedOrCrashed = resolve));
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      crashesInARow = 0;
+      joinedOrCrashed();
+    });
+    consumer.on(consumer.events.CRASH, () => joinedOrCrashed());
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || stopping.signal.aborted) return;
       const delay = equalJitterDelay(++crashesInARow, CRASH_RESTART_BACKOFF);
@@ -218,6 +226,13 @@ export class KafkaTransport implements EventTransport {
     const subscription: Subscription = {
       stop: async () => {
         stopping.abort();
+        // kafkajs leaves the group only once joined: a member that vanishes mid-join holds every other
+        // member's rejoin until the broker gives up on it (the rebalance timeout, a minute), and the
+        // group consumes nothing meanwhile. A join already under way is let finish first (bounded), and
+        // one macrotask more: kafkajs marks the consumer running only after the join's event, and
+        // disconnecting before that left it fetching on a closed connection and restarting itself.
+        await Promise.race([settled, sleep(JOIN_WAIT_ON_STOP_MS, undefined, { ref: false })]);
+        await new Promise((resolve) => setImmediate(resolve));
         await consumer.disconnect();
         this.subscriptions.delete(subscription);
       },
