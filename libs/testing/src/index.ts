@@ -14,3 +14,4 @@ export * from './lib/subgraph-test-app';
 export * from './lib/read-pdf';
 export * from './lib/fake-jira';
 export * from './lib/fake-openai';
+export * from './lib/redis-clients';
