@@ -400,6 +400,42 @@ describe('JobQueue', () => {
     expect(Math.max(...gaps)).toBeLessThan(4_000);
   }, 60_000);
 
+  it('never starts a recurring run while another is under way, even one a starting replica queued', async () => {
+    const queue = uniqueQueue('long-sweep');
+    const runs: { replica: string; start: number; end?: number }[] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const setup = (replica: string) => async (jobs: JobQueue) => {
+      await jobs.defineRecurring({
+        name: queue,
+        everySeconds: 3_600,
+        handler: async () => {
+          const run: (typeof runs)[number] = { replica, start: Date.now() };
+          runs.push(run);
+          if (runs.length === 1) await firstHeld;
+          run.end = Date.now();
+        },
+      });
+    };
+    await startReplica(setup('a'));
+    await eventually('the first run', () => runs.length === 1, 30_000);
+    // While it runs, nothing is queued (the next run is queued as it ends), so the start of
+    // replica b queues a run that is due now and wakes b's worker for it.
+    await startReplica(setup('b'));
+    // Done with: only the first run is due or running; what b queued has been handled.
+    await eventually('the run b queued to be handled', async () => {
+      const [{ open }] = await sql<{ open: number }>(`SELECT count(*)::int AS open FROM "${SCHEMA}".job WHERE name = $1 AND state IN ('created', 'active') AND start_after <= now()`, [queue]);
+      return open === 1;
+    }, 10_000);
+    releaseFirst();
+    await eventually('the first run to end', () => runs[0].end !== undefined);
+    expect(runs).toHaveLength(1);
+    // The chain goes on: one run queued an hour ahead.
+    const queued = await sql<{ start_after: Date }>(`SELECT start_after FROM "${SCHEMA}".job WHERE name = $1 AND state = 'created'`, [queue]);
+    expect(queued).toHaveLength(1);
+    expect(queued[0].start_after.getTime()).toBeGreaterThan(Date.now() + 3_500_000);
+  }, 60_000);
+
   it('holds each concurrency key to its limit across two replicas under load', async () => {
     const queue = uniqueQueue('per-tenant');
     const running = new Map<string, number>();

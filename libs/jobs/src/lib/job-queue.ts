@@ -256,9 +256,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    * Work that runs every `everySeconds` once across replicas (sweeps, republishing, retention).
    * Each run enqueues the next with startAfter, and the queue's `short` policy keeps one queued run
    * per name, so the run every replica enqueues at start and a per-minute cron that restarts the
-   * chain (should a successor's enqueue fail) merge into one chain. A run queued by a replica
-   * starting while another runs may overlap that one once, so handlers must be idempotent. A failed
-   * run is not retried (it goes to `<name>.dead`): the next one is already queued.
+   * chain (should a successor's enqueue fail) merge into one chain. A run that finds another under
+   * way (queued by the cron or a starting replica while it ran) only queues the next: runs never
+   * overlap, however long one takes. A run whose replica died stays active until it expires, and
+   * runs wait for that. A failed run is not retried (it goes to `<name>.dead`): the next one is
+   * already queued.
    */
   async defineRecurring(definition: RecurringDefinition): Promise<void> {
     if (!(definition.everySeconds > 0)) throw new RangeError(`everySeconds must be positive, got ${definition.everySeconds}`);
@@ -273,6 +275,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       ),
       handler: async (job) => {
         const startedAt = Date.now();
+        if (await this.otherRunActive(definition.name, job.id)) {
+          // A run queued while another was under way (by the per-minute cron or a replica starting):
+          // never two at once, so this one only keeps the chain going.
+          await this.enqueueRecurring(definition.name, new Date(startedAt + definition.everySeconds * 1000));
+          return undefined;
+        }
         try {
           return await definition.handler(job);
         } finally {
@@ -373,6 +381,14 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     await this.enqueueRecurring(definition.name);
     // The first run is due now: not at the worker's next (possibly long) poll.
     this.wake(definition.name);
+  }
+
+  /** Whether a job of the queue other than `jobId` is running (on any replica). */
+  private async otherRunActive(name: string, jobId: string): Promise<boolean> {
+    const { rows } = await this.boss
+      .getDb()
+      .executeSql(`SELECT EXISTS (SELECT 1 FROM "${this.schema}".job WHERE name = $1 AND state = 'active' AND id <> $2) AS active`, [name, jobId]);
+    return (rows as { active: boolean }[])[0].active;
   }
 
   private async enqueueRecurring(name: string, startAfter?: Date): Promise<void> {
