@@ -181,6 +181,18 @@ file exists and that promtool unit tests cover the alert).
         summary: '{{ $service }}: consumer group {{ `{{ $labels.group }}` }} is behind on {{ `{{ $labels.topic }}` }}'
         description: '{{ `{{ $labels.group }}` }} has {{ `{{ $value | humanize }}` }} messages of {{ `{{ $labels.topic }}` }} not yet processed.'
         runbook_url: {{ printf "%s/consumer-lag-high.md" $runbooks }}
+    - alert: ConsumerRestarting
+      # The transport starts a consumer again after a crash kafkajs does not recover from; a group
+      # that keeps crashing consumes little between restarts, and its lag may not show it yet.
+      expr: |
+        sum by (service, group) (increase(events_consumer_restarts_total{ {{- $s }}}[15m])) >= 3
+      labels:
+        severity: warning
+        service: {{ $service }}
+      annotations:
+        summary: '{{ $service }}: consumer group {{ `{{ $labels.group }}` }} keeps crashing'
+        description: 'The consumers of {{ `{{ $labels.group }}` }} were started again {{ `{{ $value | humanize }}` }} times in the last 15 minutes after errors kafkajs does not recover from.'
+        runbook_url: {{ printf "%s/consumer-restarting.md" $runbooks }}
     - alert: EventsDeadLettered
       expr: |
         sum by (service, group, topic) (increase(events_consumer_dead_lettered_total{ {{- $s }}}[15m])) > 0
