@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Executes deploy/Dockerfile on this host without a Docker engine (neither this machine nor CI has one),
-// faithfully enough to prove the recipe: each stage gets its own scratch root under a temp dir and
+// faithfully enough to prove the recipe: each stage gets its own scratch root under a temp dir (stages build
+// side by side, as BuildKit builds them, a COPY --from waiting for the stage it names) and
 // absolute container paths map into it (WORKDIR /app -> <root>/<stage>/app); COPY reads the build context
 // (honouring .dockerignore) or another stage's root; RUN runs with sh in the mapped working directory with
 // the ARG/ENV values exported (plus HOME for npm's cache, and the host's CA and proxy settings), BuildKit
@@ -45,7 +46,10 @@ const root = options.root ? path.resolve(options.root) : mkdtempSync(path.join(o
 const started = Date.now();
 const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 const log = (line) => process.stdout.write(`${line}\n`);
+/** The RUN and --command process groups under way (stages build side by side): a failure ends them all. */
+const running = new Set();
 const fail = (message) => {
+  for (const child of running) process.kill(-child.pid, 'SIGKILL');
   log(`dockerfile-run: ${message}`);
   if (!options.root) rmSync(root, { recursive: true, force: true });
   process.exit(1);
@@ -111,13 +115,11 @@ function userIds(user) {
   return uid.status === 0 && gid.status === 0 ? { uid: Number(uid.stdout), gid: Number(gid.stdout) } : undefined;
 }
 
-// Until the service starts, SIGTERM or SIGINT ends the RUN or --command process group under way, and this script.
-let running;
+// Until the service starts, SIGTERM or SIGINT ends the RUN or --command process groups under way, and this script.
 let serving = false;
 for (const name of ['SIGTERM', 'SIGINT']) {
   process.on(name, () => {
     if (serving) return;
-    if (running) process.kill(-running.pid, 'SIGKILL');
     fail(`${name} received`);
   });
 }
@@ -125,11 +127,14 @@ for (const name of ['SIGTERM', 'SIGINT']) {
 function runProcess(command, { cwd, env, ids, output }) {
   return new Promise((resolve) => {
     const child = spawn(command[0], command.slice(1), { cwd, env, ...ids, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    running = child;
+    running.add(child);
     child.stdout.on('data', output);
     child.stderr.on('data', output);
     child.on('error', (error) => resolve({ code: 127, error }));
-    child.on('close', (code, signal) => resolve({ code: code ?? 128, signal }));
+    child.on('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code: code ?? 128, signal });
+    });
   });
 }
 
@@ -141,98 +146,118 @@ const hostNetwork = Object.fromEntries(
 );
 const globalArgs = {};
 const stages = [];
-let stage;
-let step = 0;
 const all = instructions(readFileSync(path.resolve(options.file), 'utf8'));
 
-for (const { keyword, rest, line } of all) {
-  const stepStarted = Date.now();
-  const scope = stage ? { ...stage.args, ...stage.env } : globalArgs;
-  const stageName = keyword === 'FROM' ? rest.split(/\s+/)[2] : stage?.name;
-  const label = `[${stageName ?? 'global'} ${++step}/${all.length}] ${line.length > 110 ? `${line.slice(0, 107)}...` : line}`;
-  switch (keyword) {
-    case 'ARG': {
-      const [, name, fallback] = /^(\w+)(?:=(.*))?$/.exec(rest);
-      const value = buildArgs[name] ?? (fallback !== undefined ? expand(fallback, scope) : globalArgs[name]);
-      if (stage) stage.args[name] = value;
-      else globalArgs[name] = value;
-      break;
-    }
-    case 'FROM': {
-      const [image, , name] = expand(rest, globalArgs).split(/\s+/);
-      if (stages.some((candidate) => candidate.name === image)) fail(`FROM another stage (${image}) is not supported`);
-      const major = /^node:(\d+)/.exec(image)?.[1];
-      if (major && major !== process.versions.node.split('.')[0]) log(`note: ${image} stands in by node ${process.version}`);
-      stage = { name: name ?? `stage${stages.length}`, image, root: path.join(root, name ?? `stage${stages.length}`), args: {}, env: {}, workdir: '/' };
-      stage.config = { user: 'root', expose: [], cmd: undefined, healthcheck: undefined };
-      stages.push(stage);
-      if (!options['no-build']) {
-        rmSync(stage.root, { recursive: true, force: true });
-        mkdirSync(stage.root, { recursive: true });
-      }
-      break;
-    }
-    case 'ENV':
-      for (const [, name, quoted, plain] of rest.matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g)) stage.env[name] = expand(quoted ?? plain, scope);
-      break;
-    case 'WORKDIR':
-      stage.workdir = path.posix.resolve(stage.workdir, expand(rest, scope));
-      if (!options['no-build']) mkdirSync(path.join(stage.root, stage.workdir), { recursive: true });
-      break;
-    case 'COPY': {
-      if (options['no-build']) continue;
-      const parsed = flags(rest);
-      const words = parsed.rest.split(/\s+/).map((word) => expand(word, scope));
-      const destination = words.pop();
-      const from = parsed.flags.from && stages.find((candidate) => candidate.name === parsed.flags.from);
-      if (parsed.flags.from && !from) fail(`COPY --from=${parsed.flags.from}: no earlier stage of that name`);
-      const target = path.join(stage.root, path.posix.resolve(stage.workdir, destination));
-      for (const source of words) {
-        const sourcePath = from ? path.join(from.root, path.posix.resolve(from.workdir, source)) : path.join(context, source);
-        if (!existsSync(sourcePath) || (!from && ignored(path.relative(context, sourcePath)))) fail(`${line}: ${source} not found`);
-        const into = destination.endsWith('/') || words.length > 1 ? path.join(target, path.basename(source)) : target;
-        const filter = from ? undefined : (file) => !ignored(path.relative(context, file)) || file === context;
-        cpSync(sourcePath, into, { recursive: true, verbatimSymlinks: true, filter });
-      }
-      if (parsed.flags.chown) {
-        const ids = userIds(parsed.flags.chown.split(':')[0]);
-        if (ids) spawnSync('chown', ['-R', `${ids.uid}:${ids.gid}`, target]);
-        else log(`note: --chown=${parsed.flags.chown} ignored, no such user here`);
-      }
-      break;
-    }
-    case 'RUN': {
-      if (options['no-build']) continue;
-      const command = flags(rest).rest;
-      log(label);
-      const env = { PATH: hostPath, HOME: os.homedir(), ...hostNetwork, ...stage.args, ...stage.env };
-      const result = await runProcess(commandOf(command), {
-        cwd: path.join(stage.root, stage.workdir),
-        env: Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)),
-        output: (chunk) => process.stderr.write(chunk),
-      });
-      if (result.code !== 0) fail(`${line}: exit code ${result.code} after ${seconds(stepStarted)}`);
-      break;
-    }
-    case 'USER':
-      stage.config.user = expand(rest, scope);
-      break;
-    case 'EXPOSE':
-      stage.config.expose.push(...expand(rest, scope).split(/\s+/));
-      break;
-    case 'HEALTHCHECK': {
-      const parsed = flags(rest);
-      stage.config.healthcheck = { ...parsed.flags, command: commandOf(parsed.rest.replace(/^CMD\s+/, '')) };
-      break;
-    }
-    case 'CMD':
-      stage.config.cmd = commandOf(rest);
-      break;
-    default:
-      fail(`${keyword} is not supported`);
+// Global ARGs, then each FROM opens a stage holding the instructions up to the next one.
+for (const [index, instruction] of all.entries()) {
+  instruction.step = index + 1;
+  const { keyword, rest } = instruction;
+  if (keyword === 'FROM') {
+    const [image, , name] = expand(rest, globalArgs).split(/\s+/);
+    if (stages.some((candidate) => candidate.name === image)) fail(`FROM another stage (${image}) is not supported`);
+    const stageName = name ?? `stage${stages.length}`;
+    stages.push({ name: stageName, image, from: instruction, instructions: [], root: path.join(root, stageName), args: {}, env: {}, workdir: '/' });
+  } else if (stages.length) {
+    stages.at(-1).instructions.push(instruction);
+  } else if (keyword === 'ARG') {
+    const [, name, fallback] = /^(\w+)(?:=(.*))?$/.exec(rest);
+    globalArgs[name] = buildArgs[name] ?? (fallback !== undefined ? expand(fallback, globalArgs) : undefined);
+  } else {
+    fail(`${keyword} before the first FROM is not supported`);
   }
-  if (!options['no-build'] && ['FROM', 'COPY', 'RUN'].includes(keyword)) log(keyword === 'RUN' ? `  ${seconds(stepStarted)}` : `${label} (${seconds(stepStarted)})`);
 }
+
+/** Runs one stage's instructions in order; a COPY --from waits for the stage it names. */
+async function buildStage(stage, built) {
+  const label = ({ step, line }) => `[${stage.name} ${step}/${all.length}] ${line.length > 110 ? `${line.slice(0, 107)}...` : line}`;
+  const major = /^node:(\d+)/.exec(stage.image)?.[1];
+  if (major && major !== process.versions.node.split('.')[0]) log(`note: ${stage.image} stands in by node ${process.version}`);
+  stage.config = { user: 'root', expose: [], cmd: undefined, healthcheck: undefined };
+  if (!options['no-build']) {
+    rmSync(stage.root, { recursive: true, force: true });
+    mkdirSync(stage.root, { recursive: true });
+    log(`${label(stage.from)} (0.0s)`);
+  }
+  for (const instruction of stage.instructions) {
+    const { keyword, rest, line } = instruction;
+    const stepStarted = Date.now();
+    const scope = { ...stage.args, ...stage.env };
+    switch (keyword) {
+      case 'ARG': {
+        const [, name, fallback] = /^(\w+)(?:=(.*))?$/.exec(rest);
+        stage.args[name] = buildArgs[name] ?? (fallback !== undefined ? expand(fallback, scope) : globalArgs[name]);
+        break;
+      }
+      case 'FROM':
+        break;
+      case 'ENV':
+        for (const [, name, quoted, plain] of rest.matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g)) stage.env[name] = expand(quoted ?? plain, scope);
+        break;
+      case 'WORKDIR':
+        stage.workdir = path.posix.resolve(stage.workdir, expand(rest, scope));
+        if (!options['no-build']) mkdirSync(path.join(stage.root, stage.workdir), { recursive: true });
+        break;
+      case 'COPY': {
+        if (options['no-build']) continue;
+        const parsed = flags(rest);
+        const words = parsed.rest.split(/\s+/).map((word) => expand(word, scope));
+        const destination = words.pop();
+        const from = parsed.flags.from && stages.slice(0, stages.indexOf(stage)).find((candidate) => candidate.name === parsed.flags.from);
+        if (parsed.flags.from && !from) fail(`COPY --from=${parsed.flags.from}: no earlier stage of that name`);
+        if (from) await built.get(from);
+        const target = path.join(stage.root, path.posix.resolve(stage.workdir, destination));
+        for (const source of words) {
+          const sourcePath = from ? path.join(from.root, path.posix.resolve(from.workdir, source)) : path.join(context, source);
+          if (!existsSync(sourcePath) || (!from && ignored(path.relative(context, sourcePath)))) fail(`${line}: ${source} not found`);
+          const into = destination.endsWith('/') || words.length > 1 ? path.join(target, path.basename(source)) : target;
+          const filter = from ? undefined : (file) => !ignored(path.relative(context, file)) || file === context;
+          cpSync(sourcePath, into, { recursive: true, verbatimSymlinks: true, filter });
+        }
+        if (parsed.flags.chown) {
+          const ids = userIds(parsed.flags.chown.split(':')[0]);
+          if (ids) spawnSync('chown', ['-R', `${ids.uid}:${ids.gid}`, target]);
+          else log(`note: --chown=${parsed.flags.chown} ignored, no such user here`);
+        }
+        break;
+      }
+      case 'RUN': {
+        if (options['no-build']) continue;
+        const command = flags(rest).rest;
+        log(label(instruction));
+        const env = { PATH: hostPath, HOME: os.homedir(), ...hostNetwork, ...stage.args, ...stage.env };
+        const result = await runProcess(commandOf(command), {
+          cwd: path.join(stage.root, stage.workdir),
+          env: Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)),
+          output: (chunk) => process.stderr.write(chunk),
+        });
+        if (result.code !== 0) fail(`${line}: exit code ${result.code} after ${seconds(stepStarted)}`);
+        break;
+      }
+      case 'USER':
+        stage.config.user = expand(rest, scope);
+        break;
+      case 'EXPOSE':
+        stage.config.expose.push(...expand(rest, scope).split(/\s+/));
+        break;
+      case 'HEALTHCHECK': {
+        const parsed = flags(rest);
+        stage.config.healthcheck = { ...parsed.flags, command: commandOf(parsed.rest.replace(/^CMD\s+/, '')) };
+        break;
+      }
+      case 'CMD':
+        stage.config.cmd = commandOf(rest);
+        break;
+      default:
+        fail(`${keyword} is not supported`);
+    }
+    if (!options['no-build'] && ['COPY', 'RUN'].includes(keyword)) log(`${label(instruction)} (${seconds(stepStarted)})`);
+  }
+}
+
+// As BuildKit does, stages that do not depend on each other build side by side.
+const built = new Map();
+for (const stage of stages) built.set(stage, buildStage(stage, built));
+await Promise.all(built.values());
 
 const final = stages.at(-1);
 // As of an image, only the final stage remains.
