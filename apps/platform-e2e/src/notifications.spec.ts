@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { sealEmailedToken } from '@multipult/auth';
-import { EventContract, TenantInvitationCreated, UserPasswordResetRequested, buildEnvelope, envelopeHeaders } from '@multipult/events';
+import { EventContract, TenantInvitationCreated, UserMentioned, UserPasswordResetRequested, buildEnvelope, envelopeHeaders } from '@multipult/events';
 import { SmtpCapture, eventually, graphql, graphqlData, workspaceRoot } from '@multipult/testing';
 import { Account, createTenantFor, registerAccount } from './support/accounts';
 import { inbox } from './support/notifications';
@@ -110,6 +110,74 @@ describe('notifications through the gateway', () => {
       return nodes[0];
     });
     expect(reply).toMatchObject({ title: 'reader replied to your comment', actor: { id: member.userId } });
+  });
+
+  it('handles a burst of mentions together: each in-app once in stream order, one email each, and a webhook per notification carrying its id', async () => {
+    const [{ id: endpointId }] = (
+      await db.query<{ id: string }>(
+        `INSERT INTO notifications.webhook_endpoints (tenant_id, url, event_types, sealed_secret, enabled)
+         VALUES ($1, 'https://hooks.example/burst', ARRAY['notification.created'], 'unused', true) RETURNING id`,
+        [owner.tenantId],
+      )
+    ).rows;
+    const producer = new Kafka({ brokers: (process.env.KAFKA_BROKERS as string).split(','), logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    try {
+      const before = await inbox(platform.gatewayUrl, member.token, { types: ['mention'] });
+      const mentions = [
+        ...Array.from({ length: 5 }, () => ({ mentionedUserId: member.userId, mentionedBy: owner.userId })),
+        { mentionedUserId: owner.userId, mentionedBy: member.userId },
+      ].map((people) => buildEnvelope(UserMentioned, { aggregateId: documentId, tenantId: owner.tenantId, actorId: people.mentionedBy, payload: { ...people, commentId: randomUUID(), documentId } }));
+      // One send of one partition's messages: the consumer fetches them together.
+      await producer.send({
+        topic: `${platform.kafkaTopicPrefix}${UserMentioned.topic}`,
+        messages: mentions.map((envelope) => ({ key: documentId, value: JSON.stringify(envelope), headers: envelopeHeaders(envelope) })),
+      });
+      const commentIdOf = (link: string) => new URL(link).searchParams.get('comment');
+      const added = await eventually('the five mentions in-app', async () => {
+        const { nodes } = await inbox(platform.gatewayUrl, member.token, { types: ['mention'] });
+        const fresh = nodes.filter((node) => !before.nodes.some((old) => old.id === node.id));
+        return fresh.length >= 5 && fresh;
+      });
+      expect(added).toHaveLength(5);
+      // Newest first: stream order is publishing order, with no gap.
+      expect(added.map((node) => commentIdOf(node.link as string))).toEqual(mentions.slice(0, 5).map((envelope) => envelope.payload.commentId).reverse());
+      const sequences = added.map((node) => node.sequence).reverse();
+      expect(sequences).toEqual(sequences.map((_, index) => sequences[0] + index));
+      const ownerMention = await eventually('the owner mentioned', async () => {
+        const { nodes } = await inbox(platform.gatewayUrl, owner.token, { types: ['mention'] });
+        return nodes.find((node) => commentIdOf(node.link as string) === mentions[5].payload.commentId);
+      });
+
+      const sourceIds = mentions.map((envelope) => envelope.id);
+      const rows = await eventually('the emails and webhook deliveries written', async () => {
+        const emails = (
+          await db.query<{ source_event_id: string; to_address: string }>(
+            'SELECT source_event_id, to_address FROM notifications.email_deliveries WHERE source_event_id = ANY($1::uuid[])',
+            [sourceIds],
+          )
+        ).rows;
+        const deliveries = (
+          await db.query<{ event_id: string; body: string }>('SELECT event_id, body FROM notifications.webhook_deliveries WHERE endpoint_id = $1', [endpointId])
+        ).rows;
+        return emails.length === 6 && deliveries.length === 6 && { emails, deliveries };
+      });
+      expect(rows.emails.filter((email) => email.to_address === member.email)).toHaveLength(5);
+      const notificationIds = [...added.map((node) => node.id), ownerMention.id].sort();
+      expect(rows.deliveries.map((delivery) => delivery.event_id).sort()).toEqual(notificationIds);
+      for (const delivery of rows.deliveries) {
+        expect(JSON.parse(delivery.body)).toMatchObject({ id: delivery.event_id, type: 'notification.created', tenantId: owner.tenantId, data: { notificationType: 'mention' } });
+      }
+      // Handled in one transaction (or a few, as the fetch split them), not one each.
+      const { rows: transactions } = await db.query<{ count: number }>(
+        'SELECT count(DISTINCT created_at)::int AS count FROM notifications.notifications WHERE source_event_id = ANY($1::uuid[])',
+        [sourceIds],
+      );
+      expect(transactions[0].count).toBeLessThan(mentions.length);
+    } finally {
+      await producer.disconnect();
+      await db.query('DELETE FROM notifications.webhook_endpoints WHERE id = $1', [endpointId]);
+    }
   });
 
   it("reads, unreads, archives and deletes only the caller's own notifications, keeping the unread count", async () => {

@@ -85,9 +85,11 @@ export class EmailJobs implements OnModuleInit, OnApplicationShutdown {
 
   /** Queues the rows' jobs in the transaction that wrote the rows. */
   async enqueue(manager: EntityManager, deliveryIds: string[]): Promise<void> {
-    for (const deliveryId of deliveryIds) {
-      await this.jobs.enqueue<EmailDeliveryJob>(EMAIL_DELIVERY_QUEUE, { deliveryId }, { tx: manager, singletonKey: deliveryId });
-    }
+    await this.jobs.enqueueMany<EmailDeliveryJob>(
+      EMAIL_DELIVERY_QUEUE,
+      deliveryIds.map((deliveryId) => ({ data: { deliveryId }, singletonKey: deliveryId })),
+      { tx: manager },
+    );
   }
 
   private async deliver(deliveryId: string, attempt: number): Promise<void> {

@@ -10,10 +10,11 @@ import { Addressee, Links, NotificationChannel, NotificationKind } from '../cata
 import { TemplateRenderer } from '../catalog/template-renderer';
 import type { NotificationsConfig } from '../config';
 import { EmailQueue, EmailToQueue } from '../email/email.service';
-import { PreferencesService } from '../preferences/preferences.service';
+import { PreferencesService, channelKey } from '../preferences/preferences.service';
 import { RecipientsService } from '../recipients/recipients.service';
 import { NOTIFICATION_CREATED } from '../webhooks/webhook-events';
 import { WebhookEvent, WebhooksService } from '../webhooks/webhooks.service';
+import { Notification } from './notification.entity';
 import { NewNotification, NotificationsService } from './notifications.service';
 
 export const DISPATCH_GROUP = 'notifications.dispatch';
@@ -58,90 +59,131 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
     await this.events.consume({
       groupId: DISPATCH_GROUP,
       contracts: [...new Set(EVENT_KINDS.flatMap((kind) => (kind.contract ? [kind.contract] : [])))],
-      // Bursts (a busy thread's mentions) commit together; live clients hear of each batch right after.
+      // Bursts (a busy thread's mentions) are handled together: one read of everyone concerned, one
+      // append of every notification, one insert of every email and webhook delivery; live clients
+      // hear of each batch right after it commits.
       batchSize: DISPATCH_BATCH_SIZE,
-      handler: async (event, manager, transaction) => {
-        // The welcome needs the new user's address before the directory group may have recorded it.
-        if (event.type === UserRegistered.type) await this.recipients.record(manager, event as never);
-        for (const kind of this.kindsByEvent.get(event.type) ?? []) {
-          await this.dispatch(manager, transaction, kind, {
-            addressees: kind.addressees(event),
-            params: kind.params(event, this.links),
-            sourceEventId: (event as EventEnvelope).id,
-            occurredAt: (event as EventEnvelope).occurredAt,
-          });
-        }
-      },
+      handler: (event, manager, transaction) => this.dispatch([event as EventEnvelope], manager, transaction),
+      batchHandler: (events, manager, transaction) => this.dispatch(events as EventEnvelope[], manager, transaction),
     });
   }
 
-  private async dispatch(
-    manager: EntityManager,
-    transaction: HandlerTransaction,
-    kind: NotificationKind,
-    what: { addressees: Addressee[]; params: Record<string, string>; sourceEventId: string | null; occurredAt: string },
-  ): Promise<void> {
-    const userIds = what.addressees.flatMap((addressee) => (addressee.userId ? [addressee.userId] : []));
-    const actorIds = what.addressees.flatMap((addressee) => (addressee.actorId ? [addressee.actorId] : []));
+  private async dispatch(events: EventEnvelope[], manager: EntityManager, transaction: HandlerTransaction): Promise<void> {
+    // The welcome needs the new user's address before the directory group may have recorded it.
+    for (const event of events) if (event.type === UserRegistered.type) await this.recipients.record(manager, event as never);
+    const caused: Caused[] = events.flatMap((event) =>
+      (this.kindsByEvent.get(event.type) ?? []).map((kind) => ({
+        kind,
+        addressees: kind.addressees(event),
+        params: kind.params(event, this.links),
+        sourceEventId: event.id,
+        occurredAt: event.occurredAt,
+      })),
+    );
+    if (!caused.length) return;
+    const userIdsOf = (what: Caused) => what.addressees.flatMap((addressee) => (addressee.userId ? [addressee.userId] : []));
+    const actorIds = caused.flatMap((what) => what.addressees.flatMap((addressee) => (addressee.actorId ? [addressee.actorId] : [])));
     const [people, channels] = await Promise.all([
-      this.recipients.byIds([...userIds, ...actorIds], manager),
-      this.preferences.channelsFor(manager, kind, userIds),
+      this.recipients.byIds([...caused.flatMap(userIdsOf), ...actorIds], manager),
+      this.preferences.channelsFor(manager, caused.map((what) => ({ kind: what.kind, userIds: userIdsOf(what) }))),
     ]);
     const inApp: NewNotification[] = [];
     const emails: EmailToQueue[] = [];
-    const forwarded: { addressee: Addressee & { userId: string; tenantId: string }; data: Record<string, string>; locale: Locale }[] = [];
-    for (const addressee of what.addressees) {
-      const recipient = addressee.userId ? people.get(addressee.userId) : undefined;
-      const actor = addressee.actorId ? people.get(addressee.actorId) : undefined;
-      const data: Record<string, string> = { ...what.params, actorName: actor?.displayName ?? '', recipientName: recipient?.displayName ?? '' };
-      const on = addressee.userId ? (channels.get(addressee.userId) ?? new Set()) : new Set(kind.channels);
-      if (on.has(NotificationChannel.IN_APP) && addressee.userId) {
-        inApp.push({
-          recipientId: addressee.userId,
-          tenantId: addressee.tenantId,
-          type: kind.type,
-          data,
-          actorId: addressee.actorId ?? null,
-          sourceEventId: what.sourceEventId,
-        });
-      }
-      if (on.has(NotificationChannel.WEBHOOK) && addressee.userId && addressee.tenantId) {
-        forwarded.push({ addressee: { ...addressee, userId: addressee.userId, tenantId: addressee.tenantId }, data, locale: pickLocale(recipient ? [recipient.locale] : []) });
-      }
-      const address = addressee.email ?? recipient?.email;
-      if (on.has(NotificationChannel.EMAIL) && address) {
-        const locale = pickLocale(recipient ? [recipient.locale] : []);
-        emails.push({
-          userId: addressee.userId,
-          to: address,
-          type: kind.type,
-          locale,
-          email: this.renderer.email(kind.type, locale, data),
-          link: data.link ?? null,
-          digest: !kind.urgent && !!recipient?.emailDigest,
-          sourceEventId: what.sourceEventId,
-        });
+    const forwarded: Forwarded[] = [];
+    for (const what of caused) {
+      const { kind } = what;
+      for (const addressee of what.addressees) {
+        const recipient = addressee.userId ? people.get(addressee.userId) : undefined;
+        const actor = addressee.actorId ? people.get(addressee.actorId) : undefined;
+        const data: Record<string, string> = { ...what.params, actorName: actor?.displayName ?? '', recipientName: recipient?.displayName ?? '' };
+        const on = addressee.userId ? (channels.get(channelKey(kind.type, addressee.userId)) ?? new Set()) : new Set(kind.channels);
+        let inAppIndex: number | undefined;
+        if (on.has(NotificationChannel.IN_APP) && addressee.userId) {
+          inAppIndex = inApp.length;
+          inApp.push({
+            recipientId: addressee.userId,
+            tenantId: addressee.tenantId,
+            type: kind.type,
+            data,
+            actorId: addressee.actorId ?? null,
+            sourceEventId: what.sourceEventId,
+          });
+        }
+        if (on.has(NotificationChannel.WEBHOOK) && addressee.userId && addressee.tenantId) {
+          forwarded.push({
+            kind,
+            occurredAt: what.occurredAt,
+            recipientId: addressee.userId,
+            tenantId: addressee.tenantId,
+            actorId: addressee.actorId ?? null,
+            data,
+            locale: pickLocale(recipient ? [recipient.locale] : []),
+            inAppIndex,
+          });
+        }
+        const address = addressee.email ?? recipient?.email;
+        if (on.has(NotificationChannel.EMAIL) && address) {
+          const locale = pickLocale(recipient ? [recipient.locale] : []);
+          emails.push({
+            userId: addressee.userId,
+            to: address,
+            type: kind.type,
+            locale,
+            email: this.renderer.email(kind.type, locale, data),
+            link: data.link ?? null,
+            digest: !kind.urgent && !!recipient?.emailDigest,
+            sourceEventId: what.sourceEventId,
+          });
+        }
       }
     }
-    const created = await this.notifications.append(manager, inApp);
+    const created = inAppInOrder(inApp, await this.notifications.append(manager, inApp));
     await this.emails.enqueue(manager, emails);
-    for (const { addressee, data, locale } of forwarded) {
-      const inbox = created.find((notification) => notification.recipientId === addressee.userId);
-      const event: WebhookEvent = {
-        id: inbox?.id ?? randomUUID(),
+    await this.webhooks.enqueue(
+      manager,
+      forwarded.map((item): WebhookEvent => ({
+        // The inbox notification's id, so a receiver can relate the two; a fresh one without it.
+        id: item.inAppIndex === undefined ? randomUUID() : created[item.inAppIndex].id,
         type: NOTIFICATION_CREATED,
-        occurredAt: what.occurredAt,
-        tenantId: addressee.tenantId,
+        occurredAt: item.occurredAt,
+        tenantId: item.tenantId,
         payload: {
-          notificationType: kind.type,
-          recipientId: addressee.userId,
-          actorId: addressee.actorId ?? null,
-          ...this.renderer.inApp(kind.type, locale, data),
-          link: data.link ?? null,
+          notificationType: item.kind.type,
+          recipientId: item.recipientId,
+          actorId: item.actorId,
+          ...this.renderer.inApp(item.kind.type, item.locale, item.data),
+          link: item.data.link ?? null,
         },
-      };
-      await this.webhooks.enqueue(manager, event);
-    }
+      })),
+    );
     transaction.afterCommit(() => this.notifications.announce(created));
   }
+}
+
+/** A notification kind an event causes, with what it says and to whom. */
+interface Caused {
+  kind: NotificationKind;
+  addressees: Addressee[];
+  params: Record<string, string>;
+  sourceEventId: string;
+  occurredAt: string;
+}
+
+/** A notification also sent to the tenant's webhooks, with its in-app row's place in the append when it has one. */
+interface Forwarded {
+  kind: NotificationKind;
+  occurredAt: string;
+  recipientId: string;
+  tenantId: string;
+  actorId: string | null;
+  data: Record<string, string>;
+  locale: Locale;
+  inAppIndex: number | undefined;
+}
+
+/** The appended rows in the order of the items appended (append answers each recipient's in stream order, which is theirs). */
+function inAppInOrder(items: NewNotification[], rows: Notification[]): Notification[] {
+  const byRecipient = new Map<string, Notification[]>();
+  for (const row of rows) byRecipient.set(row.recipientId, [...(byRecipient.get(row.recipientId) ?? []), row]);
+  return items.map((item) => byRecipient.get(item.recipientId)?.shift() as Notification);
 }

@@ -45,15 +45,27 @@ export function notificationFromRow(row: NotificationRow): Notification {
   });
 }
 
-/** Appends to the stream: the row lock on the user's `streams` row orders their notifications by commit. */
+/**
+ * Appends to the streams, any number of notifications in one statement: each recipient's `streams`
+ * row advances by their count (locked in user id order, so concurrent batches cannot deadlock), and
+ * the row lock orders their notifications by commit; within the statement, by position.
+ */
 const APPEND_SQL = `
-  WITH next AS (
-    INSERT INTO streams (user_id, last_sequence) VALUES ($1, 1)
-    ON CONFLICT (user_id) DO UPDATE SET last_sequence = streams.last_sequence + 1
-    RETURNING last_sequence
+  WITH items AS MATERIALIZED (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::jsonb[], $5::uuid[], $6::uuid[])
+      WITH ORDINALITY AS i(recipient_id, tenant_id, type, data, actor_id, source_event_id, position)
+  ),
+  counts AS MATERIALIZED (SELECT recipient_id, count(*)::int AS n FROM items GROUP BY recipient_id),
+  advanced AS (
+    INSERT INTO streams (user_id, last_sequence) SELECT recipient_id, n FROM counts ORDER BY recipient_id
+    ON CONFLICT (user_id) DO UPDATE SET last_sequence = streams.last_sequence + EXCLUDED.last_sequence
+    RETURNING user_id, last_sequence
   )
   INSERT INTO notifications (recipient_id, sequence, tenant_id, type, data, actor_id, source_event_id)
-  SELECT $1, last_sequence, $2, $3, $4::jsonb, $5, $6 FROM next
+  SELECT i.recipient_id, a.last_sequence - c.n + row_number() OVER (PARTITION BY i.recipient_id ORDER BY i.position),
+         i.tenant_id, i.type, i.data, i.actor_id, i.source_event_id
+  FROM items i JOIN counts c USING (recipient_id) JOIN advanced a ON a.user_id = i.recipient_id
+  ORDER BY i.position
   RETURNING *`;
 
 /** Newest first by the user's stream sequence (unique per recipient). */
@@ -70,20 +82,18 @@ export class NotificationsService {
     private readonly live: LiveBus,
   ) {}
 
+  /** The new notifications, each recipient's in stream order. */
   async append(manager: EntityManager, items: NewNotification[]): Promise<Notification[]> {
-    const created: Notification[] = [];
-    for (const item of items) {
-      const [row]: NotificationRow[] = await manager.query(APPEND_SQL, [
-        item.recipientId,
-        item.tenantId,
-        item.type,
-        JSON.stringify(item.data),
-        item.actorId,
-        item.sourceEventId,
-      ]);
-      created.push(notificationFromRow(row));
-    }
-    return created;
+    if (!items.length) return [];
+    const rows: NotificationRow[] = await manager.query(APPEND_SQL, [
+      items.map((item) => item.recipientId),
+      items.map((item) => item.tenantId),
+      items.map((item) => item.type),
+      items.map((item) => JSON.stringify(item.data)),
+      items.map((item) => item.actorId),
+      items.map((item) => item.sourceEventId),
+    ]);
+    return rows.map(notificationFromRow).sort((a, b) => a.recipientId.localeCompare(b.recipientId) || a.sequence - b.sequence);
   }
 
   /** After the commit: sends the new notifications and the recipients' unread counts to live clients. */

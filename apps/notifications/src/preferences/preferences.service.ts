@@ -24,6 +24,11 @@ function isTimeZone(value: string): boolean {
   }
 }
 
+/** The key of a user's channels for a kind in what channelsFor answers. */
+export function channelKey(type: string, userId: string): string {
+  return `${type}:${userId}`;
+}
+
 function channelOn(kind: NotificationKind, channel: NotificationChannel, chosen: boolean | undefined): boolean {
   if (!kind.channels.includes(channel)) return false;
   if (kind.critical) return true;
@@ -38,18 +43,27 @@ function channelOn(kind: NotificationKind, channel: NotificationChannel, chosen:
 export class PreferencesService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** The channels each user gets this kind on. */
-  async channelsFor(manager: EntityManager, kind: NotificationKind, userIds: string[]): Promise<Map<string, Set<NotificationChannel>>> {
-    const rows: { user_id: string; channel: NotificationChannel; enabled: boolean }[] = userIds.length && !kind.critical
-      ? await manager.query('SELECT user_id, channel, enabled FROM preferences WHERE user_id = ANY($1::uuid[]) AND type = $2', [userIds, kind.type])
+  /**
+   * The channels each user gets each kind on, for several kinds in one read (a consumer batch's):
+   * keyed by `channelKey(kind.type, userId)`.
+   */
+  async channelsFor(manager: EntityManager, wanted: { kind: NotificationKind; userIds: string[] }[]): Promise<Map<string, Set<NotificationChannel>>> {
+    const asked = wanted.filter(({ kind, userIds }) => userIds.length && !kind.critical);
+    const rows: { user_id: string; type: string; channel: NotificationChannel; enabled: boolean }[] = asked.length
+      ? await manager.query('SELECT user_id, type, channel, enabled FROM preferences WHERE user_id = ANY($1::uuid[]) AND type = ANY($2::text[])', [
+          [...new Set(asked.flatMap(({ userIds }) => userIds))],
+          [...new Set(asked.map(({ kind }) => kind.type))],
+        ])
       : [];
-    const chosen = new Map(rows.map((row) => [`${row.user_id}:${row.channel}`, row.enabled]));
-    return new Map(
-      userIds.map((userId) => [
-        userId,
-        new Set(kind.channels.filter((channel) => channelOn(kind, channel, chosen.get(`${userId}:${channel}`)))),
-      ]),
-    );
+    const chosen = new Map(rows.map((row) => [`${channelKey(row.type, row.user_id)}:${row.channel}`, row.enabled]));
+    const channels = new Map<string, Set<NotificationChannel>>();
+    for (const { kind, userIds } of wanted) {
+      for (const userId of userIds) {
+        const key = channelKey(kind.type, userId);
+        channels.set(key, new Set(kind.channels.filter((channel) => channelOn(kind, channel, chosen.get(`${key}:${channel}`)))));
+      }
+    }
+    return channels;
   }
 
   async settings(userId: string, manager: EntityManager = this.dataSource.manager): Promise<NotificationSettings> {

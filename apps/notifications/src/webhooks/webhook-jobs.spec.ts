@@ -101,7 +101,7 @@ describe('WebhookJobs', () => {
     const event = { id: eventId, type: 'document.created', occurredAt: new Date().toISOString(), tenantId, payload: { title: 'Spec' } };
     await app.dataSource
       .transaction(async (manager) => {
-        await app.get(WebhooksService).enqueue(manager, event);
+        await app.get(WebhooksService).enqueue(manager, [event]);
         if (options.rollback) throw new Error('the consumer failed');
       })
       .catch((error: Error) => {
@@ -141,6 +141,33 @@ describe('WebhookJobs', () => {
     expect(request.signature).toBe(webhookSignature(SECRET, Number(request.timestamp), request.body));
     await eventually('the job completed', async () => (await jobsOf(delivered.id))[0]?.state === 'completed');
     expect(await jobsOf(delivered.id)).toEqual([{ name: WEBHOOK_DELIVERY_QUEUE, state: 'completed' }]);
+  });
+
+  it("fans several events out in one call: each to every endpoint of its own tenant subscribed to its type, each sent once", async () => {
+    const [tenantId, otherTenantId] = [randomUUID(), randomUUID()];
+    const [everything, commentsOnly, other] = await Promise.all([receiver(async () => 204), receiver(async () => 204), receiver(async () => 204)]);
+    const everythingId = await endpoint(tenantId, everything.url);
+    const [{ id: commentsOnlyId }] = await app.dataSource.query(
+      `INSERT INTO webhook_endpoints (tenant_id, url, event_types, sealed_secret) VALUES ($1, $2, ARRAY['comment.created'], $3) RETURNING id`,
+      [tenantId, commentsOnly.url, sealSecret(SECRET, app.config.WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_CONTEXT)],
+    );
+    const otherId = await endpoint(otherTenantId, other.url);
+    const event = (type: string, eventTenantId: string) => ({ id: randomUUID(), type, occurredAt: new Date().toISOString(), tenantId: eventTenantId, payload: { type } });
+    const events = [event('document.created', tenantId), event('comment.created', tenantId), event('comment.created', otherTenantId), event('document.updated', tenantId)];
+    await app.dataSource.transaction((manager) => app.get(WebhooksService).enqueue(manager, events));
+
+    const sent = (endpointId: string, expected: number) =>
+      eventually(`${expected} deliveries of ${endpointId} sent`, async () => {
+        const rows = await deliveries(endpointId);
+        return rows.length === expected && rows.every((row) => row.status === 'succeeded') && rows;
+      });
+    const eventIds = async (endpointId: string, expected: number) => (await sent(endpointId, expected)).map((row) => row.event_id).sort();
+    expect(await eventIds(everythingId, 3)).toEqual([events[0].id, events[1].id, events[3].id].sort());
+    expect(await eventIds(commentsOnlyId, 1)).toEqual([events[1].id]);
+    expect(await eventIds(otherId, 1)).toEqual([events[2].id]);
+    expect(everything.received.map((request) => (JSON.parse(request.body) as { type: string }).type).sort()).toEqual(['comment.created', 'document.created', 'document.updated']);
+    expect(commentsOnly.received).toHaveLength(1);
+    expect(other.received).toHaveLength(1);
   });
 
   it('retries with backoff, marks the row failed with the dead-lettered job, disables the endpoint, and redelivers on demand', async () => {

@@ -86,13 +86,11 @@ export class WebhookJobs implements OnModuleInit {
 
   /** Queues the deliveries' jobs in the transaction that wrote their rows. */
   async enqueue(manager: EntityManager, deliveries: { id: string; endpointId: string }[]): Promise<void> {
-    for (const delivery of deliveries) {
-      await this.jobs.enqueue<WebhookDeliveryJob>(
-        WEBHOOK_DELIVERY_QUEUE,
-        { deliveryId: delivery.id },
-        { tx: manager, singletonKey: delivery.id, concurrencyKey: delivery.endpointId },
-      );
-    }
+    await this.jobs.enqueueMany<WebhookDeliveryJob>(
+      WEBHOOK_DELIVERY_QUEUE,
+      deliveries.map((delivery) => ({ data: { deliveryId: delivery.id }, singletonKey: delivery.id, concurrencyKey: delivery.endpointId })),
+      { tx: manager },
+    );
   }
 
   /**

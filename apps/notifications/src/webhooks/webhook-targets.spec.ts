@@ -83,7 +83,7 @@ describe('webhook targets (private networks refused)', () => {
         [tenantId, `http://[::ffff:127.0.0.1]:${port}/hook`, sealSecret('whsec_spec', app.config.WEBHOOK_SECRET_KEY, WEBHOOK_SECRET_CONTEXT)],
       );
       const event = { id: randomUUID(), type: 'document.created', occurredAt: new Date().toISOString(), tenantId, payload: { title: 'Spec' } };
-      await app.dataSource.transaction((manager) => webhooks.enqueue(manager, event));
+      await app.dataSource.transaction((manager) => webhooks.enqueue(manager, [event]));
 
       const failed = await eventually('the delivery refused', async () => {
         const [row] = await app.dataSource.query(`SELECT status, last_error, last_status_code FROM webhook_deliveries WHERE endpoint_id = $1`, [endpointId]);

@@ -34,6 +34,14 @@ const NEWEST_DELIVERIES = new KeysetOrder({
   ],
 });
 
+/** Events fanned out per consumer transaction (each still claimed in the inbox on its own). */
+const WEBHOOKS_BATCH_SIZE = 100;
+
+/** The tenant-scoped events among `events` (only those can have endpoints), as deliveries carry them. */
+function webhookEventsOf(events: EventEnvelope[]): WebhookEvent[] {
+  return events.flatMap(({ id, type, occurredAt, tenantId, payload }) => (tenantId ? [{ id, type, occurredAt, tenantId, payload }] : []));
+}
+
 function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64url')}`;
 }
@@ -56,26 +64,32 @@ export class WebhooksService implements OnApplicationBootstrap {
     await this.events.consume({
       groupId: WEBHOOKS_GROUP,
       contracts: WEBHOOK_EVENTS,
-      handler: async (event, manager) => {
-        const { id, type, occurredAt, tenantId, payload } = event as EventEnvelope;
-        if (tenantId) await this.enqueue(manager, { id, type, occurredAt, tenantId, payload });
-      },
+      // A burst of document or comment events fans out in one statement per batch.
+      batchSize: WEBHOOKS_BATCH_SIZE,
+      handler: (event, manager) => this.enqueue(manager, webhookEventsOf([event as EventEnvelope])),
+      batchHandler: (events, manager) => this.enqueue(manager, webhookEventsOf(events as EventEnvelope[])),
     });
   }
 
   /**
-   * One delivery (row and job) per enabled endpoint of the tenant subscribed to the type, in the
-   * caller's transaction.
+   * One delivery (row and job) per enabled endpoint of the event's tenant subscribed to its type,
+   * for every event in one statement, in the caller's transaction.
    */
-  async enqueue(manager: EntityManager, event: WebhookEvent): Promise<void> {
-    const body = JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, tenantId: event.tenantId, data: event.payload });
+  async enqueue(manager: EntityManager, events: WebhookEvent[]): Promise<void> {
+    if (!events.length) return;
+    const bodies = events.map((event) =>
+      JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, tenantId: event.tenantId, data: event.payload }),
+    );
     const created: { id: string; endpoint_id: string }[] = await manager.query(
       `INSERT INTO webhook_deliveries (endpoint_id, tenant_id, event_id, event_type, body, status)
-       SELECT id, tenant_id, $2, $3, $4, 'pending' FROM webhook_endpoints
-       WHERE tenant_id = $1 AND enabled AND (event_types @> ARRAY[$3]::text[] OR event_types @> ARRAY['*'])
+       SELECT e.id, e.tenant_id, ev.event_id, ev.event_type, ev.body, 'pending'
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS ev(tenant_id, event_id, event_type, body, position)
+       JOIN webhook_endpoints e ON e.tenant_id = ev.tenant_id AND e.enabled
+         AND (e.event_types @> ARRAY[ev.event_type] OR e.event_types @> ARRAY['*'])
+       ORDER BY ev.position, e.id
        ON CONFLICT DO NOTHING
        RETURNING id, endpoint_id`,
-      [event.tenantId, event.id, event.type, body],
+      [events.map((event) => event.tenantId), events.map((event) => event.id), events.map((event) => event.type), bodies],
     );
     await this.jobs.enqueue(manager, created.map((delivery) => ({ id: delivery.id, endpointId: delivery.endpoint_id })));
   }

@@ -175,6 +175,79 @@ describe('events over Kafka in batches', () => {
     expect(await metricValue('events_consumer_batch_fallbacks_total', { group: groupId })).toBe(1);
   });
 
+  it('hands the claimed events of a batch to batchHandler in one call, in partition order, without the redelivered event and the copy', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('batch-handler');
+    const envelopes = await publishedBeforeConsuming(Widget, 6);
+    const [alreadyProcessed, copied] = [envelopes[1], envelopes[3]];
+    await db.dataSource.getRepository(InboxRecord).insert({ consumerGroup: groupId, eventId: alreadyProcessed.id });
+    await transport.publish([asMessage(Widget, copied)]);
+    const calls: string[][] = [];
+    const committed: string[][] = [];
+
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        batchSize: 50,
+        handler: async () => {
+          throw new Error('a batch of one event never reaches handler here');
+        },
+        batchHandler: async (batch, manager, transaction) => {
+          const ids = batch.map((envelope) => envelope.id);
+          calls.push(ids);
+          const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
+          for (const id of ids) await recordHandled(manager, id, groupId, { transactionId });
+          transaction.afterCommit(() => void committed.push(ids));
+        },
+      }),
+    );
+
+    const expected = envelopes.filter((envelope) => envelope !== alreadyProcessed).map((envelope) => envelope.id);
+    await waitFor('the batch to be handled', async () => (await handledCount(db.dataSource, expected, groupId)) === expected.length);
+    await waitFor('both copies counted as duplicates', async () => (await metricValue('events_consumer_processed_total', { group: groupId, result: 'duplicate' })) >= 2, 60_000);
+    expect(calls).toEqual([expected]);
+    expect(committed).toEqual([expected]);
+    expect(new Set((await handledRows(groupId)).map((row) => row.transactionId)).size).toBe(1);
+    expect(await metricValue('events_consumer_processed_total', { group: groupId, result: 'handled' })).toBe(expected.length);
+  });
+
+  it('falls back to handler, one transaction per event, when batchHandler fails: each event applied once', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('batch-handler-failing');
+    const envelopes = await publishedBeforeConsuming(Widget, 4);
+    const ids = envelopes.map((envelope) => envelope.id);
+    let batchCalls = 0;
+
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        batchSize: 50,
+        handler: async (envelope, manager) => {
+          const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
+          await recordHandled(manager, envelope.id, groupId, { transactionId });
+        },
+        batchHandler: async (batch, manager) => {
+          batchCalls++;
+          // Writes, then fails: the writes roll back with the inbox claims.
+          for (const envelope of batch) await recordHandled(manager, envelope.id, groupId);
+          throw new Error('the set-based statement failed');
+        },
+      }),
+    );
+
+    await waitFor('every event handled one by one', async () => (await handledCount(db.dataSource, ids, groupId)) === ids.length);
+    await waitFor('the consumer to have settled the batch', async () => (await metricValue('events_consumer_processed_total', { group: groupId, result: 'handled' })) >= ids.length, 60_000);
+    const rows = await handledRows(groupId);
+    expect(rows.map((row) => row.eventId)).toEqual(ids);
+    expect(new Set(rows.map((row) => row.transactionId)).size).toBe(ids.length);
+    expect(batchCalls).toBe(1);
+    expect(await metricValue('events_consumer_batch_fallbacks_total', { group: groupId })).toBe(1);
+  });
+
   it('parks an event that overruns the handling deadline on the retry topic and moves on; it is handled once from there', async () => {
     const Widget = uniqueWidgetContract();
     const groupId = uniqueGroup('deadline');

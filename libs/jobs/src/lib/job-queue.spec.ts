@@ -179,6 +179,31 @@ describe('JobQueue', () => {
     expect(await replica.jobs.find(queue, rolledBackId as unknown as string)).toBeUndefined();
   });
 
+  it("enqueues many jobs in one statement of the business transaction, deduplicated by the queue's policy; a rollback leaves none", async () => {
+    const queue = uniqueQueue('many');
+    const handled: string[] = [];
+    const replica = await startReplica((jobs) =>
+      jobs.define<{ item: string }>({ name: queue, policy: 'exclusive', handler: async (job) => void handled.push(job.data.item) }),
+    );
+    const jobs = (items: string[]) => items.map((item) => ({ data: { item }, singletonKey: item }));
+
+    await expect(
+      replica.dataSource.transaction(async (manager) => {
+        await replica.jobs.enqueueMany(queue, jobs(['lamp', 'desk']), { tx: manager });
+        throw new Error('payment declined');
+      }),
+    ).rejects.toThrow('payment declined');
+    expect(await sql(`SELECT id FROM "${SCHEMA}".job WHERE name = $1`, [queue])).toEqual([]);
+
+    await replica.dataSource.transaction((manager) => replica.jobs.enqueueMany(queue, jobs(['chair', 'table', 'chair']), { tx: manager }));
+    await eventually('both jobs to complete', () => handled.length >= 2, 30_000);
+    expect(handled.sort()).toEqual(['chair', 'table']);
+    expect(await sql(`SELECT singleton_key FROM "${SCHEMA}".job WHERE name = $1 ORDER BY singleton_key`, [queue])).toEqual([
+      { singleton_key: 'chair' },
+      { singleton_key: 'table' },
+    ]);
+  });
+
   it('picks a job up at once when woken, instead of at the next poll', async () => {
     const queue = uniqueQueue('woken');
     const started: number[] = [];

@@ -329,6 +329,28 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   }
 
   /**
+   * Several jobs of one queue in one statement (deduplicated by the queue's policy, as `enqueue` is),
+   * e.g. one per row a consumer batch wrote; with `tx`, they exist only if that transaction commits.
+   */
+  async enqueueMany<T extends object>(name: string, jobs: ({ data: T } & Omit<EnqueueOptions, 'tx'>)[], options: { tx?: EntityManager } = {}): Promise<void> {
+    this.assertDefined(name);
+    if (!jobs.length) return;
+    const heartbeatSeconds = this.heartbeatSecondsOf(name);
+    const inserts = jobs.map((job) =>
+      stripUndefined({
+        data: job.data,
+        singletonKey: job.singletonKey,
+        singletonSeconds: job.singletonSeconds,
+        priority: job.priority,
+        startAfter: job.startAfter,
+        group: job.concurrencyKey === undefined ? undefined : { id: job.concurrencyKey },
+        heartbeatSeconds,
+      }),
+    );
+    await this.boss.insert(name, inserts, options.tx ? { db: entityManagerDb(options.tx) } : {});
+  }
+
+  /**
    * Enqueues `data` on the cron expression (5 fields, or 6 with seconds; UTC unless tz) exactly
    * once per occurrence across all replicas. Idempotent: every replica may call it at start.
    */

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { Link, ROOT_CONTEXT, SpanKind, SpanOptions, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -90,17 +90,32 @@ export function activeTraceparent(): string | undefined {
  */
 export async function inConsumerSpan<T>(name: string, traceparent: string | undefined, work: () => Promise<T>): Promise<T> {
   const parent = traceparent ? propagation.extract(ROOT_CONTEXT, { traceparent }) : ROOT_CONTEXT;
-  const tracer = trace.getTracer('multipult-events');
-  return context.with(parent, () =>
-    tracer.startActiveSpan(name, { kind: SpanKind.CONSUMER }, async (span) => {
-      try {
-        return await work();
-      } catch (error) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
-        throw error;
-      } finally {
-        span.end();
-      }
-    }),
-  );
+  return context.with(parent, () => inSpan(name, { kind: SpanKind.CONSUMER }, work));
+}
+
+/**
+ * Runs work that handles several consumed events together in one CONSUMER span of its own, linked
+ * to each producer's span (the OpenTelemetry way for a batch: it has no single parent).
+ */
+export async function inConsumerBatchSpan<T>(name: string, traceparents: readonly (string | undefined)[], work: () => Promise<T>): Promise<T> {
+  const links: Link[] = [];
+  for (const traceparent of traceparents) {
+    const linked = traceparent ? trace.getSpanContext(propagation.extract(ROOT_CONTEXT, { traceparent })) : undefined;
+    if (linked && trace.isSpanContextValid(linked)) links.push({ context: linked });
+  }
+  const options: SpanOptions = { kind: SpanKind.CONSUMER, links, attributes: { 'messaging.batch.message_count': traceparents.length } };
+  return context.with(ROOT_CONTEXT, () => inSpan(name, options, work));
+}
+
+function inSpan<T>(name: string, options: SpanOptions, work: () => Promise<T>): Promise<T> {
+  return trace.getTracer('multipult-events').startActiveSpan(name, options, async (span) => {
+    try {
+      return await work();
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }

@@ -6,6 +6,7 @@ import {
   acceptRequestId,
   activeTraceparent,
   childTraceparent,
+  inConsumerBatchSpan,
   inConsumerSpan,
 } from '@multipult/observability';
 import { DataSource, EntityManager } from 'typeorm';
@@ -62,6 +63,14 @@ export interface ConsumeOptions<C extends EventContract<unknown>> {
    * retries and dead-lettering for the failing one. Default 1: a transaction per event.
    */
   batchSize?: number;
+  /**
+   * Handles the events of a batch together instead of one `handler` call each, so a handler can
+   * work set-based (one read for everyone the events concern, one insert for all their rows): the
+   * events the transaction claimed, in partition order, duplicates left out, under one handling
+   * deadline, in one span linked to each producer's. `handler` still handles an event alone (a
+   * lone message, the one-by-one fallback, the retry topic), so the two must have the same effect.
+   */
+  batchHandler?(envelopes: EnvelopeOf<C>[], manager: EntityManager, transaction: HandlerTransaction): Promise<void>;
   /** Overrides the consumer's `handlingDeadlineMs` for this group (0: none). */
   handlingDeadlineMs?: number;
 }
@@ -235,6 +244,23 @@ export class EventConsumer {
       const ids = items.map(({ parsed }) => envelopeOf(parsed).id);
       const claimed = await this.claim(manager, options.groupId, ids, deadlineMs);
       const results: ('handled' | 'duplicate')[] = [];
+      if (options.batchHandler) {
+        // Deleting makes a second copy of the same event within the batch a duplicate too.
+        const fresh = items.filter(({ parsed }) => claimed.delete(envelopeOf(parsed).id.toLowerCase()));
+        for (const item of items) results.push(fresh.includes(item) ? 'handled' : 'duplicate');
+        if (!fresh.length) return results;
+        const envelopes = fresh.map(({ parsed }) => envelopeOf(parsed));
+        await this.inBatchContext(fresh, () =>
+          withinDeadline(deadlineMs, (signal) =>
+            (options.batchHandler as NonNullable<ConsumeOptions<C>['batchHandler']>)(envelopes as EnvelopeOf<C>[], manager, {
+              afterCommit: (effect) => effects.push({ type: envelopes[0].type, effect }),
+              signal,
+            }),
+          ),
+        );
+        await control.heartbeat().catch(() => undefined);
+        return results;
+      }
       for (const { message, parsed } of items) {
         const envelope = envelopeOf(parsed);
         // Deleting makes a second copy of the same event within the batch a duplicate too.
@@ -394,6 +420,15 @@ export class EventConsumer {
   private inEventContext<T>(message: ReceivedMessage, envelope: EventEnvelope, work: () => Promise<T>): Promise<T> {
     const traceparent = message.headers[EventHeaders.traceparent] ?? envelope.traceparent ?? undefined;
     return inConsumerSpan(`consume ${envelope.type}`, traceparent, () => RequestContext.run(requestContextOf(message, envelope), work));
+  }
+
+  /** Runs `work` for several events in one span linked to each producer's, with a request context of its own. */
+  private inBatchContext<T>(items: ParsedMessage<unknown>[], work: () => Promise<T>): Promise<T> {
+    const traceparents = items.map(({ message, parsed }) => message.headers[EventHeaders.traceparent] ?? envelopeOf(parsed).traceparent ?? undefined);
+    const types = [...new Set(items.map(({ parsed }) => envelopeOf(parsed).type))].join(', ');
+    return inConsumerBatchSpan(`consume ${types} (${items.length})`, traceparents, () =>
+      RequestContext.run({ requestId: acceptRequestId(undefined), traceparent: activeTraceparent() ?? childTraceparent(undefined), locales: [] }, work),
+    );
   }
 
   /** Moves an event that overran the deadline to `<topic>.retry`; the partition moves on once that is durable. */
