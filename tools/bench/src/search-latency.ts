@@ -783,6 +783,9 @@ export async function seedSearchCorpus(
 
 const HIT_FIELDS = 'edges { node { rank highlight { title body } document { id title language } } } totalCount totalCountRelation';
 const SEARCH = `query Search($input: SearchDocumentsInput!) { searchDocuments(input: $input) { ${HIT_FIELDS} fuzzy } }`;
+const SEARCH_WITHOUT_HIGHLIGHTS = `query SearchWithoutHighlights($input: SearchDocumentsInput!) {
+  searchDocuments(input: $input) { edges { node { rank document { id title language } } } totalCount totalCountRelation fuzzy }
+}`;
 const SEARCH_WITH_FACETS = `query SearchWithFacets($input: SearchDocumentsInput!) {
   searchDocuments(input: $input) {
     ${HIT_FIELDS} fuzzy
@@ -804,6 +807,13 @@ export const SEARCH_QUERIES: QueryDefinition[] = [
     name: 'one word',
     description: 'en, a moderately common word',
     query: SEARCH,
+    input: { query: 'harbor', first: 20 },
+    expectFuzzy: false,
+  },
+  {
+    name: 'one word, no highlights',
+    description: 'the same, selecting hits without their highlights (no ts_headline)',
+    query: SEARCH_WITHOUT_HIGHLIGHTS,
     input: { query: 'harbor', first: 20 },
     expectFuzzy: false,
   },

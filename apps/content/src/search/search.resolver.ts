@@ -1,7 +1,7 @@
 import { Args, Info, Query, Resolver } from '@nestjs/graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { AuthPrincipal, CurrentTenant, CurrentUser, RequirePermissions } from '@multipult/auth';
-import { selectedFieldNames } from '@multipult/graphql';
+import { selectedFieldPaths } from '@multipult/graphql';
 import { DocumentSearchResult, DocumentSuggestion, SearchDocumentsInput, SuggestDocumentsInput } from './dto';
 import { SearchService } from './search.service';
 
@@ -17,10 +17,11 @@ export class SearchResolver {
     @Args('input') input: SearchDocumentsInput,
     @Info() info: GraphQLResolveInfo,
   ): Promise<DocumentSearchResult> {
-    const selected = selectedFieldNames(info);
+    const selected = selectedFieldPaths(info);
     return this.searchService.search(principal, input, {
       totalCount: selected.has('totalCount') || selected.has('totalCountRelation'),
       facets: selected.has('facets'),
+      highlights: selected.has('edges.node.highlight'),
     });
   }
 

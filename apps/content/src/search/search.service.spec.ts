@@ -329,6 +329,17 @@ describe('SearchService (bounded work) against PostgreSQL', () => {
     rescored.slice(1).forEach((hit, index) => expect(hit.rank).toBeLessThanOrEqual(rescored[index].rank));
   });
 
+  it('highlights only when asked: the same hits, ranks and counts either way', async () => {
+    const selection = { totalCount: true, facets: false };
+    const highlighted = await service().search(READER, { query: 'river', first: 5 }, { ...selection, highlights: true });
+    const plain = await service().search(READER, { query: 'river', first: 5 }, { ...selection, highlights: false });
+    const hitsOf = (result: typeof plain) => result.edges.map((edge) => ({ id: edge.node.document.id, rank: edge.node.rank }));
+    expect(hitsOf(plain)).toEqual(hitsOf(highlighted));
+    expect(plain.totalCount).toBe(highlighted.totalCount);
+    expect(highlighted.edges.every((edge) => edge.node.highlight.title.includes('<mark>') || edge.node.highlight.body.includes('<mark>'))).toBe(true);
+    expect(plain.edges.map((edge) => edge.node.highlight)).toEqual(plain.edges.map(() => ({ title: '', body: '' })));
+  });
+
   it('keeps the narrow table in step with document and translation writes, and reindex rebuilds it', async () => {
     const [document]: { id: string }[] = await dataSource.query(
       `SELECT d.id FROM documents d JOIN document_translations t ON t.document_id = d.id WHERE d.tenant_id = $1 LIMIT 1`,

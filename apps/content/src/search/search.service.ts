@@ -56,6 +56,8 @@ const FUZZY_SIMILARITY = 0.35;
 export interface SearchSelection {
   totalCount: boolean;
   facets: boolean;
+  /** The hits' highlights (`ts_headline` over each hit's text is a good part of a search's cost). */
+  highlights: boolean;
 }
 
 interface FacetCounts {
@@ -74,8 +76,9 @@ interface MatchedRow {
   language: string;
   rank: number;
   sort_value: number;
-  title_highlight: string;
-  body_highlight: string;
+  /** Null when the query did not select highlights. */
+  title_highlight: string | null;
+  body_highlight: string | null;
 }
 
 interface SearchRows {
@@ -99,7 +102,7 @@ export class SearchService {
   async search(
     principal: AuthPrincipal,
     input: SearchDocumentsInput,
-    selection: SearchSelection = { totalCount: true, facets: true },
+    selection: SearchSelection = { totalCount: true, facets: true, highlights: true },
   ): Promise<DocumentSearchResult> {
     const pageSize = input.first ?? DEFAULT_PAGE_SIZE;
     const sort = input.sort ?? SearchSort.RELEVANCE;
@@ -247,6 +250,12 @@ export class SearchService {
       : selection.totalCount
         ? `json_build_object(${total})`
         : 'NULL::json';
+    const highlights = `
+      ts_headline(coalesce(t.search_config, d.search_config), ${escapeHtml('coalesce(t.title, d.title)')}, query.q,
+                  'HighlightAll=true, StartSel=<mark>, StopSel=</mark>') AS title_highlight,
+      ts_headline(coalesce(t.search_config, d.search_config),
+                  ${escapeHtml("coalesce(t.summary, d.summary) || ' ' || coalesce(t.body, d.body)")}, query.q,
+                  '${HEADLINE_OPTIONS}') AS body_highlight`;
     const sql = `
       WITH query AS MATERIALIZED (
         -- any_q: the query's lexemes OR-ed, for the first pass to credit heads holding some of the words.
@@ -266,11 +275,7 @@ export class SearchService {
         (SELECT coalesce(json_agg(hit ORDER BY hit.sort_value DESC, hit.id), '[]'::json) FROM (
            SELECT p.id, p.translation_id, p.language, p.sort_value,
                   coalesce(p.rank, ${fuzzy ? `word_similarity(${text}, coalesce(t.title, d.title))` : 'ts_rank_cd(coalesce(t.search_vector, d.search_vector), query.q)'}) AS rank,
-                  ts_headline(coalesce(t.search_config, d.search_config), ${escapeHtml('coalesce(t.title, d.title)')}, query.q,
-                              'HighlightAll=true, StartSel=<mark>, StopSel=</mark>') AS title_highlight,
-                  ts_headline(coalesce(t.search_config, d.search_config),
-                              ${escapeHtml("coalesce(t.summary, d.summary) || ' ' || coalesce(t.body, d.body)")}, query.q,
-                              '${HEADLINE_OPTIONS}') AS body_highlight
+                  ${selection.highlights ? highlights : 'NULL AS title_highlight, NULL AS body_highlight'}
            FROM page p JOIN documents d ON d.id = p.id LEFT JOIN document_translations t ON t.id = p.translation_id, query
          ) hit) AS page,
         ${counts} AS counts`;
@@ -408,7 +413,8 @@ export class SearchService {
           translation: (hit.translation_id && translationById.get(hit.translation_id)) || null,
           language: hit.language,
           rank: Number(hit.rank),
-          highlight: { title: hit.title_highlight, body: hit.body_highlight },
+          // Empty only when not selected, so never read.
+          highlight: { title: hit.title_highlight ?? '', body: hit.body_highlight ?? '' },
         },
       }));
     const relation = counts?.more ? CountRelation.GTE : CountRelation.EQ;
