@@ -92,14 +92,23 @@ describe('events over Kafka in batches', () => {
     return envelopes;
   }
 
+  /**
+   * Six events of one partition, the second already processed by the group (a redelivery: its inbox
+   * row exists) and the fourth published twice (a copy within the batch); answers the ids the group
+   * must apply, in partition order.
+   */
+  async function batchWithRedeliveries(Widget: Widget, groupId: string): Promise<string[]> {
+    const envelopes = await publishedBeforeConsuming(Widget, 6);
+    const [alreadyProcessed, copied] = [envelopes[1], envelopes[3]];
+    await db.dataSource.getRepository(InboxRecord).insert({ consumerGroup: groupId, eventId: alreadyProcessed.id });
+    await transport.publish([asMessage(Widget, copied)]);
+    return envelopes.filter((envelope) => envelope !== alreadyProcessed).map((envelope) => envelope.id);
+  }
+
   it('handles a batch in one transaction, skipping a redelivered event and a copy inside the batch', async () => {
     const Widget = uniqueWidgetContract();
     const groupId = uniqueGroup('batch');
-    const envelopes = await publishedBeforeConsuming(Widget, 6);
-    const [alreadyProcessed, copied] = [envelopes[1], envelopes[3]];
-    // A redelivery: the group processed this one before (its inbox row exists).
-    await db.dataSource.getRepository(InboxRecord).insert({ consumerGroup: groupId, eventId: alreadyProcessed.id });
-    await transport.publish([asMessage(Widget, copied)]);
+    const expected = await batchWithRedeliveries(Widget, groupId);
 
     subscriptions.push(
       await consumer.consume({
@@ -114,7 +123,6 @@ describe('events over Kafka in batches', () => {
       }),
     );
 
-    const expected = envelopes.filter((envelope) => envelope !== alreadyProcessed).map((envelope) => envelope.id);
     await waitFor('the batch to be handled', async () => (await handledCount(db.dataSource, expected, groupId)) === expected.length);
     // Every message of the batch accounted for, the two copies included, before looking at what was applied.
     await waitFor('both copies counted as duplicates', async () => (await metricValue('events_consumer_processed_total', { group: groupId, result: 'duplicate' })) >= 2, 60_000);
@@ -178,10 +186,7 @@ describe('events over Kafka in batches', () => {
   it('hands the claimed events of a batch to batchHandler in one call, in partition order, without the redelivered event and the copy', async () => {
     const Widget = uniqueWidgetContract();
     const groupId = uniqueGroup('batch-handler');
-    const envelopes = await publishedBeforeConsuming(Widget, 6);
-    const [alreadyProcessed, copied] = [envelopes[1], envelopes[3]];
-    await db.dataSource.getRepository(InboxRecord).insert({ consumerGroup: groupId, eventId: alreadyProcessed.id });
-    await transport.publish([asMessage(Widget, copied)]);
+    const expected = await batchWithRedeliveries(Widget, groupId);
     const calls: string[][] = [];
     const committed: string[][] = [];
 
@@ -204,7 +209,6 @@ describe('events over Kafka in batches', () => {
       }),
     );
 
-    const expected = envelopes.filter((envelope) => envelope !== alreadyProcessed).map((envelope) => envelope.id);
     await waitFor('the batch to be handled', async () => (await handledCount(db.dataSource, expected, groupId)) === expected.length);
     await waitFor('both copies counted as duplicates', async () => (await metricValue('events_consumer_processed_total', { group: groupId, result: 'duplicate' })) >= 2, 60_000);
     expect(calls).toEqual([expected]);
