@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { register } from 'prom-client';
-import { DataSource } from 'typeorm';
-import { DeadLetterHeaders, EventConsumer, RetryHeaders } from './consumer/event-consumer';
+import { DataSource, EntityManager } from 'typeorm';
+import { ConsumeOptions, DeadLetterHeaders, EventConsumer, RetryHeaders } from './consumer/event-consumer';
 import { InboxRecord } from './consumer/inbox-record.entity';
 import { EventEnvelope } from './event-contract';
 import { buildEnvelope, envelopeHeaders } from './envelope';
@@ -73,6 +73,17 @@ describe('events over Kafka in batches', () => {
 
   const collect = (topic: string) => collectRawMessages(transport, topic, subscriptions);
 
+  /** The spec's consumer in a new group reading the widget's topic from its start (stopped after all tests). */
+  async function consumeFromStart(Widget: Widget, options: Omit<ConsumeOptions<Widget>, 'contracts' | 'fromBeginning'>): Promise<void> {
+    subscriptions.push(await consumer.consume({ contracts: [Widget], fromBeginning: true, ...options }));
+  }
+
+  /** Records the event as handled, with the id of the transaction it was handled in. */
+  async function recordInTransaction(manager: EntityManager, eventId: string, groupId: string): Promise<void> {
+    const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
+    await recordHandled(manager, eventId, groupId, { transactionId });
+  }
+
   /** What the handlers recorded, in handling order, with the transaction each ran in. */
   async function handledRows(group: string): Promise<{ eventId: string; transactionId: string }[]> {
     const rows: { event_id: string; details: { transactionId: string } }[] = await db.dataSource.query(
@@ -110,18 +121,13 @@ describe('events over Kafka in batches', () => {
     const groupId = uniqueGroup('batch');
     const expected = await batchWithRedeliveries(Widget, groupId);
 
-    subscriptions.push(
-      await consumer.consume({
-        groupId,
-        contracts: [Widget],
-        fromBeginning: true,
-        batchSize: 50,
-        handler: async (envelope, manager) => {
-          const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
-          await recordHandled(manager, envelope.id, groupId, { transactionId });
-        },
-      }),
-    );
+    await consumeFromStart(Widget, {
+      groupId,
+      batchSize: 50,
+      handler: async (envelope, manager) => {
+        await recordInTransaction(manager, envelope.id, groupId);
+      },
+    });
 
     await waitFor('the batch to be handled', async () => (await handledCount(db.dataSource, expected, groupId)) === expected.length);
     // Every message of the batch accounted for, the two copies included, before looking at what was applied.
@@ -141,20 +147,15 @@ describe('events over Kafka in batches', () => {
     const poisoned = envelopes[2];
     const attempts = new Map<string, number>();
 
-    subscriptions.push(
-      await consumer.consume({
-        groupId,
-        contracts: [Widget],
-        fromBeginning: true,
-        batchSize: 50,
-        handler: async (envelope, manager) => {
-          attempts.set(envelope.id, (attempts.get(envelope.id) ?? 0) + 1);
-          const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
-          await recordHandled(manager, envelope.id, groupId, { transactionId });
-          if (envelope.id === poisoned.id) throw new Error('downstream refuses this one');
-        },
-      }),
-    );
+    await consumeFromStart(Widget, {
+      groupId,
+      batchSize: 50,
+      handler: async (envelope, manager) => {
+        attempts.set(envelope.id, (attempts.get(envelope.id) ?? 0) + 1);
+        await recordInTransaction(manager, envelope.id, groupId);
+        if (envelope.id === poisoned.id) throw new Error('downstream refuses this one');
+      },
+    });
 
     await waitFor('the poisoned event on the dead-letter topic', () => deadLetters.length >= 1);
     const others = envelopes.filter((envelope) => envelope !== poisoned).map((envelope) => envelope.id);
@@ -190,24 +191,19 @@ describe('events over Kafka in batches', () => {
     const calls: string[][] = [];
     const committed: string[][] = [];
 
-    subscriptions.push(
-      await consumer.consume({
-        groupId,
-        contracts: [Widget],
-        fromBeginning: true,
-        batchSize: 50,
-        handler: async () => {
-          throw new Error('a batch of one event never reaches handler here');
-        },
-        batchHandler: async (batch, manager, transaction) => {
-          const ids = batch.map((envelope) => envelope.id);
-          calls.push(ids);
-          const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
-          for (const id of ids) await recordHandled(manager, id, groupId, { transactionId });
-          transaction.afterCommit(() => void committed.push(ids));
-        },
-      }),
-    );
+    await consumeFromStart(Widget, {
+      groupId,
+      batchSize: 50,
+      handler: async () => {
+        throw new Error('a batch of one event never reaches handler here');
+      },
+      batchHandler: async (batch, manager, transaction) => {
+        const ids = batch.map((envelope) => envelope.id);
+        calls.push(ids);
+        for (const id of ids) await recordInTransaction(manager, id, groupId);
+        transaction.afterCommit(() => void committed.push(ids));
+      },
+    });
 
     await waitFor('the batch to be handled', async () => (await handledCount(db.dataSource, expected, groupId)) === expected.length);
     await waitFor('both copies counted as duplicates', async () => (await metricValue('events_consumer_processed_total', { group: groupId, result: 'duplicate' })) >= 2, 60_000);
@@ -224,24 +220,19 @@ describe('events over Kafka in batches', () => {
     const ids = envelopes.map((envelope) => envelope.id);
     let batchCalls = 0;
 
-    subscriptions.push(
-      await consumer.consume({
-        groupId,
-        contracts: [Widget],
-        fromBeginning: true,
-        batchSize: 50,
-        handler: async (envelope, manager) => {
-          const [{ transactionId }] = await manager.query('SELECT txid_current()::text AS "transactionId"');
-          await recordHandled(manager, envelope.id, groupId, { transactionId });
-        },
-        batchHandler: async (batch, manager) => {
-          batchCalls++;
-          // Writes, then fails: the writes roll back with the inbox claims.
-          for (const envelope of batch) await recordHandled(manager, envelope.id, groupId);
-          throw new Error('the set-based statement failed');
-        },
-      }),
-    );
+    await consumeFromStart(Widget, {
+      groupId,
+      batchSize: 50,
+      handler: async (envelope, manager) => {
+        await recordInTransaction(manager, envelope.id, groupId);
+      },
+      batchHandler: async (batch, manager) => {
+        batchCalls++;
+        // Writes, then fails: the writes roll back with the inbox claims.
+        for (const envelope of batch) await recordHandled(manager, envelope.id, groupId);
+        throw new Error('the set-based statement failed');
+      },
+    });
 
     await waitFor('every event handled one by one', async () => (await handledCount(db.dataSource, ids, groupId)) === ids.length);
     await waitFor('the consumer to have settled the batch', async () => (await metricValue('events_consumer_processed_total', { group: groupId, result: 'handled' })) >= ids.length, 60_000);
@@ -262,26 +253,22 @@ describe('events over Kafka in batches', () => {
     let slowAttempts = 0;
     let abortedSignal = false;
 
-    subscriptions.push(
-      await consumer.consume({
-        groupId,
-        contracts: [Widget],
-        fromBeginning: true,
-        batchSize: 50,
-        handlingDeadlineMs: 1_000,
-        handler: async (envelope, manager, transaction) => {
-          if (envelope.id === slow.id && ++slowAttempts <= 2) {
-            // Writes, then hangs past the deadline (both in the batch and in the one-by-one attempt).
-            await recordHandled(manager, envelope.id, groupId);
-            await sleep(5_000);
-            abortedSignal = transaction.signal.aborted;
-            return;
-          }
+    await consumeFromStart(Widget, {
+      groupId,
+      batchSize: 50,
+      handlingDeadlineMs: 1_000,
+      handler: async (envelope, manager, transaction) => {
+        if (envelope.id === slow.id && ++slowAttempts <= 2) {
+          // Writes, then hangs past the deadline (both in the batch and in the one-by-one attempt).
           await recordHandled(manager, envelope.id, groupId);
-          transaction.afterCommit(() => void handledAt.set(envelope.id, Date.now()));
-        },
-      }),
-    );
+          await sleep(5_000);
+          abortedSignal = transaction.signal.aborted;
+          return;
+        }
+        await recordHandled(manager, envelope.id, groupId);
+        transaction.afterCommit(() => void handledAt.set(envelope.id, Date.now()));
+      },
+    });
 
     const others = envelopes.filter((envelope) => envelope !== slow).map((envelope) => envelope.id);
     const startedAt = Date.now();
@@ -364,18 +351,14 @@ describe('events over Kafka in batches', () => {
     const [slow, next] = envelopes;
     let slowAttempts = 0;
 
-    subscriptions.push(
-      await consumer.consume({
-        groupId,
-        contracts: [Widget],
-        fromBeginning: true,
-        handlingDeadlineMs: 800,
-        handler: async (envelope, manager) => {
-          if (envelope.id === slow.id && ++slowAttempts === 1) await manager.query('SELECT pg_sleep(30)');
-          await recordHandled(manager, envelope.id, groupId);
-        },
-      }),
-    );
+    await consumeFromStart(Widget, {
+      groupId,
+      handlingDeadlineMs: 800,
+      handler: async (envelope, manager) => {
+        if (envelope.id === slow.id && ++slowAttempts === 1) await manager.query('SELECT pg_sleep(30)');
+        await recordHandled(manager, envelope.id, groupId);
+      },
+    });
 
     const startedAt = Date.now();
     await waitFor('the next event', async () => (await handledCount(db.dataSource, [next.id], groupId)) === 1);
