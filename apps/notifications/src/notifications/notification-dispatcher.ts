@@ -14,7 +14,6 @@ import { PreferencesService, channelKey } from '../preferences/preferences.servi
 import { RecipientsService } from '../recipients/recipients.service';
 import { NOTIFICATION_CREATED } from '../webhooks/webhook-events';
 import { WebhookEvent, WebhooksService } from '../webhooks/webhooks.service';
-import { Notification } from './notification.entity';
 import { NewNotification, NotificationsService } from './notifications.service';
 
 export const DISPATCH_GROUP = 'notifications.dispatch';
@@ -137,7 +136,7 @@ export class NotificationDispatcher implements OnApplicationBootstrap {
         }
       }
     }
-    const created = inAppInOrder(inApp, await this.notifications.append(manager, inApp));
+    const created = await this.notifications.append(manager, inApp);
     await this.emails.enqueue(manager, emails);
     await this.webhooks.enqueue(
       manager,
@@ -179,11 +178,4 @@ interface Forwarded {
   data: Record<string, string>;
   locale: Locale;
   inAppIndex: number | undefined;
-}
-
-/** The appended rows in the order of the items appended (append answers each recipient's in stream order, which is theirs). */
-function inAppInOrder(items: NewNotification[], rows: Notification[]): Notification[] {
-  const byRecipient = new Map<string, Notification[]>();
-  for (const row of rows) byRecipient.set(row.recipientId, [...(byRecipient.get(row.recipientId) ?? []), row]);
-  return items.map((item) => byRecipient.get(item.recipientId)?.shift() as Notification);
 }

@@ -82,7 +82,7 @@ export class NotificationsService {
     private readonly live: LiveBus,
   ) {}
 
-  /** The new notifications, each recipient's in stream order. */
+  /** The new notifications, in the order of `items` (each recipient's is their stream order). */
   async append(manager: EntityManager, items: NewNotification[]): Promise<Notification[]> {
     if (!items.length) return [];
     const rows: NotificationRow[] = await manager.query(APPEND_SQL, [
@@ -93,7 +93,14 @@ export class NotificationsService {
       items.map((item) => item.actorId),
       items.map((item) => item.sourceEventId),
     ]);
-    return rows.map(notificationFromRow).sort((a, b) => a.recipientId.localeCompare(b.recipientId) || a.sequence - b.sequence);
+    // RETURNING keeps no order; within a recipient, sequences follow the items.
+    const byRecipient = new Map<string, Notification[]>();
+    for (const notification of rows.map(notificationFromRow).sort((a, b) => a.sequence - b.sequence)) {
+      const own = byRecipient.get(notification.recipientId) ?? [];
+      own.push(notification);
+      byRecipient.set(notification.recipientId, own);
+    }
+    return items.map((item) => byRecipient.get(item.recipientId)?.shift() as Notification);
   }
 
   /** After the commit: sends the new notifications and the recipients' unread counts to live clients. */

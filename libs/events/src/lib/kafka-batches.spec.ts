@@ -48,6 +48,9 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
     .reduce((sum, value) => sum + value.value, 0);
 }
 
+/** A handler hanging past its deadline: until the consumer aborts its signal, a minute at most. */
+const untilAborted = (signal: AbortSignal) => sleep(60_000, undefined, { signal }).catch(() => undefined);
+
 describe('events over Kafka in batches', () => {
   let db: EventsTestDatabase;
   let transport: KafkaTransport;
@@ -259,9 +262,10 @@ describe('events over Kafka in batches', () => {
       handlingDeadlineMs: 1_000,
       handler: async (envelope, manager, transaction) => {
         if (envelope.id === slow.id && ++slowAttempts <= 2) {
-          // Writes, then hangs past the deadline (both in the batch and in the one-by-one attempt).
+          // Writes, then hangs past the deadline (both in the batch and in the one-by-one attempt),
+          // until its signal aborts (or a minute, when it never does and the last check fails).
           await recordHandled(manager, envelope.id, groupId);
-          await sleep(5_000);
+          await untilAborted(transaction.signal);
           abortedSignal = transaction.signal.aborted;
           return;
         }
@@ -311,6 +315,7 @@ describe('events over Kafka in batches', () => {
           fromBeginning: true,
           handlingDeadlineMs: 800,
           handler: async (envelope, manager) => {
+            // A handler that ignores its signal: the deadline must not wait for it.
             if (groupId === slowGroup && ++slowAttempts === 1) await sleep(3_000);
             await recordHandled(manager, envelope.id, groupId);
           },

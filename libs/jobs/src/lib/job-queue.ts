@@ -316,15 +316,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   /** Answers the job's id, or null when its singletonKey deduplicated it. */
   async enqueue<T extends object>(name: string, data: T, options: EnqueueOptions = {}): Promise<string | null> {
     this.assertDefined(name);
-    const send: SendOptions = {
-      singletonKey: options.singletonKey,
-      singletonSeconds: options.singletonSeconds,
-      priority: options.priority,
-      startAfter: options.startAfter,
-      group: options.concurrencyKey === undefined ? undefined : { id: options.concurrencyKey },
-      heartbeatSeconds: this.heartbeatSecondsOf(name),
-      db: options.tx ? entityManagerDb(options.tx) : undefined,
-    };
+    const send: SendOptions = { ...this.jobOptions(name, options), db: options.tx ? entityManagerDb(options.tx) : undefined };
     return this.boss.send(name, data, stripUndefined(send));
   }
 
@@ -335,19 +327,20 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   async enqueueMany<T extends object>(name: string, jobs: ({ data: T } & Omit<EnqueueOptions, 'tx'>)[], options: { tx?: EntityManager } = {}): Promise<void> {
     this.assertDefined(name);
     if (!jobs.length) return;
-    const heartbeatSeconds = this.heartbeatSecondsOf(name);
-    const inserts = jobs.map((job) =>
-      stripUndefined({
-        data: job.data,
-        singletonKey: job.singletonKey,
-        singletonSeconds: job.singletonSeconds,
-        priority: job.priority,
-        startAfter: job.startAfter,
-        group: job.concurrencyKey === undefined ? undefined : { id: job.concurrencyKey },
-        heartbeatSeconds,
-      }),
-    );
+    const inserts = jobs.map((job) => stripUndefined({ data: job.data, ...this.jobOptions(name, job) }));
     await this.boss.insert(name, inserts, options.tx ? { db: entityManagerDb(options.tx) } : {});
+  }
+
+  /** A job's pg-boss options from EnqueueOptions (send and insert read the same fields). */
+  private jobOptions(name: string, options: Omit<EnqueueOptions, 'tx'>) {
+    return {
+      singletonKey: options.singletonKey,
+      singletonSeconds: options.singletonSeconds,
+      priority: options.priority,
+      startAfter: options.startAfter,
+      group: options.concurrencyKey === undefined ? undefined : { id: options.concurrencyKey },
+      heartbeatSeconds: this.heartbeatSecondsOf(name),
+    };
   }
 
   /**
