@@ -133,8 +133,10 @@ describe('ModelGateway against an OpenAI-compatible server', () => {
   });
 
   it('fails transiently when the server is slow to answer, or stalls mid-stream', async () => {
-    const impatient = gatewayFor({ AGENTS_MODEL_TIMEOUT_MS: '150', AGENTS_MODEL_MAX_RETRIES: '0' });
-    fake.script('gpt-a', [{ content: 'Too late.', delayMs: 1000 }, { content: 'Starts, then stalls for a long while.', chunkDelayMs: 1000 }]);
+    // A second of patience: on a loaded CI machine the response headers alone can take a few hundred ms,
+    // and a stall case whose headers time out reports a connection error instead of the stall.
+    const impatient = gatewayFor({ AGENTS_MODEL_TIMEOUT_MS: '1000', AGENTS_MODEL_MAX_RETRIES: '0' });
+    fake.script('gpt-a', [{ content: 'Too late.', delayMs: 10_000 }, { content: 'Starts, then stalls for a long while.', chunkDelayMs: 10_000 }]);
     const deltas: string[] = [];
 
     const slow = await failure(impatient.chat(ask('fake/gpt-a')));
