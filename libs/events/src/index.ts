@@ -10,6 +10,7 @@ export * from './lib/outbox/outbox-writer';
 export * from './lib/outbox/outbox-relay';
 export * from './lib/consumer/inbox-record.entity';
 export * from './lib/consumer/event-consumer';
+export * from './lib/consumer/handling-attempt';
 export * from './lib/transport/event-transport';
 export * from './lib/transport/kafka-transport';
 export * from './lib/transport/in-process-transport';

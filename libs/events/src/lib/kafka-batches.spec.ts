@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { register } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
-import { ConsumeOptions, DeadLetterHeaders, EventConsumer, RetryHeaders } from './consumer/event-consumer';
+import { ConsumeOptions, DeadLetterHeaders, EventConsumer, HandlingDeadlineExceededError, RetryHeaders } from './consumer/event-consumer';
+import { HandlingAttemptEndedError } from './consumer/handling-attempt';
 import { InboxRecord } from './consumer/inbox-record.entity';
 import { EventEnvelope } from './event-contract';
 import { buildEnvelope, envelopeHeaders } from './envelope';
@@ -50,6 +51,23 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
 
 /** A handler hanging past its deadline: until the consumer aborts its signal, a minute at most. */
 const untilAborted = (signal: AbortSignal) => sleep(60_000, undefined, { signal }).catch(() => undefined);
+
+/**
+ * Runs `write` as soon as the consumer sends `statement` (COMMIT or ROLLBACK) on the handler's
+ * connection: the worst moment for a late write, which pg would queue behind it, outside the transaction.
+ */
+function onStatement(manager: EntityManager, statement: string, write: () => void): void {
+  const runner = manager.queryRunner as NonNullable<EntityManager['queryRunner']>;
+  const send: (...args: unknown[]) => Promise<unknown> = Object.getPrototypeOf(runner).query;
+  runner.query = function (this: unknown, sql: string, ...rest: unknown[]) {
+    const sent = send.call(this, sql, ...rest);
+    if (sql === statement) write();
+    return sent;
+  } as typeof runner.query;
+}
+
+/** What a late write came to: 'written', or the error that refused it. */
+const outcomeOf = (write: Promise<unknown>): Promise<unknown> => write.then(() => 'written', (error: unknown) => error);
 
 describe('events over Kafka in batches', () => {
   let db: EventsTestDatabase;
@@ -299,6 +317,52 @@ describe('events over Kafka in batches', () => {
     });
     expect(await metricValue('events_consumer_parked_total', { group: groupId })).toBe(1);
     await waitFor('the abandoned attempt to see its signal aborted', () => slowAttempts >= 2 && abortedSignal);
+  });
+
+  it('refuses what an abandoned handler writes while its transaction rolls back: nothing lands outside the transaction', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('late-write');
+    const [event] = await publishedBeforeConsuming(Widget, 1);
+    let attempts = 0;
+    let lateWrite: Promise<unknown> | undefined;
+
+    await consumeFromStart(Widget, {
+      groupId,
+      handlingDeadlineMs: 500,
+      handler: async (envelope, manager, transaction) => {
+        if (++attempts === 1) {
+          onStatement(manager, 'ROLLBACK', () => (lateWrite = outcomeOf(recordHandled(manager, envelope.id, groupId))));
+          await untilAborted(transaction.signal);
+          return;
+        }
+        await recordInTransaction(manager, envelope.id, groupId);
+      },
+    });
+
+    await waitFor('the event handled from the retry topic', () => attempts === 2 && lateWrite !== undefined, 30_000);
+    await waitFor('the retry committed', async () => (await handledCount(db.dataSource, [event.id], groupId)) >= 1);
+    expect(await lateWrite).toBeInstanceOf(HandlingDeadlineExceededError);
+    expect(await handledCount(db.dataSource, [event.id], groupId)).toBe(1);
+  });
+
+  it('refuses a statement a handler left running after it returned, and commits what it awaited', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('dangling-write');
+    const [event] = await publishedBeforeConsuming(Widget, 1);
+    let danglingWrite: Promise<unknown> | undefined;
+
+    await consumeFromStart(Widget, {
+      groupId,
+      handler: async (envelope, manager) => {
+        await recordHandled(manager, envelope.id, groupId);
+        // Not awaited, and still to be sent when the consumer commits.
+        onStatement(manager, 'COMMIT', () => (danglingWrite = outcomeOf(recordHandled(manager, envelope.id, groupId))));
+      },
+    });
+
+    await waitFor('the handled event', async () => (await handledCount(db.dataSource, [event.id], groupId)) >= 1);
+    expect(await danglingWrite).toBeInstanceOf(HandlingAttemptEndedError);
+    expect(await handledCount(db.dataSource, [event.id], groupId)).toBe(1);
   });
 
   it('retries a parked event in the group that parked it only, though every group of the topic reads its retry topic', async () => {

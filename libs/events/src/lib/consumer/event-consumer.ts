@@ -24,6 +24,7 @@ import {
   deadLetterTopic,
   retryTopic,
 } from '../transport/event-transport';
+import { HandlingAttempt } from './handling-attempt';
 import { InboxRecord } from './inbox-record.entity';
 
 /** Headers a dead-lettered message carries besides its original ones. */
@@ -53,7 +54,9 @@ export interface ConsumeOptions<C extends EventContract<unknown>> {
   /**
    * Runs in the transaction that records the event as processed: write with `manager` only.
    * With `batchSize` > 1 that transaction may hold other events of the batch too (handled one
-   * after another, in partition order): do not commit or roll back yourself.
+   * after another, in partition order): do not commit or roll back yourself. Statements sent
+   * through `manager` once the handler has settled (or overrun its deadline) are refused with
+   * HandlingAttemptEndedError (HandlingDeadlineExceededError): await everything you send.
    */
   handler(envelope: EnvelopeOf<C>, manager: EntityManager, transaction: HandlerTransaction): Promise<void>;
   /**
@@ -251,8 +254,8 @@ export class EventConsumer {
         if (!fresh.length) return results;
         const envelopes = fresh.map(({ parsed }) => envelopeOf(parsed));
         await this.inBatchContext(fresh, () =>
-          withinDeadline(deadlineMs, (signal) =>
-            (options.batchHandler as NonNullable<ConsumeOptions<C>['batchHandler']>)(envelopes as EnvelopeOf<C>[], manager, {
+          withinDeadline(manager, deadlineMs, (attemptManager, signal) =>
+            (options.batchHandler as NonNullable<ConsumeOptions<C>['batchHandler']>)(envelopes as EnvelopeOf<C>[], attemptManager, {
               afterCommit: (effect) => effects.push({ type: envelopes[0].type, effect }),
               signal,
             }),
@@ -270,8 +273,8 @@ export class EventConsumer {
         }
         try {
           await this.inEventContext(message, envelope, () =>
-            withinDeadline(deadlineMs, (signal) =>
-              options.handler(envelope as EnvelopeOf<C>, manager, {
+            withinDeadline(manager, deadlineMs, (attemptManager, signal) =>
+              options.handler(envelope as EnvelopeOf<C>, attemptManager, {
                 afterCommit: (effect) => effects.push({ type: envelope.type, effect }),
                 signal,
               }),
@@ -382,8 +385,8 @@ export class EventConsumer {
     const handled = await this.dataSource.transaction(async (manager) => {
       const claimed = await this.claim(manager, options.groupId, [id], deadlineMs);
       if (!claimed.size) return false;
-      await withinDeadline(deadlineMs, (signal) =>
-        options.handler(envelope, manager, { afterCommit: (effect) => effects.push(effect), signal }),
+      await withinDeadline(manager, deadlineMs, (attemptManager, signal) =>
+        options.handler(envelope, attemptManager, { afterCommit: (effect) => effects.push(effect), signal }),
       );
       return true;
     });
@@ -483,29 +486,39 @@ function envelopeOf<C>(parsed: EnvelopeParseResult<C>): EventEnvelope {
 }
 
 /**
- * Resolves or rejects with `work`, or rejects with HandlingDeadlineExceededError once the deadline
- * passes (aborting the signal handed to `work`, which cannot be cancelled otherwise).
+ * Runs one handling attempt in the transaction of `manager`: resolves or rejects with `work`, or
+ * rejects with HandlingDeadlineExceededError once the deadline passes (aborting the signal handed to
+ * `work`, which cannot be cancelled otherwise). `work` gets a manager that refuses statements once
+ * the attempt has ended, so nothing it still sends can run after the COMMIT or ROLLBACK.
  */
-async function withinDeadline<T>(deadlineMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withinDeadline<T>(
+  manager: EntityManager,
+  deadlineMs: number,
+  work: (manager: EntityManager, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const attempt = new HandlingAttempt(manager);
   const controller = new AbortController();
-  if (!deadlineMs) return work(controller.signal);
   let timer: NodeJS.Timeout | undefined;
-  const overrun = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      controller.abort();
-      reject(new HandlingDeadlineExceededError(deadlineMs));
-    }, deadlineMs);
-  });
-  const working = work(controller.signal).catch((error: unknown) => {
-    // PostgreSQL cut a statement off at the same deadline (statement_timeout).
-    throw isStatementTimeout(error) ? new HandlingDeadlineExceededError(deadlineMs) : error;
-  });
-  // What an abandoned handler does after its deadline no longer matters: its transaction rolled back.
-  working.catch(() => undefined);
   try {
+    if (!deadlineMs) return await work(attempt.manager, controller.signal);
+    const overrun = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const overran = new HandlingDeadlineExceededError(deadlineMs);
+        attempt.end(overran);
+        controller.abort(overran);
+        reject(overran);
+      }, deadlineMs);
+    });
+    const working = work(attempt.manager, controller.signal).catch((error: unknown) => {
+      // PostgreSQL cut a statement off at the same deadline (statement_timeout).
+      throw isStatementTimeout(error) ? new HandlingDeadlineExceededError(deadlineMs) : error;
+    });
+    // What an abandoned handler does after its deadline no longer matters: its statements are refused.
+    working.catch(() => undefined);
     return await Promise.race([working, overrun]);
   } finally {
     clearTimeout(timer);
+    attempt.end();
   }
 }
 
