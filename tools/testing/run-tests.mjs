@@ -49,7 +49,7 @@ const PHASES = [
   { name: 'build', commands: [[nx, ['run-many', '-t', 'build', '--parallel=2', '--outputStyle=stream']]] },
   {
     name: 'unit and integration tests',
-    commands: [[nx, ['run-many', '-t', 'test', '--exclude=platform-e2e', '--parallel=2', '--skipNxCache', '--outputStyle=stream']]],
+    commands: [[nx, ['run-many', '-t', 'test', '--exclude=platform-e2e', '--parallel=3', '--skipNxCache', '--outputStyle=stream']]],
   },
   {
     name: 'end-to-end tests',
