@@ -222,6 +222,24 @@ describe('JobQueue', () => {
     expect(started[0] - enqueuedAt).toBeLessThan(2_000);
   });
 
+  it('drains a backlog without waiting a poll between jobs: each worker fetches again as soon as its job is done', async () => {
+    const queue = uniqueQueue('backlog');
+    let done = 0;
+    const replica = await startReplica(
+      async (jobs) => {
+        await jobs.define({ name: queue, concurrency: 2, handler: async () => void done++ });
+      },
+      { JOBS_POLL_INTERVAL_SECONDS: '5' },
+    );
+    await eventually("the workers' first look for jobs", () => replica.jobs.lastFetchedAt(queue) !== null, 10_000);
+    await replica.jobs.enqueueMany(queue, Array.from({ length: 40 }, (_, index) => ({ data: { index } })));
+    const startedAt = Date.now();
+    replica.jobs.wake(queue);
+    // At one job per worker per poll, 40 jobs on 2 workers would take 100 s.
+    await eventually('the backlog drained', () => done === 40, 15_000);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+  });
+
   it('refuses a tx that is not an open transaction', async () => {
     const queue = uniqueQueue('no-tx');
     const replica = await startReplica((jobs) => jobs.define({ name: queue, handler: async () => undefined }));

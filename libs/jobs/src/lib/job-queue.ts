@@ -137,6 +137,18 @@ const DEFAULT_RETRY_LIMIT = 3;
  */
 const RECURRING_POLL_FRACTION = 0.1;
 const RECURRING_MAX_POLL_SECONDS = 30;
+/**
+ * How often each slot of a queue with several looks for jobs on its own. The queue's tick wakes one
+ * idle slot at the queue's interval instead: one look per interval however many slots, and none
+ * while every slot is busy (nothing could be taken on).
+ */
+const SLOT_BACKSTOP_POLL_SECONDS = 60;
+
+/** This replica's workers of one queue: one pg-boss worker per unit of concurrency, by the id pg-boss gave it. */
+interface QueueSlots {
+  workerIds: string[];
+  tick?: NodeJS.Timeout;
+}
 /** How often a job whose key is at its limit looks for a free slot again. */
 const KEY_SLOT_RETRY_MS = 100;
 const PROGRESS_CLEANUP_INTERVAL_MS = 60 * 60 * 1000;
@@ -163,8 +175,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   private readonly schema: string;
   private readonly definitions = new Map<string, QueueDefinition<never>>();
   private readonly running = new Map<string, RunningAttempt>();
-  /** This replica's worker of each queue, by the id pg-boss gave it (for wake). */
-  private readonly workerIds = new Map<string, string>();
+  private readonly slots = new Map<string, QueueSlots>();
   private readonly recurring: RecurringDefinition[] = [];
   private bootstrapped = false;
   private stopping = false;
@@ -221,6 +232,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   /** Running jobs finish within the grace period; the rest are failed, so another replica retries them. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    for (const { tick } of this.slots.values()) clearInterval(tick);
     unregisterQueueSizeSource(this);
     clearInterval(this.cleanupTimer);
     clearInterval(this.lostClaimsTimer);
@@ -299,16 +311,17 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    * still find the job at their next poll.
    */
   wake(name: string): void {
-    const workerId = this.workerIds.get(name);
-    if (workerId !== undefined && !this.stopping) this.boss.notifyWorker(workerId);
+    const slots = this.slots.get(name);
+    // With every slot busy, the first looks again as soon as its job is done.
+    if (slots && !this.stopping) this.boss.notifyWorker(this.idleSlotOf(slots) ?? slots.workerIds[0]);
   }
 
-  /** When this replica's worker of the queue last looked for jobs; null before its first look (or when it has none). */
+  /** When this replica's workers of the queue last looked for jobs; null before their first look (or when it has none). */
   lastFetchedAt(name: string): Date | null {
-    const workerId = this.workerIds.get(name);
+    const workerIds = this.slots.get(name)?.workerIds ?? [];
     const fetched = this.boss
       .getWipData()
-      .filter((worker) => worker.workId === workerId && worker.lastFetchedOn !== null)
+      .filter((worker) => workerIds.includes(worker.id) && worker.lastFetchedOn !== null)
       .map((worker) => worker.lastFetchedOn as number);
     return fetched.length ? new Date(Math.max(...fetched)) : null;
   }
@@ -431,15 +444,52 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     if (Object.keys(updatable).length > 0) await this.boss.updateQueue(name, updatable);
   }
 
+  /**
+   * One pg-boss worker per unit of concurrency (a slot), each started on its own so its handler knows
+   * it: a slot that finished a job looks for the next at once (pg-boss would wait out the poll
+   * interval after every job, one job per slot per interval), and a slot that got one wakes an idle
+   * slot, so a backlog fills every slot. With several slots, the queue's tick stands in for their
+   * polling (SLOT_BACKSTOP_POLL_SECONDS).
+   */
   private async startWorker<T>(definition: QueueDefinition<T>): Promise<void> {
+    const { name } = definition;
+    const concurrency = definition.concurrency ?? 1;
+    const interval = definition.pollingIntervalSeconds ?? this.config.JOBS_POLL_INTERVAL_SECONDS;
+    const slots: QueueSlots = { workerIds: [] };
+    this.slots.set(name, slots);
     const options = {
       includeMetadata: true,
       batchSize: 1,
-      localConcurrency: definition.concurrency ?? 1,
-      pollingIntervalSeconds: definition.pollingIntervalSeconds ?? this.config.JOBS_POLL_INTERVAL_SECONDS,
+      localConcurrency: 1,
+      pollingIntervalSeconds: concurrency === 1 ? interval : Math.max(interval, SLOT_BACKSTOP_POLL_SECONDS),
       ...(definition.concurrencyPerKey === undefined ? {} : { groupConcurrency: definition.concurrencyPerKey }),
     } as const;
-    this.workerIds.set(definition.name, await this.boss.work<T, unknown, typeof options>(definition.name, options, async ([job]) => this.run(definition, job)));
+    for (let slot = 0; slot < concurrency; slot++) {
+      const workerId: string = await this.boss.work<T, unknown, typeof options>(name, options, async ([job]) => {
+        if (concurrency > 1) this.wakeIdleSlot(slots, workerId);
+        try {
+          return await this.run(definition, job);
+        } finally {
+          this.boss.notifyWorker(workerId);
+        }
+      });
+      slots.workerIds.push(workerId);
+    }
+    if (concurrency > 1) {
+      slots.tick = setInterval(() => this.wakeIdleSlot(slots), interval * 1000);
+      slots.tick.unref();
+    }
+  }
+
+  /** The id of a slot with no job (waiting for its next look, or looking), other than `except`. */
+  private idleSlotOf(slots: QueueSlots, except?: string): string | undefined {
+    return this.boss.getWipData().find((worker) => worker.count === 0 && worker.id !== except && slots.workerIds.includes(worker.id))?.id;
+  }
+
+  private wakeIdleSlot(slots: QueueSlots, except?: string): void {
+    if (this.stopping) return;
+    const idle = this.idleSlotOf(slots, except);
+    if (idle !== undefined) this.boss.notifyWorker(idle);
   }
 
   private async run<T>(definition: QueueDefinition<T>, job: JobWithMetadata<T>): Promise<unknown> {
