@@ -505,7 +505,7 @@ async function withinDeadline<T>(
       timer = setTimeout(() => {
         const overran = new HandlingDeadlineExceededError(deadlineMs);
         attempt.end(overran);
-        controller.abort(overran);
+        controller.abort();
         reject(overran);
       }, deadlineMs);
     });
