@@ -49,7 +49,9 @@ const PHASES = [
   { name: 'build', commands: [[nx, ['run-many', '-t', 'build', '--parallel=2', '--outputStyle=stream']]] },
   {
     name: 'unit and integration tests',
-    commands: [[nx, ['run-many', '-t', 'test', '--exclude=platform-e2e', '--parallel=3', '--skipNxCache', '--outputStyle=stream']]],
+    // Test targets are never cached (nx.json); without --skipNxCache the builds the soak depends on
+    // come from the build phase instead of being built again on its critical path.
+    commands: [[nx, ['run-many', '-t', 'test', '--exclude=platform-e2e', '--parallel=3', '--outputStyle=stream']]],
   },
   {
     name: 'end-to-end tests',
