@@ -29,6 +29,9 @@ export interface ProcessCpu {
   netMicrosecondsPerComment: number;
 }
 
+/** After set-up (accounts, documents, sockets), for the jobs and events it caused to be handled. */
+const IDLE_SETTLE_MS = 15_000;
+
 export interface MentionCpuResult {
   comments: number;
   sendRate: number;
@@ -139,15 +142,17 @@ export async function mentionCpu(options: MentionCpuOptions): Promise<MentionCpu
     const clients = accounts.map((account) => new LiveClient(wsUrl, account.token));
     await inParallel(clients, 20, (client) => client.connect(null));
 
-    // Warm up (JIT, pools, consumer assignment) before reading anything.
-    await sendComments(platform.contentUrl, ownerToken, accounts, documentIds, 100, options.rate);
-    await sleep(5_000);
-
+    // Idle before any comment: work the warm-up queues (emails, webhooks) must not count as idle.
+    await sleep(IDLE_SETTLE_MS);
     const idleProfiles = await Promise.all(Object.values(inspectPorts).map(startProfile));
     const idleStart = read();
     await sleep(options.idleSeconds * 1000);
     const idleEnd = read();
     await saveProfiles(options.profileDir, Object.keys(inspectPorts), '-idle', idleProfiles);
+
+    // Warm up (JIT, pools, consumer assignment) before reading the load.
+    await sendComments(platform.contentUrl, ownerToken, accounts, documentIds, 100, options.rate);
+    await sleep(5_000);
 
     const loaded = ['content', 'notifications'].filter((name) => inspectPorts[name]);
     const loadProfiles = await Promise.all(loaded.map((name) => startProfile(inspectPorts[name])));
