@@ -13,3 +13,4 @@ export * from './lib/service-app';
 export * from './lib/selection';
 export * from './lib/upgrade';
 export * from './lib/email-address';
+export * from './lib/graphql-fast-path';

@@ -4,7 +4,7 @@ import { ServiceConfigSchema, ServiceStart, bootstrapService } from '@multipult/
 
 // Light on purpose, like @multipult/graphql/bootstrap: a subgraph's main.ts imports only this.
 
-export type SubgraphConfigSchemaLike = ServiceConfigSchema & z.ZodType<{ BODY_LIMIT: string }>;
+export type SubgraphConfigSchemaLike = ServiceConfigSchema & z.ZodType<{ BODY_LIMIT: string; GRAPHQL_FAST_PATH: boolean }>;
 
 /** What a subgraph's main.ts loads once tracing runs: its config schema and its AppModule. */
 export interface SubgraphDefinition<S extends SubgraphConfigSchemaLike> {
@@ -31,7 +31,7 @@ export function bootstrapSubgraph<S extends SubgraphConfigSchemaLike>(
       return {
         configSchema,
         appModule: (config) => AppModule.forRoot(config),
-        appOptions: (config) => ({ bodyLimit: config.BODY_LIMIT }),
+        appOptions: (config) => ({ bodyLimit: config.BODY_LIMIT, graphqlFastPath: config.GRAPHQL_FAST_PATH }),
         title: `${service} subgraph`,
       };
     },

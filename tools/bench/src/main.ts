@@ -10,6 +10,7 @@ import { outboxThroughput } from './outbox-throughput';
 import { pdfRender } from './pdf-render';
 import { realtimeFanout } from './realtime-fanout';
 import { searchLatency } from './search-latency';
+import { subgraphPath } from './subgraph-path';
 
 const format = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
@@ -182,6 +183,37 @@ async function main(): Promise<void> {
           `${storm.recoveredClients} recovered in ${format(storm.recoverSeconds)} s, lost ${storm.lost}, duplicates ${storm.duplicates}, ` +
           `out of order ${storm.outOfOrder}, refused attempts ${storm.refused}`,
       );
+    }
+    if (all || which.has('subgraph')) {
+      const durationSeconds = Number(process.env.BENCH_DURATION_SECONDS ?? 10);
+      const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+      const rounds = Number(process.env.BENCH_SUBGRAPH_ROUNDS ?? 3);
+      const { medians, runs } = await subgraphPath({ durationSeconds, connections, rounds });
+      console.log(
+        `\nSubgraph request path: content with the GraphQL fast path (default) vs GRAPHQL_FAST_PATH=false, same database, token and queries, ` +
+          `${connections} connections, ${durationSeconds} s per run, medians of ${rounds} interleaved rounds; CPU = the instance's user+system time per request`,
+      );
+      const rows = (of: typeof runs) =>
+        of.map((run) => ({
+          query: run.query,
+          target: run.target,
+          requests: run.requests,
+          requestsPerSecond: Math.round(run.requestsPerSecond),
+          p50Ms: run.p50Ms,
+          p99Ms: run.p99Ms,
+          cpuMicrosecondsPerRequest: format(run.cpuMicrosecondsPerRequest, 0),
+        }));
+      console.table(rows(medians));
+      console.log('Every run, in the order it ran');
+      console.table(rows(runs));
+      for (const query of new Set(medians.map((run) => run.query))) {
+        const [fast, express] = ['fast path', 'express'].map((target) => medians.find((run) => run.query === query && run.target === target));
+        if (!fast || !express) continue;
+        console.log(
+          `${query}: fast path / express CPU per request ${format(fast.cpuMicrosecondsPerRequest / express.cpuMicrosecondsPerRequest, 2)}x, ` +
+            `throughput ${format(fast.requestsPerSecond / express.requestsPerSecond, 2)}x, p99 ${format(fast.p99Ms / express.p99Ms, 2)}x`,
+        );
+      }
     }
     if (which.has('mention-cpu')) {
       const options = {

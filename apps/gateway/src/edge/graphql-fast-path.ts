@@ -1,11 +1,18 @@
 import { GraphQLDataSource, ServiceMap, executeQueryPlan } from '@apollo/gateway';
 import { Logger } from '@nestjs/common';
-import { GraphQLError, GraphQLFormattedError, getVariableValues } from 'graphql';
+import { GraphQLError, getVariableValues } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PinoLogger } from 'nestjs-pino';
 import proxyAddr from 'proxy-addr';
 import bytes from 'bytes';
-import { OperationMetrics, bodyParserErrorResponse, formatError } from '@multipult/graphql';
+import {
+  OperationMetrics,
+  bodyParserErrorResponse,
+  formatError,
+  formattedErrorOf,
+  headerValue,
+  isJsonPostTo,
+  logRequestCompleted,
+} from '@multipult/graphql';
 import {
   REQUEST_ID_HEADER,
   RequestContext,
@@ -103,16 +110,7 @@ export class GraphqlFastPath {
 
   /** A JSON POST to the GraphQL path with a body within the limit, answered as application/json. */
   private isCandidate(req: IncomingMessage): boolean {
-    if (req.method !== 'POST') return false;
-    const url = req.url ?? '';
-    if (url !== this.options.path && !url.startsWith(`${this.options.path}?`)) return false;
-    const contentType = req.headers['content-type'];
-    if (contentType !== 'application/json' && contentType?.toLowerCase().replace(/\s/g, '') !== 'application/json;charset=utf-8') return false;
-    // A compressed body is Express's to inflate (or to refuse with 415); the fast path reads bytes as they came.
-    const encoding = req.headers['content-encoding'];
-    if (encoding && encoding.toLowerCase() !== 'identity') return false;
-    const length = Number(req.headers['content-length']);
-    if (!Number.isInteger(length) || length > this.bodyLimitBytes || req.headers['transfer-encoding']) return false;
+    if (!isJsonPostTo(req, this.options.path, this.bodyLimitBytes)) return false;
     const accept = req.headers.accept;
     return !accept || (!accept.includes('graphql-response') && (accept.includes('application/json') || accept.includes('*/*')));
   }
@@ -239,13 +237,13 @@ export class GraphqlFastPath {
    * nulls it put in non-null fields), a newline at the end (so relayed and executed answers look alike).
    */
   private resultBody(data: unknown, errors: readonly unknown[], extensions?: unknown): string {
-    const formatted = errors.length ? errors.map((error) => formatError(formattedOf(error), error)) : undefined;
+    const formatted = errors.length ? errors.map((error) => formatError(formattedErrorOf(error), error)) : undefined;
     if (!formatted && !extensions) return `${JSON.stringify({ data })}\n`;
     return `${JSON.stringify({ errors: formatted, data, extensions })}\n`;
   }
 
   private errorBody(error: unknown): string {
-    return `${JSON.stringify({ errors: [formatError(formattedOf(error), error)] })}\n`;
+    return `${JSON.stringify({ errors: [formatError(formattedErrorOf(error), error)] })}\n`;
   }
 
   /** Writes the whole answer at once: the fixed headers, the request's own, and the body. */
@@ -258,11 +256,7 @@ export class GraphqlFastPath {
     res.end(body);
     const seconds = (performance.now() - startedAt) / 1000;
     this.httpDuration.observe({ method: 'POST', route: this.options.path, status_code: String(status) }, seconds);
-    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    const root = PinoLogger.root;
-    if (root?.isLevelEnabled(level)) {
-      root[level]({ req: { method: req.method, url: req.url }, res: { statusCode: status }, responseTime: Math.round(seconds * 1000) }, 'request completed');
-    }
+    logRequestCompleted(req, status, seconds);
   }
 }
 
@@ -275,12 +269,4 @@ function isGraphqlRequestBody(body: unknown): body is GraphqlRequestBody {
     (operationName === undefined || operationName === null || typeof operationName === 'string') &&
     (variables === undefined || variables === null || (typeof variables === 'object' && !Array.isArray(variables)))
   );
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function formattedOf(error: unknown): GraphQLFormattedError {
-  return error instanceof GraphQLError ? error.toJSON() : { message: error instanceof Error ? error.message : String(error) };
 }

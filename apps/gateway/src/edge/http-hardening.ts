@@ -1,24 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cors from 'cors';
-import helmet from 'helmet';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
-import { OperationMetrics } from '@multipult/graphql';
+import { OperationMetrics, helmetHeaders } from '@multipult/graphql';
 import type { GatewayConfig } from '../config';
 import { FederatedOperations } from '../federation/federated-operations';
 import { EdgeAdmission } from './edge-admission';
 import { GraphqlFastPath } from './graphql-fast-path';
-
-/** The headers helmet sets on every response: they do not depend on the request, so they are taken once. */
-function helmetHeaders(): [string, string][] {
-  const headers: [string, string][] = [];
-  const recorder = {
-    setHeader: (name: string, value: string) => headers.push([name, value]),
-    removeHeader: () => undefined,
-  };
-  helmet()({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
-  return headers;
-}
 
 /**
  * Security headers and CORS for browser clients (the gateway is the only service they reach), and

@@ -29,3 +29,17 @@ export function httpErrorResponse(error: AppError): { status: number; body: { er
     body: { errors: [{ message, extensions: { code: error.code, requestId: context?.requestId, ...fields } }] },
   };
 }
+
+/** A body that is too large or not JSON, as a typed GraphQL-shaped error instead of HTML. */
+export type BodyProblem = 'too-large' | 'malformed' | 'unsupported-encoding';
+
+export function bodyParserErrorResponse(problem: BodyProblem, limit: string): { status: number; body: object } {
+  const locale = pickLocale(RequestContext.current()?.locales);
+  const requestId = RequestContext.current()?.requestId;
+  if (problem === 'too-large') {
+    return { status: 413, body: { errors: [{ message: translate('errors.payload_too_large', locale, { limit }), extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, requestId } }] } };
+  }
+  const unsupported = problem === 'unsupported-encoding';
+  const message = unsupported ? 'Unsupported charset or content encoding: send JSON in UTF-8' : 'Malformed request body';
+  return { status: unsupported ? 415 : 400, body: { errors: [{ message, extensions: { code: 'BAD_REQUEST', requestId } }] } };
+}

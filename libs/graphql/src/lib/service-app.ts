@@ -1,16 +1,19 @@
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
-import type { Server } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import { ApolloDriver } from '@nestjs/apollo';
+import { GraphQLModule } from '@nestjs/graphql';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { loadConfig } from '@multipult/config';
-import { RequestContext, requestContextMiddleware, startMetricsServer } from '@multipult/observability';
+import { requestContextMiddleware, startMetricsServer } from '@multipult/observability';
 import type { ServiceConfigSchema, ServiceDefinition, ServiceEnv } from '../bootstrap';
-import { ErrorCode } from './errors';
-import { pickLocale, translate } from './messages';
-import { GRAPHQL_PATH } from './subgraph-options';
+import { BodyProblem, bodyParserErrorResponse } from './http-errors';
+import { SubgraphFastPath } from './graphql-fast-path';
+import { GRAPHQL_PATH, graphqlContextOf } from './subgraph-options';
 import { wellFormedTextMiddleware } from './text-input';
 import { createValidationPipe } from './validation';
 
@@ -19,20 +22,8 @@ export interface ServiceAppOptions {
   bodyLimit: string;
   /** Express `trust proxy` setting, so `req.ip` is the client behind the gateway or ingress. */
   trustProxy?: boolean | number | string;
-}
-
-/** A body that is too large or not JSON, as a typed GraphQL-shaped error instead of HTML. */
-export type BodyProblem = 'too-large' | 'malformed' | 'unsupported-encoding';
-
-export function bodyParserErrorResponse(problem: BodyProblem, limit: string): { status: number; body: object } {
-  const locale = pickLocale(RequestContext.current()?.locales);
-  const requestId = RequestContext.current()?.requestId;
-  if (problem === 'too-large') {
-    return { status: 413, body: { errors: [{ message: translate('errors.payload_too_large', locale, { limit }), extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE, requestId } }] } };
-  }
-  const unsupported = problem === 'unsupported-encoding';
-  const message = unsupported ? 'Unsupported charset or content encoding: send JSON in UTF-8' : 'Malformed request body';
-  return { status: unsupported ? 415 : 400, body: { errors: [{ message, extensions: { code: 'BAD_REQUEST', requestId } }] } };
+  /** GraphQL POSTs served by the subgraph fast path instead of Express (GRAPHQL_FAST_PATH; subgraphs only). */
+  graphqlFastPath?: boolean;
 }
 
 /** body-parser's error types by what they say about the request (its other types are malformed bodies). */
@@ -74,6 +65,28 @@ export function configureServiceApp(app: INestApplication, options: ServiceAppOp
   // Only what an orchestrator or a terminal sends to stop a process: Nest's default list also ends it on
   // SIGUSR2 and SIGHUP, which ops send for a heap snapshot (--heapsnapshot-signal) or to a live process.
   expressApp.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  if (options.graphqlFastPath) serveGraphqlOffExpress(app, options.bodyLimit);
+}
+
+/**
+ * Puts the subgraph fast path in front of the Express app: the server's request listener becomes
+ * the fast path, which hands Express what it does not serve. Apollo Server starts with the app, so
+ * it is looked up at the first GraphQL POST (until then Express answers).
+ */
+function serveGraphqlOffExpress(app: INestApplication, bodyLimit: string): void {
+  const server = app.getHttpServer() as Server;
+  const [expressListener] = server.listeners('request') as RequestListener[];
+  let apolloServer: ApolloServer | undefined;
+  const fastPath = new SubgraphFastPath({
+    path: GRAPHQL_PATH,
+    bodyLimit,
+    trustProxy: (app as NestExpressApplication).getHttpAdapter().getInstance().get('trust proxy fn'),
+    apolloServer: () =>
+      (apolloServer ??= app.get<GraphQLModule<ApolloDriver>>(GraphQLModule, { strict: false }).graphQlAdapter.instance),
+    context: graphqlContextOf,
+  });
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => fastPath.handle(req, res, () => expressListener(req, res)));
 }
 
 export async function createServiceApp(

@@ -13,6 +13,9 @@ export interface GraphQLContext {
   res: Response;
 }
 
+/** A GraphQL request's context, on the Express path and the fast path (graphql-fast-path.ts) alike. */
+export const graphqlContextOf = ({ req, res }: GraphQLContext): GraphQLContext => ({ req, res });
+
 /**
  * The GraphQL setup every subgraph shares: federation 2 code-first schema, one error format,
  * metrics, no stack traces, no landing page, introspection only outside production, and text no
@@ -32,7 +35,7 @@ export function subgraphGraphQLOptions(options: {
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     formatError,
-    context: ({ req, res }: GraphQLContext): GraphQLContext => ({ req, res }),
+    context: graphqlContextOf,
     // Inline tracing (ftv1) costs every request; metrics and OpenTelemetry cover it.
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),

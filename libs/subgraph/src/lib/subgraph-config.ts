@@ -3,6 +3,7 @@ import {
   SUBGRAPH_BODY_LIMIT_DEFAULT,
   baseEnv,
   databaseEnv,
+  envHelpers,
   kafkaEnv,
   redisEnv,
   requireSharedInfrastructureInProduction,
@@ -26,6 +27,8 @@ const commonShape = {
   AUTH_JWKS_URL: tokenVerificationEnv.AUTH_JWKS_URL.optional(),
   /** Largest accepted JSON body (body-parser syntax): room for what the gateway accepts, re-serialised. */
   BODY_LIMIT: z.string().default(SUBGRAPH_BODY_LIMIT_DEFAULT),
+  /** GraphQL POSTs answered by Apollo Server without Express and Nest middleware (graphql-fast-path.ts); false: all through Express. */
+  GRAPHQL_FAST_PATH: envHelpers.booleanFlag.default(true),
 };
 
 type CommonShape = typeof commonShape & { PORT: ReturnType<typeof portWithDefault> };
@@ -41,7 +44,7 @@ export type SubgraphConfigOf<Shape extends z.ZodRawShape> = z.output<SubgraphCon
  * The config schema of a subgraph: base, database, Redis and Kafka variables, durable jobs and event
  * retention (jobsEnv, eventRetentionEnv), token verification
  * (AUTH_JWKS_URL, required unless the registry says the service issues tokens), PORT (default from
- * the registry), BODY_LIMIT, then the service's own `shape` (which may override a default, e.g.
+ * the registry), BODY_LIMIT, GRAPHQL_FAST_PATH, then the service's own `shape` (which may override a default, e.g.
  * BODY_LIMIT). Production requires real Redis and Kafka; `refine` adds the service's own checks.
  */
 export function defineSubgraphConfig<Shape extends z.ZodRawShape>(
