@@ -1,10 +1,9 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV } from './infrastructure';
+import { Platform, startPlatform } from '@multipult/testing';
+import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, expectSameAnswers, median, tenantOwnerWithDocuments } from './infrastructure';
 import { cpuMicroseconds } from './process-cpu';
 
 export type GatewayTarget = 'stock' | 'ours' | 'direct';
@@ -53,11 +52,6 @@ const QUERIES: GatewayQuery[] = [
 
 const DOCUMENTS = 10;
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 interface StockGateway {
   url: string;
@@ -120,32 +114,10 @@ function load(url: string, query: GatewayQuery, token: string, durationSeconds: 
   });
 }
 
-/**
- * Both gateways must answer each query with the same data and no errors before any is measured:
- * a benchmark of a gateway that answers errors is worthless.
- */
-async function verifySameAnswers(targets: { target: GatewayTarget; url: string }[], token: string): Promise<void> {
-  for (const query of QUERIES) {
-    const { query: text } = JSON.parse(query.body) as { query: string };
-    const answers = await Promise.all(
-      targets.map(async ({ target, url }) => {
-        const result = await graphql(url, text, query.authenticated ? { token } : {});
-        if (result.status !== 200 || result.errors?.length || !result.data) {
-          throw new Error(`${target} gateway answers ${query.name} with ${result.status}: ${result.text.slice(0, 2000)}`);
-        }
-        return { target, data: result.data };
-      }),
-    );
-    const [reference, ...others] = answers;
-    for (const other of others) {
-      if (!isDeepStrictEqual(other.data, reference.data)) {
-        throw new Error(
-          `${query.name}: ${other.target} answers ${JSON.stringify(other.data).slice(0, 1000)}, ` +
-            `${reference.target} ${JSON.stringify(reference.data).slice(0, 1000)}`,
-        );
-      }
-    }
-  }
+/** Both gateways answer each query alike, before and after the load. */
+function verifySameAnswers(targets: { target: GatewayTarget; url: string }[], token: string): Promise<void> {
+  const queries = QUERIES.map(({ name, authenticated, body }) => ({ name, query: (JSON.parse(body) as { query: string }).query, token: authenticated ? token : undefined }));
+  return expectSameAnswers(targets, queries);
 }
 
 /**
@@ -173,28 +145,7 @@ export async function gatewayOverhead(options: { durationSeconds: number; connec
   try {
     stock = await startStockGateway(platform);
     // Documents need a tenant the user owns: every authenticated query runs with the token of that tenant.
-    const { register } = await graphqlData<{ register: { accessToken: string } }>(
-      platform.gatewayUrl,
-      `mutation { register(input: { email: "bench-${Date.now()}@example.com", password: "a long bench passphrase 1", displayName: "Bench" }) { accessToken } }`,
-    );
-    const { createTenant } = await graphqlData<{ createTenant: { tenant: { id: string } } }>(
-      platform.gatewayUrl,
-      'mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }',
-      { token: register.accessToken, variables: { input: { name: 'Bench gateway', slug: `bench-gateway-${Date.now()}` } } },
-    );
-    const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
-      platform.gatewayUrl,
-      'mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }',
-      { token: register.accessToken, variables: { input: { tenantId: createTenant.tenant.id } } },
-    );
-    const token = switchTenant.accessToken;
-    for (let index = 1; index <= DOCUMENTS; index++) {
-      await graphqlData(
-        platform.gatewayUrl,
-        'mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }',
-        { token, variables: { input: { title: `Bench document ${index}`, body: 'Body of a bench document.', type: 'ARTICLE', language: 'en' } } },
-      );
-    }
+    const token = await tenantOwnerWithDocuments(platform.gatewayUrl, 'gateway', DOCUMENTS, 'Bench document');
     const gateways = [
       { target: 'stock' as const, url: stock.url, pid: stock.pid },
       { target: 'ours' as const, url: platform.gatewayUrl, pid: platform.gateway.pid },

@@ -1,7 +1,6 @@
-import { isDeepStrictEqual } from 'node:util';
 import autocannon from 'autocannon';
-import { graphql, graphqlData, startPlatform } from '@multipult/testing';
-import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV } from './infrastructure';
+import { startPlatform } from '@multipult/testing';
+import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, expectSameAnswers, median, tenantOwnerWithDocuments } from './infrastructure';
 import { cpuMicroseconds } from './process-cpu';
 
 export type SubgraphPathTarget = 'fast path' | 'express';
@@ -41,11 +40,6 @@ const QUERIES: SubgraphPathQuery[] = [
   },
 ];
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /**
  * What a subgraph's request path costs: two content instances on the same database, Redis and
@@ -64,32 +58,13 @@ export async function subgraphPath(options: { durationSeconds: number; connectio
   });
   try {
     const express = await platform.startServiceInstance('content', { GRAPHQL_FAST_PATH: 'false' });
-    const { register } = await graphqlData<{ register: { accessToken: string } }>(
-      platform.gatewayUrl,
-      `mutation { register(input: { email: "bench-${Date.now()}@example.com", password: "a long bench passphrase 1", displayName: "Bench" }) { accessToken } }`,
-    );
-    const { createTenant } = await graphqlData<{ createTenant: { tenant: { id: string } } }>(
-      platform.gatewayUrl,
-      'mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }',
-      { token: register.accessToken, variables: { input: { name: 'Bench subgraph path', slug: `bench-subgraph-${Date.now()}` } } },
-    );
-    const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
-      platform.gatewayUrl,
-      'mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }',
-      { token: register.accessToken, variables: { input: { tenantId: createTenant.tenant.id } } },
-    );
-    const token = switchTenant.accessToken;
-    for (let index = 1; index <= DOCUMENTS; index++) {
-      await graphqlData(platform.gatewayUrl, 'mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } } }', {
-        token,
-        variables: { input: { title: `Harbor document ${index}`, body: 'A document about the harbor.', type: 'ARTICLE', language: 'en' } },
-      });
-    }
+    const token = await tenantOwnerWithDocuments(platform.gatewayUrl, 'subgraph-path', DOCUMENTS, 'Harbor document');
+    const sameAnswerQueries = QUERIES.map(({ name, query }) => ({ name, query, token }));
     const targets = [
       { target: 'fast path' as const, url: platform.contentUrl, pid: platform.content.pid },
       { target: 'express' as const, url: `${express.url}/graphql`, pid: express.pid },
     ];
-    await verifySameAnswers(targets, token);
+    await expectSameAnswers(targets, sameAnswerQueries);
     const runs: SubgraphPathRun[] = [];
     for (const query of QUERIES) {
       for (const { url } of targets) await load(url, query, token, Math.min(2, options.durationSeconds), options.connections);
@@ -114,7 +89,7 @@ export async function subgraphPath(options: { durationSeconds: number; connectio
         }
       }
     }
-    await verifySameAnswers(targets, token);
+    await expectSameAnswers(targets, sameAnswerQueries);
     const medians = QUERIES.flatMap((query) =>
       targets.map(({ target }): SubgraphPathRun => {
         const of = runs.filter((run) => run.query === query.name && run.target === target);
@@ -146,23 +121,4 @@ function load(url: string, query: SubgraphPathQuery, token: string, durationSeco
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: query.query }),
   });
-}
-
-/** Both instances answer every query with the same data and no errors, or nothing is measured. */
-async function verifySameAnswers(targets: { target: SubgraphPathTarget; url: string }[], token: string): Promise<void> {
-  for (const query of QUERIES) {
-    const answers = await Promise.all(
-      targets.map(async ({ target, url }) => {
-        const result = await graphql(url, query.query, { token });
-        if (result.status !== 200 || result.errors?.length || !result.data) {
-          throw new Error(`${target} answers ${query.name} with ${result.status}: ${result.text.slice(0, 2000)}`);
-        }
-        return { target, data: result.data };
-      }),
-    );
-    const [reference, other] = answers;
-    if (!isDeepStrictEqual(other.data, reference.data)) {
-      throw new Error(`${query.name}: ${other.target} answers ${JSON.stringify(other.data).slice(0, 1000)}, ${reference.target} ${JSON.stringify(reference.data).slice(0, 1000)}`);
-    }
-  }
 }
