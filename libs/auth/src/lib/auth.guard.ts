@@ -40,6 +40,15 @@ export function authenticate(req: AuthenticatedRequest, verifier: AccessTokenVer
 }
 
 /**
+ * Starts verifying the request's token without waiting for it, so everything that runs without a
+ * guard (field resolvers, federation `_entities`) finds `req.principal`; failures surface where the
+ * principal is awaited (guard, decorators), as UNAUTHENTICATED.
+ */
+export function startAuthentication(req: AuthenticatedRequest, verifier: AccessTokenVerifier): void {
+  authenticate(req, verifier).catch(() => undefined);
+}
+
+/**
  * Guards every GraphQL resolver: a presented token must be valid, anonymous callers reach only
  * @Public resolvers, @RequirePermissions is checked in the request's tenant and
  * @RequirePlatformPermissions against the caller's platform roles. Plain HTTP

@@ -15,7 +15,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { APP_CONFIG } from '@multipult/config';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { AccessTokenVerifier } from './access-token-verifier';
-import { ACCESS_TOKEN_VERIFIER, AuthGuard, authenticate } from './auth.guard';
+import { ACCESS_TOKEN_VERIFIER, AuthGuard, startAuthentication } from './auth.guard';
 import { AuthenticatedRequest } from './decorators';
 
 export const ACCESS_TOKEN_KEYS = Symbol('ACCESS_TOKEN_KEYS');
@@ -34,17 +34,13 @@ export interface AuthModuleOptions {
   keys?: { imports?: ModuleMetadata['imports']; inject: unknown[]; useFactory: (...args: never[]) => JWTVerifyGetKey };
 }
 
-/**
- * Starts verifying the caller's token as the request arrives, so everything that runs without a
- * guard (field resolvers, federation `_entities`) still finds `req.principal`. Failures surface
- * where the principal is awaited (guard, decorators), as UNAUTHENTICATED.
- */
+/** startAuthentication as Express middleware, for GraphQL requests that pass through Express. */
 @Injectable()
 export class AuthenticationMiddleware implements NestMiddleware {
   constructor(@Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier) {}
 
   use(req: Request, _res: Response, next: NextFunction): void {
-    authenticate(req as AuthenticatedRequest, this.verifier).catch(() => undefined);
+    startAuthentication(req as AuthenticatedRequest, this.verifier);
     next();
   }
 }

@@ -29,6 +29,7 @@ class ProbeResolver {
       locales: current?.locales,
       header: context.req.headers['x-probe'] ?? null,
       body: (context.req as unknown as { body: unknown }).body,
+      started: (context.req as unknown as { started?: boolean }).started ?? false,
     });
   }
 
@@ -59,7 +60,9 @@ async function startApp(graphqlFastPath: boolean): Promise<{ app: INestApplicati
   const moduleRef = await Test.createTestingModule({
     imports: [
       ObservabilityModule.forRoot({ service: 'fast-path-spec', logLevel: 'silent' }),
-      GraphQLModule.forRoot<ApolloFederationDriverConfig>(subgraphGraphQLOptions({ production: false })),
+      GraphQLModule.forRoot<ApolloFederationDriverConfig>(
+        subgraphGraphQLOptions({ production: false, startRequest: (req) => Object.assign(req, { started: true }) }),
+      ),
       ProbeModule,
     ],
   }).compile();
@@ -111,7 +114,7 @@ describe('the subgraph GraphQL fast path', () => {
     expect(answer.headers['content-security-policy']).toBeDefined();
   });
 
-  it('gives resolvers the same request context, request id, headers and parsed body', async () => {
+  it('gives resolvers the same request context, request id, headers, parsed body and started request', async () => {
     const body = JSON.stringify({ query: 'query Probe { requestSeen }', operationName: 'Probe' });
     const headers = { 'x-request-id': 'probe-request-1', 'x-probe': 'yes', 'x-forwarded-for': '203.0.113.7', 'accept-language': 'ru, en;q=0.5' };
     const seen = await Promise.all(
@@ -128,6 +131,7 @@ describe('the subgraph GraphQL fast path', () => {
       locales: ['ru', 'en'],
       header: 'yes',
       body: { query: 'query Probe { requestSeen }', operationName: 'Probe' },
+      started: true,
     });
   });
 

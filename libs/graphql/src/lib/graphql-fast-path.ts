@@ -73,8 +73,8 @@ export interface SubgraphFastPathOptions {
   trustProxy: (address: string, hop: number) => boolean;
   /** The service's Apollo Server once it has started; undefined until then (requests go to Express). */
   apolloServer: () => ApolloServer | undefined;
-  /** The GraphQL context of a request, as the Express integration builds it. */
-  context: (args: GraphQLContext) => GraphQLContext;
+  /** The GraphQL module's context function, which the Express integration calls too. */
+  context: (args: GraphQLContext) => GraphQLContext | Promise<GraphQLContext>;
 }
 
 const fastPathRequests = () =>

@@ -1,7 +1,7 @@
 import { INestApplication, Logger as NestLogger } from '@nestjs/common';
 import type { ApolloServer } from '@apollo/server';
-import { ApolloDriver } from '@nestjs/apollo';
-import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
+import { GRAPHQL_MODULE_OPTIONS, GraphQLModule } from '@nestjs/graphql';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -12,8 +12,8 @@ import { loadConfig } from '@multipult/config';
 import { requestContextMiddleware, startMetricsServer } from '@multipult/observability';
 import type { ServiceConfigSchema, ServiceDefinition, ServiceEnv } from '../bootstrap';
 import { BodyProblem, bodyParserErrorResponse } from './http-errors';
-import { SubgraphFastPath } from './graphql-fast-path';
-import { GRAPHQL_PATH, graphqlContextOf } from './subgraph-options';
+import { SubgraphFastPath, SubgraphFastPathOptions } from './graphql-fast-path';
+import { GRAPHQL_PATH } from './subgraph-options';
 import { wellFormedTextMiddleware } from './text-input';
 import { createValidationPipe } from './validation';
 
@@ -77,13 +77,14 @@ function serveGraphqlOffExpress(app: INestApplication, bodyLimit: string): void 
   const server = app.getHttpServer() as Server;
   const [expressListener] = server.listeners('request') as RequestListener[];
   let apolloServer: ApolloServer | undefined;
+  let context: SubgraphFastPathOptions['context'] | undefined;
   const fastPath = new SubgraphFastPath({
     path: GRAPHQL_PATH,
     bodyLimit,
     trustProxy: (app as NestExpressApplication).getHttpAdapter().getInstance().get('trust proxy fn'),
-    apolloServer: () =>
-      (apolloServer ??= app.get<GraphQLModule<ApolloDriver>>(GraphQLModule, { strict: false }).graphQlAdapter.instance),
-    context: graphqlContextOf,
+    apolloServer: () => (apolloServer ??= app.get<GraphQLModule<ApolloDriver>>(GraphQLModule, { strict: false }).graphQlAdapter.instance),
+    // The module's own context function: whatever it starts per request (token verification) runs here too.
+    context: (args) => (context ??= app.get<ApolloDriverConfig>(GRAPHQL_MODULE_OPTIONS, { strict: false }).context as SubgraphFastPathOptions['context'])(args),
   });
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => fastPath.handle(req, res, () => expressListener(req, res)));

@@ -13,9 +13,6 @@ export interface GraphQLContext {
   res: Response;
 }
 
-/** A GraphQL request's context, on the Express path and the fast path (graphql-fast-path.ts) alike. */
-export const graphqlContextOf = ({ req, res }: GraphQLContext): GraphQLContext => ({ req, res });
-
 /**
  * The GraphQL setup every subgraph shares: federation 2 code-first schema, one error format,
  * metrics, no stack traces, no landing page, introspection only outside production, and text no
@@ -25,7 +22,13 @@ export function subgraphGraphQLOptions(options: {
   production: boolean;
   /** METRICS_OPERATION_NAMES: the operation names that get their own metrics label (others count as `other`). */
   metricsOperationNames?: readonly string[];
+  /**
+   * Work every GraphQL request starts as its context is made, before any resolver runs, on the
+   * Express path and the fast path alike (the kit starts token verification here).
+   */
+  startRequest?: (req: Request) => void;
 }): ApolloFederationDriverConfig {
+  const { startRequest } = options;
   return {
     driver: ApolloFederationDriver,
     path: GRAPHQL_PATH,
@@ -35,7 +38,10 @@ export function subgraphGraphQLOptions(options: {
     introspection: !options.production,
     includeStacktraceInErrorResponses: false,
     formatError,
-    context: graphqlContextOf,
+    context: ({ req, res }: GraphQLContext): GraphQLContext => {
+      startRequest?.(req);
+      return { req, res };
+    },
     // Inline tracing (ftv1) costs every request; metrics and OpenTelemetry cover it.
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),

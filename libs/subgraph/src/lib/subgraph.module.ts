@@ -1,7 +1,7 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
-import { ApolloFederationDriverConfig } from '@nestjs/apollo';
-import { AuthModule, AuthModuleOptions } from '@multipult/auth';
+import { ApolloFederationDriver, ApolloFederationDriverConfig } from '@nestjs/apollo';
+import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier, AuthModule, AuthModuleOptions, startAuthentication } from '@multipult/auth';
 import { ConfigModule } from '@multipult/config';
 import { DatabaseModule, DatabaseModuleOptions } from '@multipult/database';
 import { EventsModule, eventEntities, eventMigrations } from '@multipult/events';
@@ -89,9 +89,17 @@ export class SubgraphModule {
         RedisModule.forRoot(options.redis),
         EventsModule.forRoot({ service }),
         AuthModule.forRoot(options.auth),
-        GraphQLModule.forRoot<ApolloFederationDriverConfig>(
-          subgraphGraphQLOptions({ production, metricsOperationNames: config.METRICS_OPERATION_NAMES }),
-        ),
+        GraphQLModule.forRootAsync<ApolloFederationDriverConfig>({
+          driver: ApolloFederationDriver,
+          inject: [ACCESS_TOKEN_VERIFIER],
+          useFactory: (verifier: AccessTokenVerifier) =>
+            subgraphGraphQLOptions({
+              production,
+              metricsOperationNames: config.METRICS_OPERATION_NAMES,
+              // Field resolvers and `_entities` run without the guard: their principal is started with the request.
+              startRequest: (req) => startAuthentication(req, verifier),
+            }),
+        }),
         HealthModule.forRoot({
           probes: [DatabaseProbe, FastStoreProbe, KafkaProbe],
           gracefulShutdownTimeoutMs: production ? config.SHUTDOWN_GRACE_SECONDS * 1000 : 0,
