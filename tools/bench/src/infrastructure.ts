@@ -94,6 +94,9 @@ export const BENCH_PRODUCTION_ENV = {
   // The agents service starts in production only with a model endpoint; benches other than agents never call it.
   AGENTS_MODEL_PROVIDERS: JSON.stringify({ unused: { baseUrl: 'http://127.0.0.1:9/v1', models: { '*': {} } } }),
   AGENTS_DEFAULT_MODEL: 'unused/none',
+  // BENCH_SERVICE_ENV: more variables for every service, as JSON, to measure a setting against its default
+  // (e.g. '{"GRAPHQL_FAST_PATH":"false"}').
+  ...(JSON.parse(process.env.BENCH_SERVICE_ENV ?? '{}') as Record<string, string>),
 };
 
 /**
