@@ -8,7 +8,6 @@
 //
 // Only node: built-ins, so it runs before/without `npm install`.
 
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -16,112 +15,35 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  contentHash, javaBin, defaultCacheRoot, pickPorts, pomProperty, resolveMavenLibs, run, serveUntilStopped, spawnJvm, tail, waitUntilReady,
+} from '../jvm/jvm-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const POM = path.join(HERE, 'pom.xml');
 const LOG4J2_CONFIG = path.join(HERE, 'log4j2.properties');
-const COPY_DEPS = 'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies';
 const NODE_ID = 1;
-const OUTPUT_KEEP_LINES = 400; // raw JVM output kept for error messages (stack traces are long)
 
 const pomText = fs.readFileSync(POM, 'utf8');
 
 /** Kafka version, single source of truth: <kafka.version> in pom.xml. */
-export const KAFKA_VERSION = /<kafka\.version>\s*([^<\s]+)\s*<\/kafka\.version>/.exec(pomText)?.[1];
-if (!KAFKA_VERSION) throw new Error(`tools/kafka: no <kafka.version> in ${POM}`);
+export const KAFKA_VERSION = pomProperty(pomText, 'kafka.version', POM);
 
 // ---------------------------------------------------------------------------
 // Jar resolution (cached, atomic, safe across concurrent processes)
 // ---------------------------------------------------------------------------
-
-function defaultCacheRoot() {
-  return process.env.MULTIPULT_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'multipult');
-}
 
 /**
  * Where the jars for this pom live. The dir name carries a hash of pom.xml so
  * that editing the pom (e.g. the logging deps) never reuses a stale set.
  */
 export function kafkaLibsDir(cacheDir = defaultCacheRoot()) {
-  const pomHash = crypto.createHash('sha256').update(pomText).digest('hex').slice(0, 12);
-  return path.join(cacheDir, 'kafka', KAFKA_VERSION, `libs-${pomHash}`);
+  return path.join(cacheDir, 'kafka', KAFKA_VERSION, `libs-${contentHash(pomText)}`);
 }
-
-const resolving = new Map(); // libsDir -> Promise, dedupes calls within one process
 
 /** Downloads the broker jars once; returns the directory holding them. */
 export function resolveKafkaLibs({ cacheDir } = {}) {
-  const libsDir = kafkaLibsDir(cacheDir);
-  if (!resolving.has(libsDir)) {
-    const p = doResolve(libsDir);
-    resolving.set(libsDir, p);
-    p.catch(() => resolving.delete(libsDir)); // allow a retry after a failure
-  }
-  return resolving.get(libsDir);
-}
-
-async function doResolve(libsDir) {
-  if (await isDir(libsDir)) return libsDir; // only ever created by an atomic rename
-  await fsp.mkdir(path.dirname(libsDir), { recursive: true });
-  const release = await acquireLock(`${libsDir}.lock`);
-  try {
-    if (await isDir(libsDir)) return libsDir; // another process finished meanwhile
-    const tmp = `${libsDir}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-    try {
-      const res = await run(
-        process.env.MVN ?? 'mvn',
-        ['-B', '-q', '-f', POM, COPY_DEPS, `-DoutputDirectory=${tmp}`, '-DincludeScope=runtime'],
-        { cwd: HERE },
-      );
-      if (res.code !== 0) {
-        throw new Error(`tools/kafka: resolving Kafka ${KAFKA_VERSION} jars with Maven failed (exit ${res.code}):\n${tail(res.output)}`);
-      }
-      const mainJar = path.join(tmp, `kafka_2.13-${KAFKA_VERSION}.jar`);
-      if (!fs.existsSync(mainJar)) throw new Error(`tools/kafka: Maven finished but ${mainJar} is missing`);
-      try {
-        await fsp.rename(tmp, libsDir);
-      } catch (err) {
-        // Lost a rename race (lock considered stale elsewhere): theirs is complete too.
-        if (!['EEXIST', 'ENOTEMPTY'].includes(err.code)) throw err;
-      }
-    } finally {
-      await fsp.rm(tmp, { recursive: true, force: true });
-    }
-    return libsDir;
-  } finally {
-    await release();
-  }
-}
-
-/** mkdir-based lock; a lock whose owner pid is gone (or is very old) is broken. */
-async function acquireLock(lockDir, { staleMs = 15 * 60_000, pollMs = 250 } = {}) {
-  for (;;) {
-    try {
-      await fsp.mkdir(lockDir);
-      await fsp.writeFile(path.join(lockDir, 'owner'), `${process.pid}@${os.hostname()}`);
-      return () => fsp.rm(lockDir, { recursive: true, force: true });
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    }
-    if (await isStaleLock(lockDir, staleMs)) {
-      await fsp.rm(lockDir, { recursive: true, force: true });
-      continue;
-    }
-    await sleep(pollMs);
-  }
-}
-
-async function isStaleLock(lockDir, staleMs) {
-  try {
-    const st = await fsp.stat(lockDir);
-    if (Date.now() - st.mtimeMs > staleMs) return true;
-    const owner = await fsp.readFile(path.join(lockDir, 'owner'), 'utf8').catch(() => null);
-    if (!owner) return Date.now() - st.mtimeMs > 5_000; // owner file not written yet
-    const [pid, host] = owner.split('@');
-    return host === os.hostname() && !pidAlive(Number(pid));
-  } catch {
-    return false; // vanished: just retry mkdir
-  }
+  return resolveMavenLibs({ tool: 'tools/kafka', pom: POM, libsDir: kafkaLibsDir(cacheDir), requiredJar: `kafka_2.13-${KAFKA_VERSION}.jar` });
 }
 
 // ---------------------------------------------------------------------------
@@ -163,26 +85,22 @@ export async function startKafkaBroker({
   const dataDir = path.join(workDir, 'data');
   const propsFile = path.join(workDir, 'server.properties');
 
-  let child;
-  let exited;
-  let exitHook;
+  let jvm;
   try {
     await fsp.mkdir(dataDir, { recursive: true });
     await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, dataDir, extra: properties }));
 
-    const java = javaBin();
     const log4j = `-Dlog4j2.configurationFile=${LOG4J2_CONFIG}`;
 
     // A caller-provided logDir that was formatted before keeps its data (and
     // cluster id) across restarts: format only when meta.properties is absent.
     if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
-      const fmt = await run(java, [log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format',
+      const fmt = await run(javaBin(), [log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format',
         '--cluster-id', randomKafkaUuid(), '--config', propsFile]);
       if (fmt.code !== 0) throw new Error(`tools/kafka: formatting storage failed (exit ${fmt.code}):\n${tail(fmt.output)}`);
     }
 
-    const output = [];
-    child = spawn(java, [
+    jvm = spawnJvm([
       `-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`,
       '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
@@ -191,33 +109,18 @@ export async function startKafkaBroker({
       log4j,
       '-cp', classpath,
       'kafka.Kafka', propsFile,
-    ], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] });
-    // Always drain the pipes (a full pipe would block the JVM); keep a tail for errors.
-    const collect = (stream) => {
-      stream.setEncoding('utf8');
-      stream.on('data', (chunk) => {
-        if (echo) process.stderr.write(chunk);
-        output.push(...chunk.split('\n').filter(Boolean));
-        if (output.length > OUTPUT_KEEP_LINES * 1.5) output.splice(0, output.length - OUTPUT_KEEP_LINES);
-      });
-    };
-    collect(child.stdout);
-    collect(child.stderr);
+    ], { cwd: workDir, echo, ownedDir: ownsDir ? workDir : null });
 
-    exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => resolve({ code, signal }));
-      child.once('error', (err) => { output.push(String(err)); resolve({ code: -1, signal: null, err }); });
+    await waitUntilReady({
+      tool: 'tools/kafka',
+      what: `broker on 127.0.0.1:${port}`,
+      probe: (timeoutMs) => probeBroker(port, timeoutMs),
+      notReady: 'broker up but not yet registered/unfenced or coordinators not loaded',
+      exited: jvm.exited,
+      deadline,
+      output: jvm.output,
+      startTimeoutMs,
     });
-    exitHook = registerChild(child, ownsDir ? workDir : null);
-
-    await waitReady({ port, exited, deadline, output, startTimeoutMs });
-
-    let stopping;
-    const stop = () => (stopping ??= (async () => {
-      await terminate(child, exited);
-      exitHook.unregister();
-      if (ownsDir) await fsp.rm(workDir, { recursive: true, force: true, maxRetries: 3 });
-    })());
 
     return {
       brokers: `127.0.0.1:${port}`,
@@ -225,15 +128,14 @@ export async function startKafkaBroker({
       port,
       controllerPort,
       logDir: workDir,
-      pid: child.pid,
+      pid: jvm.child.pid,
       /** Resolves with { code, signal } when the JVM exits (for any reason). */
-      exited,
-      stop,
+      exited: jvm.exited,
+      stop: jvm.stop,
     };
   } catch (err) {
-    if (child) await terminate(child, exited);
-    exitHook?.unregister();
-    if (ownsDir) await fsp.rm(workDir, { recursive: true, force: true, maxRetries: 3 });
+    if (jvm) await jvm.stop();
+    else if (ownsDir) await fsp.rm(workDir, { recursive: true, force: true, maxRetries: 3 });
     throw err;
   }
 }
@@ -264,83 +166,6 @@ function serverProperties({ port, controllerPort, dataDir, extra }) {
     ...extra,
   };
   return Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
-}
-
-async function waitReady({ port, exited, deadline, output, startTimeoutMs }) {
-  let died = null;
-  exited.then((e) => (died = e));
-  let lastErr;
-  while (Date.now() < deadline) {
-    if (died) {
-      throw new Error(`tools/kafka: broker exited before it was ready (code ${died.code}, signal ${died.signal}). Last output:\n${tail(output)}`);
-    }
-    try {
-      if (await probeBroker(port, Math.min(3_000, Math.max(100, deadline - Date.now())))) return;
-      lastErr = new Error('broker up but not yet registered/unfenced or coordinators not loaded');
-    } catch (err) {
-      lastErr = err;
-    }
-    await Promise.race([sleep(150), exited]);
-  }
-  throw new Error(`tools/kafka: broker on 127.0.0.1:${port} not ready after ${startTimeoutMs} ms (last probe: ${lastErr?.message}). Last output:\n${tail(output)}`);
-}
-
-/** SIGTERM (controlled shutdown), SIGKILL after 10 s. */
-async function terminate(child, exited, graceMs = 10_000) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  let timer;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise((r) => (timer = setTimeout(() => r(true), graceMs))),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-// Kill leftover JVMs when this Node process goes away without calling stop():
-// on 'exit' and on fatal signals nobody else handles.
-const liveChildren = new Map(); // child -> temp dir to remove (or null)
-const FATAL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-
-function killAllSync() {
-  for (const [child, dir] of liveChildren) {
-    try { child.kill('SIGKILL'); } catch { /* already gone */ }
-    if (dir) try { fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 }); } catch { /* best effort */ }
-  }
-  liveChildren.clear();
-}
-
-function onFatalSignal(signal) {
-  // Someone else listens (e.g. our CLI, a test runner): they decide and will
-  // call stop() or exit, which the 'exit' hook covers.
-  if (process.listenerCount(signal) > 1) return;
-  killAllSync();
-  uninstallHooks();
-  process.kill(process.pid, signal); // re-raise with the default action
-}
-
-function installHooks() {
-  process.on('exit', killAllSync);
-  for (const s of FATAL_SIGNALS) process.on(s, onFatalSignal);
-}
-
-function uninstallHooks() {
-  process.removeListener('exit', killAllSync);
-  for (const s of FATAL_SIGNALS) process.removeListener(s, onFatalSignal);
-}
-
-function registerChild(child, dir) {
-  if (liveChildren.size === 0) installHooks();
-  liveChildren.set(child, dir);
-  return {
-    unregister() {
-      if (liveChildren.delete(child) && liveChildren.size === 0) uninstallHooks();
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------
@@ -493,72 +318,12 @@ class Reader {
 // Helpers
 // ---------------------------------------------------------------------------
 
-function javaBin() {
-  return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-}
-
 /** Same shape as org.apache.kafka.common.Uuid#randomUuid (saves a JVM start). */
 function randomKafkaUuid() {
   for (;;) {
     const id = crypto.randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id; // a leading '-' would parse as a CLI flag
   }
-}
-
-/** Free loopback ports, held open together so the two are distinct. */
-async function pickPorts(...wanted) {
-  const servers = [];
-  try {
-    return await Promise.all(wanted.map(async (p) => {
-      if (p) return p;
-      const srv = net.createServer();
-      servers.push(srv);
-      await new Promise((resolve, reject) => {
-        srv.once('error', reject);
-        srv.listen(0, '127.0.0.1', resolve);
-      });
-      return srv.address().port;
-    }));
-  } finally {
-    await Promise.all(servers.map((s) => new Promise((r) => s.close(() => r()))));
-  }
-}
-
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve) => {
-    const output = [];
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const s of [child.stdout, child.stderr]) s.on('data', (d) => output.push(d));
-    child.once('error', (err) => resolve({
-      code: -1,
-      output: err.code === 'ENOENT' ? `${cmd} not found: install it or fix PATH (java: JAVA_HOME, mvn: MVN)` : `${cmd}: ${err.message}`,
-    }));
-    child.once('close', (code) => resolve({ code, output: Buffer.concat(output).toString('utf8') }));
-  });
-}
-
-/** Last lines of JVM output, minus stack frames so the exception messages show. */
-function tail(output, n = 25) {
-  const lines = Array.isArray(output) ? output : String(output).split('\n');
-  const last = lines.filter((l) => l.trim() && !/^\s+(at |\.\.\. \d+ more)/.test(l)).slice(-n);
-  return last.length ? last.map((l) => `  | ${l}`).join('\n') : '  | (no output)';
-}
-
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === 'EPERM';
-  }
-}
-
-async function isDir(p) {
-  return (await fsp.stat(p).catch(() => null))?.isDirectory() ?? false;
-}
-
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 // ---------------------------------------------------------------------------
@@ -596,35 +361,12 @@ async function cliStart(flags) {
     echo: Boolean(flags.verbose),
   });
 
-  let shuttingDown = false;
-  const shutdown = async (why) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    if (flags.verbose) process.stderr.write(`tools/kafka: stopping broker (${why})\n`);
-    await broker.stop();
-    process.exit(0);
-  };
-  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(s, () => shutdown(s));
-
-  // Stdin closing means the spawning parent went away; only meaningful for a
-  // pipe/socket (a TTY or /dev/null, as in CI, must not stop us).
-  const stdin = fs.fstatSync(0);
-  if (stdin.isFIFO() || stdin.isSocket()) {
-    process.stdin.on('end', () => shutdown('stdin closed'));
-    process.stdin.on('error', () => shutdown('stdin error'));
-    process.stdin.resume();
-  }
-  // Reparenting (to init or a subreaper) means our parent died.
-  const parent = process.ppid;
-  setInterval(() => { if (process.ppid !== parent) shutdown('parent exited'); }, 1_000);
-
-  broker.exited.then(({ code, signal }) => {
-    if (shuttingDown) return;
-    process.stderr.write(`tools/kafka: broker exited unexpectedly (code ${code}, signal ${signal})\n`);
-    process.exit(1);
+  serveUntilStopped({
+    tool: 'tools/kafka',
+    service: broker,
+    describe: () => ({ brokers: broker.brokers, version: broker.version }),
+    verbose: Boolean(flags.verbose),
   });
-
-  process.stdout.write(`${JSON.stringify({ brokers: broker.brokers, version: broker.version })}\n`);
 }
 
 async function main(argv) {

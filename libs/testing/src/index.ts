@@ -1,5 +1,5 @@
 export * from './lib/database';
-export * from './lib/kafka-broker';
+export * from './lib/jvm-services';
 export * from './lib/graphql-client';
 export * from './lib/service-process';
 export * from './lib/tenant-isolation';
