@@ -7,6 +7,7 @@ import { CreateCollections1732500000006 } from './1732500000006-create-collectio
 import { MillisecondSortColumns1732500000007 } from './1732500000007-millisecond-sort-columns';
 import { CreateDocumentSearchEntries1732500000008 } from './1732500000008-create-document-search-entries';
 import { CommentsByDocument1732500000009 } from './1732500000009-comments-by-document';
+import { CreateSearchIndexChanges1732500000010 } from './1732500000010-create-search-index-changes';
 
 /** The content schema's migrations in the order they run; the kit adds the event tables before them. */
 export const contentMigrations = [
@@ -19,4 +20,5 @@ export const contentMigrations = [
   MillisecondSortColumns1732500000007,
   CreateDocumentSearchEntries1732500000008,
   CommentsByDocument1732500000009,
+  CreateSearchIndexChanges1732500000010,
 ];

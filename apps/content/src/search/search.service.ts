@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { AuthPrincipal } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
-import { DEFAULT_PAGE_SIZE, KeysetOrder } from '@multipult/graphql';
+import { AppError, DEFAULT_PAGE_SIZE, ErrorCode, KeysetOrder } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
 import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
@@ -12,6 +12,8 @@ import { Document, DocumentStatus, SEARCH_CONFIG_BY_LANGUAGE } from '../document
 import { Tag } from '../tags/tag.entity';
 import { DocumentTranslation } from '../translations/translation.entity';
 import { CountRelation, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
+import { SearchEngine } from './engine/search-engine';
+import { EngineSearchRequest, EngineSearchResponse, engineSearchBody, engineSearchRows } from './engine/search-engine.query';
 
 /** Positional SQL parameters: `bind(value)` returns its `$n` placeholder. */
 class SqlParameters {
@@ -47,7 +49,8 @@ const SEARCH_ORDER = new KeysetOrder({
     { expression: 'm.id', type: 'uuid', direction: 'ASC' },
   ],
 });
-const searchScope = (sort: SearchSort, fuzzy: boolean) => `${sort}:${fuzzy ? 'fuzzy' : 'full-text'}`;
+/** Which engine and mode ordered a page: a cursor continues only in the order it came from. */
+const searchScope = (sort: SearchSort, fuzzy: boolean, engine = false) => `${sort}:${fuzzy ? 'fuzzy' : 'full-text'}${engine ? ':engine' : ''}`;
 
 /** Trigram similarity a title needs for a typo-tolerant (fuzzy) hit. */
 const FUZZY_SIMILARITY = 0.35;
@@ -60,7 +63,7 @@ export interface SearchSelection {
   highlights: boolean;
 }
 
-interface FacetCounts {
+export interface FacetCounts {
   total: number;
   /** More matches than SEARCH_TOTAL_HITS_LIMIT: counts are lower bounds. */
   more: boolean;
@@ -70,7 +73,7 @@ interface FacetCounts {
   authors?: Record<string, number>;
 }
 
-interface MatchedRow {
+export interface MatchedRow {
   id: string;
   translation_id: string | null;
   language: string;
@@ -81,17 +84,20 @@ interface MatchedRow {
   body_highlight: string | null;
 }
 
-interface SearchRows {
+export interface SearchRows {
   page: MatchedRow[];
   counts: FacetCounts | null;
 }
 
 @Injectable()
 export class SearchService {
+  private readonly logger = new Logger(SearchService.name);
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectConfig() private readonly config: ContentConfig,
     private readonly cache: SearchCacheService,
+    private readonly engine: SearchEngine,
   ) {}
 
   /**
@@ -108,8 +114,7 @@ export class SearchService {
     const sort = input.sort ?? SearchSort.RELEVANCE;
     if (input.after) {
       // A later page continues in the mode of the first: fuzzy ranks are another order than full-text ones.
-      const fuzzy = SEARCH_ORDER.accepts(input.after, searchScope(sort, true));
-      SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy), 'input.after');
+      const fuzzy = SEARCH_ORDER.accepts(input.after, searchScope(sort, true, this.servedByEngine(sort)));
       return this.run(principal, input, sort, pageSize, fuzzy, selection);
     }
     const mayTurnFuzzy = sort === SearchSort.RELEVANCE;
@@ -167,17 +172,41 @@ export class SearchService {
         const [rows]: SearchRows[] = await manager.query(statement.sql, statement.values);
         return rows;
       });
+    const engine = this.servedByEngine(sort);
+    const scope = searchScope(sort, fuzzy, engine);
+    const after = SEARCH_ORDER.decode(input.after, scope, 'input.after');
+    const search = engine
+      ? () => this.engineRows({ principal, input, sort: sort as EngineSearchRequest['sort'], pageSize, fuzzy, selection, after, totalHitsLimit: this.config.SEARCH_TOTAL_HITS_LIMIT })
+      : compute;
     // Popularity changes with every view and like, so that order is never cached.
     const rows =
       sort === SearchSort.POPULAR
-        ? await compute()
+        ? await search()
         : await this.cache.getOrCompute(
             principal.tenantId as string,
             this.cacheScope(principal),
-            { input, pageSize, fuzzy, selection },
-            compute,
+            { input, pageSize, fuzzy, selection, engine },
+            search,
           );
-    return this.assemble(rows, pageSize, fuzzy, searchScope(sort, fuzzy));
+    return this.assemble(rows, pageSize, fuzzy, scope);
+  }
+
+  /**
+   * Relevance and date order come from the engine when there is one; popularity changes with every
+   * view and like, which an index would trail, so PostgreSQL orders by it.
+   */
+  private servedByEngine(sort: SearchSort): boolean {
+    return this.engine.enabled && sort !== SearchSort.POPULAR;
+  }
+
+  private async engineRows(request: EngineSearchRequest): Promise<SearchRows> {
+    try {
+      const response = await this.engine.requireClient().search({ index: this.engine.alias, body: engineSearchBody(request) as never });
+      return engineSearchRows(response.body as unknown as EngineSearchResponse, request);
+    } catch (error) {
+      this.logger.error({ err: error }, 'The search engine did not answer a search');
+      throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'errors.service_unavailable');
+    }
   }
 
   /**

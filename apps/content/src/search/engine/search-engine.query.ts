@@ -1,0 +1,196 @@
+import { AuthPrincipal } from '@multipult/auth';
+import { isEditor } from '../../documents/document-access';
+import { DocumentStatus } from '../../documents/document.entity';
+import { DocumentFilter, MatchMode, SearchDocumentsInput, SearchSort } from '../dto';
+import type { FacetCounts, MatchedRow, SearchRows, SearchSelection } from '../search.service';
+import { ENGINE_CONFIGURATIONS, TEXT_FIELDS, variantField } from './search-index.mapping';
+
+export interface EngineSearchRequest {
+  principal: AuthPrincipal;
+  input: SearchDocumentsInput;
+  sort: SearchSort.RELEVANCE | SearchSort.NEWEST;
+  pageSize: number;
+  fuzzy: boolean;
+  selection: SearchSelection;
+  /** The decoded cursor: the sort value and id of the last hit of the previous page. */
+  after?: (string | number)[];
+  /** Matches counted exactly at most (track_total_hits); beyond it the count is a lower bound. */
+  totalHitsLimit: number;
+}
+
+/** Facet values returned at most per facet (terms aggregations are bounded). */
+const FACET_SIZE = 1_000;
+const HIGHLIGHT_FRAGMENT_CHARS = 150;
+const HIGHLIGHT_FRAGMENTS = 2;
+
+/**
+ * PostgreSQL's web search syntax (words, "quoted phrases", OR, -excluded) in OpenSearch's
+ * simple_query_string, whose operators are `|`, `-` and quotes; nothing else is an operator.
+ */
+export function simpleQueryString(query: string): string {
+  return (query.match(/"[^"]*"?|\S+/g) ?? []).map((token) => (/^or$/i.test(token) ? '|' : token)).join(' ');
+}
+
+const variantFields = (configuration: string, parts: readonly { name: string; boost: number }[]) =>
+  parts.map(({ name, boost }) => `variants.${variantField(name, configuration)}^${boost}`);
+
+/** The text condition on one variant: the query in every configuration's fields with its analyzer, OR-ed (as PostgreSQL parses it in every configuration). */
+function variantTextQuery(query: string, fuzzy: boolean): Record<string, unknown> {
+  const should = ENGINE_CONFIGURATIONS.map((configuration) =>
+    fuzzy
+      ? { match: { [`variants.${variantField('title', configuration)}`]: { query, fuzziness: 'AUTO', operator: 'and' } } }
+      : {
+          simple_query_string: {
+            query: simpleQueryString(query),
+            fields: variantFields(configuration, TEXT_FIELDS),
+            default_operator: 'and',
+            flags: 'OR|NOT|PHRASE|WHITESPACE',
+          },
+        },
+  );
+  return { bool: { should, minimum_should_match: 1 } };
+}
+
+function documentFilters(principal: AuthPrincipal, filter: DocumentFilter): Record<string, unknown>[] {
+  const filters: Record<string, unknown>[] = [{ term: { tenant_id: principal.tenantId } }];
+  if (!isEditor(principal)) {
+    filters.push({
+      bool: { should: [{ term: { status: DocumentStatus.PUBLISHED } }, { term: { owner_id: principal.userId } }], minimum_should_match: 1 },
+    });
+  }
+  if (filter.types?.length) filters.push({ terms: { type: filter.types } });
+  if (filter.statuses?.length) filters.push({ terms: { status: filter.statuses } });
+  if (filter.from || filter.to) {
+    filters.push({ range: { sort_at: { ...(filter.from && { gte: filter.from.toISOString() }), ...(filter.to && { lt: filter.to.toISOString() }) } } });
+  }
+  const related = (field: string, ids: string[] | undefined, mode: MatchMode | undefined) => {
+    if (!ids?.length) return;
+    const unique = [...new Set(ids)];
+    if (mode === MatchMode.ALL) filters.push(...unique.map((id) => ({ term: { [field]: id } })));
+    else filters.push({ terms: { [field]: unique } });
+  };
+  related('tag_ids', filter.tagIds, filter.tagMode);
+  related('author_ids', filter.authorIds, filter.authorMode);
+  return filters;
+}
+
+const highlightFields = () =>
+  Object.fromEntries(
+    ENGINE_CONFIGURATIONS.flatMap((configuration) => [
+      [`variants.${variantField('title', configuration)}`, { number_of_fragments: 0, no_match_size: 10_000 }],
+      [`variants.${variantField('summary', configuration)}`, { fragment_size: HIGHLIGHT_FRAGMENT_CHARS, number_of_fragments: HIGHLIGHT_FRAGMENTS }],
+      [
+        `variants.${variantField('body', configuration)}`,
+        { fragment_size: HIGHLIGHT_FRAGMENT_CHARS, number_of_fragments: HIGHLIGHT_FRAGMENTS, no_match_size: HIGHLIGHT_FRAGMENT_CHARS },
+      ],
+    ]),
+  );
+
+/**
+ * The engine request for one page: documents with a variant holding the query, the best variant
+ * as the inner hit (with highlights when selected), counted exactly up to the limit, faceted over
+ * every match, paged with search_after on (score or date, id).
+ */
+export function engineSearchBody(request: EngineSearchRequest): Record<string, unknown> {
+  const { input, selection } = request;
+  const filter = input.filter ?? {};
+  const variantQuery = {
+    bool: {
+      must: [variantTextQuery(input.query, request.fuzzy)],
+      filter: filter.languages?.length ? [{ terms: { 'variants.language': filter.languages } }] : [],
+    },
+  };
+  const innerHits = {
+    size: 1,
+    _source: ['variants.translation_id', 'variants.language'],
+    ...(selection.highlights && {
+      highlight: { pre_tags: ['<mark>'], post_tags: ['</mark>'], encoder: 'html', require_field_match: true, fields: highlightFields() },
+    }),
+  };
+  const relevance = request.sort === SearchSort.RELEVANCE;
+  return {
+    size: request.pageSize + 1,
+    _source: false,
+    track_scores: true,
+    track_total_hits: selection.totalCount || selection.facets ? request.totalHitsLimit : false,
+    query: {
+      bool: {
+        filter: documentFilters(request.principal, filter),
+        must: [{ nested: { path: 'variants', score_mode: 'max', query: variantQuery, inner_hits: innerHits } }],
+      },
+    },
+    sort: [relevance ? { _score: 'desc' } : { sort_at: 'desc' }, { document_id: 'asc' }],
+    ...(request.after && { search_after: relevance ? request.after : [Math.round(Number(request.after[0]) * 1000), request.after[1]] }),
+    ...(selection.facets && {
+      aggs: {
+        types: { terms: { field: 'type', size: FACET_SIZE } },
+        tags: { terms: { field: 'tag_ids', size: FACET_SIZE } },
+        authors: { terms: { field: 'author_ids', size: FACET_SIZE } },
+        variants: {
+          nested: { path: 'variants' },
+          aggs: { matched: { filter: variantQuery, aggs: { languages: { terms: { field: 'variants.language', size: FACET_SIZE }, aggs: { documents: { reverse_nested: {} } } } } } },
+        },
+      },
+    }),
+  };
+}
+
+interface EngineHit {
+  _id: string;
+  _score: number | null;
+  sort: (string | number)[];
+  inner_hits: { variants: { hits: { hits: { _source?: { translation_id: string | null; language: string }; highlight?: Record<string, string[]> }[] } } };
+}
+
+interface Bucket {
+  key: string;
+  doc_count: number;
+  documents?: { doc_count: number };
+}
+
+export interface EngineSearchResponse {
+  hits: { total?: { value: number; relation: 'eq' | 'gte' }; hits: EngineHit[] };
+  aggregations?: {
+    types: { buckets: Bucket[] };
+    tags: { buckets: Bucket[] };
+    authors: { buckets: Bucket[] };
+    variants: { matched: { languages: { buckets: Bucket[] } } };
+  };
+}
+
+const fragments = (highlight: Record<string, string[]> | undefined, part: string) =>
+  ENGINE_CONFIGURATIONS.flatMap((configuration) => highlight?.[`variants.${variantField(part, configuration)}`] ?? []);
+
+/** The engine's answer as the rows the PostgreSQL statement returns, so both assemble the same result. */
+export function engineSearchRows(response: EngineSearchResponse, request: EngineSearchRequest): SearchRows {
+  const page: MatchedRow[] = response.hits.hits.map((hit) => {
+    const best = hit.inner_hits.variants.hits.hits[0];
+    const rank = Number(hit._score ?? 0);
+    const highlighted = request.selection.highlights;
+    const body = [...fragments(best?.highlight, 'summary'), ...fragments(best?.highlight, 'body')].slice(0, HIGHLIGHT_FRAGMENTS);
+    return {
+      id: hit._id,
+      translation_id: best?._source?.translation_id ?? null,
+      language: best?._source?.language ?? '',
+      rank,
+      sort_value: request.sort === SearchSort.RELEVANCE ? rank : Number(hit.sort[0]) / 1000,
+      title_highlight: highlighted ? (fragments(best?.highlight, 'title')[0] ?? '') : null,
+      body_highlight: highlighted ? body.join(' … ') : null,
+    };
+  });
+  const total = response.hits.total;
+  if (!total) return { page, counts: null };
+  const byKey = (buckets: Bucket[], count: (bucket: Bucket) => number) => Object.fromEntries(buckets.map((bucket) => [bucket.key, count(bucket)]));
+  const aggregations = response.aggregations;
+  const counts: FacetCounts = {
+    total: total.value,
+    more: total.relation === 'gte',
+    ...(aggregations && {
+      types: byKey(aggregations.types.buckets, (bucket) => bucket.doc_count),
+      tags: byKey(aggregations.tags.buckets, (bucket) => bucket.doc_count),
+      authors: byKey(aggregations.authors.buckets, (bucket) => bucket.doc_count),
+      languages: byKey(aggregations.variants.matched.languages.buckets, (bucket) => bucket.documents?.doc_count ?? 0),
+    }),
+  };
+  return { page, counts };
+}

@@ -1,0 +1,205 @@
+import { DataSource } from 'typeorm';
+import type { AuthPrincipal } from '@multipult/auth';
+import { AppError, ErrorCode } from '@multipult/graphql';
+import { OpenSearchNode, TestDatabase, eventually, startOpenSearchNode } from '@multipult/testing';
+import { SearchCacheService } from '../../cache/search-cache.service';
+import type { ContentConfig } from '../../config';
+import { DocumentFilter, SearchSort } from '../dto';
+import {
+  EDITOR,
+  OTHER_READER,
+  READER,
+  TENANT,
+  allPages,
+  countsOf,
+  createSearchCorpus,
+  passThroughCache,
+  referenceSearch,
+} from '../search-corpus.testing';
+import { SearchService } from '../search.service';
+import { SearchEngine } from './search-engine';
+import { SearchIndexerService } from './search-indexer.service';
+import { simpleQueryString } from './search-engine.query';
+
+// A real OpenSearch node (tools/opensearch) and real PostgreSQL: the index the indexer keeps from
+// the change queue must answer what the unbounded PostgreSQL search answers on the same corpus.
+
+describe('search through the engine (OpenSearch), indexed off the write path', () => {
+  let node: OpenSearchNode;
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let tagIds: string[];
+  let authorIds: string[];
+  let indexer: SearchIndexerService;
+  const invalidated: string[] = [];
+  const cache = { ...passThroughCache, invalidateTenant: async (tenantId: string) => void invalidated.push(tenantId) } as unknown as SearchCacheService;
+  let config: ContentConfig;
+  const service = (overrides: Partial<ContentConfig> = {}) => {
+    const serviceConfig = { ...config, ...overrides };
+    return new SearchService(dataSource, serviceConfig, cache, new SearchEngine(serviceConfig));
+  };
+  const until = (what: string, assertion: () => Promise<void>, timeoutMs?: number) =>
+    eventually(
+      what,
+      async () => {
+        await assertion();
+        return true;
+      },
+      timeoutMs,
+    );
+  const queued = async () => (await dataSource.query('SELECT count(*)::int AS n FROM search_index_changes'))[0].n as number;
+
+  beforeAll(async () => {
+    [node, { database, dataSource, tagIds, authorIds }] = await Promise.all([startOpenSearchNode({ heapMb: 384 }), createSearchCorpus('content_search_engine')]);
+    config = {
+      SEARCH_FUZZY_THRESHOLD: 3,
+      SEARCH_TOTAL_HITS_LIMIT: 10_000,
+      SEARCH_RESCORE_WINDOW: 300,
+      SEARCH_ENGINE_URL: node.url,
+      SEARCH_ENGINE_INDEX: 'spec-documents',
+      SEARCH_ENGINE_BATCH_SIZE: 100,
+      SEARCH_ENGINE_POLL_INTERVAL_MS: 100,
+    } as ContentConfig;
+    indexer = new SearchIndexerService(dataSource, config, new SearchEngine(config), cache);
+    // The corpus went into the queue as it was written; creating the index queues every document again.
+    await indexer.onApplicationBootstrap();
+    await until('the corpus indexed', async () => expect(await queued()).toBe(0), 60_000);
+  }, 240_000);
+
+  afterAll(async () => {
+    await indexer?.onApplicationShutdown();
+    await node?.stop();
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('speaks web search syntax in simple_query_string', () => {
+    expect(simpleQueryString('урман OR forest -harbor "old  house"')).toBe('урман | forest -harbor "old  house"');
+    expect(simpleQueryString('  or  ')).toBe('|');
+  });
+
+  const cases: { name: string; caller: AuthPrincipal; query: string; filter?: DocumentFilter; sort?: SearchSort }[] = [
+    { name: 'one frequent word, editor', caller: EDITOR, query: 'river' },
+    { name: 'one frequent word, reader (published and own)', caller: READER, query: 'river' },
+    { name: 'a Russian word in every form, reader', caller: READER, query: 'ночи' },
+    { name: 'two words and a language, editor', caller: EDITOR, query: 'night stone', filter: { languages: ['en'] } },
+    { name: 'types and statuses, reader', caller: READER, query: 'река', filter: { types: ['poem', 'prose'] as never, statuses: ['published'] as never } },
+    { name: 'an OR and an exclusion, Tatar and English', caller: EDITOR, query: 'урман OR forest -harbor' },
+    { name: 'the other tenant sees only its own', caller: OTHER_READER, query: 'river OR ночь OR урман' },
+    { name: 'newest first, reader', caller: READER, query: 'forest', sort: SearchSort.NEWEST },
+    { name: 'a date and a language filter, newest', caller: EDITOR, query: 'дом', filter: { from: new Date(Date.UTC(2026, 4, 1)), languages: ['ru', 'tt'] }, sort: SearchSort.NEWEST },
+  ];
+
+  it.each(cases)('finds, counts and facets exactly what the unbounded PostgreSQL search does: $name', async ({ caller, query, filter, sort }) => {
+    const input = { query, filter: filter ?? {}, sort: sort ?? SearchSort.RELEVANCE, first: 7 };
+    const reference = await referenceSearch(dataSource, caller, query, input.filter, input.sort);
+    expect(reference.hits.length).toBeGreaterThanOrEqual(3);
+    const { first, hits } = await allPages(service(), caller, input);
+
+    expect(first.fuzzy).toBe(false);
+    // Relevance is the engine's own (BM25, not ts_rank_cd): the same documents, each once, best first.
+    if (input.sort === SearchSort.NEWEST) expect(hits.map((hit) => hit.id)).toEqual(reference.hits.map((hit) => hit.id));
+    else {
+      expect(hits.map((hit) => hit.id).sort()).toEqual(reference.hits.map((hit) => hit.id).sort());
+      hits.slice(1).forEach((hit, index) => expect(hit.rank).toBeLessThanOrEqual(hits[index].rank));
+    }
+    expect(first.totalCount).toBe(reference.counts.total);
+    expect(countsOf(first.facets.languages)).toEqual(reference.counts.languages ?? {});
+    expect(countsOf(first.facets.types)).toEqual(reference.counts.types ?? {});
+    expect(countsOf(first.facets.tags.map(({ tag, count }) => ({ value: tag.id, count })))).toEqual(reference.counts.tags ?? {});
+    expect(countsOf(first.facets.authors.map(({ author, count }) => ({ value: author.id, count })))).toEqual(reference.counts.authors ?? {});
+  });
+
+  it('filters by tags and authors, any or all', async () => {
+    const anyTags: DocumentFilter = { tagIds: [tagIds[0], tagIds[1]] };
+    const reference = await referenceSearch(dataSource, EDITOR, 'river OR ночь', anyTags, SearchSort.RELEVANCE);
+    const { hits } = await allPages(service(), EDITOR, { query: 'river OR ночь', filter: anyTags, first: 10 });
+    expect(hits.map((hit) => hit.id).sort()).toEqual(reference.hits.map((hit) => hit.id).sort());
+
+    const allTags = await service().search(EDITOR, { query: 'river OR ночь OR урман', filter: { tagIds: [tagIds[0], tagIds[1]], tagMode: 'all' as never }, first: 50 });
+    const [{ expected }]: { expected: number }[] = await dataSource.query(
+      `SELECT count(*)::int AS expected FROM documents WHERE tenant_id = $1 AND tag_ids @> $2::uuid[] AND id = ANY($3::uuid[])`,
+      [TENANT, [tagIds[0], tagIds[1]], (await referenceSearch(dataSource, EDITOR, 'river OR ночь OR урман', {}, SearchSort.RELEVANCE)).hits.map((hit) => hit.id)],
+    );
+    expect(allTags.totalCount).toBe(expected);
+    const byAuthor = await service().search(EDITOR, { query: 'river', filter: { authorIds: [authorIds[0]] }, first: 50 });
+    const [{ written }]: { written: number }[] = await dataSource.query(
+      `SELECT count(*)::int AS written FROM documents WHERE id = ANY($1::uuid[]) AND $2::uuid = ANY(author_ids)`,
+      [byAuthor.edges.map((edge) => edge.node.document.id), authorIds[0]],
+    );
+    expect(byAuthor.edges.length).toBeGreaterThan(0);
+    expect(written).toBe(byAuthor.edges.length);
+  });
+
+  it('reports GTE beyond the limit', async () => {
+    const reference = await referenceSearch(dataSource, EDITOR, 'river', {}, SearchSort.RELEVANCE);
+    const limited = await service({ SEARCH_TOTAL_HITS_LIMIT: 20 }).search(EDITOR, { query: 'river', first: 5 });
+    expect(reference.counts.total).toBeGreaterThan(20);
+    expect(limited.totalCount).toBe(20);
+    expect(limited.totalCountRelation).toBe('gte');
+  });
+
+  it('highlights the best variant, HTML-escaped, only when asked', async () => {
+    const selection = { totalCount: true, facets: false };
+    const highlighted = await service().search(READER, { query: 'river', first: 5 }, { ...selection, highlights: true });
+    const plain = await service().search(READER, { query: 'river', first: 5 }, { ...selection, highlights: false });
+    expect(plain.edges.map((edge) => edge.node.document.id)).toEqual(highlighted.edges.map((edge) => edge.node.document.id));
+    expect(highlighted.edges.every((edge) => `${edge.node.highlight.title} ${edge.node.highlight.body}`.includes('<mark>'))).toBe(true);
+    expect(plain.edges.map((edge) => edge.node.highlight)).toEqual(plain.edges.map(() => ({ title: '', body: '' })));
+  });
+
+  it('falls back to typo-tolerant title matching when full text finds too little', async () => {
+    const [document]: { id: string; title: string }[] = await dataSource.query(
+      `SELECT id, title FROM documents WHERE tenant_id = $1 AND language = 'en' AND status = 'published' LIMIT 1`,
+      [TENANT],
+    );
+    await dataSource.query(`UPDATE documents SET title = 'the lighthouse keeper' WHERE id = $1`, [document.id]);
+    await until('the title indexed', async () => expect(await queued()).toBe(0));
+    const result = await service().search(READER, { query: 'lihgthouse' });
+    expect(result.fuzzy).toBe(true);
+    expect(result.edges.map((edge) => edge.node.document.id)).toContain(document.id);
+  });
+
+  it('follows writes through the queue: edits, translations, deletes; and drops the tenant cache after each batch', async () => {
+    const [document]: { id: string }[] = await dataSource.query(`SELECT id FROM documents WHERE tenant_id = $1 AND status = 'published' LIMIT 1`, [TENANT]);
+    const fullTextOnly = service({ SEARCH_FUZZY_THRESHOLD: 0 });
+    const found = async (query: string) => (await fullTextOnly.search(READER, { query })).edges.map((edge) => edge.node.document.id);
+
+    invalidated.length = 0;
+    await dataSource.query(`UPDATE documents SET title = 'zeppelin harbour' WHERE id = $1`, [document.id]);
+    await until('the edit indexed', async () => expect(await found('zeppelin')).toEqual([document.id]));
+    expect(invalidated).toContain(TENANT);
+
+    await dataSource.query(
+      `INSERT INTO document_translations (tenant_id, document_id, language, search_config, title, summary, body, created_by, updated_by)
+       VALUES ($1, $2, 'ru', 'russian', 'дирижабли', '', 'старые дирижабли над гаванью', $3, $3)`,
+      [TENANT, document.id, EDITOR.userId],
+    );
+    await until('the translation indexed', async () => expect(await found('дирижабль')).toEqual([document.id]));
+    const viaTranslation = await fullTextOnly.search(READER, { query: 'дирижабль' });
+    expect(viaTranslation.edges[0].node.translation?.id).toBeDefined();
+    expect(viaTranslation.edges[0].node.language).toBe('ru');
+
+    await dataSource.query(`UPDATE documents SET status = 'archived' WHERE id = $1`, [document.id]);
+    await until('the status indexed', async () => expect(await found('zeppelin')).toEqual([]));
+    expect((await fullTextOnly.search(EDITOR, { query: 'zeppelin' })).edges.map((edge) => edge.node.document.id)).toEqual([document.id]);
+
+    await dataSource.query(`DELETE FROM documents WHERE id = $1`, [document.id]);
+    await until('the delete indexed', async () => expect((await fullTextOnly.search(EDITOR, { query: 'zeppelin OR дирижабль' })).totalCount).toBe(0));
+  });
+
+  it('keeps changes queued while the engine is down, and answers searches with SERVICE_UNAVAILABLE', async () => {
+    await indexer.onApplicationShutdown();
+    await node.stop();
+    const [document]: { id: string }[] = await dataSource.query(`SELECT id FROM documents WHERE tenant_id = $1 LIMIT 1`, [TENANT]);
+    await dataSource.query(`UPDATE documents SET title = 'unreachable engine' WHERE id = $1`, [document.id]);
+
+    await expect(indexer.drainOnce()).rejects.toThrow();
+    expect(await queued()).toBeGreaterThan(0);
+    const failure = await service()
+      .search(EDITOR, { query: 'river' })
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(AppError);
+    expect((failure as AppError).code).toBe(ErrorCode.SERVICE_UNAVAILABLE);
+  });
+});

@@ -1,0 +1,94 @@
+import { SEARCH_CONFIG_BY_LANGUAGE } from '../../documents/document.entity';
+
+/**
+ * The text search configurations documents use (PostgreSQL's names), each with the OpenSearch
+ * analyzer that does the same: stemming and stop words of the language, or none (`simple`).
+ */
+export const ENGINE_ANALYZERS: Record<string, string> = { english: 'english', russian: 'russian', simple: 'standard' };
+export const ENGINE_CONFIGURATIONS = [...new Set([...Object.values(SEARCH_CONFIG_BY_LANGUAGE), 'simple'])];
+
+/** The searched parts of a variant and their weights (PostgreSQL's A, B, C for title, tags, summary and body). */
+export const TEXT_FIELDS = [
+  { name: 'title', boost: 4 },
+  { name: 'tags', boost: 3 },
+  { name: 'summary', boost: 2 },
+  { name: 'body', boost: 1 },
+] as const;
+
+export const variantField = (part: string, configuration: string) => `${part}_${configuration}`;
+
+/**
+ * One engine document per platform document; its original and translations are nested variants,
+ * so a document matches when one of its texts holds the query (as in PostgreSQL), is counted and
+ * faceted once, and brings the best-matching variant back as its inner hit. A variant's text is
+ * indexed only under its configuration's fields (`title_russian`, `body_english`...): the query is
+ * run against each configuration's fields with that configuration's analyzer and OR-ed.
+ */
+export function searchIndexBody(): Record<string, unknown> {
+  const textProperties = Object.fromEntries(
+    ENGINE_CONFIGURATIONS.flatMap((configuration) =>
+      TEXT_FIELDS.map(({ name }) => [
+        variantField(name, configuration),
+        { type: 'text', analyzer: ENGINE_ANALYZERS[configuration] ?? 'standard', index_options: 'offsets' },
+      ]),
+    ),
+  );
+  return {
+    settings: { number_of_shards: 1, number_of_replicas: 0, 'index.max_result_window': 10_000 },
+    mappings: {
+      dynamic: 'strict',
+      properties: {
+        tenant_id: { type: 'keyword' },
+        document_id: { type: 'keyword' },
+        owner_id: { type: 'keyword' },
+        status: { type: 'keyword' },
+        type: { type: 'keyword' },
+        sort_at: { type: 'date' },
+        tag_ids: { type: 'keyword' },
+        author_ids: { type: 'keyword' },
+        variants: {
+          type: 'nested',
+          properties: {
+            translation_id: { type: 'keyword' },
+            language: { type: 'keyword' },
+            ...textProperties,
+          },
+        },
+      },
+    },
+  };
+}
+
+/** A document's state as the indexer reads it from PostgreSQL. */
+export interface IndexedDocumentRow {
+  id: string;
+  tenant_id: string;
+  owner_id: string;
+  status: string;
+  type: string;
+  sort_at: Date;
+  tag_ids: string[];
+  author_ids: string[];
+  variants: { translation_id: string | null; language: string; configuration: string; title: string; tags: string; summary: string; body: string }[];
+}
+
+export function engineDocument(row: IndexedDocumentRow): Record<string, unknown> {
+  return {
+    tenant_id: row.tenant_id,
+    document_id: row.id,
+    owner_id: row.owner_id,
+    status: row.status,
+    type: row.type,
+    sort_at: new Date(row.sort_at).toISOString(),
+    tag_ids: row.tag_ids,
+    author_ids: row.author_ids,
+    variants: row.variants.map((variant) => {
+      const configuration = ENGINE_CONFIGURATIONS.includes(variant.configuration) ? variant.configuration : 'simple';
+      return {
+        translation_id: variant.translation_id,
+        language: variant.language,
+        ...Object.fromEntries(TEXT_FIELDS.map(({ name }) => [variantField(name, configuration), variant[name]])),
+      };
+    }),
+  };
+}
