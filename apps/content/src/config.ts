@@ -18,7 +18,7 @@ export const contentConfigSchema = defineSubgraphConfig('content', {
    * date is served from its index, which the indexer keeps current off the write path (near real
    * time, as in the big engines); unset, PostgreSQL serves every search.
    */
-  SEARCH_ENGINE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SEARCH_ENGINE_URL: z.preprocess((value) => (value === '' ? undefined : value), z.url({ protocol: /^https?$/ }).optional()),
   /** The engine's index (an alias over versioned indexes), so several platforms can share one cluster. */
   SEARCH_ENGINE_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).default('multipult-content-documents'),
   /** Queued document changes the indexer sends to the engine per bulk request. */

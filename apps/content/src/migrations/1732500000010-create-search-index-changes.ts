@@ -6,13 +6,19 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * authors changed, a delete, a reindex) queues the document id in the writing transaction, and
  * the indexer (search/engine) drains the queue, reading each document's current state, so no
  * write path is missed and none waits on the engine. Statement-level triggers with transition
- * tables keep bulk writes set-based.
+ * tables keep bulk writes set-based. Changes queue only while an engine's index is attached
+ * (search_index_state has a row, written by a service configured with one): a platform without
+ * an engine queues nothing, and replicas without one never drain what others index.
  */
 export class CreateSearchIndexChanges1732500000010 implements MigrationInterface {
   name = 'CreateSearchIndexChanges1732500000010';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`
+      CREATE TABLE search_index_state (
+        engine_index text PRIMARY KEY,
+        attached_at timestamptz NOT NULL DEFAULT now()
+      );
       CREATE TABLE search_index_changes (
         id bigserial PRIMARY KEY,
         document_id uuid NOT NULL,
@@ -21,7 +27,9 @@ export class CreateSearchIndexChanges1732500000010 implements MigrationInterface
       );
       CREATE FUNCTION search_index_changes_from_new() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
       BEGIN
-        INSERT INTO search_index_changes (document_id, tenant_id) SELECT DISTINCT document_id, tenant_id FROM changed;
+        IF EXISTS (SELECT 1 FROM search_index_state) THEN
+          INSERT INTO search_index_changes (document_id, tenant_id) SELECT DISTINCT document_id, tenant_id FROM changed;
+        END IF;
         RETURN NULL;
       END $$;
       CREATE TRIGGER search_index_changes_insert AFTER INSERT ON document_search_entries
@@ -40,6 +48,7 @@ export class CreateSearchIndexChanges1732500000010 implements MigrationInterface
       DROP TRIGGER search_index_changes_insert ON document_search_entries;
       DROP FUNCTION search_index_changes_from_new();
       DROP TABLE search_index_changes;
+      DROP TABLE search_index_state;
     `);
   }
 }

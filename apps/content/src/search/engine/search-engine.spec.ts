@@ -17,7 +17,7 @@ import {
   referenceSearch,
 } from '../search-corpus.testing';
 import { SearchService } from '../search.service';
-import { SearchEngine } from './search-engine';
+import { SearchEngine, detachSearchEngine } from './search-engine';
 import { SearchIndexerService } from './search-indexer.service';
 import { simpleQueryString } from './search-engine.query';
 
@@ -34,6 +34,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
   const invalidated: string[] = [];
   const cache = { ...passThroughCache, invalidateTenant: async (tenantId: string) => void invalidated.push(tenantId) } as unknown as SearchCacheService;
   let config: ContentConfig;
+  let queuedBeforeAttach: number;
   const service = (overrides: Partial<ContentConfig> = {}) => {
     const serviceConfig = { ...config, ...overrides };
     return new SearchService(dataSource, serviceConfig, cache, new SearchEngine(serviceConfig));
@@ -60,8 +61,9 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
       SEARCH_ENGINE_BATCH_SIZE: 100,
       SEARCH_ENGINE_POLL_INTERVAL_MS: 100,
     } as ContentConfig;
+    queuedBeforeAttach = await queued();
     indexer = new SearchIndexerService(dataSource, config, new SearchEngine(config), cache);
-    // The corpus went into the queue as it was written; creating the index queues every document again.
+    // Attaching the new index queues every document the corpus wrote.
     await indexer.onApplicationBootstrap();
     await until('the corpus indexed', async () => expect(await queued()).toBe(0), 60_000);
   }, 240_000);
@@ -71,6 +73,10 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     await node?.stop();
     await dataSource?.destroy();
     await database?.drop();
+  });
+
+  it('queues nothing while no engine index is attached', () => {
+    expect(queuedBeforeAttach).toBe(0);
   });
 
   it('speaks web search syntax in simple_query_string', () => {
@@ -188,6 +194,12 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     await until('the delete indexed', async () => expect((await fullTextOnly.search(EDITOR, { query: 'zeppelin OR дирижабль' })).totalCount).toBe(0));
   });
 
+  it('refuses to attach a second index to the one queue', async () => {
+    const otherConfig = { ...config, SEARCH_ENGINE_INDEX: 'spec-other-documents' };
+    const other = new SearchIndexerService(dataSource, otherConfig, new SearchEngine(otherConfig), cache);
+    await expect(other.onApplicationBootstrap()).rejects.toThrow(/spec-documents is attached, not spec-other-documents/);
+  });
+
   it('keeps changes queued while the engine is down, and answers searches with SERVICE_UNAVAILABLE', async () => {
     await indexer.onApplicationShutdown();
     await node.stop();
@@ -201,5 +213,12 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AppError);
     expect((failure as AppError).code).toBe(ErrorCode.SERVICE_UNAVAILABLE);
+  });
+
+  it('stops queueing once detached', async () => {
+    expect(await detachSearchEngine(dataSource)).toEqual(['spec-documents']);
+    expect(await queued()).toBe(0);
+    await dataSource.query(`UPDATE documents SET title = 'after the detach' WHERE tenant_id = $1`, [TENANT]);
+    expect(await queued()).toBe(0);
   });
 });

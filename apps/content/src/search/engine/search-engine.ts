@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Client } from '@opensearch-project/opensearch';
+import { DataSource } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import type { ContentConfig } from '../../config';
 import { searchIndexBody } from './search-index.mapping';
@@ -58,4 +59,14 @@ export class SearchEngine {
 export function errorType(error: unknown): string | undefined {
   const body = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
   return body?.error?.type;
+}
+
+/** Stops queueing changes for the attached engine index and drops the queue; the indexes it detached. */
+export async function detachSearchEngine(dataSource: DataSource): Promise<string[]> {
+  return dataSource.transaction(async (manager) => {
+    const detached: { engine_index: string }[] = await manager.query('SELECT engine_index FROM search_index_state');
+    await manager.query('DELETE FROM search_index_state');
+    await manager.query('DELETE FROM search_index_changes');
+    return detached.map((row) => row.engine_index);
+  });
 }

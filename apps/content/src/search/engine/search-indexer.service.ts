@@ -37,7 +37,7 @@ const DOCUMENTS_SQL = `
  * in every writing transaction (search_index_changes), oldest first, reads each changed document's
  * current state and writes it (or its removal) in one bulk request, then drops the tenants' cached
  * results. The queue rows go only when the engine has taken the batch, so nothing is lost while it
- * is down; it is retried with backoff. Without an engine the queue is simply emptied.
+ * is down; it is retried with backoff.
  */
 @Injectable()
 export class SearchIndexerService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -56,14 +56,32 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     indexingFailures();
   }
 
+  /**
+   * With an engine: creates its index if needed and attaches it (changes queue from then on); a
+   * new index, or one attached again after a detach, gets every document queued. Without an
+   * engine nothing runs: the queue belongs to the replicas that have one.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    if (this.engine.enabled && (await this.engine.ensureIndex())) {
-      const [{ queued }]: { queued: number }[] = await this.dataSource.query(
-        `WITH queued AS (INSERT INTO search_index_changes (document_id, tenant_id) SELECT id, tenant_id FROM documents RETURNING 1)
-         SELECT count(*)::int AS queued FROM queued`,
+    if (!this.engine.enabled) return;
+    const created = await this.engine.ensureIndex();
+    const queued = await this.dataSource.transaction(async (manager) => {
+      const attached: unknown[] = await manager.query(
+        'INSERT INTO search_index_state (engine_index) VALUES ($1) ON CONFLICT DO NOTHING RETURNING engine_index',
+        [this.engine.alias],
       );
-      this.logger.log({ documents: queued }, 'Queued every document for the new search index');
-    }
+      const [other]: { engine_index: string }[] = await manager.query('SELECT engine_index FROM search_index_state WHERE engine_index <> $1', [
+        this.engine.alias,
+      ]);
+      // One queue feeds one index: a second would see only the batches it happened to drain.
+      if (other) throw new Error(`the search index ${other.engine_index} is attached, not ${this.engine.alias}: detach it first (cli.js search-engine-detach)`);
+      if (!created && !attached.length) return 0;
+      const [{ count }]: { count: number }[] = await manager.query(
+        `WITH queued AS (INSERT INTO search_index_changes (document_id, tenant_id) SELECT id, tenant_id FROM documents RETURNING 1)
+         SELECT count(*)::int AS count FROM queued`,
+      );
+      return count;
+    });
+    if (queued) this.logger.log({ documents: queued, index: this.engine.alias }, 'Queued every document for the search index');
     this.running = this.run();
   }
 
@@ -90,7 +108,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
          SELECT document_id, tenant_id FROM claimed`,
         [this.config.SEARCH_ENGINE_BATCH_SIZE],
       );
-      if (!claimed.length || !this.engine.client) return { documents: claimed.length, tenants: [] };
+      if (!claimed.length) return { documents: 0, tenants: [] };
       const documentIds = [...new Set(claimed.map((change) => change.document_id))];
       const rows: IndexedDocumentRow[] = await manager.query(DOCUMENTS_SQL, [documentIds]);
       await this.write(documentIds, rows);
