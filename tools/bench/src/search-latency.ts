@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
-import { graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { OpenSearchNode, graphql, graphqlData, startOpenSearchNode, startPlatform } from '@multipult/testing';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
 
 /*
@@ -9,6 +9,11 @@ import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './inf
  * through the gateway and straight against the content subgraph with the same token. Opt-in
  * (BENCH_SEARCH_SCALE_DOCUMENTS, e.g. 1000000): a second tenant with that many documents and
  * the same four queries uncached through the gateway, the scaling row.
+ *
+ * With the search engine (BENCH_SEARCH_ENGINE=opensearch, the default), the platform's content
+ * service searches an OpenSearch node (tools/opensearch) that its indexer fills from the change
+ * queue after seeding, and a second content instance without one, on the same database, is the
+ * PostgreSQL baseline of the same run (target `direct-postgres`).
  */
 
 export interface SearchLatencyOptions {
@@ -30,6 +35,15 @@ export interface SearchLatencyOptions {
    * uncached through the gateway (BENCH_SEARCH_SCALE_DOCUMENTS; none by default: 1M seeds for many minutes).
    */
   scaleDocuments?: number;
+  /** Serve search from an OpenSearch node (BENCH_SEARCH_ENGINE=opensearch, the default) or only from PostgreSQL (postgres). */
+  engine?: 'opensearch' | 'postgres';
+}
+
+/** How long after the seeding ended the indexer (draining the queue while it ran) had every document in the engine. */
+export interface IndexingReport {
+  documents: number;
+  ms: number;
+  documentsPerSecond: number;
 }
 
 export interface SeedingReport {
@@ -65,7 +79,8 @@ export interface SearchQueryCase {
 
 export interface SearchLatencyRun {
   query: string;
-  target: 'gateway' | 'direct';
+  /** direct-postgres: a content instance without the engine (the same run's PostgreSQL baseline). */
+  target: 'gateway' | 'direct' | 'direct-postgres';
   /** uncached: every request misses the content service's result cache (PostgreSQL answers); cached: the same request repeated. */
   cache: 'uncached' | 'cached';
   requests: number;
@@ -94,6 +109,9 @@ export interface SearchScaleResult {
 
 export interface SearchLatencyResult {
   seeding: SeedingReport;
+  /** Present when the engine served the searches. */
+  indexing?: IndexingReport;
+  engine: 'opensearch' | 'postgres';
   queries: SearchQueryCase[];
   runs: SearchLatencyRun[];
   scale?: SearchScaleResult;
@@ -939,10 +957,15 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
   const seed = options.seed ?? 20_250_101;
   const scaleDocuments = options.scaleDocuments ?? Number(process.env.BENCH_SEARCH_SCALE_DOCUMENTS ?? 0);
   const warmupSeconds = options.warmupSeconds ?? 2;
+  const engine = options.engine ?? (process.env.BENCH_SEARCH_ENGINE === 'postgres' ? 'postgres' : 'opensearch');
+  const searchNode: OpenSearchNode | undefined = engine === 'opensearch' ? await startOpenSearchNode({ heapMb: 1024 }) : undefined;
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
-    contentEnv: options.contentPoolMax ? { DATABASE_POOL_MAX: String(options.contentPoolMax) } : {},
+    contentEnv: {
+      ...(options.contentPoolMax && { DATABASE_POOL_MAX: String(options.contentPoolMax) }),
+      ...(searchNode && { SEARCH_ENGINE_URL: searchNode.url }),
+    },
     notificationsEnv: BENCH_NOTIFICATIONS_ENV,
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000', QUERY_MAX_COST: '100000' },
   });
@@ -979,11 +1002,16 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       connections: options.seedConnections ?? 2,
     });
 
+    const indexing = searchNode ? await waitForIndexing(platform.databaseUrl, seeding.documents) : undefined;
     const token = await tenantToken(tenantId);
-    const targets = [
-      { target: 'gateway' as const, url: platform.gatewayUrl },
-      { target: 'direct' as const, url: platform.contentUrl },
+    const targets: { target: SearchLatencyRun['target']; url: string }[] = [
+      { target: 'gateway', url: platform.gatewayUrl },
+      { target: 'direct', url: platform.contentUrl },
     ];
+    if (searchNode) {
+      const postgresContent = await platform.startServiceInstance('content', { SEARCH_ENGINE_URL: '' });
+      targets.push({ target: 'direct-postgres', url: `${postgresContent.url}/graphql` });
+    }
 
     // Every query must find something, the same through both paths, and an uncached variant
     // must find exactly what the plain query finds.
@@ -1001,6 +1029,10 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       if (variant.totalCount !== direct.totalCount || ids(variant) !== ids(direct)) {
         throw new Error(`search "${definition.name}": the uncached variant finds other documents (${variant.totalCount} vs ${direct.totalCount})`);
       }
+      // The PostgreSQL baseline ranks its own way; it must find something too.
+      for (const { target, url } of targets.filter(({ target }) => target === 'direct-postgres')) await verify(url, token, definition).catch((error: Error) => {
+        throw new Error(`${target}: ${error.message}`);
+      });
       queries.push({
         name: definition.name,
         description: definition.description,
@@ -1052,6 +1084,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
         seed: seed + 1,
         connections: options.seedConnections ?? 2,
       });
+      if (searchNode) await waitForIndexing(platform.databaseUrl, scaleDocuments);
       const scaleToken = await tenantToken(scaleTenantId);
       const scaleQueries: SearchQueryCase[] = [];
       const scaleRuns: SearchLatencyRun[] = [];
@@ -1084,6 +1117,8 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     }
     return {
       seeding,
+      indexing,
+      engine,
       queries,
       runs,
       scale,
@@ -1098,5 +1133,25 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     throw error;
   } finally {
     await platform.stop();
+    await searchNode?.stop();
+  }
+}
+
+/** Waits until the indexer has drained the change queue the seeding filled (every document in the engine). */
+async function waitForIndexing(databaseUrl: string, documents: number): Promise<IndexingReport> {
+  const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+  const started = performance.now();
+  try {
+    for (;;) {
+      const { rows } = await pool.query<{ queued: number }>('SELECT count(*)::int AS queued FROM content.search_index_changes');
+      if (rows[0].queued === 0) break;
+      if (performance.now() - started > 30 * 60_000) throw new Error(`the search indexer left ${rows[0].queued} changes queued after 30 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const ms = performance.now() - started;
+    console.log(`The search engine's index caught up with ${documents} seeded documents ${(ms / 1000).toFixed(1)} s after the seeding ended`);
+    return { documents, ms, documentsPerSecond: documents / (ms / 1000) };
+  } finally {
+    await pool.end();
   }
 }

@@ -4,12 +4,14 @@ import {
   FakeJira,
   FakeOpenAI,
   LocalOidcProvider,
+  OpenSearchNode,
   Platform,
   SmtpCapture,
   TraceCollector,
   startFakeJira,
   startFakeOpenAI,
   startOidcProvider,
+  startOpenSearchNode,
   startPlatform,
   startSmtpCapture,
   startTraceCollector,
@@ -238,6 +240,13 @@ export const PLATFORM_CONFIGURATIONS = {
         PRIVACY_SWEEP_SECONDS: '0.5',
       },
     }),
+  /** Content searches an OpenSearch node (tools/opensearch) that its indexer keeps current off the write path. */
+  'search-engine': () =>
+    withLocalServers(
+      async () => ({ searchEngine: await startOpenSearchNode({ heapMb: 384 }) }),
+      ({ searchEngine }: { searchEngine: OpenSearchNode }) =>
+        startPlatform({ contentEnv: { SEARCH_ENGINE_URL: searchEngine.url, SEARCH_ENGINE_POLL_INTERVAL_MS: '100' } }),
+    ),
   /** auth and the gateway export spans to a local collector. */
   tracing: () =>
     withLocalServers(

@@ -119,7 +119,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     return written.documents;
   }
 
-  /** One bulk request: the present documents indexed, the deleted ones removed; visible to searches when it returns. */
+  /** One bulk request: the present documents indexed, the deleted ones removed; searchable when it returns. */
   private async write(documentIds: string[], rows: IndexedDocumentRow[]): Promise<void> {
     const present = new Set(rows.map((row) => row.id));
     const deleted = documentIds.filter((id) => !present.has(id));
@@ -128,13 +128,17 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
       ...rows.flatMap((row) => [{ index: { _index: index, _id: row.id } }, engineDocument(row)]),
       ...deleted.map((id) => ({ delete: { _index: index, _id: id } })),
     ];
-    const response = await this.engine.requireClient().bulk({ body, refresh: 'wait_for' });
+    const client = this.engine.requireClient();
+    const response = await client.bulk({ body });
     const items = response.body.items as Record<string, { status: number; error?: { type: string; reason?: string } }>[];
     // A delete of a document the index never had is what was asked for.
     const failures = items.map((item) => Object.values(item)[0]).filter((result) => result.error && result.status !== 404);
     if (failures.length) {
       throw new Error(`the search engine refused ${failures.length} of ${items.length} writes: ${failures[0].error?.type}: ${failures[0].error?.reason}`);
     }
+    // Searchable now rather than at the next scheduled refresh (up to refresh_interval, 1 s, which
+    // `refresh: wait_for` would wait per batch): the caches are dropped only after this.
+    await client.indices.refresh({ index });
     indexedDocuments().inc({ operation: 'index' }, rows.length);
     indexedDocuments().inc({ operation: 'delete' }, deleted.length);
   }
