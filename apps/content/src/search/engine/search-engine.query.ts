@@ -100,9 +100,12 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
       filter: filter.languages?.length ? [{ terms: { 'variants.language': filter.languages } }] : [],
     },
   };
+  // The best variant's ids from doc values: reading them from _source would parse each hit's whole
+  // stored document (its full text) again, which doubled a search's time in the engine.
   const innerHits = {
     size: 1,
-    _source: ['variants.translation_id', 'variants.language'],
+    _source: false,
+    docvalue_fields: ['variants.translation_id', 'variants.language'],
     ...(selection.highlights && {
       highlight: { pre_tags: ['<mark>'], post_tags: ['</mark>'], encoder: 'html', require_field_match: true, fields: highlightFields() },
     }),
@@ -139,7 +142,7 @@ interface EngineHit {
   _id: string;
   _score: number | null;
   sort: (string | number)[];
-  inner_hits: { variants: { hits: { hits: { _source?: { translation_id: string | null; language: string }; highlight?: Record<string, string[]> }[] } } };
+  inner_hits: { variants: { hits: { hits: { fields?: { 'variants.translation_id'?: string[]; 'variants.language'?: string[] }; highlight?: Record<string, string[]> }[] } } };
 }
 
 interface Bucket {
@@ -170,8 +173,9 @@ export function engineSearchRows(response: EngineSearchResponse, request: Engine
     const body = [...fragments(best?.highlight, 'summary'), ...fragments(best?.highlight, 'body')].slice(0, HIGHLIGHT_FRAGMENTS);
     return {
       id: hit._id,
-      translation_id: best?._source?.translation_id ?? null,
-      language: best?._source?.language ?? '',
+      // An original has no translation id: doc values leave the field out.
+      translation_id: best?.fields?.['variants.translation_id']?.[0] ?? null,
+      language: best?.fields?.['variants.language']?.[0] ?? '',
       rank,
       sort_value: request.sort === SearchSort.RELEVANCE ? rank : Number(hit.sort[0]) / 1000,
       title_highlight: highlighted ? (fragments(best?.highlight, 'title')[0] ?? '') : null,
