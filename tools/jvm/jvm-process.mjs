@@ -266,6 +266,25 @@ export function serveUntilStopped({ tool, service, describe, verbose }) {
   process.stdout.write(`${JSON.stringify(describe())}\n`);
 }
 
+/**
+ * A CLI's `--name value` / `--name=value` flags: `integers` and `strings` name the flags taking a
+ * value, `--verbose` is a switch; anything else is refused with the usage.
+ */
+export function parseCliFlags(argv, { integers = [], strings = [], usage }) {
+  const flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--verbose') { flags.verbose = true; continue; }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (!m || ![...integers, ...strings].includes(m[1])) throw new Error(`unknown argument: ${a}\n${usage}`);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new Error(`${a} needs a value`);
+    flags[m[1]] = strings.includes(m[1]) ? value : Number(value);
+    if (integers.includes(m[1]) && !Number.isInteger(flags[m[1]])) throw new Error(`${a} needs an integer`);
+  }
+  return flags;
+}
+
 export function javaBin(name = 'java') {
   return process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', name) : name;
 }

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  contentHash, javaBin, defaultCacheRoot, pickPorts, pomProperty, resolveMavenLibs, run, serveUntilStopped, spawnJvm, tail, waitUntilReady,
+  contentHash, javaBin, parseCliFlags, defaultCacheRoot, pickPorts, pomProperty, resolveMavenLibs, run, serveUntilStopped, spawnJvm, tail, waitUntilReady,
 } from '../jvm/jvm-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -337,20 +337,7 @@ const USAGE = `usage:
   node tools/kafka/kafka.mjs resolve
       Only downloads the broker jars into the cache (CI warm-up); prints their directory.`;
 
-function parseFlags(argv) {
-  const flags = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--verbose') { flags.verbose = true; continue; }
-    const m = /^--(port|controller-port|heap-mb|log-dir)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument: ${a}\n${USAGE}`);
-    const value = m[2] ?? argv[++i];
-    if (value === undefined) throw new Error(`${a} needs a value`);
-    flags[m[1]] = m[1] === 'log-dir' ? value : Number(value);
-    if (m[1] !== 'log-dir' && !Number.isInteger(flags[m[1]])) throw new Error(`${a} needs an integer`);
-  }
-  return flags;
-}
+const parseFlags = (argv) => parseCliFlags(argv, { integers: ['port', 'controller-port', 'heap-mb'], strings: ['log-dir'], usage: USAGE });
 
 async function cliStart(flags) {
   const broker = await startKafkaBroker({

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  contentHash, defaultCacheRoot, isDir, javaBin, pickPorts, pomProperty, renameIntoPlace, resolveMavenLibs, run,
+  contentHash, defaultCacheRoot, isDir, javaBin, parseCliFlags, pickPorts, pomProperty, renameIntoPlace, resolveMavenLibs, run,
   serveUntilStopped, spawnJvm, tail, waitUntilReady, withLock,
 } from '../jvm/jvm-process.mjs';
 
@@ -184,20 +184,7 @@ const USAGE = `usage:
   node tools/opensearch/opensearch.mjs resolve
       Only downloads the node's jars and compiles the launcher (CI warm-up); prints their directories.`;
 
-function parseFlags(argv) {
-  const flags = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--verbose') { flags.verbose = true; continue; }
-    const m = /^--(port|heap-mb|data-dir)(?:=(.*))?$/.exec(a);
-    if (!m) throw new Error(`unknown argument: ${a}\n${USAGE}`);
-    const value = m[2] ?? argv[++i];
-    if (value === undefined) throw new Error(`${a} needs a value`);
-    flags[m[1]] = m[1] === 'data-dir' ? value : Number(value);
-    if (m[1] !== 'data-dir' && !Number.isInteger(flags[m[1]])) throw new Error(`${a} needs an integer`);
-  }
-  return flags;
-}
+const parseFlags = (argv) => parseCliFlags(argv, { integers: ['port', 'heap-mb'], strings: ['data-dir'], usage: USAGE });
 
 async function main(argv) {
   const [cmd, ...rest] = argv;
