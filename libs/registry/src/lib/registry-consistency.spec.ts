@@ -34,6 +34,7 @@ const INFRASTRUCTURE = [
   { name: 'redis', variable: 'REDIS_URL' },
   { name: 'kafka', variable: 'KAFKA_BROKERS' },
   { name: 'mailpit', variable: 'SMTP_URL' },
+  { name: 'opensearch', variable: 'SEARCH_ENGINE_URL' },
 ];
 
 describe('service registry against the rest of the repository', () => {
