@@ -23,7 +23,7 @@ export const contentConfigSchema = defineSubgraphConfig('content', {
   SEARCH_ENGINE_INDEX: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/).default('multipult-content-documents'),
   /** Queued document changes the indexer sends to the engine per bulk request. */
   SEARCH_ENGINE_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
-  /** How often an idle indexer looks for queued changes; writes in this process wake it at once. */
+  /** How often an idle indexer looks for queued changes: a write is searchable within about this long. */
   SEARCH_ENGINE_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
 });
 

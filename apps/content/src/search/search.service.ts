@@ -160,7 +160,10 @@ export class SearchService {
     fuzzy: boolean,
     selection: SearchSelection,
   ): Promise<DocumentSearchResult> {
-    const compute = () =>
+    const engine = this.servedByEngine(sort);
+    const scope = searchScope(sort, fuzzy, engine);
+    const after = SEARCH_ORDER.decode(input.after, scope, 'input.after');
+    const inPostgres = () =>
       this.dataSource.transaction(async (manager) => {
         // JIT compilation costs more than these queries run, and parallel workers only queue behind
         // other searches; `<%` (indexed) compares against the trigram threshold, whose default (0.6) misses most typos.
@@ -168,16 +171,13 @@ export class SearchService {
           `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
                   set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true)`,
         );
-        const statement = this.statement(principal, input, sort, pageSize, fuzzy, selection);
+        const statement = this.statement(principal, input, sort, pageSize, fuzzy, selection, after);
         const [rows]: SearchRows[] = await manager.query(statement.sql, statement.values);
         return rows;
       });
-    const engine = this.servedByEngine(sort);
-    const scope = searchScope(sort, fuzzy, engine);
-    const after = SEARCH_ORDER.decode(input.after, scope, 'input.after');
     const search = engine
       ? () => this.engineRows({ principal, input, sort: sort as EngineSearchRequest['sort'], pageSize, fuzzy, selection, after, totalHitsLimit: this.config.SEARCH_TOTAL_HITS_LIMIT })
-      : compute;
+      : inPostgres;
     // Popularity changes with every view and like, so that order is never cached.
     const rows =
       sort === SearchSort.POPULAR
@@ -228,6 +228,7 @@ export class SearchService {
     pageSize: number,
     fuzzy: boolean,
     selection: SearchSelection,
+    after: (string | number)[] | undefined,
   ): { sql: string; values: unknown[] } {
     const params = new SqlParameters();
     const text = params.bind(input.query);
@@ -236,7 +237,6 @@ export class SearchService {
     const matches = fuzzy
       ? this.fuzzyMatches(principal, input.filter ?? {}, sort, text, params)
       : this.fullTextMatches(principal, input.filter ?? {}, sort, selection.facets, params);
-    const after = SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy), 'input.after');
     const seek = () => (after ? `WHERE ${SEARCH_ORDER.seek(after, (value) => params.bind(value))}` : '');
     const pageLimit = params.bind(pageSize + 1);
     const ordered = ranked

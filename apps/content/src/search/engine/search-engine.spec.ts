@@ -65,7 +65,15 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     indexer = new SearchIndexerService(dataSource, config, new SearchEngine(config), cache);
     // Attaching the new index queues every document the corpus wrote.
     await indexer.onApplicationBootstrap();
-    await until('the corpus indexed', async () => expect(await queued()).toBe(0), 60_000);
+    // The loop attaches the index (queueing every document), then drains the queue.
+    await until(
+      'the corpus indexed',
+      async () => {
+        expect(await dataSource.query('SELECT engine_index FROM search_index_state')).toEqual([{ engine_index: 'spec-documents' }]);
+        expect(await queued()).toBe(0);
+      },
+      60_000,
+    );
   }, 240_000);
 
   afterAll(async () => {
@@ -213,6 +221,12 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AppError);
     expect((failure as AppError).code).toBe(ErrorCode.SERVICE_UNAVAILABLE);
+  });
+
+  it('starts while the engine is down: only search waits for it', async () => {
+    const restarted = new SearchIndexerService(dataSource, config, new SearchEngine(config), cache);
+    await expect(restarted.onApplicationBootstrap()).resolves.toBeUndefined();
+    await restarted.onApplicationShutdown();
   });
 
   it('stops queueing once detached', async () => {

@@ -56,7 +56,7 @@ export class SearchEngine {
 }
 
 /** The engine's error type (`resource_already_exists_exception`, ...) of a failed request, if it said one. */
-export function errorType(error: unknown): string | undefined {
+function errorType(error: unknown): string | undefined {
   const body = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
   return body?.error?.type;
 }

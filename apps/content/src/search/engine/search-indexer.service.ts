@@ -57,23 +57,32 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   }
 
   /**
-   * With an engine: creates its index if needed and attaches it (changes queue from then on); a
-   * new index, or one attached again after a detach, gets every document queued. Without an
-   * engine nothing runs: the queue belongs to the replicas that have one.
+   * With an engine: refuses a second index on the one queue (a configuration error), then starts
+   * the loop, which creates and attaches the index as soon as the engine answers. Content starts
+   * and serves everything else while the engine is down. Without an engine nothing runs: the
+   * queue belongs to the replicas that have one.
    */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.engine.enabled) return;
+    const [other]: { engine_index: string }[] = await this.dataSource.query('SELECT engine_index FROM search_index_state WHERE engine_index <> $1', [
+      this.engine.alias,
+    ]);
+    // One queue feeds one index: a second would see only the batches it happened to drain.
+    if (other) throw new Error(`the search index ${other.engine_index} is attached, not ${this.engine.alias}: detach it first (cli.js search-engine-detach)`);
+    this.running = this.run();
+  }
+
+  /**
+   * Creates the index if needed and attaches it (changes queue from then on); a new index, or one
+   * attached again after a detach, gets every document queued.
+   */
+  private async attach(): Promise<void> {
     const created = await this.engine.ensureIndex();
     const queued = await this.dataSource.transaction(async (manager) => {
       const attached: unknown[] = await manager.query(
         'INSERT INTO search_index_state (engine_index) VALUES ($1) ON CONFLICT DO NOTHING RETURNING engine_index',
         [this.engine.alias],
       );
-      const [other]: { engine_index: string }[] = await manager.query('SELECT engine_index FROM search_index_state WHERE engine_index <> $1', [
-        this.engine.alias,
-      ]);
-      // One queue feeds one index: a second would see only the batches it happened to drain.
-      if (other) throw new Error(`the search index ${other.engine_index} is attached, not ${this.engine.alias}: detach it first (cli.js search-engine-detach)`);
       if (!created && !attached.length) return 0;
       const [{ count }]: { count: number }[] = await manager.query(
         `WITH queued AS (INSERT INTO search_index_changes (document_id, tenant_id) SELECT id, tenant_id FROM documents RETURNING 1)
@@ -82,7 +91,6 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
       return count;
     });
     if (queued) this.logger.log({ documents: queued, index: this.engine.alias }, 'Queued every document for the search index');
-    this.running = this.run();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -145,15 +153,20 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
 
   private async run(): Promise<void> {
     let failures = 0;
+    let attached = false;
     while (!this.stopping) {
       let drained = 0;
       try {
+        if (!attached) {
+          await this.attach();
+          attached = true;
+        }
         drained = await this.drainOnce();
         failures = 0;
       } catch (error) {
         failures += 1;
         indexingFailures().inc();
-        this.logger.warn({ err: error, attempt: failures }, 'Search indexing failed; the changes stay queued and are retried');
+        this.logger.warn({ err: error, attempt: failures }, 'Search indexing failed (attaching the index or writing a batch); changes stay queued and it is retried');
       }
       // A full batch means more are waiting: take the next at once.
       if (failures === 0 && drained >= this.config.SEARCH_ENGINE_BATCH_SIZE) continue;
