@@ -166,6 +166,7 @@ async function main(): Promise<void> {
         users: Number(process.env.BENCH_WS_USERS ?? 1_000),
         rate: Number(process.env.BENCH_WS_RATE ?? 200),
         durationSeconds: Number(process.env.BENCH_DURATION_SECONDS ?? 10),
+        warmUpSeconds: Number(process.env.BENCH_WS_WARMUP_SECONDS ?? 5),
         reconnectWindowSeconds: Number(process.env.BENCH_WS_RECONNECT_SECONDS ?? 10),
         missed: Number(process.env.BENCH_WS_MISSED ?? 3),
         partitions: Number(process.env.BENCH_WS_PARTITIONS ?? 4),
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
       );
       const { latency, storm } = result;
       console.log(
-        `Mentions at ${options.rate}/s for ${options.durationSeconds} s (achieved ${format(latency.sendRate)}/s): ${latency.mentionsSent} committed, ` +
+        `Mentions at ${options.rate}/s for ${options.durationSeconds} s after ${options.warmUpSeconds} s of warm-up (achieved ${format(latency.sendRate)}/s): ${latency.mentionsSent} committed, ` +
           `${latency.deliveries}/${latency.expectedDeliveries} deliveries, ${latency.duplicates} duplicates`,
       );
       console.table(
@@ -186,6 +187,10 @@ async function main(): Promise<void> {
           ([path, d]) => ({ path, count: d.count, p50Ms: format(d.p50Ms), p95Ms: format(d.p95Ms), p99Ms: format(d.p99Ms), maxMs: format(d.maxMs) }),
         ),
       );
+      console.log("Stages, from the services' freshness histograms (interpolated within buckets):");
+      console.table(latency.stages.map(({ stage, p50Ms, p99Ms }) => ({ stage, p50Ms: format(p50Ms), p99Ms: format(p99Ms) })));
+      console.log('Commit -> socket by the second the mention was sent in:');
+      console.table(latency.fromCommitBySecond.map((d, second) => ({ second, count: d.count, p50Ms: format(d.p50Ms), p99Ms: format(d.p99Ms), maxMs: format(d.maxMs) })));
       console.log(`p99 commit -> socket ${format(latency.fromCommit.p99Ms)} ms vs 100 ms target: ${latency.fromCommit.p99Ms <= 100 ? 'met' : 'missed'}`);
       console.log(
         `Reconnect storm: ${storm.clients} clients back within ${storm.windowSeconds} s, each missed ${storm.expectedPerClient}: ` +

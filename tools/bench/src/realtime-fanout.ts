@@ -11,6 +11,8 @@ export interface RealtimeOptions {
   /** Mentions (each one notification to one user, i.e. to that user's open connections) per second. */
   rate: number;
   durationSeconds: number;
+  /** Seconds of the same load before the measured window, not counted. */
+  warmUpSeconds: number;
   reconnectWindowSeconds: number;
   /** Notifications each user misses while disconnected (announcements to the tenant). */
   missed: number;
@@ -42,6 +44,10 @@ export interface RealtimeResult {
     fromCommit: Distribution;
     fromRequest: Distribution;
     mutationMs: Distribution;
+    /** Commit → socket of the mentions sent in each second of the window. */
+    fromCommitBySecond: Distribution[];
+    /** The pipeline's stages as the services' own histograms saw them (bucket-interpolated). */
+    stages: { stage: string; p50Ms: number; p99Ms: number }[];
   };
   storm: {
     clients: number;
@@ -89,6 +95,36 @@ async function serviceRssMiB(metricsUrl: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
   const match = /^process_resident_memory_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+\d+)?)/m.exec(text);
   return match ? Number(match[1]) / 1024 ** 2 : Number.NaN;
+}
+
+/** Cumulative bucket counts (by upper bound) of a Prometheus histogram, summed over the series whose labels match. */
+async function histogramBuckets(metricsUrl: string, name: string, labels: Record<string, string>): Promise<Map<number, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const buckets = new Map<number, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const labelText = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
+    const pairs = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
+    if (!Object.entries(labels).every(([key, value]) => pairs[key]?.includes(value))) continue;
+    const bound = pairs.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(pairs.le);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return buckets;
+}
+
+/** The q-quantile (ms) of what a histogram counted between two readings, interpolated within its bucket as PromQL's histogram_quantile does. */
+function histogramQuantileMs(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((bound) => (after.get(bound) ?? 0) - (before.get(bound) ?? 0));
+  const total = counts[counts.length - 1] ?? 0;
+  if (!total) return Number.NaN;
+  const rank = q * total;
+  const index = counts.findIndex((count) => count >= rank);
+  const upper = bounds[index];
+  if (!Number.isFinite(upper)) return bounds[index - 1] * 1000;
+  const lower = index > 0 ? bounds[index - 1] : 0;
+  const below = index > 0 ? counts[index - 1] : 0;
+  return (lower + ((upper - lower) * (rank - below)) / (counts[index] - below)) * 1000;
 }
 
 /** A bare graphql-transport-ws client (no library), so 10 000 of them fit in the benchmark process. */
@@ -253,42 +289,60 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     const connectedRss = await serviceRssMiB(platform.notifications.metricsUrl);
     const clientKiBPerConnection = (process.memoryUsage().rss - clientRssBefore) / 1024 / options.connections;
 
-    // Latency: mentions at a fixed rate, each to one user (all of that user's connections).
-    const sent = new Map<string, { requestAt: number; committedAt: number; userId: string }>();
-    const mutationMs: number[] = [];
-    const total = Math.round(options.rate * options.durationSeconds);
-    const started = performance.now();
-    const inFlight: Promise<void>[] = [];
-    for (let index = 0; index < total; index += 1) {
-      const due = started + (index * 1000) / options.rate;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-      const account = accounts[Math.floor(Math.random() * accounts.length)];
-      const requestAt = performance.now();
-      inFlight.push(
-        graphql<{ addComment: { comment: { id: string } } }>(
-          platform.contentUrl,
-          `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`,
-          { token: ownerToken, variables: { input: { documentId: documentIds[index % documentIds.length], body: `Ping ${index}, @${account.username}` } } },
-        ).then((result) => {
-          const committedAt = performance.now();
-          const id = result.data?.addComment.comment.id;
-          if (!id) return;
-          mutationMs.push(committedAt - requestAt);
-          sent.set(id, { requestAt, committedAt, userId: account.userId });
-        }),
-      );
-    }
-    await Promise.all(inFlight);
-    const sendRate = total / ((performance.now() - started) / 1000);
-    const expectedDeliveries = [...sent.values()].reduce((sum, { userId }) => sum + (byUser.get(userId)?.length ?? 0), 0);
+    // Latency: mentions at a fixed rate, each to one user (all of that user's connections). The
+    // warm-up runs the same load first, so the window measures the steady state (JIT, pools, fetch
+    // sessions), not a cold start; the timeline shows where in the window the tail comes from.
     const deliveredCount = () =>
       clients.reduce((sum, client) => sum + client.received.filter((item) => item.type === 'mention').length, 0);
-    const deadline = performance.now() + 60_000;
-    while (deliveredCount() < expectedDeliveries && performance.now() < deadline) await sleep(200);
+    const sendMentions = async (seconds: number) => {
+      const sent = new Map<string, { requestAt: number; committedAt: number; userId: string }>();
+      const mutationMs: number[] = [];
+      const total = Math.round(options.rate * seconds);
+      const started = performance.now();
+      const inFlight: Promise<void>[] = [];
+      for (let index = 0; index < total; index += 1) {
+        const due = started + (index * 1000) / options.rate;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+        const account = accounts[Math.floor(Math.random() * accounts.length)];
+        const requestAt = performance.now();
+        inFlight.push(
+          graphql<{ addComment: { comment: { id: string } } }>(
+            platform.contentUrl,
+            `mutation($input: AddCommentInput!) { addComment(input: $input) { comment { id } } }`,
+            { token: ownerToken, variables: { input: { documentId: documentIds[index % documentIds.length], body: `Ping ${index}, @${account.username}` } } },
+          ).then((result) => {
+            const committedAt = performance.now();
+            const id = result.data?.addComment.comment.id;
+            if (!id) return;
+            mutationMs.push(committedAt - requestAt);
+            sent.set(id, { requestAt, committedAt, userId: account.userId });
+          }),
+        );
+      }
+      await Promise.all(inFlight);
+      const sendRate = total / ((performance.now() - started) / 1000);
+      const expectedDeliveries = [...sent.values()].reduce((sum, { userId }) => sum + (byUser.get(userId)?.length ?? 0), 0);
+      const deadline = performance.now() + 60_000;
+      while (deliveredCount() < expectedDeliveries && performance.now() < deadline) await sleep(200);
+      return { sent, mutationMs, started, sendRate, expectedDeliveries };
+    };
+    if (options.warmUpSeconds > 0) {
+      await sendMentions(options.warmUpSeconds);
+      for (const client of clients) client.received.length = 0;
+    }
+    // Where the time goes: the kit's freshness histograms, read around the window.
+    const stages: { stage: string; url: string; name: string; labels: Record<string, string> }[] = [
+      { stage: 'commit -> broker (outbox relay)', url: platform.content.metricsUrl, name: 'outbox_publish_delay_seconds', labels: { topic: 'content.comment' } },
+      { stage: 'occurred -> handled (dispatch committed)', url: platform.notifications.metricsUrl, name: 'events_consumer_delay_seconds', labels: { group: 'notifications.dispatch', topic: 'content.comment' } },
+    ];
+    const stagesBefore = await Promise.all(stages.map(({ url, name, labels }) => histogramBuckets(url, name, labels)));
+    const { sent, mutationMs, started, sendRate, expectedDeliveries } = await sendMentions(options.durationSeconds);
+    const stagesAfter = await Promise.all(stages.map(({ url, name, labels }) => histogramBuckets(url, name, labels)));
 
     const fromCommit: number[] = [];
     const fromRequest: number[] = [];
+    const bySecond: number[][] = Array.from({ length: Math.ceil(options.durationSeconds) }, () => []);
     let duplicates = 0;
     for (const client of clients) {
       const seen = new Set<number>();
@@ -300,6 +354,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
         if (!origin) continue;
         fromCommit.push(item.at - origin.committedAt);
         fromRequest.push(item.at - origin.requestAt);
+        bySecond[Math.min(bySecond.length - 1, Math.floor((origin.requestAt - started) / 1000))].push(item.at - origin.committedAt);
       }
     }
 
@@ -366,6 +421,12 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
         fromCommit: distribution(fromCommit),
         fromRequest: distribution(fromRequest),
         mutationMs: distribution(mutationMs),
+        fromCommitBySecond: bySecond.map(distribution),
+        stages: stages.map(({ stage }, index) => ({
+          stage,
+          p50Ms: histogramQuantileMs(stagesBefore[index], stagesAfter[index], 0.5),
+          p99Ms: histogramQuantileMs(stagesBefore[index], stagesAfter[index], 0.99),
+        })),
       },
       storm: {
         clients: clients.length,

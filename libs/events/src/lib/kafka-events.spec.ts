@@ -114,6 +114,44 @@ describe('events over Kafka', () => {
     ]);
   });
 
+  it('measures event freshness: from the writing transaction to the broker, and from occurrence to the handling commit', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('freshness');
+    subscriptions.push(
+      await consumer.consume({
+        groupId,
+        contracts: [Widget],
+        fromBeginning: true,
+        handler: (envelope, manager) => recordHandled(manager, envelope.id, 'freshness', envelope.payload),
+      }),
+    );
+    const observed = async (name: string, labels: Record<string, string>) => {
+      const values = (await register.getSingleMetric(name)?.get())?.values ?? [];
+      const matching = (metric: string) =>
+        values.find((value) => value.metricName === metric && Object.entries(labels).every(([key, label]) => value.labels[key] === label))?.value ?? 0;
+      return { count: matching(`${name}_count`), sum: matching(`${name}_sum`) };
+    };
+    const heldMs = 400;
+    const started = Date.now();
+    // The event occurs, then its transaction stays open: freshness counts from the occurrence, not the commit.
+    const event = await db.dataSource.transaction(async (manager) => {
+      const enqueued = await writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload('fresh') });
+      await new Promise((resolve) => setTimeout(resolve, heldMs));
+      return enqueued;
+    });
+    await waitFor('the handler to run', async () => (await handledCount(db.dataSource, [event.id])) === 1);
+    await waitFor('the consumer delay recorded', async () => (await observed('events_consumer_delay_seconds', { group: groupId, topic: Widget.topic })).count === 1);
+    const elapsedSeconds = (Date.now() - started) / 1000;
+
+    const consumed = await observed('events_consumer_delay_seconds', { group: groupId, topic: Widget.topic });
+    expect(consumed.sum).toBeGreaterThanOrEqual(heldMs / 1000);
+    expect(consumed.sum).toBeLessThanOrEqual(elapsedSeconds);
+    const published = await observed('outbox_publish_delay_seconds', { topic: Widget.topic });
+    expect(published.count).toBe(1);
+    expect(published.sum).toBeGreaterThanOrEqual(heldMs / 1000);
+    expect(published.sum).toBeLessThanOrEqual(consumed.sum);
+  });
+
   it('publishes nothing for a transaction that rolls back', async () => {
     const Widget = uniqueWidgetContract();
     const received = await collect(Widget.topic);

@@ -1,4 +1,7 @@
-import { counter, gauge } from '@multipult/observability';
+import { counter, gauge, histogram } from '@multipult/observability';
+
+/** Event freshness, in seconds: up to a few minutes, so a backlog shows as one rather than as +Inf. */
+const DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 // Getters rather than module-level instances: the observability helpers reuse a metric already
 // registered under the same name, so several relays or consumers in one process share it.
@@ -19,6 +22,12 @@ export const outboxMetrics = () => ({
     name: 'outbox_publish_failures_total',
     help: 'Outbox messages whose publish attempt failed (they stay pending and are retried)',
     labelNames: ['topic'] as const,
+  }),
+  publishDelay: histogram({
+    name: 'outbox_publish_delay_seconds',
+    help: "From an outbox row's writing transaction to the broker acknowledging it (database clock, then the relay's)",
+    labelNames: ['topic'] as const,
+    buckets: DELAY_BUCKETS,
   }),
 });
 
@@ -52,6 +61,12 @@ export const consumerMetrics = () => ({
     name: 'events_consumer_restarts_total',
     help: 'Consumers started again after an error kafkajs does not restart from (e.g. one a handler threw)',
     labelNames: ['group'] as const,
+  }),
+  delay: histogram({
+    name: 'events_consumer_delay_seconds',
+    help: "From an event's occurredAt (the writer's clock) to the consumer group committing its handling: end-to-end event freshness",
+    labelNames: ['group', 'topic'] as const,
+    buckets: DELAY_BUCKETS,
   }),
   batchFallbacks: counter({
     name: 'events_consumer_batch_fallbacks_total',

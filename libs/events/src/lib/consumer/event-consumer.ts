@@ -197,6 +197,11 @@ export class EventConsumer {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
   }
 
+  private observeDelay(labels: Labels, envelope: EventEnvelope): void {
+    const occurredAt = Date.parse(envelope.occurredAt);
+    if (Number.isFinite(occurredAt)) this.metrics.delay.observe(labels, Math.max(0, Date.now() - occurredAt) / 1000);
+  }
+
   private deadlineOf(options: ConsumeOptions<EventContract<unknown>>): number {
     return options.handlingDeadlineMs ?? this.options.handlingDeadlineMs ?? DEFAULT_HANDLING_DEADLINE_MS;
   }
@@ -291,7 +296,11 @@ export class EventConsumer {
       }
       return results;
     });
-    outcomes.forEach((result, index) => this.metrics.processed.inc({ group: options.groupId, topic: items[index].message.topic, result }));
+    outcomes.forEach((result, index) => {
+      const labels = { group: options.groupId, topic: items[index].message.topic };
+      this.metrics.processed.inc({ ...labels, result });
+      if (result === 'handled') this.observeDelay(labels, envelopeOf(items[index].parsed));
+    });
     for (const { type, effect } of effects) await this.runEffect(type, effect);
   }
 
@@ -339,6 +348,7 @@ export class EventConsumer {
       try {
         const handled = await this.handleOnce(options, parsed.envelope);
         this.metrics.processed.inc({ ...labels, result: handled ? 'handled' : 'duplicate' });
+        if (handled) this.observeDelay(labels, envelope);
         return;
       } catch (error) {
         this.metrics.failures.inc(labels);

@@ -25,6 +25,8 @@ interface ClaimedRow {
   message_key: string;
   envelope: unknown;
   headers: Record<string, string>;
+  /** Seconds since the row's writing transaction began, when claimed (the database's clock). */
+  age_seconds: number;
 }
 
 type BatchOutcome = { published: number } | { failed: unknown };
@@ -123,6 +125,7 @@ export class OutboxRelay {
       const rows: ClaimedRow[] = await manager.query(this.claimSql(), [this.options.batchSize]);
       if (!rows.length) return { published: 0 };
       const ids = rows.map((row) => row.id);
+      const claimedAt = performance.now();
       try {
         await this.transport.publish(rows.map(toMessage));
       } catch (error) {
@@ -134,11 +137,13 @@ export class OutboxRelay {
         countByTopic(rows, (topic, count) => this.metrics.publishFailures.inc({ topic }, count));
         return { failed: error };
       }
+      const publishSeconds = (performance.now() - claimedAt) / 1000;
       await manager.query(
         `UPDATE ${this.table} SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::uuid[])`,
         [ids],
       );
       countByTopic(rows, (topic, count) => this.metrics.published.inc({ topic }, count));
+      for (const row of rows) this.metrics.publishDelay.observe({ topic: row.topic }, row.age_seconds + publishSeconds);
       return { published: rows.length };
     });
   }
@@ -164,7 +169,8 @@ export class OutboxRelay {
         LIMIT $1
         FOR UPDATE SKIP LOCKED
       )
-      SELECT o.id, o.topic, o.message_key, o.envelope, o.headers
+      SELECT o.id, o.topic, o.message_key, o.envelope, o.headers,
+             EXTRACT(EPOCH FROM clock_timestamp() - o.created_at)::float8 AS age_seconds
       FROM claimed c JOIN ${this.table} o ON o.id = c.id
       WHERE NOT EXISTS (
         SELECT 1 FROM ${this.table} earlier
