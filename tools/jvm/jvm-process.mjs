@@ -150,6 +150,25 @@ export function spawnJvm(args, { cwd, echo = false, ownedDir = null }) {
 }
 
 /**
+ * A tool's start, shared: prepares its working directory, spawns the JVM and waits until the probe
+ * passes. On any failure the JVM is stopped (which removes a directory the tool owns) or, when it
+ * never spawned, that directory is removed; the caller gets the running JVM otherwise.
+ */
+export async function launchJvmService({ workDir, ownsDir, prepare, javaArgs, echo, readiness, deadline, startTimeoutMs }) {
+  let jvm;
+  try {
+    await prepare();
+    jvm = spawnJvm(javaArgs, { cwd: workDir, echo, ownedDir: ownsDir ? workDir : null });
+    await waitUntilReady({ ...readiness, exited: jvm.exited, deadline, output: jvm.output, startTimeoutMs });
+    return jvm;
+  } catch (err) {
+    if (jvm) await jvm.stop();
+    else if (ownsDir) await fsp.rm(workDir, { recursive: true, force: true, maxRetries: 3 });
+    throw err;
+  }
+}
+
+/**
  * Polls `probe` until it answers true (`notReady` says what a false answer means), failing early with the JVM's last output if it exits, or
  * at the deadline with the last probe error.
  */

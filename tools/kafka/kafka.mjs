@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  contentHash, javaBin, parseCliFlags, defaultCacheRoot, pickPorts, pomProperty, resolveMavenLibs, run, serveUntilStopped, spawnJvm, tail, waitUntilReady,
+  contentHash, javaBin, launchJvmService, parseCliFlags, defaultCacheRoot, pickPorts, pomProperty, resolveMavenLibs, run, serveUntilStopped, tail,
 } from '../jvm/jvm-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -85,22 +85,22 @@ export async function startKafkaBroker({
   const dataDir = path.join(workDir, 'data');
   const propsFile = path.join(workDir, 'server.properties');
 
-  let jvm;
-  try {
-    await fsp.mkdir(dataDir, { recursive: true });
-    await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, dataDir, extra: properties }));
-
-    const log4j = `-Dlog4j2.configurationFile=${LOG4J2_CONFIG}`;
-
-    // A caller-provided logDir that was formatted before keeps its data (and
-    // cluster id) across restarts: format only when meta.properties is absent.
-    if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
-      const fmt = await run(javaBin(), [log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format',
-        '--cluster-id', randomKafkaUuid(), '--config', propsFile]);
-      if (fmt.code !== 0) throw new Error(`tools/kafka: formatting storage failed (exit ${fmt.code}):\n${tail(fmt.output)}`);
-    }
-
-    jvm = spawnJvm([
+  const log4j = `-Dlog4j2.configurationFile=${LOG4J2_CONFIG}`;
+  const jvm = await launchJvmService({
+    workDir,
+    ownsDir,
+    prepare: async () => {
+      await fsp.mkdir(dataDir, { recursive: true });
+      await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, dataDir, extra: properties }));
+      // A caller-provided logDir that was formatted before keeps its data (and
+      // cluster id) across restarts: format only when meta.properties is absent.
+      if (!fs.existsSync(path.join(dataDir, 'meta.properties'))) {
+        const fmt = await run(javaBin(), [log4j, '-cp', classpath, 'kafka.tools.StorageTool', 'format',
+          '--cluster-id', randomKafkaUuid(), '--config', propsFile]);
+        if (fmt.code !== 0) throw new Error(`tools/kafka: formatting storage failed (exit ${fmt.code}):\n${tail(fmt.output)}`);
+      }
+    },
+    javaArgs: [
       `-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`,
       '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
@@ -109,35 +109,28 @@ export async function startKafkaBroker({
       log4j,
       '-cp', classpath,
       'kafka.Kafka', propsFile,
-    ], { cwd: workDir, echo, ownedDir: ownsDir ? workDir : null });
-
-    await waitUntilReady({
+    ],
+    echo,
+    readiness: {
       tool: 'tools/kafka',
       what: `broker on 127.0.0.1:${port}`,
       probe: (timeoutMs) => probeBroker(port, timeoutMs),
       notReady: 'broker up but not yet registered/unfenced or coordinators not loaded',
-      exited: jvm.exited,
-      deadline,
-      output: jvm.output,
-      startTimeoutMs,
-    });
-
-    return {
-      brokers: `127.0.0.1:${port}`,
-      version: KAFKA_VERSION,
-      port,
-      controllerPort,
-      logDir: workDir,
-      pid: jvm.child.pid,
-      /** Resolves with { code, signal } when the JVM exits (for any reason). */
-      exited: jvm.exited,
-      stop: jvm.stop,
-    };
-  } catch (err) {
-    if (jvm) await jvm.stop();
-    else if (ownsDir) await fsp.rm(workDir, { recursive: true, force: true, maxRetries: 3 });
-    throw err;
-  }
+    },
+    deadline,
+    startTimeoutMs,
+  });
+  return {
+    brokers: `127.0.0.1:${port}`,
+    version: KAFKA_VERSION,
+    port,
+    controllerPort,
+    logDir: workDir,
+    pid: jvm.child.pid,
+    /** Resolves with { code, signal } when the JVM exits (for any reason). */
+    exited: jvm.exited,
+    stop: jvm.stop,
+  };
 }
 
 function serverProperties({ port, controllerPort, dataDir, extra }) {

@@ -15,8 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  contentHash, defaultCacheRoot, isDir, javaBin, parseCliFlags, pickPorts, pomProperty, renameIntoPlace, resolveMavenLibs, run,
-  serveUntilStopped, spawnJvm, tail, waitUntilReady, withLock,
+  contentHash, defaultCacheRoot, isDir, javaBin, launchJvmService, parseCliFlags, pickPorts, pomProperty, renameIntoPlace, resolveMavenLibs, run,
+  serveUntilStopped, tail, withLock,
 } from '../jvm/jvm-process.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -91,11 +91,14 @@ export async function startOpenSearch({
   const ownsDir = !dataDir;
   const home = dataDir ? path.resolve(dataDir) : await fsp.mkdtemp(path.join(os.tmpdir(), 'multipult-opensearch-'));
 
-  let jvm;
-  try {
-    await fsp.mkdir(path.join(home, 'config'), { recursive: true });
-    await fsp.writeFile(path.join(home, 'config', 'opensearch.yml'), nodeSettings({ home, port, transportPort, extra: settings }));
-    jvm = spawnJvm([
+  const jvm = await launchJvmService({
+    workDir: home,
+    ownsDir,
+    prepare: async () => {
+      await fsp.mkdir(path.join(home, 'config'), { recursive: true });
+      await fsp.writeFile(path.join(home, 'config', 'opensearch.yml'), nodeSettings({ home, port, transportPort, extra: settings }));
+    },
+    javaArgs: [
       `-Xms${heapMb}m`, `-Xmx${heapMb}m`,
       '-XX:+UseG1GC', '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true',
@@ -104,35 +107,28 @@ export async function startOpenSearch({
       '-Dlog4j2.shutdownHookEnabled=false',
       '-cp', [classesDir, `${libsDir}${path.sep}*`].join(path.delimiter),
       'EmbeddedOpenSearch', home,
-    ], { cwd: home, echo, ownedDir: ownsDir ? home : null });
-
-    await waitUntilReady({
+    ],
+    echo,
+    readiness: {
       tool: TOOL,
       what: `node on 127.0.0.1:${port}`,
       probe: (timeoutMs) => probeOpenSearch(port, timeoutMs),
       notReady: 'node answers but its cluster health is red',
-      exited: jvm.exited,
-      deadline,
-      output: jvm.output,
-      startTimeoutMs,
-    });
-
-    return {
-      url: `http://127.0.0.1:${port}`,
-      version: OPENSEARCH_VERSION,
-      port,
-      transportPort,
-      home,
-      pid: jvm.child.pid,
-      /** Resolves with { code, signal } when the JVM exits (for any reason). */
-      exited: jvm.exited,
-      stop: jvm.stop,
-    };
-  } catch (err) {
-    if (jvm) await jvm.stop();
-    else if (ownsDir) await fsp.rm(home, { recursive: true, force: true, maxRetries: 3 });
-    throw err;
-  }
+    },
+    deadline,
+    startTimeoutMs,
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    version: OPENSEARCH_VERSION,
+    port,
+    transportPort,
+    home,
+    pid: jvm.child.pid,
+    /** Resolves with { code, signal } when the JVM exits (for any reason). */
+    exited: jvm.exited,
+    stop: jvm.stop,
+  };
 }
 
 function nodeSettings({ home, port, transportPort, extra }) {

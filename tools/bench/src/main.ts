@@ -126,7 +126,7 @@ async function main(): Promise<void> {
       console.table(result.queries.map(({ name, description, totalCount, fuzzy }) => ({ name, description, totalCount, fuzzy })));
       for (const cache of ['uncached', 'cached'] as const) {
         console.log(
-          `Search latency, ${cache === 'uncached' ? 'every request a result-cache miss (PostgreSQL answers)' : 'the same request repeated (Redis result cache)'}: ` +
+          `Search latency, ${cache === 'uncached' ? `every request a result-cache miss (${result.indexing ? 'OpenSearch answers; direct-postgres: PostgreSQL' : 'PostgreSQL answers'})` : 'the same request repeated (Redis result cache)'}: ` +
             `searchDocuments (first: 20), ${connections} connections, ${durationSeconds} s each, content DATABASE_POOL_MAX=${contentPoolMax ?? 'default'}`,
         );
         const runs = result.runs.filter((run) => run.cache === cache);

@@ -81,7 +81,7 @@ export interface SearchLatencyRun {
   query: string;
   /** direct-postgres: a content instance without the engine (the same run's PostgreSQL baseline). */
   target: 'gateway' | 'direct' | 'direct-postgres';
-  /** uncached: every request misses the content service's result cache (PostgreSQL answers); cached: the same request repeated. */
+  /** uncached: every request misses the content service's result cache (the search engine or PostgreSQL answers); cached: the same request repeated. */
   cache: 'uncached' | 'cached';
   requests: number;
   requestsPerSecond: number;

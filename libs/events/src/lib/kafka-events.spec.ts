@@ -4,7 +4,7 @@ import { register } from 'prom-client';
 import { DeadLetterHeaders, EventConsumer } from './consumer/event-consumer';
 import { buildEnvelope, envelopeHeaders } from './envelope';
 import { OutboxRelay } from './outbox/outbox-relay';
-import { OutboxWriter } from './outbox/outbox-writer';
+import { OutboxWriter, outboxEvent } from './outbox/outbox-writer';
 import { OutgoingMessage, ReceivedMessage, Subscription, deadLetterTopic } from './transport/event-transport';
 import { KafkaTransport } from './transport/kafka-transport';
 import {
@@ -150,6 +150,39 @@ describe('events over Kafka', () => {
     expect(published.count).toBe(1);
     expect(published.sum).toBeGreaterThanOrEqual(heldMs / 1000);
     expect(published.sum).toBeLessThanOrEqual(consumed.sum);
+  });
+
+  it('writes a change and its events in one statement: both or neither, the events published in order', async () => {
+    const Widget = uniqueWidgetContract();
+    const received = await collect(Widget.topic);
+    const aggregateId = randomUUID();
+    const widget = (name: string) => outboxEvent(Widget, { aggregateId, payload: widgetPayload(name) });
+    const write = (eventId: string, wanted: boolean, events: ReturnType<typeof widget>[]) =>
+      writer.writeWithEvents<{ event_id: string }>(
+        db.dataSource,
+        {
+          sql: `INSERT INTO ${SERVICE_SCHEMA}.handled_events (event_id, consumer) SELECT $1::uuid, 'one-statement' WHERE $2::boolean RETURNING event_id`,
+          parameters: [eventId, wanted],
+        },
+        events,
+      );
+
+    const changed = randomUUID();
+    const { rows, envelopes } = await write(changed, true, [widget('first'), widget('second')]);
+    expect(rows).toEqual([{ event_id: changed }]);
+    expect(envelopes.map((envelope) => envelope.payload)).toEqual([
+      expect.objectContaining({ name: 'first' }),
+      expect.objectContaining({ name: 'second' }),
+    ]);
+    await waitFor('both events on the topic', () => received.length >= 2);
+    expect(received.map(eventIdOf)).toEqual(envelopes.map((envelope) => envelope.id));
+
+    // A conditional write that wrote nothing records no event, and a failing one neither.
+    await expect(write(randomUUID(), false, [widget('not written')])).resolves.toEqual({ rows: [], envelopes: [] });
+    await expect(write('not-a-uuid', true, [widget('failed')])).rejects.toThrow(/uuid/);
+    const [{ count }] = await db.dataSource.query(`SELECT count(*)::int AS count FROM ${SERVICE_SCHEMA}.outbox WHERE topic = $1`, [Widget.topic]);
+    expect(count).toBe(2);
+    expect(await handledCount(db.dataSource, [changed], 'one-statement')).toBe(1);
   });
 
   it('publishes nothing for a transaction that rolls back', async () => {

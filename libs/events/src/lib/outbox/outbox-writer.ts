@@ -119,4 +119,55 @@ export class OutboxWriter {
     }
     return envelopes;
   }
+
+  /**
+   * Makes a change and records its events in one statement, which is its own transaction: one
+   * round trip instead of BEGIN, the change, the events and COMMIT. `statement` is one
+   * data-modifying query with RETURNING (numbering its parameters from $1); its rows are returned.
+   * The events are recorded only when it returned a row, so a conditional write that wrote nothing
+   * records none, and a failing one records none either. Use enqueueAll in a transaction when the
+   * change takes more than one statement.
+   */
+  async writeWithEvents<Row>(
+    dataSource: DataSource,
+    statement: { sql: string; parameters: readonly unknown[] },
+    events: readonly OutboxEvent[],
+  ): Promise<{ rows: Row[]; envelopes: EventEnvelope[] }> {
+    const envelopes = events.map(({ contract, input }) => buildEnvelope(contract, input) as EventEnvelope);
+    if (!envelopes.length) return { rows: await dataSource.query(statement.sql, [...statement.parameters]), envelopes };
+    const offset = statement.parameters.length;
+    const values = envelopes.flatMap((envelope, index) => [
+      envelope.id,
+      events[index].contract.topic,
+      envelope.aggregateId,
+      envelope.type,
+      JSON.stringify(envelope),
+      JSON.stringify(envelopeHeaders(envelope)),
+      index,
+    ]);
+    const casts = ['uuid', 'text', 'text', 'text', 'jsonb', 'jsonb', 'int'];
+    const rows = envelopes.map(
+      (_, row) => `(${casts.map((cast, column) => `$${offset + row * casts.length + column + 1}::${cast}`).join(', ')})`,
+    );
+    // A data-modifying WITH runs whether or not it is read; ORDER BY numbers the rows in list order.
+    const rowsWritten: Row[] = await dataSource.query(
+      `WITH written AS (${statement.sql}),
+       recorded AS (
+         INSERT INTO ${qualifiedTableName(dataSource, OutboxMessage)} (id, topic, message_key, event_type, envelope, headers)
+         SELECT id, topic, message_key, event_type, envelope, headers
+         FROM (VALUES ${rows.join(', ')}) AS event (id, topic, message_key, event_type, envelope, headers, position)
+         WHERE EXISTS (SELECT 1 FROM written)
+         ORDER BY position
+       )
+       SELECT * FROM written`,
+      [...statement.parameters, ...values],
+    );
+    if (!rowsWritten.length) return { rows: rowsWritten, envelopes: [] };
+    const wakes = localRelays.get(dataSource);
+    if (wakes?.size) wakes.forEach((wake) => wake());
+    // No relay in this process: wake the others. The change has committed, so a failed wake-up
+    // must not fail the caller: the relays' polling finds the rows anyway.
+    else await dataSource.query('SELECT pg_notify($1, $2)', [outboxNotifyChannel(dataSource), '']).catch(() => undefined);
+    return { rows: rowsWritten, envelopes };
+  }
 }
