@@ -170,6 +170,7 @@ async function main(): Promise<void> {
         reconnectWindowSeconds: Number(process.env.BENCH_WS_RECONNECT_SECONDS ?? 10),
         missed: Number(process.env.BENCH_WS_MISSED ?? 3),
         partitions: Number(process.env.BENCH_WS_PARTITIONS ?? 4),
+        profileDir: process.env.BENCH_CPU_PROFILE_DIR,
       };
       const result = await realtimeFanout(options);
       console.log(

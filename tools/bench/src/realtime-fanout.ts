@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { CommentCreated } from '@multipult/events';
-import { Platform, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { Platform, freePort, graphql, graphqlData, startPlatform } from '@multipult/testing';
+import { saveProfiles, startProfile } from './cpu-profile';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
 
 export interface RealtimeOptions {
@@ -18,6 +19,8 @@ export interface RealtimeOptions {
   missed: number;
   /** Partitions of the comment topic (mentions travel on it), as ops would provision it. */
   partitions: number;
+  /** Where V8 CPU profiles of content and notifications over the measured window go; none taken when absent. */
+  profileDir?: string;
 }
 
 export interface Distribution {
@@ -255,14 +258,19 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     await admin.createPartitions({ topicPartitions: [{ topic: CommentCreated.topic, count: options.partitions }] });
   }
   await admin.disconnect();
+  const inspectPorts: Record<string, number> = options.profileDir ? { content: await freePort(), notifications: await freePort() } : {};
+  const inspect = (name: string): Record<string, string> =>
+    inspectPorts[name] ? { NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPorts[name]}` } : {};
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
+    contentEnv: inspect('content'),
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     notificationsEnv: {
       ...BENCH_NOTIFICATIONS_ENV,
       REALTIME_MAX_CONNECTIONS: String(options.connections + 1_000),
       REALTIME_MAX_CONNECTIONS_PER_IP: String(options.connections + 1_000),
       DATABASE_POOL_MAX: '20',
+      ...inspect('notifications'),
     },
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
     // On a shared 2-core machine start-up can exceed the one-minute default.
@@ -337,7 +345,9 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
       { stage: 'occurred -> handled (dispatch committed)', url: platform.notifications.metricsUrl, name: 'events_consumer_delay_seconds', labels: { group: 'notifications.dispatch', topic: 'content.comment' } },
     ];
     const stagesBefore = await Promise.all(stages.map(({ url, name, labels }) => histogramBuckets(url, name, labels)));
+    const profiles = await Promise.all(Object.values(inspectPorts).map(startProfile));
     const { sent, mutationMs, started, sendRate, expectedDeliveries } = await sendMentions(options.durationSeconds);
+    await saveProfiles(options.profileDir, Object.keys(inspectPorts), '-realtime', profiles);
     const stagesAfter = await Promise.all(stages.map(({ url, name, labels }) => histogramBuckets(url, name, labels)));
 
     const fromCommit: number[] = [];

@@ -1,8 +1,10 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket from 'ws';
 import { z } from 'zod';
-import type { AccessTokenVerifier } from '@multipult/auth';
+import { type AccessTokenVerifier, type AuthPrincipal, revokeSession, revokeUserTokensIssuedBefore } from '@multipult/auth';
 import { metricsRegistry } from '@multipult/observability';
-import type { FastStore } from '@multipult/redis';
+import { type FastStore, MemoryFastStore } from '@multipult/redis';
 import { realtimeEnv } from './realtime-config';
 import { CloseCodes, RealtimeConnection } from './realtime-connection';
 import { RealtimeSockets } from './realtime-sockets';
@@ -49,5 +51,86 @@ describe('RealtimeSockets.authenticate', () => {
     await expect(refusing.authenticate(connection, request, { authorization })).resolves.toBe(false);
     expect(connection.close).toHaveBeenCalledWith(CloseCodes.unauthorized, 'Unauthorized');
     await refusing.drain();
+  });
+});
+
+describe('RealtimeSockets revocation', () => {
+  const issuedAt = new Date('2026-12-04T10:00:00Z');
+  const principal = (sessionId: string, userId: string, issued: Date): AuthPrincipal => ({
+    userId,
+    sessionId,
+    tokenId: `${sessionId}-token`,
+    tenantId: null,
+    permissions: [],
+    memberships: {},
+    platformPermissions: [],
+    issuedAt: issued,
+    expiresAt: new Date(Date.now() + 3_600_000),
+    credential: 'access_token',
+  });
+  // Tokens name their principal: the verifier itself is libs/auth's and tested there.
+  const principals: Record<string, AuthPrincipal> = {
+    laptop: principal('session-1', 'user-1', issuedAt),
+    laptopSecondTab: principal('session-1', 'user-1', issuedAt),
+    phoneSignedInLater: principal('session-2', 'user-1', new Date(issuedAt.getTime() + 60_000)),
+    colleague: principal('session-3', 'user-2', issuedAt),
+  };
+
+  it("closes the sockets a session or user mark revokes within an interval, reading each mark once per pass", async () => {
+    const store = new MemoryFastStore();
+    const reads: string[][] = [];
+    const getMany = store.getMany.bind(store);
+    store.getMany = (keys) => {
+      reads.push(keys);
+      return getMany(keys);
+    };
+    const sockets: RealtimeSockets = new RealtimeSockets({
+      config: z.object(realtimeEnv).parse({ REALTIME_REVOCATION_CHECK_MS: '50' }),
+      verifier: { verify: (token: string) => Promise.resolve(principals[token]) } as unknown as AccessTokenVerifier,
+      store,
+      trustProxy: [],
+      accept: (connection, request, receive) =>
+        receive(async (message) => {
+          if (await sockets.authenticate(connection, request, { accessToken: message })) await connection.send('authenticated');
+        }),
+    });
+    const server = createServer();
+    sockets.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql/ws`;
+    const open = async (token: string) => {
+      const socket = new WebSocket(url);
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const authenticated = new Promise((resolve) => socket.once('message', resolve));
+      socket.send(token);
+      await authenticated;
+      return { socket, closed };
+    };
+    try {
+      const clients = Object.fromEntries(await Promise.all(Object.keys(principals).map(async (token) => [token, await open(token)] as const)));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      // Three sessions and two users: five marks, each read once in a pass, not once per socket.
+      expect(reads.at(-1)?.sort()).toEqual(
+        ['auth:revoked:session:session-1', 'auth:revoked:session:session-2', 'auth:revoked:session:session-3', 'auth:revoked-before:user:user-1', 'auth:revoked-before:user:user-2'].sort(),
+      );
+
+      await revokeSession(store, 'session-1', 60_000);
+      expect(await clients.laptop.closed).toEqual({ code: CloseCodes.forbidden, reason: 'Session revoked' });
+      expect(await clients.laptopSecondTab.closed).toEqual({ code: CloseCodes.forbidden, reason: 'Session revoked' });
+
+      // A password change at a moment between the two users' tokens: only tokens issued up to it go.
+      await revokeUserTokensIssuedBefore(store, 'user-1', new Date(issuedAt.getTime() + 1_000), 60_000);
+      await revokeUserTokensIssuedBefore(store, 'user-2', new Date(issuedAt.getTime() + 1_000), 60_000);
+      expect(await clients.colleague.closed).toEqual({ code: CloseCodes.forbidden, reason: 'Session revoked' });
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(clients.phoneSignedInLater.socket.readyState).toBe(WebSocket.OPEN);
+      // Closed sockets leave the pass: only the remaining socket's marks are read.
+      expect(reads.at(-1)?.sort()).toEqual(['auth:revoked-before:user:user-1', 'auth:revoked:session:session-2'].sort());
+      clients.phoneSignedInLater.socket.close();
+    } finally {
+      await sockets.drain();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

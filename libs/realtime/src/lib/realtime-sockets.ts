@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import proxyAddr from 'proxy-addr';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AccessTokenVerifier, AuthPrincipal, actInTenant, bearerToken, revocationKeys } from '@multipult/auth';
+import { AccessTokenVerifier, AuthPrincipal, actInTenant, bearerToken, revocationCheckOf } from '@multipult/auth';
 import { pickLocale, refuseUpgrade } from '@multipult/graphql';
 import { gauge, parseAcceptLanguage } from '@multipult/observability';
 import type { FastStore } from '@multipult/redis';
@@ -40,6 +40,9 @@ export interface RealtimeSocketsOptions {
   accept(connection: RealtimeConnection, request: IncomingMessage, receive: (handle: (message: string) => Promise<void>) => void): void;
 }
 
+/** Revocation marks read per round trip of a pass: sockets are served between the reads. */
+const REVOCATION_KEYS_PER_READ = 1_000;
+
 /** The connections of every RealtimeSockets of the process, with the limit each enforces. */
 const connectionGauges = new Map<Set<RealtimeConnection>, number>();
 
@@ -57,6 +60,15 @@ export class RealtimeSockets {
   private readonly trust: ReturnType<typeof proxyAddr.compile>;
   private timers: NodeJS.Timeout[] = [];
   private draining = false;
+  /**
+   * Authenticated sockets by the revocation mark that would close them (their session's, their
+   * user's), kept as sockets come and go: a pass reads each mark once and touches only the sockets
+   * of marks that are set, instead of building every socket's keys each time.
+   */
+  private readonly bySessionMark = new Map<string, Set<RealtimeConnection>>();
+  private readonly byUserMark = new Map<string, Set<RealtimeConnection>>();
+  private readonly revocationChecks = new Map<RealtimeConnection, ReturnType<typeof revocationCheckOf>>();
+  private sweeping = false;
 
   constructor(private readonly options: RealtimeSocketsOptions) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.config.REALTIME_MAX_MESSAGE_BYTES, perMessageDeflate: false });
@@ -157,6 +169,8 @@ export class RealtimeSockets {
     connection.locale = pickLocale(locales.filter(Boolean));
     connection.params = params;
     connection.authenticated(principal, () => connection.close(CloseCodes.unauthorized, 'Token expired'));
+    // A socket that closed while its token was being verified is not tracked any more.
+    if (this.connections.has(connection)) this.watchRevocation(connection, principal);
     this.options.hooks?.connected?.(connection).catch((error: Error) => this.logger.warn(`Realtime connect hook: ${error.message}`));
     return true;
   }
@@ -209,6 +223,7 @@ export class RealtimeSockets {
   private untrack(connection: RealtimeConnection): void {
     connection.disposed();
     if (!this.connections.delete(connection)) return;
+    this.unwatchRevocation(connection);
     if (connection.principal) {
       this.options.hooks?.disconnected?.(connection).catch((error: Error) => this.logger.warn(`Realtime disconnect hook: ${error.message}`));
     }
@@ -233,28 +248,60 @@ export class RealtimeSockets {
     }
   }
 
+  private watchRevocation(connection: RealtimeConnection, principal: AuthPrincipal): void {
+    const check = revocationCheckOf(principal);
+    this.revocationChecks.set(connection, check);
+    for (const [marks, key] of [[this.bySessionMark, check.sessionKey], [this.byUserMark, check.userKey]] as const) {
+      const sockets = marks.get(key) ?? new Set<RealtimeConnection>();
+      marks.set(key, sockets.add(connection));
+    }
+  }
+
+  private unwatchRevocation(connection: RealtimeConnection): void {
+    const check = this.revocationChecks.get(connection);
+    if (!check) return;
+    this.revocationChecks.delete(connection);
+    for (const [marks, key] of [[this.bySessionMark, check.sessionKey], [this.byUserMark, check.userKey]] as const) {
+      const sockets = marks.get(key);
+      sockets?.delete(connection);
+      if (!sockets?.size) marks.delete(key);
+    }
+  }
+
   /**
-   * Compares every authenticated socket with the revocation marks auth sets in Redis (one MGET per
-   * pass), as token verification would: a revoked session's sockets close within one interval.
+   * Reads the revocation marks auth sets in Redis for every session and user with an open socket,
+   * as token verification would, and closes the sockets a set mark revokes: a revoked session's
+   * sockets close within one interval. Each mark is read once however many sockets share it.
    */
   private async closeRevoked(): Promise<void> {
-    const open = this.authenticatedConnections().map((connection) => ({ connection, principal: connection.principal as AuthPrincipal }));
-    if (!open.length) return;
-    // One key per session and per user, however many sockets share them.
-    const keys = [...new Set(open.flatMap(({ principal }) => [revocationKeys.session(principal.sessionId), revocationKeys.userTokensBefore(principal.userId)]))];
+    if (this.sweeping) return;
+    this.sweeping = true;
+    const keys = [...this.bySessionMark.keys(), ...this.byUserMark.keys()];
     try {
-      const values = await this.options.store.getMany(keys);
-      const marks = new Map(keys.map((key, index) => [key, values[index]]));
-      for (const { connection, principal } of open) {
-        const sessionMark = marks.get(revocationKeys.session(principal.sessionId));
-        const userMark = marks.get(revocationKeys.userTokensBefore(principal.userId));
-        // As in isRevoked (libs/auth): the user mark compares with iat at second precision.
-        if (sessionMark != null || (userMark != null && principal.issuedAt.getTime() + 1000 <= Number(userMark))) {
-          connection.close(CloseCodes.forbidden, 'Session revoked');
-        }
+      for (let start = 0; start < keys.length; start += REVOCATION_KEYS_PER_READ) {
+        const batch = keys.slice(start, start + REVOCATION_KEYS_PER_READ);
+        const marks = await this.options.store.getMany(batch);
+        marks.forEach((mark, index) => {
+          if (mark !== null) this.closeMarked(batch[index], mark);
+        });
       }
     } catch (error) {
       this.logger.warn(`Revocation check failed: ${(error as Error).message}`);
+    } finally {
+      this.sweeping = false;
+    }
+  }
+
+  private closeMarked(key: string, mark: string): void {
+    const sessionSockets = this.bySessionMark.get(key);
+    if (sessionSockets) {
+      for (const connection of sessionSockets) connection.close(CloseCodes.forbidden, 'Session revoked');
+      return;
+    }
+    for (const connection of this.byUserMark.get(key) ?? []) {
+      // As in isRevoked (libs/auth): the user mark compares with iat at second precision.
+      const issuedAtMs = this.revocationChecks.get(connection)?.issuedAtMs;
+      if (issuedAtMs !== undefined && issuedAtMs + 1000 <= Number(mark)) connection.close(CloseCodes.forbidden, 'Session revoked');
     }
   }
 }
