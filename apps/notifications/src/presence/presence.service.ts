@@ -10,6 +10,8 @@ import { UserPresence } from './dto';
 export const PRESENCE_TTL_MS = 90_000;
 const LAST_SEEN_TTL_MS = 30 * 24 * 3_600_000;
 const REFRESH_SLICE = 500;
+/** A refresh pass spreads its slices over this, well inside the refresh interval (PRESENCE_TTL_MS / 3). */
+const REFRESH_SPREAD_MS = PRESENCE_TTL_MS / 9;
 /** How long a typing indicator lasts unless the client repeats it. */
 export const TYPING_TTL_MS = 6_000;
 
@@ -38,19 +40,20 @@ export class PresenceService {
     if (open === 1) await this.announce(userId, true, new Date());
   }
 
-  /** Keeps this instance's connections counted. */
+  /**
+   * Keeps this instance's connections counted, in slices spread over REFRESH_SPREAD_MS: 10 000 sockets
+   * at once were a second of commands that held every live message behind them.
+   */
   async refresh(connections: { userId: string; connectionId: string }[]): Promise<void> {
     const users = [...new Set(connections.map((connection) => connection.userId))];
-    // In slices, so 10 000 sockets do not put 10 000 commands in flight at once.
-    for (let start = 0; start < connections.length; start += REFRESH_SLICE) {
-      await Promise.all(
-        connections
-          .slice(start, start + REFRESH_SLICE)
-          .map(({ userId, connectionId }) => this.store.touchMember(keys.connections(userId), connectionId, PRESENCE_TTL_MS)),
-      );
-    }
-    for (let start = 0; start < users.length; start += REFRESH_SLICE) {
-      await Promise.all(users.slice(start, start + REFRESH_SLICE).map((userId) => this.store.set(keys.online(userId), '1', PRESENCE_TTL_MS)));
+    const commands = [
+      ...connections.map(({ userId, connectionId }) => () => this.store.touchMember(keys.connections(userId), connectionId, PRESENCE_TTL_MS)),
+      ...users.map((userId) => () => this.store.set(keys.online(userId), '1', PRESENCE_TTL_MS)),
+    ];
+    const slices = Math.ceil(commands.length / REFRESH_SLICE);
+    for (let start = 0; start < commands.length; start += REFRESH_SLICE) {
+      if (start) await new Promise((resolve) => setTimeout(resolve, REFRESH_SPREAD_MS / slices));
+      await Promise.all(commands.slice(start, start + REFRESH_SLICE).map((command) => command()));
     }
   }
 
