@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RequestContext, RequestContextData, traceIdOf } from '@multipult/observability';
-import { register } from 'prom-client';
+import { MetricValueWithName, register } from 'prom-client';
 import { DeadLetterHeaders, EventConsumer } from './consumer/event-consumer';
 import { buildEnvelope, envelopeHeaders } from './envelope';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -126,7 +126,8 @@ describe('events over Kafka', () => {
       }),
     );
     const observed = async (name: string, labels: Record<string, string>) => {
-      const values = (await register.getSingleMetric(name)?.get())?.values ?? [];
+      // A histogram's values name their series (_bucket, _sum, _count).
+      const values = ((await register.getSingleMetric(name)?.get())?.values ?? []) as MetricValueWithName<string>[];
       const matching = (metric: string) =>
         values.find((value) => value.metricName === metric && Object.entries(labels).every(([key, label]) => value.labels[key] === label))?.value ?? 0;
       return { count: matching(`${name}_count`), sum: matching(`${name}_sum`) };

@@ -65,6 +65,11 @@ export function outboxEvent<P, T extends string>(contract: EventContract<P, T>, 
 
 const OUTBOX_COLUMNS = 6;
 
+/** An event's outbox row: id, topic, message_key, event_type, envelope, headers. */
+function outboxColumns(envelope: EventEnvelope, { contract }: OutboxEvent): unknown[] {
+  return [envelope.id, contract.topic, envelope.aggregateId, envelope.type, JSON.stringify(envelope), JSON.stringify(envelopeHeaders(envelope))];
+}
+
 @Injectable()
 export class OutboxWriter {
   /**
@@ -95,14 +100,7 @@ export class OutboxWriter {
     const envelopes = events.map(({ contract, input }) => buildEnvelope(contract, input) as EventEnvelope);
     if (!envelopes.length) return envelopes;
     const dataSource = manager.connection;
-    const values = envelopes.flatMap((envelope, index) => [
-      envelope.id,
-      events[index].contract.topic,
-      envelope.aggregateId,
-      envelope.type,
-      JSON.stringify(envelope),
-      JSON.stringify(envelopeHeaders(envelope)),
-    ]);
+    const values = envelopes.flatMap((envelope, index) => outboxColumns(envelope, events[index]));
     // Rows of one VALUES list are inserted (and numbered by sequence_number) in the order listed.
     const rows = envelopes.map((_, row) => `(${Array.from({ length: OUTBOX_COLUMNS }, (_, column) => `$${row * OUTBOX_COLUMNS + column + 1}`).join(', ')})`);
     const insert = `INSERT INTO ${qualifiedTableName(dataSource, OutboxMessage)} (id, topic, message_key, event_type, envelope, headers)
@@ -136,15 +134,7 @@ export class OutboxWriter {
     const envelopes = events.map(({ contract, input }) => buildEnvelope(contract, input) as EventEnvelope);
     if (!envelopes.length) return { rows: await dataSource.query(statement.sql, [...statement.parameters]), envelopes };
     const offset = statement.parameters.length;
-    const values = envelopes.flatMap((envelope, index) => [
-      envelope.id,
-      events[index].contract.topic,
-      envelope.aggregateId,
-      envelope.type,
-      JSON.stringify(envelope),
-      JSON.stringify(envelopeHeaders(envelope)),
-      index,
-    ]);
+    const values = envelopes.flatMap((envelope, index) => [...outboxColumns(envelope, events[index]), index]);
     const casts = ['uuid', 'text', 'text', 'text', 'jsonb', 'jsonb', 'int'];
     const rows = envelopes.map(
       (_, row) => `(${casts.map((cast, column) => `$${offset + row * casts.length + column + 1}::${cast}`).join(', ')})`,
