@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { Client } from 'pg';
 import { FakeOpenAI, Platform, graphqlData, startFakeOpenAI, startPlatform } from '@multipult/testing';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
+import { HistogramSummary, histogramBetween, scrapeHistogram } from './prometheus-histogram';
 
 /*
  * The agents service against an OpenAI-compatible model that answers at once (the fake server,
@@ -43,15 +44,6 @@ export interface Distribution {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-}
-
-/** agents_task_overhead_seconds over one phase (the difference of two scrapes). */
-export interface HistogramSummary {
-  count: number;
-  meanMs: number;
-  /** Interpolated within the bucket, as PromQL histogram_quantile does. */
-  p50Ms: number;
-  p99Ms: number;
 }
 
 export interface AgentsOrchestrationResult {
@@ -119,58 +111,6 @@ export function distribution(values: number[]): Distribution {
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     maxMs: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
-  };
-}
-
-interface HistogramScrape {
-  sum: number;
-  count: number;
-  /** Cumulative counts by upper bound (seconds), +Inf last. */
-  buckets: [number, number][];
-}
-
-async function scrapeOverhead(agentsMetricsUrl: string): Promise<HistogramScrape> {
-  const text = await (await fetch(agentsMetricsUrl)).text();
-  const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1));
-  const lines = text.split('\n').filter((line) => line.startsWith('agents_task_overhead_seconds'));
-  const buckets = lines
-    .filter((line) => line.startsWith('agents_task_overhead_seconds_bucket'))
-    .map((line): [number, number] => {
-      const bound = /le="([^"]+)"/.exec(line)?.[1] ?? '+Inf';
-      return [bound === '+Inf' ? Number.POSITIVE_INFINITY : Number(bound), value(line)];
-    })
-    .sort((a, b) => a[0] - b[0]);
-  const sum = lines.find((line) => line.startsWith('agents_task_overhead_seconds_sum'));
-  const count = lines.find((line) => line.startsWith('agents_task_overhead_seconds_count'));
-  return { sum: sum ? value(sum) : 0, count: count ? value(count) : 0, buckets };
-}
-
-function quantile(buckets: [number, number][], q: number): number {
-  const total = buckets.at(-1)?.[1] ?? 0;
-  if (!total) return Number.NaN;
-  const rank = q * total;
-  let lowerBound = 0;
-  let lowerCount = 0;
-  for (const [bound, cumulative] of buckets) {
-    if (cumulative >= rank) {
-      // Above the last finite bound the quantile is that bound, as histogram_quantile answers.
-      if (!Number.isFinite(bound)) return lowerBound;
-      return lowerBound + ((bound - lowerBound) * (rank - lowerCount)) / Math.max(1, cumulative - lowerCount);
-    }
-    lowerBound = bound;
-    lowerCount = cumulative;
-  }
-  return lowerBound;
-}
-
-function histogramBetween(before: HistogramScrape, after: HistogramScrape): HistogramSummary {
-  const count = after.count - before.count;
-  const buckets = after.buckets.map(([bound, cumulative]): [number, number] => [bound, cumulative - (before.buckets.find(([other]) => other === bound)?.[1] ?? 0)]);
-  return {
-    count,
-    meanMs: count ? ((after.sum - before.sum) / count) * 1000 : Number.NaN,
-    p50Ms: quantile(buckets, 0.5) * 1000,
-    p99Ms: quantile(buckets, 0.99) * 1000,
   };
 }
 
@@ -285,9 +225,9 @@ async function sequentialPhase(platform: Platform, openai: FakeOpenAI, token: st
   const baseline: number[] = [];
   const serviceModel: number[] = [];
   const phases: Record<string, number[]> = { 'run.created -> task.started (queue pickup)': [], 'task.started -> message.completed': [], 'message.completed -> run.completed': [], 'run.created -> run.completed': [] };
-  let before = await scrapeOverhead(agentsMetricsUrl);
+  let before = await scrapeHistogram(agentsMetricsUrl, 'agents_task_overhead_seconds');
   for (let index = 0; index < options.warmupRuns + options.sequentialRuns; index++) {
-    if (index === options.warmupRuns) before = await scrapeOverhead(agentsMetricsUrl);
+    if (index === options.warmupRuns) before = await scrapeHistogram(agentsMetricsUrl, 'agents_task_overhead_seconds');
     const measured = index >= options.warmupRuns;
     const prompt = `Sequential request ${index}: answer briefly.`;
     const started = performance.now();
@@ -315,7 +255,7 @@ async function sequentialPhase(platform: Platform, openai: FakeOpenAI, token: st
     phases['message.completed -> run.completed'].push(runCompleted - messageCompleted);
     phases['run.created -> run.completed'].push(runCompleted - created);
   }
-  const histogram = histogramBetween(before, await scrapeOverhead(agentsMetricsUrl));
+  const histogram = histogramBetween(before, await scrapeHistogram(agentsMetricsUrl, 'agents_task_overhead_seconds'));
   return {
     runs: wall.length,
     runWallMs: distribution(wall),
@@ -337,7 +277,7 @@ async function concurrentPhase(platform: Platform, token: string, options: Agent
     ...independent.map((key) => ({ key, agentId: workerId, prompt: `Part ${key}: answer briefly.` })),
     { key: 'e', agentId: combinerId, prompt: 'Combine the parts.', dependsOn: independent },
   ];
-  const before = await scrapeOverhead(agentsMetricsUrl);
+  const before = await scrapeHistogram(agentsMetricsUrl, 'agents_task_overhead_seconds');
   const started = performance.now();
   const followed = await Promise.all(
     Array.from({ length: options.concurrentRuns }, async (_, index) => {
@@ -353,7 +293,7 @@ async function concurrentPhase(platform: Platform, token: string, options: Agent
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const histogram = histogramBetween(before, await scrapeOverhead(agentsMetricsUrl));
+  const histogram = histogramBetween(before, await scrapeHistogram(agentsMetricsUrl, 'agents_task_overhead_seconds'));
   const completed = followed.filter((run) => run.final === 'run.completed');
   const taskErrors: Record<string, number> = {};
   for (const run of followed) {

@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { CommentCreated } from '@multipult/events';
 import { Platform, freePort, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { saveProfiles, startProfile } from './cpu-profile';
+import { histogramBetween, scrapeHistogram } from './prometheus-histogram';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
 
 export interface RealtimeOptions {
@@ -98,36 +99,6 @@ async function serviceRssMiB(metricsUrl: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
   const match = /^process_resident_memory_bytes(?:\{[^}]*\})? (\d+(?:\.\d+)?(?:e\+\d+)?)/m.exec(text);
   return match ? Number(match[1]) / 1024 ** 2 : Number.NaN;
-}
-
-/** Cumulative bucket counts (by upper bound) of a Prometheus histogram, summed over the series whose labels match. */
-async function histogramBuckets(metricsUrl: string, name: string, labels: Record<string, string>): Promise<Map<number, number>> {
-  const text = await (await fetch(metricsUrl)).text();
-  const buckets = new Map<number, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}_bucket{`)) continue;
-    const labelText = line.slice(line.indexOf('{') + 1, line.lastIndexOf('}'));
-    const pairs = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((match) => [match[1], match[2]]));
-    if (!Object.entries(labels).every(([key, value]) => pairs[key]?.includes(value))) continue;
-    const bound = pairs.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(pairs.le);
-    buckets.set(bound, (buckets.get(bound) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return buckets;
-}
-
-/** The q-quantile (ms) of what a histogram counted between two readings, interpolated within its bucket as PromQL's histogram_quantile does. */
-function histogramQuantileMs(before: Map<number, number>, after: Map<number, number>, q: number): number {
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const counts = bounds.map((bound) => (after.get(bound) ?? 0) - (before.get(bound) ?? 0));
-  const total = counts[counts.length - 1] ?? 0;
-  if (!total) return Number.NaN;
-  const rank = q * total;
-  const index = counts.findIndex((count) => count >= rank);
-  const upper = bounds[index];
-  if (!Number.isFinite(upper)) return bounds[index - 1] * 1000;
-  const lower = index > 0 ? bounds[index - 1] : 0;
-  const below = index > 0 ? counts[index - 1] : 0;
-  return (lower + ((upper - lower) * (rank - below)) / (counts[index] - below)) * 1000;
 }
 
 /** A bare graphql-transport-ws client (no library), so 10 000 of them fit in the benchmark process. */
@@ -344,11 +315,11 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
       { stage: 'commit -> broker (outbox relay)', url: platform.content.metricsUrl, name: 'outbox_publish_delay_seconds', labels: { topic: 'content.comment' } },
       { stage: 'occurred -> handled (dispatch committed)', url: platform.notifications.metricsUrl, name: 'events_consumer_delay_seconds', labels: { group: 'notifications.dispatch', topic: 'content.comment' } },
     ];
-    const stagesBefore = await Promise.all(stages.map(({ url, name, labels }) => histogramBuckets(url, name, labels)));
+    const stagesBefore = await Promise.all(stages.map(({ url, name, labels }) => scrapeHistogram(url, name, labels)));
     const profiles = await Promise.all(Object.values(inspectPorts).map(startProfile));
     const { sent, mutationMs, started, sendRate, expectedDeliveries } = await sendMentions(options.durationSeconds);
     await saveProfiles(options.profileDir, Object.keys(inspectPorts), '-realtime', profiles);
-    const stagesAfter = await Promise.all(stages.map(({ url, name, labels }) => histogramBuckets(url, name, labels)));
+    const stagesAfter = await Promise.all(stages.map(({ url, name, labels }) => scrapeHistogram(url, name, labels)));
 
     const fromCommit: number[] = [];
     const fromRequest: number[] = [];
@@ -432,11 +403,10 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
         fromRequest: distribution(fromRequest),
         mutationMs: distribution(mutationMs),
         fromCommitBySecond: bySecond.map(distribution),
-        stages: stages.map(({ stage }, index) => ({
-          stage,
-          p50Ms: histogramQuantileMs(stagesBefore[index], stagesAfter[index], 0.5),
-          p99Ms: histogramQuantileMs(stagesBefore[index], stagesAfter[index], 0.99),
-        })),
+        stages: stages.map(({ stage }, index) => {
+          const { p50Ms, p99Ms } = histogramBetween(stagesBefore[index], stagesAfter[index]);
+          return { stage, p50Ms, p99Ms };
+        }),
       },
       storm: {
         clients: clients.length,

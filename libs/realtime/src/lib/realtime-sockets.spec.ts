@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type AccessTokenVerifier, type AuthPrincipal, revokeSession, revokeUserTokensIssuedBefore } from '@multipult/auth';
 import { metricsRegistry } from '@multipult/observability';
 import { type FastStore, MemoryFastStore } from '@multipult/redis';
+import { eventually } from '@multipult/testing';
 import { realtimeEnv } from './realtime-config';
 import { CloseCodes, RealtimeConnection } from './realtime-connection';
 import { RealtimeSockets } from './realtime-sockets';
@@ -107,14 +108,12 @@ describe('RealtimeSockets revocation', () => {
       await authenticated;
       return { socket, closed };
     };
-    /** Waits (up to 5 s, for a loaded machine) for a pass that reads exactly these marks. */
+    const lastPass = () => [...(reads.at(-1) ?? [])].sort();
+    /** Waits for a pass that reads exactly these marks. */
     const passReading = async (keys: string[]) => {
-      const wanted = JSON.stringify([...keys].sort());
-      const deadline = Date.now() + 5_000;
-      while (JSON.stringify([...(reads.at(-1) ?? [])].sort()) !== wanted && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      expect([...(reads.at(-1) ?? [])].sort()).toEqual([...keys].sort());
+      const wanted = [...keys].sort();
+      await eventually(`a pass reading ${wanted.join(', ')}`, () => JSON.stringify(lastPass()) === JSON.stringify(wanted));
+      expect(lastPass()).toEqual(wanted);
     };
     try {
       const clients = Object.fromEntries(await Promise.all(Object.keys(principals).map(async (token) => [token, await open(token)] as const)));
@@ -135,7 +134,9 @@ describe('RealtimeSockets revocation', () => {
       await revokeUserTokensIssuedBefore(store, 'user-1', new Date(issuedAt.getTime() + 1_000), 60_000);
       await revokeUserTokensIssuedBefore(store, 'user-2', new Date(issuedAt.getTime() + 1_000), 60_000);
       expect(await clients.colleague.closed).toEqual({ code: CloseCodes.forbidden, reason: 'Session revoked' });
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // Two more passes read user-1's mark with the later token's socket still watched: it stays open.
+      const passesSoFar = reads.length;
+      await eventually('two more revocation passes', () => reads.length >= passesSoFar + 2);
       expect(clients.phoneSignedInLater.socket.readyState).toBe(WebSocket.OPEN);
       // Closed sockets leave the pass: only the remaining socket's marks are read.
       await passReading(['auth:revoked:session:session-2', 'auth:revoked-before:user:user-1']);
