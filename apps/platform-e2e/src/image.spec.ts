@@ -25,6 +25,8 @@ interface ScriptRun {
 
 const runs: ScriptRun[] = [];
 
+const envArgs = (env: Record<string, string>) => Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
+
 /** The step lines of a run: each instruction with its time, and the service's health and stop. */
 const stepLines = (output: string) =>
   output
@@ -60,23 +62,18 @@ function runScript(args: string[]): ScriptRun {
 describe('the image of a subgraph, built and run from deploy/Dockerfile without Docker', () => {
   let root: string;
   let database: TestDatabase;
-  let envArgs: string[];
-  let port: number;
-  let metricsPort: number;
+  let env: Record<string, string>;
   const timings: string[] = [];
 
   beforeAll(async () => {
     root = mkdtempSync(path.join(os.tmpdir(), 'multipult-image-'));
     database = await createTestDatabase('image');
-    [port, metricsPort] = [await freePort(), await freePort()];
     const auth = SERVICE_REGISTRY.services.find((service) => service.name === APP);
     // The image runs with NODE_ENV=production, which wants real infrastructure and secrets of its own.
-    const env = {
+    env = {
       DATABASE_URL: database.url,
       REDIS_URL: String(process.env.REDIS_URL),
       KAFKA_BROKERS: String(process.env.KAFKA_BROKERS),
-      PORT: String(port),
-      METRICS_PORT: String(metricsPort),
       SIGNING_KEY_SECRET: 'image-spec-signing-key-secret-0123456789',
       FILE_LINK_SECRET: 'image-spec-file-link-secret-0123456789',
       EMAIL_TOKEN_SEAL_KEY: 'image-spec-email-token-seal-key-0123456789',
@@ -86,7 +83,6 @@ describe('the image of a subgraph, built and run from deploy/Dockerfile without 
       SHUTDOWN_GRACE_SECONDS: '0',
       ...auth?.testEnv,
     };
-    envArgs = Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
   });
 
   afterAll(async () => {
@@ -98,7 +94,7 @@ describe('the image of a subgraph, built and run from deploy/Dockerfile without 
 
   it('builds every stage, keeps only production dependencies, and migrates with the Helm Job\'s command', async () => {
     const started = Date.now();
-    const build = runScript(['--build-arg', `APP=${APP}`, '--root', root, ...envArgs, '--command', `node dist/apps/${APP}/src/main.js migrate`]);
+    const build = runScript(['--build-arg', `APP=${APP}`, '--root', root, ...envArgs(env), '--command', `node dist/apps/${APP}/src/main.js migrate`]);
     const code = await build.exited;
     timings.push(`build and migrate ${((Date.now() - started) / 1000).toFixed(0)}s`);
     expect({ code, output: code === 0 ? '' : build.output() }).toEqual({ code: 0, output: '' });
@@ -124,8 +120,12 @@ describe('the image of a subgraph, built and run from deploy/Dockerfile without 
   }, 360_000); // about 2 minutes on a quiet machine (both npm ci runs from npm's cache), more on a busy one
 
   it("starts the service, which passes the Dockerfile's HEALTHCHECK and serves GraphQL and /metrics", async () => {
+    // Ports are taken just before the start: taken before the build, minutes earlier, they could by now be
+    // another shard's service's, whose /health/ready would pass this HEALTHCHECK (CI saw that once).
+    const [port, metricsPort] = [await freePort(), await freePort()];
     const started = Date.now();
-    const service = runScript(['--build-arg', `APP=${APP}`, '--root', root, '--no-build', '--hold', ...envArgs]);
+    const serviceEnv = { ...env, PORT: String(port), METRICS_PORT: String(metricsPort) };
+    const service = runScript(['--build-arg', `APP=${APP}`, '--root', root, '--no-build', '--hold', ...envArgs(serviceEnv)]);
     try {
       await service.printed(/^healthy after/m);
       timings.push(`healthy ${((Date.now() - started) / 1000).toFixed(0)}s`);
