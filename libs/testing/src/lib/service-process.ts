@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -13,15 +13,38 @@ export function workspaceRoot(): string {
   return dir;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Where the kernel picks ports for outgoing connections (and for listen(0)); freePort stays below it. */
+function ephemeralRangeStart(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+const LOWEST_TEST_PORT = 10_000;
+
+function listensOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port free now, for a process started later. Taken below the kernel's ephemeral range: a port
+ * from listen(0) lies inside it, and until the process binds it, any outgoing connection (a pool's
+ * connection, a fetch) may take it as its local port, which CI saw as EADDRINUSE and as a health
+ * check answered by another shard's service. Random in the range, so parallel shards rarely meet.
+ */
+export async function freePort(): Promise<number> {
+  const top = Math.max(LOWEST_TEST_PORT + 1_000, ephemeralRangeStart());
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = LOWEST_TEST_PORT + Math.floor(Math.random() * (top - LOWEST_TEST_PORT));
+    if (await listensOn(port)) return port;
+  }
+  throw new Error(`no free port found in ${LOWEST_TEST_PORT}-${top - 1} after 50 tries`);
 }
 
 export interface ServiceProcess {
