@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
 import WebSocket from 'ws';
 import { CommentCreated } from '@multipult/events';
 import { Platform, freePort, graphql, graphqlData, startPlatform } from '@multipult/testing';
@@ -220,20 +219,13 @@ export async function setUp(platform: Platform, users: number) {
  * reconnects within a window, resuming after its last sequence.
  */
 export async function realtimeFanout(options: RealtimeOptions): Promise<RealtimeResult> {
-  const admin = new Kafka({ brokers: (process.env.KAFKA_BROKERS ?? '').split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  const existing = await admin.fetchTopicMetadata({ topics: [] });
-  const comments = existing.topics.find((topic) => topic.name === CommentCreated.topic);
-  if (!comments) await admin.createTopics({ topics: [{ topic: CommentCreated.topic, numPartitions: options.partitions }], waitForLeaders: true });
-  else if (comments.partitions.length < options.partitions) {
-    await admin.createPartitions({ topicPartitions: [{ topic: CommentCreated.topic, count: options.partitions }] });
-  }
-  await admin.disconnect();
   const inspectPorts: Record<string, number> = options.profileDir ? { content: await freePort(), notifications: await freePort() } : {};
   const inspect = (name: string): Record<string, string> =>
     inspectPorts[name] ? { NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPorts[name]}` } : {};
   const platform = await startPlatform({
     env: BENCH_PRODUCTION_ENV,
+    // In the platform's own Kafka namespace: a topic of that name outside it is not the one the services use.
+    kafkaTopics: { [CommentCreated.topic]: options.partitions },
     contentEnv: inspect('content'),
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     notificationsEnv: {

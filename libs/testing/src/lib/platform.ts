@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
 import { SERVICE_REGISTRY, SUBGRAPH_SERVICES, ServiceEntry, graphqlUrlVariable } from '@multipult/registry';
 import { createTestDatabase } from './database';
 import { ServiceProcess, startServiceProcess, workspaceRoot } from './service-process';
@@ -53,6 +54,23 @@ export interface PlatformOptions {
   gatewayEnv?: Record<string, string>;
   /** How long each process (replacements included) may take to answer ready; startServiceProcess's default when absent. */
   readyTimeoutMs?: number;
+  /**
+   * Topics created in the platform's Kafka namespace before any service starts, by logical name,
+   * with their partition counts (as ops provision them); the services create the others with the
+   * broker's default of one partition.
+   */
+  kafkaTopics?: Readonly<Record<string, number>>;
+}
+
+async function createKafkaTopics(prefix: string, partitionsByTopic: Readonly<Record<string, number>>): Promise<void> {
+  const admin = new Kafka({ brokers: requiredEnv('KAFKA_BROKERS').split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topics = Object.entries(partitionsByTopic).map(([topic, numPartitions]) => ({ topic: `${prefix}${topic}`, numPartitions }));
+    await admin.createTopics({ topics, waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 function requiredEnv(name: string): string {
@@ -77,6 +95,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     REDIS_KEY_PREFIX: `platform:${namespace}:`,
   };
   const kafkaTopicPrefix = `platform-${namespace}.`;
+  if (options.kafkaTopics) await createKafkaTopics(kafkaTopicPrefix, options.kafkaTopics);
   const serviceEnv: Record<string, Record<string, string> | undefined> = {
     ...options.serviceEnv,
     auth: { ...options.serviceEnv?.auth, ...options.authEnv },
