@@ -172,11 +172,13 @@ async function main(): Promise<void> {
         // One partition: on two cores the dispatch consumer's bigger batches beat four concurrent
         // transactions (2026-12-04: p50 30-44 ms against 56-77 ms at 10 000 sockets).
         partitions: Number(process.env.BENCH_WS_PARTITIONS ?? 1),
+        // As a socket-heavy deployment runs: event handling on replicas that hold no sockets.
+        separateDispatch: process.env.BENCH_WS_SEPARATE_DISPATCH !== '0',
         profileDir: process.env.BENCH_CPU_PROFILE_DIR,
       };
       const result = await realtimeFanout(options);
       console.log(
-        `\nRealtime: ${result.connections} graphql-ws connections (${result.users} users, comment topic with ${options.partitions} partitions), opened in ${format(result.connectSeconds)} s; ` +
+        `\nRealtime: ${result.connections} graphql-ws connections (${result.users} users, comment topic with ${options.partitions} partitions, ${options.separateDispatch ? 'events handled by a second notifications instance' : 'events handled where the sockets are'}), opened in ${format(result.connectSeconds)} s; ` +
           `notifications RSS ${format(result.serviceRssMiB.idle, 0)} -> ${format(result.serviceRssMiB.connected, 0)} MiB ` +
           `= ${format(result.serviceKiBPerConnection)} KiB per connection (benchmark client ${format(result.clientKiBPerConnection)} KiB)`,
       );

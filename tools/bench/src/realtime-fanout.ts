@@ -19,6 +19,12 @@ export interface RealtimeOptions {
   missed: number;
   /** Partitions of the comment topic (mentions travel on it), as ops would provision it. */
   partitions: number;
+  /**
+   * The sockets on a notifications instance with EVENT_CONSUMERS_ENABLED and JOBS_WORKERS_ENABLED
+   * false, and events and jobs (emails, webhooks) handled by a second one that holds no sockets (the
+   * live bus carries what it announces), instead of everything on one.
+   */
+  separateDispatch: boolean;
   /** Where V8 CPU profiles of content and notifications over the measured window go; none taken when absent. */
   profileDir?: string;
 }
@@ -234,12 +240,15 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
       REALTIME_MAX_CONNECTIONS_PER_IP: String(options.connections + 1_000),
       DATABASE_POOL_MAX: '20',
       ...inspect('notifications'),
+      EVENT_CONSUMERS_ENABLED: String(!options.separateDispatch),
+      JOBS_WORKERS_ENABLED: String(!options.separateDispatch),
     },
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000' },
     // On a shared 2-core machine start-up can exceed the one-minute default.
     readyTimeoutMs: 180_000,
   });
   try {
+    const dispatcher = options.separateDispatch ? await platform.startServiceInstance('notifications', { EVENT_CONSUMERS_ENABLED: 'true', JOBS_WORKERS_ENABLED: 'true', NODE_OPTIONS: '' }) : platform.notifications;
     const { ownerToken, accounts, documentIds } = await setUp(platform, options.users);
     const notificationsBase = platform.notificationsUrl.replace(/\/graphql$/, '');
     const wsUrl = `${notificationsBase.replace(/^http/, 'ws')}/graphql/ws`;
@@ -305,7 +314,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     // Where the time goes: the kit's freshness histograms, read around the window.
     const stages: { stage: string; url: string; name: string; labels: Record<string, string> }[] = [
       { stage: 'commit -> broker (outbox relay)', url: platform.content.metricsUrl, name: 'outbox_publish_delay_seconds', labels: { topic: 'content.comment' } },
-      { stage: 'occurred -> handled (dispatch committed)', url: platform.notifications.metricsUrl, name: 'events_consumer_delay_seconds', labels: { group: 'notifications.dispatch', topic: 'content.comment' } },
+      { stage: 'occurred -> handled (dispatch committed)', url: dispatcher.metricsUrl, name: 'events_consumer_delay_seconds', labels: { group: 'notifications.dispatch', topic: 'content.comment' } },
     ];
     const stagesBefore = await Promise.all(stages.map(({ url, name, labels }) => scrapeHistogram(url, name, labels)));
     const profiles = await Promise.all(Object.values(inspectPorts).map(startProfile));

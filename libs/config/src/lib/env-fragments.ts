@@ -11,7 +11,8 @@ const urlWithProtocols = (protocols: string[]) =>
       }
     }, `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`);
 
-const booleanFlag = z
+/** true/false or 1/0, as a boolean (for every service's on/off variables). */
+export const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
@@ -75,6 +76,11 @@ export const kafkaEnv = {
   KAFKA_SASL_PASSWORD: z.string().optional(),
   /** Consumer retries before a message goes to `<topic>.dlq`. */
   KAFKA_CONSUMER_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(5),
+  /**
+   * false: this instance joins no consumer group, so its event handling never shares an event loop
+   * (and a heap) with what it serves; instances with true do the handling. Its outbox relay still runs.
+   */
+  EVENT_CONSUMERS_ENABLED: booleanFlag.default(true),
   /** Partitions each consumer group member handles at once (order holds within a partition). */
   KAFKA_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /**

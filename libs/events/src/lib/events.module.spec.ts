@@ -8,7 +8,7 @@ import { EventConsumer } from './consumer/event-consumer';
 import { EventsConfig, EventsModule, createEventTransport } from './events.module';
 import { OutboxMessage } from './outbox/outbox-message.entity';
 import { OutboxWriter } from './outbox/outbox-writer';
-import { EVENT_TRANSPORT } from './transport/event-transport';
+import { EVENT_TRANSPORT, EventTransport, ReceivedMessage } from './transport/event-transport';
 import { InProcessTransport } from './transport/in-process-transport';
 import { KafkaTransport } from './transport/kafka-transport';
 import {
@@ -29,6 +29,7 @@ const baseConfig: EventsConfig = {
   KAFKA_TOPIC_PREFIX: '',
   KAFKA_CONSUMER_MAX_RETRIES: 1,
   KAFKA_CONSUMER_CONCURRENCY: 1,
+  EVENT_CONSUMERS_ENABLED: true,
   KAFKA_CONSUMER_HANDLING_DEADLINE_MS: 20_000,
   OUTBOX_POLL_INTERVAL_MS: 100,
   OUTBOX_BATCH_SIZE: 50,
@@ -78,6 +79,30 @@ describe('EventsModule', () => {
       );
 
       await waitFor('the event to be relayed and handled', async () => (await handledCount(dataSource, [envelope.id], groupId)) === 1);
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('joins no consumer group with EVENT_CONSUMERS_ENABLED=false, and still relays', async () => {
+    const service = await bootService({ ...baseConfig, EVENT_CONSUMERS_ENABLED: false });
+    await service.init();
+    try {
+      const Widget = uniqueWidgetContract();
+      const groupId = uniqueGroup('off');
+      const handled: string[] = [];
+      await service.get(EventConsumer).consume({ groupId, contracts: [Widget], fromBeginning: true, handler: async (envelope) => void handled.push(envelope.id) });
+      // In process, the longest-subscribed member of a group gets its messages: this one only if the consumer did not join.
+      const received: ReceivedMessage[] = [];
+      await service.get<EventTransport>(EVENT_TRANSPORT).subscribe({ groupId, topics: [Widget.topic], fromBeginning: true, handler: async (message) => void received.push(message) });
+
+      const envelope = await service.get(DataSource).transaction((manager) =>
+        service.get(OutboxWriter).enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }),
+      );
+
+      await waitFor('the event relayed to the group', () => received.length === 1);
+      expect(JSON.parse(received[0].value).id).toBe(envelope.id);
+      expect(handled).toEqual([]);
     } finally {
       await service.close();
     }

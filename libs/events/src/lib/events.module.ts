@@ -125,6 +125,7 @@ export class EventsModule {
             new EventConsumer(dataSource, transport, {
               maxRetries: config.KAFKA_CONSUMER_MAX_RETRIES,
               handlingDeadlineMs: config.KAFKA_CONSUMER_HANDLING_DEADLINE_MS,
+              enabled: config.EVENT_CONSUMERS_ENABLED,
             }),
         },
         EventsLifecycle,

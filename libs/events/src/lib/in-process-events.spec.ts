@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
 import { DeadLetterHeaders, EventConsumer } from './consumer/event-consumer';
 import { buildEnvelope, envelopeHeaders } from './envelope';
 import { EventContract } from './event-contract';
 import { OutboxRelay } from './outbox/outbox-relay';
-import { OutboxWriter } from './outbox/outbox-writer';
+import { OutboxWriter, outboxEvent } from './outbox/outbox-writer';
 import { OutgoingMessage, ReceivedMessage, Subscription, deadLetterTopic } from './transport/event-transport';
 import { InProcessTransport } from './transport/in-process-transport';
 import {
@@ -114,6 +115,27 @@ describe('events in process', () => {
     await transport.publish([asMessage(Widget, envelopes[1])]);
     await waitFor('delivery to the remaining member', () => second.received.length === 1 && other.received.length === 2);
     expect(second.received.map(eventIdOf)).toEqual([envelopes[1].id]);
+  });
+
+  it('leaves the events of a group to its other instances when consumers are off on one (EVENT_CONSUMERS_ENABLED=false)', async () => {
+    const Widget = uniqueWidgetContract();
+    const groupId = uniqueGroup('split');
+    const socketsOnly = new EventConsumer(db.dataSource, transport, { maxRetries: MAX_RETRIES, enabled: false });
+    const handle = (instance: string) => ({
+      groupId,
+      contracts: [Widget],
+      handler: async (event: { id: string }, manager: EntityManager) => void (await recordHandled(manager, event.id, instance)),
+    });
+    // Subscribed first: were it a member, it would be the one member of the group that gets every message.
+    subscriptions.push(await socketsOnly.consume(handle('sockets-only')));
+    subscriptions.push(await consumer.consume(handle('worker')));
+    const envelopes = await db.dataSource.transaction((manager) =>
+      writer.enqueueAll(manager, [1, 2, 3].map(() => outboxEvent(Widget, { aggregateId: randomUUID(), payload: widgetPayload() }))),
+    );
+    const ids = envelopes.map((envelope) => envelope.id);
+
+    await waitFor('every event handled by the instance with consumers on', async () => (await handledCount(db.dataSource, ids, 'worker')) === 3);
+    expect(await handledCount(db.dataSource, ids, 'sockets-only')).toBe(0);
   });
 
   it('starts a new group at the end of a topic unless it asks for the beginning', async () => {

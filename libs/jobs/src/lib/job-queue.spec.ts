@@ -179,6 +179,25 @@ describe('JobQueue', () => {
     expect(await replica.jobs.find(queue, rolledBackId as unknown as string)).toBeUndefined();
   });
 
+  it('runs no jobs on a replica with JOBS_WORKERS_ENABLED=false: what it enqueues runs on a replica with workers', async () => {
+    const queue = uniqueQueue('served');
+    const handledBy: string[] = [];
+    const define = (replicaName: string) => async (jobs: JobQueue) =>
+      jobs.define<{ item: string }>({ name: queue, handler: async () => void handledBy.push(replicaName) });
+    const serving = await startReplica(define('serving'), { JOBS_WORKERS_ENABLED: 'false' });
+    const ids = [await serving.jobs.enqueue(queue, { item: 'lamp' }), await serving.jobs.enqueue(queue, { item: 'chair' })];
+    serving.jobs.wake(queue);
+    await startReplica(define('worker'));
+
+    await eventually('both jobs to complete', async () => {
+      const states = await Promise.all(ids.map(async (id) => (await serving.jobs.find(queue, id as string))?.state));
+      return states.every((state) => state === 'completed');
+    }, 30_000);
+    expect(handledBy).toEqual(['worker', 'worker']);
+    // A worker looks for jobs as soon as it starts: this replica never looked.
+    expect(serving.jobs.lastFetchedAt(queue)).toBeNull();
+  });
+
   it("enqueues many jobs in one statement of the business transaction, deduplicated by the queue's policy; a rollback leaves none", async () => {
     const queue = uniqueQueue('many');
     const handled: string[] = [];

@@ -217,6 +217,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
 
   async onApplicationBootstrap(): Promise<void> {
     this.bootstrapped = true;
+    if (!this.config.JOBS_WORKERS_ENABLED) this.logger.log('Running no jobs on this replica (JOBS_WORKERS_ENABLED=false): replicas with workers run them');
     for (const definition of this.definitions.values()) await this.startWorker(definition);
     for (const definition of this.recurring) await this.startRecurring(definition);
     this.cancelTimer = setInterval(() => void this.abortCancelled(), this.config.JOBS_CANCEL_CHECK_MS);
@@ -405,6 +406,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   }
 
   private async startRecurring(definition: RecurringDefinition): Promise<void> {
+    if (!this.config.JOBS_WORKERS_ENABLED) return;
     await this.boss.schedule(definition.name, '* * * * *', {}, { singletonKey: definition.name });
     await this.enqueueRecurring(definition.name);
     // The first run is due now: not at the worker's next (possibly long) poll.
@@ -452,6 +454,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    * polling (SLOT_BACKSTOP_POLL_SECONDS).
    */
   private async startWorker<T>(definition: QueueDefinition<T>): Promise<void> {
+    if (!this.config.JOBS_WORKERS_ENABLED) return;
     const { name } = definition;
     const concurrency = definition.concurrency ?? 1;
     const interval = definition.pollingIntervalSeconds ?? this.config.JOBS_POLL_INTERVAL_SECONDS;

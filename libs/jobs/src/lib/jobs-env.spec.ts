@@ -14,6 +14,7 @@ describe('jobsEnv', () => {
       JOBS_SUPERVISE_INTERVAL_SECONDS: 60,
       JOBS_CANCEL_CHECK_MS: 1_000,
       JOBS_PROGRESS_RETENTION_DAYS: 14,
+      JOBS_WORKERS_ENABLED: true,
       SHUTDOWN_GRACE_SECONDS: 10,
     });
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { booleanFlag } from '@multipult/config';
 
 /** Variables of the durable jobs of a service (merge into the service's config schema beside databaseEnv). */
 export const jobsEnv = {
@@ -21,6 +22,11 @@ export const jobsEnv = {
   JOBS_CANCEL_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
   /** Progress rows older than this are removed. */
   JOBS_PROGRESS_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+  /**
+   * false: this replica enqueues, cancels and reads jobs but runs none (nor recurring work); replicas
+   * with true run them. With EVENT_CONSUMERS_ENABLED=false, a replica that only serves clients.
+   */
+  JOBS_WORKERS_ENABLED: booleanFlag.default(true),
 };
 
 /** What JobsModule reads from the service's validated configuration. */
@@ -35,4 +41,5 @@ export interface JobsConfig {
   JOBS_HEARTBEAT_SECONDS: number;
   JOBS_CANCEL_CHECK_MS: number;
   JOBS_PROGRESS_RETENTION_DAYS: number;
+  JOBS_WORKERS_ENABLED: boolean;
 }

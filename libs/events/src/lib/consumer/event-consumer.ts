@@ -98,6 +98,11 @@ export interface EventConsumerOptions {
    * SQL statements of the handling transaction are cut off at the same bound (statement_timeout).
    */
   handlingDeadlineMs?: number;
+  /**
+   * false: consume() joins no group (the instances that do, handle everything), e.g. a replica that
+   * holds thousands of sockets and leaves event handling to replicas of its own. Default true.
+   */
+  enabled?: boolean;
 }
 
 /** The handler overran the handling deadline (thrown into its transaction, which then rolls back). */
@@ -152,6 +157,10 @@ export class EventConsumer {
   }
 
   async consume<C extends EventContract<unknown>>(options: ConsumeOptions<C>): Promise<Subscription> {
+    if (this.options.enabled === false) {
+      this.logger.log(`Not joining consumer group ${options.groupId}: event consumers are off on this instance (EVENT_CONSUMERS_ENABLED=false)`);
+      return { stop: async () => undefined };
+    }
     const topics = [...new Set(options.contracts.map((contract) => contract.topic))];
     const deadlineMs = this.deadlineOf(options);
     const fromTopic: ProcessingMode = { fromRetryTopic: false };
