@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 export function workspaceRoot(): string {
@@ -23,6 +24,29 @@ function ephemeralRangeStart(): number {
 }
 
 const LOWEST_TEST_PORT = 10_000;
+/** Ports handed out by any test process on this machine: one file per port (tools/testing/infrastructure.mjs shares it). */
+const PORT_LEASES_DIR = path.join(os.tmpdir(), 'multipult-test-ports');
+/** Longer than any service takes to bind the port it was given. */
+const PORT_LEASE_MS = 10 * 60_000;
+const portsHandedOut = new Set<number>();
+
+/** Claims `port` for this process unless another holds a lease on it younger than PORT_LEASE_MS. */
+function leasePort(port: number): boolean {
+  mkdirSync(PORT_LEASES_DIR, { recursive: true });
+  const lease = path.join(PORT_LEASES_DIR, String(port));
+  try {
+    writeFileSync(lease, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(lease).mtimeMs < PORT_LEASE_MS) return false;
+      writeFileSync(lease, String(process.pid));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
 
 function listensOn(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -36,15 +60,18 @@ function listensOn(port: number): Promise<boolean> {
  * A port free now, for a process started later. Taken below the kernel's ephemeral range: a port
  * from listen(0) lies inside it, and until the process binds it, any outgoing connection (a pool's
  * connection, a fetch) may take it as its local port, which CI saw as EADDRINUSE and as a health
- * check answered by another shard's service. Random in the range, so parallel shards rarely meet.
+ * check answered by another shard's service. Random in the range, never handed out twice by this
+ * process, and leased across processes (parallel shards start services concurrently).
  */
 export async function freePort(): Promise<number> {
   const top = Math.max(LOWEST_TEST_PORT + 1_000, ephemeralRangeStart());
-  for (let attempt = 0; attempt < 50; attempt += 1) {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
     const port = LOWEST_TEST_PORT + Math.floor(Math.random() * (top - LOWEST_TEST_PORT));
+    if (portsHandedOut.has(port) || !leasePort(port)) continue;
+    portsHandedOut.add(port);
     if (await listensOn(port)) return port;
   }
-  throw new Error(`no free port found in ${LOWEST_TEST_PORT}-${top - 1} after 50 tries`);
+  throw new Error(`no free port found in ${LOWEST_TEST_PORT}-${top - 1} after 100 tries`);
 }
 
 export interface ServiceProcess {
