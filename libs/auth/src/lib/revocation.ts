@@ -42,6 +42,14 @@ export function revocationCheckOf(token: { sessionId: string; userId: string; is
   };
 }
 
+/**
+ * Whether a user's "tokens issued before" mark revokes a token issued at `issuedAtMs`: iat has second
+ * precision and the mark is a whole second (see revokeUserTokensIssuedBefore).
+ */
+export function revokedByUserMark(issuedAtMs: number, userMark: string): boolean {
+  return issuedAtMs + 1000 <= Number(userMark);
+}
+
 export async function isRevoked(
   store: FastStore,
   token: { sessionId: string; userId: string; issuedAt: Date },
@@ -50,6 +58,5 @@ export async function isRevoked(
     revocationKeys.session(token.sessionId),
     revocationKeys.userTokensBefore(token.userId),
   ]);
-  // iat has second precision and the mark is a whole second (see revokeUserTokensIssuedBefore).
-  return sessionMark !== null || (userMark !== null && token.issuedAt.getTime() + 1000 <= Number(userMark));
+  return sessionMark !== null || (userMark !== null && revokedByUserMark(token.issuedAt.getTime(), userMark));
 }

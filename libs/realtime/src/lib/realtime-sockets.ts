@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import proxyAddr from 'proxy-addr';
 import { WebSocket, WebSocketServer } from 'ws';
-import { AccessTokenVerifier, AuthPrincipal, actInTenant, bearerToken, revocationCheckOf } from '@multipult/auth';
+import { AccessTokenVerifier, AuthPrincipal, actInTenant, bearerToken, revocationCheckOf, revokedByUserMark } from '@multipult/auth';
 import { pickLocale, refuseUpgrade } from '@multipult/graphql';
 import { gauge, parseAcceptLanguage } from '@multipult/observability';
 import type { FastStore } from '@multipult/redis';
@@ -322,9 +322,8 @@ export class RealtimeSockets {
       return;
     }
     for (const connection of this.byUserMark.get(key) ?? []) {
-      // As in isRevoked (libs/auth): the user mark compares with iat at second precision.
       const issuedAtMs = this.revocationChecks.get(connection)?.issuedAtMs;
-      if (issuedAtMs !== undefined && issuedAtMs + 1000 <= Number(mark)) connection.close(CloseCodes.forbidden, 'Session revoked');
+      if (issuedAtMs !== undefined && revokedByUserMark(issuedAtMs, mark)) connection.close(CloseCodes.forbidden, 'Session revoked');
     }
   }
 }
