@@ -138,6 +138,11 @@ export function globalDefaults() {
   };
 }
 
+/** An HPA on CPU from two replicas, with the custom metric off. */
+function autoscalingValues(maxReplicas) {
+  return { enabled: true, minReplicas: 2, maxReplicas, targetCPUUtilizationPercentage: 70, customMetric: { enabled: false, name: '', targetAverageValue: '' } };
+}
+
 function serviceValues(name) {
   const gateway = name === registry.gateway.name;
   const entry = registry.services.find((service) => service.name === name);
@@ -174,15 +179,20 @@ function serviceValues(name) {
     sharedSecretKeys: specifics.sharedSecretKeys ?? [],
     secretRefs: specifics.secretRefs ?? {},
     replicaCount: 2,
-    autoscaling: {
-      enabled: true,
-      minReplicas: 2,
-      maxReplicas: 10,
-      targetCPUUtilizationPercentage: 70,
-      customMetric: { enabled: false, name: '', targetAverageValue: '' },
-    },
+    autoscaling: autoscalingValues(10),
     podDisruptionBudget: { maxUnavailable: 1 },
     topologySpread: { enabled: true, hostnameWhenUnsatisfiable: 'ScheduleAnyway' },
+    ...(gateway
+      ? {}
+      : {
+          workers: {
+            enabled: false,
+            relayOutbox: false,
+            replicaCount: 2,
+            autoscaling: autoscalingValues(6),
+            resources: {},
+          },
+        }),
     probes: { startupFailureThreshold: 60 },
     resources: specifics.resources ?? { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } },
     extraCapabilities: [],
@@ -244,6 +254,8 @@ const COMMENTS = {
   secretEnv: 'Secret variables, rendered into the service\'s Secret.',
   secretRefs: 'Variables read from Secrets you manage (variable: {name, key}).',
   autoscaling: 'HPA on CPU, plus an optional per-pod custom metric served by a metrics adapter.',
+  workers:
+    'Background work on pods of its own (<service>-worker: event consumers and jobs), so it never waits behind client traffic on one event loop; the Service\'s pods then serve and relay their own commits\' events. relayOutbox: true makes only the workers relay the outbox, woken by NOTIFY from the serving pods\' commits (measured slower on a shared 2-core machine, and NOTIFY serializes commits: ~1 500-2 200 event-writing commits/s against ~4 000 without); false: every pod relays its own commits. resources {} = the serving pods\' resources.',
   volumes: 'Writable directories (the root filesystem is read-only): an emptyDir, or existingClaim for a PVC.',
   networkPolicy: 'Who may call this service and where it may reach outside the cluster.',
   ingress: 'TLS ingress for the public routes only (GraphQL, its WebSocket, file downloads, agent run streams, JIRA webhooks); /metrics and health stay inside the cluster.',
@@ -271,6 +283,13 @@ const envName = '^[A-Z][A-Z0-9_]*$';
 const quantity = { type: ['string', 'number'], pattern: '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$' };
 const resources = obj({ requests: obj({ cpu: quantity, memory: quantity }), limits: obj({ cpu: quantity, memory: quantity }) }, ['requests']);
 const peers = { type: 'array', items: anyObject };
+const autoscaling = obj({
+  enabled: bool,
+  minReplicas: int(1),
+  maxReplicas: int(1),
+  targetCPUUtilizationPercentage: int(1, 100),
+  customMetric: obj({ enabled: bool, name: str, targetAverageValue: { type: ['string', 'number'] } }),
+});
 const portNumber = int(1, 65535);
 
 export function globalSchema() {
@@ -328,15 +347,20 @@ function serviceSchema(name) {
     sharedSecretKeys: { type: 'array', items: { enum: ['INTERNAL_API_SECRET', 'EMAIL_TOKEN_SEAL_KEY'] } },
     secretRefs: { type: 'object', propertyNames: { pattern: envName }, additionalProperties: obj({ name: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } }, ['name', 'key']) },
     replicaCount: int(1),
-    autoscaling: obj({
-      enabled: bool,
-      minReplicas: int(1),
-      maxReplicas: int(1),
-      targetCPUUtilizationPercentage: int(1, 100),
-      customMetric: obj({ enabled: bool, name: str, targetAverageValue: { type: ['string', 'number'] } }),
-    }),
+    autoscaling,
     podDisruptionBudget: obj({ maxUnavailable: { type: ['integer', 'string'], minimum: 1, pattern: '^[0-9]+%$' } }),
     topologySpread: obj({ enabled: bool, hostnameWhenUnsatisfiable: { enum: ['ScheduleAnyway', 'DoNotSchedule'] } }),
+    ...(gateway
+      ? {}
+      : {
+          workers: obj({
+            enabled: bool,
+            relayOutbox: bool,
+            replicaCount: int(1),
+            autoscaling,
+            resources: { anyOf: [obj({}), resources] },
+          }),
+        }),
     probes: obj({ startupFailureThreshold: int(1, 600) }),
     resources,
     extraCapabilities: { type: 'array', items: { type: 'string', pattern: '^[A-Z_]+$' } },

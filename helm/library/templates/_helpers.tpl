@@ -25,6 +25,39 @@ app.kubernetes.io/name: {{ include "multipult.serviceName" . }}
 app.kubernetes.io/instance: {{ include "multipult.platform" . }}
 {{- end -}}
 
+{{/* The pods doing the service's background work when workers.enabled; the Service never routes to them. */}}
+{{- define "multipult.workerSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "multipult.serviceName" . }}-worker
+app.kubernetes.io/instance: {{ include "multipult.platform" . }}
+{{- end -}}
+
+{{/* Whether the service runs its background work on worker pods of its own (values workers.enabled). */}}
+{{- define "multipult.workersEnabled" -}}
+{{- with .Values.workers }}{{ if .enabled }}true{{ end }}{{ end -}}
+{{- end -}}
+
+{{/* Whether this context renders the worker workload (values role "worker", set by multipult.serviceChart). */}}
+{{- define "multipult.isWorker" -}}
+{{- if eq (.Values.role | default "") "worker" }}true{{ end -}}
+{{- end -}}
+
+{{/* The Deployment, HPA and PDB name: <platform>-<service>, or <platform>-<service>-worker. */}}
+{{- define "multipult.workloadName" -}}
+{{- if include "multipult.isWorker" . -}}
+{{- printf "%s-worker" (include "multipult.fullname" .) -}}
+{{- else -}}
+{{- include "multipult.fullname" . -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "multipult.podSelectorLabels" -}}
+{{- if include "multipult.isWorker" . -}}
+{{ include "multipult.workerSelectorLabels" . }}
+{{- else -}}
+{{ include "multipult.selectorLabels" . }}
+{{- end -}}
+{{- end -}}
+
 {{- define "multipult.migrationSelectorLabels" -}}
 app.kubernetes.io/name: {{ include "multipult.serviceName" . }}-migrate
 app.kubernetes.io/instance: {{ include "multipult.platform" . }}

@@ -11,6 +11,17 @@ podSelector:
     app.kubernetes.io/instance: {{ include "multipult.platform" .root }}
 {{- end -}}
 
+{{/* A caller's pods: those serving and, where it has them, its workers (they call too while handling events and jobs). */}}
+{{- define "multipult.callerRef" -}}
+podSelector:
+  matchLabels:
+    app.kubernetes.io/instance: {{ include "multipult.platform" .root }}
+  matchExpressions:
+    - key: app.kubernetes.io/name
+      operator: In
+      values: [{{ .service | quote }}, {{ printf "%s-worker" .service | quote }}]
+{{- end -}}
+
 {{- define "multipult.networkPolicy" -}}
 {{- if .Values.global.networkPolicy.enabled -}}
 {{- $root := . -}}
@@ -34,6 +45,9 @@ spec:
           {{- if and (include "multipult.hasDatabase" .) .Values.migrations.enabled }}
           - {{ include "multipult.serviceName" . }}-migrate
           {{- end }}
+          {{- if include "multipult.workersEnabled" . }}
+          - {{ include "multipult.serviceName" . }}-worker
+          {{- end }}
   policyTypes: [Ingress, Egress]
   ingress:
     - ports:
@@ -47,7 +61,7 @@ spec:
       {{- else }}
       from:
         {{- range $caller := $np.allowedCallers }}
-        - {{- include "multipult.podRef" (dict "root" $root "service" $caller) | nindent 10 }}
+        - {{- include "multipult.callerRef" (dict "root" $root "service" $caller) | nindent 10 }}
         {{- end }}
       {{- end }}
     - ports:

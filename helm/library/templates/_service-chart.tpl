@@ -8,4 +8,19 @@
 {{ $rendered }}
 {{- end }}
 {{- end }}
+{{- if include "multipult.workersEnabled" . }}
+{{- /* The same pods with the workers' replicas, autoscaling and resources, under labels of their own. */ -}}
+{{- $workerValues := deepCopy .Values -}}
+{{- range $key, $value := dict "role" "worker" "component" "worker" "replicaCount" .Values.workers.replicaCount "autoscaling" .Values.workers.autoscaling "resources" (.Values.workers.resources | default .Values.resources) }}
+{{- $_ := set $workerValues $key $value -}}
+{{- end }}
+{{- $worker := dict "Values" $workerValues "Chart" .Chart "Release" .Release "Capabilities" .Capabilities "Template" .Template "Files" .Files -}}
+{{- range $part := list "multipult.deployment" "multipult.workerMetricsService" "multipult.hpa" "multipult.pdb" }}
+{{- $rendered := include $part $worker | trim }}
+{{- if $rendered }}
+---
+{{ $rendered }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end -}}

@@ -20,6 +20,26 @@ spec:
       protocol: TCP
 {{- end -}}
 
+{{/* Headless, metrics only: lets the ServiceMonitor (it selects by the service's labels) scrape the worker pods. */}}
+{{- define "multipult.workerMetricsService" -}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ include "multipult.workloadName" . }}
+  labels:
+    {{- include "multipult.labels" . | nindent 4 }}
+spec:
+  type: ClusterIP
+  clusterIP: None
+  selector:
+    {{- include "multipult.podSelectorLabels" . | nindent 4 }}
+  ports:
+    - name: metrics
+      port: {{ .Values.metricsPort }}
+      targetPort: metrics
+      protocol: TCP
+{{- end -}}
+
 {{- define "multipult.serviceAccount" -}}
 {{- if .Values.serviceAccount.create -}}
 apiVersion: v1
@@ -41,14 +61,14 @@ automountServiceAccountToken: false
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata:
-  name: {{ include "multipult.fullname" . }}
+  name: {{ include "multipult.workloadName" . }}
   labels:
     {{- include "multipult.labels" . | nindent 4 }}
 spec:
   scaleTargetRef:
     apiVersion: apps/v1
     kind: Deployment
-    name: {{ include "multipult.fullname" . }}
+    name: {{ include "multipult.workloadName" . }}
   minReplicas: {{ .Values.autoscaling.minReplicas }}
   maxReplicas: {{ .Values.autoscaling.maxReplicas }}
   metrics:
@@ -80,12 +100,12 @@ spec:
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 metadata:
-  name: {{ include "multipult.fullname" . }}
+  name: {{ include "multipult.workloadName" . }}
   labels:
     {{- include "multipult.labels" . | nindent 4 }}
 spec:
   maxUnavailable: {{ .Values.podDisruptionBudget.maxUnavailable }}
   selector:
     matchLabels:
-      {{- include "multipult.selectorLabels" . | nindent 6 }}
+      {{- include "multipult.podSelectorLabels" . | nindent 6 }}
 {{- end -}}

@@ -65,7 +65,7 @@ capabilities:
 apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: {{ include "multipult.fullname" . }}
+  name: {{ include "multipult.workloadName" . }}
   labels:
     {{- include "multipult.labels" . | nindent 4 }}
 spec:
@@ -80,11 +80,11 @@ spec:
       maxSurge: 1
   selector:
     matchLabels:
-      {{- include "multipult.selectorLabels" . | nindent 6 }}
+      {{- include "multipult.podSelectorLabels" . | nindent 6 }}
   template:
     metadata:
       labels:
-        {{- include "multipult.selectorLabels" . | nindent 8 }}
+        {{- include "multipult.podSelectorLabels" . | nindent 8 }}
         app.kubernetes.io/part-of: multipult
       annotations:
         checksum/config: {{ include "multipult.configData" . | sha256sum }}
@@ -109,13 +109,13 @@ spec:
           whenUnsatisfiable: ScheduleAnyway
           labelSelector:
             matchLabels:
-              {{- include "multipult.selectorLabels" . | nindent 14 }}
+              {{- include "multipult.podSelectorLabels" . | nindent 14 }}
         - maxSkew: 1
           topologyKey: kubernetes.io/hostname
           whenUnsatisfiable: {{ .Values.topologySpread.hostnameWhenUnsatisfiable }}
           labelSelector:
             matchLabels:
-              {{- include "multipult.selectorLabels" . | nindent 14 }}
+              {{- include "multipult.podSelectorLabels" . | nindent 14 }}
       {{- end }}
       containers:
         - name: {{ include "multipult.serviceName" . }}
@@ -133,6 +133,17 @@ spec:
             {{- include "multipult.envFrom" . | nindent 12 }}
           env:
             {{- include "multipult.secretEnv" . | nindent 12 }}
+            {{- if and (include "multipult.workersEnabled" .) (not (include "multipult.isWorker" .)) }}
+            # The <service>-worker pods handle events and run jobs (and, with workers.relayOutbox, relay the outbox): these serve.
+            {{- range $switch := list "EVENT_CONSUMERS_ENABLED" "JOBS_WORKERS_ENABLED" }}
+            - name: {{ $switch }}
+              value: "false"
+            {{- end }}
+            {{- if .Values.workers.relayOutbox }}
+            - name: OUTBOX_RELAY_ENABLED
+              value: "false"
+            {{- end }}
+            {{- end }}
           startupProbe:
             httpGet:
               path: /health/live

@@ -174,11 +174,12 @@ async function main(): Promise<void> {
         partitions: Number(process.env.BENCH_WS_PARTITIONS ?? 1),
         // As a socket-heavy deployment runs: event handling on replicas that hold no sockets.
         separateDispatch: process.env.BENCH_WS_SEPARATE_DISPATCH !== '0',
+        separateRelay: process.env.BENCH_WS_SEPARATE_RELAY === '1',
         profileDir: process.env.BENCH_CPU_PROFILE_DIR,
       };
       const result = await realtimeFanout(options);
       console.log(
-        `\nRealtime: ${result.connections} graphql-ws connections (${result.users} users, comment topic with ${options.partitions} partitions, ${options.separateDispatch ? 'events handled by a second notifications instance' : 'events handled where the sockets are'}), opened in ${format(result.connectSeconds)} s; ` +
+        `\nRealtime: ${result.connections} graphql-ws connections (${result.users} users, comment topic with ${options.partitions} partitions, ${options.separateDispatch ? 'events handled by a second notifications instance' : 'events handled where the sockets are'}, ${options.separateRelay ? "content's outbox relayed by a second content instance" : "content's outbox relayed where addComment is served"}), opened in ${format(result.connectSeconds)} s; ` +
           `notifications RSS ${format(result.serviceRssMiB.idle, 0)} -> ${format(result.serviceRssMiB.connected, 0)} MiB ` +
           `= ${format(result.serviceKiBPerConnection)} KiB per connection (benchmark client ${format(result.clientKiBPerConnection)} KiB)`,
       );

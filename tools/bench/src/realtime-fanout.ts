@@ -25,6 +25,11 @@ export interface RealtimeOptions {
    * live bus carries what it announces), instead of everything on one.
    */
   separateDispatch: boolean;
+  /**
+   * Content's outbox relayed by a second content instance that serves no requests
+   * (OUTBOX_RELAY_ENABLED=false on the one serving addComment), instead of by the one serving.
+   */
+  separateRelay: boolean;
   /** Where V8 CPU profiles of content and notifications over the measured window go; none taken when absent. */
   profileDir?: string;
 }
@@ -232,7 +237,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     env: BENCH_PRODUCTION_ENV,
     // In the platform's own Kafka namespace: a topic of that name outside it is not the one the services use.
     kafkaTopics: { [CommentCreated.topic]: options.partitions },
-    contentEnv: inspect('content'),
+    contentEnv: { ...inspect('content'), OUTBOX_RELAY_ENABLED: String(!options.separateRelay) },
     authEnv: { SIGNING_KEY_SECRET: 'benchmark-signing-key-secret-0123456789', FILE_LINK_SECRET: 'benchmark-file-link-secret-0123456789', ACCESS_TOKEN_TTL_SECONDS: '3600' },
     notificationsEnv: {
       ...BENCH_NOTIFICATIONS_ENV,
@@ -249,6 +254,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
   });
   try {
     const dispatcher = options.separateDispatch ? await platform.startServiceInstance('notifications', { EVENT_CONSUMERS_ENABLED: 'true', JOBS_WORKERS_ENABLED: 'true', NODE_OPTIONS: '' }) : platform.notifications;
+    const relay = options.separateRelay ? await platform.startServiceInstance('content', { OUTBOX_RELAY_ENABLED: 'true', NODE_OPTIONS: '' }) : platform.content;
     const { ownerToken, accounts, documentIds } = await setUp(platform, options.users);
     const notificationsBase = platform.notificationsUrl.replace(/\/graphql$/, '');
     const wsUrl = `${notificationsBase.replace(/^http/, 'ws')}/graphql/ws`;
@@ -313,7 +319,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     }
     // Where the time goes: the kit's freshness histograms, read around the window.
     const stages: { stage: string; url: string; name: string; labels: Record<string, string> }[] = [
-      { stage: 'commit -> broker (outbox relay)', url: platform.content.metricsUrl, name: 'outbox_publish_delay_seconds', labels: { topic: 'content.comment' } },
+      { stage: 'commit -> broker (outbox relay)', url: relay.metricsUrl, name: 'outbox_publish_delay_seconds', labels: { topic: 'content.comment' } },
       { stage: 'occurred -> handled (dispatch committed)', url: dispatcher.metricsUrl, name: 'events_consumer_delay_seconds', labels: { group: 'notifications.dispatch', topic: 'content.comment' } },
     ];
     const stagesBefore = await Promise.all(stages.map(({ url, name, labels }) => scrapeHistogram(url, name, labels)));

@@ -13,6 +13,8 @@ const UMBRELLA_VALUES: Record<string, RenderOptions> = {
   default: {},
   production: { valuesFiles: ['values-production.yaml'], set: { 'global.image.tag': '1.4.2' } },
   minimal: { valuesFiles: ['values-minimal.yaml'] },
+  // Background work on worker pods for every subgraph: each check below holds for those pods too.
+  workers: { set: Object.fromEntries(SUBGRAPH_SERVICES.map((service) => [`${service.name}.workers.enabled`, 'true'])) },
 };
 
 type PodSpec = {
@@ -27,7 +29,7 @@ type PodSpec = {
     resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
     securityContext?: Record<string, unknown> & { capabilities?: { drop?: string[] } };
     envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
-    env?: Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
+    env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
   }>;
   securityContext?: Record<string, unknown> & { seccompProfile?: { type: string } };
 };
@@ -125,7 +127,8 @@ describe('Helm charts', () => {
         const ports = Object.fromEntries((container.ports ?? []).map((port) => [port.name, port.containerPort]));
         expect(ports.metrics).toBeDefined();
         expect(ports.metrics).not.toBe(ports.http);
-        const config = ofKind(manifests, 'ConfigMap').find((configMap) => configMap.metadata.name === workload.metadata.name);
+        const configMapName = container.envFrom?.find((source) => source.configMapRef)?.configMapRef?.name;
+        const config = ofKind(manifests, 'ConfigMap').find((configMap) => configMap.metadata.name === configMapName);
         expect(config?.data).toMatchObject({ PORT: String(ports.http), METRICS_PORT: String(ports.metrics) });
       }
     });
@@ -179,7 +182,8 @@ describe('Helm charts', () => {
         const policy = policies.find((candidate) => candidate.metadata.name === `multipult-${service}`);
         const rules = (policy?.spec as { ingress: Array<{ ports: Array<{ port: string }>; from?: Peer[] }> }).ingress;
         const http = rules.find((rule) => rule.ports.some((port) => port.port === 'http'));
-        return http?.from?.map((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name']).sort();
+        // Each caller's pods: those serving, and its workers where it runs them.
+        return http?.from?.map((peer) => peer.podSelector?.matchExpressions?.find((expression) => expression.key === 'app.kubernetes.io/name')?.values?.[0]).sort();
       };
       expect(callersOf('gateway')).toBeUndefined();
       expect(callersOf('content')).toEqual(['export', 'gateway']);
@@ -211,6 +215,65 @@ describe('Helm charts', () => {
       const deployments = ofKind(manifests, 'Deployment').map((deployment) => deployment.metadata.name).sort();
       expect(targets).toEqual(name === 'minimal' ? [] : deployments);
     });
+  });
+
+  it('with workers.enabled, runs a service\'s background work on worker pods the Service never routes to, and its own pods only serve', async () => {
+    const plain = await umbrella('default');
+    const manifests = await render('multipult', {
+      release: 'multipult',
+      set: {
+        'content.workers.enabled': 'true',
+        'content.workers.relayOutbox': 'true',
+        'content.workers.replicaCount': '3',
+        'content.workers.autoscaling.enabled': 'false',
+        'content.workers.resources.requests.cpu': '250m',
+        'content.workers.resources.requests.memory': '384Mi',
+        'content.workers.resources.limits.memory': '768Mi',
+        'notifications.workers.enabled': 'true',
+        'global.metrics.serviceMonitor.enabled': 'true',
+      },
+    });
+    expect(await schemaProblems(manifests)).toEqual([]);
+    const named = (kind: string, name: string) => ofKind(manifests, kind).find((manifest) => manifest.metadata.name === name) as Manifest;
+    const switches = (deployment: Manifest) =>
+      Object.fromEntries((podTemplate(deployment).spec.containers[0].env ?? []).filter((variable) => variable.name.endsWith('_ENABLED')).map((variable) => [variable.name, variable.value]));
+    const serving = named('Deployment', 'multipult-content');
+    const worker = named('Deployment', 'multipult-content-worker');
+    expect(switches(serving)).toEqual({ EVENT_CONSUMERS_ENABLED: 'false', JOBS_WORKERS_ENABLED: 'false', OUTBOX_RELAY_ENABLED: 'false' });
+    expect(switches(worker)).toEqual({});
+    expect(switches(named('Deployment', 'multipult-auth'))).toEqual({});
+    const relayingOwnCommits = await render('content', { release: 'content', set: { 'workers.enabled': 'true' } });
+    const servingAlone = relayingOwnCommits.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === 'multipult-content') as Manifest;
+    expect(switches(servingAlone)).toEqual({ EVENT_CONSUMERS_ENABLED: 'false', JOBS_WORKERS_ENABLED: 'false' });
+    const [servingContainer, workerContainer] = [serving, worker].map((deployment) => podTemplate(deployment).spec.containers[0]);
+    expect(workerContainer.image).toBe(servingContainer.image);
+    expect(workerContainer.envFrom).toEqual(servingContainer.envFrom);
+    expect(workerContainer.resources).toEqual({ requests: { cpu: '250m', memory: '384Mi' }, limits: { memory: '768Mi' } });
+    expect((worker.spec as { replicas: number }).replicas).toBe(3);
+    // The serving Deployment keeps its selector, which Kubernetes does not let an upgrade change.
+    const plainContent = plain.find((manifest) => manifest.kind === 'Deployment' && manifest.metadata.name === 'multipult-content') as Manifest;
+    expect((serving.spec as { selector: unknown }).selector).toEqual((plainContent.spec as { selector: unknown }).selector);
+    const serviceSelector = { matchLabels: (named('Service', 'multipult-content').spec as { selector: Record<string, string> }).selector };
+    expect(selects(serviceSelector, podTemplate(serving).metadata.labels)).toBe(true);
+    expect(selects(serviceSelector, podTemplate(worker).metadata.labels)).toBe(false);
+    expect(worker.metadata.labels?.['app.kubernetes.io/component']).toBe('worker');
+    const autoscaled = ofKind(manifests, 'HorizontalPodAutoscaler').map((hpa) => (hpa.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name);
+    expect(autoscaled).toEqual(expect.arrayContaining(['multipult-content', 'multipult-notifications', 'multipult-notifications-worker']));
+    expect(autoscaled).not.toContain('multipult-content-worker');
+    // Scraped through a headless metrics-only Service the service's ServiceMonitor selects.
+    const workerMetrics = named('Service', 'multipult-content-worker').spec as { clusterIP: string; selector: Record<string, string>; ports: Array<{ name: string }> };
+    expect(workerMetrics.clusterIP).toBe('None');
+    expect(workerMetrics.ports.map((port) => port.name)).toEqual(['metrics']);
+    expect(selects({ matchLabels: workerMetrics.selector }, podTemplate(worker).metadata.labels)).toBe(true);
+    const monitor = named('ServiceMonitor', 'multipult-content').spec as { selector: LabelSelector };
+    expect(selects(monitor.selector, named('Service', 'multipult-content-worker').metadata.labels ?? {})).toBe(true);
+    // The service's NetworkPolicy holds for its workers, and the services content calls admit them.
+    const policySelects = (policy: string, labels: Record<string, string>) => selects((named('NetworkPolicy', policy).spec as { podSelector: LabelSelector }).podSelector, labels);
+    expect(policySelects('multipult-content', podTemplate(worker).metadata.labels)).toBe(true);
+    const authHttpCallers = (named('NetworkPolicy', 'multipult-auth').spec as { ingress: Array<{ ports: Array<{ port: string }>; from?: Peer[] }> }).ingress.find((rule) =>
+      rule.ports.some((port) => port.port === 'http'),
+    );
+    expect(authHttpCallers?.from?.some((peer) => peer.podSelector && selects(peer.podSelector, podTemplate(worker).metadata.labels))).toBe(true);
   });
 
   it('production values read every secret from Secrets ops manage, monitor every service and use the tag given', async () => {

@@ -89,6 +89,11 @@ export const kafkaEnv = {
    */
   KAFKA_CONSUMER_HANDLING_DEADLINE_MS: z.coerce.number().int().min(0).max(25_000).default(20_000),
   OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /**
+   * false: this instance relays no outbox rows; its writers wake the relays of other instances
+   * (NOTIFY on commit), so relaying never waits behind the requests this one serves.
+   */
+  OUTBOX_RELAY_ENABLED: booleanFlag.default(true),
   OUTBOX_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
 };
 

@@ -7,7 +7,7 @@ import { InboxRecord } from './consumer/inbox-record.entity';
 import { EventConsumer } from './consumer/event-consumer';
 import { EventsConfig, EventsModule, createEventTransport } from './events.module';
 import { OutboxMessage } from './outbox/outbox-message.entity';
-import { OutboxWriter } from './outbox/outbox-writer';
+import { OutboxWriter, outboxEvent } from './outbox/outbox-writer';
 import { EVENT_TRANSPORT, EventTransport, ReceivedMessage } from './transport/event-transport';
 import { InProcessTransport } from './transport/in-process-transport';
 import { KafkaTransport } from './transport/kafka-transport';
@@ -32,6 +32,7 @@ const baseConfig: EventsConfig = {
   EVENT_CONSUMERS_ENABLED: true,
   KAFKA_CONSUMER_HANDLING_DEADLINE_MS: 20_000,
   OUTBOX_POLL_INTERVAL_MS: 100,
+  OUTBOX_RELAY_ENABLED: true,
   OUTBOX_BATCH_SIZE: 50,
 };
 
@@ -105,6 +106,47 @@ describe('EventsModule', () => {
       expect(handled).toEqual([]);
     } finally {
       await service.close();
+    }
+  });
+
+  it('relays nothing with OUTBOX_RELAY_ENABLED=false: its commits wake the relay of another instance at once', async () => {
+    // The relaying instance polls once a minute, so only the writer's wake-up can bring it each event within seconds.
+    const relaying = await bootService({ ...baseConfig, OUTBOX_POLL_INTERVAL_MS: 60_000 });
+    await relaying.init();
+    const writing = await bootService({ ...baseConfig, OUTBOX_RELAY_ENABLED: false });
+    await writing.init();
+    try {
+      const Widget = uniqueWidgetContract();
+      const groupId = uniqueGroup('relay-off');
+      const relayedBy = (service: TestingModule) => {
+        const received: string[] = [];
+        void service
+          .get<EventTransport>(EVENT_TRANSPORT)
+          .subscribe({ groupId, topics: [Widget.topic], fromBeginning: true, handler: async (message) => void received.push(JSON.parse(message.value).id) });
+        return received;
+      };
+      const fromRelaying = relayedBy(relaying);
+      const fromWriting = relayedBy(writing);
+      const write = () =>
+        writing.get(DataSource).transaction((manager) => writing.get(OutboxWriter).enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }));
+      const writeWithEvents = () =>
+        writing.get(OutboxWriter).writeWithEvents(writing.get(DataSource), { sql: 'SELECT 1 AS written', parameters: [] }, [
+          outboxEvent(Widget, { aggregateId: randomUUID(), payload: widgetPayload() }),
+        ]);
+
+      const first = await write();
+      await waitFor('the first event relayed by the other instance', () => fromRelaying.length === 1, 10_000);
+      const second = await write();
+      const {
+        envelopes: [third],
+      } = await writeWithEvents();
+      await waitFor('both later events relayed without waiting for a poll', () => fromRelaying.length === 3, 10_000);
+
+      expect(fromRelaying).toEqual([first.id, second.id, third.id]);
+      expect(fromWriting).toEqual([]);
+    } finally {
+      await writing.close();
+      await relaying.close();
     }
   });
 

@@ -116,6 +116,7 @@ export class EventsModule {
             new OutboxRelay(dataSource, transport, {
               pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
               batchSize: config.OUTBOX_BATCH_SIZE,
+              enabled: config.OUTBOX_RELAY_ENABLED,
             }),
         },
         {

@@ -15,6 +15,11 @@ export interface OutboxRelayOptions {
   batchSize: number;
   /** Delay between attempts while publishing keeps failing. */
   retryBackoff?: BackoffOptions;
+  /**
+   * false: start() relays nothing, and this process's writers wake other processes' relays with
+   * NOTIFY, e.g. replicas serving requests while a few others relay. Default true.
+   */
+  enabled?: boolean;
 }
 
 type PostgresConnectionOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -71,6 +76,10 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     if (this.running) return;
+    if (this.options.enabled === false) {
+      this.logger.log(`Not relaying ${this.table}: the outbox relay is off on this instance (OUTBOX_RELAY_ENABLED=false); instances with it on publish what this one writes`);
+      return;
+    }
     this.stopping = false;
     // Writers of this process wake it on commit; NOTIFY brings what other processes commit.
     this.unregisterLocal = registerLocalRelay(this.dataSource, () => this.wake());
