@@ -183,7 +183,11 @@ async function main(): Promise<void> {
           `notifications RSS ${format(result.serviceRssMiB.idle, 0)} -> ${format(result.serviceRssMiB.connected, 0)} MiB ` +
           `= ${format(result.serviceKiBPerConnection)} KiB per connection (benchmark client ${format(result.clientKiBPerConnection)} KiB)`,
       );
-      const { latency, storm } = result;
+      const { latency, storm, signUps } = result;
+      console.log(
+        `Set-up: ${signUps.users} sign-ups; their ${signUps.recipientsDelay.count} events reached notifications' directory (notifications.recipients) ` +
+          `p50 ${format(signUps.recipientsDelay.p50Ms)} / p99 ${format(signUps.recipientsDelay.p99Ms)} ms after they occurred (mean ${format(signUps.recipientsDelay.meanMs)} ms)`,
+      );
       console.log(
         `Mentions at ${options.rate}/s for ${options.durationSeconds} s after ${options.warmUpSeconds} s of warm-up (achieved ${format(latency.sendRate)}/s): ${latency.mentionsSent} committed, ` +
           `${latency.deliveries}/${latency.expectedDeliveries} deliveries, ${latency.duplicates} duplicates`,

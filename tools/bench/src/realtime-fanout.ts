@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { CommentCreated } from '@multipult/events';
 import { Platform, freePort, graphql, graphqlData, startPlatform } from '@multipult/testing';
 import { saveProfiles, startProfile } from './cpu-profile';
-import { histogramBetween, scrapeHistogram } from './prometheus-histogram';
+import { HistogramSummary, histogramBetween, scrapeHistogram } from './prometheus-histogram';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
 
 export interface RealtimeOptions {
@@ -49,6 +49,8 @@ export interface RealtimeResult {
   serviceRssMiB: { idle: number; connected: number };
   serviceKiBPerConnection: number;
   clientKiBPerConnection: number;
+  /** The set-up's sign-ups (a burst, 4 at a time) as notifications' directory consumer saw their events. */
+  signUps: { users: number; recipientsDelay: HistogramSummary };
   latency: {
     mentionsSent: number;
     sendRate: number;
@@ -255,6 +257,8 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
   try {
     const dispatcher = options.separateDispatch ? await platform.startServiceInstance('notifications', { EVENT_CONSUMERS_ENABLED: 'true', JOBS_WORKERS_ENABLED: 'true', NODE_OPTIONS: '' }) : platform.notifications;
     const relay = options.separateRelay ? await platform.startServiceInstance('content', { OUTBOX_RELAY_ENABLED: 'true', NODE_OPTIONS: '' }) : platform.content;
+    const recipientsDelay = { url: dispatcher.metricsUrl, name: 'events_consumer_delay_seconds', labels: { group: 'notifications.recipients' } };
+    const beforeSignUps = await scrapeHistogram(recipientsDelay.url, recipientsDelay.name, recipientsDelay.labels);
     const { ownerToken, accounts, documentIds } = await setUp(platform, options.users);
     const notificationsBase = platform.notificationsUrl.replace(/\/graphql$/, '');
     const wsUrl = `${notificationsBase.replace(/^http/, 'ws')}/graphql/ws`;
@@ -266,6 +270,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
     });
 
     await sleep(2_000);
+    const signUps = { users: accounts.length, recipientsDelay: histogramBetween(beforeSignUps, await scrapeHistogram(recipientsDelay.url, recipientsDelay.name, recipientsDelay.labels)) };
     const idleRss = await serviceRssMiB(platform.notifications.metricsUrl);
     const clientRssBefore = process.memoryUsage().rss;
     const connectStarted = performance.now();
@@ -400,6 +405,7 @@ export async function realtimeFanout(options: RealtimeOptions): Promise<Realtime
       serviceRssMiB: { idle: idleRss, connected: connectedRss },
       serviceKiBPerConnection: ((connectedRss - idleRss) * 1024) / options.connections,
       clientKiBPerConnection,
+      signUps,
       latency: {
         mentionsSent: sent.size,
         sendRate,

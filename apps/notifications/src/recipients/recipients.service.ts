@@ -5,6 +5,8 @@ import { EventConsumer, EnvelopeOf, TenantMemberAdded, TenantMemberRemoved, User
 import { pickLocale } from '@multipult/graphql';
 import { Recipient } from './recipient.entity';
 
+const RECIPIENTS_BATCH_SIZE = 100;
+
 export type RecipientContact = Pick<Recipient, 'userId' | 'email' | 'displayName' | 'locale' | 'emailDigest'>;
 
 /**
@@ -24,6 +26,8 @@ export class RecipientsService implements OnApplicationBootstrap {
       groupId: 'notifications.recipients',
       contracts: [UserRegistered, TenantMemberAdded, TenantMemberRemoved],
       fromBeginning: true,
+      // A burst of sign-ups (a tenant importing its people) commits once per batch, not once per user.
+      batchSize: RECIPIENTS_BATCH_SIZE,
       handler: async (event, manager) => {
         if (event.type === UserRegistered.type) await this.record(manager, event);
         else if (event.type === TenantMemberAdded.type) await this.recordMembership(manager, event.payload.tenantId, event.payload.userId);
