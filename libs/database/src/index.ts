@@ -3,3 +3,4 @@ export * from './lib/query-logger';
 export * from './lib/unique-violation';
 export * from './lib/delete-in-batches';
 export * from './lib/lost-connection-guard';
+export * from './lib/statement-cache';

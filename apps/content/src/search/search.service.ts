@@ -166,10 +166,13 @@ export class SearchService {
     const inPostgres = () =>
       this.dataSource.transaction(async (manager) => {
         // JIT compilation costs more than these queries run, and parallel workers only queue behind
-        // other searches; `<%` (indexed) compares against the trigram threshold, whose default (0.6) misses most typos.
+        // other searches; `<%` (indexed) compares against the trigram threshold, whose default (0.6)
+        // misses most typos. A search's best plan depends on its words and filters, so a prepared
+        // one (DATABASE_STATEMENT_CACHE_SIZE) is still planned for its values, never generically.
         await manager.query(
           `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
-                  set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true)`,
+                  set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true),
+                  set_config('plan_cache_mode', 'force_custom_plan', true)`,
         );
         const statement = this.statement(principal, input, sort, pageSize, fuzzy, selection, after);
         const [rows]: SearchRows[] = await manager.query(statement.sql, statement.values);

@@ -52,6 +52,13 @@ export const databaseEnv = {
   DATABASE_URL: urlWithProtocols(['postgres', 'postgresql']),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /**
+   * Statements each connection keeps prepared (parsed once, and planned once unless PostgreSQL's
+   * plan_cache_mode finds a plan for the values worth it): those it has run twice, up to this many.
+   * 0 turns it off, e.g. behind PgBouncer in transaction mode before 1.21, where a named statement
+   * does not follow the session.
+   */
+  DATABASE_STATEMENT_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000).default(100),
   /** Run pending migrations at start-up (off when a release job runs them instead). */
   DATABASE_MIGRATIONS_RUN: booleanFlag.default(true),
 };

@@ -63,6 +63,7 @@ describe('DatabaseModule', () => {
       DATABASE_URL: database.url,
       DATABASE_POOL_MAX: 4,
       DATABASE_STATEMENT_TIMEOUT_MS: 15_000,
+      DATABASE_STATEMENT_CACHE_SIZE: 0,
       DATABASE_MIGRATIONS_RUN: true,
       ...overrides,
     };
@@ -265,5 +266,48 @@ describe('DatabaseModule', () => {
     const metrics = await register.metrics();
     expect(poolSample(metrics, 'pool-one-spec', 'total')).toBeGreaterThanOrEqual(1);
     expect(poolSample(metrics, 'pool-two-spec', 'total')).toBeGreaterThanOrEqual(1);
+  });
+
+  describe('with DATABASE_STATEMENT_CACHE_SIZE', () => {
+    /** The protocol-level statements the service's one connection holds prepared. */
+    const preparedOn = async (dataSource: DataSource) =>
+      ((await dataSource.query('SELECT statement FROM pg_prepared_statements WHERE NOT from_sql ORDER BY prepare_time')) as { statement: string }[]).map(
+        (row) => row.statement,
+      );
+
+    it('prepares a statement on its second run on a connection, up to the size, and leaves one-offs unnamed', async () => {
+      const { dataSource } = await boot({ schema: nextSchema() }, { DATABASE_POOL_MAX: 1, DATABASE_STATEMENT_CACHE_SIZE: 2 });
+      const run = (sql: string) => dataSource.query(sql, [1]);
+      await run('SELECT $1::int AS once');
+      await run('SELECT $1::int AS twice');
+      await run('SELECT $1::int AS twice');
+      expect(await preparedOn(dataSource)).toEqual(['SELECT $1::int AS twice']);
+      expect(await run('SELECT $1::int AS twice')).toEqual([{ twice: 1 }]);
+
+      for (const sql of ['SELECT $1::int AS second', 'SELECT $1::int AS second', 'SELECT $1::int AS third', 'SELECT $1::int AS third']) await run(sql);
+      expect(await preparedOn(dataSource)).toEqual(['SELECT $1::int AS twice', 'SELECT $1::int AS second']);
+      expect(await run('SELECT $1::int AS third')).toEqual([{ third: 1 }]);
+    });
+
+    it('is off at 0', async () => {
+      const { dataSource } = await boot({ schema: nextSchema() }, { DATABASE_POOL_MAX: 1 });
+      for (let run = 0; run < 3; run += 1) await dataSource.query('SELECT $1::int AS repeated', [run]);
+      expect(await preparedOn(dataSource)).toEqual([]);
+    });
+
+    it('prepares a statement again once a migration changed what it returns', async () => {
+      const schema = nextSchema();
+      const { dataSource } = await boot({ schema }, { DATABASE_POOL_MAX: 1, DATABASE_STATEMENT_CACHE_SIZE: 10 });
+      await dataSource.query(`INSERT INTO widgets (name) VALUES ('gear')`);
+      const widgets = () => dataSource.query('SELECT * FROM widgets WHERE id > $1', [0]);
+      await widgets();
+      expect(await widgets()).toEqual([{ id: 1, name: 'gear' }]);
+
+      await inspector.query(`ALTER TABLE ${inspector.escapeIdentifier(schema)}.widgets ADD COLUMN colour text NOT NULL DEFAULT 'red'`);
+
+      // The server refuses the old plan once (a rolling deploy meets this right after a migration); the next call prepares anew.
+      await expect(widgets()).rejects.toThrow('cached plan must not change result type');
+      expect(await widgets()).toEqual([{ id: 1, name: 'gear', colour: 'red' }]);
+    });
   });
 });

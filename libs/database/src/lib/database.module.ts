@@ -7,11 +7,13 @@ import { APP_CONFIG } from '@multipult/config';
 import { gauge } from '@multipult/observability';
 import { guardAgainstLostPostgresConnections } from './lost-connection-guard';
 import { QueryMetricsLogger } from './query-logger';
+import { statementCachingClient } from './statement-cache';
 
 export interface DatabaseConfig {
   DATABASE_URL: string;
   DATABASE_POOL_MAX: number;
   DATABASE_STATEMENT_TIMEOUT_MS: number;
+  DATABASE_STATEMENT_CACHE_SIZE: number;
   DATABASE_MIGRATIONS_RUN: boolean;
 }
 
@@ -45,6 +47,7 @@ export function dataSourceOptions(config: DatabaseConfig, options: DatabaseModul
       connectionTimeoutMillis: 5_000,
       // Raw SQL (migrations, outbox relay) then needs no schema prefix.
       options: `-c search_path="${options.schema}",public`,
+      ...(config.DATABASE_STATEMENT_CACHE_SIZE > 0 && { Client: statementCachingClient(config.DATABASE_STATEMENT_CACHE_SIZE) }),
     },
   };
 }
@@ -126,7 +129,8 @@ export class DatabaseModule {
  * Answers the names of the migrations it applied (none when the schema is current).
  */
 export async function runDatabaseMigrations(config: DatabaseConfig, options: DatabaseModuleOptions): Promise<string[]> {
-  const serviceOptions = dataSourceOptions(config, options);
+  // Migrations change the tables under the statements they run: nothing is kept prepared across them.
+  const serviceOptions = dataSourceOptions({ ...config, DATABASE_STATEMENT_CACHE_SIZE: 0 }, options);
   await ensureSchema(config.DATABASE_URL, options.schema);
   const dataSource = await new DataSource({ ...serviceOptions, migrationsRun: false, extra: { ...serviceOptions.extra, max: 1 } }).initialize();
   try {
