@@ -49,7 +49,7 @@ export interface RealtimeResult {
   serviceRssMiB: { idle: number; connected: number };
   serviceKiBPerConnection: number;
   clientKiBPerConnection: number;
-  /** The set-up's sign-ups (a burst, 4 at a time) as notifications' directory consumer saw their events. */
+  /** The set-up's sign-ups (a burst, 8 at a time) as notifications' directory consumer saw their events. */
   signUps: { users: number; recipientsDelay: HistogramSummary };
   latency: {
     mentionsSent: number;

@@ -118,15 +118,15 @@ describe('EventsModule', () => {
     try {
       const Widget = uniqueWidgetContract();
       const groupId = uniqueGroup('relay-off');
-      const relayedBy = (service: TestingModule) => {
+      const relayedBy = async (service: TestingModule) => {
         const received: string[] = [];
-        void service
+        await service
           .get<EventTransport>(EVENT_TRANSPORT)
           .subscribe({ groupId, topics: [Widget.topic], fromBeginning: true, handler: async (message) => void received.push(JSON.parse(message.value).id) });
         return received;
       };
-      const fromRelaying = relayedBy(relaying);
-      const fromWriting = relayedBy(writing);
+      const fromRelaying = await relayedBy(relaying);
+      const fromWriting = await relayedBy(writing);
       const write = () =>
         writing.get(DataSource).transaction((manager) => writing.get(OutboxWriter).enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }));
       const writeWithEvents = () =>
