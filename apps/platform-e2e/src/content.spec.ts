@@ -345,6 +345,9 @@ describe('content through the gateway', () => {
     const typo = await asOwner<SearchResult>(SEARCH, { input: { query: 'runing foxs' } });
     expect(typo.searchDocuments.fuzzy).toBe(true);
     expect(typo.searchDocuments.edges[0].node.document.id).toBe(ids.foxes);
+    // The title marks the words the query matched despite its typos.
+    expect(typo.searchDocuments.edges[0].node.highlight.title).toBe('<mark>Running</mark> <mark>foxes</mark>');
+    expect(typo.searchDocuments.edges[0].node.highlight.body).toContain('The <mark>foxes</mark> were running through the &lt;b&gt;forest');
 
     const suggestions = await asOwner<{ suggestDocuments: { id: string; title: string }[] }>(
       `query($input: SuggestDocumentsInput!) { suggestDocuments(input: $input) { id title } }`,

@@ -87,6 +87,15 @@ describe('search through the gateway, served by OpenSearch', () => {
     found.edges.slice(1).forEach((edge, index) => expect(edge.node.rank).toBeLessThanOrEqual(found.edges[index].node.rank));
   });
 
+  it('falls back to typo-tolerant title matches, marking the words matched despite the typos', async () => {
+    const typo = await search({ query: 'lihgthouse keper' });
+    expect(typo.fuzzy).toBe(true);
+    expect(typo.edges.map((edge) => edge.node.document.id)).toEqual([ids[1]]);
+    expect(typo.edges[0].node.highlight.title).toBe('The <mark>lighthouse</mark> <mark>keeper</mark>');
+    // Typos match titles only: the body is its leading text, nothing marked.
+    expect(typo.edges[0].node.highlight.body).toBe('A keeper climbs the lighthouse stairs every night.');
+  });
+
   it('pages with cursors, filters, and sorts newest first', async () => {
     const first = await search({ query: 'lighthouse', first: 2 });
     expect(first.pageInfo.hasNextPage).toBe(true);

@@ -14,6 +14,7 @@ import { DocumentTranslation } from '../translations/translation.entity';
 import { CountRelation, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 import { SearchEngine } from './engine/search-engine';
 import { EngineSearchRequest, EngineSearchResponse, engineSearchBody, engineSearchRows } from './engine/search-engine.query';
+import { markTypoMatches } from './typo-highlight';
 
 /** Positional SQL parameters: `bind(value)` returns its `$n` placeholder. */
 class SqlParameters {
@@ -191,7 +192,7 @@ export class SearchService {
             { input, pageSize, fuzzy, selection, engine },
             search,
           );
-    return this.assemble(rows, pageSize, fuzzy, scope);
+    return this.assemble(rows, pageSize, fuzzy, scope, fuzzy && selection.highlights ? input.query : undefined);
   }
 
   /**
@@ -282,9 +283,13 @@ export class SearchService {
       : selection.totalCount
         ? `json_build_object(${total})`
         : 'NULL::json';
+    // A typo-tolerant hit's title is marked by the service (markTypoMatches): its words hold no lexeme of the query.
+    const titleHighlight = fuzzy
+      ? 'NULL AS title_highlight'
+      : `ts_headline(coalesce(t.search_config, d.search_config), ${escapeHtml('coalesce(t.title, d.title)')}, query.q,
+                     'HighlightAll=true, StartSel=<mark>, StopSel=</mark>') AS title_highlight`;
     const highlights = `
-      ts_headline(coalesce(t.search_config, d.search_config), ${escapeHtml('coalesce(t.title, d.title)')}, query.q,
-                  'HighlightAll=true, StartSel=<mark>, StopSel=</mark>') AS title_highlight,
+      ${titleHighlight},
       ts_headline(coalesce(t.search_config, d.search_config),
                   ${escapeHtml("coalesce(t.summary, d.summary) || ' ' || coalesce(t.body, d.body)")}, query.q,
                   '${HEADLINE_OPTIONS}') AS body_highlight`;
@@ -415,7 +420,8 @@ export class SearchService {
     return conditions;
   }
 
-  private async assemble(rows: SearchRows, pageSize: number, fuzzy: boolean, scope: string): Promise<DocumentSearchResult> {
+  /** `typoQuery`: the query of a typo-tolerant page whose highlights were selected, to mark its titles by. */
+  private async assemble(rows: SearchRows, pageSize: number, fuzzy: boolean, scope: string, typoQuery?: string): Promise<DocumentSearchResult> {
     const hits = rows.page.slice(0, pageSize);
     const counts = rows.counts;
     const byCount = (values: Record<string, number> | null | undefined) =>
@@ -438,17 +444,16 @@ export class SearchService {
     const cursorOf = (hit: MatchedRow) => SEARCH_ORDER.encode([hit.sort_value, hit.id], scope);
     const edges = hits
       .filter((hit) => documentById.has(hit.id))
-      .map((hit) => ({
-        cursor: cursorOf(hit),
-        node: {
-          document: documentById.get(hit.id) as Document,
-          translation: (hit.translation_id && translationById.get(hit.translation_id)) || null,
-          language: hit.language,
-          rank: Number(hit.rank),
-          // Empty only when not selected, so never read.
-          highlight: { title: hit.title_highlight ?? '', body: hit.body_highlight ?? '' },
-        },
-      }));
+      .map((hit) => {
+        const document = documentById.get(hit.id) as Document;
+        const translation = (hit.translation_id && translationById.get(hit.translation_id)) || null;
+        const title = typoQuery === undefined ? hit.title_highlight : markTypoMatches(translation?.title ?? document.title, typoQuery);
+        return {
+          cursor: cursorOf(hit),
+          // Empty highlights only when not selected, so never read.
+          node: { document, translation, language: hit.language, rank: Number(hit.rank), highlight: { title: title ?? '', body: hit.body_highlight ?? '' } },
+        };
+      });
     const relation = counts?.more ? CountRelation.GTE : CountRelation.EQ;
     return {
       edges,

@@ -75,6 +75,19 @@ function documentFilters(principal: AuthPrincipal, filter: DocumentFilter): Reco
   return filters;
 }
 
+/**
+ * A typo-tolerant search matches titles only: its bodies are their leading text (no query to
+ * mark), and the service marks the titles itself (markTypoMatches), since highlighting a fuzzy
+ * query here expands it against the whole index for every hit and field (~50 ms a page).
+ */
+const typoHighlightFields = () =>
+  Object.fromEntries(
+    ENGINE_CONFIGURATIONS.map((configuration) => [
+      `variants.${variantField('body', configuration)}`,
+      { highlight_query: { match_none: {} }, fragment_size: HIGHLIGHT_FRAGMENT_CHARS, number_of_fragments: 1, no_match_size: HIGHLIGHT_FRAGMENT_CHARS },
+    ]),
+  );
+
 const highlightFields = () =>
   Object.fromEntries(
     ENGINE_CONFIGURATIONS.flatMap((configuration) => [
@@ -108,13 +121,22 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
     _source: false,
     docvalue_fields: ['variants.translation_id', 'variants.language'],
     ...(selection.highlights && {
-      highlight: { pre_tags: ['<mark>'], post_tags: ['</mark>'], encoder: 'html', require_field_match: true, fields: highlightFields() },
+      highlight: {
+        pre_tags: ['<mark>'],
+        post_tags: ['</mark>'],
+        encoder: 'html',
+        require_field_match: true,
+        fields: request.fuzzy ? typoHighlightFields() : highlightFields(),
+      },
     }),
   };
   const relevance = request.sort === SearchSort.RELEVANCE;
   return {
     size: request.pageSize + 1,
-    _source: false,
+    // Highlighting reads each hit's text from its stored document. Asking for the document (trimmed
+    // to one field) loads it once per hit for every highlighted field: with `_source: false` the
+    // highlights took 2-3x the rest of the search (100 000 documents: 15 -> 7 ms for one word).
+    _source: selection.highlights ? ['document_id'] : false,
     track_scores: true,
     track_total_hits: selection.totalCount || selection.facets ? request.totalHitsLimit : false,
     query: {
@@ -179,7 +201,8 @@ export function engineSearchRows(response: EngineSearchResponse, request: Engine
       language: best?.fields?.['variants.language']?.[0] ?? '',
       rank,
       sort_value: request.sort === SearchSort.RELEVANCE ? rank : Number(hit.sort[0]) / 1000,
-      title_highlight: highlighted ? (fragments(best?.highlight, 'title')[0] ?? '') : null,
+      // A typo-tolerant hit's title is marked by the service (typoHighlightFields).
+      title_highlight: highlighted && !request.fuzzy ? (fragments(best?.highlight, 'title')[0] ?? '') : null,
       body_highlight: highlighted ? body.join(' … ') : null,
     };
   });

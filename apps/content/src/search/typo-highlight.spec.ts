@@ -1,0 +1,22 @@
+import { markTypoMatches } from './typo-highlight';
+
+describe('markTypoMatches', () => {
+  it('marks the words a query word matches within its typo distance, a swap of two letters being one edit', () => {
+    expect(markTypoMatches('Garden by the mountain', 'mountian')).toBe('Garden by the <mark>mountain</mark>');
+    expect(markTypoMatches('Running foxes', 'runing foxs')).toBe('<mark>Running</mark> <mark>foxes</mark>');
+    expect(markTypoMatches('Старый дом у реки', 'стрый')).toBe('<mark>Старый</mark> дом у реки');
+  });
+
+  it('allows edits by the query word length (none up to 2 letters, 1 up to 5, 2 beyond) and keeps the first letter exact', () => {
+    expect(markTypoMatches('an ox', 'on')).toBe('an ox');
+    expect(markTypoMatches('the house', 'hose')).toBe('the <mark>house</mark>');
+    expect(markTypoMatches('the houses', 'hose')).toBe('the houses');
+    expect(markTypoMatches('lighthouse', 'lihgthuose')).toBe('<mark>lighthouse</mark>');
+    expect(markTypoMatches('mountain', 'nountain')).toBe('mountain');
+  });
+
+  it('escapes the title as every highlight does, marks included', () => {
+    expect(markTypoMatches('<b>Fox</b> & hound', 'fxo')).toBe('&lt;b&gt;<mark>Fox</mark>&lt;/b&gt; &amp; hound');
+    expect(markTypoMatches('R&D <notes>', 'nothing')).toBe('R&amp;D &lt;notes&gt;');
+  });
+});
