@@ -210,6 +210,12 @@ describe('content through the gateway', () => {
       { tag: { name: 'poetry' }, count: 2 },
     ]);
     expect(all.searchDocuments.facets.authors).toEqual([{ author: { name: 'Gabdulla Tukay' }, count: 2 }]);
+    const topValues = await asOwner<SearchResult>(SEARCH, { input: { query: 'forest OR лес OR тел', first: 2, maxValuesPerFacet: 1 } });
+    expect(topValues.searchDocuments.facets.languages).toEqual([{ value: 'en', count: 3 }]);
+    expect(topValues.searchDocuments.facets.tags).toEqual([{ tag: { name: 'nature' }, count: 3 }]);
+    expect(topValues.searchDocuments.totalCount).toBe(5);
+    const tooMany = await graphql(platform.gatewayUrl, SEARCH, { token: owner.token, variables: { input: { query: 'forest', maxValuesPerFacet: 1001 } } });
+    expect(tooMany.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'maxValuesPerFacet' }] } });
 
     const seen = all.searchDocuments.edges.map((edge) => edge.node.document.id);
     let after = all.searchDocuments.pageInfo.endCursor;

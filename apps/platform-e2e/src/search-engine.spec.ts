@@ -77,6 +77,12 @@ describe('search through the gateway, served by OpenSearch', () => {
       { value: 'prose', count: 1 },
     ]);
     expect(found.facets.languages).toEqual([{ value: 'en', count: 3 }]);
+    // The most frequent values first, ties by value, as many as asked for.
+    const topTypes = await search({ query: 'lighthouse', maxValuesPerFacet: 2 });
+    expect(topTypes.facets.types).toEqual([
+      { value: 'article', count: 1 },
+      { value: 'poem', count: 1 },
+    ]);
     expect(found.facets.tags).toEqual([{ tag: { id: tagId, name: 'coast' }, count: 1 }]);
     const dawn = found.edges.find((edge) => edge.node.document.id === ids[0]);
     expect(dawn?.node.highlight.title).toBe('<mark>Lighthouse</mark> at dawn');

@@ -99,6 +99,10 @@ export class DocumentFilter {
   to?: Date;
 }
 
+/** Facet values a search returns per facet unless asked for more (as Elasticsearch's terms aggregation and Typesense). */
+export const DEFAULT_FACET_VALUES = 10;
+export const MAX_FACET_VALUES = 1_000;
+
 @InputType()
 export class SearchDocumentsInput {
   @Field({ description: 'Words, "quoted phrases", OR, -excluded (web search syntax); matches originals and translations' })
@@ -130,6 +134,16 @@ export class SearchDocumentsInput {
   @IsString()
   @MaxLength(512, { message: keyed('validation.maxLength') })
   after?: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `Values returned per facet, the most frequent first (${DEFAULT_FACET_VALUES} when omitted, at most ${MAX_FACET_VALUES}); ask for one more than you show to know whether there are more`,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1, { message: keyed('validation.min') })
+  @Max(MAX_FACET_VALUES, { message: keyed('validation.max') })
+  maxValuesPerFacet?: number;
 }
 
 @InputType()
@@ -211,7 +225,10 @@ export class AuthorFacetCount {
   count: number;
 }
 
-@ObjectType({ description: 'Counts per facet value over every match, or over the first 10 000 matches when there are more (see countRelation)' })
+@ObjectType({
+  description:
+    'Counts per facet value over every match, or over the first 10 000 matches when there are more (see countRelation); the most frequent values of each facet, as many as maxValuesPerFacet',
+})
 export class DocumentSearchFacets {
   @Field(() => [FacetCount])
   languages: FacetCount[];

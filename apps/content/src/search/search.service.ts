@@ -11,7 +11,7 @@ import { isEditor } from '../documents/document-access';
 import { Document, DocumentStatus, SEARCH_CONFIG_BY_LANGUAGE } from '../documents/document.entity';
 import { Tag } from '../tags/tag.entity';
 import { DocumentTranslation } from '../translations/translation.entity';
-import { CountRelation, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
+import { CountRelation, DEFAULT_FACET_VALUES, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 import { SearchEngine } from './engine/search-engine';
 import { EngineSearchRequest, EngineSearchResponse, engineSearchBody, engineSearchRows } from './engine/search-engine.query';
 import { markTypoMatches } from './typo-highlight';
@@ -274,12 +274,17 @@ export class SearchService {
          counted_documents AS MATERIALIZED (SELECT id, type, tag_ids, author_ids FROM counted GROUP BY id, type, tag_ids, author_ids),`
       : `counted_documents AS MATERIALIZED (SELECT id FROM (SELECT id FROM bounded LIMIT ${limit}) c GROUP BY id),`;
     const total = `'total', (SELECT count(*) FROM counted_documents), 'more', (SELECT count(*) > ${limit} FROM bounded)`;
+    // Each facet's most frequent values, as many as asked for: count descending, then value (byte order, as the engine's).
+    const facetValues = selection.facets ? params.bind(input.maxValuesPerFacet ?? DEFAULT_FACET_VALUES) : '';
+    const topValues = (value: string, counted: string) =>
+      `(SELECT json_object_agg(${value}, n) FROM (SELECT ${value}, count(${counted}) AS n FROM`;
+    const topOrder = (value: string) => `GROUP BY ${value} ORDER BY n DESC, ${value}::text COLLATE "C" LIMIT ${facetValues}) f)`;
     const counts = selection.facets
       ? `json_build_object(${total},
-           'languages', (SELECT json_object_agg(language, n) FROM (SELECT language, count(DISTINCT id) AS n FROM counted GROUP BY language) f),
-           'types', (SELECT json_object_agg(type, n) FROM (SELECT type, count(*) AS n FROM counted_documents GROUP BY type) f),
-           'tags', (SELECT json_object_agg(tag_id, n) FROM (SELECT tag_id, count(*) AS n FROM (SELECT unnest(tag_ids) AS tag_id FROM counted_documents) u GROUP BY tag_id) f),
-           'authors', (SELECT json_object_agg(author_id, n) FROM (SELECT author_id, count(*) AS n FROM (SELECT unnest(author_ids) AS author_id FROM counted_documents) u GROUP BY author_id) f))`
+           'languages', ${topValues('language', 'DISTINCT id')} counted ${topOrder('language')},
+           'types', ${topValues('type', '*')} counted_documents ${topOrder('type')},
+           'tags', ${topValues('tag_id', '*')} (SELECT unnest(tag_ids) AS tag_id FROM counted_documents) u ${topOrder('tag_id')},
+           'authors', ${topValues('author_id', '*')} (SELECT unnest(author_ids) AS author_id FROM counted_documents) u ${topOrder('author_id')})`
       : selection.totalCount
         ? `json_build_object(${total})`
         : 'NULL::json';
@@ -427,7 +432,7 @@ export class SearchService {
     const byCount = (values: Record<string, number> | null | undefined) =>
       Object.entries(values ?? {})
         .map(([value, count]) => ({ value, count: Number(count) }))
-        .sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+        .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
     const tagCounts = byCount(counts?.tags);
     const authorCounts = byCount(counts?.authors);
     const translationIds = hits.flatMap((hit) => (hit.translation_id ? [hit.translation_id] : []));

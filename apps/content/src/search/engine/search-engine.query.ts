@@ -1,7 +1,7 @@
 import { AuthPrincipal } from '@multipult/auth';
 import { isEditor } from '../../documents/document-access';
 import { DocumentStatus } from '../../documents/document.entity';
-import { DocumentFilter, MatchMode, SearchDocumentsInput, SearchSort } from '../dto';
+import { DEFAULT_FACET_VALUES, DocumentFilter, MatchMode, SearchDocumentsInput, SearchSort } from '../dto';
 import type { FacetCounts, MatchedRow, SearchRows, SearchSelection } from '../search.service';
 import { ENGINE_CONFIGURATIONS, TEXT_FIELDS, variantField } from './search-index.mapping';
 
@@ -18,8 +18,6 @@ export interface EngineSearchRequest {
   totalHitsLimit: number;
 }
 
-/** Facet values returned at most per facet (terms aggregations are bounded). */
-const FACET_SIZE = 1_000;
 const HIGHLIGHT_FRAGMENT_CHARS = 150;
 const HIGHLIGHT_FRAGMENTS = 2;
 
@@ -131,6 +129,8 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
     }),
   };
   const relevance = request.sort === SearchSort.RELEVANCE;
+  // The most frequent values (count descending, then value: the terms aggregation's order).
+  const facetSize = input.maxValuesPerFacet ?? DEFAULT_FACET_VALUES;
   return {
     size: request.pageSize + 1,
     // Highlighting reads each hit's text from its stored document. Asking for the document (trimmed
@@ -149,12 +149,12 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
     ...(request.after && { search_after: relevance ? request.after : [Math.round(Number(request.after[0]) * 1000), request.after[1]] }),
     ...(selection.facets && {
       aggs: {
-        types: { terms: { field: 'type', size: FACET_SIZE } },
-        tags: { terms: { field: 'tag_ids', size: FACET_SIZE } },
-        authors: { terms: { field: 'author_ids', size: FACET_SIZE } },
+        types: { terms: { field: 'type', size: facetSize } },
+        tags: { terms: { field: 'tag_ids', size: facetSize } },
+        authors: { terms: { field: 'author_ids', size: facetSize } },
         variants: {
           nested: { path: 'variants' },
-          aggs: { matched: { filter: variantQuery, aggs: { languages: { terms: { field: 'variants.language', size: FACET_SIZE }, aggs: { documents: { reverse_nested: {} } } } } } },
+          aggs: { matched: { filter: variantQuery, aggs: { languages: { terms: { field: 'variants.language', size: facetSize }, aggs: { documents: { reverse_nested: {} } } } } } },
         },
       },
     }),
