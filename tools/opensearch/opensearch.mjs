@@ -187,7 +187,7 @@ async function main(argv) {
   if (cmd === 'start') {
     const flags = parseFlags(rest);
     const node = await startOpenSearch({ port: flags.port, heapMb: flags['heap-mb'], dataDir: flags['data-dir'], echo: Boolean(flags.verbose) });
-    serveUntilStopped({ tool: TOOL, service: node, describe: () => ({ url: node.url, version: node.version }), verbose: Boolean(flags.verbose) });
+    serveUntilStopped({ tool: TOOL, service: node, describe: () => ({ url: node.url, version: node.version, pid: node.pid }), verbose: Boolean(flags.verbose) });
     return;
   }
   if (cmd === 'resolve') {

@@ -147,6 +147,15 @@ async function main(): Promise<void> {
             serialErrors: run.serialErrors,
           })),
         );
+        console.log(`CPU per request of the ${connections}-client load, ms, by process (/proc; load: the load generator, this process)`);
+        console.table(
+          runs.map((run) => ({
+            query: run.query,
+            target: run.target,
+            ...Object.fromEntries(Object.entries(run.cpuMsPerRequest).map(([name, ms]) => [name, format(ms, 2)])),
+            total: format(Object.values(run.cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0), 2),
+          })),
+        );
         for (const { name } of result.queries) {
           const run = (target: string) => runs.find((candidate) => candidate.query === name && candidate.target === target);
           const [viaGateway, direct, postgres] = [run('gateway')?.p95Ms ?? Number.NaN, run('direct')?.p95Ms ?? Number.NaN, run('direct-postgres')];

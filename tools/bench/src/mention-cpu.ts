@@ -1,10 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SUBGRAPH_SERVICES } from '@multipult/registry';
 import { freePort, graphql, startPlatform } from '@multipult/testing';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV } from './infrastructure';
-import { cpuMicroseconds, parentOf } from './process-cpu';
+import { cpuMicrosecondsIfRunning, postgresPids } from './process-cpu';
 import { saveProfiles, startProfile } from './cpu-profile';
 import { LiveClient, inParallel, setUp } from './realtime-fanout';
 
@@ -39,38 +37,6 @@ export interface MentionCpuResult {
   delivered: number;
   expected: number;
   processes: ProcessCpu[];
-}
-
-/** A process's CPU time so far; 0 for a backend that exited since the last reading. */
-function cpuMicrosecondsIfRunning(pid: number, reaped = false): number {
-  try {
-    return cpuMicroseconds(pid, reaped);
-  } catch {
-    return 0;
-  }
-}
-
-/** The postmaster listening on the platform's database port and its children (backends, writers), read afresh each time. */
-function postgresPids(port: string): number[] {
-  const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
-  const postmaster = pids.find((pid) => {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return path.basename(args[0]) === 'postgres' && args.includes('-p') && args[args.indexOf('-p') + 1] === port;
-    } catch {
-      return false;
-    }
-  });
-  if (postmaster === undefined) return [];
-  return [postmaster, ...pids.filter((pid) => pid !== postmaster && safeParent(pid) === postmaster)];
-}
-
-function safeParent(pid: number): number | undefined {
-  try {
-    return parentOf(pid);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 
 /** Clock ticks per second of /proc/<pid>/stat's times, read on first use. */
 let clockTicksPerSecond: number | undefined;
@@ -24,4 +25,36 @@ export function cpuMicroseconds(pid: number, reaped = false): number {
 /** The parent's process id (field 4 of /proc/<pid>/stat). */
 export function parentOf(pid: number): number {
   return Number(statFields(pid)[1]);
+}
+
+/** A process's CPU time so far; 0 for a backend that exited since the last reading. */
+export function cpuMicrosecondsIfRunning(pid: number, reaped = false): number {
+  try {
+    return cpuMicroseconds(pid, reaped);
+  } catch {
+    return 0;
+  }
+}
+
+/** The postmaster listening on the platform's database port and its children (backends, writers), read afresh each time. */
+export function postgresPids(port: string): number[] {
+  const pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+  const postmaster = pids.find((pid) => {
+    try {
+      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return path.basename(args[0]) === 'postgres' && args.includes('-p') && args[args.indexOf('-p') + 1] === port;
+    } catch {
+      return false;
+    }
+  });
+  if (postmaster === undefined) return [];
+  return [postmaster, ...pids.filter((pid) => pid !== postmaster && safeParent(pid) === postmaster)];
+}
+
+function safeParent(pid: number): number | undefined {
+  try {
+    return parentOf(pid);
+  } catch {
+    return undefined;
+  }
 }

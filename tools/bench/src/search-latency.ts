@@ -2,6 +2,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { OpenSearchNode, graphql, graphqlData, startOpenSearchNode, startPlatform } from '@multipult/testing';
 import { BENCH_NOTIFICATIONS_ENV, BENCH_PRODUCTION_ENV, percentile } from './infrastructure';
+import { cpuMicrosecondsIfRunning, postgresPids } from './process-cpu';
 
 /*
  * Search latency on a realistic corpus: 100k documents in Russian, English and Tatar seeded
@@ -98,6 +99,12 @@ export interface SearchLatencyRun {
   serialP50Ms: number;
   /** Failed requests among the sequential ones. */
   serialErrors: number;
+  /**
+   * CPU time per request of the measured load (16 clients), in ms, by process (/proc): gateway,
+   * content (the target's), engine (the OpenSearch JVM), postgresql (postmaster and backends),
+   * load (this process: the load generator).
+   */
+  cpuMsPerRequest: Record<string, number>;
 }
 
 /** The scaling row: the same queries uncached through the gateway in a tenant of `documents` documents. */
@@ -1007,14 +1014,26 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
 
     const indexing = searchNode ? await waitForIndexing(platform.databaseUrl, seeding.documents) : undefined;
     const token = await tenantToken(tenantId);
-    const targets: { target: SearchLatencyRun['target']; url: string }[] = [
-      { target: 'gateway', url: platform.gatewayUrl },
-      { target: 'direct', url: platform.contentUrl },
+    const targets: { target: SearchLatencyRun['target']; url: string; contentPid: number }[] = [
+      { target: 'gateway', url: platform.gatewayUrl, contentPid: platform.content.pid },
+      { target: 'direct', url: platform.contentUrl, contentPid: platform.content.pid },
     ];
     if (searchNode) {
       const postgresContent = await platform.startServiceInstance('content', { SEARCH_ENGINE_URL: '' });
-      targets.push({ target: 'direct-postgres', url: `${postgresContent.url}/graphql` });
+      targets.push({ target: 'direct-postgres', url: `${postgresContent.url}/graphql`, contentPid: postgresContent.pid });
     }
+    const databasePort = new URL(platform.databaseUrl).port || '5432';
+    // CPU time so far by process, in µs; the postmaster first, so backends that ended still count.
+    const readCpu = (contentPid: number): Record<string, number> => {
+      const load = process.cpuUsage();
+      return {
+        gateway: cpuMicrosecondsIfRunning(platform.gateway.pid),
+        content: cpuMicrosecondsIfRunning(contentPid),
+        ...(searchNode && { engine: cpuMicrosecondsIfRunning(searchNode.pid) }),
+        postgresql: postgresPids(databasePort).reduce((sum, pid, index) => sum + cpuMicrosecondsIfRunning(pid, index === 0), 0),
+        load: load.user + load.system,
+      };
+    };
 
     // Every query must find something, the same through both paths, and an uncached variant
     // must find exactly what the plain query finds.
@@ -1046,11 +1065,13 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       });
     }
 
-    const measure = async (definition: QueryDefinition, mode: CacheMode, target: SearchLatencyRun['target'], url: string, runToken: string) => {
+    const measure = async (definition: QueryDefinition, mode: CacheMode, target: SearchLatencyRun['target'], url: string, runToken: string, contentPid: number) => {
       const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
       const serial = await serialLatency(url, runToken, definition, mode);
       if (warmupSeconds > 0) await load(url, runToken, body, warmupSeconds, options.connections);
+      const cpuBefore = readCpu(contentPid);
       const { result, latencies } = await load(url, runToken, body, options.durationSeconds, options.connections);
+      const cpuAfter = readCpu(contentPid);
       latencies.sort((a, b) => a - b);
       return {
         query: definition.name,
@@ -1067,6 +1088,9 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
         graphqlErrors: result.mismatches,
         serialP50Ms: serial.p50Ms,
         serialErrors: serial.errors,
+        cpuMsPerRequest: Object.fromEntries(
+          Object.entries(cpuAfter).map(([name, after]) => [name, (after - cpuBefore[name]) / 1000 / Math.max(result.requests.total, 1)]),
+        ),
       };
     };
 
@@ -1081,7 +1105,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     const runs: SearchLatencyRun[] = [];
     for (const mode of ['uncached', 'cached'] as const) {
       for (const definition of SEARCH_QUERIES) {
-        for (const { target, url } of targets) runs.push(await measure(definition, mode, target, url, token));
+        for (const { target, url, contentPid } of targets) runs.push(await measure(definition, mode, target, url, token, contentPid));
       }
     }
 
@@ -1109,7 +1133,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
           totalCountRelation: found.totalCountRelation,
           fuzzy: found.fuzzy,
         });
-        scaleRuns.push(await measure(definition, 'uncached', 'gateway', platform.gatewayUrl, scaleToken));
+        scaleRuns.push(await measure(definition, 'uncached', 'gateway', platform.gatewayUrl, scaleToken, platform.content.pid));
       }
       scale = { seeding: scaleSeeding, queries: scaleQueries, runs: scaleRuns };
       console.log(`\nSearch scaling row: ${scaleDocuments} documents in one tenant, uncached, through the gateway, ${options.connections} connections`);

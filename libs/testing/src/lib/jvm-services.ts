@@ -15,6 +15,8 @@ export interface OpenSearchNode {
   /** `http://127.0.0.1:<port>`, as SEARCH_ENGINE_URL expects it. */
   url: string;
   version: string;
+  /** The node's JVM process (for CPU readings from /proc). */
+  pid: number;
   /** Stops the node and waits for its process to exit; its data goes with it. */
   stop(): Promise<void>;
 }
@@ -31,7 +33,7 @@ export function startKafkaBroker({ port }: { port?: number } = {}): Promise<Kafk
 
 /** Starts a single OpenSearch node with empty data through tools/opensearch. */
 export function startOpenSearchNode({ heapMb }: { heapMb?: number } = {}): Promise<OpenSearchNode> {
-  return startJvmTool<{ url: string; version: string }>('tools/opensearch/opensearch.mjs', heapMb ? ['--heap-mb', String(heapMb)] : []);
+  return startJvmTool<{ url: string; version: string; pid: number }>('tools/opensearch/opensearch.mjs', heapMb ? ['--heap-mb', String(heapMb)] : []);
 }
 
 /** Runs a tool's `start` CLI, which prints one JSON line once its service is ready. */
