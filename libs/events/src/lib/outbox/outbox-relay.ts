@@ -123,7 +123,10 @@ export class OutboxRelay {
       }
       await this.refreshGauges();
       if (!this.listener && !this.stopping) await this.listen();
-      const wokenEarly = delay > 0 && !this.stopping ? await this.sleep(delay, failures === 0) : true;
+      // A wake-up that arrived since the claim (during the gauges or LISTEN) found no sleep to end:
+      // claim again now rather than sleep through it until the next poll.
+      const wokenMeanwhile = this.notified && failures === 0;
+      const wokenEarly = delay > 0 && !this.stopping && !wokenMeanwhile ? await this.sleep(delay, failures === 0) : true;
       polled = !wokenEarly && failures === 0;
     }
   }
