@@ -276,15 +276,16 @@ export class SearchService {
     const total = `'total', (SELECT count(*) FROM counted_documents), 'more', (SELECT count(*) > ${limit} FROM bounded)`;
     // Each facet's most frequent values, as many as asked for: count descending, then value (byte order, as the engine's).
     const facetValues = selection.facets ? params.bind(input.maxValuesPerFacet ?? DEFAULT_FACET_VALUES) : '';
-    const topValues = (value: string, counted: string) =>
-      `(SELECT json_object_agg(${value}, n) FROM (SELECT ${value}, count(${counted}) AS n FROM`;
-    const topOrder = (value: string) => `GROUP BY ${value} ORDER BY n DESC, ${value}::text COLLATE "C" LIMIT ${facetValues}) f)`;
+    const topValues = (value: string, counted: string, rows: string) =>
+      `(SELECT json_object_agg(${value}, n) FROM (
+         SELECT ${value}, count(${counted}) AS n FROM ${rows} GROUP BY ${value} ORDER BY n DESC, ${value}::text COLLATE "C" LIMIT ${facetValues}
+       ) f)`;
     const counts = selection.facets
       ? `json_build_object(${total},
-           'languages', ${topValues('language', 'DISTINCT id')} counted ${topOrder('language')},
-           'types', ${topValues('type', '*')} counted_documents ${topOrder('type')},
-           'tags', ${topValues('tag_id', '*')} (SELECT unnest(tag_ids) AS tag_id FROM counted_documents) u ${topOrder('tag_id')},
-           'authors', ${topValues('author_id', '*')} (SELECT unnest(author_ids) AS author_id FROM counted_documents) u ${topOrder('author_id')})`
+           'languages', ${topValues('language', 'DISTINCT id', 'counted')},
+           'types', ${topValues('type', '*', 'counted_documents')},
+           'tags', ${topValues('tag_id', '*', '(SELECT unnest(tag_ids) AS tag_id FROM counted_documents) u')},
+           'authors', ${topValues('author_id', '*', '(SELECT unnest(author_ids) AS author_id FROM counted_documents) u')})`
       : selection.totalCount
         ? `json_build_object(${total})`
         : 'NULL::json';
