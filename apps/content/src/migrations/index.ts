@@ -8,6 +8,7 @@ import { MillisecondSortColumns1732500000007 } from './1732500000007-millisecond
 import { CreateDocumentSearchEntries1732500000008 } from './1732500000008-create-document-search-entries';
 import { CommentsByDocument1732500000009 } from './1732500000009-comments-by-document';
 import { CreateSearchIndexChanges1732500000010 } from './1732500000010-create-search-index-changes';
+import { CreateSearchIndexBuilds1732500000011 } from './1732500000011-create-search-index-builds';
 
 /** The content schema's migrations in the order they run; the kit adds the event tables before them. */
 export const contentMigrations = [
@@ -21,4 +22,5 @@ export const contentMigrations = [
   CreateDocumentSearchEntries1732500000008,
   CommentsByDocument1732500000009,
   CreateSearchIndexChanges1732500000010,
+  CreateSearchIndexBuilds1732500000011,
 ];

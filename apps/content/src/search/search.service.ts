@@ -115,7 +115,7 @@ export class SearchService {
     const sort = input.sort ?? SearchSort.RELEVANCE;
     if (input.after) {
       // A later page continues in the mode of the first: fuzzy ranks are another order than full-text ones.
-      const fuzzy = SEARCH_ORDER.accepts(input.after, searchScope(sort, true, this.servedByEngine(sort)));
+      const fuzzy = SEARCH_ORDER.accepts(input.after, searchScope(sort, true, await this.servedByEngine(sort)));
       return this.run(principal, input, sort, pageSize, fuzzy, selection);
     }
     const mayTurnFuzzy = sort === SearchSort.RELEVANCE;
@@ -161,7 +161,7 @@ export class SearchService {
     fuzzy: boolean,
     selection: SearchSelection,
   ): Promise<DocumentSearchResult> {
-    const engine = this.servedByEngine(sort);
+    const engine = await this.servedByEngine(sort);
     const scope = searchScope(sort, fuzzy, engine);
     const after = SEARCH_ORDER.decode(input.after, scope, 'input.after');
     const inPostgres = () =>
@@ -196,11 +196,18 @@ export class SearchService {
   }
 
   /**
-   * Relevance and date order come from the engine when there is one; popularity changes with every
-   * view and like, which an index would trail, so PostgreSQL orders by it.
+   * Relevance and date order come from the engine when there is one and its index is of this
+   * code's layout (PostgreSQL answers while the next layout is built); popularity changes with
+   * every view and like, which an index would trail, so PostgreSQL orders by it.
    */
-  private servedByEngine(sort: SearchSort): boolean {
-    return this.engine.enabled && sort !== SearchSort.POPULAR;
+  private async servedByEngine(sort: SearchSort): Promise<boolean> {
+    if (!this.engine.enabled || sort === SearchSort.POPULAR) return false;
+    try {
+      return await this.engine.serving();
+    } catch (error) {
+      this.logger.error({ err: error }, 'The search engine did not answer which index serves');
+      throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'errors.service_unavailable');
+    }
   }
 
   private async engineRows(request: EngineSearchRequest): Promise<SearchRows> {

@@ -3,7 +3,7 @@ import { isEditor } from '../../documents/document-access';
 import { DocumentStatus } from '../../documents/document.entity';
 import { DEFAULT_FACET_VALUES, DocumentFilter, MatchMode, SearchDocumentsInput, SearchSort } from '../dto';
 import type { FacetCounts, MatchedRow, SearchRows, SearchSelection } from '../search.service';
-import { ENGINE_CONFIGURATIONS, TEXT_FIELDS, variantField } from './search-index.mapping';
+import { ENGINE_CONFIGURATIONS, MATCH_PART, TEXT_FIELDS, variantField } from './search-index.mapping';
 
 export interface EngineSearchRequest {
   principal: AuthPrincipal;
@@ -29,21 +29,44 @@ export function simpleQueryString(query: string): string {
   return (query.match(/"[^"]*"?|\S+/g) ?? []).map((token) => (/^or$/i.test(token) ? '|' : token)).join(' ');
 }
 
-const variantFields = (configuration: string, parts: readonly { name: string; boost: number }[]) =>
-  parts.map(({ name, boost }) => `variants.${variantField(name, configuration)}^${boost}`);
+const SEARCH_FLAGS = 'OR|NOT|PHRASE|WHITESPACE';
+/** The parts whose words rank a match above the same words in the body alone. */
+const RANKING_PARTS = TEXT_FIELDS.filter(({ name }) => name !== 'body');
 
-/** The text condition on one variant: the query in every configuration's fields with its analyzer, OR-ed (as PostgreSQL parses it in every configuration). */
+/**
+ * The text condition on one variant: the query in every configuration's fields with its analyzer,
+ * OR-ed (as PostgreSQL parses it in every configuration). Each configuration matches on its one
+ * field of all four parts, with every word required; the words found in the title, tags or
+ * summary add their weights.
+ */
 function variantTextQuery(query: string, fuzzy: boolean): Record<string, unknown> {
+  const words = simpleQueryString(query);
   const should = ENGINE_CONFIGURATIONS.map((configuration) =>
     fuzzy
       ? // The first letter must be right (as Elasticsearch advises): far fewer terms to expand, a third off the fuzzy query.
         { match: { [`variants.${variantField('title', configuration)}`]: { query, fuzziness: 'AUTO', prefix_length: 1, operator: 'and' } } }
       : {
-          simple_query_string: {
-            query: simpleQueryString(query),
-            fields: variantFields(configuration, TEXT_FIELDS),
-            default_operator: 'and',
-            flags: 'OR|NOT|PHRASE|WHITESPACE',
+          bool: {
+            must: [
+              {
+                simple_query_string: {
+                  query: words,
+                  fields: [`variants.${variantField(MATCH_PART, configuration)}`],
+                  default_operator: 'and',
+                  flags: SEARCH_FLAGS,
+                },
+              },
+            ],
+            should: [
+              {
+                simple_query_string: {
+                  query: words,
+                  fields: RANKING_PARTS.map(({ name, boost }) => `variants.${variantField(name, configuration)}^${boost}`),
+                  default_operator: 'or',
+                  flags: SEARCH_FLAGS,
+                },
+              },
+            ],
           },
         },
   );
@@ -86,16 +109,28 @@ const typoHighlightFields = () =>
     ]),
   );
 
-const highlightFields = () =>
+/**
+ * The title and summary are in the query (their ranking clause); the body is matched only through
+ * the combined field, so its words are marked by a query of its own.
+ */
+const highlightFields = (query: string) =>
   Object.fromEntries(
-    ENGINE_CONFIGURATIONS.flatMap((configuration) => [
-      [`variants.${variantField('title', configuration)}`, { number_of_fragments: 0, no_match_size: 10_000 }],
-      [`variants.${variantField('summary', configuration)}`, { fragment_size: HIGHLIGHT_FRAGMENT_CHARS, number_of_fragments: HIGHLIGHT_FRAGMENTS }],
-      [
-        `variants.${variantField('body', configuration)}`,
-        { fragment_size: HIGHLIGHT_FRAGMENT_CHARS, number_of_fragments: HIGHLIGHT_FRAGMENTS, no_match_size: HIGHLIGHT_FRAGMENT_CHARS },
-      ],
-    ]),
+    ENGINE_CONFIGURATIONS.flatMap((configuration) => {
+      const body = `variants.${variantField('body', configuration)}`;
+      return [
+        [`variants.${variantField('title', configuration)}`, { number_of_fragments: 0, no_match_size: 10_000 }],
+        [`variants.${variantField('summary', configuration)}`, { fragment_size: HIGHLIGHT_FRAGMENT_CHARS, number_of_fragments: HIGHLIGHT_FRAGMENTS }],
+        [
+          body,
+          {
+            highlight_query: { simple_query_string: { query: simpleQueryString(query), fields: [body], default_operator: 'or', flags: SEARCH_FLAGS } },
+            fragment_size: HIGHLIGHT_FRAGMENT_CHARS,
+            number_of_fragments: HIGHLIGHT_FRAGMENTS,
+            no_match_size: HIGHLIGHT_FRAGMENT_CHARS,
+          },
+        ],
+      ];
+    }),
   );
 
 /**
@@ -124,7 +159,7 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
         post_tags: ['</mark>'],
         encoder: 'html',
         require_field_match: true,
-        fields: request.fuzzy ? typoHighlightFields() : highlightFields(),
+        fields: request.fuzzy ? typoHighlightFields() : highlightFields(input.query),
       },
     }),
   };

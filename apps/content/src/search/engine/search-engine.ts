@@ -5,18 +5,35 @@ import { InjectConfig } from '@multipult/config';
 import type { ContentConfig } from '../../config';
 import { searchIndexBody } from './search-index.mapping';
 
-/** The first index behind the alias; a mapping change creates the next and moves the alias (reindex). */
-const INDEX_VERSION = 1;
+/**
+ * The version of the index layout (searchIndexBody, engineDocument, engineSearchBody) this code
+ * writes and queries. Raising it makes the indexer build the new version's index beside the one
+ * behind the alias and move the alias when it has caught up (SearchIndexerService).
+ */
+export const INDEX_VERSION = 2;
+
+/** How long a replica trusts what it last read of the alias: how soon it follows a move. */
+const ALIAS_TARGET_TTL_MS = 2_000;
+
+/** The layout version of a versioned index (`<alias>-v<n>`); 0 for any other name. */
+export function indexVersion(index: string): number {
+  const match = /-v(\d+)$/.exec(index);
+  return match ? Number(match[1]) : 0;
+}
 
 /**
- * The external search engine (OpenSearch) when SEARCH_ENGINE_URL is set: its client and the index
- * behind the configured alias.
+ * The external search engine (OpenSearch) when SEARCH_ENGINE_URL is set: its client, the alias
+ * searches and index writes go through, and the versioned indexes behind it.
  */
 @Injectable()
 export class SearchEngine {
   private readonly logger = new Logger(SearchEngine.name);
   readonly client?: Client;
   readonly alias: string;
+  private aliasTarget?: { read: Promise<string | undefined>; at: number };
+
+  /** The layout version this replica speaks (tests play older and newer replicas by overriding it). */
+  readonly version: number = INDEX_VERSION;
 
   constructor(@InjectConfig() config: ContentConfig) {
     this.alias = config.SEARCH_ENGINE_INDEX;
@@ -29,24 +46,64 @@ export class SearchEngine {
     return this.client !== undefined;
   }
 
+  /** This replica's version's index. */
+  get index(): string {
+    return `${this.alias}-v${this.version}`;
+  }
+
+  /** The index behind the alias, undefined when there is no alias yet. */
+  async currentIndex(): Promise<string | undefined> {
+    const response = await this.requireClient().indices.getAlias({ name: this.alias }, { ignore: [404] });
+    if (response.statusCode === 404) return undefined;
+    return Object.keys(response.body as Record<string, unknown>)[0];
+  }
+
   /**
-   * Creates the versioned index and its alias when the alias does not exist yet; true when this
-   * call created it (so the caller backfills it), false when it was there already.
+   * Whether the alias leads to this replica's version, so its queries fit the index: false while
+   * the next version is built (searches then run in PostgreSQL) and on a replica older than the
+   * index. Read at most every ALIAS_TARGET_TTL_MS; an unreachable engine rejects.
    */
-  async ensureIndex(): Promise<boolean> {
-    const client = this.requireClient();
-    const exists = await client.indices.existsAlias({ name: this.alias });
-    if (exists.body) return false;
-    const index = `${this.alias}-v${INDEX_VERSION}`;
+  async serving(): Promise<boolean> {
+    const now = Date.now();
+    if (!this.aliasTarget || now - this.aliasTarget.at > ALIAS_TARGET_TTL_MS) {
+      const read = this.currentIndex();
+      this.aliasTarget = { read, at: now };
+      // A failed read is not remembered: the next search asks again.
+      read.catch(() => {
+        if (this.aliasTarget?.read === read) this.aliasTarget = undefined;
+      });
+    }
+    return (await this.aliasTarget.read) === this.index;
+  }
+
+  /** Forgets the alias target read last, after this replica moved the alias. */
+  forgetAliasTarget(): void {
+    this.aliasTarget = undefined;
+  }
+
+  /**
+   * Creates this version's index, with the alias when `withAlias` (the first index of a
+   * platform); true when this call created it, false when it was there already.
+   */
+  async createIndex(withAlias: boolean): Promise<boolean> {
+    const index = this.index;
     try {
-      await client.indices.create({ index, body: { ...searchIndexBody(), aliases: { [this.alias]: {} } } });
+      await this.requireClient().indices.create({ index, body: { ...searchIndexBody(), ...(withAlias && { aliases: { [this.alias]: {} } }) } });
     } catch (error) {
-      // Another replica created it first: it backfills.
+      // Another replica created it first.
       if (errorType(error) === 'resource_already_exists_exception') return false;
       throw error;
     }
-    this.logger.log({ index, alias: this.alias }, 'Created the search index');
+    this.logger.log({ index, alias: withAlias ? this.alias : undefined }, 'Created the search index');
     return true;
+  }
+
+  /** Moves the alias from `from` to this version's index in one step: searches see one or the other. */
+  async moveAlias(from: string | undefined): Promise<void> {
+    await this.requireClient().indices.updateAliases({
+      body: { actions: [...(from ? [{ remove: { index: from, alias: this.alias } }] : []), { add: { index: this.index, alias: this.alias } }] },
+    });
+    this.forgetAliasTarget();
   }
 
   requireClient(): Client {
@@ -56,17 +113,22 @@ export class SearchEngine {
 }
 
 /** The engine's error type (`resource_already_exists_exception`, ...) of a failed request, if it said one. */
-function errorType(error: unknown): string | undefined {
+export function errorType(error: unknown): string | undefined {
   const body = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
   return body?.error?.type;
 }
 
-/** Stops queueing changes for the attached engine index and drops the queue; the indexes it detached. */
+/**
+ * Stops queueing changes for the attached engine index (and any build of its next version) and
+ * drops the queues; the indexes it detached.
+ */
 export async function detachSearchEngine(dataSource: DataSource): Promise<string[]> {
   return dataSource.transaction(async (manager) => {
     const detached: { engine_index: string }[] = await manager.query('SELECT engine_index FROM search_index_state');
     await manager.query('DELETE FROM search_index_state');
     await manager.query('DELETE FROM search_index_changes');
+    await manager.query('DELETE FROM search_index_builds');
+    await manager.query('DELETE FROM search_index_build_changes');
     return detached.map((row) => row.engine_index);
   });
 }

@@ -7,31 +7,44 @@ import { SEARCH_CONFIG_BY_LANGUAGE } from '../../documents/document.entity';
 export const ENGINE_ANALYZERS: Record<string, string> = { english: 'english', russian: 'russian', simple: 'standard' };
 export const ENGINE_CONFIGURATIONS = [...new Set([...Object.values(SEARCH_CONFIG_BY_LANGUAGE), 'simple'])];
 
-/** The searched parts of a variant and their weights (PostgreSQL's A, B, C for title, tags, summary and body). */
+/**
+ * The searched parts of a variant and their weights (PostgreSQL's A, B, C for title, tags, summary
+ * and body). Matching runs on one field holding all four (MATCH_PART); the weights rank what
+ * matched by the part the words are in.
+ */
 export const TEXT_FIELDS = [
   { name: 'title', boost: 4 },
   { name: 'tags', boost: 3 },
   { name: 'summary', boost: 2 },
   { name: 'body', boost: 1 },
 ] as const;
+export const MATCH_PART = 'all';
 
-export const variantField = (part: string, configuration: string) => `${part}_${configuration}`;
+/** A variant's part in one configuration, relative to the variant: `english.title`, `russian.all`... */
+export const variantField = (part: string, configuration: string) => `${configuration}.${part}`;
 
 /**
  * One engine document per platform document; its original and translations are nested variants,
  * so a document matches when one of its texts holds the query (as in PostgreSQL), is counted and
  * faceted once, and brings the best-matching variant back as its inner hit. A variant's text is
- * indexed only under its configuration's fields (`title_russian`, `body_english`...): the query is
- * run against each configuration's fields with that configuration's analyzer and OR-ed.
+ * indexed only under its configuration's object (`variants.russian.title`...): the query is run
+ * against each configuration's fields with that configuration's analyzer and OR-ed. Each
+ * configuration also copies the four parts into one field (`variants.english.all`) that the query
+ * matches on: one field's postings per word instead of four's (PostgreSQL's one vector), and words
+ * may be in different parts, as in PostgreSQL.
  */
 export function searchIndexBody(): Record<string, unknown> {
-  const textProperties = Object.fromEntries(
-    ENGINE_CONFIGURATIONS.flatMap((configuration) =>
-      TEXT_FIELDS.map(({ name }) => [
-        variantField(name, configuration),
-        { type: 'text', analyzer: ENGINE_ANALYZERS[configuration] ?? 'standard', index_options: 'offsets' },
-      ]),
-    ),
+  const configurations = Object.fromEntries(
+    ENGINE_CONFIGURATIONS.map((configuration) => {
+      const analyzer = ENGINE_ANALYZERS[configuration] ?? 'standard';
+      const parts = Object.fromEntries(
+        TEXT_FIELDS.map(({ name }) => [
+          name,
+          { type: 'text', analyzer, index_options: 'offsets', copy_to: `variants.${variantField(MATCH_PART, configuration)}` },
+        ]),
+      );
+      return [configuration, { properties: { ...parts, [MATCH_PART]: { type: 'text', analyzer } } }];
+    }),
   );
   return {
     settings: { number_of_shards: 1, number_of_replicas: 0, 'index.max_result_window': 10_000 },
@@ -51,7 +64,7 @@ export function searchIndexBody(): Record<string, unknown> {
           properties: {
             translation_id: { type: 'keyword' },
             language: { type: 'keyword' },
-            ...textProperties,
+            ...configurations,
           },
         },
       },
@@ -87,7 +100,7 @@ export function engineDocument(row: IndexedDocumentRow): Record<string, unknown>
       return {
         translation_id: variant.translation_id,
         language: variant.language,
-        ...Object.fromEntries(TEXT_FIELDS.map(({ name }) => [variantField(name, configuration), variant[name]])),
+        [configuration]: Object.fromEntries(TEXT_FIELDS.map(({ name }) => [name, variant[name]])),
       };
     }),
   };

@@ -1,12 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { equalJitterDelay } from '@multipult/events';
 import { counter } from '@multipult/observability';
 import { SearchCacheService } from '../../cache/search-cache.service';
 import type { ContentConfig } from '../../config';
-import { SearchEngine } from './search-engine';
+import { SearchEngine, indexVersion } from './search-engine';
 import { IndexedDocumentRow, engineDocument } from './search-index.mapping';
 
 const indexedDocuments = () =>
@@ -19,8 +19,19 @@ const indexingFailures = () =>
   counter({ name: 'content_search_index_failures_total', help: 'Indexer batches the engine refused or did not answer', labelNames: [] as const });
 
 const RETRY_BACKOFF = { initialMs: 500, maxMs: 30_000 };
-/** One drainer at a time across replicas: the engine then sees a document's states in commit order. */
-const DRAIN_LOCK = "hashtext('content.search_index_changes')";
+
+/**
+ * A change queue the triggers fill and the one advisory lock its drainer holds: one drainer at a
+ * time across replicas, so the engine sees a document's states in commit order.
+ */
+interface ChangeQueue {
+  table: 'search_index_changes' | 'search_index_build_changes';
+  lock: string;
+}
+/** Changes for the index behind the alias. */
+const LIVE_QUEUE: ChangeQueue = { table: 'search_index_changes', lock: "hashtext('content.search_index_changes')" };
+/** Changes for the next version's index while it is built. */
+const BUILD_QUEUE: ChangeQueue = { table: 'search_index_build_changes', lock: "hashtext('content.search_index_build_changes')" };
 
 /** The documents' current state with their originals and translations as variants. */
 const DOCUMENTS_SQL = `
@@ -38,6 +49,13 @@ const DOCUMENTS_SQL = `
  * current state and writes it (or its removal) in one bulk request, then drops the tenants' cached
  * results. The queue rows go only when the engine has taken the batch, so nothing is lost while it
  * is down; it is retried with backoff.
+ *
+ * When the index behind the alias is of an older layout version than this code's (INDEX_VERSION),
+ * it builds this version's index beside it, while the old one keeps serving (and replicas still on
+ * the old code keep it current): every document is queued for the build, changes made meanwhile
+ * are queued for it too, and when the build has caught up the alias moves in one step and the old
+ * index is dropped. Until then this replica searches in PostgreSQL (SearchEngine.serving). A replica
+ * older than the index behind the alias, or than a build under way, leaves indexing to newer ones.
  */
 @Injectable()
 export class SearchIndexerService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -45,6 +63,9 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   private running?: Promise<void>;
   private stopping = false;
   private interruptSleep?: () => void;
+  private attached = false;
+  private settled = false;
+  private standingBy?: string;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -72,12 +93,36 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     this.running = this.run();
   }
 
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.interruptSleep?.();
+    await this.running;
+  }
+
   /**
-   * Creates the index if needed and attaches it (changes queue from then on); a new index, or one
-   * attached again after a detach, gets every document queued.
+   * One round of indexing: keeps the index behind the alias current when it is this version's,
+   * builds this version's when it is older, stands by when it is newer; resolves with how many
+   * documents it wrote.
    */
-  private async attach(): Promise<void> {
-    const created = await this.engine.ensureIndex();
+  async step(): Promise<number> {
+    const current = await this.engine.currentIndex();
+    if (current === undefined) {
+      await this.attach(await this.engine.createIndex(true));
+      return this.drainOnce();
+    }
+    const version = indexVersion(current);
+    if (version > this.engine.version) return this.standBy(current);
+    if (!this.attached) await this.attach(false);
+    if (version < this.engine.version) return this.build(current);
+    if (!this.settled) await this.dropFinishedBuild();
+    return this.drainOnce();
+  }
+
+  /**
+   * Attaches the alias's index (changes queue from then on); a new index, or one attached again
+   * after a detach, gets every document queued.
+   */
+  private async attach(created: boolean): Promise<void> {
     const queued = await this.dataSource.transaction(async (manager) => {
       const attached: unknown[] = await manager.query(
         'INSERT INTO search_index_state (engine_index) VALUES ($1) ON CONFLICT DO NOTHING RETURNING engine_index',
@@ -90,54 +135,169 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
       );
       return count;
     });
+    this.attached = true;
     if (queued) this.logger.log({ documents: queued, index: this.engine.alias }, 'Queued every document for the search index');
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    this.interruptSleep?.();
-    await this.running;
+  /**
+   * A build of this version left registered after its index took the alias (the move succeeded,
+   * the transaction did not commit) would keep queueing changes for nobody.
+   */
+  private async dropFinishedBuild(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const dropped: unknown[] = await manager.query('DELETE FROM search_index_builds WHERE engine_index = $1 RETURNING 1', [this.engine.index]);
+      if (dropped.length) await manager.query('DELETE FROM search_index_build_changes');
+    });
+    this.settled = true;
+  }
+
+  private standBy(newer: string): number {
+    if (this.standingBy !== newer) {
+      this.logger.warn({ index: this.engine.index, newer }, 'A newer layout of the search index serves or is being built: this replica leaves indexing to newer replicas and searches in PostgreSQL');
+      this.standingBy = newer;
+    }
+    return 0;
+  }
+
+  /** One round of building this version's index behind `current`: started, fed a batch, or finished. */
+  private async build(current: string): Promise<number> {
+    const builds: { engine_index: string; backfill_queued: boolean }[] = await this.dataSource.query(
+      'SELECT engine_index, backfill_queued FROM search_index_builds',
+    );
+    const newer = builds.find((build) => indexVersion(build.engine_index) > this.engine.version);
+    if (newer) return this.standBy(newer.engine_index);
+    const ours = builds.find((build) => build.engine_index === this.engine.index);
+    if (!ours) {
+      await this.startBuild(current);
+      return 0;
+    }
+    if (!ours.backfill_queued) {
+      await this.queueBackfill();
+      return 0;
+    }
+    const drained = await this.drainOnce(BUILD_QUEUE);
+    if (drained === 0) await this.finishBuild();
+    return drained;
+  }
+
+  /**
+   * Creates this version's index empty (dropping what an abandoned attempt left) and registers the
+   * build. The registering transaction waits for the writers in flight, so every change committed
+   * after it is queued for the build and every one before it is in what queueBackfill reads.
+   */
+  private async startBuild(current: string): Promise<void> {
+    const started = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(${BUILD_QUEUE.lock})`);
+      const builds: { engine_index: string }[] = await manager.query('SELECT engine_index FROM search_index_builds');
+      // Another replica of this version started it, or a newer one took over, meanwhile.
+      if (builds.some((build) => indexVersion(build.engine_index) >= this.engine.version)) return false;
+      const abandoned = [this.engine.index, ...builds.map((build) => build.engine_index)];
+      await this.engine.requireClient().indices.delete({ index: abandoned.join(','), ignore_unavailable: true });
+      await this.engine.createIndex(false);
+      await manager.query('LOCK TABLE document_search_entries IN SHARE MODE');
+      await manager.query('DELETE FROM search_index_builds');
+      await manager.query('DELETE FROM search_index_build_changes');
+      await manager.query('INSERT INTO search_index_builds (engine_index) VALUES ($1)', [this.engine.index]);
+      return true;
+    });
+    if (started) this.logger.log({ index: this.engine.index, serving: current }, 'Building the next layout of the search index beside the one serving');
+  }
+
+  /** Queues every document for the build, once, after the build is registered. */
+  private async queueBackfill(): Promise<void> {
+    const queued = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(${BUILD_QUEUE.lock})`);
+      const [build]: unknown[] = await manager.query('SELECT 1 FROM search_index_builds WHERE engine_index = $1 AND NOT backfill_queued FOR UPDATE', [
+        this.engine.index,
+      ]);
+      if (!build) return 0;
+      const [{ count }]: { count: number }[] = await manager.query(
+        `WITH queued AS (INSERT INTO search_index_build_changes (document_id, tenant_id) SELECT id, tenant_id FROM documents ORDER BY id RETURNING 1)
+         SELECT count(*)::int AS count FROM queued`,
+      );
+      await manager.query('UPDATE search_index_builds SET backfill_queued = true WHERE engine_index = $1', [this.engine.index]);
+      return count;
+    });
+    if (queued) this.logger.log({ documents: queued, index: this.engine.index }, 'Queued every document for the new search index');
+  }
+
+  /**
+   * Moves the alias to the built index once its queue is empty. It holds both drain locks, so no
+   * replica writes either index meanwhile; changes committed after its last batch are in the live
+   * queue too, which is drained into the new index after the move.
+   */
+  private async finishBuild(): Promise<void> {
+    const previous = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(${LIVE_QUEUE.lock}), pg_advisory_xact_lock(${BUILD_QUEUE.lock})`);
+      const [build]: unknown[] = await manager.query('SELECT 1 FROM search_index_builds WHERE engine_index = $1 AND backfill_queued', [this.engine.index]);
+      if (!build) return null;
+      while ((await this.drainBatch(manager, BUILD_QUEUE, this.engine.index)).documents > 0);
+      await this.engine.requireClient().indices.refresh({ index: this.engine.index });
+      await manager.query('DELETE FROM search_index_builds');
+      await manager.query('DELETE FROM search_index_build_changes');
+      const serving = await this.engine.currentIndex();
+      await this.engine.moveAlias(serving);
+      return serving ?? '';
+    });
+    if (previous === null) return;
+    this.logger.log({ index: this.engine.index, previous, alias: this.engine.alias }, 'The search index of the new layout serves');
+    try {
+      if (previous) await this.engine.requireClient().indices.delete({ index: previous, ignore_unavailable: true });
+    } catch (error) {
+      this.logger.warn({ err: error, index: previous }, 'Could not drop the search index of the previous layout; drop it by hand');
+    }
   }
 
   /**
    * Writes one batch of queued changes to the engine; resolves with how many documents it took
    * (0 when the queue was empty or another replica is draining it).
    */
-  async drainOnce(): Promise<number> {
-    const [{ queued }]: { queued: boolean }[] = await this.dataSource.query('SELECT EXISTS (SELECT 1 FROM search_index_changes) AS queued');
+  async drainOnce(queue: ChangeQueue = LIVE_QUEUE): Promise<number> {
+    const [{ queued }]: { queued: boolean }[] = await this.dataSource.query(`SELECT EXISTS (SELECT 1 FROM ${queue.table}) AS queued`);
     if (!queued) return 0;
+    const live = queue === LIVE_QUEUE;
     const written = await this.dataSource.transaction(async (manager) => {
-      const [{ locked }]: { locked: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock(${DRAIN_LOCK}) AS locked`);
+      const [{ locked }]: { locked: boolean }[] = await manager.query(`SELECT pg_try_advisory_xact_lock(${queue.lock}) AS locked`);
       if (!locked) return null;
-      const claimed: { document_id: string; tenant_id: string }[] = await manager.query(
-        `WITH claimed AS (
-           DELETE FROM search_index_changes WHERE id IN (SELECT id FROM search_index_changes ORDER BY id LIMIT $1) RETURNING document_id, tenant_id
-         )
-         SELECT document_id, tenant_id FROM claimed`,
-        [this.config.SEARCH_ENGINE_BATCH_SIZE],
-      );
-      if (!claimed.length) return { documents: 0, tenants: [] };
-      const documentIds = [...new Set(claimed.map((change) => change.document_id))];
-      const rows: IndexedDocumentRow[] = await manager.query(DOCUMENTS_SQL, [documentIds]);
-      await this.write(documentIds, rows);
-      return { documents: documentIds.length, tenants: [...new Set(claimed.map((change) => change.tenant_id))] };
+      // The live queue is written through the alias, a build straight into its index.
+      return this.drainBatch(manager, queue, live ? this.engine.alias : this.engine.index);
     });
     if (!written) return 0;
-    await Promise.all(written.tenants.map((tenantId) => this.cache.invalidateTenant(tenantId)));
+    // A build is not searched yet: nothing cached comes from it.
+    if (live) await Promise.all(written.tenants.map((tenantId) => this.cache.invalidateTenant(tenantId)));
     return written.documents;
   }
 
-  /** One bulk request: the present documents indexed, the deleted ones removed; searchable when it returns. */
-  private async write(documentIds: string[], rows: IndexedDocumentRow[]): Promise<void> {
+  /** Claims the oldest batch of a queue and writes it to `index`, in the caller's transaction. */
+  private async drainBatch(manager: EntityManager, queue: ChangeQueue, index: string): Promise<{ documents: number; tenants: string[] }> {
+    const claimed: { document_id: string; tenant_id: string }[] = await manager.query(
+      `WITH claimed AS (
+         DELETE FROM ${queue.table} WHERE id IN (SELECT id FROM ${queue.table} ORDER BY id LIMIT $1) RETURNING document_id, tenant_id
+       )
+       SELECT document_id, tenant_id FROM claimed`,
+      [this.config.SEARCH_ENGINE_BATCH_SIZE],
+    );
+    if (!claimed.length) return { documents: 0, tenants: [] };
+    const documentIds = [...new Set(claimed.map((change) => change.document_id))];
+    const rows: IndexedDocumentRow[] = await manager.query(DOCUMENTS_SQL, [documentIds]);
+    await this.write(index, documentIds, rows, queue === LIVE_QUEUE);
+    return { documents: documentIds.length, tenants: [...new Set(claimed.map((change) => change.tenant_id))] };
+  }
+
+  /**
+   * One bulk request: the present documents indexed, the deleted ones removed; searchable when it
+   * returns if `refresh`. Writes through the alias require it, so a missing alias fails rather than
+   * creating an index of that name.
+   */
+  private async write(index: string, documentIds: string[], rows: IndexedDocumentRow[], refresh: boolean): Promise<void> {
     const present = new Set(rows.map((row) => row.id));
     const deleted = documentIds.filter((id) => !present.has(id));
-    const index = this.engine.alias;
     const body = [
       ...rows.flatMap((row) => [{ index: { _index: index, _id: row.id } }, engineDocument(row)]),
       ...deleted.map((id) => ({ delete: { _index: index, _id: id } })),
     ];
     const client = this.engine.requireClient();
-    const response = await client.bulk({ body });
+    const response = await client.bulk({ body, require_alias: index === this.engine.alias });
     const items = response.body.items as Record<string, { status: number; error?: { type: string; reason?: string } }>[];
     // A delete of a document the index never had is what was asked for.
     const failures = items.map((item) => Object.values(item)[0]).filter((result) => result.error && result.status !== 404);
@@ -146,27 +306,22 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     }
     // Searchable now rather than at the next scheduled refresh (up to refresh_interval, 1 s, which
     // `refresh: wait_for` would wait per batch): the caches are dropped only after this.
-    await client.indices.refresh({ index });
+    if (refresh) await client.indices.refresh({ index });
     indexedDocuments().inc({ operation: 'index' }, rows.length);
     indexedDocuments().inc({ operation: 'delete' }, deleted.length);
   }
 
   private async run(): Promise<void> {
     let failures = 0;
-    let attached = false;
     while (!this.stopping) {
       let drained = 0;
       try {
-        if (!attached) {
-          await this.attach();
-          attached = true;
-        }
-        drained = await this.drainOnce();
+        drained = await this.step();
         failures = 0;
       } catch (error) {
         failures += 1;
         indexingFailures().inc();
-        this.logger.warn({ err: error, attempt: failures }, 'Search indexing failed (attaching the index or writing a batch); changes stay queued and it is retried');
+        this.logger.warn({ err: error, attempt: failures }, 'Search indexing failed (attaching, building or writing a batch); changes stay queued and it is retried');
       }
       // A full batch means more are waiting: take the next at once.
       if (failures === 0 && drained >= this.config.SEARCH_ENGINE_BATCH_SIZE) continue;

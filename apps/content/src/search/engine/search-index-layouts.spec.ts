@@ -1,0 +1,162 @@
+import { DataSource } from 'typeorm';
+import { OpenSearchNode, TestDatabase, eventually, startOpenSearchNode } from '@multipult/testing';
+import { SearchCacheService } from '../../cache/search-cache.service';
+import type { ContentConfig } from '../../config';
+import { EDITOR, READER, TENANT, allPages, createSearchCorpus, passThroughCache, referenceSearch } from '../search-corpus.testing';
+import { SearchSort } from '../dto';
+import { SearchService } from '../search.service';
+import { INDEX_VERSION, SearchEngine } from './search-engine';
+import { SearchIndexerService } from './search-indexer.service';
+
+// A real OpenSearch node and real PostgreSQL: a replica of this code meets the index of the
+// previous layout version behind the alias, kept current by a replica of that version, and moves
+// the platform to its own layout while both serve and documents are written. Both replicas are
+// stepped by hand so each stage can be looked at; in a service their loops step them.
+
+/** A replica of the previous code: the same layout under the previous version's name is enough to play it. */
+class PreviousLayoutEngine extends SearchEngine {
+  override readonly version = INDEX_VERSION - 1;
+}
+
+describe('moving the engine to a new index layout while it serves', () => {
+  let node: OpenSearchNode;
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let config: ContentConfig;
+  let previousEngine: SearchEngine;
+  let currentEngine: SearchEngine;
+  let previous: SearchIndexerService;
+  let current: SearchIndexerService;
+  const cache = { ...passThroughCache, invalidateTenant: async () => undefined } as unknown as SearchCacheService;
+  const count = async (table: string) => (await dataSource.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n as number;
+  const queuedForBuild = async () => (await dataSource.query('SELECT DISTINCT document_id FROM search_index_build_changes')).map((row: { document_id: string }) => row.document_id);
+  const found = async (engine: SearchEngine, query: string) =>
+    (await new SearchService(dataSource, { ...config, SEARCH_FUZZY_THRESHOLD: 0 }, cache, engine).search(EDITOR, { query })).edges.map(
+      (edge) => edge.node.document.id,
+    );
+  /** Steps a replica until it has nothing more to write. */
+  const settle = async (indexer: SearchIndexerService) => {
+    for (let round = 0; round < 100; round++) if ((await indexer.step()) === 0) return;
+    throw new Error('the indexer did not settle in 100 rounds');
+  };
+  const indexes = async () => Object.keys((await previousEngine.requireClient().indices.get({ index: 'spec-layouts-*' })).body).sort();
+  const aliasTarget = () => new SearchEngine(config).currentIndex();
+
+  beforeAll(async () => {
+    [node, { database, dataSource }] = await Promise.all([startOpenSearchNode({ heapMb: 384 }), createSearchCorpus('content_search_layouts')]);
+    config = {
+      SEARCH_FUZZY_THRESHOLD: 3,
+      SEARCH_TOTAL_HITS_LIMIT: 10_000,
+      SEARCH_RESCORE_WINDOW: 300,
+      SEARCH_ENGINE_URL: node.url,
+      SEARCH_ENGINE_INDEX: 'spec-layouts',
+      SEARCH_ENGINE_BATCH_SIZE: 100,
+      SEARCH_ENGINE_POLL_INTERVAL_MS: 100,
+    } as ContentConfig;
+    previousEngine = new PreviousLayoutEngine(config);
+    currentEngine = new SearchEngine(config);
+    previous = new SearchIndexerService(dataSource, config, previousEngine, cache);
+    current = new SearchIndexerService(dataSource, config, currentEngine, cache);
+    await settle(previous);
+  }, 240_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+
+  it('starts from the previous layout serving, every document indexed', async () => {
+    expect(await aliasTarget()).toBe(`spec-layouts-v${INDEX_VERSION - 1}`);
+    expect(await count('search_index_changes')).toBe(0);
+    expect(await previousEngine.serving()).toBe(true);
+    expect(await currentEngine.serving()).toBe(false);
+  });
+
+  it('builds the new layout beside the serving one while writes go on, moves the alias once caught up and drops the old index', async () => {
+    const [edited, translated, deleted]: { id: string }[] = await dataSource.query(
+      `SELECT id FROM documents WHERE tenant_id = $1 AND status = 'published' ORDER BY id LIMIT 3`,
+      [TENANT],
+    );
+
+    // Registered: the new index exists, empty; changes now queue for it as well.
+    await current.step();
+    expect(await indexes()).toEqual([`spec-layouts-v${INDEX_VERSION - 1}`, `spec-layouts-v${INDEX_VERSION}`]);
+    expect(await dataSource.query('SELECT engine_index, backfill_queued FROM search_index_builds')).toEqual([
+      { engine_index: `spec-layouts-v${INDEX_VERSION}`, backfill_queued: false },
+    ]);
+    await dataSource.query(`UPDATE documents SET title = 'aurora lantern' WHERE id = $1`, [edited.id]);
+    expect(await queuedForBuild()).toEqual([edited.id]);
+
+    // Every document queued for the build, then the first batch written into it.
+    await current.step();
+    const [{ documents }]: { documents: number }[] = await dataSource.query('SELECT count(*)::int AS documents FROM documents');
+    expect((await queuedForBuild()).length).toBe(documents);
+    const queuedRows = await count('search_index_build_changes');
+    expect(await current.step()).toBeGreaterThan(0);
+    expect(await count('search_index_build_changes')).toBe(queuedRows - config.SEARCH_ENGINE_BATCH_SIZE);
+
+    // The previous layout still serves and follows the writes; this replica answers from PostgreSQL meanwhile.
+    await settle(previous);
+    expect(await found(previousEngine, 'aurora')).toEqual([edited.id]);
+    expect(await found(currentEngine, 'aurora')).toEqual([edited.id]);
+    expect(await currentEngine.serving()).toBe(false);
+
+    await dataSource.query(
+      `INSERT INTO document_translations (tenant_id, document_id, language, search_config, title, summary, body, created_by, updated_by)
+       VALUES ($1, $2, 'ru', 'russian', 'дирижабли', '', 'старые дирижабли над гаванью', $3, $3)`,
+      [TENANT, translated.id, EDITOR.userId],
+    );
+    await dataSource.query(`DELETE FROM documents WHERE id = $1`, [deleted.id]);
+    const [created]: { id: string }[] = await dataSource.query(
+      `INSERT INTO documents (tenant_id, owner_id, title, summary, body, type, status, language, search_config, published_at)
+       SELECT tenant_id, owner_id, 'zeppelin harbour', summary, body, type, status, language, search_config, published_at FROM documents WHERE id = $1
+       RETURNING id`,
+      [edited.id],
+    );
+
+    await settle(current);
+    expect(await aliasTarget()).toBe(`spec-layouts-v${INDEX_VERSION}`);
+    expect(await indexes()).toEqual([`spec-layouts-v${INDEX_VERSION}`]);
+    expect(await count('search_index_builds')).toBe(0);
+    expect(await count('search_index_build_changes')).toBe(0);
+    expect(await currentEngine.serving()).toBe(true);
+    // The previous replica follows the move within the time it trusts what it read of the alias.
+    await eventually('the previous replica searching in PostgreSQL', async () => !(await previousEngine.serving()), 5_000);
+
+    expect(await found(currentEngine, 'aurora')).toEqual([edited.id]);
+    expect(await found(currentEngine, 'дирижабль')).toEqual([translated.id]);
+    expect(await found(currentEngine, 'zeppelin')).toEqual([created.id]);
+    const [{ title }]: { title: string }[] = await dataSource.query('SELECT title FROM documents WHERE id = $1', [translated.id]);
+    expect(await found(currentEngine, `"${title}"`)).toContain(translated.id);
+    const [{ remains }]: { remains: number }[] = await dataSource.query('SELECT count(*)::int AS remains FROM documents WHERE id = $1', [deleted.id]);
+    expect(remains).toBe(0);
+    expect((await currentEngine.requireClient().get({ index: config.SEARCH_ENGINE_INDEX, id: deleted.id }, { ignore: [404] })).body.found).toBe(false);
+  });
+
+  it('answers through the new layout exactly what the unbounded PostgreSQL search does', async () => {
+    const service = new SearchService(dataSource, config, cache, currentEngine);
+    for (const query of ['river', 'ночи', 'урман OR forest -harbor']) {
+      const reference = await referenceSearch(dataSource, READER, query, {}, SearchSort.RELEVANCE);
+      const { first, hits } = await allPages(service, READER, { query, first: 9 });
+      expect(hits.map((hit) => hit.id).sort()).toEqual(reference.hits.map((hit) => hit.id).sort());
+      expect(first.totalCount).toBe(reference.counts.total);
+    }
+  });
+
+  it('leaves indexing to the newer replicas on a replica of the previous layout: it neither drains nor builds', async () => {
+    const [document]: { id: string }[] = await dataSource.query(`SELECT id FROM documents WHERE tenant_id = $1 LIMIT 1`, [TENANT]);
+    await dataSource.query(`UPDATE documents SET title = 'quasar beacon' WHERE id = $1`, [document.id]);
+    const queued = await count('search_index_changes');
+    expect(queued).toBeGreaterThan(0);
+
+    expect(await previous.step()).toBe(0);
+    expect(await count('search_index_changes')).toBe(queued);
+    expect(await count('search_index_builds')).toBe(0);
+    expect(await aliasTarget()).toBe(`spec-layouts-v${INDEX_VERSION}`);
+
+    await settle(current);
+    expect(await count('search_index_changes')).toBe(0);
+    expect(await found(currentEngine, 'quasar')).toEqual([document.id]);
+  });
+});
