@@ -123,6 +123,12 @@ async function main(): Promise<void> {
             `the index caught up ${format(result.indexing.ms / 1000)} s after seeding ended`,
         );
       }
+      if (result.layoutBuild) {
+        console.log(
+          `an upgrade to the service's index layout (built beside the serving index, then the alias moved) took ${format(result.layoutBuild.ms / 1000)} s ` +
+            `for ${result.layoutBuild.documents} documents (${Math.round(result.layoutBuild.documentsPerSecond)} documents/s)`,
+        );
+      }
       console.table(result.queries.map(({ name, description, totalCount, fuzzy }) => ({ name, description, totalCount, fuzzy })));
       for (const cache of ['uncached', 'cached'] as const) {
         console.log(

@@ -1,3 +1,4 @@
+import { Client } from '@opensearch-project/opensearch';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { OpenSearchNode, graphql, graphqlData, startOpenSearchNode, startPlatform } from '@multipult/testing';
@@ -42,6 +43,17 @@ export interface SearchLatencyOptions {
 
 /** How long after the seeding ended the indexer (draining the queue while it ran) had every document in the engine. */
 export interface IndexingReport {
+  documents: number;
+  ms: number;
+  documentsPerSecond: number;
+}
+
+/**
+ * An upgrade to the service's index layout, played after the runs: the alias put on an empty index
+ * of the previous layout version, then the time until the service has built its own beside it
+ * (every document, while it serves) and moved the alias back.
+ */
+export interface LayoutBuildReport {
   documents: number;
   ms: number;
   documentsPerSecond: number;
@@ -118,6 +130,8 @@ export interface SearchLatencyResult {
   seeding: SeedingReport;
   /** Present when the engine served the searches. */
   indexing?: IndexingReport;
+  /** Present when the engine served the searches. */
+  layoutBuild?: LayoutBuildReport;
   engine: 'opensearch' | 'postgres';
   queries: SearchQueryCase[];
   runs: SearchLatencyRun[];
@@ -1109,6 +1123,8 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       }
     }
 
+    const layoutBuild = searchNode ? await measureLayoutBuild(searchNode.url, platform.databaseUrl, seeding.documents) : undefined;
+
     let scale: SearchScaleResult | undefined;
     if (scaleDocuments) {
       // A tenant of its own (another seed: other ids), so the main tenant's rows are neighbours, not matches.
@@ -1153,6 +1169,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     return {
       seeding,
       indexing,
+      layoutBuild,
       engine,
       queries,
       runs,
@@ -1169,6 +1186,37 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
   } finally {
     await platform.stop();
     await searchNode?.stop();
+  }
+}
+
+/** The content service's default alias (SEARCH_ENGINE_INDEX). */
+const ENGINE_ALIAS = 'multipult-content-documents';
+
+/** Plays an upgrade to the service's layout (LayoutBuildReport); the alias is back on its index when it resolves. */
+async function measureLayoutBuild(engineUrl: string, databaseUrl: string, documents: number): Promise<LayoutBuildReport> {
+  const client = new Client({ node: engineUrl });
+  const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+  const aliasTarget = async () => Object.keys((await client.indices.getAlias({ name: ENGINE_ALIAS })).body as Record<string, unknown>)[0];
+  try {
+    const serving = await aliasTarget();
+    const version = Number(/-v(\d+)$/.exec(serving)?.[1]);
+    const previous = `${ENGINE_ALIAS}-v${version - 1}`;
+    await client.indices.create({ index: previous });
+    const started = performance.now();
+    await client.indices.updateAliases({ body: { actions: [{ remove: { index: serving, alias: ENGINE_ALIAS } }, { add: { index: previous, alias: ENGINE_ALIAS } }] } });
+    while ((await aliasTarget()) !== serving) {
+      if (performance.now() - started > 30 * 60_000) throw new Error('the service did not build its index layout within 30 minutes');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const ms = performance.now() - started;
+    const { rows } = await pool.query<{ builds: number }>('SELECT count(*)::int AS builds FROM content.search_index_builds');
+    const left = (await client.indices.exists({ index: previous })).body;
+    if (rows[0].builds || left) throw new Error(`the layout build left ${rows[0].builds} builds registered and the previous index ${left ? 'in place' : 'dropped'}`);
+    console.log(`The service built its index layout over ${documents} documents and moved the alias in ${(ms / 1000).toFixed(1)} s`);
+    return { documents, ms, documentsPerSecond: documents / (ms / 1000) };
+  } finally {
+    await pool.end();
+    await client.close();
   }
 }
 
