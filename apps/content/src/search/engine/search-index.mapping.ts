@@ -8,17 +8,14 @@ export const ENGINE_ANALYZERS: Record<string, string> = { english: 'english', ru
 export const ENGINE_CONFIGURATIONS = [...new Set([...Object.values(SEARCH_CONFIG_BY_LANGUAGE), 'simple'])];
 
 /**
- * The searched parts of a variant and their weights (PostgreSQL's A, B, C for title, tags, summary
- * and body). Matching runs on one field holding all four (MATCH_PART); the weights rank what
- * matched by the part the words are in.
+ * The searched parts of a variant (PostgreSQL's weights A, B, C, D). Matching runs on one field
+ * holding all four (MATCH_PART); the words also found in the head (title, tags and summary, as
+ * PostgreSQL's first pass) rank the match higher (HEAD_PART).
  */
-export const TEXT_FIELDS = [
-  { name: 'title', boost: 4 },
-  { name: 'tags', boost: 3 },
-  { name: 'summary', boost: 2 },
-  { name: 'body', boost: 1 },
-] as const;
+export const TEXT_PARTS = ['title', 'tags', 'summary', 'body'] as const;
 export const MATCH_PART = 'all';
+export const HEAD_PART = 'head';
+const HEAD_PARTS: readonly string[] = ['title', 'tags', 'summary'];
 
 /** A variant's part in one configuration, relative to the variant: `english.title`, `russian.all`... */
 export const variantField = (part: string, configuration: string) => `${configuration}.${part}`;
@@ -31,19 +28,25 @@ export const variantField = (part: string, configuration: string) => `${configur
  * against each configuration's fields with that configuration's analyzer and OR-ed. Each
  * configuration also copies the four parts into one field (`variants.english.all`) that the query
  * matches on: one field's postings per word instead of four's (PostgreSQL's one vector), and words
- * may be in different parts, as in PostgreSQL.
+ * may be in different parts, as in PostgreSQL; and the title, tags and summary into another
+ * (`head`) that ranks: one more field's postings rather than three.
  */
 export function searchIndexBody(): Record<string, unknown> {
   const configurations = Object.fromEntries(
     ENGINE_CONFIGURATIONS.map((configuration) => {
       const analyzer = ENGINE_ANALYZERS[configuration] ?? 'standard';
       const parts = Object.fromEntries(
-        TEXT_FIELDS.map(({ name }) => [
+        TEXT_PARTS.map((name) => [
           name,
-          { type: 'text', analyzer, index_options: 'offsets', copy_to: `variants.${variantField(MATCH_PART, configuration)}` },
+          {
+            type: 'text',
+            analyzer,
+            index_options: 'offsets',
+            copy_to: [MATCH_PART, ...(HEAD_PARTS.includes(name) ? [HEAD_PART] : [])].map((part) => `variants.${variantField(part, configuration)}`),
+          },
         ]),
       );
-      return [configuration, { properties: { ...parts, [MATCH_PART]: { type: 'text', analyzer } } }];
+      return [configuration, { properties: { ...parts, [MATCH_PART]: { type: 'text', analyzer }, [HEAD_PART]: { type: 'text', analyzer } } }];
     }),
   );
   return {
@@ -100,7 +103,7 @@ export function engineDocument(row: IndexedDocumentRow): Record<string, unknown>
       return {
         translation_id: variant.translation_id,
         language: variant.language,
-        [configuration]: Object.fromEntries(TEXT_FIELDS.map(({ name }) => [name, variant[name]])),
+        [configuration]: Object.fromEntries(TEXT_PARTS.map((name) => [name, variant[name]])),
       };
     }),
   };
