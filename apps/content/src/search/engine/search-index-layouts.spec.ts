@@ -18,6 +18,11 @@ class PreviousLayoutEngine extends SearchEngine {
   override readonly version = INDEX_VERSION - 1;
 }
 
+/** A replica of the next release, with a layout newer than this code's. */
+class NextLayoutEngine extends SearchEngine {
+  override readonly version = INDEX_VERSION + 1;
+}
+
 describe('moving the engine to a new index layout while it serves', () => {
   let node: OpenSearchNode;
   let database: TestDatabase;
@@ -79,19 +84,21 @@ describe('moving the engine to a new index layout while it serves', () => {
       [TENANT],
     );
 
-    // Registered: the new index exists, empty; changes now queue for it as well.
-    await current.step();
+    // Registered, with every document queued for it; changes now queue for it as well.
+    const [{ documents }]: { documents: number }[] = await dataSource.query('SELECT count(*)::int AS documents FROM documents');
+    expect(await current.step()).toBe(documents);
     expect(await indexes()).toEqual([`spec-layouts-v${INDEX_VERSION - 1}`, `spec-layouts-v${INDEX_VERSION}`]);
     expect(await dataSource.query('SELECT engine_index, backfill_queued FROM search_index_builds')).toEqual([
-      { engine_index: `spec-layouts-v${INDEX_VERSION}`, backfill_queued: false },
+      { engine_index: `spec-layouts-v${INDEX_VERSION}`, backfill_queued: true },
     ]);
-    await dataSource.query(`UPDATE documents SET title = 'aurora lantern' WHERE id = $1`, [edited.id]);
-    expect(await queuedForBuild()).toEqual([edited.id]);
-
-    // Every document queued for the build, then the first batch written into it.
-    await current.step();
-    const [{ documents }]: { documents: number }[] = await dataSource.query('SELECT count(*)::int AS documents FROM documents');
     expect((await queuedForBuild()).length).toBe(documents);
+    await dataSource.query(`UPDATE documents SET title = 'aurora lantern' WHERE id = $1`, [edited.id]);
+    const [{ edits }]: { edits: number }[] = await dataSource.query('SELECT count(*)::int AS edits FROM search_index_build_changes WHERE document_id = $1', [
+      edited.id,
+    ]);
+    expect(edits).toBeGreaterThan(1);
+
+    // A first batch written into it.
     const queuedRows = await count('search_index_build_changes');
     expect(await current.step()).toBeGreaterThan(0);
     expect(await count('search_index_build_changes')).toBe(queuedRows - config.SEARCH_ENGINE_BATCH_SIZE);
@@ -158,5 +165,31 @@ describe('moving the engine to a new index layout while it serves', () => {
     await settle(current);
     expect(await count('search_index_changes')).toBe(0);
     expect(await found(currentEngine, 'quasar')).toEqual([document.id]);
+  });
+
+  it('keeps serving and indexing its layout while the next release builds its own, then stands by', async () => {
+    const nextEngine = new NextLayoutEngine(config);
+    const next = new SearchIndexerService(dataSource, config, nextEngine, cache);
+    expect(await next.step()).toBeGreaterThan(0);
+    expect(await count('search_index_builds')).toBe(1);
+
+    const [document]: { id: string }[] = await dataSource.query(`SELECT id FROM documents WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`, [TENANT]);
+    await dataSource.query(`UPDATE documents SET title = 'nebula compass' WHERE id = $1`, [document.id]);
+    await settle(current);
+    expect(await count('search_index_changes')).toBe(0);
+    expect(await found(currentEngine, 'nebula')).toEqual([document.id]);
+    expect(await nextEngine.serving()).toBe(false);
+
+    await settle(next);
+    expect(await aliasTarget()).toBe(`spec-layouts-v${INDEX_VERSION + 1}`);
+    expect(await indexes()).toEqual([`spec-layouts-v${INDEX_VERSION + 1}`]);
+    expect(await found(nextEngine, 'nebula')).toEqual([document.id]);
+
+    await dataSource.query(`UPDATE documents SET title = 'pulsar lattice' WHERE id = $1`, [document.id]);
+    expect(await current.step()).toBe(0);
+    expect(await count('search_index_changes')).toBeGreaterThan(0);
+    await settle(next);
+    expect(await count('search_index_changes')).toBe(0);
+    expect(await found(nextEngine, 'pulsar')).toEqual([document.id]);
   });
 });

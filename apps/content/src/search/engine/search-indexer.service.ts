@@ -102,7 +102,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   /**
    * One round of indexing: keeps the index behind the alias current when it is this version's,
    * builds this version's when it is older, stands by when it is newer; resolves with how many
-   * documents it wrote.
+   * documents it wrote (or queued for a build), 0 when there was nothing to do.
    */
   async step(): Promise<number> {
     const current = await this.engine.currentIndex();
@@ -159,7 +159,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     return 0;
   }
 
-  /** One round of building this version's index behind `current`: started, fed a batch, or finished. */
+  /** One round of building this version's index behind `current`: started and backfill queued, fed a batch, or finished. */
   private async build(current: string): Promise<number> {
     const builds: { engine_index: string; backfill_queued: boolean }[] = await this.dataSource.query(
       'SELECT engine_index, backfill_queued FROM search_index_builds',
@@ -167,14 +167,8 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     const newer = builds.find((build) => indexVersion(build.engine_index) > this.engine.version);
     if (newer) return this.standBy(newer.engine_index);
     const ours = builds.find((build) => build.engine_index === this.engine.index);
-    if (!ours) {
-      await this.startBuild(current);
-      return 0;
-    }
-    if (!ours.backfill_queued) {
-      await this.queueBackfill();
-      return 0;
-    }
+    if (!ours) await this.startBuild(current);
+    if (!ours?.backfill_queued) return this.queueBackfill();
     const drained = await this.drainOnce(BUILD_QUEUE);
     if (drained === 0) await this.finishBuild();
     return drained;
@@ -203,8 +197,8 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     if (started) this.logger.log({ index: this.engine.index, serving: current }, 'Building the next layout of the search index beside the one serving');
   }
 
-  /** Queues every document for the build, once, after the build is registered. */
-  private async queueBackfill(): Promise<void> {
+  /** Queues every document for the build, once, after the build is registered; how many it queued. */
+  private async queueBackfill(): Promise<number> {
     const queued = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(${BUILD_QUEUE.lock})`);
       const [build]: unknown[] = await manager.query('SELECT 1 FROM search_index_builds WHERE engine_index = $1 AND NOT backfill_queued FOR UPDATE', [
@@ -219,6 +213,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
       return count;
     });
     if (queued) this.logger.log({ documents: queued, index: this.engine.index }, 'Queued every document for the new search index');
+    return queued;
   }
 
   /**
