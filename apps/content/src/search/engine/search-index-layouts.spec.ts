@@ -18,10 +18,12 @@ class PreviousLayoutEngine extends SearchEngine {
   override readonly version = INDEX_VERSION - 1;
 }
 
-/** A replica of the next release, with a layout newer than this code's. */
-class NextLayoutEngine extends SearchEngine {
-  override readonly version = INDEX_VERSION + 1;
-}
+
+/** A replica of a release `ahead` layouts past this code's. */
+const releaseAhead = (ahead: number) =>
+  class extends SearchEngine {
+    override readonly version = INDEX_VERSION + ahead;
+  };
 
 describe('moving the engine to a new index layout while it serves', () => {
   let node: OpenSearchNode;
@@ -168,7 +170,7 @@ describe('moving the engine to a new index layout while it serves', () => {
   });
 
   it('keeps serving and indexing its layout while the next release builds its own, then stands by', async () => {
-    const nextEngine = new NextLayoutEngine(config);
+    const nextEngine = new (releaseAhead(1))(config);
     const next = new SearchIndexerService(dataSource, config, nextEngine, cache);
     expect(await next.step()).toBeGreaterThan(0);
     expect(await count('search_index_builds')).toBe(1);
@@ -191,5 +193,28 @@ describe('moving the engine to a new index layout while it serves', () => {
     await settle(next);
     expect(await count('search_index_changes')).toBe(0);
     expect(await found(nextEngine, 'pulsar')).toEqual([document.id]);
+  });
+
+  it('drops a build of an older release when a newer release starts its own, and that older release stands by', async () => {
+    const olderEngine = new (releaseAhead(2))(config);
+    const newerEngine = new (releaseAhead(3))(config);
+    const older = new SearchIndexerService(dataSource, config, olderEngine, cache);
+    const newer = new SearchIndexerService(dataSource, config, newerEngine, cache);
+    expect(await older.step()).toBeGreaterThan(0);
+    expect(await older.step()).toBeGreaterThan(0);
+    expect(await indexes()).toEqual([`spec-layouts-v${INDEX_VERSION + 1}`, `spec-layouts-v${INDEX_VERSION + 2}`]);
+
+    expect(await newer.step()).toBeGreaterThan(0);
+    expect(await indexes()).toEqual([`spec-layouts-v${INDEX_VERSION + 1}`, `spec-layouts-v${INDEX_VERSION + 3}`]);
+    expect(await dataSource.query('SELECT engine_index FROM search_index_builds')).toEqual([{ engine_index: `spec-layouts-v${INDEX_VERSION + 3}` }]);
+    const [{ documents }]: { documents: number }[] = await dataSource.query('SELECT count(*)::int AS documents FROM documents');
+    expect((await queuedForBuild()).length).toBe(documents);
+
+    expect(await older.step()).toBe(0);
+    expect(await dataSource.query('SELECT engine_index FROM search_index_builds')).toEqual([{ engine_index: `spec-layouts-v${INDEX_VERSION + 3}` }]);
+    await settle(newer);
+    expect(await aliasTarget()).toBe(`spec-layouts-v${INDEX_VERSION + 3}`);
+    expect(await indexes()).toEqual([`spec-layouts-v${INDEX_VERSION + 3}`]);
+    expect(await found(newerEngine, 'pulsar')).toHaveLength(1);
   });
 });
