@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Client } from '@opensearch-project/opensearch';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import type { ContentConfig } from '../../config';
 import { searchIndexBody } from './search-index.mapping';
@@ -51,11 +51,15 @@ export class SearchEngine {
     return `${this.alias}-v${this.version}`;
   }
 
-  /** The index behind the alias, undefined when there is no alias yet. */
+  /**
+   * The index behind the alias, undefined when there is no alias yet. Every read is remembered for
+   * `serving`, so the indexer's rounds keep its replica's searches current without reads of their own.
+   */
   async currentIndex(): Promise<string | undefined> {
     const response = await this.requireClient().indices.getAlias({ name: this.alias }, { ignore: [404] });
-    if (response.statusCode === 404) return undefined;
-    return Object.keys(response.body as Record<string, unknown>)[0];
+    const index = response.statusCode === 404 ? undefined : Object.keys(response.body as Record<string, unknown>)[0];
+    this.aliasTarget = { read: Promise.resolve(index), at: Date.now() };
+    return index;
   }
 
   /**
@@ -74,11 +78,6 @@ export class SearchEngine {
       });
     }
     return (await this.aliasTarget.read) === this.index;
-  }
-
-  /** Forgets the alias target read last, after this replica moved the alias. */
-  forgetAliasTarget(): void {
-    this.aliasTarget = undefined;
   }
 
   /**
@@ -103,7 +102,8 @@ export class SearchEngine {
     await this.requireClient().indices.updateAliases({
       body: { actions: [...(from ? [{ remove: { index: from, alias: this.alias } }] : []), { add: { index: this.index, alias: this.alias } }] },
     });
-    this.forgetAliasTarget();
+    // Read again at the next search rather than trusting what was read before the move.
+    this.aliasTarget = undefined;
   }
 
   requireClient(): Client {
@@ -113,7 +113,7 @@ export class SearchEngine {
 }
 
 /** The engine's error type (`resource_already_exists_exception`, ...) of a failed request, if it said one. */
-export function errorType(error: unknown): string | undefined {
+function errorType(error: unknown): string | undefined {
   const body = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
   return body?.error?.type;
 }
@@ -127,8 +127,13 @@ export async function detachSearchEngine(dataSource: DataSource): Promise<string
     const detached: { engine_index: string }[] = await manager.query('SELECT engine_index FROM search_index_state');
     await manager.query('DELETE FROM search_index_state');
     await manager.query('DELETE FROM search_index_changes');
-    await manager.query('DELETE FROM search_index_builds');
-    await manager.query('DELETE FROM search_index_build_changes');
+    await dropBuildRegistrations(manager);
     return detached.map((row) => row.engine_index);
   });
+}
+
+/** Stops queueing changes for any build of a next layout and drops its queue (its index stays in the engine). */
+export async function dropBuildRegistrations(manager: EntityManager): Promise<void> {
+  await manager.query('DELETE FROM search_index_builds');
+  await manager.query('DELETE FROM search_index_build_changes');
 }

@@ -12,7 +12,7 @@ export const ENGINE_CONFIGURATIONS = [...new Set([...Object.values(SEARCH_CONFIG
  * holding all four (MATCH_PART); the words also found in the head (title, tags and summary, as
  * PostgreSQL's first pass) rank the match higher (HEAD_PART).
  */
-export const TEXT_PARTS = ['title', 'tags', 'summary', 'body'] as const;
+const TEXT_PARTS = ['title', 'tags', 'summary', 'body'] as const;
 export const MATCH_PART = 'all';
 export const HEAD_PART = 'head';
 const HEAD_PARTS: readonly string[] = ['title', 'tags', 'summary'];

@@ -6,7 +6,7 @@ import { equalJitterDelay } from '@multipult/events';
 import { counter } from '@multipult/observability';
 import { SearchCacheService } from '../../cache/search-cache.service';
 import type { ContentConfig } from '../../config';
-import { SearchEngine, indexVersion } from './search-engine';
+import { SearchEngine, dropBuildRegistrations, indexVersion } from './search-engine';
 import { IndexedDocumentRow, engineDocument } from './search-index.mapping';
 
 const indexedDocuments = () =>
@@ -189,8 +189,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
       await this.engine.requireClient().indices.delete({ index: abandoned.join(','), ignore_unavailable: true });
       await this.engine.createIndex(false);
       await manager.query('LOCK TABLE document_search_entries IN SHARE MODE');
-      await manager.query('DELETE FROM search_index_builds');
-      await manager.query('DELETE FROM search_index_build_changes');
+      await dropBuildRegistrations(manager);
       await manager.query('INSERT INTO search_index_builds (engine_index) VALUES ($1)', [this.engine.index]);
       return true;
     });
@@ -228,8 +227,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
       if (!build) return null;
       while ((await this.drainBatch(manager, BUILD_QUEUE, this.engine.index)).documents > 0);
       await this.engine.requireClient().indices.refresh({ index: this.engine.index });
-      await manager.query('DELETE FROM search_index_builds');
-      await manager.query('DELETE FROM search_index_build_changes');
+      await dropBuildRegistrations(manager);
       const serving = await this.engine.currentIndex();
       await this.engine.moveAlias(serving);
       return serving ?? '';
