@@ -312,6 +312,20 @@ describe('content through the gateway', () => {
       message: expect.stringContaining('Некорректные'),
       extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'language', message: 'Документ написан на языке en; перевод должен быть на другом языке' }] },
     });
+    // Nor can the original move into the language of one of its translations.
+    const intoTranslated = await graphql(
+      platform.gatewayUrl,
+      `mutation($input: UpdateDocumentInput!) { updateDocument(input: $input) { document { language } } }`,
+      { token: owner.token, variables: { input: { id: ids.foxes, language: 'ru' } } },
+    );
+    expect(intoTranslated.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', fields: [{ field: 'language', message: 'The document has a translation into ru; delete it before writing the original in ru' }] },
+    });
+    const unchanged = await graphqlData<{ document: { language: string } }>(platform.gatewayUrl, `query($id: ID!) { document(id: $id) { language } }`, {
+      token: reader.token,
+      variables: { id: ids.foxes },
+    });
+    expect(unchanged.document.language).toBe('en');
     const byReader = await graphql(platform.gatewayUrl, SAVE, {
       token: reader.token,
       variables: { input: { documentId: ids.foxes, language: 'tt', title: 'x', body: 'x' } },

@@ -5,6 +5,7 @@ import { AuthPrincipal } from '@multipult/auth';
 import { DocumentCreated, DocumentDeleted, DocumentPublished, DocumentUpdated, OutboxWriter } from '@multipult/events';
 import {
   AppError,
+  BadUserInputError,
   ConflictError,
   Connection,
   ConnectionArgs,
@@ -16,6 +17,7 @@ import {
 } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
 import { Tag } from '../tags/tag.entity';
+import { DocumentTranslation } from '../translations/translation.entity';
 import { DocumentCacheService } from '../cache/document-cache.service';
 import { SearchCacheService } from '../cache/search-cache.service';
 import { canEdit, canRead, readableDocumentsCondition } from './document-access';
@@ -99,6 +101,11 @@ export class DocumentsService {
       const document = await this.lockEditable(manager, principal, input.id);
       if (input.expectedVersion !== undefined && input.expectedVersion !== document.version) {
         throw new ConflictError('errors.version_conflict', { expected: input.expectedVersion, actual: document.version });
+      }
+      // A translation is never in its document's language (search counts a language once per document).
+      const { language } = input;
+      if (language !== undefined && language !== document.language && (await manager.existsBy(DocumentTranslation, { documentId: document.id, language }))) {
+        throw BadUserInputError.field('language', 'errors.language_has_translation', { language });
       }
       const changedFields: string[] = [];
       for (const field of EDITABLE_FIELDS) {

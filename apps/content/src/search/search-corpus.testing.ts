@@ -3,6 +3,7 @@ import type { AuthPrincipal } from '@multipult/auth';
 import { eventEntities, eventMigrations } from '@multipult/events';
 import { TestDatabase, createTestDatabase } from '@multipult/testing';
 import { Author } from '../authors/author.entity';
+import type { DocumentCacheService } from '../cache/document-cache.service';
 import { Collection } from '../collections/collection.entity';
 import { Comment } from '../comments/comment.entity';
 import { DocumentVersion } from '../documents/document-version.entity';
@@ -54,6 +55,10 @@ export const READER = principal(OWNERS[1], TENANT, ['content:read', 'content:wri
 export const OTHER_READER = principal(OWNERS[2], OTHER_TENANT, ['content:read']);
 
 export const passThroughCache = { getOrCompute: (_tenant: string, _scope: string, _request: unknown, compute: () => Promise<unknown>) => compute() };
+/** Documents always read from PostgreSQL: the specs write rows with SQL, which no cache hears of. */
+export const passThroughDocumentCache = {
+  getMany: async (ids: string[], loadMany: (ids: string[]) => Promise<Document[]>) => new Map((await loadMany(ids)).map((document) => [document.id, document])),
+} as unknown as DocumentCacheService;
 
 export interface ReferenceHit {
   id: string;

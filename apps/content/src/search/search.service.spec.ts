@@ -15,6 +15,7 @@ import {
   countsOf,
   createSearchCorpus,
   passThroughCache,
+  passThroughDocumentCache,
   referenceSearch,
 } from './search-corpus.testing';
 import { SearchService } from './search.service';
@@ -32,6 +33,7 @@ describe('SearchService (bounded work) against PostgreSQL', () => {
       { SEARCH_FUZZY_THRESHOLD: 3, SEARCH_TOTAL_HITS_LIMIT: 10_000, SEARCH_RESCORE_WINDOW: 300, ...config } as ContentConfig,
       passThroughCache as unknown as SearchCacheService,
       new SearchEngine({ SEARCH_ENGINE_INDEX: 'unused' } as ContentConfig),
+      passThroughDocumentCache,
     );
 
   /** Rows of the narrow table that differ from what its source view computes now (both ways). */

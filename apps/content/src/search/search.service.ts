@@ -5,6 +5,7 @@ import { AuthPrincipal } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { AppError, DEFAULT_PAGE_SIZE, ErrorCode, KeysetOrder } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
+import { DocumentCacheService } from '../cache/document-cache.service';
 import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
 import { isEditor } from '../documents/document-access';
@@ -99,6 +100,7 @@ export class SearchService {
     @InjectConfig() private readonly config: ContentConfig,
     private readonly cache: SearchCacheService,
     private readonly engine: SearchEngine,
+    private readonly documentCache: DocumentCacheService,
   ) {}
 
   /**
@@ -445,12 +447,15 @@ export class SearchService {
     const authorCounts = byCount(counts?.authors);
     const translationIds = hits.flatMap((hit) => (hit.translation_id ? [hit.translation_id] : []));
     const [documents, translations, tags, authors] = await Promise.all([
-      hits.length ? this.dataSource.getRepository(Document).findBy({ id: In(hits.map((hit) => hit.id)) }) : [],
+      this.documentCache.getMany(
+        hits.map((hit) => hit.id),
+        (ids) => this.dataSource.getRepository(Document).findBy({ id: In(ids) }),
+      ),
       translationIds.length ? this.dataSource.getRepository(DocumentTranslation).findBy({ id: In(translationIds) }) : [],
       tagCounts.length ? this.dataSource.getRepository(Tag).findBy({ id: In(tagCounts.map((t) => t.value)) }) : [],
       authorCounts.length ? this.dataSource.getRepository(Author).findBy({ id: In(authorCounts.map((a) => a.value)) }) : [],
     ]);
-    const documentById = new Map(documents.map((document) => [document.id, document]));
+    const documentById = documents;
     const translationById = new Map(translations.map((translation) => [translation.id, translation]));
     const tagById = new Map(tags.map((tag) => [tag.id, tag]));
     const authorById = new Map(authors.map((author) => [author.id, author]));

@@ -44,6 +44,41 @@ describe.each([
     expect(await cache.getOrLoad(other, 'a', load)).toBe(1);
   });
 
+  it('does not serve a value loaded before a bump and stored after it', async () => {
+    const scope = `scope-${Math.random()}`;
+    let finishLoad: (value: string) => void = () => undefined;
+    const slowLoad = cache.getOrLoad(scope, 'a', () => new Promise<string>((resolve) => (finishLoad = resolve)));
+    await new Promise((resolve) => setImmediate(resolve));
+    await cache.invalidate(scope);
+    finishLoad('before the change');
+    expect(await slowLoad).toBe('before the change');
+    expect(await cache.getOrLoad(scope, 'a', async () => 'after the change')).toBe('after the change');
+    expect(await cache.getOrLoad(scope, 'a', async () => 'loaded again')).toBe('after the change');
+  });
+
+  it('answers many scopes in one lookup, loading only the missing ones in one call', async () => {
+    const [cached, stale, fresh, absent] = [1, 2, 3, 4].map((n) => `scope-${n}-${Math.random()}`);
+    await cache.getOrLoad(cached, 'row', async () => 'cached value');
+    await cache.getOrLoad(stale, 'row', async () => 'old value');
+    await cache.invalidate(stale);
+    lookups.splice(0);
+    const loads: string[][] = [];
+    const loadMany = async (scopes: string[]) => {
+      loads.push(scopes);
+      return new Map(scopes.filter((scope) => scope !== absent).map((scope) => [scope, `loaded ${scope}`]));
+    };
+    const first = await cache.getOrLoadMany([cached, stale, fresh, absent, cached], 'row', loadMany);
+    expect(Object.fromEntries(first)).toEqual({ [cached]: 'cached value', [stale]: `loaded ${stale}`, [fresh]: `loaded ${fresh}` });
+    expect(loads).toEqual([[stale, fresh, absent]]);
+    expect(lookups).toEqual(['hit', 'miss', 'miss', 'miss']);
+
+    const again = await cache.getOrLoadMany([cached, stale, fresh, absent], 'row', loadMany);
+    expect(Object.fromEntries(again)).toEqual(Object.fromEntries(first));
+    expect(loads).toEqual([[stale, fresh, absent], [absent]]);
+    expect(await cache.getOrLoad(fresh, 'row', async () => 'not cached')).toBe(`loaded ${fresh}`);
+    expect(await cache.getOrLoadMany([], 'row', loadMany)).toEqual(new Map());
+  });
+
   it('does not store what the codec declines, and decodes what it stored', async () => {
     const scope = `scope-${Math.random()}`;
     const codec = {
@@ -66,11 +101,13 @@ describe('generation cache without a working store', () => {
     const store = new MemoryFastStore();
     await store.close();
     const broken = Object.assign(Object.create(store) as FastStore, {
-      get: () => Promise.reject(new Error('store down')),
+      getMany: () => Promise.reject(new Error('store down')),
     });
     const cache = new GenerationCache(broken, { name: 'test:down', ttlMs: 1_000 });
     let loads = 0;
     expect(await cache.getOrLoad('s', 'k', async () => (loads += 1))).toBe(1);
     expect(await cache.getOrLoad('s', 'k', async () => (loads += 1))).toBe(2);
+    const many = await cache.getOrLoadMany(['a', 'b'], 'k', async (scopes) => new Map(scopes.map((scope) => [scope, (loads += 1)])));
+    expect(Object.fromEntries(many)).toEqual({ a: 3, b: 4 });
   });
 });

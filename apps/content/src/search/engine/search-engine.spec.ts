@@ -14,6 +14,7 @@ import {
   countsOf,
   createSearchCorpus,
   passThroughCache,
+  passThroughDocumentCache,
   referenceSearch,
 } from '../search-corpus.testing';
 import { SearchService } from '../search.service';
@@ -37,7 +38,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
   let queuedBeforeAttach: number;
   const service = (overrides: Partial<ContentConfig> = {}) => {
     const serviceConfig = { ...config, ...overrides };
-    return new SearchService(dataSource, serviceConfig, cache, new SearchEngine(serviceConfig));
+    return new SearchService(dataSource, serviceConfig, cache, new SearchEngine(serviceConfig), passThroughDocumentCache);
   };
   const until = (what: string, assertion: () => Promise<void>, timeoutMs?: number) =>
     eventually(
@@ -190,9 +191,19 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
       [TENANT, document.id, EDITOR.userId],
     );
     await until('the translation indexed', async () => expect(await found('дирижабль')).toEqual([document.id]));
-    const viaTranslation = await fullTextOnly.search(READER, { query: 'дирижабль' });
-    expect(viaTranslation.edges[0].node.translation?.id).toBeDefined();
-    expect(viaTranslation.edges[0].node.language).toBe('ru');
+    // A hit brings the text that matched best, with its own highlights: the translation, the original, the better of both.
+    const highlighted = { totalCount: true, facets: false, highlights: true };
+    const [viaTranslation] = (await fullTextOnly.search(READER, { query: 'дирижабль' }, highlighted)).edges;
+    expect(viaTranslation.node.translation?.id).toBeDefined();
+    expect(viaTranslation.node.language).toBe('ru');
+    expect(viaTranslation.node.highlight).toEqual({ title: '<mark>дирижабли</mark>', body: 'старые <mark>дирижабли</mark> над гаванью' });
+    const [viaOriginal] = (await fullTextOnly.search(READER, { query: 'zeppelin' }, highlighted)).edges;
+    expect(viaOriginal.node.translation).toBeNull();
+    expect(viaOriginal.node.highlight.title).toBe('<mark>zeppelin</mark> harbour');
+    const viaEither = await fullTextOnly.search(READER, { query: 'zeppelin OR дирижабль' }, highlighted);
+    expect(viaEither.totalCount).toBe(1);
+    const [best] = viaEither.edges;
+    expect(best.node.highlight.title).toBe(best.node.translation ? '<mark>дирижабли</mark>' : '<mark>zeppelin</mark> harbour');
 
     await dataSource.query(`UPDATE documents SET status = 'archived' WHERE id = $1`, [document.id]);
     await until('the status indexed', async () => expect(await found('zeppelin')).toEqual([]));
