@@ -12,6 +12,11 @@ import { searchIndexBody } from './search-index.mapping';
  */
 export const INDEX_VERSION = 2;
 
+/** The merge policy's largest merged segment (index.merge.policy.max_merged_segment's default). */
+const MAX_MERGED_SEGMENT_BYTES = 5 * 1024 ** 3;
+/** A merge rewrites the whole index: minutes for millions of documents. */
+const MERGE_TIMEOUT_MS = 60 * 60_000;
+
 /** How long a replica trusts what it last read of the alias: how soon it follows a move. */
 const ALIAS_TARGET_TTL_MS = 2_000;
 
@@ -95,6 +100,20 @@ export class SearchEngine {
     }
     this.logger.log({ index, alias: withAlias ? this.alias : undefined }, 'Created the search index');
     return true;
+  }
+
+  /**
+   * Merges this version's index into as few segments as the merge policy keeps whole (5 GB each,
+   * its max_merged_segment): a search visits every segment, and a backfill leaves dozens of small
+   * ones. Merging a built index before it serves is the engines' reindex-then-swap practice.
+   */
+  async mergeSegments(): Promise<number> {
+    const client = this.requireClient();
+    const stats = await client.indices.stats({ index: this.index, metric: 'store' });
+    const bytes = Number(stats.body.indices?.[this.index]?.primaries?.store?.size_in_bytes ?? 0);
+    const segments = Math.max(1, Math.ceil(bytes / MAX_MERGED_SEGMENT_BYTES));
+    await client.indices.forcemerge({ index: this.index, max_num_segments: segments }, { requestTimeout: MERGE_TIMEOUT_MS });
+    return segments;
   }
 
   /** Moves the alias from `from` to this version's index in one step: searches see one or the other. */

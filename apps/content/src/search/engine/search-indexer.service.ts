@@ -53,9 +53,10 @@ const DOCUMENTS_SQL = `
  * When the index behind the alias is of an older layout version than this code's (INDEX_VERSION),
  * it builds this version's index beside it, while the old one keeps serving (and replicas still on
  * the old code keep it current): every document is queued for the build, changes made meanwhile
- * are queued for it too, and when the build has caught up the alias moves in one step and the old
- * index is dropped. Until then this replica searches in PostgreSQL (SearchEngine.serving). A replica
- * older than the index behind the alias, or than a build under way, leaves indexing to newer ones.
+ * are queued for it too, and when the build has caught up its segments are merged, the alias moves
+ * in one step and the old index is dropped. Until then this replica searches in PostgreSQL
+ * (SearchEngine.serving). A replica older than the index behind the alias, or than a build under
+ * way, leaves indexing to newer ones.
  */
 @Injectable()
 export class SearchIndexerService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -170,7 +171,12 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     if (!ours) await this.startBuild(current);
     if (!ours?.backfill_queued) return this.queueBackfill();
     const drained = await this.drainOnce(BUILD_QUEUE);
-    if (drained === 0) await this.finishBuild();
+    if (drained === 0) {
+      // Before it serves and outside the drain locks: changes made meanwhile queue for the move to drain.
+      const segments = await this.engine.mergeSegments();
+      this.logger.log({ index: this.engine.index, segments }, 'Merged the new search index before it serves');
+      await this.finishBuild();
+    }
     return drained;
   }
 
