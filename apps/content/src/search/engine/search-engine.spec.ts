@@ -88,6 +88,12 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(queuedBeforeAttach).toBe(0);
   });
 
+  it('merges the index once the backfill that filled it is written', async () => {
+    // Each batch was refreshed into a segment of its own; a search visits every one.
+    const client = new SearchEngine(config).requireClient();
+    await until('the index merged', async () => expect((await client.cat.segments({ index: 'spec-documents', format: 'json' })).body).toHaveLength(1), 10_000);
+  });
+
   it('speaks web search syntax in simple_query_string', () => {
     expect(simpleQueryString('урман OR forest -harbor "old  house"')).toBe('урман | forest -harbor "old  house"');
     expect(simpleQueryString('  or  ')).toBe('|');

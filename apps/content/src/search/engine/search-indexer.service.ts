@@ -66,6 +66,8 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   private interruptSleep?: () => void;
   private attached = false;
   private settled = false;
+  /** This replica queued every document for the index behind the alias and has yet to merge it. */
+  private backfilling = false;
   private standingBy?: string;
 
   constructor(
@@ -116,7 +118,19 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     if (!this.attached) await this.attach(false);
     if (version < this.engine.version) return this.build(current);
     if (!this.settled) await this.dropFinishedBuild();
-    return this.drainOnce();
+    const drained = await this.drainOnce();
+    if (drained === 0 && this.backfilling) await this.mergeBackfill();
+    return drained;
+  }
+
+  /**
+   * Merges the index once the backfill this replica queued is written, as a build is before it
+   * serves. It serves meanwhile; this replica's next batch waits for the merge (other replicas drain).
+   */
+  private async mergeBackfill(): Promise<void> {
+    const segments = await this.engine.mergeSegments();
+    this.backfilling = false;
+    this.logger.log({ index: this.engine.index, segments }, 'Merged the search index after its backfill');
   }
 
   /**
@@ -137,7 +151,9 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
       return count;
     });
     this.attached = true;
-    if (queued) this.logger.log({ documents: queued, index: this.engine.alias }, 'Queued every document for the search index');
+    if (!queued) return;
+    this.backfilling = true;
+    this.logger.log({ documents: queued, index: this.engine.alias }, 'Queued every document for the search index');
   }
 
   /**
