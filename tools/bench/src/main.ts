@@ -120,8 +120,7 @@ async function main(): Promise<void> {
       if (result.indexing) {
         console.log(
           `searched through OpenSearch (the platform's content service) against PostgreSQL (target direct-postgres, a second content instance); ` +
-            `the index caught up ${format(result.indexing.ms / 1000)} s after seeding ended` +
-            (result.indexing.mergeMs === undefined ? '' : ` and was merged ${format(result.indexing.mergeMs / 1000)} s later`),
+            `the index caught up ${format(result.indexing.ms / 1000)} s after seeding ended`,
         );
       }
       if (result.layoutBuild) {

@@ -46,8 +46,6 @@ export interface IndexingReport {
   documents: number;
   ms: number;
   documentsPerSecond: number;
-  /** From the queue emptied to the index merged (the service merges an index once its backfill is written). */
-  mergeMs?: number;
 }
 
 /**
@@ -1031,7 +1029,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       connections: options.seedConnections ?? 2,
     });
 
-    const indexing = searchNode ? await waitForIndexing(platform.databaseUrl, seeding.documents, searchNode.url) : undefined;
+    const indexing = searchNode ? await waitForIndexing(platform.databaseUrl, seeding.documents) : undefined;
     const token = await tenantToken(tenantId);
     const targets: { target: SearchLatencyRun['target']; url: string; contentPid: number }[] = [
       { target: 'gateway', url: platform.gatewayUrl, contentPid: platform.content.pid },
@@ -1226,37 +1224,19 @@ async function measureLayoutBuild(engineUrl: string, databaseUrl: string, docume
 }
 
 /** Waits until the indexer has drained the change queue the seeding filled (every document in the engine). */
-/**
- * Waits until the indexer has written every queued change; with `mergedAt` (the engine's URL, for
- * the index's first backfill) also until the service has merged the index, which it does once the
- * backfill is written, so no run is measured against a merge in progress.
- */
-async function waitForIndexing(databaseUrl: string, documents: number, mergedAt?: string): Promise<IndexingReport> {
+async function waitForIndexing(databaseUrl: string, documents: number): Promise<IndexingReport> {
   const pool = new Pool({ connectionString: databaseUrl, max: 1 });
   const started = performance.now();
-  const waited = (what: string) => {
-    if (performance.now() - started > 30 * 60_000) throw new Error(`${what} after 30 minutes`);
-    return new Promise((resolve) => setTimeout(resolve, 500));
-  };
   try {
     for (;;) {
       const { rows } = await pool.query<{ queued: number }>('SELECT count(*)::int AS queued FROM content.search_index_changes');
       if (rows[0].queued === 0) break;
-      await waited(`the search indexer left ${rows[0].queued} changes queued`);
+      if (performance.now() - started > 30 * 60_000) throw new Error(`the search indexer left ${rows[0].queued} changes queued after 30 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
     const ms = performance.now() - started;
     console.log(`The search engine's index caught up with ${documents} seeded documents ${(ms / 1000).toFixed(1)} s after the seeding ended`);
-    if (!mergedAt) return { documents, ms, documentsPerSecond: documents / (ms / 1000) };
-    const client = new Client({ node: mergedAt });
-    for (;;) {
-      const segments = (await client.cat.segments({ index: ENGINE_ALIAS, format: 'json' })).body as unknown[];
-      if (segments.length <= 1) break;
-      await waited(`the search index still had ${segments.length} segments`);
-    }
-    await client.close();
-    const mergeMs = performance.now() - started - ms;
-    console.log(`The service merged the index ${(mergeMs / 1000).toFixed(1)} s after it caught up`);
-    return { documents, ms, documentsPerSecond: documents / (ms / 1000), mergeMs };
+    return { documents, ms, documentsPerSecond: documents / (ms / 1000) };
   } finally {
     await pool.end();
   }
