@@ -446,7 +446,7 @@ export class SearchService {
     const tagCounts = byCount(counts?.tags);
     const authorCounts = byCount(counts?.authors);
     const translationIds = hits.flatMap((hit) => (hit.translation_id ? [hit.translation_id] : []));
-    const [documents, translations, tags, authors] = await Promise.all([
+    const [documentById, translations, tags, authors] = await Promise.all([
       this.documentCache.getMany(
         hits.map((hit) => hit.id),
         (ids) => this.dataSource.getRepository(Document).findBy({ id: In(ids) }),
@@ -455,7 +455,6 @@ export class SearchService {
       tagCounts.length ? this.dataSource.getRepository(Tag).findBy({ id: In(tagCounts.map((t) => t.value)) }) : [],
       authorCounts.length ? this.dataSource.getRepository(Author).findBy({ id: In(authorCounts.map((a) => a.value)) }) : [],
     ]);
-    const documentById = documents;
     const translationById = new Map(translations.map((translation) => [translation.id, translation]));
     const tagById = new Map(tags.map((tag) => [tag.id, tag]));
     const authorById = new Map(authors.map((author) => [author.id, author]));
