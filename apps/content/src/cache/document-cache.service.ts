@@ -66,10 +66,7 @@ export class DocumentCacheService implements OnApplicationBootstrap {
 
   /** The documents by id from the cache, and from `loadMany` for the rest (then cached); ids not found are absent. */
   async getMany(ids: string[], loadMany: (ids: string[]) => Promise<Document[]>): Promise<Map<string, Document>> {
-    return this.cache.getOrLoadMany(ids, '', async (missing) => new Map((await loadMany(missing)).map((document) => [document.id, document])), {
-      encode: (document) => JSON.stringify(document),
-      decode: revive,
-    });
+    return this.cache.getOrLoadMany(ids, '', async (missing) => new Map((await loadMany(missing)).map((document) => [document.id, document])), { decode: revive });
   }
 
   invalidate(id: string): Promise<void> {

@@ -44,26 +44,8 @@ export class GenerationCache {
 
   /** The cached value of `key` within `scope`, or what `load` returns (then cached). */
   async getOrLoad<T>(scope: string, key: string, load: () => Promise<T>, codec: GenerationCodec<T> = {}): Promise<T> {
-    const valueKey = this.valueKey(scope, key);
-    let tag: string | undefined;
-    try {
-      const [generation, stored] = await this.store.getMany([this.generationKey(scope), valueKey]);
-      tag = `${generation ?? '0'}\n`;
-      if (stored?.startsWith(tag)) {
-        this.options.onLookup?.('hit');
-        const cached = stored.slice(tag.length);
-        return codec.decode ? codec.decode(cached) : (JSON.parse(cached) as T);
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, `${this.options.name} cache unavailable`);
-      tag = undefined;
-    }
-    this.options.onLookup?.('miss');
-    const value = await load();
-    const text = codec.encode ? codec.encode(value) : JSON.stringify(value);
-    // Not awaited: the caller has its value, and a failed store only costs the next caller a load.
-    if (tag !== undefined && text !== undefined) this.store.set(valueKey, tag + text, this.options.ttlMs).catch(() => undefined);
-    return value;
+    const values = await this.getOrLoadMany([scope], key, async () => new Map([[scope, await load()]]), codec);
+    return values.get(scope) as T;
   }
 
   /**
@@ -101,7 +83,7 @@ export class GenerationCache {
       const text = codec.encode ? codec.encode(value) : JSON.stringify(value);
       if (tag !== undefined && text !== undefined) writes.push({ key: this.valueKey(scope, key), value: tag + text, ttlMs: this.options.ttlMs });
     }
-    // Not awaited, as in getOrLoad.
+    // Not awaited: the caller has its values, and a failed store only costs the next caller a load.
     if (writes.length) this.store.writeMany(writes).catch(() => undefined);
     return found;
   }
