@@ -20,7 +20,7 @@ import {
 import { SearchService } from '../search.service';
 import { SearchEngine, detachSearchEngine } from './search-engine';
 import { SearchIndexerService } from './search-indexer.service';
-import { simpleQueryString } from './search-engine.query';
+import { engineSearchBody, simpleQueryString } from './search-engine.query';
 
 // A real OpenSearch node (tools/opensearch) and real PostgreSQL: the index the indexer keeps from
 // the change queue must answer what the unbounded PostgreSQL search answers on the same corpus.
@@ -99,6 +99,26 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(simpleQueryString('  or  ')).toBe('|');
   });
 
+  it('reads only the fields of the filtered languages, and no stored document without highlights', () => {
+    const request = (filter: DocumentFilter, highlights: boolean) =>
+      engineSearchBody({
+        principal: EDITOR,
+        input: { query: 'ночь', filter, first: 20 },
+        sort: SearchSort.RELEVANCE,
+        pageSize: 20,
+        fuzzy: false,
+        selection: { totalCount: true, facets: true, highlights },
+        totalHitsLimit: 10_000,
+      });
+    const configurationsIn = (body: Record<string, unknown>) => [...new Set(JSON.stringify(body).match(/variants\.(\w+)\.(?:all|head|title|summary|body)/g))].map((field) => field.split('.')[1]);
+    expect(new Set(configurationsIn(request({ languages: ['ru'] }, true)))).toEqual(new Set(['russian']));
+    expect(new Set(configurationsIn(request({ languages: ['tt', 'en'] }, true)))).toEqual(new Set(['simple', 'english']));
+    expect(new Set(configurationsIn(request({}, true)))).toEqual(new Set(['english', 'russian', 'simple']));
+    expect(request({}, false)).toMatchObject({ _source: false, stored_fields: '_none_' });
+    expect(request({}, true)).toMatchObject({ _source: ['document_id'] });
+    expect(request({}, true)).not.toHaveProperty('stored_fields');
+  });
+
   const cases: { name: string; caller: AuthPrincipal; query: string; filter?: DocumentFilter; sort?: SearchSort }[] = [
     { name: 'one frequent word, editor', caller: EDITOR, query: 'river' },
     { name: 'one frequent word, reader (published and own)', caller: READER, query: 'river' },
@@ -106,6 +126,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     { name: 'two words and a language, editor', caller: EDITOR, query: 'night stone', filter: { languages: ['en'] } },
     { name: 'types and statuses, reader', caller: READER, query: 'река', filter: { types: ['poem', 'prose'] as never, statuses: ['published'] as never } },
     { name: 'an OR and an exclusion, Tatar and English', caller: EDITOR, query: 'урман OR forest -harbor' },
+    { name: 'Tatar and Russian words, those languages only', caller: EDITOR, query: 'урман OR ночь OR forest', filter: { languages: ['tt', 'ru'] } },
     { name: 'the other tenant sees only its own', caller: OTHER_READER, query: 'river OR ночь OR урман' },
     { name: 'newest first, reader', caller: READER, query: 'forest', sort: SearchSort.NEWEST },
     { name: 'a date and a language filter, newest', caller: EDITOR, query: 'дом', filter: { from: new Date(Date.UTC(2026, 4, 1)), languages: ['ru', 'tt'] }, sort: SearchSort.NEWEST },

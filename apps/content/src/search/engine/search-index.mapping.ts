@@ -7,6 +7,9 @@ import { SEARCH_CONFIG_BY_LANGUAGE } from '../../documents/document.entity';
 export const ENGINE_ANALYZERS: Record<string, string> = { english: 'english', russian: 'russian', simple: 'standard' };
 export const ENGINE_CONFIGURATIONS = [...new Set([...Object.values(SEARCH_CONFIG_BY_LANGUAGE), 'simple'])];
 
+/** The configuration whose fields hold a text of this PostgreSQL configuration (`simple` when the engine has no analyzer for it). */
+export const engineConfiguration = (configuration: string) => (ENGINE_CONFIGURATIONS.includes(configuration) ? configuration : 'simple');
+
 /**
  * The searched parts of a variant (PostgreSQL's weights A, B, C, D). Matching runs on one field
  * holding all four (MATCH_PART); the words also found in the head (title, tags and summary, as
@@ -99,7 +102,7 @@ export function engineDocument(row: IndexedDocumentRow): Record<string, unknown>
     tag_ids: row.tag_ids,
     author_ids: row.author_ids,
     variants: row.variants.map((variant) => {
-      const configuration = ENGINE_CONFIGURATIONS.includes(variant.configuration) ? variant.configuration : 'simple';
+      const configuration = engineConfiguration(variant.configuration);
       return {
         translation_id: variant.translation_id,
         language: variant.language,
