@@ -94,6 +94,23 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     await until('the index merged', async () => expect((await client.cat.segments({ index: 'spec-documents', format: 'json' })).body).toHaveLength(1), 10_000);
   });
 
+  it('keeps an index in few segments: its merge policy, put on an index made before it too', async () => {
+    const engine = new SearchEngine(config);
+    const client = engine.requireClient();
+    const mergePolicy = async () => {
+      const { body } = await client.indices.getSettings({ index: engine.index, name: 'index.merge.policy.*', flat_settings: true });
+      // An index without any of the settings asked for is left out of the answer.
+      return (body as Record<string, { settings: Record<string, string> } | undefined>)[engine.index]?.settings ?? {};
+    };
+    const policy = { 'index.merge.policy.floor_segment': '128mb', 'index.merge.policy.segments_per_tier': '4' };
+    expect(await mergePolicy()).toEqual(policy);
+    await client.indices.putSettings({ index: engine.index, body: { 'index.merge.policy.floor_segment': null, 'index.merge.policy.segments_per_tier': null } });
+    expect(await mergePolicy()).toEqual({});
+    // A replica that starts on the index serving puts the policy on it.
+    await new SearchIndexerService(dataSource, config, engine, cache).step();
+    expect(await mergePolicy()).toEqual(policy);
+  });
+
   it('speaks web search syntax in simple_query_string', () => {
     expect(simpleQueryString('урман OR forest -harbor "old  house"')).toBe('урман | forest -harbor "old  house"');
     expect(simpleQueryString('  or  ')).toBe('|');

@@ -3,7 +3,7 @@ import { Client } from '@opensearch-project/opensearch';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import type { ContentConfig } from '../../config';
-import { searchIndexBody } from './search-index.mapping';
+import { SEARCH_INDEX_MERGE_POLICY, searchIndexBody } from './search-index.mapping';
 
 /**
  * The version of the index layout (searchIndexBody, engineDocument, engineSearchBody) this code
@@ -100,6 +100,11 @@ export class SearchEngine {
     }
     this.logger.log({ index, alias: withAlias ? this.alias : undefined }, 'Created the search index');
     return true;
+  }
+
+  /** Puts the merge policy on this version's index, which may have been made before it. */
+  async applyMergePolicy(): Promise<void> {
+    await this.requireClient().indices.putSettings({ index: this.index, body: SEARCH_INDEX_MERGE_POLICY });
   }
 
   /**

@@ -24,6 +24,16 @@ const HEAD_PARTS: readonly string[] = ['title', 'tags', 'summary'];
 export const variantField = (part: string, configuration: string) => `${configuration}.${part}`;
 
 /**
+ * How the index merges its segments, as settings of the index (dynamic: put on an index made
+ * before them too). A search visits every segment; with the defaults (10 segments a tier, tiers
+ * above 2 MB) 100 000 documents written in batches sat in 15 segments. Counting every segment
+ * under 128 MB as one tier of at most 4 left 6, and searches took 0.68-0.90x of the engine's CPU
+ * (one segment: 0.62-0.88x), for more merging while documents are written: a read-mostly index's
+ * trade.
+ */
+export const SEARCH_INDEX_MERGE_POLICY = { 'index.merge.policy.floor_segment': '128mb', 'index.merge.policy.segments_per_tier': 4 };
+
+/**
  * One engine document per platform document; its original and translations are nested variants,
  * so a document matches when one of its texts holds the query (as in PostgreSQL), is counted and
  * faceted once, and brings the best-matching variant back as its inner hit. A variant's text is
@@ -53,7 +63,7 @@ export function searchIndexBody(): Record<string, unknown> {
     }),
   );
   return {
-    settings: { number_of_shards: 1, number_of_replicas: 0, 'index.max_result_window': 10_000 },
+    settings: { number_of_shards: 1, number_of_replicas: 0, 'index.max_result_window': 10_000, ...SEARCH_INDEX_MERGE_POLICY },
     mappings: {
       dynamic: 'strict',
       properties: {

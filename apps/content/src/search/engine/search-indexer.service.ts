@@ -117,7 +117,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     if (version > this.engine.version) return this.standBy(current);
     if (!this.attached) await this.attach(false);
     if (version < this.engine.version) return this.build(current);
-    if (!this.settled) await this.dropFinishedBuild();
+    if (!this.settled) await this.settle();
     const drained = await this.drainOnce();
     if (drained === 0 && this.backfilling) await this.mergeBackfill();
     return drained;
@@ -157,10 +157,13 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   }
 
   /**
-   * A build of this version left registered after its index took the alias (the move succeeded,
-   * the transaction did not commit) would keep queueing changes for nobody.
+   * Once per replica, when its version's index serves: the index gets today's merge policy (it may
+   * predate it), and a build of this version left registered after its index took the alias (the
+   * move succeeded, the transaction did not commit), which would keep queueing changes for nobody,
+   * is dropped.
    */
-  private async dropFinishedBuild(): Promise<void> {
+  private async settle(): Promise<void> {
+    await this.engine.applyMergePolicy();
     await this.dataSource.transaction(async (manager) => {
       const dropped: unknown[] = await manager.query('DELETE FROM search_index_builds WHERE engine_index = $1 RETURNING 1', [this.engine.index]);
       if (dropped.length) await manager.query('DELETE FROM search_index_build_changes');
