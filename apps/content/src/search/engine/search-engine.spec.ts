@@ -102,7 +102,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
       // An index without any of the settings asked for is left out of the answer.
       return (body as Record<string, { settings: Record<string, string> } | undefined>)[engine.index]?.settings ?? {};
     };
-    const policy = { 'index.merge.policy.floor_segment': '128mb', 'index.merge.policy.segments_per_tier': '4' };
+    const policy = { 'index.merge.policy.floor_segment': '32mb', 'index.merge.policy.segments_per_tier': '4' };
     expect(await mergePolicy()).toEqual(policy);
     await client.indices.putSettings({ index: engine.index, body: { 'index.merge.policy.floor_segment': null, 'index.merge.policy.segments_per_tier': null } });
     expect(await mergePolicy()).toEqual({});

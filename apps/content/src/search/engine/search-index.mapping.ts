@@ -26,12 +26,12 @@ export const variantField = (part: string, configuration: string) => `${configur
 /**
  * How the index merges its segments, as settings of the index (dynamic: put on an index made
  * before them too). A search visits every segment; with the defaults (10 segments a tier, tiers
- * above 2 MB) 100 000 documents written in batches sat in 15 segments. Counting every segment
- * under 128 MB as one tier of at most 4 left 6, and searches took 0.68-0.90x of the engine's CPU
- * (one segment: 0.62-0.88x), for more merging while documents are written: a read-mostly index's
- * trade.
+ * above 2 MB) 100 000 documents written in refreshed batches sat in 20 segments. Counting every
+ * segment under 32 MB as one tier of at most 4 left 9: searches took 0.76-0.89x of the engine's
+ * CPU (the typo query 1.03x), and that bulk write 1.21x the time. A 128 MB floor gave 0.69-0.82x
+ * for 1.88x the write time. A read-mostly index's trade; a trickle of single writes merged less.
  */
-export const SEARCH_INDEX_MERGE_POLICY = { 'index.merge.policy.floor_segment': '128mb', 'index.merge.policy.segments_per_tier': 4 };
+export const SEARCH_INDEX_MERGE_POLICY = { 'index.merge.policy.floor_segment': '32mb', 'index.merge.policy.segments_per_tier': 4 };
 
 /**
  * One engine document per platform document; its original and translations are nested variants,
