@@ -1,7 +1,7 @@
 // Ports for test processes started later, shared by tools/testing/infrastructure.mjs (which runs
 // before anything is built) and libs/testing's freePort: one implementation, plain CommonJS so both
 // load it as it is.
-const { mkdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
+const { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -68,4 +68,35 @@ async function freePort() {
   throw new Error(`no free port found in ${LOWEST_TEST_PORT}-${top - 1} after 100 tries`);
 }
 
-module.exports = { freePort };
+/**
+ * `size` consecutive free ports, leased like freePort's, for a process that lays out its listeners
+ * from one base port (the dev launcher's MULTIPULT_PORT_BASE). Returns the first.
+ * @param {number} size
+ * @returns {Promise<number>}
+ */
+async function freePortBlock(size) {
+  const top = Math.max(LOWEST_TEST_PORT + 1_000, ephemeralRangeStart()) - size;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const first = LOWEST_TEST_PORT + Math.floor(Math.random() * (top - LOWEST_TEST_PORT));
+    const block = Array.from({ length: size }, (_, offset) => first + offset);
+    if (block.some((port) => portsHandedOut.has(port))) continue;
+    const leased = [];
+    for (const port of block) {
+      if (!leasePort(port)) break;
+      leased.push(port);
+    }
+    const usable = leased.length === size && (await Promise.all(block.map(listensOn))).every(Boolean);
+    if (usable) {
+      block.forEach((port) => portsHandedOut.add(port));
+      return first;
+    }
+    leased.forEach(releasePort);
+  }
+  throw new Error(`no ${size} consecutive free ports found in ${LOWEST_TEST_PORT}-${top + size - 1} after 100 tries`);
+}
+
+function releasePort(port) {
+  rmSync(path.join(PORT_LEASES_DIR, String(port)), { force: true });
+}
+
+module.exports = { freePort, freePortBlock };

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { createTestDatabase, graphql, graphqlData, workspaceRoot } from '@multipult/testing';
+import { SERVICE_REGISTRY } from '@multipult/registry';
+import { createTestDatabase, freePortBlock, graphql, graphqlData, workspaceRoot } from '@multipult/testing';
 import { createTenantFor, registerAccount } from './support/accounts';
 
 /**
@@ -12,15 +13,20 @@ describe('embedded launcher (npm start)', () => {
   let launcher: ChildProcess | undefined;
   let output = '';
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  // Below the kernel's ephemeral range (32768 up), where an outgoing connection could take a port
-  // before its service binds it; metrics listeners 1 000 above the services, not on the shared 9464.
-  const basePort = 10_000 + Math.floor(Math.random() * 20_000);
-  const gatewayUrl = `http://127.0.0.1:${basePort}/graphql`;
+  let basePort: number;
+  let gatewayUrl: string;
 
   beforeAll(async () => {
+    // The launcher lays out every listener from two base ports (services, then their /metrics), so
+    // each takes a leased block: a random base collided with the test infrastructure's own ports.
+    const registryPorts = [SERVICE_REGISTRY.gateway.port, ...SERVICE_REGISTRY.services.map((service) => service.port)];
+    const span = Math.max(...registryPorts) - SERVICE_REGISTRY.gateway.port + 1;
+    basePort = await freePortBlock(span);
+    const metricsBasePort = await freePortBlock(span);
+    gatewayUrl = `http://127.0.0.1:${basePort}/graphql`;
     database = await createTestDatabase('embedded');
     const { REDIS_URL: _redis, KAFKA_BROKERS: _kafka, PORT: _port, ...inherited } = process.env;
-    const env = { ...inherited, DATABASE_URL: database.url, MULTIPULT_PORT_BASE: String(basePort), MULTIPULT_METRICS_PORT_BASE: String(basePort + 1_000), LOG_LEVEL: 'warn' };
+    const env = { ...inherited, DATABASE_URL: database.url, MULTIPULT_PORT_BASE: String(basePort), MULTIPULT_METRICS_PORT_BASE: String(metricsBasePort), LOG_LEVEL: 'warn' };
     launcher = spawn(process.execPath, [path.join(workspaceRoot(), 'dist/tools/dev/tools/dev/src/launcher.js')], { env });
     launcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     launcher.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -13,17 +13,26 @@ export function workspaceRoot(): string {
   return dir;
 }
 
-let sharedFreePort: (() => Promise<number>) | undefined;
+interface FreePorts {
+  freePort(): Promise<number>;
+  freePortBlock(size: number): Promise<number>;
+}
+let sharedFreePorts: FreePorts | undefined;
 
-/**
- * A port free now, for a process started later: below the kernel's ephemeral range, never twice
- * from one process, leased across processes (tools/testing/free-port.cjs, which
- * tools/testing/infrastructure.mjs uses too, before anything is built; loaded natively, so one copy
- * per process).
- */
+/** tools/testing/free-port.cjs, which tools/testing/infrastructure.mjs uses too, before anything is built; loaded natively, so one copy per process. */
+function freePorts(): FreePorts {
+  sharedFreePorts ??= createRequire(__filename)(path.join(workspaceRoot(), 'tools/testing/free-port.cjs')) as FreePorts;
+  return sharedFreePorts;
+}
+
+/** A port free now, for a process started later: below the kernel's ephemeral range, never twice from one process, leased across processes. */
 export function freePort(): Promise<number> {
-  sharedFreePort ??= (createRequire(__filename)(path.join(workspaceRoot(), 'tools/testing/free-port.cjs')) as { freePort: () => Promise<number> }).freePort;
-  return sharedFreePort();
+  return freePorts().freePort();
+}
+
+/** The first of `size` consecutive free ports, leased like freePort's: for a process that lays out its listeners from one base port. */
+export function freePortBlock(size: number): Promise<number> {
+  return freePorts().freePortBlock(size);
 }
 
 export interface ServiceProcess {
