@@ -254,14 +254,14 @@ describe('content through the gateway', () => {
     const TRANSLATED_SEARCH = `query($input: SearchDocumentsInput!) {
       searchDocuments(input: $input) {
         totalCount
-        edges { node { language highlight { title body } translation { id language } document { id title } } }
+        edges { node { language highlight { title body } translation { id language title } document { id title } } }
         facets { languages { value count } }
       }
     }`;
     interface TranslatedSearch {
       searchDocuments: {
         totalCount: number;
-        edges: { node: { language: string; highlight: { title: string; body: string }; translation: { id: string } | null; document: { id: string; title: string } } }[];
+        edges: { node: { language: string; highlight: { title: string; body: string }; translation: { id: string; title: string } | null; document: { id: string; title: string } } }[];
         facets: { languages: { value: string; count: number }[] };
       };
     }
@@ -271,10 +271,18 @@ describe('content through the gateway', () => {
     expect(found.searchDocuments.edges[0].node).toEqual({
       language: 'ru',
       highlight: { title: 'Бегущие <mark>лисицы</mark>', body: expect.stringContaining('<mark>Лисицы</mark>') },
-      translation: { id: translationId, language: 'ru' },
+      translation: { id: translationId, language: 'ru', title: 'Бегущие лисицы' },
       document: { id: ids.foxes, title: 'Running foxes' },
     });
     expect(found.searchDocuments.facets.languages).toEqual([{ value: 'ru', count: 1 }]);
+    // The hit's document and translation come from the document cache the second time (newest
+    // first, so the one full-text page is all: relevance would try typo-tolerant matching too).
+    const documentCacheHits = () => readMetric(platform.content.metricsUrl, 'content_document_cache_total', { outcome: 'hit' });
+    await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'лисица', sort: 'NEWEST' } });
+    const hitsBefore = await documentCacheHits();
+    const again = await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'лисица', sort: 'NEWEST' } });
+    expect(again.searchDocuments.edges[0].node.translation).toEqual({ id: translationId, language: 'ru', title: 'Бегущие лисицы' });
+    expect(await documentCacheHits()).toBe(hitsBefore + 2);
     // The language filter applies to the text that matched: only the Russian translation says "лисица".
     expect((await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'лисица', filter: { languages: ['en'] } } })).searchDocuments.totalCount).toBe(0);
     // A document matching in its original and a translation is one hit, counted once per language.
@@ -302,6 +310,9 @@ describe('content through the gateway', () => {
       translation: { title: 'Лисицы в ночи' },
     });
     expect((await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'чаща' } })).searchDocuments.totalCount).toBe(0);
+    // A search hit never shows the cached translation from before the save.
+    const afterSave = await asOwner<TranslatedSearch>(TRANSLATED_SEARCH, { input: { query: 'лисица' } });
+    expect(afterSave.searchDocuments.edges[0].node.translation).toEqual({ id: translationId, language: 'ru', title: 'Лисицы в ночи' });
 
     const sameLanguage = await graphql(platform.gatewayUrl, SAVE, {
       token: owner.token,

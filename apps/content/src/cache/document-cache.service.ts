@@ -10,25 +10,36 @@ import {
 import { counter } from '@multipult/observability';
 import { FAST_STORE, FastStore, GenerationCache } from '@multipult/redis';
 import { Document } from '../documents/document.entity';
+import { DocumentTranslation } from '../translations/translation.entity';
 
 const DOCUMENT_TTL_MS = 10 * 60_000;
 
 const cacheLookups = () =>
   counter({ name: 'content_document_cache_total', help: 'Document cache lookups by outcome', labelNames: ['outcome'] as const });
 
-/** Document rows as JSON, with their dates restored on the way back. */
-const DATE_FIELDS = ['createdAt', 'updatedAt', 'publishedAt'] as const;
-function revive(json: string): Document {
-  const document = Object.assign(new Document(), JSON.parse(json) as Document);
-  for (const field of DATE_FIELDS) if (document[field]) Object.assign(document, { [field]: new Date(document[field] as Date) });
-  return document;
+/** Rows as JSON, with their dates restored on the way back. */
+function reviver<T extends object>(Entity: new () => T, dateFields: readonly (keyof T & string)[]): (json: string) => T {
+  return (json) => {
+    const row = Object.assign(new Entity(), JSON.parse(json) as T);
+    for (const field of dateFields) if (row[field]) Object.assign(row, { [field]: new Date(row[field] as string) });
+    return row;
+  };
+}
+const reviveDocument = reviver(Document, ['createdAt', 'updatedAt', 'publishedAt']);
+const reviveTranslation = reviver(DocumentTranslation, ['createdAt', 'updatedAt']);
+
+/** A translation by its id and its document's (whose generation it is cached under). */
+export interface TranslationRef {
+  documentId: string;
+  translationId: string;
 }
 
 /**
- * Hot documents in Redis: a read-through cache of document rows by id, one generation per document.
- * Every committed change to a document (fields, status, counters) bumps its generation, right after
- * the commit by the writer and again when the change's event arrives (for writes made by other
- * instances), so a row read before a change is never served after it.
+ * Hot documents in Redis: a read-through cache of document rows and their translations' rows by id,
+ * one generation per document. Every committed change to a document (fields, status, counters, its
+ * translations) bumps its generation, right after the commit by the writer and again when the
+ * change's event arrives (for writes made by other instances), so a row read before a change is
+ * never served after it.
  */
 @Injectable()
 export class DocumentCacheService implements OnApplicationBootstrap {
@@ -60,13 +71,29 @@ export class DocumentCacheService implements OnApplicationBootstrap {
   get(id: string, load: () => Promise<Document | null>): Promise<Document | null> {
     return this.cache.getOrLoad(id, '', load, {
       encode: (document) => (document ? JSON.stringify(document) : undefined),
-      decode: revive,
+      decode: reviveDocument,
     });
   }
 
   /** The documents by id from the cache, and from `loadMany` for the rest (then cached); ids not found are absent. */
   async getMany(ids: string[], loadMany: (ids: string[]) => Promise<Document[]>): Promise<Map<string, Document>> {
-    return this.cache.getOrLoadMany(ids, '', async (missing) => new Map((await loadMany(missing)).map((document) => [document.id, document])), { decode: revive });
+    return this.cache.getOrLoadMany(ids, '', async (missing) => new Map((await loadMany(missing)).map((document) => [document.id, document])), { decode: reviveDocument });
+  }
+
+  /** The translations from the cache, and from `loadMany` for the rest (then cached), in the order of `refs`; absent when not found. */
+  async getTranslations(refs: TranslationRef[], loadMany: (ids: string[]) => Promise<DocumentTranslation[]>): Promise<(DocumentTranslation | undefined)[]> {
+    return this.cache.getOrLoadEntries(
+      refs.map((ref) => ({ ...ref, scope: ref.documentId, key: `translation:${ref.translationId}` })),
+      async (missing) => {
+        const byId = new Map((await loadMany(missing.map((ref) => ref.translationId))).map((translation) => [translation.id, translation]));
+        // A translation is cached only under the document it belongs to.
+        return missing.map((ref) => {
+          const translation = byId.get(ref.translationId);
+          return translation?.documentId === ref.documentId ? translation : undefined;
+        });
+      },
+      { decode: reviveTranslation },
+    );
   }
 
   invalidate(id: string): Promise<void> {

@@ -3,7 +3,7 @@ import type { AuthPrincipal } from '@multipult/auth';
 import { eventEntities, eventMigrations } from '@multipult/events';
 import { TestDatabase, createTestDatabase } from '@multipult/testing';
 import { Author } from '../authors/author.entity';
-import type { DocumentCacheService } from '../cache/document-cache.service';
+import type { DocumentCacheService, TranslationRef } from '../cache/document-cache.service';
 import { Collection } from '../collections/collection.entity';
 import { Comment } from '../comments/comment.entity';
 import { DocumentVersion } from '../documents/document-version.entity';
@@ -58,6 +58,10 @@ export const passThroughCache = { getOrCompute: (_tenant: string, _scope: string
 /** Documents always read from PostgreSQL: the specs write rows with SQL, which no cache hears of. */
 export const passThroughDocumentCache = {
   getMany: async (ids: string[], loadMany: (ids: string[]) => Promise<Document[]>) => new Map((await loadMany(ids)).map((document) => [document.id, document])),
+  getTranslations: async (refs: TranslationRef[], loadMany: (ids: string[]) => Promise<DocumentTranslation[]>) => {
+    const byId = new Map((await loadMany(refs.map((ref) => ref.translationId))).map((translation) => [translation.id, translation]));
+    return refs.map((ref) => byId.get(ref.translationId));
+  },
 } as unknown as DocumentCacheService;
 
 export interface ReferenceHit {

@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import type { AuthPrincipal } from '@multipult/auth';
 import { TestDatabase } from '@multipult/testing';
+import { AuthorsService } from '../authors/authors.service';
+import { TagsService } from '../tags/tags.service';
 import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
 import { CountRelation, DocumentFilter, SearchSort } from './dto';
@@ -34,6 +36,8 @@ describe('SearchService (bounded work) against PostgreSQL', () => {
       passThroughCache as unknown as SearchCacheService,
       new SearchEngine({ SEARCH_ENGINE_INDEX: 'unused' } as ContentConfig),
       passThroughDocumentCache,
+      new TagsService(dataSource),
+      new AuthorsService(dataSource),
     );
 
   /** Rows of the narrow table that differ from what its source view computes now (both ways). */

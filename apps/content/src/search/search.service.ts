@@ -5,12 +5,14 @@ import { AuthPrincipal } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { AppError, DEFAULT_PAGE_SIZE, ErrorCode, KeysetOrder } from '@multipult/graphql';
 import { Author } from '../authors/author.entity';
+import { AuthorsService } from '../authors/authors.service';
 import { DocumentCacheService } from '../cache/document-cache.service';
 import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
 import { isEditor } from '../documents/document-access';
 import { Document, DocumentStatus, SEARCH_CONFIG_BY_LANGUAGE } from '../documents/document.entity';
 import { Tag } from '../tags/tag.entity';
+import { TagsService } from '../tags/tags.service';
 import { DocumentTranslation } from '../translations/translation.entity';
 import { CountRelation, DEFAULT_FACET_VALUES, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 import { SearchEngine } from './engine/search-engine';
@@ -101,6 +103,8 @@ export class SearchService {
     private readonly cache: SearchCacheService,
     private readonly engine: SearchEngine,
     private readonly documentCache: DocumentCacheService,
+    private readonly tags: TagsService,
+    private readonly authors: AuthorsService,
   ) {}
 
   /**
@@ -194,7 +198,7 @@ export class SearchService {
             { input, pageSize, fuzzy, selection, engine },
             search,
           );
-    return this.assemble(rows, pageSize, fuzzy, scope, fuzzy && selection.highlights ? input.query : undefined);
+    return this.assemble(principal.tenantId as string, rows, pageSize, fuzzy, scope, fuzzy && selection.highlights ? input.query : undefined);
   }
 
   /**
@@ -436,7 +440,7 @@ export class SearchService {
   }
 
   /** `typoQuery`: the query of a typo-tolerant page whose highlights were selected, to mark its titles by. */
-  private async assemble(rows: SearchRows, pageSize: number, fuzzy: boolean, scope: string, typoQuery?: string): Promise<DocumentSearchResult> {
+  private async assemble(tenantId: string, rows: SearchRows, pageSize: number, fuzzy: boolean, scope: string, typoQuery?: string): Promise<DocumentSearchResult> {
     const hits = rows.page.slice(0, pageSize);
     const counts = rows.counts;
     const byCount = (values: Record<string, number> | null | undefined) =>
@@ -445,19 +449,19 @@ export class SearchService {
         .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
     const tagCounts = byCount(counts?.tags);
     const authorCounts = byCount(counts?.authors);
-    const translationIds = hits.flatMap((hit) => (hit.translation_id ? [hit.translation_id] : []));
+    const translationRefs = hits.flatMap((hit) => (hit.translation_id ? [{ documentId: hit.id, translationId: hit.translation_id }] : []));
     const [documentById, translations, tags, authors] = await Promise.all([
       this.documentCache.getMany(
         hits.map((hit) => hit.id),
         (ids) => this.dataSource.getRepository(Document).findBy({ id: In(ids) }),
       ),
-      translationIds.length ? this.dataSource.getRepository(DocumentTranslation).findBy({ id: In(translationIds) }) : [],
-      tagCounts.length ? this.dataSource.getRepository(Tag).findBy({ id: In(tagCounts.map((t) => t.value)) }) : [],
-      authorCounts.length ? this.dataSource.getRepository(Author).findBy({ id: In(authorCounts.map((a) => a.value)) }) : [],
+      this.documentCache.getTranslations(translationRefs, (ids) => this.dataSource.getRepository(DocumentTranslation).findBy({ id: In(ids) })),
+      this.tags.findByIds(tenantId, tagCounts.map((t) => t.value)),
+      this.authors.findByIds(tenantId, authorCounts.map((a) => a.value)),
     ]);
-    const translationById = new Map(translations.map((translation) => [translation.id, translation]));
-    const tagById = new Map(tags.map((tag) => [tag.id, tag]));
-    const authorById = new Map(authors.map((author) => [author.id, author]));
+    const translationById = new Map(translations.flatMap((translation) => (translation ? [[translation.id, translation]] : [])));
+    const tagById = new Map(tags.flatMap((tag) => (tag ? [[tag.id, tag]] : [])));
+    const authorById = new Map(authors.flatMap((author) => (author ? [[author.id, author]] : [])));
     const cursorOf = (hit: MatchedRow) => SEARCH_ORDER.encode([hit.sort_value, hit.id], scope);
     const edges = hits
       .filter((hit) => documentById.has(hit.id))

@@ -50,6 +50,7 @@ const SQL_CAST: Record<KeysetValueType, string> = {
 export class KeysetOrder {
   readonly columns: readonly KeysetColumn[];
   private readonly listName: string;
+  private lastFingerprint?: { scope: string; fingerprint: string };
 
   constructor(options: KeysetOrderOptions) {
     if (!options.columns.length) throw new Error(`keyset order of ${options.connection} has no columns`);
@@ -115,11 +116,16 @@ export class KeysetOrder {
   }
 
   private fingerprint(scope: string): string {
-    const order = this.columns.map((column) => [column.expression, column.type, column.direction]);
-    return createHash('sha256')
-      .update(JSON.stringify([this.listName, order, scope]))
-      .digest('base64url')
-      .slice(0, 16);
+    // A page's cursors share their scope: hashed once per page, not once per row.
+    if (this.lastFingerprint?.scope !== scope) {
+      const order = this.columns.map((column) => [column.expression, column.type, column.direction]);
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify([this.listName, order, scope]))
+        .digest('base64url')
+        .slice(0, 16);
+      this.lastFingerprint = { scope, fingerprint };
+    }
+    return this.lastFingerprint.fingerprint;
   }
 
   private parse(after: string, scope: string): CursorValue[] | undefined {

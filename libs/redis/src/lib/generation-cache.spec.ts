@@ -79,6 +79,30 @@ describe.each([
     expect(await cache.getOrLoadMany([], 'row', loadMany)).toEqual(new Map());
   });
 
+  it('answers keys of several scopes in order, each entry tagged with its own scope\'s generation', async () => {
+    const [first, second] = [1, 2].map((n) => `scope-${n}-${Math.random()}`);
+    const entries = [
+      { scope: first, key: 'a', name: 'first a' },
+      { scope: second, key: 'a', name: 'second a' },
+      { scope: first, key: 'b', name: 'first b' },
+      { scope: second, key: 'gone', name: 'second gone' },
+    ];
+    const loads: string[][] = [];
+    let version = 1;
+    const loadMany = async (missing: typeof entries) => {
+      loads.push(missing.map((entry) => entry.name));
+      return missing.map((entry) => (entry.key === 'gone' ? undefined : `${entry.name} v${version}`));
+    };
+    expect(await cache.getOrLoadEntries(entries, loadMany)).toEqual(['first a v1', 'second a v1', 'first b v1', undefined]);
+    version = 2;
+    await cache.invalidate(first);
+    lookups.splice(0);
+    expect(await cache.getOrLoadEntries(entries, loadMany)).toEqual(['first a v2', 'second a v1', 'first b v2', undefined]);
+    expect(loads).toEqual([['first a', 'second a', 'first b', 'second gone'], ['first a', 'first b', 'second gone']]);
+    expect(lookups).toEqual(['miss', 'hit', 'miss', 'miss']);
+    expect(await cache.getOrLoadEntries([], loadMany)).toEqual([]);
+  });
+
   it('does not store what the codec declines, and decodes what it stored', async () => {
     const scope = `scope-${Math.random()}`;
     const codec = {
@@ -109,5 +133,7 @@ describe('generation cache without a working store', () => {
     expect(await cache.getOrLoad('s', 'k', async () => (loads += 1))).toBe(2);
     const many = await cache.getOrLoadMany(['a', 'b'], 'k', async (scopes) => new Map(scopes.map((scope) => [scope, (loads += 1)])));
     expect(Object.fromEntries(many)).toEqual({ a: 3, b: 4 });
+    const entries = await cache.getOrLoadEntries([{ scope: 'a', key: 'k' }], async (missing) => missing.map(() => (loads += 1)));
+    expect(entries).toEqual([5]);
   });
 });

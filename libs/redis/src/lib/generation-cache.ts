@@ -15,6 +15,12 @@ export interface GenerationCacheOptions {
   onLookup?: (outcome: 'hit' | 'miss') => void;
 }
 
+/** A cached value's address: a key within a scope, whose generation it carries. */
+export interface GenerationCacheEntry {
+  scope: string;
+  key: string;
+}
+
 export interface GenerationCodec<T> {
   /** The stored text, or undefined to not cache this value (e.g. "not found"). Default: JSON. */
   encode?: (value: T) => string | undefined;
@@ -54,38 +60,70 @@ export class GenerationCache {
    * `loadMany` leaves out is absent from the answer and not cached.
    */
   async getOrLoadMany<T>(scopes: string[], key: string, loadMany: (scopes: string[]) => Promise<Map<string, T>>, codec: GenerationCodec<T> = {}): Promise<Map<string, T>> {
+    const entries = [...new Set(scopes)].map((scope) => ({ scope, key }));
+    const values = await this.getOrLoadEntries(
+      entries,
+      async (missing) => {
+        const loaded = await loadMany(missing.map((entry) => entry.scope));
+        return missing.map((entry) => loaded.get(entry.scope));
+      },
+      codec,
+    );
     const found = new Map<string, T>();
+    entries.forEach((entry, index) => values[index] !== undefined && found.set(entry.scope, values[index] as T));
+    return found;
+  }
+
+  /**
+   * The cached value of each entry (a key within a scope, e.g. a translation within its document),
+   * and what `loadMany` returns for the rest (then cached), in the order of `entries`: one round
+   * trip to the store and one load. The entries are distinct; `loadMany` answers in the order of
+   * the entries it is given, undefined for one that does not exist (then not cached).
+   */
+  async getOrLoadEntries<T, E extends GenerationCacheEntry = GenerationCacheEntry>(
+    entries: readonly E[],
+    loadMany: (missing: E[]) => Promise<(T | undefined)[]>,
+    codec: GenerationCodec<T> = {},
+  ): Promise<(T | undefined)[]> {
+    const values: (T | undefined)[] = entries.map(() => undefined);
+    if (!entries.length) return values;
+    const scopes = [...new Set(entries.map((entry) => entry.scope))];
     const tags = new Map<string, string>();
-    const unique = [...new Set(scopes)];
-    if (!unique.length) return found;
+    const missing: number[] = [];
     try {
-      const stored = await this.store.getMany(unique.flatMap((scope) => [this.generationKey(scope), this.valueKey(scope, key)]));
-      unique.forEach((scope, index) => {
-        const tag = `${stored[index * 2] ?? '0'}\n`;
-        const value = stored[index * 2 + 1];
+      const stored = await this.store.getMany([...scopes.map((scope) => this.generationKey(scope)), ...entries.map((entry) => this.valueKey(entry.scope, entry.key))]);
+      scopes.forEach((scope, index) => tags.set(scope, `${stored[index] ?? '0'}\n`));
+      entries.forEach((entry, index) => {
+        const tag = tags.get(entry.scope) as string;
+        const value = stored[scopes.length + index];
         if (value?.startsWith(tag)) {
           const cached = value.slice(tag.length);
-          found.set(scope, codec.decode ? codec.decode(cached) : (JSON.parse(cached) as T));
-        } else tags.set(scope, tag);
+          values[index] = codec.decode ? codec.decode(cached) : (JSON.parse(cached) as T);
+        } else missing.push(index);
       });
     } catch (error) {
       this.logger.warn({ err: error }, `${this.options.name} cache unavailable`);
-      found.clear();
+      tags.clear();
+      values.fill(undefined);
+      missing.splice(0, missing.length, ...entries.keys());
     }
-    for (const scope of unique) this.options.onLookup?.(found.has(scope) ? 'hit' : 'miss');
-    const missing = unique.filter((scope) => !found.has(scope));
-    if (!missing.length) return found;
-    const loaded = await loadMany(missing);
+    const missed = new Set(missing);
+    entries.forEach((_, index) => this.options.onLookup?.(missed.has(index) ? 'miss' : 'hit'));
+    if (!missing.length) return values;
+    const loaded = await loadMany(missing.map((index) => entries[index]));
     const writes: FastStoreWrite[] = [];
-    for (const [scope, value] of loaded) {
-      found.set(scope, value);
+    missing.forEach((entryIndex, loadIndex) => {
+      const value = loaded[loadIndex];
+      if (value === undefined) return;
+      values[entryIndex] = value;
+      const { scope, key } = entries[entryIndex];
       const tag = tags.get(scope);
       const text = codec.encode ? codec.encode(value) : JSON.stringify(value);
       if (tag !== undefined && text !== undefined) writes.push({ key: this.valueKey(scope, key), value: tag + text, ttlMs: this.options.ttlMs });
-    }
+    });
     // Not awaited: the caller has its values, and a failed store only costs the next caller a load.
     if (writes.length) this.store.writeMany(writes).catch(() => undefined);
-    return found;
+    return values;
   }
 
   /** Makes every value cached for `scope` so far unreachable. */

@@ -2,6 +2,8 @@ import { DataSource } from 'typeorm';
 import type { AuthPrincipal } from '@multipult/auth';
 import { AppError, ErrorCode } from '@multipult/graphql';
 import { OpenSearchNode, TestDatabase, eventually, startOpenSearchNode } from '@multipult/testing';
+import { AuthorsService } from '../../authors/authors.service';
+import { TagsService } from '../../tags/tags.service';
 import { SearchCacheService } from '../../cache/search-cache.service';
 import type { ContentConfig } from '../../config';
 import { DocumentFilter, SearchSort } from '../dto';
@@ -38,7 +40,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
   let queuedBeforeAttach: number;
   const service = (overrides: Partial<ContentConfig> = {}) => {
     const serviceConfig = { ...config, ...overrides };
-    return new SearchService(dataSource, serviceConfig, cache, new SearchEngine(serviceConfig), passThroughDocumentCache);
+    return new SearchService(dataSource, serviceConfig, cache, new SearchEngine(serviceConfig), passThroughDocumentCache, new TagsService(dataSource), new AuthorsService(dataSource));
   };
   const until = (what: string, assertion: () => Promise<void>, timeoutMs?: number) =>
     eventually(

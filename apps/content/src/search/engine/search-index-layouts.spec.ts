@@ -1,5 +1,7 @@
 import { DataSource } from 'typeorm';
 import { OpenSearchNode, TestDatabase, eventually, startOpenSearchNode } from '@multipult/testing';
+import { AuthorsService } from '../../authors/authors.service';
+import { TagsService } from '../../tags/tags.service';
 import { SearchCacheService } from '../../cache/search-cache.service';
 import type { ContentConfig } from '../../config';
 import { EDITOR, READER, TENANT, allPages, createSearchCorpus, passThroughCache, passThroughDocumentCache, referenceSearch } from '../search-corpus.testing';
@@ -38,7 +40,7 @@ describe('moving the engine to a new index layout while it serves', () => {
   const count = async (table: string) => (await dataSource.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n as number;
   const queuedForBuild = async () => (await dataSource.query('SELECT DISTINCT document_id FROM search_index_build_changes')).map((row: { document_id: string }) => row.document_id);
   const found = async (engine: SearchEngine, query: string) =>
-    (await new SearchService(dataSource, { ...config, SEARCH_FUZZY_THRESHOLD: 0 }, cache, engine, passThroughDocumentCache).search(EDITOR, { query })).edges.map(
+    (await new SearchService(dataSource, { ...config, SEARCH_FUZZY_THRESHOLD: 0 }, cache, engine, passThroughDocumentCache, new TagsService(dataSource), new AuthorsService(dataSource)).search(EDITOR, { query })).edges.map(
       (edge) => edge.node.document.id,
     );
   /** Steps a replica until it has nothing more to write. */
@@ -152,7 +154,7 @@ describe('moving the engine to a new index layout while it serves', () => {
   });
 
   it('answers through the new layout exactly what the unbounded PostgreSQL search does', async () => {
-    const service = new SearchService(dataSource, config, cache, currentEngine, passThroughDocumentCache);
+    const service = new SearchService(dataSource, config, cache, currentEngine, passThroughDocumentCache, new TagsService(dataSource), new AuthorsService(dataSource));
     for (const query of ['river', 'ночи', 'урман OR forest -harbor']) {
       const reference = await referenceSearch(dataSource, READER, query, {}, SearchSort.RELEVANCE);
       const { first, hits } = await allPages(service, READER, { query, first: 9 });
