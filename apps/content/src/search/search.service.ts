@@ -89,8 +89,11 @@ export interface MatchedRow {
 }
 
 export interface SearchRows {
+  /** The page's rows, and one more when there is a next page, unless `hasNextPage` says so. */
   page: MatchedRow[];
   counts: FacetCounts | null;
+  /** Whether a next page exists, when known from the counts (then `page` holds no extra row). */
+  hasNextPage?: boolean;
 }
 
 @Injectable()
@@ -481,7 +484,7 @@ export class SearchService {
       totalCount: counts?.total ?? 0,
       totalCountRelation: relation,
       // The last hit's cursor even when its document has just been deleted, so the next page starts after it.
-      pageInfo: { hasNextPage: rows.page.length > pageSize, endCursor: hits.length ? cursorOf(hits[hits.length - 1]) : null },
+      pageInfo: { hasNextPage: rows.hasNextPage ?? rows.page.length > pageSize, endCursor: hits.length ? cursorOf(hits[hits.length - 1]) : null },
       facets: {
         languages: byCount(counts?.languages),
         types: byCount(counts?.types),

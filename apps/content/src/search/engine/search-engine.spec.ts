@@ -200,6 +200,28 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(limited.totalCountRelation).toBe('gte');
   });
 
+  it('asks for one hit more only where the count cannot tell whether a next page exists', async () => {
+    const body = (selection: { totalCount: boolean; facets: boolean }, after?: (string | number)[]) =>
+      engineSearchBody({ principal: EDITOR, input: { query: 'river', first: 20 }, sort: SearchSort.RELEVANCE, pageSize: 20, fuzzy: false, selection: { ...selection, highlights: false }, after, totalHitsLimit: 10_000 });
+    expect(body({ totalCount: true, facets: false })).toMatchObject({ size: 20 });
+    expect(body({ totalCount: false, facets: true })).toMatchObject({ size: 20 });
+    expect(body({ totalCount: true, facets: false }, [1.5, 'id'])).toMatchObject({ size: 21 });
+    expect(body({ totalCount: false, facets: false })).toMatchObject({ size: 21 });
+
+    const { counts } = await referenceSearch(dataSource, EDITOR, 'river', {}, SearchSort.NEWEST);
+    const page = (first: number) => service().search(EDITOR, { query: 'river', sort: SearchSort.NEWEST, first });
+    const exact = await page(counts.total);
+    expect(exact.edges).toHaveLength(counts.total);
+    expect(exact.pageInfo.hasNextPage).toBe(false);
+    const short = await page(counts.total - 1);
+    expect(short.edges).toHaveLength(counts.total - 1);
+    expect(short.pageInfo.hasNextPage).toBe(true);
+    const uncounted = await service().search(EDITOR, { query: 'river', sort: SearchSort.NEWEST, first: counts.total - 1 }, { totalCount: false, facets: false, highlights: false });
+    expect(uncounted.pageInfo.hasNextPage).toBe(true);
+    const limited = await service({ SEARCH_TOTAL_HITS_LIMIT: 5 }).search(EDITOR, { query: 'river', sort: SearchSort.NEWEST, first: 5 });
+    expect(limited).toMatchObject({ totalCount: 5, totalCountRelation: 'gte', pageInfo: { hasNextPage: true } });
+  });
+
   it('highlights the best variant, HTML-escaped, only when asked', async () => {
     const selection = { totalCount: true, facets: false };
     const highlighted = await service().search(READER, { query: 'river', first: 5 }, { ...selection, highlights: true });
