@@ -9,10 +9,23 @@ import { mentionCpu } from './mention-cpu';
 import { outboxThroughput } from './outbox-throughput';
 import { pdfRender } from './pdf-render';
 import { realtimeFanout } from './realtime-fanout';
-import { searchLatency } from './search-latency';
+import { SearchLatencyRun, searchLatency } from './search-latency';
 import { subgraphPath } from './subgraph-path';
 
 const format = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+/** A search run against the same query's run of the baseline commit (BENCH_SEARCH_BASELINE_ROOT), as ratios. */
+function againstBaseline(current: SearchLatencyRun | undefined, baseline: SearchLatencyRun): string {
+  if (!current) return 'n/a';
+  const ratio = (now: number, before: number) => `${format(now / before, 2)}x`;
+  const cpu = (run: SearchLatencyRun, name: string) => run.cpuMsPerRequest[name] ?? Number.NaN;
+  const total = (run: SearchLatencyRun) => Object.values(run.cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0);
+  return (
+    `p95 ${ratio(current.p95Ms, baseline.p95Ms)}, one client ${ratio(current.serialP50Ms, baseline.serialP50Ms)}, req/s ${ratio(current.requestsPerSecond, baseline.requestsPerSecond)}, ` +
+    `CPU per request: content ${ratio(cpu(current, 'content'), cpu(baseline, 'content'))}, engine ${ratio(cpu(current, 'engine'), cpu(baseline, 'engine'))}, ` +
+    `postgresql ${ratio(cpu(current, 'postgresql'), cpu(baseline, 'postgresql'))}, all ${ratio(total(current), total(baseline))}`
+  );
+}
 
 /** `npm run bench`: every benchmark on real infrastructure, results as tables and ratios. */
 async function main(): Promise<void> {
@@ -164,13 +177,14 @@ async function main(): Promise<void> {
         );
         for (const { name } of result.queries) {
           const run = (target: string) => runs.find((candidate) => candidate.query === name && candidate.target === target);
-          const [viaGateway, direct, postgres] = [run('gateway')?.p95Ms ?? Number.NaN, run('direct')?.p95Ms ?? Number.NaN, run('direct-postgres')];
+          const [viaGateway, direct, postgres, baseline] = [run('gateway')?.p95Ms ?? Number.NaN, run('direct')?.p95Ms ?? Number.NaN, run('direct-postgres'), run('direct-baseline')];
           const serial = run('gateway')?.serialP50Ms ?? Number.NaN;
           console.log(
             `p95 ${cache} ${name}: gateway ${format(viaGateway)} ms, direct ${format(direct)} ms (gateway share ${format(viaGateway - direct)} ms) ` +
               `vs 50 ms target: ${viaGateway <= 50 ? 'met' : `missed by ${format(viaGateway - 50)} ms`}; one client p50 ${format(serial)} ms vs 10 ms: ` +
               `${serial <= 10 ? 'met' : 'missed'}` +
-              (postgres ? `; direct engine/PostgreSQL p95 ${format(direct / postgres.p95Ms, 2)}x, one client ${format((run('direct')?.serialP50Ms ?? Number.NaN) / postgres.serialP50Ms, 2)}x` : ''),
+              (postgres ? `; direct engine/PostgreSQL p95 ${format(direct / postgres.p95Ms, 2)}x, one client ${format((run('direct')?.serialP50Ms ?? Number.NaN) / postgres.serialP50Ms, 2)}x` : '') +
+              (baseline ? `; direct/baseline commit ${againstBaseline(run('direct'), baseline)}` : ''),
           );
         }
       }

@@ -39,6 +39,12 @@ export interface SearchLatencyOptions {
   scaleDocuments?: number;
   /** Serve search from an OpenSearch node (BENCH_SEARCH_ENGINE=opensearch, the default) or only from PostgreSQL (postgres). */
   engine?: 'opensearch' | 'postgres';
+  /**
+   * A checkout of the baseline commit with content built (BENCH_SEARCH_BASELINE_ROOT): its content
+   * runs as one more instance on the same platform and index (target `direct-baseline`), measured
+   * like `direct` in the same run, for a change's before and after.
+   */
+  baselineRoot?: string;
 }
 
 /** How long after the seeding ended the indexer (draining the queue while it ran) had every document in the engine. */
@@ -92,8 +98,8 @@ export interface SearchQueryCase {
 
 export interface SearchLatencyRun {
   query: string;
-  /** direct-postgres: a content instance without the engine (the same run's PostgreSQL baseline). */
-  target: 'gateway' | 'direct' | 'direct-postgres';
+  /** direct-postgres: a content instance without the engine (the same run's PostgreSQL baseline); direct-baseline: the baseline commit's content. */
+  target: 'gateway' | 'direct' | 'direct-postgres' | 'direct-baseline';
   /** uncached: every request misses the content service's result cache (the search engine or PostgreSQL answers); cached: the same request repeated. */
   cache: 'uncached' | 'cached';
   requests: number;
@@ -1039,6 +1045,12 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       const postgresContent = await platform.startServiceInstance('content', { SEARCH_ENGINE_URL: '' });
       targets.push({ target: 'direct-postgres', url: `${postgresContent.url}/graphql`, contentPid: postgresContent.pid });
     }
+    const baselineRoot = options.baselineRoot ?? process.env.BENCH_SEARCH_BASELINE_ROOT;
+    if (baselineRoot) {
+      const baselineEnv = { ...(options.contentPoolMax && { DATABASE_POOL_MAX: String(options.contentPoolMax) }), ...(searchNode && { SEARCH_ENGINE_URL: searchNode.url }) };
+      const baselineContent = await platform.startServiceInstance('content', baselineEnv, undefined, baselineRoot);
+      targets.push({ target: 'direct-baseline', url: `${baselineContent.url}/graphql`, contentPid: baselineContent.pid });
+    }
     const databasePort = new URL(platform.databaseUrl).port || '5432';
     // CPU time so far by process, in µs; the postmaster first, so backends that ended still count.
     const readCpu = (contentPid: number): Record<string, number> => {
@@ -1068,8 +1080,8 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       if (variant.totalCount !== direct.totalCount || ids(variant) !== ids(direct)) {
         throw new Error(`search "${definition.name}": the uncached variant finds other documents (${variant.totalCount} vs ${direct.totalCount})`);
       }
-      // The PostgreSQL baseline ranks its own way; it must find something too.
-      for (const { target, url } of targets.filter(({ target }) => target === 'direct-postgres')) await verify(url, token, definition).catch((error: Error) => {
+      // The PostgreSQL baseline ranks its own way, and a baseline commit may too; they must find something.
+      for (const { target, url } of targets.filter(({ target }) => target === 'direct-postgres' || target === 'direct-baseline')) await verify(url, token, definition).catch((error: Error) => {
         throw new Error(`${target}: ${error.message}`);
       });
       queries.push({

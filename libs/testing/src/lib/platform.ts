@@ -35,8 +35,9 @@ export interface Platform {
   /**
    * Another instance of a subgraph on the same database, Redis and Kafka (scale-out tests), or, on
    * the `port` of one that was killed, its replacement (restart tests); stopped with the platform.
+   * `root`: another checkout whose build to run (a benchmark's baseline commit); this one's by default.
    */
-  startServiceInstance(name: string, env?: Record<string, string>, port?: number): Promise<ServiceProcess>;
+  startServiceInstance(name: string, env?: Record<string, string>, port?: number, root?: string): Promise<ServiceProcess>;
   startNotificationsInstance(env?: Record<string, string>): Promise<ServiceProcess>;
   stop(): Promise<void>;
   /** Kills every process at once without waiting (for process exit handlers). */
@@ -114,8 +115,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...service.testEnv,
     ...serviceEnv[service.name],
   });
-  const startTracked = async (app: string, env: Record<string, string>, port?: number) => {
-    const service = await startServiceProcess({ app, env, port, readyTimeoutMs: options.readyTimeoutMs });
+  const startTracked = async (app: string, env: Record<string, string>, port?: number, root?: string) => {
+    const service = await startServiceProcess({ app, env, port, root, readyTimeoutMs: options.readyTimeoutMs });
     started.push(service);
     return service;
   };
@@ -163,10 +164,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       if (!found) throw new Error(`${name} is not a service of this platform (libs/registry/src/services.json)`);
       return found;
     };
-    const startServiceInstance = (name: string, env: Record<string, string> = {}, port?: number) => {
+    const startServiceInstance = (name: string, env: Record<string, string> = {}, port?: number, root?: string) => {
       const entry = SUBGRAPH_SERVICES.find((candidate) => candidate.name === name);
       if (!entry) throw new Error(`${name} is not a subgraph of the service registry`);
-      return startTracked(name, { ...calledUrls(entry), ...envOf(entry, entry.issuesTokens ? undefined : jwksUrl), ...env }, port);
+      return startTracked(name, { ...calledUrls(entry), ...envOf(entry, entry.issuesTokens ? undefined : jwksUrl), ...env }, port, root);
     };
     return {
       gatewayUrl: `${gateway.url}/graphql`,
