@@ -57,19 +57,12 @@ function listensOn(port) {
  * process, and leased across processes (parallel shards start services concurrently).
  * @returns {Promise<number>}
  */
-async function freePort() {
-  const top = Math.max(LOWEST_TEST_PORT + 1_000, ephemeralRangeStart());
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const port = LOWEST_TEST_PORT + Math.floor(Math.random() * (top - LOWEST_TEST_PORT));
-    if (portsHandedOut.has(port) || !leasePort(port)) continue;
-    portsHandedOut.add(port);
-    if (await listensOn(port)) return port;
-  }
-  throw new Error(`no free port found in ${LOWEST_TEST_PORT}-${top - 1} after 100 tries`);
+function freePort() {
+  return freePortBlock(1);
 }
 
 /**
- * `size` consecutive free ports, leased like freePort's, for a process that lays out its listeners
+ * `size` consecutive free ports, each one as freePort's, for a process that lays out its listeners
  * from one base port (the dev launcher's MULTIPULT_PORT_BASE). Returns the first.
  * @param {number} size
  * @returns {Promise<number>}
@@ -92,7 +85,8 @@ async function freePortBlock(size) {
     }
     leased.forEach(releasePort);
   }
-  throw new Error(`no ${size} consecutive free ports found in ${LOWEST_TEST_PORT}-${top + size - 1} after 100 tries`);
+  const wanted = size === 1 ? 'free port' : `${size} consecutive free ports`;
+  throw new Error(`no ${wanted} found in ${LOWEST_TEST_PORT}-${top + size - 1} after 100 tries`);
 }
 
 function releasePort(port) {
