@@ -9,7 +9,7 @@ import { AuthorsService } from '../authors/authors.service';
 import { DocumentCacheService } from '../cache/document-cache.service';
 import { SearchCacheService } from '../cache/search-cache.service';
 import type { ContentConfig } from '../config';
-import { isEditor } from '../documents/document-access';
+import { canRead, isEditor } from '../documents/document-access';
 import { Document, DocumentStatus, SEARCH_CONFIG_BY_LANGUAGE } from '../documents/document.entity';
 import { Tag } from '../tags/tag.entity';
 import { TagsService } from '../tags/tags.service';
@@ -201,7 +201,7 @@ export class SearchService {
             { input, pageSize, fuzzy, selection, engine },
             search,
           );
-    return this.assemble(principal.tenantId as string, rows, pageSize, fuzzy, scope, fuzzy && selection.highlights ? input.query : undefined);
+    return this.assemble(principal, rows, pageSize, fuzzy, scope, fuzzy && selection.highlights ? input.query : undefined);
   }
 
   /**
@@ -443,7 +443,15 @@ export class SearchService {
   }
 
   /** `typoQuery`: the query of a typo-tolerant page whose highlights were selected, to mark its titles by. */
-  private async assemble(tenantId: string, rows: SearchRows, pageSize: number, fuzzy: boolean, scope: string, typoQuery?: string): Promise<DocumentSearchResult> {
+  private async assemble(
+    principal: AuthPrincipal,
+    rows: SearchRows,
+    pageSize: number,
+    fuzzy: boolean,
+    scope: string,
+    typoQuery?: string,
+  ): Promise<DocumentSearchResult> {
+    const tenantId = principal.tenantId as string;
     const hits = rows.page.slice(0, pageSize);
     const counts = rows.counts;
     const byCount = (values: Record<string, number> | null | undefined) =>
@@ -467,7 +475,12 @@ export class SearchService {
     const authorById = new Map(authors.flatMap((author) => (author ? [[author.id, author]] : [])));
     const cursorOf = (hit: MatchedRow) => SEARCH_ORDER.encode([hit.sort_value, hit.id], scope);
     const edges = hits
-      .filter((hit) => documentById.has(hit.id))
+      // The rows may trail the documents (an engine whose queue is behind, a cached page): a hit
+      // whose document is gone, or that the reader may no longer see (unpublished), is left out.
+      .filter((hit) => {
+        const document = documentById.get(hit.id);
+        return document !== undefined && canRead(principal, document);
+      })
       .map((hit) => {
         const document = documentById.get(hit.id) as Document;
         const translation = (hit.translation_id && translationById.get(hit.translation_id)) || null;

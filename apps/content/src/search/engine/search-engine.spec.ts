@@ -281,6 +281,29 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     await until('the delete indexed', async () => expect((await fullTextOnly.search(EDITOR, { query: 'zeppelin OR дирижабль' })).totalCount).toBe(0));
   });
 
+  it('leaves out a hit the reader may no longer see while the index still has it (a change not yet indexed)', async () => {
+    const [document]: { id: string }[] = await dataSource.query(
+      `SELECT id FROM documents WHERE tenant_id = $1 AND status = 'published' AND owner_id <> $2 LIMIT 1`,
+      [TENANT, READER.userId],
+    );
+    const fullTextOnly = service({ SEARCH_FUZZY_THRESHOLD: 0 });
+    const found = async (principal: AuthPrincipal) => (await fullTextOnly.search(principal, { query: 'zythum' })).edges.map((edge) => edge.node.document.id);
+    await dataSource.query(`UPDATE documents SET title = 'zythum brewer' WHERE id = $1`, [document.id]);
+    await until('the edit indexed', async () => expect(await found(READER)).toEqual([document.id]));
+
+    // The indexer stopped: the index keeps the document as published.
+    await indexer.onApplicationShutdown();
+    await dataSource.query(`UPDATE documents SET status = 'draft' WHERE id = $1`, [document.id]);
+    expect(await queued()).toBeGreaterThan(0);
+    expect(await found(READER)).toEqual([]);
+    expect(await found(EDITOR)).toEqual([document.id]);
+
+    indexer = new SearchIndexerService(dataSource, config, new SearchEngine(config), cache);
+    await indexer.onApplicationBootstrap();
+    await until('the status indexed', async () => expect(await queued()).toBe(0));
+    expect(await found(READER)).toEqual([]);
+  });
+
   it('refuses to attach a second index to the one queue', async () => {
     const otherConfig = { ...config, SEARCH_ENGINE_INDEX: 'spec-other-documents' };
     const other = new SearchIndexerService(dataSource, otherConfig, new SearchEngine(otherConfig), cache);
