@@ -3,9 +3,10 @@ The alert rules of one service, as PrometheusRule groups. Every expression is sc
 service (the `service` label every metric carries), so each chart ships the rules of its service.
 Groups follow what the service runs: HTTP and GraphQL everywhere; the database, the outbox and
 consumers, jobs and retention in the subgraphs; /graphql/ws everywhere but auth; the signing key in
-auth; the supergraph file in the gateway. Each alert's runbook is docs/runbooks/<alert-in-kebab-case>.md,
-linked under global.metrics.prometheusRule.runbookBaseUrl (tools/helm/src/alerts.spec.ts checks the
-file exists and that promtool unit tests cover the alert).
+auth; the search engine's change queue in content; the supergraph file in the gateway. Each alert's
+runbook is docs/runbooks/<alert-in-kebab-case>.md, linked under
+global.metrics.prometheusRule.runbookBaseUrl (tools/helm/src/alerts.spec.ts checks the file exists
+and that promtool unit tests cover the alert).
 */}}
 {{- define "multipult.alertRules" -}}
 {{- $service := include "multipult.serviceName" . -}}
@@ -203,6 +204,23 @@ file exists and that promtool unit tests cover the alert).
         summary: '{{ $service }}: events of {{ `{{ $labels.topic }}` }} moved to the dead-letter topic'
         description: '{{ `{{ $value | humanize }}` }} events of {{ `{{ $labels.topic }}` }} failed every attempt of consumer group {{ `{{ $labels.group }}` }} in the last 15 minutes and went to {{ `{{ $labels.topic }}` }}.dlq.'
         runbook_url: {{ printf "%s/events-dead-lettered.md" $runbooks }}
+{{- end }}
+{{- if eq $service "content" }}
+- name: {{ $service }}.search-index
+  rules:
+    - alert: SearchIndexLagHigh
+      # Every replica reads the same queue: max, not sum. The live queue only: a next layout's build
+      # is not searched (PostgreSQL answers meanwhile), and its backlog is its progress.
+      expr: |
+        max by (service) (content_search_index_oldest_pending_age_seconds{ {{- $s }},queue="live"}) > 300
+      for: 10m
+      labels:
+        severity: warning
+        service: {{ $service }}
+      annotations:
+        summary: 'content: searches miss document changes made minutes ago'
+        description: 'The oldest document change queued for the search engine has waited {{ `{{ $value | humanizeDuration }}` }}: searches answer from an index that lacks it.'
+        runbook_url: {{ printf "%s/search-index-lag-high.md" $runbooks }}
 {{- end }}
 {{- if eq $service "auth" }}
 - name: {{ $service }}.signing-keys

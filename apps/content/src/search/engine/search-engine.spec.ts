@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { AuthPrincipal } from '@multipult/auth';
 import { AppError, ErrorCode } from '@multipult/graphql';
+import { metricsRegistry } from '@multipult/observability';
 import { OpenSearchNode, TestDatabase, eventually, startOpenSearchNode } from '@multipult/testing';
 import { AuthorsService } from '../../authors/authors.service';
 import { TagsService } from '../../tags/tags.service';
@@ -318,6 +319,21 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
 
     await expect(indexer.drainOnce()).rejects.toThrow();
     expect(await queued()).toBeGreaterThan(0);
+
+    // The backlog and its age as gauges, while a replica's indexer runs (and retries).
+    const reporting = new SearchIndexerService(dataSource, config, new SearchEngine(config), cache);
+    await reporting.onApplicationBootstrap();
+    await dataSource.query(`UPDATE search_index_changes SET queued_at = now() - interval '90 seconds'`);
+    const exposition = async () =>
+      `${await metricsRegistry.getSingleMetricAsString('content_search_index_pending_changes')}\n${await metricsRegistry.getSingleMetricAsString('content_search_index_oldest_pending_age_seconds')}`;
+    const sample = (text: string, name: string, queue: string) => Number(new RegExp(`^${name}\\{queue="${queue}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const reported = await exposition();
+    expect(sample(reported, 'content_search_index_pending_changes', 'live')).toBe(await queued());
+    expect(sample(reported, 'content_search_index_pending_changes', 'build')).toBe(0);
+    expect(sample(reported, 'content_search_index_oldest_pending_age_seconds', 'live')).toBeGreaterThanOrEqual(90);
+    expect(sample(reported, 'content_search_index_oldest_pending_age_seconds', 'build')).toBe(0);
+    await reporting.onApplicationShutdown();
+    expect(await exposition()).not.toMatch(/queue=/);
     const failure = await service()
       .search(EDITOR, { query: 'river' })
       .catch((error: unknown) => error);

@@ -17,6 +17,15 @@ const MAX_MERGED_SEGMENT_BYTES = 5 * 1024 ** 3;
 /** A merge rewrites the whole index: minutes for millions of documents. */
 const MERGE_TIMEOUT_MS = 60 * 60_000;
 
+/**
+ * A build is not searched until it serves, so it is not refreshed while it is written (the
+ * engines' bulk-load advice: each refresh makes a small segment for the merges to rewrite);
+ * SERVING_SETTINGS put the default back before it is merged and takes the alias.
+ */
+const BUILD_SETTINGS = { 'index.refresh_interval': '-1' };
+/** A serving index's settings: today's merge policy, refreshed at the engine's default interval (`null`). */
+const SERVING_SETTINGS = { ...SEARCH_INDEX_MERGE_POLICY, 'index.refresh_interval': null };
+
 /** How long a replica trusts what it last read of the alias: how soon it follows a move. */
 const ALIAS_TARGET_TTL_MS = 2_000;
 
@@ -86,13 +95,16 @@ export class SearchEngine {
   }
 
   /**
-   * Creates this version's index, with the alias when `withAlias` (the first index of a
-   * platform); true when this call created it, false when it was there already.
+   * Creates this version's index: with the alias when `withAlias` (the first index of a platform,
+   * which serves while it is filled), otherwise as a build (BUILD_SETTINGS); true when this call
+   * created it, false when it was there already.
    */
   async createIndex(withAlias: boolean): Promise<boolean> {
     const index = this.index;
+    const { settings, mappings } = searchIndexBody();
+    const body = withAlias ? { settings, mappings, aliases: { [this.alias]: {} } } : { settings: { ...settings, ...BUILD_SETTINGS }, mappings };
     try {
-      await this.requireClient().indices.create({ index, body: { ...searchIndexBody(), ...(withAlias && { aliases: { [this.alias]: {} } }) } });
+      await this.requireClient().indices.create({ index, body });
     } catch (error) {
       // Another replica created it first.
       if (errorType(error) === 'resource_already_exists_exception') return false;
@@ -102,9 +114,18 @@ export class SearchEngine {
     return true;
   }
 
-  /** Puts the merge policy on this version's index, which may have been made before it. */
-  async applyMergePolicy(): Promise<void> {
-    await this.requireClient().indices.putSettings({ index: this.index, body: SEARCH_INDEX_MERGE_POLICY });
+  /**
+   * Puts the serving settings on this version's index: it may predate today's merge policy, or be
+   * a build whose mover stopped before putting them back (readyToServe).
+   */
+  async applyServingSettings(): Promise<void> {
+    await this.requireClient().indices.putSettings({ index: this.index, body: SERVING_SETTINGS });
+  }
+
+  /** A built index made ready to be merged and to serve: refreshed at the default interval again, and everything written to it searchable. */
+  async readyToServe(): Promise<void> {
+    await this.applyServingSettings();
+    await this.requireClient().indices.refresh({ index: this.index });
   }
 
   /**

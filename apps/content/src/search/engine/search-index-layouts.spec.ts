@@ -49,6 +49,11 @@ describe('moving the engine to a new index layout while it serves', () => {
   };
   const indexes = async () => Object.keys((await previousEngine.requireClient().indices.get({ index: 'spec-layouts-*' })).body).sort();
   const aliasTarget = () => new SearchEngine(config).currentIndex();
+  /** The index's refresh_interval when set on it (undefined: the engine's default). */
+  const refreshInterval = async (index: string) => {
+    const { body } = await previousEngine.requireClient().indices.getSettings({ index, name: 'index.refresh_interval', flat_settings: true });
+    return (body as Record<string, { settings: Record<string, string> } | undefined>)[index]?.settings['index.refresh_interval'];
+  };
 
   beforeAll(async () => {
     [node, { database, dataSource }] = await Promise.all([startOpenSearchNode({ heapMb: 384 }), createSearchCorpus('content_search_layouts')]);
@@ -95,13 +100,19 @@ describe('moving the engine to a new index layout while it serves', () => {
       { engine_index: `spec-layouts-v${INDEX_VERSION}`, backfill_queued: true },
     ]);
     expect((await queuedForBuild()).length).toBe(documents);
+    // Its backlog is the build's progress; the build is not refreshed until it is about to serve.
+    expect(await current.backlogs()).toEqual([
+      { queue: 'live', pending: 0, oldestAgeSeconds: 0 },
+      { queue: 'build', pending: documents, oldestAgeSeconds: expect.any(Number) },
+    ]);
+    expect(await refreshInterval(currentEngine.index)).toBe('-1');
     await dataSource.query(`UPDATE documents SET title = 'aurora lantern' WHERE id = $1`, [edited.id]);
     const [{ edits }]: { edits: number }[] = await dataSource.query('SELECT count(*)::int AS edits FROM search_index_build_changes WHERE document_id = $1', [
       edited.id,
     ]);
     expect(edits).toBeGreaterThan(1);
 
-    // A first batch written into it (and made a segment of its own, as the engine's periodic refresh does).
+    // A first batch written into it, and made a segment of its own by a refresh (as the buffer's flush would).
     const queuedRows = await count('search_index_build_changes');
     expect(await current.step()).toBeGreaterThan(0);
     expect(await count('search_index_build_changes')).toBe(queuedRows - config.SEARCH_ENGINE_BATCH_SIZE);
@@ -139,6 +150,8 @@ describe('moving the engine to a new index layout while it serves', () => {
     expect(await count('search_index_builds')).toBe(0);
     expect(await count('search_index_build_changes')).toBe(0);
     expect(await currentEngine.serving()).toBe(true);
+    // Serving, it is refreshed at the engine's default interval again.
+    expect(await refreshInterval(currentEngine.index)).toBeUndefined();
     // The previous replica follows the move within the time it trusts what it read of the alias.
     await eventually('the previous replica searching in PostgreSQL', async () => !(await previousEngine.serving()), 5_000);
 

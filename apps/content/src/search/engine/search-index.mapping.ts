@@ -45,7 +45,7 @@ export const SEARCH_INDEX_MERGE_POLICY = { 'index.merge.policy.floor_segment': '
  * may be in different parts, as in PostgreSQL; and the title, tags and summary into another
  * (`head`) that ranks: one more field's postings rather than three.
  */
-export function searchIndexBody(): Record<string, unknown> {
+export function searchIndexBody(): { settings: Record<string, unknown>; mappings: Record<string, unknown> } {
   const configurations = Object.fromEntries(
     ENGINE_CONFIGURATIONS.map((configuration) => {
       const analyzer = ENGINE_ANALYZERS[configuration] ?? 'standard';

@@ -3,20 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import { equalJitterDelay } from '@multipult/events';
-import { counter } from '@multipult/observability';
 import { SearchCacheService } from '../../cache/search-cache.service';
 import type { ContentConfig } from '../../config';
 import { SearchEngine, dropBuildRegistrations, indexVersion } from './search-engine';
 import { IndexedDocumentRow, engineDocument } from './search-index.mapping';
-
-const indexedDocuments = () =>
-  counter({
-    name: 'content_search_index_documents_total',
-    help: 'Documents the search indexer wrote to the engine, by operation (index, delete)',
-    labelNames: ['operation'] as const,
-  });
-const indexingFailures = () =>
-  counter({ name: 'content_search_index_failures_total', help: 'Indexer batches the engine refused or did not answer', labelNames: [] as const });
+import { QueueBacklog, indexedDocuments, indexingFailures, registerBacklogSource, searchIndexBacklog, unregisterBacklogSource } from './search-index-metrics';
 
 const RETRY_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 
@@ -32,6 +23,16 @@ interface ChangeQueue {
 const LIVE_QUEUE: ChangeQueue = { table: 'search_index_changes', lock: "hashtext('content.search_index_changes')" };
 /** Changes for the next version's index while it is built. */
 const BUILD_QUEUE: ChangeQueue = { table: 'search_index_build_changes', lock: "hashtext('content.search_index_build_changes')" };
+
+/** Both queues' backlogs: a count (the queues are near empty but during a backfill) and the oldest row's age, by the id index. */
+const BACKLOG_SQL = ['live', 'build']
+  .map((queue) => {
+    const table = queue === 'live' ? LIVE_QUEUE.table : BUILD_QUEUE.table;
+    return `SELECT '${queue}' AS queue, count(*)::int AS pending,
+                   coalesce(extract(epoch FROM now() - (SELECT queued_at FROM ${table} ORDER BY id LIMIT 1)), 0)::float8 AS oldest_age_seconds
+            FROM ${table}`;
+  })
+  .join(' UNION ALL ');
 
 /** The documents' current state with their originals and translations as variants. */
 const DOCUMENTS_SQL = `
@@ -76,8 +77,10 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     private readonly engine: SearchEngine,
     private readonly cache: SearchCacheService,
   ) {
+    // Exported from the start, with or without an engine (the backlog gauges have series while an indexer runs).
     indexedDocuments();
     indexingFailures();
+    searchIndexBacklog();
   }
 
   /**
@@ -93,13 +96,21 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     ]);
     // One queue feeds one index: a second would see only the batches it happened to drain.
     if (other) throw new Error(`the search index ${other.engine_index} is attached, not ${this.engine.alias}: detach it first (cli.js search-engine-detach)`);
+    registerBacklogSource(this, () => this.backlogs());
     this.running = this.run();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    unregisterBacklogSource(this);
     this.stopping = true;
     this.interruptSleep?.();
     await this.running;
+  }
+
+  /** What is queued for the engine and not yet written, per queue (the backlog gauges). */
+  async backlogs(): Promise<QueueBacklog[]> {
+    const rows: { queue: QueueBacklog['queue']; pending: number; oldest_age_seconds: number }[] = await this.dataSource.query(BACKLOG_SQL);
+    return rows.map((row) => ({ queue: row.queue, pending: row.pending, oldestAgeSeconds: row.oldest_age_seconds }));
   }
 
   /**
@@ -157,13 +168,13 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   }
 
   /**
-   * Once per replica, when its version's index serves: the index gets today's merge policy (it may
-   * predate it), and a build of this version left registered after its index took the alias (the
+   * Once per replica, when its version's index serves: the index gets today's serving settings (it
+   * may predate the merge policy, or a mover may have stopped before readyToServe), and a build of this version left registered after its index took the alias (the
    * move succeeded, the transaction did not commit), which would keep queueing changes for nobody,
    * is dropped.
    */
   private async settle(): Promise<void> {
-    await this.engine.applyMergePolicy();
+    await this.engine.applyServingSettings();
     await this.dataSource.transaction(async (manager) => {
       const dropped: unknown[] = await manager.query('DELETE FROM search_index_builds WHERE engine_index = $1 RETURNING 1', [this.engine.index]);
       if (dropped.length) await manager.query('DELETE FROM search_index_build_changes');
@@ -191,7 +202,9 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     if (!ours?.backfill_queued) return this.queueBackfill();
     const drained = await this.drainOnce(BUILD_QUEUE);
     if (drained === 0) {
-      // Before it serves and outside the drain locks: changes made meanwhile queue for the move to drain.
+      // Before it serves and outside the drain locks: changes made meanwhile queue for the move to
+      // drain. Refreshed first, so the merge takes what was written since the build's last segment.
+      await this.engine.readyToServe();
       const segments = await this.engine.mergeSegments();
       this.logger.log({ index: this.engine.index, segments }, 'Merged the new search index before it serves');
       await this.finishBuild();
