@@ -926,13 +926,16 @@ async function verify(
  * Median latency of `count` requests one after another (no queueing), after a few unmeasured
  * ones; failed requests are counted, not thrown (verification before the runs is strict).
  */
+/** One-client requests measured per query and target (after 5 unmeasured). */
+const SERIAL_REQUESTS = 30;
+
 async function serialLatency(
   url: string,
   token: string,
   definition: QueryDefinition,
   mode: CacheMode,
-  count = 30,
-): Promise<{ p50Ms: number; errors: number }> {
+  count = SERIAL_REQUESTS,
+): Promise<{ latencies: number[]; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
   for (let i = 0; i < count + 5; i++) {
@@ -945,7 +948,7 @@ async function serialLatency(
     if (!ok) errors++;
     else if (i >= 5) latencies.push(performance.now() - started);
   }
-  return { p50Ms: percentile(latencies.sort((a, b) => a - b), 50), errors };
+  return { latencies, errors };
 }
 
 interface Load {
@@ -1094,33 +1097,67 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       });
     }
 
-    const measure = async (definition: QueryDefinition, mode: CacheMode, target: SearchLatencyRun['target'], url: string, runToken: string, contentPid: number) => {
+    type Target = (typeof targets)[number];
+    /** One stretch of load on a target: its one-client requests, then `seconds` at `connections` clients, with the CPU it cost. */
+    const measureSlice = async (definition: QueryDefinition, mode: CacheMode, { url, contentPid }: Target, runToken: string, seconds: number, serialCount: number) => {
       const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
-      const serial = await serialLatency(url, runToken, definition, mode);
-      if (warmupSeconds > 0) await load(url, runToken, body, warmupSeconds, options.connections);
+      const serial = serialCount > 0 ? await serialLatency(url, runToken, definition, mode, serialCount) : { latencies: [], errors: 0 };
       const cpuBefore = readCpu(contentPid);
-      const { result, latencies } = await load(url, runToken, body, options.durationSeconds, options.connections);
+      const { result, latencies } = await load(url, runToken, body, seconds, options.connections);
       const cpuAfter = readCpu(contentPid);
-      latencies.sort((a, b) => a - b);
+      const cpuMs = Object.fromEntries(Object.entries(cpuAfter).map(([name, after]) => [name, (after - cpuBefore[name]) / 1000]));
+      return { seconds, result, latencies, serial, cpuMs };
+    };
+    type Slice = Awaited<ReturnType<typeof measureSlice>>;
+    const summarize = (definition: QueryDefinition, mode: CacheMode, target: SearchLatencyRun['target'], slices: Slice[]): SearchLatencyRun => {
+      const sum = (value: (slice: Slice) => number) => slices.reduce((total, slice) => total + value(slice), 0);
+      const latencies = slices.flatMap((slice) => slice.latencies).sort((a, b) => a - b);
+      const serial = slices.flatMap((slice) => slice.serial.latencies).sort((a, b) => a - b);
+      const requests = sum((slice) => slice.result.requests.total);
       return {
         query: definition.name,
         target,
         cache: mode,
-        requests: result.requests.total,
-        requestsPerSecond: result.requests.average,
+        requests,
+        requestsPerSecond: requests / sum((slice) => slice.seconds),
         p50Ms: percentile(latencies, 50),
         p95Ms: percentile(latencies, 95),
         p99Ms: percentile(latencies, 99),
         maxMs: latencies.at(-1) ?? Number.NaN,
-        errors: result.errors,
-        non2xx: result.non2xx,
-        graphqlErrors: result.mismatches,
-        serialP50Ms: serial.p50Ms,
-        serialErrors: serial.errors,
-        cpuMsPerRequest: Object.fromEntries(
-          Object.entries(cpuAfter).map(([name, after]) => [name, (after - cpuBefore[name]) / 1000 / Math.max(result.requests.total, 1)]),
-        ),
+        errors: sum((slice) => slice.result.errors),
+        non2xx: sum((slice) => slice.result.non2xx),
+        graphqlErrors: sum((slice) => slice.result.mismatches),
+        serialP50Ms: percentile(serial, 50),
+        serialErrors: sum((slice) => slice.serial.errors),
+        cpuMsPerRequest: Object.fromEntries(Object.keys(slices[0].cpuMs).map((name) => [name, sum((slice) => slice.cpuMs[name]) / Math.max(requests, 1)])),
       };
+    };
+    const warm = async (definition: QueryDefinition, mode: CacheMode, { url }: Target, runToken: string) => {
+      const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
+      if (warmupSeconds > 0) await load(url, runToken, body, warmupSeconds, options.connections);
+    };
+    const measure = async (definition: QueryDefinition, mode: CacheMode, target: Target, runToken: string) => {
+      const serial = await serialLatency(target.url, runToken, definition, mode);
+      await warm(definition, mode, target, runToken);
+      const slice = await measureSlice(definition, mode, target, runToken, options.durationSeconds, 0);
+      return summarize(definition, mode, target.target, [{ ...slice, serial }]);
+    };
+    /**
+     * A change against its baseline (`direct` and `direct-baseline`) in alternating rounds, each a
+     * share of the duration and of the one-client requests: measured one after the other, the
+     * engine's CPU per request drifted by up to 1.2x between two targets sending it the same request.
+     */
+    const abRounds = Number(process.env.BENCH_SEARCH_AB_ROUNDS ?? 4);
+    const measureInterleaved = async (definition: QueryDefinition, mode: CacheMode, pair: Target[]) => {
+      for (const target of pair) await warm(definition, mode, target, token);
+      const slices = new Map<Target, Slice[]>(pair.map((target) => [target, []]));
+      for (let round = 0; round < abRounds; round++) {
+        for (const target of round % 2 ? [...pair].reverse() : pair) {
+          const slice = await measureSlice(definition, mode, target, token, options.durationSeconds / abRounds, Math.ceil(SERIAL_REQUESTS / abRounds));
+          slices.get(target)?.push(slice);
+        }
+      }
+      return pair.map((target) => summarize(definition, mode, target.target, slices.get(target) ?? []));
     };
 
     // The services and the engine are long-running and answer from compiled code: every query runs
@@ -1134,7 +1171,12 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     const runs: SearchLatencyRun[] = [];
     for (const mode of ['uncached', 'cached'] as const) {
       for (const definition of SEARCH_QUERIES) {
-        for (const { target, url, contentPid } of targets) runs.push(await measure(definition, mode, target, url, token, contentPid));
+        const pair = targets.filter(({ target }) => target === 'direct' || target === 'direct-baseline');
+        for (const target of targets) {
+          if (pair.length === 2 && pair.includes(target)) {
+            if (target === pair[0]) runs.push(...(await measureInterleaved(definition, mode, pair)));
+          } else runs.push(await measure(definition, mode, target, token));
+        }
       }
     }
 
@@ -1164,7 +1206,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
           totalCountRelation: found.totalCountRelation,
           fuzzy: found.fuzzy,
         });
-        scaleRuns.push(await measure(definition, 'uncached', 'gateway', platform.gatewayUrl, scaleToken, platform.content.pid));
+        scaleRuns.push(await measure(definition, 'uncached', targets[0], scaleToken));
       }
       scale = { seeding: scaleSeeding, queries: scaleQueries, runs: scaleRuns };
       console.log(`\nSearch scaling row: ${scaleDocuments} documents in one tenant, uncached, through the gateway, ${options.connections} connections`);
