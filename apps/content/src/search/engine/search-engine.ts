@@ -95,23 +95,13 @@ export class SearchEngine {
   }
 
   /**
-   * Creates this version's index: with the alias when `withAlias` (the first index of a platform,
-   * which serves while it is filled), otherwise as a build (BUILD_SETTINGS); true when this call
-   * created it, false when it was there already.
+   * Creates this version's index for a build (BUILD_SETTINGS), without the alias: it takes the alias
+   * once built (moveAlias). The caller holds the build lock and dropped what an abandoned attempt left.
    */
-  async createIndex(withAlias: boolean): Promise<boolean> {
-    const index = this.index;
+  async createIndex(): Promise<void> {
     const { settings, mappings } = searchIndexBody();
-    const body = withAlias ? { settings, mappings, aliases: { [this.alias]: {} } } : { settings: { ...settings, ...BUILD_SETTINGS }, mappings };
-    try {
-      await this.requireClient().indices.create({ index, body });
-    } catch (error) {
-      // Another replica created it first.
-      if (errorType(error) === 'resource_already_exists_exception') return false;
-      throw error;
-    }
-    this.logger.log({ index, alias: withAlias ? this.alias : undefined }, 'Created the search index');
-    return true;
+    await this.requireClient().indices.create({ index: this.index, body: { settings: { ...settings, ...BUILD_SETTINGS }, mappings } });
+    this.logger.log({ index: this.index }, 'Created the search index');
   }
 
   /**
@@ -139,6 +129,9 @@ export class SearchEngine {
     const bytes = Number(stats.body.indices?.[this.index]?.primaries?.store?.size_in_bytes ?? 0);
     const segments = Math.max(1, Math.ceil(bytes / MAX_MERGED_SEGMENT_BYTES));
     await client.indices.forcemerge({ index: this.index, max_num_segments: segments }, { requestTimeout: MERGE_TIMEOUT_MS });
+    // Searches read the merged segments from the next refresh on, and the ones they replace are freed
+    // only then: an index nobody searched for 30 s skips its scheduled refreshes (search idle).
+    await client.indices.refresh({ index: this.index });
     return segments;
   }
 
@@ -155,12 +148,6 @@ export class SearchEngine {
     if (!this.client) throw new Error('SEARCH_ENGINE_URL is not set');
     return this.client;
   }
-}
-
-/** The engine's error type (`resource_already_exists_exception`, ...) of a failed request, if it said one. */
-function errorType(error: unknown): string | undefined {
-  const body = (error as { meta?: { body?: { error?: { type?: string } } } }).meta?.body;
-  return body?.error?.type;
 }
 
 /**

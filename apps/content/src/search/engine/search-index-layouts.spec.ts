@@ -7,7 +7,7 @@ import type { ContentConfig } from '../../config';
 import { EDITOR, READER, TENANT, allPages, createSearchCorpus, passThroughCache, passThroughDocumentCache, referenceSearch } from '../search-corpus.testing';
 import { SearchSort } from '../dto';
 import { SearchService } from '../search.service';
-import { INDEX_VERSION, SearchEngine } from './search-engine';
+import { INDEX_VERSION, SearchEngine, detachSearchEngine } from './search-engine';
 import { SearchIndexerService } from './search-indexer.service';
 
 // A real OpenSearch node and real PostgreSQL: a replica of this code meets the index of the
@@ -70,13 +70,40 @@ describe('moving the engine to a new index layout while it serves', () => {
     currentEngine = new SearchEngine(config);
     previous = new SearchIndexerService(dataSource, config, previousEngine, cache);
     current = new SearchIndexerService(dataSource, config, currentEngine, cache);
-    await settle(previous);
   }, 240_000);
 
   afterAll(async () => {
     await node?.stop();
     await dataSource?.destroy();
     await database?.drop();
+  });
+
+  it('builds the first index while PostgreSQL answers, and gives it the alias once every document is in it, merged', async () => {
+    const [{ documents }]: { documents: number }[] = await dataSource.query('SELECT count(*)::int AS documents FROM documents');
+    const [document]: { id: string }[] = await dataSource.query(`SELECT id FROM documents WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1`, [TENANT]);
+    const segments = async () => ((await previousEngine.requireClient().cat.segments({ index: previousEngine.index, format: 'json' })).body as unknown[]).length;
+
+    // Registered as a build, with every document queued for it; no alias, so searches stay in PostgreSQL.
+    expect(await previous.step()).toBe(documents);
+    expect(await aliasTarget()).toBeUndefined();
+    expect(await previousEngine.serving()).toBe(false);
+    expect(await refreshInterval(previousEngine.index)).toBe('-1');
+    expect(await dataSource.query('SELECT engine_index FROM search_index_state')).toEqual([{ engine_index: 'spec-layouts' }]);
+
+    // A change meanwhile is queued for the build, and for the live queue, which nothing drains without an alias: dropped.
+    await dataSource.query(`UPDATE documents SET title = 'meridian lantern' WHERE id = $1`, [document.id]);
+    expect(await count('search_index_changes')).toBeGreaterThan(0);
+    expect(await previous.step()).toBe(config.SEARCH_ENGINE_BATCH_SIZE);
+    expect(await count('search_index_changes')).toBe(0);
+    expect(await found(previousEngine, 'meridian')).toEqual([document.id]);
+
+    await settle(previous);
+    expect(await aliasTarget()).toBe(`spec-layouts-v${INDEX_VERSION - 1}`);
+    expect(await previousEngine.serving()).toBe(true);
+    expect(await refreshInterval(previousEngine.index)).toBeUndefined();
+    expect(await segments()).toBe(1);
+    expect(await count('search_index_builds')).toBe(0);
+    expect(await found(previousEngine, 'meridian')).toEqual([document.id]);
   });
 
   it('starts from the previous layout serving, every document indexed', async () => {
@@ -118,8 +145,10 @@ describe('moving the engine to a new index layout while it serves', () => {
     expect(await count('search_index_build_changes')).toBe(queuedRows - config.SEARCH_ENGINE_BATCH_SIZE);
     await currentEngine.requireClient().indices.refresh({ index: currentEngine.index });
 
-    // The previous layout still serves and follows the writes; this replica answers from PostgreSQL meanwhile.
+    // The previous layout still serves and follows the writes; this replica answers from PostgreSQL
+    // meanwhile. That replica's first round on its serving index (SearchIndexerService.settle) leaves the build's queue alone.
     await settle(previous);
+    expect(await count('search_index_build_changes')).toBe(queuedRows - config.SEARCH_ENGINE_BATCH_SIZE);
     expect(await found(previousEngine, 'aurora')).toEqual([edited.id]);
     expect(await found(currentEngine, 'aurora')).toEqual([edited.id]);
     expect(await currentEngine.serving()).toBe(false);
@@ -240,5 +269,25 @@ describe('moving the engine to a new index layout while it serves', () => {
     expect(await aliasTarget()).toBe(`spec-layouts-v${INDEX_VERSION + 3}`);
     expect(await indexes()).toEqual([`spec-layouts-v${INDEX_VERSION + 3}`]);
     expect(await found(newerEngine, 'pulsar')).toHaveLength(1);
+  });
+
+  it('queues every document again for an index attached again after a detach, which serves meanwhile, and merges it once written', async () => {
+    const engine = new (releaseAhead(3))(config);
+    const segments = async () => ((await engine.requireClient().cat.segments({ index: engine.index, format: 'json' })).body as unknown[]).length;
+    expect(await detachSearchEngine(dataSource)).toEqual(['spec-layouts']);
+    const attachedAgain = new SearchIndexerService(dataSource, config, engine, cache);
+    const [{ documents }]: { documents: number }[] = await dataSource.query('SELECT count(*)::int AS documents FROM documents');
+
+    // Every document queued, the first batch written through the alias (one segment a batch).
+    expect(await attachedAgain.step()).toBe(config.SEARCH_ENGINE_BATCH_SIZE);
+    expect(await count('search_index_changes')).toBe(documents - config.SEARCH_ENGINE_BATCH_SIZE);
+    expect(await attachedAgain.step()).toBe(config.SEARCH_ENGINE_BATCH_SIZE);
+    expect(await engine.serving()).toBe(true);
+    expect(await segments()).toBeGreaterThan(1);
+
+    await settle(attachedAgain);
+    expect(await count('search_index_changes')).toBe(0);
+    expect(await segments()).toBe(1);
+    expect(await found(engine, 'pulsar')).toHaveLength(1);
   });
 });

@@ -51,13 +51,14 @@ const DOCUMENTS_SQL = `
  * results. The queue rows go only when the engine has taken the batch, so nothing is lost while it
  * is down; it is retried with backoff.
  *
- * When the index behind the alias is of an older layout version than this code's (INDEX_VERSION),
- * it builds this version's index beside it, while the old one keeps serving (and replicas still on
- * the old code keep it current): every document is queued for the build, changes made meanwhile
- * are queued for it too, and when the build has caught up its segments are merged, the alias moves
- * in one step and the old index is dropped. Until then this replica searches in PostgreSQL
- * (SearchEngine.serving). A replica older than the index behind the alias, or than a build under
- * way, leaves indexing to newer ones.
+ * When there is no index behind the alias yet, or one of an older layout version than this code's
+ * (INDEX_VERSION), it builds this version's index (beside the old one, which keeps serving while
+ * replicas still on the old code keep it current): every document is queued for the build, changes
+ * made meanwhile are queued for it too, and when the build has caught up its segments are merged,
+ * the alias moves (or is created) in one step and the old index is dropped. Until then this replica
+ * searches in PostgreSQL (SearchEngine.serving): a search never reads a half-filled index. A
+ * replica older than the index behind the alias, or than a build under way, leaves indexing to
+ * newer ones.
  */
 @Injectable()
 export class SearchIndexerService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -67,7 +68,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   private interruptSleep?: () => void;
   private attached = false;
   private settled = false;
-  /** This replica queued every document for the index behind the alias and has yet to merge it. */
+  /** This replica queued every document for the index behind the alias (attached again after a detach) and has yet to merge it. */
   private backfilling = false;
   private standingBy?: string;
 
@@ -115,18 +116,19 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
 
   /**
    * One round of indexing: keeps the index behind the alias current when it is this version's,
-   * builds this version's when it is older, stands by when it is newer; resolves with how many
-   * documents it wrote (or queued for a build), 0 when there was nothing to do.
+   * builds this version's when there is none or it is older, stands by when it is newer; resolves
+   * with how many documents it wrote (or queued for a build), 0 when there was nothing to do.
    */
   async step(): Promise<number> {
     const current = await this.engine.currentIndex();
     if (current === undefined) {
-      await this.attach(await this.engine.createIndex(true));
-      return this.drainOnce();
+      // The first index: built like a next layout's, with nothing serving beside it.
+      if (!this.attached) await this.attach({ backfill: false });
+      return this.build(undefined);
     }
     const version = indexVersion(current);
     if (version > this.engine.version) return this.standBy(current);
-    if (!this.attached) await this.attach(false);
+    if (!this.attached) await this.attach({ backfill: true });
     if (version < this.engine.version) return this.build(current);
     if (!this.settled) await this.settle();
     const drained = await this.drainOnce();
@@ -136,7 +138,8 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
 
   /**
    * Merges the index once the backfill this replica queued is written, as a build is before it
-   * serves. It serves meanwhile; this replica's next batch waits for the merge (other replicas drain).
+   * serves. It serves meanwhile (with what it held when it was detached); this replica's next batch
+   * waits for the merge (other replicas drain).
    */
   private async mergeBackfill(): Promise<void> {
     const segments = await this.engine.mergeSegments();
@@ -145,16 +148,16 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   }
 
   /**
-   * Attaches the alias's index (changes queue from then on); a new index, or one attached again
-   * after a detach, gets every document queued.
+   * Attaches the alias (changes queue from then on). With `backfill`, an index attached again after
+   * a detach gets every document queued; a first index is built instead (its build queues them).
    */
-  private async attach(created: boolean): Promise<void> {
+  private async attach({ backfill }: { backfill: boolean }): Promise<void> {
     const queued = await this.dataSource.transaction(async (manager) => {
       const attached: unknown[] = await manager.query(
         'INSERT INTO search_index_state (engine_index) VALUES ($1) ON CONFLICT DO NOTHING RETURNING engine_index',
         [this.engine.alias],
       );
-      if (!created && !attached.length) return 0;
+      if (!backfill || !attached.length) return 0;
       const [{ count }]: { count: number }[] = await manager.query(
         `WITH queued AS (INSERT INTO search_index_changes (document_id, tenant_id) SELECT id, tenant_id FROM documents RETURNING 1)
          SELECT count(*)::int AS count FROM queued`,
@@ -176,8 +179,9 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   private async settle(): Promise<void> {
     await this.engine.applyServingSettings();
     await this.dataSource.transaction(async (manager) => {
-      const dropped: unknown[] = await manager.query('DELETE FROM search_index_builds WHERE engine_index = $1 RETURNING 1', [this.engine.index]);
-      if (dropped.length) await manager.query('DELETE FROM search_index_build_changes');
+      // A DELETE answers [rows, affected count] through TypeORM.
+      const [, dropped]: [unknown[], number] = await manager.query('DELETE FROM search_index_builds WHERE engine_index = $1', [this.engine.index]);
+      if (dropped) await manager.query('DELETE FROM search_index_build_changes');
     });
     this.settled = true;
   }
@@ -190,8 +194,11 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     return 0;
   }
 
-  /** One round of building this version's index behind `current`: started and backfill queued, fed a batch, or finished. */
-  private async build(current: string): Promise<number> {
+  /**
+   * One round of building this version's index beside `current` (none: the first index): started
+   * and backfill queued, fed a batch, or finished.
+   */
+  private async build(current: string | undefined): Promise<number> {
     const builds: { engine_index: string; backfill_queued: boolean }[] = await this.dataSource.query(
       'SELECT engine_index, backfill_queued FROM search_index_builds',
     );
@@ -200,6 +207,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     const ours = builds.find((build) => build.engine_index === this.engine.index);
     if (!ours) await this.startBuild(current);
     if (!ours?.backfill_queued) return this.queueBackfill();
+    if (current === undefined) await this.dropRedundantLiveChanges();
     const drained = await this.drainOnce(BUILD_QUEUE);
     if (drained === 0) {
       // Before it serves and outside the drain locks: changes made meanwhile queue for the move to
@@ -213,11 +221,26 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   }
 
   /**
+   * While the first index is built nothing drains the live queue (there is no alias to write
+   * through), and nothing in it is needed: what was queued before the build was registered is in
+   * its backfill, what since is in its queue too. Under the live queue's lock and only while the
+   * build is registered: once it took the alias (finishBuild, under the same lock) the live queue
+   * holds the changes made since.
+   */
+  private async dropRedundantLiveChanges(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(${LIVE_QUEUE.lock})`);
+      const [building]: unknown[] = await manager.query('SELECT 1 FROM search_index_builds WHERE engine_index = $1 AND backfill_queued', [this.engine.index]);
+      if (building) await manager.query(`DELETE FROM ${LIVE_QUEUE.table}`);
+    });
+  }
+
+  /**
    * Creates this version's index empty (dropping what an abandoned attempt left) and registers the
    * build. The registering transaction waits for the writers in flight, so every change committed
    * after it is queued for the build and every one before it is in what queueBackfill reads.
    */
-  private async startBuild(current: string): Promise<void> {
+  private async startBuild(current: string | undefined): Promise<void> {
     const started = await this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(${BUILD_QUEUE.lock})`);
       const builds: { engine_index: string }[] = await manager.query('SELECT engine_index FROM search_index_builds');
@@ -225,13 +248,15 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
       if (builds.some((build) => indexVersion(build.engine_index) >= this.engine.version)) return false;
       const abandoned = [this.engine.index, ...builds.map((build) => build.engine_index)];
       await this.engine.requireClient().indices.delete({ index: abandoned.join(','), ignore_unavailable: true });
-      await this.engine.createIndex(false);
+      await this.engine.createIndex();
       await manager.query('LOCK TABLE document_search_entries IN SHARE MODE');
       await dropBuildRegistrations(manager);
       await manager.query('INSERT INTO search_index_builds (engine_index) VALUES ($1)', [this.engine.index]);
       return true;
     });
-    if (started) this.logger.log({ index: this.engine.index, serving: current }, 'Building the next layout of the search index beside the one serving');
+    if (!started) return;
+    if (current) this.logger.log({ index: this.engine.index, serving: current }, 'Building the next layout of the search index beside the one serving');
+    else this.logger.log({ index: this.engine.index }, 'Building the first search index; searches run in PostgreSQL until it serves');
   }
 
   /** Queues every document for the build, once, after the build is registered; how many it queued. */
