@@ -1,4 +1,5 @@
 import { Platform, eventually, graphql, graphqlData } from '@multipult/testing';
+import { readMetric } from './support/metrics';
 import { createTenantFor, registerAccount } from './support/accounts';
 import { usePlatform } from './support/platforms';
 
@@ -41,6 +42,8 @@ describe('search through the gateway, served by OpenSearch', () => {
 
   beforeAll(async () => {
     platform = await usePlatform('search-engine');
+    // Until the indexer has built the first index, PostgreSQL answers: the cases below are about the engine.
+    await until('content searching the engine', async () => (await readMetric(platform.content.metricsUrl, 'content_search_engine_serving', {})) === 1);
     const account = await registerAccount(platform.gatewayUrl, 'engine-searcher');
     token = (await createTenantFor(platform.gatewayUrl, account)).accessToken;
     const { createTag } = await graphqlData<{ createTag: { tag: { id: string } } }>(

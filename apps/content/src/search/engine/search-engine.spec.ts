@@ -324,15 +324,25 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     await reporting.onApplicationBootstrap();
     await dataSource.query(`UPDATE search_index_changes SET queued_at = now() - interval '90 seconds'`);
     const exposition = async () =>
-      `${await metricsRegistry.getSingleMetricAsString('content_search_index_pending_changes')}\n${await metricsRegistry.getSingleMetricAsString('content_search_index_oldest_pending_age_seconds')}`;
+      (
+        await Promise.all(
+          ['content_search_index_pending_changes', 'content_search_index_oldest_pending_age_seconds', 'content_search_engine_serving'].map((name) =>
+            metricsRegistry.getSingleMetricAsString(name),
+          ),
+        )
+      ).join('\n');
     const sample = (text: string, name: string, queue: string) => Number(new RegExp(`^${name}\\{queue="${queue}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
     const reported = await exposition();
     expect(sample(reported, 'content_search_index_pending_changes', 'live')).toBe(await queued());
     expect(sample(reported, 'content_search_index_pending_changes', 'build')).toBe(0);
     expect(sample(reported, 'content_search_index_oldest_pending_age_seconds', 'live')).toBeGreaterThanOrEqual(90);
     expect(sample(reported, 'content_search_index_oldest_pending_age_seconds', 'build')).toBe(0);
+    // The engine is unreachable: this replica does not search it.
+    expect(reported).toMatch(/^content_search_engine_serving 0$/m);
     await reporting.onApplicationShutdown();
-    expect(await exposition()).not.toMatch(/queue=/);
+    const afterShutdown = await exposition();
+    expect(afterShutdown).not.toMatch(/queue=/);
+    expect(afterShutdown).toMatch(/^content_search_engine_serving 0$/m);
     const failure = await service()
       .search(EDITOR, { query: 'river' })
       .catch((error: unknown) => error);

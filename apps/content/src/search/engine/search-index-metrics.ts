@@ -17,27 +17,31 @@ export interface QueueBacklog {
   oldestAgeSeconds: number;
 }
 
-type BacklogSource = () => Promise<QueueBacklog[]>;
+/** What a running indexer reports: its queues' backlogs, and whether its replica's searches go to the engine. */
+export interface IndexerReadings {
+  backlogs(): Promise<QueueBacklog[]>;
+  serving(): Promise<boolean>;
+}
 
 /**
  * Every running indexer of the process (the embedded launcher runs several services in one, tests
  * several replicas); the gauges report each at scrape time. A global symbol because tests and
  * tools may load two copies of this module.
  */
-const BACKLOG_SOURCES = Symbol.for('multipult.searchIndexBacklog');
+const INDEXERS = Symbol.for('multipult.searchIndexers');
 
-function sources(): Map<object, BacklogSource> {
-  const registry = globalThis as { [BACKLOG_SOURCES]?: Map<object, BacklogSource> };
-  return (registry[BACKLOG_SOURCES] ??= new Map<object, BacklogSource>());
+function sources(): Map<object, IndexerReadings> {
+  const registry = globalThis as { [INDEXERS]?: Map<object, IndexerReadings> };
+  return (registry[INDEXERS] ??= new Map<object, IndexerReadings>());
 }
 
 /** Every source's backlogs; an unreachable database leaves its series out of the scrape rather than failing it. */
 async function readBacklogs(): Promise<QueueBacklog[]> {
-  const backlogs = await Promise.all([...sources().values()].map((read) => read().catch(() => [])));
+  const backlogs = await Promise.all([...sources().values()].map((source) => source.backlogs().catch(() => [])));
   return backlogs.flat();
 }
 
-export const searchIndexBacklog = () => ({
+export const searchIndexMetrics = () => ({
   pending: gauge({
     name: 'content_search_index_pending_changes',
     help: "Document changes queued for the search engine and not yet written, by queue: live (the serving index) and build (the next layout's index while it is built; 0 when none is)",
@@ -58,13 +62,25 @@ export const searchIndexBacklog = () => ({
       for (const backlog of backlogs) this.set({ queue: backlog.queue }, backlog.oldestAgeSeconds);
     },
   }),
+  serving: gauge({
+    name: 'content_search_engine_serving',
+    help: "1 while this replica's relevance and date searches go to the search engine; 0 while PostgreSQL answers them (no engine configured, or no index of this release's layout behind the alias: the first index or a next layout is being built), and while the engine is unreachable (searches then fail with SERVICE_UNAVAILABLE)",
+    labelNames: [] as const,
+    async collect() {
+      this.reset();
+      const readings = [...sources().values()];
+      if (!readings.length) return;
+      const serving = await Promise.all(readings.map((source) => source.serving().catch(() => false)));
+      this.set(serving.some(Boolean) ? 1 : 0);
+    },
+  }),
 });
 
-export function registerBacklogSource(owner: object, read: BacklogSource): void {
-  sources().set(owner, read);
-  searchIndexBacklog();
+export function registerIndexer(owner: object, readings: IndexerReadings): void {
+  sources().set(owner, readings);
+  searchIndexMetrics();
 }
 
-export function unregisterBacklogSource(owner: object): void {
+export function unregisterIndexer(owner: object): void {
   sources().delete(owner);
 }

@@ -7,7 +7,7 @@ import { SearchCacheService } from '../../cache/search-cache.service';
 import type { ContentConfig } from '../../config';
 import { SearchEngine, dropBuildRegistrations, indexVersion } from './search-engine';
 import { IndexedDocumentRow, engineDocument } from './search-index.mapping';
-import { QueueBacklog, indexedDocuments, indexingFailures, registerBacklogSource, searchIndexBacklog, unregisterBacklogSource } from './search-index-metrics';
+import { QueueBacklog, indexedDocuments, indexingFailures, registerIndexer, searchIndexMetrics, unregisterIndexer } from './search-index-metrics';
 
 const RETRY_BACKOFF = { initialMs: 500, maxMs: 30_000 };
 
@@ -78,10 +78,10 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     private readonly engine: SearchEngine,
     private readonly cache: SearchCacheService,
   ) {
-    // Exported from the start, with or without an engine (the backlog gauges have series while an indexer runs).
+    // Exported from the start, with or without an engine (the gauges have series while an indexer runs).
     indexedDocuments();
     indexingFailures();
-    searchIndexBacklog();
+    searchIndexMetrics();
   }
 
   /**
@@ -97,12 +97,12 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
     ]);
     // One queue feeds one index: a second would see only the batches it happened to drain.
     if (other) throw new Error(`the search index ${other.engine_index} is attached, not ${this.engine.alias}: detach it first (cli.js search-engine-detach)`);
-    registerBacklogSource(this, () => this.backlogs());
+    registerIndexer(this, { backlogs: () => this.backlogs(), serving: () => this.engine.serving() });
     this.running = this.run();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    unregisterBacklogSource(this);
+    unregisterIndexer(this);
     this.stopping = true;
     this.interruptSleep?.();
     await this.running;
