@@ -434,7 +434,10 @@ describe('content through the gateway', () => {
     expect(ode.document.likedByMe).toBe(true);
 
     expect((await engage('unlikeDocument', ids.ode)).document.likeCount).toBe(0);
+    // Undoing what is not there changes nothing: the count stays at 0.
+    expect(await engage('unlikeDocument', ids.ode)).toEqual({ changed: false, document: { likeCount: 0, viewCount: 1 } });
     expect((await engage('unbookmarkDocument', ids.ru)).changed).toBe(true);
+    expect((await engage('unbookmarkDocument', ids.ru)).changed).toBe(false);
   });
 
   it('threads comments three levels deep with sanitized Markdown, edits, soft deletes and reply events', async () => {

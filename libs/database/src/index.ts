@@ -4,3 +4,4 @@ export * from './lib/unique-violation';
 export * from './lib/delete-in-batches';
 export * from './lib/lost-connection-guard';
 export * from './lib/statement-cache';
+export * from './lib/affected-rows';

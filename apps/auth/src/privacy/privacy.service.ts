@@ -229,7 +229,8 @@ export class PrivacyService implements OnModuleInit, OnApplicationBootstrap {
       [row.user_id, user?.email ?? null, PRIVACY_SAGA_EVENTS],
     );
     await manager.query('DELETE FROM users WHERE id = $1', [row.user_id]);
-    const [finished]: ErasureRow[] = await manager.query(
+    // An UPDATE answers [rows, affected count] through TypeORM.
+    const [[finished]]: [ErasureRow[], number] = await manager.query(
       `UPDATE account_erasures SET status = 'completed', completed_at = now() WHERE id = $1 RETURNING *`,
       [row.id],
     );
@@ -274,7 +275,7 @@ export class PrivacyService implements OnModuleInit, OnApplicationBootstrap {
     const services: Record<string, unknown> = { [AUTH_PRIVACY_SERVICE]: await this.authPart(manager, row.user_id) };
     for (const part of parts) services[part.service] = JSON.parse(gunzipSync(Buffer.from(part.data, 'base64')).toString('utf8'));
     const document = { format: EXPORT_FORMAT, exportId, userId: row.user_id, exportedAt: new Date().toISOString(), missingServices: missing, services };
-    const [assembled]: ExportRow[] = await manager.query(
+    const [[assembled]]: [ExportRow[], number] = await manager.query(
       `UPDATE data_exports SET status = $2, missing_services = $3, document = $4, completed_at = now() WHERE id = $1 RETURNING ${EXPORT_COLUMNS}`,
       [exportId, missing.length ? DataExportStatus.PARTIAL : DataExportStatus.READY, missing, document],
     );

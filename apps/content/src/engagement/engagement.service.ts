@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { AuthPrincipal } from '@multipult/auth';
+import { affectedRows } from '@multipult/database';
 import { Connection, ConnectionArgs, KeysetOrder, paginate } from '@multipult/graphql';
 import { FAST_STORE, FastStore } from '@multipult/redis';
 import { DocumentCacheService } from '../cache/document-cache.service';
@@ -41,16 +42,12 @@ export class EngagementService {
   async setLiked(principal: AuthPrincipal, documentId: string, liked: boolean): Promise<{ document: Document; changed: boolean }> {
     await this.documents.getReadable(principal, documentId);
     return this.countOn(documentId, async (manager) => {
-      const rows: unknown[] = liked
-        ? await manager.query(
-            'INSERT INTO document_likes (document_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING document_id',
-            [documentId, principal.userId],
-          )
-        : await manager.query('DELETE FROM document_likes WHERE document_id = $1 AND user_id = $2 RETURNING document_id', [
+      const changed = liked
+        ? (await manager.query('INSERT INTO document_likes (document_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING document_id', [
             documentId,
             principal.userId,
-          ]);
-      const changed = rows.length > 0;
+          ])).length > 0
+        : (await affectedRows(manager, 'DELETE FROM document_likes WHERE document_id = $1 AND user_id = $2', [documentId, principal.userId])) > 0;
       if (changed) {
         await manager.query('UPDATE documents SET like_count = like_count + $2 WHERE id = $1', [documentId, liked ? 1 : -1]);
       }
@@ -64,16 +61,13 @@ export class EngagementService {
     bookmarked: boolean,
   ): Promise<{ document: Document; changed: boolean }> {
     const document = await this.documents.getReadable(principal, documentId);
-    const rows: unknown[] = bookmarked
-      ? await this.dataSource.query(
-          'INSERT INTO document_bookmarks (document_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING document_id',
-          [documentId, principal.userId],
-        )
-      : await this.dataSource.query('DELETE FROM document_bookmarks WHERE document_id = $1 AND user_id = $2 RETURNING document_id', [
+    const changed = bookmarked
+      ? (await this.dataSource.query('INSERT INTO document_bookmarks (document_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING document_id', [
           documentId,
           principal.userId,
-        ]);
-    return { document, changed: rows.length > 0 };
+        ])).length > 0
+      : (await affectedRows(this.dataSource, 'DELETE FROM document_bookmarks WHERE document_id = $1 AND user_id = $2', [documentId, principal.userId])) > 0;
+    return { document, changed };
   }
 
   /** Counts a view unless the same viewer viewed the same document recently (Redis mark). */

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { affectedRows } from './affected-rows';
 
 /** Rows one DELETE removes, so a large backlog never holds long locks or one huge transaction. */
 export const DELETE_BATCH_SIZE = 1_000;
@@ -10,7 +11,8 @@ export const DELETE_BATCH_SIZE = 1_000;
 export async function deleteInBatches(dataSource: DataSource, table: string, where: string, parameters: unknown[]): Promise<number> {
   let deleted = 0;
   for (;;) {
-    const [, count]: [unknown, number] = await dataSource.query(
+    const count = await affectedRows(
+      dataSource,
       `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${where} LIMIT ${DELETE_BATCH_SIZE}))`,
       parameters,
     );

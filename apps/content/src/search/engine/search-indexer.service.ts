@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
+import { affectedRows } from '@multipult/database';
 import { equalJitterDelay } from '@multipult/events';
 import { SearchCacheService } from '../../cache/search-cache.service';
 import type { ContentConfig } from '../../config';
@@ -179,8 +180,7 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   private async settle(): Promise<void> {
     await this.engine.applyServingSettings();
     await this.dataSource.transaction(async (manager) => {
-      // A DELETE answers [rows, affected count] through TypeORM.
-      const [, dropped]: [unknown[], number] = await manager.query('DELETE FROM search_index_builds WHERE engine_index = $1', [this.engine.index]);
+      const dropped = await affectedRows(manager, 'DELETE FROM search_index_builds WHERE engine_index = $1', [this.engine.index]);
       if (dropped) await manager.query('DELETE FROM search_index_build_changes');
     });
     this.settled = true;
