@@ -41,27 +41,30 @@ async function readBacklogs(): Promise<QueueBacklog[]> {
   return backlogs.flat();
 }
 
+/** A gauge of one figure of every queue's backlog, read at scrape time. */
+const backlogGauge = (name: string, help: string, figure: (backlog: QueueBacklog) => number) =>
+  gauge({
+    name,
+    help,
+    labelNames: ['queue'] as const,
+    async collect() {
+      const backlogs = await readBacklogs();
+      this.reset();
+      for (const backlog of backlogs) this.set({ queue: backlog.queue }, figure(backlog));
+    },
+  });
+
 export const searchIndexMetrics = () => ({
-  pending: gauge({
-    name: 'content_search_index_pending_changes',
-    help: "Document changes queued for the search engine and not yet written, by queue: live (the serving index) and build (the next layout's index while it is built; 0 when none is)",
-    labelNames: ['queue'] as const,
-    async collect() {
-      const backlogs = await readBacklogs();
-      this.reset();
-      for (const backlog of backlogs) this.set({ queue: backlog.queue }, backlog.pending);
-    },
-  }),
-  oldestAge: gauge({
-    name: 'content_search_index_oldest_pending_age_seconds',
-    help: 'How long the oldest queued change has waited, by queue (the indexing lag; 0 when the queue is empty)',
-    labelNames: ['queue'] as const,
-    async collect() {
-      const backlogs = await readBacklogs();
-      this.reset();
-      for (const backlog of backlogs) this.set({ queue: backlog.queue }, backlog.oldestAgeSeconds);
-    },
-  }),
+  pending: backlogGauge(
+    'content_search_index_pending_changes',
+    "Document changes queued for the search engine and not yet written, by queue: live (the serving index) and build (an index being built, the first or a next layout's; 0 when none is)",
+    (backlog) => backlog.pending,
+  ),
+  oldestAge: backlogGauge(
+    'content_search_index_oldest_pending_age_seconds',
+    'How long the oldest queued change has waited, by queue (the indexing lag; 0 when the queue is empty)',
+    (backlog) => backlog.oldestAgeSeconds,
+  ),
   serving: gauge({
     name: 'content_search_engine_serving',
     help: "1 while this replica's relevance and date searches go to the search engine; 0 while PostgreSQL answers them (no engine configured, or no index of this release's layout behind the alias: the first index or a next layout is being built), and while the engine is unreachable (searches then fail with SERVICE_UNAVAILABLE)",
