@@ -186,6 +186,16 @@ describe('events over Kafka', () => {
     const [{ count }] = await db.dataSource.query(`SELECT count(*)::int AS count FROM ${SERVICE_SCHEMA}.outbox WHERE topic = $1`, [Widget.topic]);
     expect(count).toBe(2);
     expect(await handledCount(db.dataSource, [changed], 'one-statement')).toBe(1);
+
+    // Without events the statement's rows come back as they are, an UPDATE's or a DELETE's too.
+    const handled = (sql: string, id: string) => writer.writeWithEvents<{ event_id: string }>(db.dataSource, { sql, parameters: [id] }, []);
+    await expect(
+      handled(`UPDATE ${SERVICE_SCHEMA}.handled_events SET consumer = consumer WHERE event_id = $1 AND consumer = 'one-statement' RETURNING event_id`, changed),
+    ).resolves.toEqual({ rows: [{ event_id: changed }], envelopes: [] });
+    await expect(handled(`DELETE FROM ${SERVICE_SCHEMA}.handled_events WHERE event_id = $1 RETURNING event_id`, randomUUID())).resolves.toEqual({
+      rows: [],
+      envelopes: [],
+    });
   });
 
   it('publishes nothing for a transaction that rolls back', async () => {

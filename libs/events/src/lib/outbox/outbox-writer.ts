@@ -132,7 +132,11 @@ export class OutboxWriter {
     events: readonly OutboxEvent[],
   ): Promise<{ rows: Row[]; envelopes: EventEnvelope[] }> {
     const envelopes = events.map(({ contract, input }) => buildEnvelope(contract, input) as EventEnvelope);
-    if (!envelopes.length) return { rows: await dataSource.query(statement.sql, [...statement.parameters]), envelopes };
+    if (!envelopes.length) {
+      // In a WITH its rows come back whatever the statement is: TypeORM answers a bare UPDATE or DELETE with [rows, count].
+      const written: Row[] = await dataSource.query(`WITH written AS (${statement.sql}) SELECT * FROM written`, [...statement.parameters]);
+      return { rows: written, envelopes };
+    }
     const offset = statement.parameters.length;
     const values = envelopes.flatMap((envelope, index) => [...outboxColumns(envelope, events[index]), index]);
     const casts = ['uuid', 'text', 'text', 'text', 'jsonb', 'jsonb', 'int'];
