@@ -244,7 +244,12 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
   });
 
   it('follows writes through the queue: edits, translations, deletes; and drops the tenant cache after each batch', async () => {
-    const [document]: { id: string }[] = await dataSource.query(`SELECT id FROM documents WHERE tenant_id = $1 AND status = 'published' LIMIT 1`, [TENANT]);
+    // One without a Russian translation: the corpus gives some documents one, and the case adds it.
+    const [document]: { id: string }[] = await dataSource.query(
+      `SELECT id FROM documents d WHERE tenant_id = $1 AND status = 'published'
+         AND NOT EXISTS (SELECT 1 FROM document_translations t WHERE t.document_id = d.id AND t.language = 'ru') LIMIT 1`,
+      [TENANT],
+    );
     const fullTextOnly = service({ SEARCH_FUZZY_THRESHOLD: 0 });
     const found = async (query: string) => (await fullTextOnly.search(READER, { query })).edges.map((edge) => edge.node.document.id);
 

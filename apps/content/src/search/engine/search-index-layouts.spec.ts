@@ -115,7 +115,9 @@ describe('moving the engine to a new index layout while it serves', () => {
 
   it('builds the new layout beside the serving one while writes go on, moves the alias once caught up and drops the old index', async () => {
     const [edited, translated, deleted]: { id: string }[] = await dataSource.query(
-      `SELECT id FROM documents WHERE tenant_id = $1 AND status = 'published' ORDER BY id LIMIT 3`,
+      // Without a Russian translation: the corpus gives some documents one, and the case adds it.
+      `SELECT id FROM documents d WHERE tenant_id = $1 AND status = 'published'
+         AND NOT EXISTS (SELECT 1 FROM document_translations t WHERE t.document_id = d.id AND t.language = 'ru') ORDER BY id LIMIT 3`,
       [TENANT],
     );
 
@@ -289,5 +291,33 @@ describe('moving the engine to a new index layout while it serves', () => {
     expect(await count('search_index_changes')).toBe(0);
     expect(await segments()).toBe(1);
     expect(await found(engine, 'pulsar')).toHaveLength(1);
+  });
+
+  it('builds the index again when it was detached and dropped while the replica ran, with the changes made meanwhile', async () => {
+    const engine = new (releaseAhead(3))(config);
+    const running = new SearchIndexerService(dataSource, config, engine, cache);
+    await settle(running);
+    expect(await detachSearchEngine(dataSource)).toEqual(['spec-layouts']);
+    await engine.requireClient().indices.delete({ index: engine.index });
+
+    // Attached again, registered and backfilled; a first batch written.
+    expect(await running.step()).toBeGreaterThan(0);
+    expect(await dataSource.query('SELECT engine_index FROM search_index_state')).toEqual([{ engine_index: 'spec-layouts' }]);
+    expect(await running.step()).toBe(config.SEARCH_ENGINE_BATCH_SIZE);
+    // A document already written is changed: only the triggers, which queue while attached, bring the change.
+    const [document]: { id: string }[] = await dataSource.query(
+      `SELECT id FROM documents d WHERE tenant_id = $1 AND NOT EXISTS (SELECT 1 FROM search_index_build_changes c WHERE c.document_id = d.id) LIMIT 1`,
+      [TENANT],
+    );
+    await dataSource.query(`UPDATE documents SET title = 'halcyon beacon' WHERE id = $1`, [document.id]);
+    const [{ queued }]: { queued: number }[] = await dataSource.query('SELECT count(*)::int AS queued FROM search_index_build_changes WHERE document_id = $1', [
+      document.id,
+    ]);
+    expect(queued).toBeGreaterThan(0);
+
+    await settle(running);
+    expect(await aliasTarget()).toBe(engine.index);
+    expect(await engine.serving()).toBe(true);
+    expect(await found(engine, 'halcyon')).toEqual([document.id]);
   });
 });

@@ -123,8 +123,10 @@ export class SearchIndexerService implements OnApplicationBootstrap, OnApplicati
   async step(): Promise<number> {
     const current = await this.engine.currentIndex();
     if (current === undefined) {
-      // The first index: built like a next layout's, with nothing serving beside it.
-      if (!this.attached) await this.attach({ backfill: false });
+      // The first index: built like a next layout's, with nothing serving beside it. Attached every
+      // round (a no-op once attached): the index may have been detached and dropped while this
+      // replica ran, and the triggers queue changes only while it is attached.
+      await this.attach({ backfill: false });
       return this.build(undefined);
     }
     const version = indexVersion(current);
