@@ -221,6 +221,20 @@ and that promtool unit tests cover the alert).
         summary: 'content: searches miss document changes made minutes ago'
         description: 'The oldest document change queued for the search engine has waited {{ `{{ $value | humanizeDuration }}` }}: searches answer from an index that lacks it.'
         runbook_url: {{ printf "%s/search-index-lag-high.md" $runbooks }}
+    - alert: SearchIndexBuildStalled
+      # A build's backlog that stopped shrinking: the replicas of the release building it answer
+      # searches from PostgreSQL until it serves.
+      expr: |
+        max by (service) (content_search_index_pending_changes{ {{- $s }},queue="build"}) > 0
+          and max by (service) (delta(content_search_index_pending_changes{ {{- $s }},queue="build"}[30m])) >= 0
+      for: 30m
+      labels:
+        severity: warning
+        service: {{ $service }}
+      annotations:
+        summary: 'content: a search index build has stopped progressing'
+        description: '{{ `{{ $value | humanize }}` }} documents have been queued for the search index being built for an hour without the queue shrinking: searches of the release that builds it stay on PostgreSQL.'
+        runbook_url: {{ printf "%s/search-index-build-stalled.md" $runbooks }}
 {{- end }}
 {{- if eq $service "auth" }}
 - name: {{ $service }}.signing-keys
