@@ -35,10 +35,20 @@ function sources(): Map<object, IndexerReadings> {
   return (registry[INDEXERS] ??= new Map<object, IndexerReadings>());
 }
 
-/** Every source's backlogs; an unreachable database leaves its series out of the scrape rather than failing it. */
-async function readBacklogs(): Promise<QueueBacklog[]> {
-  const backlogs = await Promise.all([...sources().values()].map((source) => source.backlogs().catch(() => [])));
-  return backlogs.flat();
+let reading: Promise<QueueBacklog[]> | undefined;
+
+/**
+ * Every source's backlogs; an unreachable database leaves its series out of the scrape rather than
+ * failing it. prom-client collects a scrape's metrics at once, so both backlog gauges share the read
+ * in flight: one query per scrape, never a stale answer.
+ */
+function readBacklogs(): Promise<QueueBacklog[]> {
+  reading ??= Promise.all([...sources().values()].map((source) => source.backlogs().catch(() => [])))
+    .then((backlogs) => backlogs.flat())
+    .finally(() => {
+      reading = undefined;
+    });
+  return reading;
 }
 
 /** A gauge of one figure of every queue's backlog, read at scrape time. */
@@ -81,7 +91,6 @@ export const searchIndexMetrics = () => ({
 
 export function registerIndexer(owner: object, readings: IndexerReadings): void {
   sources().set(owner, readings);
-  searchIndexMetrics();
 }
 
 export function unregisterIndexer(owner: object): void {

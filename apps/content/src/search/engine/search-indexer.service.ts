@@ -26,13 +26,17 @@ const LIVE_QUEUE: ChangeQueue = { table: 'search_index_changes', lock: "hashtext
 const BUILD_QUEUE: ChangeQueue = { table: 'search_index_build_changes', lock: "hashtext('content.search_index_build_changes')" };
 
 /** Both queues' backlogs: a count (the queues are near empty but during a backfill) and the oldest row's age, by the id index. */
-const BACKLOG_SQL = ['live', 'build']
-  .map((queue) => {
-    const table = queue === 'live' ? LIVE_QUEUE.table : BUILD_QUEUE.table;
-    return `SELECT '${queue}' AS queue, count(*)::int AS pending,
-                   coalesce(extract(epoch FROM now() - (SELECT queued_at FROM ${table} ORDER BY id LIMIT 1)), 0)::float8 AS oldest_age_seconds
-            FROM ${table}`;
-  })
+const BACKLOG_SQL = (
+  [
+    ['live', LIVE_QUEUE],
+    ['build', BUILD_QUEUE],
+  ] as const
+)
+  .map(
+    ([queue, { table }]) => `SELECT '${queue}' AS queue, count(*)::int AS pending,
+       coalesce(extract(epoch FROM now() - (SELECT queued_at FROM ${table} ORDER BY id LIMIT 1)), 0)::float8 AS oldest_age_seconds
+     FROM ${table}`,
+  )
   .join(' UNION ALL ');
 
 /** The documents' current state with their originals and translations as variants. */
