@@ -904,6 +904,9 @@ function uncachedInput(input: Record<string, unknown>): Record<string, unknown> 
 type CacheMode = 'uncached' | 'cached';
 const requestInput = (definition: QueryDefinition, mode: CacheMode) =>
   mode === 'uncached' ? uncachedInput(definition.input) : definition.input;
+/** The load generator's body for each request (uncached: a new whitespace tail every time). */
+const requestBody = (definition: QueryDefinition, mode: CacheMode) => () =>
+  JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
 
 async function verify(
   url: string,
@@ -1100,10 +1103,9 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     type Target = (typeof targets)[number];
     /** One stretch of load on a target: its one-client requests, then `seconds` at `connections` clients, with the CPU it cost. */
     const measureSlice = async (definition: QueryDefinition, mode: CacheMode, { url, contentPid }: Target, runToken: string, seconds: number, serialCount: number) => {
-      const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
-      const serial = serialCount > 0 ? await serialLatency(url, runToken, definition, mode, serialCount) : { latencies: [], errors: 0 };
+      const serial = await serialLatency(url, runToken, definition, mode, serialCount);
       const cpuBefore = readCpu(contentPid);
-      const { result, latencies } = await load(url, runToken, body, seconds, options.connections);
+      const { result, latencies } = await load(url, runToken, requestBody(definition, mode), seconds, options.connections);
       const cpuAfter = readCpu(contentPid);
       const cpuMs = Object.fromEntries(Object.entries(cpuAfter).map(([name, after]) => [name, (after - cpuBefore[name]) / 1000]));
       return { seconds, result, latencies, serial, cpuMs };
@@ -1133,14 +1135,11 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       };
     };
     const warm = async (definition: QueryDefinition, mode: CacheMode, { url }: Target, runToken: string) => {
-      const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, mode) } });
-      if (warmupSeconds > 0) await load(url, runToken, body, warmupSeconds, options.connections);
+      if (warmupSeconds > 0) await load(url, runToken, requestBody(definition, mode), warmupSeconds, options.connections);
     };
     const measure = async (definition: QueryDefinition, mode: CacheMode, target: Target, runToken: string) => {
-      const serial = await serialLatency(target.url, runToken, definition, mode);
       await warm(definition, mode, target, runToken);
-      const slice = await measureSlice(definition, mode, target, runToken, options.durationSeconds, 0);
-      return summarize(definition, mode, target.target, [{ ...slice, serial }]);
+      return summarize(definition, mode, target.target, [await measureSlice(definition, mode, target, runToken, options.durationSeconds, SERIAL_REQUESTS)]);
     };
     /**
      * A change against its baseline (`direct` and `direct-baseline`) in alternating rounds, each a
@@ -1164,8 +1163,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     // on every target before anything is measured, so the first rows do not pay the JIT warm-up
     // (cold, the first row's one-client p50 was 54.6 ms against about 20 ms warm).
     for (const definition of SEARCH_QUERIES) {
-      const body = () => JSON.stringify({ query: definition.query, variables: { input: requestInput(definition, 'uncached') } });
-      for (const { url } of targets) await load(url, token, body, PLATFORM_WARMUP_SECONDS, options.connections);
+      for (const { url } of targets) await load(url, token, requestBody(definition, 'uncached'), PLATFORM_WARMUP_SECONDS, options.connections);
     }
 
     const runs: SearchLatencyRun[] = [];
