@@ -207,8 +207,11 @@ export class TaskScheduler {
    */
   async afterRunEnded(manager: EntityManager, run: AgentRun): Promise<void> {
     if (!run.sessionId) return;
-    const [session] = await manager.query(`UPDATE agent_chat_sessions SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq`, [run.sessionId]);
-    const seq = Number((session as { last_seq: number }[])[0].last_seq);
+    const [[session]]: [{ last_seq: number }[], number] = await manager.query(
+      `UPDATE agent_chat_sessions SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq`,
+      [run.sessionId],
+    );
+    const seq = Number(session.last_seq);
     const answer = run.status === RunStatus.COMPLETED ? (run.result ?? '') : `(${run.status}${run.error ? `: ${run.error}` : ''})`;
     await manager.query(`INSERT INTO agent_chat_messages (session_id, seq, role, content, run_id) VALUES ($1, $2, 'assistant', $3, $4)`, [run.sessionId, seq, answer, run.id]);
     const [{ active }] = await manager.query(
