@@ -1009,17 +1009,27 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     gatewayEnv: { RATE_LIMIT_PER_IP: '100000000', RATE_LIMIT_PER_USER: '100000000', QUERY_MAX_COST: '100000' },
   });
   try {
-    const { register } = await graphqlData<{ register: { accessToken: string; user: { id: string } } }>(
+    const account = { email: `bench-search-${Date.now()}@example.com`, password: 'a long bench passphrase 1' };
+    const { register } = await graphqlData<{ register: { user: { id: string } } }>(
       platform.gatewayUrl,
-      `mutation($input: RegisterInput!) { register(input: $input) { accessToken user { id } } }`,
-      { variables: { input: { email: `bench-search-${Date.now()}@example.com`, password: 'a long bench passphrase 1', displayName: 'Bench' } } },
+      `mutation($input: RegisterInput!) { register(input: $input) { user { id } } }`,
+      { variables: { input: { ...account, displayName: 'Bench' } } },
     );
-    const createTenant = async (accessToken: string, suffix: string) => {
+    // Signed in again whenever a token is needed: seeding the scaling row outlasts an access token (an hour at most).
+    const signIn = async () => {
+      const { login } = await graphqlData<{ login: { accessToken: string } }>(
+        platform.gatewayUrl,
+        `mutation($input: LoginInput!) { login(input: $input) { accessToken } }`,
+        { variables: { input: account } },
+      );
+      return login.accessToken;
+    };
+    const createTenant = async (suffix: string) => {
       const slug = `bench-${suffix}-${Date.now().toString(36)}`;
       const { createTenant: created } = await graphqlData<{ createTenant: { tenant: { id: string } } }>(
         platform.gatewayUrl,
         `mutation($input: CreateTenantInput!) { createTenant(input: $input) { tenant { id } } }`,
-        { token: accessToken, variables: { input: { name: `Bench ${slug}`, slug } } },
+        { token: await signIn(), variables: { input: { name: `Bench ${slug}`, slug } } },
       );
       return created.tenant.id;
     };
@@ -1028,11 +1038,11 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
       const { switchTenant } = await graphqlData<{ switchTenant: { accessToken: string } }>(
         platform.gatewayUrl,
         `mutation($input: SwitchTenantInput!) { switchTenant(input: $input) { accessToken } }`,
-        { token: register.accessToken, variables: { input: { tenantId } } },
+        { token: await signIn(), variables: { input: { tenantId } } },
       );
       return switchTenant.accessToken;
     };
-    const tenantId = await createTenant(register.accessToken, 'search');
+    const tenantId = await createTenant('search');
 
     console.log(`\nSeeding ${options.documents} documents...`);
     const seeding = await seedSearchCorpus(platform.databaseUrl, tenantId, register.user.id, {
@@ -1183,7 +1193,7 @@ export async function searchLatency(options: SearchLatencyOptions): Promise<Sear
     let scale: SearchScaleResult | undefined;
     if (scaleDocuments) {
       // A tenant of its own (another seed: other ids), so the main tenant's rows are neighbours, not matches.
-      const scaleTenantId = await createTenant(register.accessToken, 'scale');
+      const scaleTenantId = await createTenant('scale');
       console.log(`\nSeeding ${scaleDocuments} documents for the scaling row...`);
       const scaleSeeding = await seedSearchCorpus(platform.databaseUrl, scaleTenantId, register.user.id, {
         documents: scaleDocuments,
