@@ -925,19 +925,19 @@ async function verify(
   return data;
 }
 
-/**
- * Median latency of `count` requests one after another (no queueing), after a few unmeasured
- * ones; failed requests are counted, not thrown (verification before the runs is strict).
- */
 /** One-client requests measured per query and target (after 5 unmeasured). */
 const SERIAL_REQUESTS = 30;
 
+/**
+ * The latencies of `count` requests one after another (no queueing), after a few unmeasured
+ * ones; failed requests are counted, not thrown (verification before the runs is strict).
+ */
 async function serialLatency(
   url: string,
   token: string,
   definition: QueryDefinition,
   mode: CacheMode,
-  count = SERIAL_REQUESTS,
+  count: number,
 ): Promise<{ latencies: number[]; errors: number }> {
   const latencies: number[] = [];
   let errors = 0;
