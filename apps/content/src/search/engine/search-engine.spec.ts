@@ -96,6 +96,12 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect((await client.cat.segments({ index: 'spec-documents', format: 'json' })).body).toHaveLength(1);
   });
 
+  it('memory-maps every file of the index it serves', async () => {
+    const engine = new SearchEngine(config);
+    const { body } = await engine.requireClient().indices.getSettings({ index: engine.index, name: 'index.store.type', flat_settings: true });
+    expect((body as Record<string, { settings: Record<string, string> }>)[engine.index].settings).toEqual({ 'index.store.type': 'mmapfs' });
+  });
+
   it('keeps an index in few segments: its merge policy, put on an index made before it too', async () => {
     const engine = new SearchEngine(config);
     const client = engine.requireClient();
@@ -138,11 +144,31 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(request({}, true)).not.toHaveProperty('stored_fields');
   });
 
+  it('counts the language facet without the nested pass when the filter allows one language', () => {
+    const aggregations = (languages: string[] | undefined) =>
+      Object.keys(
+        engineSearchBody({
+          principal: EDITOR,
+          input: { query: 'ночь', filter: { languages }, first: 20 },
+          sort: SearchSort.RELEVANCE,
+          pageSize: 20,
+          fuzzy: false,
+          selection: { totalCount: true, facets: true, highlights: false },
+          totalHitsLimit: 10_000,
+        }).aggs as Record<string, unknown>,
+      ).sort();
+    expect(aggregations(['ru'])).toEqual(['authors', 'documents', 'tags', 'types']);
+    expect(aggregations(['ru', 'ru'])).toEqual(['authors', 'documents', 'tags', 'types']);
+    expect(aggregations(['ru', 'tt'])).toEqual(['authors', 'tags', 'types', 'variants']);
+    expect(aggregations(undefined)).toEqual(['authors', 'tags', 'types', 'variants']);
+  });
+
   const cases: { name: string; caller: AuthPrincipal; query: string; filter?: DocumentFilter; sort?: SearchSort }[] = [
     { name: 'one frequent word, editor', caller: EDITOR, query: 'river' },
     { name: 'one frequent word, reader (published and own)', caller: READER, query: 'river' },
     { name: 'a Russian word in every form, reader', caller: READER, query: 'ночи' },
     { name: 'two words and a language, editor', caller: EDITOR, query: 'night stone', filter: { languages: ['en'] } },
+    { name: 'a Russian word in Russian originals and translations, reader', caller: READER, query: 'ночь OR река', filter: { languages: ['ru', 'ru'] } },
     { name: 'types and statuses, reader', caller: READER, query: 'река', filter: { types: ['poem', 'prose'] as never, statuses: ['published'] as never } },
     { name: 'an OR and an exclusion, Tatar and English', caller: EDITOR, query: 'урман OR forest -harbor' },
     { name: 'Tatar and Russian words, those languages only', caller: EDITOR, query: 'урман OR ночь OR forest', filter: { languages: ['tt', 'ru'] } },

@@ -35,6 +35,14 @@ export const variantField = (part: string, configuration: string) => `${configur
 export const SEARCH_INDEX_MERGE_POLICY = { 'index.merge.policy.floor_segment': '32mb', 'index.merge.policy.segments_per_tier': 4 };
 
 /**
+ * Every file of the index memory-mapped. The engine's default (hybridfs) maps only some: it reads
+ * positions and offsets (.pos, .pay) and stored documents (.fdt) with a system call per read, and
+ * highlighting reads all three for every hit. Mapped, one client's searches with highlights took
+ * 0.87-0.95x the time (100 000 documents, interleaved). A static setting, hence layout 3.
+ */
+const SEARCH_INDEX_STORE = { 'index.store.type': 'mmapfs' };
+
+/**
  * One engine document per platform document; its original and translations are nested variants,
  * so a document matches when one of its texts holds the query (as in PostgreSQL), is counted and
  * faceted once, and brings the best-matching variant back as its inner hit. A variant's text is
@@ -64,7 +72,7 @@ export function searchIndexBody(): { settings: Record<string, unknown>; mappings
     }),
   );
   return {
-    settings: { number_of_shards: 1, number_of_replicas: 0, 'index.max_result_window': 10_000, ...SEARCH_INDEX_MERGE_POLICY },
+    settings: { number_of_shards: 1, number_of_replicas: 0, 'index.max_result_window': 10_000, ...SEARCH_INDEX_MERGE_POLICY, ...SEARCH_INDEX_STORE },
     mappings: {
       dynamic: 'strict',
       properties: {
