@@ -7,10 +7,12 @@ describe('markTypoMatches', () => {
     expect(markTypoMatches('Старый дом у реки', 'стрый')).toBe('<mark>Старый</mark> дом у реки');
   });
 
-  it('allows edits by the query word length (none up to 2 letters, 1 up to 5, 2 beyond) and keeps the first letter exact', () => {
+  it('allows edits by the query word length (none up to 2 letters, 1 up to 8, 2 from 9) and keeps the first letter exact', () => {
     expect(markTypoMatches('an ox', 'on')).toBe('an ox');
     expect(markTypoMatches('the house', 'hose')).toBe('the <mark>house</mark>');
     expect(markTypoMatches('the houses', 'hose')).toBe('the houses');
+    expect(markTypoMatches('the mountains', 'mountian')).toBe('the mountains');
+    expect(markTypoMatches('lighthouse', 'lgihthose')).toBe('<mark>lighthouse</mark>');
     expect(markTypoMatches('lighthouse', 'lihgthuose')).toBe('<mark>lighthouse</mark>');
     expect(markTypoMatches('mountain', 'nountain')).toBe('mountain');
   });

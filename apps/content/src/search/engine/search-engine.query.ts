@@ -2,6 +2,7 @@ import { AuthPrincipal } from '@multipult/auth';
 import { isEditor } from '../../documents/document-access';
 import { DocumentStatus, searchConfigFor } from '../../documents/document.entity';
 import { DEFAULT_FACET_VALUES, DocumentFilter, MatchMode, SearchDocumentsInput, SearchSort } from '../dto';
+import { TYPO_FUZZINESS } from '../typo-highlight';
 import type { FacetCounts, MatchedRow, SearchRows, SearchSelection } from '../search.service';
 import { ENGINE_CONFIGURATIONS, HEAD_PART, MATCH_PART, engineConfiguration, variantField } from './search-index.mapping';
 
@@ -55,7 +56,7 @@ function variantTextQuery(query: string, fuzzy: boolean, configurations: string[
   const should = configurations.map((configuration) =>
     fuzzy
       ? // The first letter must be right (as Elasticsearch advises): far fewer terms to expand, a third off the fuzzy query.
-        { match: { [`variants.${variantField('title', configuration)}`]: { query, fuzziness: 'AUTO', prefix_length: 1, operator: 'and' } } }
+        { match: { [`variants.${variantField('title', configuration)}`]: { query, fuzziness: `AUTO:${TYPO_FUZZINESS.oneTypoFrom},${TYPO_FUZZINESS.twoTyposFrom}`, prefix_length: 1, operator: 'and' } } }
       : {
           bool: {
             must: [

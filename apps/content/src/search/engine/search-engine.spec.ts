@@ -264,9 +264,14 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     );
     await dataSource.query(`UPDATE documents SET title = 'the lighthouse keeper' WHERE id = $1`, [document.id]);
     await until('the title indexed', async () => expect(await queued()).toBe(0));
+    const found = async (query: string) => (await service().search(READER, { query })).edges.map((edge) => edge.node.document.id);
     const result = await service().search(READER, { query: 'lihgthouse' });
     expect(result.fuzzy).toBe(true);
     expect(result.edges.map((edge) => edge.node.document.id)).toContain(document.id);
+    // Two typos from 9 letters, one in shorter words.
+    expect(await found('lihgthuose')).toContain(document.id);
+    expect(await found('kepeer')).toContain(document.id);
+    expect(await found('kaepar')).not.toContain(document.id);
   });
 
   it('follows writes through the queue: edits, translations, deletes; and drops the tenant cache after each batch', async () => {
