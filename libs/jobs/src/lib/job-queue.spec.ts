@@ -498,6 +498,32 @@ describe('JobQueue', () => {
     expect(queued[0].start_after.getTime()).toBeGreaterThan(Date.now() + 3_500_000);
   }, 60_000);
 
+  it('starts a run the cron or a starting replica queued no sooner than a period after the last run', async () => {
+    const queue = uniqueQueue('spaced-sweep');
+    const starts: number[] = [];
+    const replica = await startReplica(async (jobs) =>
+      jobs.defineRecurring({ name: queue, everySeconds: 3_600, handler: async () => void starts.push(Date.now()) }),
+    );
+    await eventually('the first run', () => starts.length === 1, 30_000);
+    const queuedRun = async () => sql<{ id: string; start_after: Date }>(`SELECT id, start_after FROM "${SCHEMA}".job WHERE name = $1 AND state = 'created'`, [queue]);
+    const [next] = await eventually('the next run queued', async () => {
+      const queued = await queuedRun();
+      return queued.length === 1 && queued;
+    });
+    // What the per-minute cron or a starting replica queues while a run is under way, taken just after it ended: due now, not chained.
+    await sql(`UPDATE "${SCHEMA}".job SET start_after = now(), data = '{}' WHERE id = $1`, [next.id]);
+    replica.jobs.wake(queue);
+    await eventually('that run handled', async () => {
+      const [{ handled }] = await sql<{ handled: number }>(`SELECT count(*)::int AS handled FROM "${SCHEMA}".job WHERE name = $1 AND state = 'completed'`, [queue]);
+      return handled === 2;
+    });
+    expect(starts).toHaveLength(1);
+    // The chain goes on from the last run: its next start a period after that one's.
+    const queued = await queuedRun();
+    expect(queued).toHaveLength(1);
+    expect(queued[0].start_after.getTime()).toBeGreaterThan(starts[0] + 3_500_000);
+  }, 60_000);
+
   it('holds each concurrency key to its limit across two replicas under load', async () => {
     const queue = uniqueQueue('per-tenant');
     const running = new Map<string, number>();

@@ -138,6 +138,17 @@ const DEFAULT_RETRY_LIMIT = 3;
 const RECURRING_POLL_FRACTION = 0.1;
 const RECURRING_MAX_POLL_SECONDS = 30;
 /**
+ * A run the cron or a starting replica queued waits until this share of a period has passed since
+ * the last run started: a successor its predecessor queued starts a period after it by the app's
+ * clock, and the slack keeps that clock's skew from the database's out of the question.
+ */
+const RECURRING_MIN_SPACING = 0.9;
+
+/** A recurring run's job data: `chained` when its predecessor queued it, due a period after that one started. */
+interface RecurringRunData {
+  chained?: true;
+}
+/**
  * How often each slot of a queue with several looks for jobs on its own. The queue's tick wakes one
  * idle slot at the queue's interval instead: one look per interval however many slots, and none
  * while every slot is busy (nothing could be taken on).
@@ -270,8 +281,10 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    * Each run enqueues the next with startAfter, and the queue's `short` policy keeps one queued run
    * per name, so the run every replica enqueues at start and a per-minute cron that restarts the
    * chain (should a successor's enqueue fail) merge into one chain. A run that finds another under
-   * way (queued by the cron or a starting replica while it ran) only queues the next: runs never
-   * overlap, however long one takes. A run whose replica died stays active until it expires, and
+   * way (queued by the cron or a starting replica while it ran), or that the cron or a starting
+   * replica queued and that comes within a period of the last run's start, only queues the next:
+   * runs never overlap, however long one takes, nor come closer together than about a period.
+   * A run whose replica died stays active until it expires, and
    * runs wait for that. A failed run is not retried (it goes to `<name>.dead`): the next one is
    * already queued.
    */
@@ -288,17 +301,21 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       ),
       handler: async (job) => {
         const startedAt = Date.now();
-        if (await this.otherRunActive(definition.name, job.id)) {
-          // A run queued while another was under way (by the per-minute cron or a replica starting):
-          // never two at once, so this one only keeps the chain going.
-          await this.enqueueRecurring(definition.name, new Date(startedAt + definition.everySeconds * 1000));
+        const periodMs = definition.everySeconds * 1000;
+        // A run its predecessor queued is due; one the per-minute cron or a starting replica queued
+        // while a run was under way may be taken just after that run ended.
+        const spacingSeconds = (job.data as RecurringRunData).chained ? 0 : definition.everySeconds * RECURRING_MIN_SPACING;
+        const previous = await this.previousRecurringRun(definition.name, job.id, spacingSeconds);
+        if (previous) {
+          // Never two at once, nor two within a period: this one only keeps the chain going.
+          await this.enqueueRecurring(definition.name, new Date(previous.active ? startedAt + periodMs : previous.startedOn.getTime() + periodMs), { chained: true });
           return undefined;
         }
         try {
           return await definition.handler(job);
         } finally {
-          const wait = Math.max(0, definition.everySeconds * 1000 - (Date.now() - startedAt));
-          await this.enqueueRecurring(definition.name, new Date(Date.now() + wait));
+          const wait = Math.max(0, periodMs - (Date.now() - startedAt));
+          await this.enqueueRecurring(definition.name, new Date(Date.now() + wait), { chained: true });
         }
       },
     });
@@ -414,16 +431,20 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
   }
 
   /** Whether a job of the queue other than `jobId` is running (on any replica). */
-  private async otherRunActive(name: string, jobId: string): Promise<boolean> {
-    const { rows } = await this.boss
-      .getDb()
-      .executeSql(`SELECT EXISTS (SELECT 1 FROM "${this.schema}".job WHERE name = $1 AND state = 'active' AND id <> $2) AS active`, [name, jobId]);
-    return (rows as { active: boolean }[])[0].active;
+  /** Another run of the queue under way, or the latest one that started within `withinSeconds`. */
+  private async previousRecurringRun(name: string, jobId: string, withinSeconds: number): Promise<{ active: boolean; startedOn: Date } | null> {
+    const { rows } = await this.boss.getDb().executeSql(
+      `SELECT coalesce(bool_or(state = 'active'), false) AS active, max(started_on) AS started_on FROM "${this.schema}".job
+       WHERE name = $1 AND id <> $2 AND (state = 'active' OR started_on > now() - make_interval(secs => $3))`,
+      [name, jobId, withinSeconds],
+    );
+    const [previous] = rows as { active: boolean; started_on: Date | null }[];
+    return previous.started_on ? { active: previous.active, startedOn: previous.started_on } : null;
   }
 
-  private async enqueueRecurring(name: string, startAfter?: Date): Promise<void> {
+  private async enqueueRecurring(name: string, startAfter?: Date, data: RecurringRunData = {}): Promise<void> {
     try {
-      await this.boss.send(name, {}, stripUndefined({ singletonKey: name, startAfter }));
+      await this.boss.send(name, data, stripUndefined({ singletonKey: name, startAfter }));
     } catch (error) {
       // The per-minute cron restarts the chain.
       this.logger.warn(`Queueing the next run of ${name} failed: ${(error as Error).message}`);
