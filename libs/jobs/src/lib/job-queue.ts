@@ -290,7 +290,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    */
   async defineRecurring(definition: RecurringDefinition): Promise<void> {
     if (!(definition.everySeconds > 0)) throw new RangeError(`everySeconds must be positive, got ${definition.everySeconds}`);
-    await this.define<object>({
+    await this.define<RecurringRunData>({
       name: definition.name,
       policy: 'short',
       retryLimit: 0,
@@ -304,7 +304,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
         const periodMs = definition.everySeconds * 1000;
         // A run its predecessor queued is due; one the per-minute cron or a starting replica queued
         // while a run was under way may be taken just after that run ended.
-        const spacingSeconds = (job.data as RecurringRunData).chained ? 0 : definition.everySeconds * RECURRING_MIN_SPACING;
+        const spacingSeconds = job.data.chained ? 0 : definition.everySeconds * RECURRING_MIN_SPACING;
         const previous = await this.previousRecurringRun(definition.name, job.id, spacingSeconds);
         if (previous) {
           // Never two at once, nor two within a period: this one only keeps the chain going.
