@@ -101,8 +101,8 @@ describe('search through the gateway, served by OpenSearch', () => {
     expect(typo.fuzzy).toBe(true);
     expect(typo.edges.map((edge) => edge.node.document.id)).toEqual([ids[1]]);
     expect(typo.edges[0].node.highlight.title).toBe('The <mark>lighthouse</mark> <mark>keeper</mark>');
-    // Typos match titles only: the body is its leading text, nothing marked.
-    expect(typo.edges[0].node.highlight.body).toBe('A keeper climbs the lighthouse stairs every night.');
+    // Typos match titles only: the body is its leading text, the same words marked.
+    expect(typo.edges[0].node.highlight.body).toBe('A <mark>keeper</mark> climbs the <mark>lighthouse</mark> stairs every night.');
   });
 
   it('pages with cursors, filters, and sorts newest first', async () => {

@@ -17,7 +17,7 @@ import { DocumentTranslation } from '../translations/translation.entity';
 import { CountRelation, DEFAULT_FACET_VALUES, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 import { SearchEngine } from './engine/search-engine';
 import { EngineSearchRequest, EngineSearchResponse, engineSearchBody, engineSearchRows } from './engine/search-engine.query';
-import { markTypoMatches } from './typo-highlight';
+import { leadingText, markTypoMatches } from './typo-highlight';
 
 /** Positional SQL parameters: `bind(value)` returns its `$n` placeholder. */
 class SqlParameters {
@@ -83,7 +83,7 @@ export interface MatchedRow {
   language: string;
   rank: number;
   sort_value: number;
-  /** Null when the query did not select highlights. */
+  /** Null when the query did not select highlights, or the service makes them (a typo-tolerant hit from the engine). */
   title_highlight: string | null;
   body_highlight: string | null;
 }
@@ -122,18 +122,37 @@ export class SearchService {
   ): Promise<DocumentSearchResult> {
     const pageSize = input.first ?? DEFAULT_PAGE_SIZE;
     const sort = input.sort ?? SearchSort.RELEVANCE;
+    const engine = await this.servedByEngine(sort);
+    const find = () => this.matches(principal, input, sort, pageSize, selection, engine);
+    // Popularity changes with every view and like, so that order is never cached. A first page's
+    // entry holds the outcome of the typo fallback too: a typo search is one lookup, not two.
+    const { fuzzy, rows } =
+      sort === SearchSort.POPULAR ? await find() : await this.cache.getOrCompute(principal.tenantId as string, this.cacheScope(principal), { input, pageSize, selection, engine }, find);
+    return this.assemble(principal, rows, pageSize, fuzzy, searchScope(sort, fuzzy, engine), fuzzy && selection.highlights ? input.query : undefined);
+  }
+
+  /** The page's rows, and whether typo-tolerant matching found them. */
+  private async matches(
+    principal: AuthPrincipal,
+    input: SearchDocumentsInput,
+    sort: SearchSort,
+    pageSize: number,
+    selection: SearchSelection,
+    engine: boolean,
+  ): Promise<{ fuzzy: boolean; rows: SearchRows }> {
+    const rows = (fuzzy: boolean, rowSelection: SearchSelection) => this.rows(principal, input, sort, pageSize, fuzzy, rowSelection, engine);
     if (input.after) {
       // A later page continues in the mode of the first: fuzzy ranks are another order than full-text ones.
-      const fuzzy = SEARCH_ORDER.accepts(input.after, searchScope(sort, true, await this.servedByEngine(sort)));
-      return this.run(principal, input, sort, pageSize, fuzzy, selection);
+      const fuzzy = SEARCH_ORDER.accepts(input.after, searchScope(sort, true, engine));
+      return { fuzzy, rows: await rows(fuzzy, selection) };
     }
-    const mayTurnFuzzy = sort === SearchSort.RELEVANCE;
-    // Whether to fall back to fuzzy matching depends on the total, so count when that may happen.
-    const fullTextSelection = { ...selection, totalCount: selection.totalCount || mayTurnFuzzy };
-    const fullText = await this.run(principal, input, sort, pageSize, false, fullTextSelection);
-    if (!mayTurnFuzzy || fullText.totalCount >= this.config.SEARCH_FUZZY_THRESHOLD) return fullText;
-    const fuzzy = await this.run(principal, input, sort, pageSize, true, { ...selection, totalCount: true });
-    return fuzzy.totalCount > fullText.totalCount ? fuzzy : fullText;
+    if (sort !== SearchSort.RELEVANCE) return { fuzzy: false, rows: await rows(false, selection) };
+    // Whether to fall back to fuzzy matching depends on the total, so count it.
+    const fullText = await rows(false, { ...selection, totalCount: true });
+    const fullTextTotal = fullText.counts?.total ?? 0;
+    if (fullTextTotal >= this.config.SEARCH_FUZZY_THRESHOLD) return { fuzzy: false, rows: fullText };
+    const fuzzy = await rows(true, { ...selection, totalCount: true });
+    return (fuzzy.counts?.total ?? 0) > fullTextTotal ? { fuzzy: true, rows: fuzzy } : { fuzzy: false, rows: fullText };
   }
 
   /** Titles for search-as-you-type (originals and translations): every word must match, the last one as a prefix. */
@@ -162,46 +181,33 @@ export class SearchService {
     );
   }
 
-  private async run(
+  private async rows(
     principal: AuthPrincipal,
     input: SearchDocumentsInput,
     sort: SearchSort,
     pageSize: number,
     fuzzy: boolean,
     selection: SearchSelection,
-  ): Promise<DocumentSearchResult> {
-    const engine = await this.servedByEngine(sort);
-    const scope = searchScope(sort, fuzzy, engine);
-    const after = SEARCH_ORDER.decode(input.after, scope, 'input.after');
-    const inPostgres = () =>
-      this.dataSource.transaction(async (manager) => {
-        // JIT compilation costs more than these queries run, and parallel workers only queue behind
-        // other searches; `<%` (indexed) compares against the trigram threshold, whose default (0.6)
-        // misses most typos. A search's best plan depends on its words and filters, so a prepared
-        // one (DATABASE_STATEMENT_CACHE_SIZE) is still planned for its values, never generically.
-        await manager.query(
-          `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
-                  set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true),
-                  set_config('plan_cache_mode', 'force_custom_plan', true)`,
-        );
-        const statement = this.statement(principal, input, sort, pageSize, fuzzy, selection, after);
-        const [rows]: SearchRows[] = await manager.query(statement.sql, statement.values);
-        return rows;
-      });
-    const search = engine
-      ? () => this.engineRows({ principal, input, sort: sort as EngineSearchRequest['sort'], pageSize, fuzzy, selection, after, totalHitsLimit: this.config.SEARCH_TOTAL_HITS_LIMIT })
-      : inPostgres;
-    // Popularity changes with every view and like, so that order is never cached.
-    const rows =
-      sort === SearchSort.POPULAR
-        ? await search()
-        : await this.cache.getOrCompute(
-            principal.tenantId as string,
-            this.cacheScope(principal),
-            { input, pageSize, fuzzy, selection, engine },
-            search,
-          );
-    return this.assemble(principal, rows, pageSize, fuzzy, scope, fuzzy && selection.highlights ? input.query : undefined);
+    engine: boolean,
+  ): Promise<SearchRows> {
+    const after = SEARCH_ORDER.decode(input.after, searchScope(sort, fuzzy, engine), 'input.after');
+    if (engine) {
+      return this.engineRows({ principal, input, sort: sort as EngineSearchRequest['sort'], pageSize, fuzzy, selection, after, totalHitsLimit: this.config.SEARCH_TOTAL_HITS_LIMIT });
+    }
+    return this.dataSource.transaction(async (manager) => {
+      // JIT compilation costs more than these queries run, and parallel workers only queue behind
+      // other searches; `<%` (indexed) compares against the trigram threshold, whose default (0.6)
+      // misses most typos. A search's best plan depends on its words and filters, so a prepared
+      // one (DATABASE_STATEMENT_CACHE_SIZE) is still planned for its values, never generically.
+      await manager.query(
+        `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
+                set_config('pg_trgm.word_similarity_threshold', '${FUZZY_SIMILARITY}', true),
+                set_config('plan_cache_mode', 'force_custom_plan', true)`,
+      );
+      const statement = this.statement(principal, input, sort, pageSize, fuzzy, selection, after);
+      const [rows]: SearchRows[] = await manager.query(statement.sql, statement.values);
+      return rows;
+    });
   }
 
   /**
@@ -442,7 +448,7 @@ export class SearchService {
     return conditions;
   }
 
-  /** `typoQuery`: the query of a typo-tolerant page whose highlights were selected, to mark its titles by. */
+  /** `typoQuery`: the query of a typo-tolerant page whose highlights were selected, to mark its titles and bodies by. */
   private async assemble(
     principal: AuthPrincipal,
     rows: SearchRows,
@@ -485,10 +491,12 @@ export class SearchService {
         const document = documentById.get(hit.id) as Document;
         const translation = (hit.translation_id && translationById.get(hit.translation_id)) || null;
         const title = typoQuery === undefined ? hit.title_highlight : markTypoMatches(translation?.title ?? document.title, typoQuery);
+        // The engine leaves a typo-tolerant hit's body to the service (engineHighlights); PostgreSQL's ts_headline makes it.
+        const body = hit.body_highlight ?? (typoQuery === undefined ? null : markTypoMatches(leadingText(translation?.body ?? document.body), typoQuery));
         return {
           cursor: cursorOf(hit),
           // Empty highlights only when not selected, so never read.
-          node: { document, translation, language: hit.language, rank: Number(hit.rank), highlight: { title: title ?? '', body: hit.body_highlight ?? '' } },
+          node: { document, translation, language: hit.language, rank: Number(hit.rank), highlight: { title: title ?? '', body: body ?? '' } },
         };
       });
     const relation = counts?.more ? CountRelation.GTE : CountRelation.EQ;

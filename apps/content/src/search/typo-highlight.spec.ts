@@ -1,4 +1,4 @@
-import { markTypoMatches } from './typo-highlight';
+import { UNMATCHED_BODY_CHARS, leadingText, markTypoMatches } from './typo-highlight';
 
 describe('markTypoMatches', () => {
   it('marks the words a query word matches within its typo distance, a swap of two letters being one edit', () => {
@@ -20,5 +20,25 @@ describe('markTypoMatches', () => {
   it('escapes the title as every highlight does, marks included', () => {
     expect(markTypoMatches('<b>Fox</b> & hound', 'fxo')).toBe('&lt;b&gt;<mark>Fox</mark>&lt;/b&gt; &amp; hound');
     expect(markTypoMatches('R&D <notes>', 'nothing')).toBe('R&amp;D &lt;notes&gt;');
+  });
+});
+
+describe('leadingText', () => {
+  it('keeps a short body whole', () => {
+    expect(leadingText('A short body.')).toBe('A short body.');
+    expect(leadingText('')).toBe('');
+  });
+
+  it('cuts a long body after its first characters, at the end of the word they end in', () => {
+    const body = `${'a'.repeat(UNMATCHED_BODY_CHARS - 3)} harbour lights`;
+    expect(leadingText(body)).toBe(`${'a'.repeat(UNMATCHED_BODY_CHARS - 3)} harbour`);
+    const atSpace = `${'b'.repeat(UNMATCHED_BODY_CHARS)} next words`;
+    expect(leadingText(atSpace)).toBe('b'.repeat(UNMATCHED_BODY_CHARS));
+  });
+
+  it('counts characters, not UTF-16 units, and never splits one', () => {
+    const body = `${'🌊'.repeat(UNMATCHED_BODY_CHARS)} tail`;
+    expect([...leadingText(body)]).toHaveLength(UNMATCHED_BODY_CHARS);
+    expect(leadingText(`${'ж'.repeat(UNMATCHED_BODY_CHARS + 5)} конец`)).toBe('ж'.repeat(UNMATCHED_BODY_CHARS + 5));
   });
 });

@@ -124,7 +124,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(simpleQueryString('  or  ')).toBe('|');
   });
 
-  it('reads only the fields of the filtered languages, and no stored document without highlights', () => {
+  it('reads only the fields of the filtered languages, and no stored document without highlights or for a typo search', () => {
     const request = (filter: DocumentFilter, highlights: boolean) =>
       engineSearchBody({
         principal: EDITOR,
@@ -142,6 +142,18 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(request({}, false)).toMatchObject({ _source: false, stored_fields: '_none_' });
     expect(request({}, true)).toMatchObject({ _source: ['document_id'] });
     expect(request({}, true)).not.toHaveProperty('stored_fields');
+    // A typo-tolerant search's highlights are the service's: the engine reads no stored document.
+    const fuzzy = engineSearchBody({
+      principal: EDITOR,
+      input: { query: 'nihgt' },
+      sort: SearchSort.RELEVANCE,
+      pageSize: 20,
+      fuzzy: true,
+      selection: { totalCount: true, facets: false, highlights: true },
+      totalHitsLimit: 10_000,
+    });
+    expect(fuzzy).toMatchObject({ _source: false, stored_fields: '_none_' });
+    expect(JSON.stringify(fuzzy)).not.toContain('highlight');
   });
 
   it('counts the language facet without the nested pass when the filter allows one language', () => {
@@ -262,12 +274,24 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
       `SELECT id, title FROM documents WHERE tenant_id = $1 AND language = 'en' AND status = 'published' LIMIT 1`,
       [TENANT],
     );
-    await dataSource.query(`UPDATE documents SET title = 'the lighthouse keeper' WHERE id = $1`, [document.id]);
+    const body = `The lighthouse <keeper> logs ${'waves and wind '.repeat(20)}`;
+    await dataSource.query(`UPDATE documents SET title = 'the lighthouse keeper', body = $2 WHERE id = $1`, [document.id, body]);
     await until('the title indexed', async () => expect(await queued()).toBe(0));
     const found = async (query: string) => (await service().search(READER, { query })).edges.map((edge) => edge.node.document.id);
-    const result = await service().search(READER, { query: 'lihgthouse' });
+    // One cache entry for the full-text pass and the fallback: a typo search is one lookup.
+    const lookups: unknown[] = [];
+    const countingCache = { getOrCompute: (_tenant: string, _scope: string, request: unknown, compute: () => Promise<unknown>) => (lookups.push(request), compute()) };
+    const counted = new SearchService(dataSource, config, countingCache as unknown as SearchCacheService, new SearchEngine(config), passThroughDocumentCache, new TagsService(dataSource), new AuthorsService(dataSource));
+    const result = await counted.search(READER, { query: 'lihgthouse' });
+    expect(lookups).toHaveLength(1);
     expect(result.fuzzy).toBe(true);
-    expect(result.edges.map((edge) => edge.node.document.id)).toContain(document.id);
+    const hit = result.edges.find((edge) => edge.node.document.id === document.id);
+    // The service highlights a typo hit: the title's words within the typo distance marked, and the
+    // body's first 150 characters to the end of their word, marked the same way, escaped.
+    expect(hit?.node.highlight).toEqual({
+      title: 'the <mark>lighthouse</mark> keeper',
+      body: `The <mark>lighthouse</mark> &lt;keeper&gt; logs ${'waves and wind '.repeat(8)}waves`,
+    });
     // Two typos from 9 letters, one in shorter words.
     expect(await found('lihgthuose')).toContain(document.id);
     expect(await found('kepeer')).toContain(document.id);
