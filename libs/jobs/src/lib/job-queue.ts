@@ -284,9 +284,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    * way (queued by the cron or a starting replica while it ran), or that the cron or a starting
    * replica queued and that comes within a period of the last run's start, only queues the next:
    * runs never overlap, however long one takes, nor come closer together than about a period.
-   * A run whose replica died stays active until it expires, and
-   * runs wait for that. A failed run is not retried (it goes to `<name>.dead`): the next one is
-   * already queued.
+   * A run whose replica died stays active until it expires, and runs wait for that. A failed run
+   * is not retried (it goes to `<name>.dead`): the next one is already queued.
    */
   async defineRecurring(definition: RecurringDefinition): Promise<void> {
     if (!(definition.everySeconds > 0)) throw new RangeError(`everySeconds must be positive, got ${definition.everySeconds}`);
@@ -430,8 +429,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     this.wake(definition.name);
   }
 
-  /** Whether a job of the queue other than `jobId` is running (on any replica). */
-  /** Another run of the queue under way, or the latest one that started within `withinSeconds`. */
+  /** Another run of the queue under way (on any replica), or the latest one that started within `withinSeconds`. */
   private async previousRecurringRun(name: string, jobId: string, withinSeconds: number): Promise<{ active: boolean; startedOn: Date } | null> {
     const { rows } = await this.boss.getDb().executeSql(
       `SELECT coalesce(bool_or(state = 'active'), false) AS active, max(started_on) AS started_on FROM "${this.schema}".job
