@@ -1,6 +1,8 @@
 import levenshtein from 'damerau-levenshtein';
 
-const WORD = /[\p{L}\p{N}]+/gu;
+/** A letter or digit of any script: what the typo rule's words, and the body's cut, are made of. */
+const WORD_CHARACTER = '[\\p{L}\\p{N}]';
+const WORD = new RegExp(`${WORD_CHARACTER}+`, 'gu');
 
 /**
  * Typos a word may have by its length (fuzziness AUTO:low,high): none up to 2 letters, one up to 8,
@@ -40,7 +42,7 @@ export function markTypoMatches(text: string, query: string): string {
 
 /** How much of a body without matches its highlight shows (the engine's `no_match_size`), and of a typo-tolerant hit's body. */
 export const UNMATCHED_BODY_CHARS = 150;
-const LEADING_TEXT = new RegExp(`^[\\s\\S]{0,${UNMATCHED_BODY_CHARS}}[\\p{L}\\p{N}]*`, 'u');
+const LEADING_TEXT = new RegExp(`^[\\s\\S]{0,${UNMATCHED_BODY_CHARS}}${WORD_CHARACTER}*`, 'u');
 
 /**
  * The part of a typo-tolerant hit's body its highlight shows (to be marked by markTypoMatches): the
