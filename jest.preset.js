@@ -32,7 +32,7 @@ module.exports = {
     ],
   },
   // ESM-only packages are compiled to CommonJS for jest's module registry.
-  transformIgnorePatterns: ['/node_modules/(?!(jose|pg-boss|rrule-temporal|serialize-error|non-error|marked|marklassian)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(jose|pg-boss|rrule-temporal|serialize-error|non-error|marked|marklassian|stemmer)/)'],
   globalSetup: path.join(__dirname, 'tools/testing/jest-global-setup.mjs'),
   globalTeardown: path.join(__dirname, 'tools/testing/jest-global-teardown.mjs'),
   testTimeout: 30_000,

@@ -17,7 +17,9 @@ import { DocumentTranslation } from '../translations/translation.entity';
 import { CountRelation, DEFAULT_FACET_VALUES, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 import { SearchEngine } from './engine/search-engine';
 import { EngineSearchRequest, EngineSearchResponse, engineSearchBody, engineSearchRows } from './engine/search-engine.query';
-import { leadingText, markTypoMatches } from './typo-highlight';
+import { engineConfiguration } from './engine/search-index.mapping';
+import { fullTextHighlighter } from './highlight';
+import { typoHighlighter } from './typo-highlight';
 
 /** Positional SQL parameters: `bind(value)` returns its `$n` placeholder. */
 class SqlParameters {
@@ -83,7 +85,7 @@ export interface MatchedRow {
   language: string;
   rank: number;
   sort_value: number;
-  /** Null when the query did not select highlights, or the service makes them (a typo-tolerant hit from the engine). */
+  /** Null when the query did not select highlights, or the service makes them (every hit from the engine, a typo-tolerant title). */
   title_highlight: string | null;
   body_highlight: string | null;
 }
@@ -128,7 +130,7 @@ export class SearchService {
     // entry holds the outcome of the typo fallback too: a typo search is one lookup, not two.
     const { fuzzy, rows } =
       sort === SearchSort.POPULAR ? await find() : await this.cache.getOrCompute(principal.tenantId as string, this.cacheScope(principal), { input, pageSize, selection, engine }, find);
-    return this.assemble(principal, rows, pageSize, fuzzy, searchScope(sort, fuzzy, engine), fuzzy && selection.highlights ? input.query : undefined);
+    return this.assemble(principal, rows, pageSize, fuzzy, searchScope(sort, fuzzy, engine), selection.highlights ? input.query : undefined);
   }
 
   /** The page's rows, and whether typo-tolerant matching found them. */
@@ -448,14 +450,14 @@ export class SearchService {
     return conditions;
   }
 
-  /** `typoQuery`: the query of a typo-tolerant page whose highlights were selected, to mark its titles and bodies by. */
+  /** `highlightQuery`: the query, when highlights were selected, to highlight the hits the rows leave to the service. */
   private async assemble(
     principal: AuthPrincipal,
     rows: SearchRows,
     pageSize: number,
     fuzzy: boolean,
     scope: string,
-    typoQuery?: string,
+    highlightQuery?: string,
   ): Promise<DocumentSearchResult> {
     const tenantId = principal.tenantId as string;
     const hits = rows.page.slice(0, pageSize);
@@ -480,6 +482,7 @@ export class SearchService {
     const tagById = new Map(tags.flatMap((tag) => (tag ? [[tag.id, tag]] : [])));
     const authorById = new Map(authors.flatMap((author) => (author ? [[author.id, author]] : [])));
     const cursorOf = (hit: MatchedRow) => SEARCH_ORDER.encode([hit.sort_value, hit.id], scope);
+    const highlighter = highlightQuery === undefined ? undefined : fuzzy ? typoHighlighter(highlightQuery) : fullTextHighlighter(highlightQuery);
     const edges = hits
       // The rows may trail the documents (an engine whose queue is behind, a cached page): a hit
       // whose document is gone, or that the reader may no longer see (unpublished), is left out.
@@ -490,13 +493,19 @@ export class SearchService {
       .map((hit) => {
         const document = documentById.get(hit.id) as Document;
         const translation = (hit.translation_id && translationById.get(hit.translation_id)) || null;
-        const title = typoQuery === undefined ? hit.title_highlight : markTypoMatches(translation?.title ?? document.title, typoQuery);
-        // The engine leaves a typo-tolerant hit's body to the service (engineHighlights); PostgreSQL's ts_headline makes it.
-        const body = hit.body_highlight ?? (typoQuery === undefined ? null : markTypoMatches(leadingText(translation?.body ?? document.body), typoQuery));
+        // The engine leaves every highlight to the service, PostgreSQL a typo-tolerant hit's title (its ts_headline makes the rest).
+        const variant = translation ?? document;
+        const made = highlighter && (hit.title_highlight === null || hit.body_highlight === null) ? highlighter(variant, engineConfiguration(variant.searchConfig)) : undefined;
         return {
           cursor: cursorOf(hit),
           // Empty highlights only when not selected, so never read.
-          node: { document, translation, language: hit.language, rank: Number(hit.rank), highlight: { title: title ?? '', body: body ?? '' } },
+          node: {
+            document,
+            translation,
+            language: hit.language,
+            rank: Number(hit.rank),
+            highlight: { title: hit.title_highlight ?? made?.title ?? '', body: hit.body_highlight ?? made?.body ?? '' },
+          },
         };
       });
     const relation = counts?.more ? CountRelation.GTE : CountRelation.EQ;

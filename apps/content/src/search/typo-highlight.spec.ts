@@ -1,4 +1,4 @@
-import { UNMATCHED_BODY_CHARS, leadingText, markTypoMatches } from './typo-highlight';
+import { markTypoMatches, typoHighlighter } from './typo-highlight';
 
 describe('markTypoMatches', () => {
   it('marks the words a query word matches within its typo distance, a swap of two letters being one edit', () => {
@@ -23,22 +23,12 @@ describe('markTypoMatches', () => {
   });
 });
 
-describe('leadingText', () => {
-  it('keeps a short body whole', () => {
-    expect(leadingText('A short body.')).toBe('A short body.');
-    expect(leadingText('')).toBe('');
-  });
-
-  it('cuts a long body after its first characters, at the end of the word they end in', () => {
-    const body = `${'a'.repeat(UNMATCHED_BODY_CHARS - 3)} harbour lights`;
-    expect(leadingText(body)).toBe(`${'a'.repeat(UNMATCHED_BODY_CHARS - 3)} harbour`);
-    const atSpace = `${'b'.repeat(UNMATCHED_BODY_CHARS)} next words`;
-    expect(leadingText(atSpace)).toBe('b'.repeat(UNMATCHED_BODY_CHARS));
-  });
-
-  it('counts characters, not UTF-16 units, and never splits one', () => {
-    const body = `${'🌊'.repeat(UNMATCHED_BODY_CHARS)} tail`;
-    expect([...leadingText(body)]).toHaveLength(UNMATCHED_BODY_CHARS);
-    expect(leadingText(`${'ж'.repeat(UNMATCHED_BODY_CHARS + 5)} конец`)).toBe('ж'.repeat(UNMATCHED_BODY_CHARS + 5));
+describe('typoHighlighter', () => {
+  it("marks a hit's title and the leading text of its body by the typo rule", () => {
+    const body = `A keeper climbs the lighthouse stairs. ${'Waves '.repeat(40)}`;
+    expect(typoHighlighter('lihgthouse kepeer')({ title: 'The lighthouse keeper', summary: 'unused', body })).toEqual({
+      title: 'The <mark>lighthouse</mark> <mark>keeper</mark>',
+      body: `A <mark>keeper</mark> climbs the <mark>lighthouse</mark> stairs. ${'Waves '.repeat(18)}Waves`,
+    });
   });
 });

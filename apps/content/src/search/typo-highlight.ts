@@ -1,8 +1,6 @@
 import levenshtein from 'damerau-levenshtein';
-
-/** A letter or digit of any script: what the typo rule's words, and the body's cut, are made of. */
-const WORD_CHARACTER = '[\\p{L}\\p{N}]';
-const WORD = new RegExp(`${WORD_CHARACTER}+`, 'gu');
+import { Highlight, HighlightedTexts, leadingText, markRanges } from './highlight';
+import { tokens } from './text-analysis';
 
 /**
  * Typos a word may have by its length (fuzziness AUTO:low,high): none up to 2 letters, one up to 8,
@@ -15,8 +13,6 @@ export const TYPO_FUZZINESS = { oneTypoFrom: 3, twoTyposFrom: 9 };
 /** Edits a word may be off by, by the query word's length: the engine's fuzziness. */
 const allowedEdits = (length: number) => (length < TYPO_FUZZINESS.oneTypoFrom ? 0 : length < TYPO_FUZZINESS.twoTyposFrom ? 1 : 2);
 
-const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-
 /**
  * A typo-tolerant hit's highlight of a text (its title, its body's leading text): the text (HTML
  * escaped, as every highlight) with the words a query word matches despite its typos marked. A word
@@ -26,29 +22,13 @@ const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '
  * for every hit and field, which cost several times the search.
  */
 export function markTypoMatches(text: string, query: string): string {
-  const queryWords = query.toLowerCase().match(WORD) ?? [];
+  const queryWords = [...tokens(query.toLowerCase())].map((word) => word.text);
   const matches = (word: string) =>
     queryWords.some((queryWord) => queryWord[0] === word[0] && levenshtein(queryWord, word).steps <= allowedEdits(queryWord.length));
-  let marked = '';
-  let end = 0;
-  for (const found of text.matchAll(WORD)) {
-    const word = found[0];
-    if (!matches(word.toLowerCase())) continue;
-    marked += `${escapeHtml(text.slice(end, found.index))}<mark>${escapeHtml(word)}</mark>`;
-    end = found.index + word.length;
-  }
-  return marked + escapeHtml(text.slice(end));
+  return markRanges(text, [...tokens(text)].filter((word) => matches(word.text.toLowerCase())));
 }
 
-/** How much of a body without matches its highlight shows (the engine's `no_match_size`), and of a typo-tolerant hit's body. */
-export const UNMATCHED_BODY_CHARS = 150;
-const LEADING_TEXT = new RegExp(`^[\\s\\S]{0,${UNMATCHED_BODY_CHARS}}${WORD_CHARACTER}*`, 'u');
-
-/**
- * The part of a typo-tolerant hit's body its highlight shows (to be marked by markTypoMatches): the
- * first UNMATCHED_BODY_CHARS characters and the rest of the word they end in, as the engine's highlighter
- * shows a body without matches. The service cuts it from the document it reads for the hit anyway:
- * asking the engine for it made it load and parse every hit's stored document, a third of the typo
- * search's time in the engine.
- */
-export const leadingText = (body: string): string => (LEADING_TEXT.exec(body) as RegExpExecArray)[0];
+/** A typo-tolerant search's highlighter: the title and the body's leading text, each marked by the typo rule. */
+export const typoHighlighter =
+  (query: string) =>
+  (texts: HighlightedTexts): Highlight => ({ title: markTypoMatches(texts.title, query), body: markTypoMatches(leadingText(texts.body), query) });

@@ -2,7 +2,7 @@ import { AuthPrincipal } from '@multipult/auth';
 import { isEditor } from '../../documents/document-access';
 import { DocumentStatus, searchConfigFor } from '../../documents/document.entity';
 import { DEFAULT_FACET_VALUES, DocumentFilter, MatchMode, SearchDocumentsInput, SearchSort } from '../dto';
-import { TYPO_FUZZINESS, UNMATCHED_BODY_CHARS } from '../typo-highlight';
+import { TYPO_FUZZINESS } from '../typo-highlight';
 import type { FacetCounts, MatchedRow, SearchRows, SearchSelection } from '../search.service';
 import { ENGINE_CONFIGURATIONS, HEAD_PART, MATCH_PART, engineConfiguration, variantField } from './search-index.mapping';
 
@@ -18,9 +18,6 @@ export interface EngineSearchRequest {
   /** Matches counted exactly at most (track_total_hits); beyond it the count is a lower bound. */
   totalHitsLimit: number;
 }
-
-const HIGHLIGHT_FRAGMENT_CHARS = 150;
-const HIGHLIGHT_FRAGMENTS = 2;
 
 /**
  * PostgreSQL's web search syntax (words, "quoted phrases", OR, -excluded) in OpenSearch's
@@ -109,25 +106,6 @@ function documentFilters(principal: AuthPrincipal, filter: DocumentFilter): Reco
 }
 
 /**
- * The query matches on the combined fields, so each highlighted part marks the query's words with
- * a query of its own (any of the words, as PostgreSQL's ts_headline).
- */
-const highlightFields = (query: string, configurations: string[]) => {
-  const words = simpleQueryString(query);
-  const part = (name: string, configuration: string, options: Record<string, unknown>) => {
-    const field = `variants.${variantField(name, configuration)}`;
-    return [field, { highlight_query: { simple_query_string: { query: words, fields: [field], default_operator: 'or', flags: SEARCH_FLAGS } }, ...options }];
-  };
-  return Object.fromEntries(
-    configurations.flatMap((configuration) => [
-      part('title', configuration, { number_of_fragments: 0, no_match_size: 10_000 }),
-      part('summary', configuration, { fragment_size: HIGHLIGHT_FRAGMENT_CHARS, number_of_fragments: HIGHLIGHT_FRAGMENTS }),
-      part('body', configuration, { fragment_size: HIGHLIGHT_FRAGMENT_CHARS, number_of_fragments: HIGHLIGHT_FRAGMENTS, no_match_size: UNMATCHED_BODY_CHARS }),
-    ]),
-  );
-};
-
-/**
  * The language a filter allows when it allows one: every match then has a matching variant in it,
  * so the language facet is that language with every matched document, counted without running the
  * text query again over the matches' variants (the nested facet: 0.89x a search's time with it).
@@ -137,22 +115,14 @@ function soleLanguage(filter: DocumentFilter): string | undefined {
   return languages.size === 1 ? [...languages][0] : undefined;
 }
 
-/**
- * Whether the engine highlights the hits. A typo-tolerant search's hits are highlighted by the
- * service (typo-highlight.ts): their titles hold no word of the query as typed, so the engine's
- * highlighter would have to expand the fuzzy query for every hit and field, and their bodies show
- * their leading text, which the service cuts from the documents it reads anyway. Without
- * highlights the engine reads no stored document: the fuzzy request took 0.67x the time.
- */
-const engineHighlights = (request: EngineSearchRequest) => request.selection.highlights && !request.fuzzy;
-
 /** A first page whose matches are counted: a next page exists when they are more than one page. */
 const countedFirstPage = (request: EngineSearchRequest) => !request.after && (request.selection.totalCount || request.selection.facets);
 
 /**
  * The engine request for one page: documents with a variant holding the query, the best variant
- * as the inner hit (with highlights when selected), counted exactly up to the limit, faceted over
- * every match, paged with search_after on (score or date, id).
+ * as the inner hit, counted exactly up to the limit, faceted over every match, paged with
+ * search_after on (score or date, id). The engine returns ids and scores only: it reads no stored
+ * document, and the service highlights the hits from the texts it reads for them (highlight.ts).
  */
 export function engineSearchBody(request: EngineSearchRequest): Record<string, unknown> {
   const { input, selection } = request;
@@ -170,15 +140,6 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
     size: 1,
     _source: false,
     docvalue_fields: ['variants.translation_id', 'variants.language'],
-    ...(engineHighlights(request) && {
-      highlight: {
-        pre_tags: ['<mark>'],
-        post_tags: ['</mark>'],
-        encoder: 'html',
-        require_field_match: true,
-        fields: highlightFields(input.query, configurations),
-      },
-    }),
   };
   const relevance = request.sort === SearchSort.RELEVANCE;
   // The most frequent values (count descending, then value: the terms aggregation's order).
@@ -186,14 +147,12 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
   const onlyLanguage = soleLanguage(filter);
   return {
     // One hit more tells whether there is a next page, except on a counted first page: there the
-    // count tells (countedFirstPage), and each hit costs its fetch (stored text, inner hit, highlights).
+    // count tells (countedFirstPage), and each hit costs its fetch (its inner hit).
     size: request.pageSize + (countedFirstPage(request) ? 0 : 1),
-    // Highlighting reads each hit's text from its stored document. Asking for the document (trimmed
-    // to one field) loads it once per hit for every highlighted field: with `_source: false` the
-    // highlights took 2-3x the rest of the search (100 000 documents: 15 -> 7 ms for one word).
-    // Without highlights nothing is read from stored documents, not even `_id` (a hit's id is its
-    // sort tie-break): decompressing them was a quarter of such a search's engine time.
-    ...(engineHighlights(request) ? { _source: ['document_id'] } : { _source: false, stored_fields: '_none_' }),
+    // Nothing is read from stored documents, not even `_id` (a hit's id is its sort tie-break):
+    // decompressing them was a quarter of a search's engine time without highlights.
+    _source: false,
+    stored_fields: '_none_',
     track_scores: true,
     track_total_hits: selection.totalCount || selection.facets ? request.totalHitsLimit : false,
     query: {
@@ -226,7 +185,7 @@ interface EngineHit {
   _score: number | null;
   /** The sort value (score or date), then the document id. */
   sort: (string | number)[];
-  inner_hits: { variants: { hits: { hits: { fields?: { 'variants.translation_id'?: string[]; 'variants.language'?: string[] }; highlight?: Record<string, string[]> }[] } } };
+  inner_hits: { variants: { hits: { hits: { fields?: { 'variants.translation_id'?: string[]; 'variants.language'?: string[] } }[] } } };
 }
 
 interface Bucket {
@@ -248,9 +207,6 @@ export interface EngineSearchResponse {
   };
 }
 
-const fragments = (highlight: Record<string, string[]> | undefined, part: string) =>
-  ENGINE_CONFIGURATIONS.flatMap((configuration) => highlight?.[`variants.${variantField(part, configuration)}`] ?? []);
-
 function languageCounts(aggregations: NonNullable<EngineSearchResponse['aggregations']>, request: EngineSearchRequest): Record<string, number> {
   const language = soleLanguage(request.input.filter ?? {});
   if (language) {
@@ -266,8 +222,6 @@ export function engineSearchRows(response: EngineSearchResponse, request: Engine
   const page: MatchedRow[] = response.hits.hits.map((hit) => {
     const best = hit.inner_hits.variants.hits.hits[0];
     const rank = Number(hit._score ?? 0);
-    const highlighted = engineHighlights(request);
-    const body = [...fragments(best?.highlight, 'summary'), ...fragments(best?.highlight, 'body')].slice(0, HIGHLIGHT_FRAGMENTS);
     return {
       id: String(hit.sort[1]),
       // An original has no translation id: doc values leave the field out.
@@ -275,9 +229,9 @@ export function engineSearchRows(response: EngineSearchResponse, request: Engine
       language: best?.fields?.['variants.language']?.[0] ?? '',
       rank,
       sort_value: request.sort === SearchSort.RELEVANCE ? rank : Number(hit.sort[0]) / 1000,
-      // A typo-tolerant hit's highlights are made by the service (engineHighlights).
-      title_highlight: highlighted ? (fragments(best?.highlight, 'title')[0] ?? '') : null,
-      body_highlight: highlighted ? body.join(' … ') : null,
+      // The service highlights the hits (highlight.ts).
+      title_highlight: null,
+      body_highlight: null,
     };
   });
   const total = response.hits.total;

@@ -24,6 +24,7 @@ import { SearchService } from '../search.service';
 import { SearchEngine, detachSearchEngine } from './search-engine';
 import { SearchIndexerService } from './search-indexer.service';
 import { engineSearchBody, simpleQueryString } from './search-engine.query';
+import { termOf, tokens } from '../text-analysis';
 
 // A real OpenSearch node (tools/opensearch) and real PostgreSQL: the index the indexer keeps from
 // the change queue must answer what the unbounded PostgreSQL search answers on the same corpus.
@@ -124,7 +125,32 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(simpleQueryString('  or  ')).toBe('|');
   });
 
-  it('reads only the fields of the filtered languages, and no stored document without highlights or for a typo search', () => {
+  it('analyzes text as the engine does, so the service marks the words the engine matched', async () => {
+    const client = new SearchEngine(config).requireClient();
+    const texts: Record<string, string> = {
+      english: `The keeper's ponies were happily generalizing; possibly, probably, humbly. Biology e-mail don't e.g. 3.14 1,000 foo_bar café naïve
+        Running foxes ran through the forests and harbors: a harbour's lights, lighthouses, the lighthouse-keeper's log! Relational, rational, conditional.
+        The sky, skies, flies, flying, dying, lying, agreed, feed, hopping, hoping, filing, sensational, electricity, formality, adjustment.`,
+      russian: `Ёжик в ёлках; её ночью ночь ночные свечей свеча. Старый дом у реки, старые дома над рекой и в лесу, лесах, лесной.
+        ${'и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж вам сказал ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам чтоб без будто человек чего раз тоже себе под жизнь будет ж тогда кто этот говорил того потому этого какой совсем ним здесь этом один почти мой тем чтобы нее кажется сейчас были куда зачем сказать всех никогда сегодня можно при наконец два об другой хоть после над больше тот через эти нас про всего них какая много разве сказала три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю между'}
+        Ещё, её, Её, нём, всё, берёза, Пётр, объём, приём, тёмные ночи, зелёный берег, мосты, горами, снами, камнями, письмами.`,
+      simple: 'Урман, су, көн һәм төн; тау өстендә кояш. Җир, ай, йолдызлар, авыллар, җырлар. The Keepers of 日本語 text, ひらがな, U.S.A. and 12:30.',
+    };
+    const configurations = { english: 'english', russian: 'russian', simple: 'standard' };
+    for (const [configuration, analyzer] of Object.entries(configurations)) {
+      const text = texts[configuration];
+      const { body } = await client.indices.analyze({ body: { analyzer, text } });
+      const engine = (body as { tokens: { token: string; start_offset: number; end_offset: number }[] }).tokens.map((token) => [token.token, token.start_offset, token.end_offset]);
+      const term = termOf(configuration);
+      const service = [...tokens(text)].flatMap((word) => {
+        const analyzed = term(word.text);
+        return analyzed === null ? [] : [[analyzed, word.start, word.end]];
+      });
+      expect(service).toEqual(engine);
+    }
+  });
+
+  it('reads only the fields of the filtered languages, and no stored document: the service highlights', () => {
     const request = (filter: DocumentFilter, highlights: boolean) =>
       engineSearchBody({
         principal: EDITOR,
@@ -139,10 +165,6 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(new Set(configurationsIn(request({ languages: ['ru'] }, true)))).toEqual(new Set(['russian']));
     expect(new Set(configurationsIn(request({ languages: ['tt', 'en'] }, true)))).toEqual(new Set(['simple', 'english']));
     expect(new Set(configurationsIn(request({}, true)))).toEqual(new Set(['english', 'russian', 'simple']));
-    expect(request({}, false)).toMatchObject({ _source: false, stored_fields: '_none_' });
-    expect(request({}, true)).toMatchObject({ _source: ['document_id'] });
-    expect(request({}, true)).not.toHaveProperty('stored_fields');
-    // A typo-tolerant search's highlights are the service's: the engine reads no stored document.
     const fuzzy = engineSearchBody({
       principal: EDITOR,
       input: { query: 'nihgt' },
@@ -152,8 +174,11 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
       selection: { totalCount: true, facets: false, highlights: true },
       totalHitsLimit: 10_000,
     });
-    expect(fuzzy).toMatchObject({ _source: false, stored_fields: '_none_' });
-    expect(JSON.stringify(fuzzy)).not.toContain('highlight');
+    // Highlights are the service's (highlight.ts): the engine reads no stored document for any search.
+    for (const body of [request({}, false), request({}, true), fuzzy]) {
+      expect(body).toMatchObject({ _source: false, stored_fields: '_none_' });
+      expect(JSON.stringify(body)).not.toContain('highlight');
+    }
   });
 
   it('counts the language facet without the nested pass when the filter allows one language', () => {
