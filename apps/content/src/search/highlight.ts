@@ -72,7 +72,8 @@ function matches(text: string, query: AnalyzedQuery, term: TermOf): Match[] {
   const found: Match[] = [];
   const starts = query.starts;
   if (!query.phrases.length && starts) {
-    // Analyzing only the words that start as a term does took a page of 20 hits (bodies of 2.6-3.8 KB) from 1.4-2.1 to 0.12-0.40 ms.
+    // Only the words starting as a term does are analyzed: a page of 20 hits (bodies of 2.6-3.8 KB)
+    // took 0.12-0.40 ms, against 1.4-2.1 ms analyzing every word.
     starts.lastIndex = 0;
     for (let start = starts.exec(text); start; start = starts.exec(text)) {
       const word = tokenAt(text, start.index);
@@ -83,14 +84,8 @@ function matches(text: string, query: AnalyzedQuery, term: TermOf): Match[] {
     }
     return found;
   }
-  if (!query.phrases.length) {
-    for (const word of tokens(text)) {
-      const analyzed = term(word.text);
-      if (analyzed !== null && query.terms.has(analyzed)) found.push({ start: word.start, end: word.end, term: analyzed });
-    }
-    return found;
-  }
-  // A stop word keeps its place: the engine's phrase holds a gap there.
+  // Every word analyzed, in place: a phrase's words must stand in a row (a stop word keeps its
+  // place, as in the engine's phrase), and a term too short to narrow the words down.
   const words = [...tokens(text)].map((word) => ({ ...word, term: term(word.text) }));
   const inPhrase = new Set<number>();
   for (const phrase of query.phrases) {

@@ -90,6 +90,13 @@ export interface MatchedRow {
   body_highlight: string | null;
 }
 
+/** The texts of a page's hits: each hit's document, the translation that matched, and the one of them that matched. */
+interface HitTexts {
+  document(hit: MatchedRow): Document | undefined;
+  translation(hit: MatchedRow): DocumentTranslation | null;
+  variant(hit: MatchedRow): Document | DocumentTranslation | undefined;
+}
+
 export interface SearchRows {
   /** The page's rows, and one more when there is a next page, unless `hasNextPage` says so. */
   page: MatchedRow[];
@@ -125,12 +132,55 @@ export class SearchService {
     const pageSize = input.first ?? DEFAULT_PAGE_SIZE;
     const sort = input.sort ?? SearchSort.RELEVANCE;
     const engine = await this.servedByEngine(sort);
-    const find = () => this.matches(principal, input, sort, pageSize, selection, engine);
+    // The texts of the hits, when a search (not the cache) found them: read to highlight, kept to assemble.
+    let texts: HitTexts | undefined;
+    const find = async () => {
+      const found = await this.matches(principal, input, sort, pageSize, selection, engine);
+      if (!selection.highlights) return found;
+      texts = await this.hitTexts(found.rows.page.slice(0, pageSize));
+      return { ...found, rows: this.highlighted(found, texts, input.query) };
+    };
     // Popularity changes with every view and like, so that order is never cached. A first page's
-    // entry holds the outcome of the typo fallback too: a typo search is one lookup, not two.
+    // entry holds the outcome of the typo fallback too (a typo search is one lookup, not two), and
+    // the highlights the service made (a cached search makes none).
     const { fuzzy, rows } =
       sort === SearchSort.POPULAR ? await find() : await this.cache.getOrCompute(principal.tenantId as string, this.cacheScope(principal), { input, pageSize, selection, engine }, find);
-    return this.assemble(principal, rows, pageSize, fuzzy, searchScope(sort, fuzzy, engine), selection.highlights ? input.query : undefined);
+    return this.assemble(principal, rows, pageSize, searchScope(sort, fuzzy, engine), fuzzy, texts);
+  }
+
+  /**
+   * The rows with the highlights they leave to the service made from the hits' texts: every one of
+   * the engine's, a typo-tolerant hit's title of PostgreSQL's (its ts_headline makes the rest).
+   */
+  private highlighted({ fuzzy, rows }: { fuzzy: boolean; rows: SearchRows }, texts: HitTexts, query: string): SearchRows {
+    if (rows.page.every((hit) => hit.title_highlight !== null && hit.body_highlight !== null)) return rows;
+    const highlighter = fuzzy ? typoHighlighter(query) : fullTextHighlighter(query);
+    const page = rows.page.map((hit) => {
+      const variant = texts.variant(hit);
+      if (!variant || (hit.title_highlight !== null && hit.body_highlight !== null)) return hit;
+      const made = highlighter(variant, engineConfiguration(variant.searchConfig));
+      return { ...hit, title_highlight: hit.title_highlight ?? made.title, body_highlight: hit.body_highlight ?? made.body };
+    });
+    return { ...rows, page };
+  }
+
+  /** The documents of hits and the translations that matched, read through the document cache. */
+  private async hitTexts(hits: MatchedRow[]): Promise<HitTexts> {
+    const translationRefs = hits.flatMap((hit) => (hit.translation_id ? [{ documentId: hit.id, translationId: hit.translation_id }] : []));
+    const [documentById, translations] = await Promise.all([
+      this.documentCache.getMany(
+        hits.map((hit) => hit.id),
+        (ids) => this.dataSource.getRepository(Document).findBy({ id: In(ids) }),
+      ),
+      this.documentCache.getTranslations(translationRefs, (ids) => this.dataSource.getRepository(DocumentTranslation).findBy({ id: In(ids) })),
+    ]);
+    const translationById = new Map(translations.flatMap((translation) => (translation ? [[translation.id, translation]] : [])));
+    const translation = (hit: MatchedRow) => (hit.translation_id && translationById.get(hit.translation_id)) || null;
+    return {
+      document: (hit) => documentById.get(hit.id),
+      translation,
+      variant: (hit) => translation(hit) ?? documentById.get(hit.id),
+    };
   }
 
   /** The page's rows, and whether typo-tolerant matching found them. */
@@ -450,15 +500,8 @@ export class SearchService {
     return conditions;
   }
 
-  /** `highlightQuery`: the query, when highlights were selected, to highlight the hits the rows leave to the service. */
-  private async assemble(
-    principal: AuthPrincipal,
-    rows: SearchRows,
-    pageSize: number,
-    fuzzy: boolean,
-    scope: string,
-    highlightQuery?: string,
-  ): Promise<DocumentSearchResult> {
+  /** `found`: the hits' texts when the search read them (not a cached page). */
+  private async assemble(principal: AuthPrincipal, rows: SearchRows, pageSize: number, scope: string, fuzzy: boolean, found?: HitTexts): Promise<DocumentSearchResult> {
     const tenantId = principal.tenantId as string;
     const hits = rows.page.slice(0, pageSize);
     const counts = rows.counts;
@@ -468,46 +511,32 @@ export class SearchService {
         .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
     const tagCounts = byCount(counts?.tags);
     const authorCounts = byCount(counts?.authors);
-    const translationRefs = hits.flatMap((hit) => (hit.translation_id ? [{ documentId: hit.id, translationId: hit.translation_id }] : []));
-    const [documentById, translations, tags, authors] = await Promise.all([
-      this.documentCache.getMany(
-        hits.map((hit) => hit.id),
-        (ids) => this.dataSource.getRepository(Document).findBy({ id: In(ids) }),
-      ),
-      this.documentCache.getTranslations(translationRefs, (ids) => this.dataSource.getRepository(DocumentTranslation).findBy({ id: In(ids) })),
+    const [texts, tags, authors] = await Promise.all([
+      found ?? this.hitTexts(hits),
       this.tags.findByIds(tenantId, tagCounts.map((t) => t.value)),
       this.authors.findByIds(tenantId, authorCounts.map((a) => a.value)),
     ]);
-    const translationById = new Map(translations.flatMap((translation) => (translation ? [[translation.id, translation]] : [])));
     const tagById = new Map(tags.flatMap((tag) => (tag ? [[tag.id, tag]] : [])));
     const authorById = new Map(authors.flatMap((author) => (author ? [[author.id, author]] : [])));
     const cursorOf = (hit: MatchedRow) => SEARCH_ORDER.encode([hit.sort_value, hit.id], scope);
-    const highlighter = highlightQuery === undefined ? undefined : fuzzy ? typoHighlighter(highlightQuery) : fullTextHighlighter(highlightQuery);
     const edges = hits
       // The rows may trail the documents (an engine whose queue is behind, a cached page): a hit
       // whose document is gone, or that the reader may no longer see (unpublished), is left out.
       .filter((hit) => {
-        const document = documentById.get(hit.id);
+        const document = texts.document(hit);
         return document !== undefined && canRead(principal, document);
       })
-      .map((hit) => {
-        const document = documentById.get(hit.id) as Document;
-        const translation = (hit.translation_id && translationById.get(hit.translation_id)) || null;
-        // The engine leaves every highlight to the service, PostgreSQL a typo-tolerant hit's title (its ts_headline makes the rest).
-        const variant = translation ?? document;
-        const made = highlighter && (hit.title_highlight === null || hit.body_highlight === null) ? highlighter(variant, engineConfiguration(variant.searchConfig)) : undefined;
-        return {
-          cursor: cursorOf(hit),
-          // Empty highlights only when not selected, so never read.
-          node: {
-            document,
-            translation,
-            language: hit.language,
-            rank: Number(hit.rank),
-            highlight: { title: hit.title_highlight ?? made?.title ?? '', body: hit.body_highlight ?? made?.body ?? '' },
-          },
-        };
-      });
+      .map((hit) => ({
+        cursor: cursorOf(hit),
+        // Empty highlights only when not selected, so never read.
+        node: {
+          document: texts.document(hit) as Document,
+          translation: texts.translation(hit),
+          language: hit.language,
+          rank: Number(hit.rank),
+          highlight: { title: hit.title_highlight ?? '', body: hit.body_highlight ?? '' },
+        },
+      }));
     const relation = counts?.more ? CountRelation.GTE : CountRelation.EQ;
     return {
       edges,

@@ -20,7 +20,7 @@ import {
   passThroughDocumentCache,
   referenceSearch,
 } from '../search-corpus.testing';
-import { SearchService } from '../search.service';
+import { SearchRows, SearchService } from '../search.service';
 import { SearchEngine, detachSearchEngine } from './search-engine';
 import { SearchIndexerService } from './search-indexer.service';
 import { engineSearchBody, simpleQueryString } from './search-engine.query';
@@ -292,6 +292,18 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(plain.edges.map((edge) => edge.node.document.id)).toEqual(highlighted.edges.map((edge) => edge.node.document.id));
     expect(highlighted.edges.every((edge) => `${edge.node.highlight.title} ${edge.node.highlight.body}`.includes('<mark>'))).toBe(true);
     expect(plain.edges.map((edge) => edge.node.highlight)).toEqual(plain.edges.map(() => ({ title: '', body: '' })));
+    // The service's highlights are cached with the page, so a cached search makes none.
+    const entries: { rows: SearchRows }[] = [];
+    const storingCache = {
+      getOrCompute: async (_tenant: string, _scope: string, _request: unknown, compute: () => Promise<{ rows: SearchRows }>) => {
+        const entry = await compute();
+        entries.push(entry);
+        return entry;
+      },
+    };
+    const cached = new SearchService(dataSource, config, storingCache as unknown as SearchCacheService, new SearchEngine(config), passThroughDocumentCache, new TagsService(dataSource), new AuthorsService(dataSource));
+    const result = await cached.search(READER, { query: 'river', first: 5 }, { ...selection, highlights: true });
+    expect(entries[0].rows.page.slice(0, 5).map((row) => ({ title: row.title_highlight, body: row.body_highlight }))).toEqual(result.edges.map((edge) => edge.node.highlight));
   });
 
   it('falls back to typo-tolerant title matching when full text finds too little', async () => {
