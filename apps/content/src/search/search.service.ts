@@ -58,6 +58,13 @@ const SEARCH_ORDER = new KeysetOrder({
 /** Which engine and mode ordered a page: a cursor continues only in the order it came from. */
 const searchScope = (sort: SearchSort, fuzzy: boolean, engine = false) => `${sort}:${fuzzy ? 'fuzzy' : 'full-text'}${engine ? ':engine' : ''}`;
 
+/**
+ * The shape of a cached search entry, part of its key: 2 since the rows carry the service's
+ * highlights. A replica of a release before reads and writes other keys, so during a rolling
+ * upgrade none is served an entry it would show without highlights.
+ */
+const SEARCH_ENTRY_FORMAT = 2;
+
 /** Trigram similarity a title needs for a typo-tolerant (fuzzy) hit. */
 const FUZZY_SIMILARITY = 0.35;
 
@@ -143,8 +150,8 @@ export class SearchService {
     // Popularity changes with every view and like, so that order is never cached. A first page's
     // entry holds the outcome of the typo fallback too (a typo search is one lookup, not two), and
     // the highlights the service made (a cached search makes none).
-    const { fuzzy, rows } =
-      sort === SearchSort.POPULAR ? await find() : await this.cache.getOrCompute(principal.tenantId as string, this.cacheScope(principal), { input, pageSize, selection, engine }, find);
+    const key = { input, pageSize, selection, engine, format: SEARCH_ENTRY_FORMAT };
+    const { fuzzy, rows } = sort === SearchSort.POPULAR ? await find() : await this.cache.getOrCompute(principal.tenantId as string, this.cacheScope(principal), key, find);
     return this.assemble(principal, rows, pageSize, searchScope(sort, fuzzy, engine), fuzzy, texts);
   }
 
