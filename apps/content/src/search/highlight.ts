@@ -1,4 +1,5 @@
 import { TermOf, WORD_CHARACTER, termOf, termStarts, tokenAt, tokens } from './text-analysis';
+import { isOr, webSearchTokens } from './web-search-syntax';
 
 /**
  * A search hit's highlights, made by the service from the texts it reads for the hit anyway: the
@@ -46,14 +47,11 @@ interface AnalyzedQuery {
   starts: RegExp | null;
 }
 
-/** A query token of PostgreSQL's web search syntax, which simpleQueryString hands to the engine: a word, a "phrase", `OR` or an -excluded word. */
-const QUERY_TOKEN = /"[^"]*"?|\S+/g;
-
 function analyzeQuery(query: string, term: TermOf): AnalyzedQuery {
   const analyzed: AnalyzedQuery = { terms: new Set(), phrases: [], starts: null };
-  for (const [token] of query.matchAll(QUERY_TOKEN)) {
+  for (const token of webSearchTokens(query)) {
     // Excluded words match nothing a hit holds; OR only joins.
-    if (token.startsWith('-') || token === '|' || /^or$/i.test(token)) continue;
+    if (token.startsWith('-') || token === '|' || isOr(token)) continue;
     const words = [...tokens(token)].map((word) => term(word.text));
     const phrase = token.startsWith('"') && words.filter((word) => word !== null).length > 1;
     if (phrase) analyzed.phrases.push(words);

@@ -160,7 +160,6 @@ export class SearchService {
    * the engine's, a typo-tolerant hit's title of PostgreSQL's (its ts_headline makes the rest).
    */
   private highlighted({ fuzzy, rows }: { fuzzy: boolean; rows: SearchRows }, texts: HitTexts, query: string): SearchRows {
-    if (rows.page.every((hit) => hit.title_highlight !== null && hit.body_highlight !== null)) return rows;
     const highlighter = fuzzy ? typoHighlighter(query) : fullTextHighlighter(query);
     const page = rows.page.map((hit) => {
       const variant = texts.variant(hit);

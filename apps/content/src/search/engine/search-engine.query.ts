@@ -3,6 +3,7 @@ import { isEditor } from '../../documents/document-access';
 import { DocumentStatus, searchConfigFor } from '../../documents/document.entity';
 import { DEFAULT_FACET_VALUES, DocumentFilter, MatchMode, SearchDocumentsInput, SearchSort } from '../dto';
 import { TYPO_FUZZINESS } from '../typo-highlight';
+import { isOr, webSearchTokens } from '../web-search-syntax';
 import type { FacetCounts, MatchedRow, SearchRows, SearchSelection } from '../search.service';
 import { ENGINE_CONFIGURATIONS, HEAD_PART, MATCH_PART, engineConfiguration, variantField } from './search-index.mapping';
 
@@ -24,7 +25,7 @@ export interface EngineSearchRequest {
  * simple_query_string, whose operators are `|`, `-` and quotes; nothing else is an operator.
  */
 export function simpleQueryString(query: string): string {
-  return (query.match(/"[^"]*"?|\S+/g) ?? []).map((token) => (/^or$/i.test(token) ? '|' : token)).join(' ');
+  return webSearchTokens(query).map((token) => (isOr(token) ? '|' : token)).join(' ');
 }
 
 const SEARCH_FLAGS = 'OR|NOT|PHRASE|WHITESPACE';
