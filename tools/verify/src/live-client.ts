@@ -1,5 +1,7 @@
 import WebSocket from 'ws';
+import { graphqlData } from '@multipult/testing';
 
+const NEWEST = 'query { notifications(first: 1) { edges { node { sequence } } } }';
 const SUBSCRIBE = 'subscription($after: Int) { notificationAdded(afterSequence: $after) { sequence type link } }';
 
 export interface LiveNotification {
@@ -9,19 +11,33 @@ export interface LiveNotification {
   receivedAt: number;
 }
 
+/** One socket of a LiveClient: when it opened and acknowledged, the position it resumed after, and how it closed. */
+export interface LiveConnection {
+  openedAt: number;
+  after: number;
+  acknowledgedAt?: number;
+  closedAt?: number;
+  closeCode?: number;
+  closeReason?: string;
+}
+
 /**
- * A user's graphql-transport-ws socket on the gateway, as an app keeps one: subscribed to
- * notificationAdded, and when the socket drops, reconnecting (with backoff) and resuming after the
- * last sequence it received, so what happened meanwhile is replayed, not lost.
+ * A user's graphql-transport-ws socket on the gateway, as an app keeps one: it shows the inbox,
+ * subscribes to notificationAdded after the newest notification shown, and when the socket drops,
+ * reconnects (with backoff) and resumes after the last sequence it has, so what happened meanwhile
+ * is replayed, not lost. Subscribing without a position would mean "from now" to the server, and
+ * whatever arrived while a socket was down before the first notification would be skipped.
  */
 export class LiveClient {
   readonly received: LiveNotification[] = [];
+  readonly connections: LiveConnection[] = [];
   reconnects = 0;
-  private lastSequence: number | null = null;
+  private lastSequence = 0;
   private socket?: WebSocket;
   private closing = false;
 
   constructor(
+    private readonly gatewayUrl: string,
     private readonly url: string,
     /** The user's current access token: a reconnect after the old one expired signs in with the renewed one. */
     private readonly token: () => Promise<string>,
@@ -30,6 +46,8 @@ export class LiveClient {
 
   /** Resolves once the first subscription is sent (the server acknowledged the connection). */
   async open(): Promise<void> {
+    const inbox = await graphqlData<{ notifications: { edges: { node: { sequence: number } }[] } }>(this.gatewayUrl, NEWEST, { token: await this.token() });
+    this.lastSequence = inbox.notifications.edges[0]?.node.sequence ?? 0;
     await this.connect();
   }
 
@@ -37,6 +55,8 @@ export class LiveClient {
     const token = await this.token();
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(this.url, 'graphql-transport-ws', { perMessageDeflate: false });
+      const connection: LiveConnection = { openedAt: Date.now(), after: this.lastSequence };
+      this.connections.push(connection);
       this.socket = socket;
       let acknowledged = false;
       const timer = setTimeout(() => socket.terminate(), 15_000);
@@ -48,7 +68,9 @@ export class LiveClient {
         };
         if (message.type === 'connection_ack') {
           acknowledged = true;
+          connection.acknowledgedAt = Date.now();
           clearTimeout(timer);
+          connection.after = this.lastSequence;
           socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIBE, variables: { after: this.lastSequence } } }));
           resolve();
         } else if (message.type === 'ping') {
@@ -57,7 +79,7 @@ export class LiveClient {
           const notification = (message.payload as { data?: { notificationAdded?: LiveNotification } }).data?.notificationAdded;
           if (!notification) return;
           this.received.push({ ...notification, receivedAt: Date.now() });
-          this.lastSequence = Math.max(this.lastSequence ?? 0, notification.sequence);
+          this.lastSequence = Math.max(this.lastSequence, notification.sequence);
         } else if (message.type === 'error' || message.type === 'complete') {
           // The server ended the subscription (e.g. its upstream went away): start over on a new socket.
           this.onProblem(`subscription ${message.type}`);
@@ -65,7 +87,8 @@ export class LiveClient {
         }
       });
       socket.on('error', () => undefined);
-      socket.on('close', () => {
+      socket.on('close', (code, reason) => {
+        Object.assign(connection, { closedAt: Date.now(), closeCode: code, closeReason: reason.toString() });
         clearTimeout(timer);
         if (!acknowledged) reject(new Error('socket closed before connection_ack'));
         else if (!this.closing) void this.reconnect();

@@ -83,14 +83,18 @@ export async function reconcile(options: {
   workload: Workload;
   owner: Member;
   live: Map<string, LiveClient>;
+  /** When the workload began: times in the examples are counted from it. */
+  startedAt: number;
 }): Promise<Check[]> {
   const { workload, owner, live } = options;
   const client = new Client({ connectionString: options.databaseUrl });
   await client.connect();
   try {
     const { events, inbox } = await readEvents(client);
-    const notifications: { id: string; recipient: string; type: string; source: string | null }[] = (
-      await client.query(`SELECT id, recipient_id AS recipient, type, source_event_id AS source FROM notifications.notifications`)
+    const notifications: { id: string; recipient: string; type: string; source: string | null; sequence: string; createdAt: Date }[] = (
+      await client.query(
+        `SELECT id, recipient_id AS recipient, type, source_event_id AS source, sequence, created_at AS "createdAt" FROM notifications.notifications`,
+      )
     ).rows;
     const eventsOf = (type: string, key: string) => countBy(events.filter((event) => event.type === type), (event) => String(event.payload[key]));
     const eventIdsOf = (type: string, key: string) => {
@@ -154,7 +158,13 @@ export async function reconcile(options: {
         if (item.type === 'mention' && commentId) liveMentions.set(`${userId}/${commentId}`, (liveMentions.get(`${userId}/${commentId}`) ?? 0) + 1);
       }
     }
-    checks.push(check('mention -> one live socket delivery', commentIds, (id) => liveMentions.get(`${recipientOf.get(id)}/${id}`) ?? 0));
+    const storedBySource = new Map(notifications.filter((row) => row.source).map((row) => [`${row.source}/${row.recipient}`, row]));
+    const describeMention = (id: string) => {
+      const recipient = recipientOf.get(id);
+      const stored = (mentioned.get(id) ?? []).map((eventId) => storedBySource.get(`${eventId}/${recipient}`)).find((row) => row !== undefined);
+      return `${id} to ${recipient}${stored ? ` (sequence ${stored.sequence}, stored +${((stored.createdAt.getTime() - options.startedAt) / 1000).toFixed(1)} s)` : ''}`;
+    };
+    checks.push(check('mention -> one live socket delivery', commentIds, (id) => liveMentions.get(`${recipientOf.get(id)}/${id}`) ?? 0, describeMention));
     const sequences = countBy(
       [...live].flatMap(([userId, socket]) => socket.received.map((item) => `${userId}/${item.sequence}`)),
       (key) => key,

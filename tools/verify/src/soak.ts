@@ -259,7 +259,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const { owner, members, threadIds, agentId } = await setUpTenant(running.gatewayUrl, stamp, MEMBERS);
     const problems: string[] = [];
     for (const user of [owner, ...members]) {
-      const socket = new LiveClient(running.realtimeUrl, () => user.session.token(), (what) => problems.push(what));
+      const socket = new LiveClient(running.gatewayUrl, running.realtimeUrl, () => user.session.token(), (what) => problems.push(what));
       await socket.open();
       live.set(user.userId, socket);
     }
@@ -372,7 +372,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const revocation of workload.revocations) {
       if (revocation.usableAfterRevocation || (await workload.usable(revocation))) revokedSessionsUsable += 1;
     }
-    const checks = await reconcile({ databaseUrl: running.databaseUrl, workload, owner, live });
+    const checks = await reconcile({ databaseUrl: running.databaseUrl, workload, owner, live, startedAt });
     const report = summarise({
       options,
       wallStarted,
@@ -394,6 +394,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       crashes: crashes.map((crash) => `${crash.process} (pid ${crash.pid}, ${crash.service.exitStatus() ?? 'exit status unknown'}) at +${((crash.at - startedAt) / 1000).toFixed(0)} s`),
     });
     if (problems.length) log(`[soak] live socket events: ${problems.length} (${[...new Set(problems)].join(', ')})`);
+    // A live delivery lost is told against the recipient's sockets: which was open when the notification was stored, and where each resumed.
+    const liveLosses = checks.filter((row) => row.name.endsWith('live socket delivery') && row.lost);
+    if (liveLosses.length) {
+      const at = (time: number | undefined) => (time === undefined ? '-' : `+${((time - startedAt) / 1000).toFixed(1)} s`);
+      for (const [userId, socket] of live) {
+        const history = socket.connections.map(
+          (connection) => `  opened ${at(connection.openedAt)}, acknowledged ${at(connection.acknowledgedAt)} after ${connection.after}, closed ${at(connection.closedAt)} ${connection.closeCode ?? ''} ${connection.closeReason ?? ''}`,
+        );
+        log(`[soak] sockets of ${userId} (last sequence received ${Math.max(0, ...socket.received.map((item) => item.sequence))}):\n${history.join('\n')}`);
+      }
+    }
     // What the services logged (warnings and errors at the soak's level) is where a loss's cause shows.
     if (report.failures.length) {
       for (const [name, service] of Object.entries(services)) log(`[soak] ${name}'s last output:\n${service.output().slice(-4000)}`);
