@@ -15,6 +15,12 @@ describe('fullTextHighlighter', () => {
     expect(highlight('the', { title: 'The end' }).title).toBe('The end');
   });
 
+  it('finds words where the engine does: lower case per character, a letter and a digit never joined', () => {
+    expect(highlight('istanbul', { title: 'İSTANBUL and İstanbul' }, 'simple').title).toBe('<mark>İSTANBUL</mark> and <mark>İstanbul</mark>');
+    expect(highlight('οδοσ', { title: 'ΟΔΟΣ, not οδος' }, 'simple').title).toBe('<mark>ΟΔΟΣ</mark>, not οδος');
+    expect(highlight('1', { title: 'Chapter a.1, v1.2' }, 'simple').title).toBe('Chapter a.<mark>1</mark>, v1.2');
+  });
+
   it('reads the query as the engine does: OR joins, an excluded word is not marked, a phrase only where it stands', () => {
     expect(highlight('fox OR wolf -hound', { title: 'Fox, wolf and hound' }).title).toBe('<mark>Fox</mark>, <mark>wolf</mark> and hound');
     expect(highlight('"keeper of the light"', { title: 'The keeper of the light. A light keeper.' }).title).toBe(

@@ -10,21 +10,29 @@ import { stemmer as porterStem } from 'stemmer';
  * `_analyze` on 274 937 English and 146 229 Russian dictionary words: no word analyzed differently.
  */
 
-/** A letter, combining mark, digit or connector (`_`) of any script: what words are made of. */
-export const WORD_CHARACTER = '[\\p{L}\\p{M}\\p{N}\\p{Pc}]';
-const WORD_PART = '[[\\p{L}\\p{M}\\p{N}\\p{Pc}]--[\\p{sc=Han}\\p{sc=Hiragana}]]';
+/** A letter, combining mark, decimal digit, letter number or connector (`_`) of any script: what words are made of. */
+export const WORD_CHARACTER = '[\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}]';
+const WORD_PART = '[[\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}]--[\\p{sc=Han}\\p{sc=Hiragana}]]';
+const LETTER = '[[\\p{L}\\p{Nl}]--[\\p{sc=Han}\\p{sc=Hiragana}]]';
+const DIGIT = '\\p{Nd}';
+/** UAX #29's MidLetter, MidNumLet and Single_Quote: they join two letters. */
+const LETTER_JOINERS = "[':·.\\u0387\\u05F4\\u2018\\u2019\\u2024\\u2027\\uFE13\\uFE52\\uFE55\\uFF07\\uFF0E\\uFF1A]";
+/** UAX #29's MidNum, MidNumLet and Single_Quote: they join two digits. */
+const DIGIT_JOINERS = "[',;.\\u037E\\u0589\\u060C\\u060D\\u066C\\u07F8\\u2018\\u2019\\u2024\\u2044\\uFE10\\uFE14\\uFE50\\uFE52\\uFE54\\uFF07\\uFF0C\\uFF0E\\uFF1B]";
+const JOIN = `(?<=${LETTER}\\p{M}*)${LETTER_JOINERS}(?=${LETTER})|(?<=${DIGIT}\\p{M}*)${DIGIT_JOINERS}(?=${DIGIT})`;
 
 /**
  * A word as Unicode's word boundaries (UAX #29, the engine's standard tokenizer) find it: letters
- * and digits joined by an apostrophe or a full stop (`don't`, `e.g`, `3.14`), letters also by a
- * colon, digits by a comma (`1,000`); each Han or Hiragana character is a word of its own.
+ * joined by an apostrophe, a full stop or a colon (`don't`, `e.g`, `a:b`), digits by an apostrophe,
+ * a full stop or a comma (`3.14`, `1,000`), but a letter and a digit never (`a.1` is two words);
+ * each Han or Hiragana character is a word of its own.
  */
-const TOKEN_PATTERN = `[\\p{sc=Han}\\p{sc=Hiragana}]|${WORD_PART}+(?:['’.]${WORD_PART}+|(?<=\\p{L})[:·](?=\\p{L})${WORD_PART}+|(?<=\\p{N})[,;](?=\\p{N})${WORD_PART}+)*`;
+const TOKEN_PATTERN = `[\\p{sc=Han}\\p{sc=Hiragana}]|${WORD_PART}+(?:(?:${JOIN})${WORD_PART}+)*`;
 const TOKEN = new RegExp(TOKEN_PATTERN, 'gv');
 const TOKEN_AT = new RegExp(TOKEN_PATTERN, 'yv');
 const WORD_CHARACTER_ONLY = new RegExp(`^${WORD_CHARACTER}$`, 'u');
-/** A character that joins two words into one token (TOKEN), so a word after it is not a token's start. */
-const JOINED = new RegExp(`(?:${WORD_CHARACTER}['’.]|\\p{L}[:·]|\\p{N}[,;])$`, 'u');
+/** At a position that continues the word before it across a joining character (JOIN): no token starts there. */
+const JOINED_AT = new RegExp(`(?<=${LETTER}\\p{M}*${LETTER_JOINERS})${LETTER}|(?<=${DIGIT}\\p{M}*${DIGIT_JOINERS})${DIGIT}`, 'yv');
 
 export interface Token {
   /** The word as written. */
@@ -39,10 +47,15 @@ export function* tokens(text: string): Generator<Token> {
 
 /** The token starting at `start`, if one does (not within a word, nor after a joining character). */
 export function tokenAt(text: string, start: number): Token | undefined {
-  if (start > 0 && (WORD_CHARACTER_ONLY.test(text[start - 1]) || JOINED.test(text.slice(Math.max(0, start - 2), start)))) return undefined;
+  if (start > 0 && (WORD_CHARACTER_ONLY.test(text[start - 1]) || joinedAt(text, start))) return undefined;
   TOKEN_AT.lastIndex = start;
   const found = TOKEN_AT.exec(text);
   return found ? { text: found[0], start, end: start + found[0].length } : undefined;
+}
+
+function joinedAt(text: string, start: number): boolean {
+  JOINED_AT.lastIndex = start;
+  return JOINED_AT.test(text);
 }
 
 /**
@@ -54,8 +67,16 @@ export function tokenAt(text: string, start: number): Token | undefined {
 export function termStarts(terms: Iterable<string>): RegExp | null {
   const starts = [...terms].map((term) => term.slice(0, -1));
   if (!starts.length || starts.some((start) => start.length < 2)) return null;
-  const pattern = starts.map((start) => start.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&').replaceAll('е', '[её]')).join('|');
+  const pattern = starts.map((start) => start.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&').replaceAll('е', '[её]').replaceAll('i', '[iİ]')).join('|');
   return new RegExp(pattern, 'giu');
+}
+
+/**
+ * Lower case as the engine's filter makes it: Java's per-character mapping, so `İ` is `i` (not `i̇`)
+ * and `Σ` is always `σ` (never the final `ς`).
+ */
+function lowerCase(word: string): string {
+  return word.replaceAll('\u0130', 'i').replaceAll('Σ', 'σ').toLowerCase();
 }
 
 /** What a configuration's analyzer makes of one word: its indexed term, or null for a stop word (never indexed). */
@@ -98,15 +119,15 @@ const russianStemmer = new StemmerRu();
 
 const ANALYZERS: Record<string, TermOf> = {
   english: memoised((word) => {
-    const lower = word.replace(POSSESSIVE, '').toLowerCase();
+    const lower = lowerCase(word.replace(POSSESSIVE, ''));
     return ENGLISH_STOP_WORDS.has(lower) ? null : porterStem(lower);
   }),
   russian: memoised((word) => {
-    const lower = word.toLowerCase();
+    const lower = lowerCase(word);
     return RUSSIAN_STOP_WORDS.has(lower) ? null : russianStemmer.stemWord(lower.replaceAll('ё', 'е'));
   }),
   // The standard analyzer: lower case, no stop words, no stemming.
-  simple: (word) => word.toLowerCase(),
+  simple: lowerCase,
 };
 
 /** The analysis of an engine configuration (see ENGINE_CONFIGURATIONS): `simple` for any other. */

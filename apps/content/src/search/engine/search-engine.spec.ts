@@ -129,12 +129,13 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     const client = new SearchEngine(config).requireClient();
     const texts: Record<string, string> = {
       english: `The keeper's ponies were happily generalizing; possibly, probably, humbly. Biology e-mail don't e.g. 3.14 1,000 foo_bar café naïve
-        Running foxes ran through the forests and harbors: a harbour's lights, lighthouses, the lighthouse-keeper's log! Relational, rational, conditional.
+        Running foxes ran through the forests and harbors: a harbour's lights, lighthouses, the lighthouse-keeper's log! Relational, rational, conditional. İSTANBUL'S
         The sky, skies, flies, flying, dying, lying, agreed, feed, hopping, hoping, filing, sensational, electricity, formality, adjustment.`,
       russian: `Ёжик в ёлках; её ночью ночь ночные свечей свеча. Старый дом у реки, старые дома над рекой и в лесу, лесах, лесной.
         ${'и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот от меня еще нет о из ему теперь когда даже ну вдруг ли если уже или ни быть был него до вас нибудь опять уж вам сказал ведь там потом себя ничего ей может они тут где есть надо ней для мы тебя их чем была сам чтоб без будто человек чего раз тоже себе под жизнь будет ж тогда кто этот говорил того потому этого какой совсем ним здесь этом один почти мой тем чтобы нее кажется сейчас были куда зачем сказать всех никогда сегодня можно при наконец два об другой хоть после над больше тот через эти нас про всего них какая много разве сказала три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю между'}
         Ещё, её, Её, нём, всё, берёза, Пётр, объём, приём, тёмные ночи, зелёный берег, мосты, горами, снами, камнями, письмами.`,
-      simple: 'Урман, су, көн һәм төн; тау өстендә кояш. Җир, ай, йолдызлар, авыллар, җырлар. The Keepers of 日本語 text, ひらがな, U.S.A. and 12:30.',
+      simple: 'Урман, су, көн һәм төн; тау өстендә кояш. Җир, ай, йолдызлар, авыллар, җырлар. The Keepers of 日本語 text, ひらがな, U.S.A. and 12:30. ' +
+        "a.1 1.a x'2 v1.2.3 a1.b foo_.bar a._b x² ½ Ⅻ ٣.٤ a‧b ａ．ｂ 1;2 İstanbul ΟΔΟΣ ΣΟΦΟΣ οδος 日.a",
     };
     const configurations = { english: 'english', russian: 'russian', simple: 'standard' };
     for (const [configuration, analyzer] of Object.entries(configurations)) {

@@ -50,9 +50,11 @@ export const SEARCH_INDEX_MERGE_POLICY = { 'index.merge.policy.floor_segment': '
 
 /**
  * Every file of the index memory-mapped. The engine's default (hybridfs) maps only some: it reads
- * positions and offsets (.pos, .pay) and stored documents (.fdt) with a system call per read, and
- * highlighting reads all three for every hit. Mapped, one client's searches with highlights took
- * 0.87-0.95x the time (100 000 documents, interleaved). A static setting, hence layout 3.
+ * positions (.pos) and stored documents (.fdt) with a system call per read. Chosen in layout 3,
+ * when the engine highlighted and read both for every hit (one client's searches took 0.87-0.95x
+ * the time, 100 000 documents, interleaved). Since layout 4 the service highlights and no search
+ * reads stored documents; phrase queries still read positions. A static setting, kept by every
+ * layout since.
  */
 const SEARCH_INDEX_STORE = { 'index.store.type': 'mmapfs' };
 
