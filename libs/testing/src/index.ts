@@ -15,3 +15,4 @@ export * from './lib/read-pdf';
 export * from './lib/fake-jira';
 export * from './lib/fake-openai';
 export * from './lib/redis-clients';
+export * from './lib/tcp-proxy';

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { RequestContext, RequestContextData, traceIdOf } from '@multipult/observability';
+import { startTcpProxy } from '@multipult/testing';
 import { MetricValueWithName, register } from 'prom-client';
+import { DataSource } from 'typeorm';
 import { DeadLetterHeaders, EventConsumer } from './consumer/event-consumer';
+import { InboxRecord } from './consumer/inbox-record.entity';
 import { buildEnvelope, envelopeHeaders } from './envelope';
+import { OutboxMessage } from './outbox/outbox-message.entity';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { OutboxWriter, outboxEvent } from './outbox/outbox-writer';
 import { OutgoingMessage, ReceivedMessage, Subscription, deadLetterTopic } from './transport/event-transport';
@@ -300,6 +304,48 @@ describe('events over Kafka', () => {
     expect(attemptsById.get(poisoned.id)).toBe(MAX_RETRIES + 1);
     // Every attempt rolled back, the inbox claim included.
     expect(await handledCount(db.dataSource, [poisoned.id, next.id])).toBe(0);
+  });
+
+  it("waits out its own database's outage instead of dead-lettering the events that failed meanwhile", async () => {
+    const Widget = uniqueWidgetContract();
+    const deadLetters = await collect(deadLetterTopic(Widget.topic));
+    const database = new URL(db.url);
+    const proxy = await startTcpProxy({ host: database.hostname, port: Number(database.port || 5432) });
+    database.host = `127.0.0.1:${proxy.port}`;
+    const consumerDataSource = new DataSource({ type: 'postgres', url: database.toString(), schema: SERVICE_SCHEMA, entities: [OutboxMessage, InboxRecord] });
+    await consumerDataSource.initialize();
+    // One retry 20-50 ms later: without waiting for the database, the event would be dead-lettered at once.
+    const outageConsumer = new EventConsumer(consumerDataSource, transport, { maxRetries: 1, retryBackoff: { initialMs: 20, maxMs: 50 } });
+    const groupId = uniqueGroup('database-outage');
+    const waits = async () =>
+      ((await register.getSingleMetric('events_consumer_database_waits_total')?.get())?.values ?? []).find((value) => value.labels.group === groupId)?.value ?? 0;
+    let subscription: Subscription | undefined;
+    try {
+      proxy.cut();
+      subscription = await outageConsumer.consume({
+          groupId,
+          contracts: [Widget],
+          fromBeginning: true,
+          handler: async (envelope, manager) => {
+            await recordHandled(manager, envelope.id, 'database-outage');
+          },
+        });
+      const event = await db.dataSource.transaction((manager) => writer.enqueue(manager, Widget, { aggregateId: randomUUID(), payload: widgetPayload() }));
+
+      await waitFor('the consumer waiting for its database', async () => (await waits()) >= 1);
+      const refusedWhenWaiting = proxy.refused;
+      await waitFor('the database probed again and again while it is down', () => proxy.refused >= refusedWhenWaiting + 3);
+      proxy.restore();
+
+      await waitFor('the event handled once the database is back', async () => (await handledCount(db.dataSource, [event.id], 'database-outage')) === 1 || undefined);
+      expect(await waits()).toBeGreaterThanOrEqual(1);
+      expect(deadLetters).toEqual([]);
+    } finally {
+      await subscription?.stop();
+      await outageConsumer.stop();
+      await consumerDataSource.destroy();
+      await proxy.close();
+    }
   });
 
   it('dead-letters an envelope whose payload breaks the contract without retrying', async () => {

@@ -47,6 +47,11 @@ export const consumerMetrics = () => ({
     help: 'Failed handler attempts (each retry counts)',
     labelNames: ['group', 'topic'] as const,
   }),
+  databaseWaits: counter({
+    name: 'events_consumer_database_waits_total',
+    help: "Failed handler attempts made while the service's database was unreachable: not counted towards dead-lettering, the consumer waited for the database",
+    labelNames: ['group', 'topic'] as const,
+  }),
   deadLettered: counter({
     name: 'events_consumer_dead_lettered_total',
     help: 'Messages moved to the dead-letter topic',

@@ -118,6 +118,10 @@ const DEFAULT_RETRY_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 30_000 };
 const DEFAULT_HANDLING_DEADLINE_MS = 20_000;
 /** Under kafkajs' default session timeout (30 s) with a wide margin. */
 const HEARTBEAT_EVERY_MS = 3_000;
+/** A database that does not answer `SELECT 1` within this counts as unreachable. */
+const DATABASE_PROBE_TIMEOUT_MS = 5_000;
+/** Probing a database that is down: soon after a short restart, at most every 5 s through a long failover. */
+const DATABASE_PROBE_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 5_000 };
 const ERROR_HEADER_MAX_LENGTH = 1_000;
 
 type Labels = { group: string; topic: string };
@@ -353,7 +357,8 @@ export class EventConsumer {
       await this.park(message, new HandlingDeadlineExceededError(this.deadlineOf(options)), labels);
       return;
     }
-    for (let attempt = 1; ; attempt++) {
+    // An attempt made while the database was down is made again under the same number.
+    for (let attempt = 1; ; ) {
       try {
         const handled = await this.handleOnce(options, parsed.envelope);
         this.metrics.processed.inc({ ...labels, result: handled ? 'handled' : 'duplicate' });
@@ -365,6 +370,14 @@ export class EventConsumer {
           await this.park(message, error, labels);
           return;
         }
+        if (!(await this.databaseReachable())) {
+          // Every event fails alike while the service's own database is down (a restart, a failover):
+          // the partition waits for it, and the attempt does not count towards dead-lettering a valid event.
+          this.metrics.databaseWaits.inc(labels);
+          this.logger.warn(`Handling ${event} failed while the database is unreachable; waiting for it (not counted as an attempt): ${errorText(error)}`);
+          await this.waitForDatabase(control);
+          continue;
+        }
         if (attempt > this.options.maxRetries) {
           this.logger.error(`Giving up on ${event} after ${attempt} attempts: ${errorText(error)}`);
           await this.deadLetter(message, errorText(error), attempt, labels);
@@ -373,8 +386,25 @@ export class EventConsumer {
         const delay = fullJitterDelay(attempt, this.retryBackoff);
         this.logger.warn(`Handling ${event} failed (attempt ${attempt}), retrying in ${delay} ms: ${errorText(error)}`);
         await pause(delay, control);
+        attempt += 1;
       }
     }
+  }
+
+  /** Whether the service's database answers a trivial query within DATABASE_PROBE_TIMEOUT_MS. */
+  private async databaseReachable(): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DATABASE_PROBE_TIMEOUT_MS)));
+    try {
+      return await Promise.race([this.dataSource.query('SELECT 1').then(() => true, () => false), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Until the database answers again: probes with backoff, heartbeating meanwhile (an abort, e.g. a rebalance, ends the wait). */
+  private async waitForDatabase(control: DeliveryControl): Promise<void> {
+    for (let probe = 1; !(await this.databaseReachable()); probe++) await pause(equalJitterDelay(probe, DATABASE_PROBE_BACKOFF), control);
   }
 
   /** A message from `<topic>.retry`: waits out its backoff, then is handled like the original (overruns now count as failures). */
