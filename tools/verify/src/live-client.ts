@@ -70,7 +70,6 @@ export class LiveClient {
           acknowledged = true;
           connection.acknowledgedAt = Date.now();
           clearTimeout(timer);
-          connection.after = this.lastSequence;
           socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: SUBSCRIBE, variables: { after: this.lastSequence } } }));
           resolve();
         } else if (message.type === 'ping') {

@@ -19,7 +19,8 @@ const DIGIT = '\\p{Nd}';
 const LETTER_JOINERS = "[':·.\\u0387\\u05F4\\u2018\\u2019\\u2024\\u2027\\uFE13\\uFE52\\uFE55\\uFF07\\uFF0E\\uFF1A]";
 /** UAX #29's MidNum, MidNumLet and Single_Quote: they join two digits. */
 const DIGIT_JOINERS = "[',;.\\u037E\\u0589\\u060C\\u060D\\u066C\\u07F8\\u2018\\u2019\\u2024\\u2044\\uFE10\\uFE14\\uFE50\\uFE52\\uFE54\\uFF07\\uFF0C\\uFF0E\\uFF1B]";
-const JOIN = `(?<=${LETTER}\\p{M}*)${LETTER_JOINERS}(?=${LETTER})|(?<=${DIGIT}\\p{M}*)${DIGIT_JOINERS}(?=${DIGIT})`;
+/** The joining character before what it joins: most words end at a space, which fails at once (the other order took 1.4x the time). */
+const JOIN = `${LETTER_JOINERS}(?<=${LETTER}\\p{M}*.)(?=${LETTER})|${DIGIT_JOINERS}(?<=${DIGIT}\\p{M}*.)(?=${DIGIT})`;
 
 /**
  * A word as Unicode's word boundaries (UAX #29, the engine's standard tokenizer) find it: letters
