@@ -1,5 +1,4 @@
-import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
-import { dropRedisClients, eventually } from '@multipult/testing';
+import { dropRedisClients, eventually, startTcpProxy } from '@multipult/testing';
 import { MemoryPubSub, PubSub, RedisPubSub } from './pub-sub';
 
 const redisUrl = process.env.REDIS_URL as string;
@@ -45,43 +44,6 @@ describe('redis pub/sub', () => {
   });
 });
 
-/** A TCP relay to Redis that can be cut and restored on the same port: a network break, as the client sees it. */
-class RedisRelay {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async open(): Promise<void> {
-    const target = new URL(redisUrl);
-    this.server = createServer((client) => {
-      const upstream = createConnection(Number(target.port || 6379), target.hostname);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => undefined);
-        socket.on('close', () => {
-          this.sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise((resolve) => server?.close(resolve));
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-}
-
 describe('redis pub/sub gaps', () => {
   const prefix = `test:gaps:${process.pid}:${Date.now()}:`;
   it("tells a channel's listeners of a gap once the channel is subscribed again after the connection dropped", async () => {
@@ -107,9 +69,9 @@ describe('redis pub/sub gaps', () => {
   });
 
   it('tells subscribers on every instance of a publish that failed, once the publisher is connected again', async () => {
-    const relay = new RedisRelay();
-    await relay.open();
-    const publisher = RedisPubSub.connect(relay.url, prefix);
+    const target = new URL(redisUrl);
+    const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const publisher = RedisPubSub.connect(`redis://127.0.0.1:${relay.port}`, prefix);
     const subscriber = RedisPubSub.connect(redisUrl, prefix);
     try {
       let gaps = 0;
@@ -117,15 +79,15 @@ describe('redis pub/sub gaps', () => {
       await subscriber.subscribe('orders', (message) => heard.push(message), { onGap: () => (gaps += 1) });
       await publisher.publish('orders', 'delivered');
       await eventually('the first message', () => heard.length === 1);
-      await relay.cut();
+      relay.cut();
       await expect(publisher.publish('orders', 'lost')).rejects.toThrow();
       expect(gaps).toBe(0);
-      await relay.open();
+      relay.restore();
       await eventually('the gap, told by the publisher once it is back', () => gaps === 1);
       expect(heard).toEqual(['delivered']);
     } finally {
-      await relay.cut();
       await Promise.all([publisher.close(), subscriber.close()]);
+      await relay.close();
     }
   });
 });

@@ -3,7 +3,7 @@ import net from 'node:net';
 /** A TCP forwarder a test can cut: the network between a client and a real server failing, the server left running. */
 export interface TcpProxy {
   port: number;
-  /** Connection attempts refused while cut. */
+  /** Connection attempts refused (reset) while cut. */
   readonly refused: number;
   /** Drops every open connection and refuses new ones, as a server restarting or a partition does. */
   cut(): void;
@@ -17,8 +17,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let refused = 0;
   const server = net.createServer((client) => {
     if (cut) {
+      // A reset, as a port with nothing listening answers: a client sees a failed connection, not one that opened and closed.
       refused += 1;
-      client.destroy();
+      client.resetAndDestroy();
       return;
     }
     const upstream = net.connect(target.port, target.host);
@@ -39,7 +40,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     cut() {
       cut = true;
-      for (const socket of open) socket.destroy();
+      for (const socket of open) socket.resetAndDestroy();
     },
     restore() {
       cut = false;
