@@ -392,14 +392,12 @@ export class EventConsumer {
   }
 
   /** Whether the service's database answers a trivial query within DATABASE_PROBE_TIMEOUT_MS. */
-  private async databaseReachable(): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), DATABASE_PROBE_TIMEOUT_MS)));
-    try {
-      return await Promise.race([this.dataSource.query('SELECT 1').then(() => true, () => false), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private databaseReachable(): Promise<boolean> {
+    const answered = this.dataSource.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
+    return Promise.race([answered, sleep(DATABASE_PROBE_TIMEOUT_MS, false, { ref: false })]);
   }
 
   /** Until the database answers again: probes with backoff, heartbeating meanwhile (an abort, e.g. a rebalance, ends the wait). */
