@@ -4,6 +4,7 @@ import { DataSource, In } from 'typeorm';
 import { AuthPrincipal } from '@multipult/auth';
 import { InjectConfig } from '@multipult/config';
 import { AppError, DEFAULT_PAGE_SIZE, ErrorCode, KeysetOrder } from '@multipult/graphql';
+import { counter } from '@multipult/observability';
 import { Author } from '../authors/author.entity';
 import { AuthorsService } from '../authors/authors.service';
 import { DocumentCacheService } from '../cache/document-cache.service';
@@ -16,7 +17,7 @@ import { TagsService } from '../tags/tags.service';
 import { DocumentTranslation } from '../translations/translation.entity';
 import { CountRelation, DEFAULT_FACET_VALUES, DocumentFilter, DocumentSearchResult, MatchMode, SearchDocumentsInput, SearchSort } from './dto';
 import { SearchEngine } from './engine/search-engine';
-import { EngineSearchRequest, EngineSearchResponse, engineSearchBody, engineSearchRows } from './engine/search-engine.query';
+import { EngineOrder, EngineSearchRequest, EngineSearchResponse, engineSearchBody, engineSearchRows, firstEngineOrder } from './engine/search-engine.query';
 import { engineConfiguration } from './engine/search-index.mapping';
 import { fullTextHighlighter } from './highlight';
 import { typoHighlighter } from './typo-highlight';
@@ -34,6 +35,13 @@ class SqlParameters {
 const HEADLINE_OPTIONS = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "';
 // ts_headline returns the document's own text; escaping it first keeps stored HTML inert in clients.
 const escapeHtml = (column: string) => `replace(replace(replace(${column}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')`;
+
+const engineRequests = () =>
+  counter({
+    name: 'content_search_engine_requests_total',
+    help: 'Searches asked of the engine, by order (score, sort) and outcome (page; tie: a score-ordered page asked again in sort order)',
+    labelNames: ['order', 'outcome'] as const,
+  });
 
 const SEARCH_CONFIGURATIONS = [...new Set([...Object.values(SEARCH_CONFIG_BY_LANGUAGE), 'simple'])];
 /**
@@ -283,10 +291,19 @@ export class SearchService {
     }
   }
 
+  /** A page from the engine: asked in score order where that serves, in sort order where it cannot tell ties apart (EngineOrder). */
   private async engineRows(request: EngineSearchRequest): Promise<SearchRows> {
+    const search = async (order: EngineOrder) => {
+      const response = await this.engine.requireClient().search({ index: this.engine.alias, body: engineSearchBody(request, order) as never });
+      return response.body as unknown as EngineSearchResponse;
+    };
     try {
-      const response = await this.engine.requireClient().search({ index: this.engine.alias, body: engineSearchBody(request) as never });
-      return engineSearchRows(response.body as unknown as EngineSearchResponse, request);
+      const order = firstEngineOrder(request);
+      const rows = engineSearchRows(await search(order), request, order);
+      engineRequests().inc({ order, outcome: rows ? 'page' : 'tie' });
+      if (rows) return rows;
+      engineRequests().inc({ order: 'sort', outcome: 'page' });
+      return engineSearchRows(await search('sort'), request, 'sort');
     } catch (error) {
       this.logger.error({ err: error }, 'The search engine did not answer a search');
       throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'errors.service_unavailable');

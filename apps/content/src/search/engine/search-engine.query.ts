@@ -120,12 +120,37 @@ function soleLanguage(filter: DocumentFilter): string | undefined {
 const countedFirstPage = (request: EngineSearchRequest) => !request.after && (request.selection.totalCount || request.selection.facets);
 
 /**
+ * How the engine orders a page: by score alone (`score`), or by the sort value then the document id
+ * (`sort`), the order cursors continue in. Score alone is the engine's top-score collector, which
+ * keeps no sorted queue and reads no id for a competing hit: a relevance first page took 0.70-0.82x
+ * the engine's time (one and three words, with facets; 100 000 documents, interleaved). Its ties
+ * are in index order, not by id, so it asks SCORE_ORDER_WINDOW hits more than the page. When one of
+ * them ranks below the page's last hit, every hit tied with that one came back, and ordering them
+ * by (score, id) gives the page `sort` gives. When they all tie with it, the page is asked again in
+ * `sort` order (engineSearchRows tells). Later pages continue a cursor, so they are asked in `sort`
+ * order; so are typo-tolerant pages, whose title matches tie in long runs (4 scores in their first
+ * 25 hits of 835 on the benchmark corpus).
+ */
+export type EngineOrder = 'score' | 'sort';
+
+/**
+ * The hits asked beyond the page in score order. With one, 50 of 400 random queries of one to three
+ * words (100 000 documents) ended the page in a tie the extra hit did not close; with five, 3 of 400.
+ * Each hit costs its inner hit (the best variant): about 0.05 ms.
+ */
+export const SCORE_ORDER_WINDOW = 5;
+
+/** The order a page is asked in first (EngineOrder). */
+export const firstEngineOrder = (request: EngineSearchRequest): EngineOrder =>
+  request.sort === SearchSort.RELEVANCE && !request.after && !request.fuzzy ? 'score' : 'sort';
+
+/**
  * The engine request for one page: documents with a variant holding the query, the best variant
  * as the inner hit, counted exactly up to the limit, faceted over every match, paged with
  * search_after on (score or date, id). The engine returns ids and scores only: it reads no stored
  * document, and the service highlights the hits from the texts it reads for them (highlight.ts).
  */
-export function engineSearchBody(request: EngineSearchRequest): Record<string, unknown> {
+export function engineSearchBody(request: EngineSearchRequest, order: EngineOrder): Record<string, unknown> {
   const { input, selection } = request;
   const filter = input.filter ?? {};
   const configurations = searchedConfigurations(filter.languages);
@@ -146,15 +171,25 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
   // The most frequent values (count descending, then value: the terms aggregation's order).
   const facetSize = input.maxValuesPerFacet ?? DEFAULT_FACET_VALUES;
   const onlyLanguage = soleLanguage(filter);
+  const ordered =
+    order === 'score'
+      ? // The id from doc values, for the page's hits only (ordering ties by id).
+        { size: request.pageSize + SCORE_ORDER_WINDOW, docvalue_fields: ['document_id'] }
+      : {
+          // One hit more tells whether there is a next page, except on a counted first page: there the
+          // count tells (countedFirstPage), and each hit costs its fetch (its inner hit).
+          size: request.pageSize + (countedFirstPage(request) ? 0 : 1),
+          track_scores: true,
+          // The id is the tie-break: a hit's id is its last sort value.
+          sort: [relevance ? { _score: 'desc' } : { sort_at: 'desc' }, { document_id: 'asc' }],
+          ...(request.after && { search_after: relevance ? request.after : [Math.round(Number(request.after[0]) * 1000), request.after[1]] }),
+        };
   return {
-    // One hit more tells whether there is a next page, except on a counted first page: there the
-    // count tells (countedFirstPage), and each hit costs its fetch (its inner hit).
-    size: request.pageSize + (countedFirstPage(request) ? 0 : 1),
-    // Nothing is read from stored documents, not even `_id` (a hit's id is its sort tie-break):
-    // decompressing them was a quarter of a search's engine time without highlights.
+    ...ordered,
+    // Nothing is read from stored documents, not even `_id`: decompressing them was a quarter of a
+    // search's engine time without highlights.
     _source: false,
     stored_fields: '_none_',
-    track_scores: true,
     track_total_hits: selection.totalCount || selection.facets ? request.totalHitsLimit : false,
     query: {
       bool: {
@@ -162,8 +197,6 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
         must: [{ nested: { path: 'variants', score_mode: 'max', query: variantQuery, inner_hits: innerHits } }],
       },
     },
-    sort: [relevance ? { _score: 'desc' } : { sort_at: 'desc' }, { document_id: 'asc' }],
-    ...(request.after && { search_after: relevance ? request.after : [Math.round(Number(request.after[0]) * 1000), request.after[1]] }),
     ...(selection.facets && {
       aggs: {
         types: { terms: { field: 'type', size: facetSize } },
@@ -184,8 +217,10 @@ export function engineSearchBody(request: EngineSearchRequest): Record<string, u
 
 interface EngineHit {
   _score: number | null;
-  /** The sort value (score or date), then the document id. */
-  sort: (string | number)[];
+  /** In `sort` order: the sort value (score or date), then the document id. */
+  sort?: (string | number)[];
+  /** In `score` order: the document id. */
+  fields?: { document_id?: string[] };
   inner_hits: { variants: { hits: { hits: { fields?: { 'variants.translation_id'?: string[]; 'variants.language'?: string[] } }[] } } };
 }
 
@@ -218,18 +253,42 @@ function languageCounts(aggregations: NonNullable<EngineSearchResponse['aggregat
   return Object.fromEntries((aggregations.variants?.matched.languages.buckets ?? []).map((bucket) => [bucket.key, bucket.documents?.doc_count ?? 0]));
 }
 
-/** The engine's answer as the rows the PostgreSQL statement returns, so both assemble the same result. */
-export function engineSearchRows(response: EngineSearchResponse, request: EngineSearchRequest): SearchRows {
-  const page: MatchedRow[] = response.hits.hits.map((hit) => {
+const hitId = (hit: EngineHit) => String(hit.sort?.[1] ?? hit.fields?.document_id?.[0]);
+
+/**
+ * A score-ordered answer's hits in (score, id) order, or undefined when the page ends in a tie the
+ * hits beyond it do not close (EngineOrder): then a hit tied with the page's last may not have come back.
+ */
+function scoreOrderedHits(response: EngineSearchResponse, request: EngineSearchRequest): EngineHit[] | undefined {
+  const hits = response.hits.hits;
+  const pageEnd = hits[request.pageSize - 1];
+  const askedAll = hits.length === request.pageSize + SCORE_ORDER_WINDOW;
+  if (askedAll && pageEnd && !(Number(hits[hits.length - 1]._score) < Number(pageEnd._score))) return undefined;
+  const ranked = hits.map((hit) => ({ hit, score: Number(hit._score), id: hitId(hit) }));
+  ranked.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  // As a `sort` page: the extra hit that tells a next page only where the count cannot tell.
+  return ranked.slice(0, request.pageSize + (countedFirstPage(request) ? 0 : 1)).map(({ hit }) => hit);
+}
+
+/**
+ * The engine's answer as the rows the PostgreSQL statement returns, so both assemble the same
+ * result; undefined when a `score` page must be asked again in `sort` order.
+ */
+export function engineSearchRows(response: EngineSearchResponse, request: EngineSearchRequest, order: 'sort'): SearchRows;
+export function engineSearchRows(response: EngineSearchResponse, request: EngineSearchRequest, order: EngineOrder): SearchRows | undefined;
+export function engineSearchRows(response: EngineSearchResponse, request: EngineSearchRequest, order: EngineOrder): SearchRows | undefined {
+  const hits = order === 'score' ? scoreOrderedHits(response, request) : response.hits.hits;
+  if (!hits) return undefined;
+  const page: MatchedRow[] = hits.map((hit) => {
     const best = hit.inner_hits.variants.hits.hits[0];
     const rank = Number(hit._score ?? 0);
     return {
-      id: String(hit.sort[1]),
+      id: hitId(hit),
       // An original has no translation id: doc values leave the field out.
       translation_id: best?.fields?.['variants.translation_id']?.[0] ?? null,
       language: best?.fields?.['variants.language']?.[0] ?? '',
       rank,
-      sort_value: request.sort === SearchSort.RELEVANCE ? rank : Number(hit.sort[0]) / 1000,
+      sort_value: request.sort === SearchSort.RELEVANCE ? rank : Number(hit.sort?.[0]) / 1000,
       // The service highlights the hits (highlight.ts).
       title_highlight: null,
       body_highlight: null,

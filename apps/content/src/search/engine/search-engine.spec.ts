@@ -23,7 +23,7 @@ import {
 import { SearchRows, SearchService } from '../search.service';
 import { SearchEngine, detachSearchEngine } from './search-engine';
 import { SearchIndexerService } from './search-indexer.service';
-import { engineSearchBody, simpleQueryString } from './search-engine.query';
+import { EngineOrder, EngineSearchRequest, EngineSearchResponse, SCORE_ORDER_WINDOW, engineSearchBody, engineSearchRows, simpleQueryString } from './search-engine.query';
 import { termOf, tokens } from '../text-analysis';
 
 // A real OpenSearch node (tools/opensearch) and real PostgreSQL: the index the indexer keeps from
@@ -161,7 +161,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
         fuzzy: false,
         selection: { totalCount: true, facets: true, highlights },
         totalHitsLimit: 10_000,
-      });
+      }, 'score');
     const configurationsIn = (body: Record<string, unknown>) => [...new Set(JSON.stringify(body).match(/variants\.(\w+)\.(?:all|head|title|summary|body)/g))].map((field) => field.split('.')[1]);
     expect(new Set(configurationsIn(request({ languages: ['ru'] }, true)))).toEqual(new Set(['russian']));
     expect(new Set(configurationsIn(request({ languages: ['tt', 'en'] }, true)))).toEqual(new Set(['simple', 'english']));
@@ -174,7 +174,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
       fuzzy: true,
       selection: { totalCount: true, facets: false, highlights: true },
       totalHitsLimit: 10_000,
-    });
+    }, 'sort');
     // Highlights are the service's (highlight.ts): the engine reads no stored document for any search.
     for (const body of [request({}, false), request({}, true), fuzzy]) {
       expect(body).toMatchObject({ _source: false, stored_fields: '_none_' });
@@ -193,7 +193,7 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
           fuzzy: false,
           selection: { totalCount: true, facets: true, highlights: false },
           totalHitsLimit: 10_000,
-        }).aggs as Record<string, unknown>,
+        }, 'score').aggs as Record<string, unknown>,
       ).sort();
     expect(aggregations(['ru'])).toEqual(['authors', 'documents', 'tags', 'types']);
     expect(aggregations(['ru', 'ru'])).toEqual(['authors', 'documents', 'tags', 'types']);
@@ -266,11 +266,18 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
 
   it('asks for one hit more only where the count cannot tell whether a next page exists', async () => {
     const body = (selection: { totalCount: boolean; facets: boolean }, after?: (string | number)[]) =>
-      engineSearchBody({ principal: EDITOR, input: { query: 'river', first: 20 }, sort: SearchSort.RELEVANCE, pageSize: 20, fuzzy: false, selection: { ...selection, highlights: false }, after, totalHitsLimit: 10_000 });
+      engineSearchBody({ principal: EDITOR, input: { query: 'river', first: 20 }, sort: SearchSort.RELEVANCE, pageSize: 20, fuzzy: false, selection: { ...selection, highlights: false }, after, totalHitsLimit: 10_000 }, 'sort');
     expect(body({ totalCount: true, facets: false })).toMatchObject({ size: 20 });
     expect(body({ totalCount: false, facets: true })).toMatchObject({ size: 20 });
     expect(body({ totalCount: true, facets: false }, [1.5, 'id'])).toMatchObject({ size: 21 });
     expect(body({ totalCount: false, facets: false })).toMatchObject({ size: 21 });
+    // In score order, a few more whatever the count: those that tell whether the page ends in a tie.
+    const scoreOrdered = engineSearchBody(
+      { principal: EDITOR, input: { query: 'river', first: 20 }, sort: SearchSort.RELEVANCE, pageSize: 20, fuzzy: false, selection: { totalCount: true, facets: false, highlights: false }, totalHitsLimit: 10_000 },
+      'score',
+    );
+    expect(scoreOrdered).toMatchObject({ size: 20 + SCORE_ORDER_WINDOW, docvalue_fields: ['document_id'] });
+    expect(scoreOrdered).not.toHaveProperty('sort');
 
     const { counts } = await referenceSearch(dataSource, EDITOR, 'river', {}, SearchSort.NEWEST);
     const page = (first: number) => service().search(EDITOR, { query: 'river', sort: SearchSort.NEWEST, first });
@@ -284,6 +291,56 @@ describe('search through the engine (OpenSearch), indexed off the write path', (
     expect(uncounted.pageInfo.hasNextPage).toBe(true);
     const limited = await service({ SEARCH_TOTAL_HITS_LIMIT: 5 }).search(EDITOR, { query: 'river', sort: SearchSort.NEWEST, first: 5 });
     expect(limited).toMatchObject({ totalCount: 5, totalCountRelation: 'gte', pageInfo: { hasNextPage: true } });
+  });
+
+  it('orders a relevance first page by score alone only where that gives the (score, id) page, and continues it by cursor', async () => {
+    // Both orders asked of the engine for the same requests: a score-ordered page is either the
+    // sorted page, or undefined (asked again in sort order).
+    const engine = new SearchEngine(config);
+    const ask = async (request: EngineSearchRequest, order: EngineOrder) =>
+      (await engine.requireClient().search({ index: engine.alias, body: engineSearchBody(request, order) as never })).body as unknown as EngineSearchResponse;
+    const outcomes = { page: 0, tie: 0 };
+    for (const { caller, query, filter } of cases.filter((relevanceCase) => !relevanceCase.sort)) {
+      for (const pageSize of [1, 3, 7]) {
+        for (const counted of [true, false]) {
+          const request: EngineSearchRequest = {
+            principal: caller,
+            input: { query, filter, first: pageSize },
+            sort: SearchSort.RELEVANCE,
+            pageSize,
+            fuzzy: false,
+            selection: { totalCount: counted, facets: counted, highlights: false },
+            totalHitsLimit: 10_000,
+          };
+          const [scored, sorted] = await Promise.all([ask(request, 'score'), ask(request, 'sort')]);
+          const scoredRows = engineSearchRows(scored, request, 'score');
+          outcomes[scoredRows ? 'page' : 'tie']++;
+          if (scoredRows) expect(scoredRows).toEqual(engineSearchRows(sorted, request, 'sort'));
+        }
+      }
+    }
+    expect(outcomes.page).toBeGreaterThan(outcomes.tie);
+
+    // Documents alike score alike. Written in descending id order, their index order is not their
+    // id order, so a page ending among them cannot be ordered from score order.
+    const alike: { id: string }[] = await dataSource.query(
+      `INSERT INTO documents (id, tenant_id, owner_id, title, body, type, status, language, search_config, published_at)
+       SELECT id, $1, $2, 'quokka', 'a quokka on the island', 'article', 'published', 'en', 'english', now()
+       FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 12) ORDER BY 1 DESC) ids
+       RETURNING id`,
+      [TENANT, EDITOR.userId],
+    );
+    const inIdOrder = alike.map((document) => document.id).sort();
+    await until('the alike documents indexed', async () => expect((await service().search(EDITOR, { query: 'quokka', first: 1 })).totalCount).toBe(12));
+    const ties = async () => (await metricsRegistry.getSingleMetric('content_search_engine_requests_total')?.get())?.values.find((value) => value.labels.outcome === 'tie')?.value ?? 0;
+    const tiesBefore = await ties();
+    const { hits } = await allPages(service(), EDITOR, { query: 'quokka', first: 5 });
+    expect(hits.map((hit) => hit.id)).toEqual(inIdOrder);
+    // The first page was asked again in (score, id) order; later pages continue the cursor in it.
+    expect((await ties()) - tiesBefore).toBe(1);
+
+    await dataSource.query('DELETE FROM documents WHERE id = ANY($1::uuid[])', [inIdOrder]);
+    await until('the alike documents deleted', async () => expect((await service().search(EDITOR, { query: 'quokka', first: 1 })).totalCount).toBe(0));
   });
 
   it('highlights the best variant, HTML-escaped, only when asked', async () => {
