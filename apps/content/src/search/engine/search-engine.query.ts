@@ -124,13 +124,13 @@ const countedFirstPage = (request: EngineSearchRequest) => !request.after && (re
  * (`sort`), the order cursors continue in. The id as tie-break is what costs (a keyword compared
  * for every hit that competes; sorting on the score alone took the same time as no sort): a
  * relevance first page in score order took 0.74-0.82x the engine's time (one and three words,
- * with facets; 100 000 documents, interleaved). Its ties
- * are in index order, not by id, so it asks SCORE_ORDER_WINDOW hits more than the page. When one of
- * them ranks below the page's last hit, every hit tied with that one came back, and ordering them
- * by (score, id) gives the page `sort` gives. When they all tie with it, the page is asked again in
- * `sort` order (engineSearchRows tells). Later pages continue a cursor, so they are asked in `sort`
- * order; so are typo-tolerant pages, whose title matches tie in long runs (4 scores in their first
- * 25 hits of 835 on the benchmark corpus).
+ * with facets; 100 000 documents, interleaved). Its ties are in index order, not by id, so it asks
+ * SCORE_ORDER_WINDOW hits more than the page. When one of them ranks below the page's last hit,
+ * every hit tied with that one came back, and ordering them by (score, id) gives the page `sort`
+ * gives. When they all tie with it, the page is asked again in `sort` order (engineSearchRows
+ * tells). Later pages continue a cursor, so they are asked in `sort` order; so are typo-tolerant
+ * pages, whose title matches tie in long runs (4 scores in their first 25 hits of 835 on the
+ * benchmark corpus).
  */
 export type EngineOrder = 'score' | 'sort';
 
@@ -262,9 +262,9 @@ const hitId = (hit: EngineHit) => String(hit.sort?.[1] ?? hit.fields?.document_i
  */
 function scoreOrderedHits(response: EngineSearchResponse, request: EngineSearchRequest): EngineHit[] | undefined {
   const hits = response.hits.hits;
-  const pageEnd = hits[request.pageSize - 1];
+  // Fewer hits than asked are every match; otherwise the last must rank below the page's last.
   const askedAll = hits.length === request.pageSize + SCORE_ORDER_WINDOW;
-  if (askedAll && pageEnd && !(Number(hits[hits.length - 1]._score) < Number(pageEnd._score))) return undefined;
+  if (askedAll && !(Number(hits[hits.length - 1]._score) < Number(hits[request.pageSize - 1]._score))) return undefined;
   const ranked = hits.map((hit) => ({ hit, score: Number(hit._score), id: hitId(hit) }));
   ranked.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   // As a `sort` page: the extra hit that tells a next page only where the count cannot tell.
