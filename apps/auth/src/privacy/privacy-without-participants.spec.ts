@@ -3,7 +3,7 @@ import { AuthTestApp, startAuthTestApp } from '../testing/auth-test-app';
 import { AccountErasureStatus, DataExportStatus } from './dto';
 import { PrivacyService } from './privacy.service';
 
-// Auth deployed alone (PRIVACY_PARTICIPANTS an empty list, `,`: an empty variable counts as unset):
+// Auth deployed alone (PRIVACY_PARTICIPANTS=none):
 // no other service holds a user's data, so both sagas finish inside the request, against the real
 // PostgreSQL and Redis.
 
@@ -13,7 +13,7 @@ describe('PrivacyService without participants', () => {
   let sessions: SessionsService;
 
   beforeAll(async () => {
-    auth = await startAuthTestApp('privacy_alone', { PRIVACY_PARTICIPANTS: ',' });
+    auth = await startAuthTestApp('privacy_alone', { PRIVACY_PARTICIPANTS: 'none' });
     privacy = auth.get(PrivacyService);
     sessions = auth.get(SessionsService);
   });
