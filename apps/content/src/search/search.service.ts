@@ -132,7 +132,10 @@ export class SearchService {
     private readonly documentCache: DocumentCacheService,
     private readonly tags: TagsService,
     private readonly authors: AuthorsService,
-  ) {}
+  ) {
+    // Registered at start, not on the first search, so dashboards find the series from the start.
+    engineRequests();
+  }
 
   /**
    * Full-text search over the caller's readable documents and their translations: a document
