@@ -80,11 +80,7 @@ export const authConfigSchema = defineSubgraphConfig(
      * Services holding user data, each of which must confirm an erasure and send its part of an
      * export; `none` when auth runs alone (an empty variable counts as unset: the default applies).
      */
-    PRIVACY_PARTICIPANTS: z
-      .literal('none')
-      .transform((): string[] => [])
-      .or(envHelpers.commaList.refine((names) => !names.includes('none'), 'PRIVACY_PARTICIPANTS: `none` is the whole value, not a name in a list'))
-      .default([...PRIVACY_PARTICIPANT_NAMES]),
+    PRIVACY_PARTICIPANTS: envHelpers.commaList.default([...PRIVACY_PARTICIPANT_NAMES]),
     /** After this long without every confirmation an erasure is reported overdue (it still completes when they arrive). */
     ERASURE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
     /** After this long an export is assembled from the parts that arrived, naming the missing services. */

@@ -16,12 +16,20 @@ export const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
-const commaList = z.string().transform((value) =>
-  value
+/**
+ * A comma-separated list. An empty variable counts as unset (the default applies), so an empty list
+ * is written `none`; `none` among other items is refused, since it would be taken for an item.
+ */
+const commaList = z.string().transform((value, context) => {
+  if (value.trim() === 'none') return [];
+  const items = value
     .split(',')
     .map((item) => item.trim())
-    .filter(Boolean),
-);
+    .filter(Boolean);
+  if (!items.includes('none')) return items;
+  context.addIssue({ code: 'custom', message: '`none` is the whole value (an empty list), not an item of a list' });
+  return z.NEVER;
+});
 
 /** Variables every service reads. */
 export const baseEnv = {

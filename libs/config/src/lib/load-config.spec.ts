@@ -51,6 +51,13 @@ describe('loadConfig', () => {
     );
   });
 
+  it('reads `none` as an empty list (an empty variable is unset) and refuses it among other items', () => {
+    const env = { DATABASE_URL: 'postgres://h/db' };
+    expect(loadConfig(schema, { ...env, KAFKA_BROKERS: 'none' }).KAFKA_BROKERS).toEqual([]);
+    expect(loadConfig(schema, { ...env, KAFKA_BROKERS: '' }).KAFKA_BROKERS).toBeUndefined();
+    expect(() => loadConfig(schema, { ...env, KAFKA_BROKERS: 'none,127.0.0.1:9092' })).toThrow(/KAFKA_BROKERS `none` is the whole value/);
+  });
+
   it('takes only GraphQL names as metrics operation names', () => {
     expect(loadConfig(schema, { DATABASE_URL: 'postgres://h/db' }).METRICS_OPERATION_NAMES).toEqual([]);
     expect(loadConfig(schema, { DATABASE_URL: 'postgres://h/db', METRICS_OPERATION_NAMES: 'Me, Documents' }).METRICS_OPERATION_NAMES).toEqual(['Me', 'Documents']);
