@@ -110,7 +110,12 @@ describe('the subgraph GraphQL fast path', () => {
     const answer = await expectSameAnswer({ body: JSON.stringify({ query: '{ __typename }' }) }, true);
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toEqual({ data: { __typename: 'Query' } });
-    expect(answer.headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff', 'x-frame-options': 'SAMEORIGIN' });
+    expect(answer.headers).toMatchObject({
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+    });
     expect(answer.headers['content-security-policy']).toBeDefined();
   });
 
@@ -146,6 +151,8 @@ describe('the subgraph GraphQL fast path', () => {
     const illFormed = await expectSameAnswer({ body: JSON.stringify({ query: 'mutation($name: String!) { rename(input: { name: $name }) }', variables: { name: 'a\u0000' } }) }, true);
     expect(illFormed.status).toBe(400);
     expect(JSON.parse(illFormed.body).errors[0].extensions.fields[0].field).toBe('input.name');
+    // An answer with errors is no more storable than one without.
+    for (const answer of [notFound, invalid, tooLong, illFormed]) expect(answer.headers['cache-control']).toBe('no-store');
   });
 
   it('refuses a malformed or non-object JSON body with the body parser’s answer', async () => {

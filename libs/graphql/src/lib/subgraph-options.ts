@@ -1,8 +1,9 @@
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloFederationDriver, ApolloFederationDriverConfig } from '@nestjs/apollo';
 import type { Request, Response } from 'express';
 import { formatError } from './format-error';
 import { graphqlMetricsPlugin } from './metrics.plugin';
+import { noStorePlugin } from './no-store.plugin';
 import { wellFormedTextPlugin } from './text-input';
 
 /** Where every service answers GraphQL over HTTP. */
@@ -42,9 +43,12 @@ export function subgraphGraphQLOptions(options: {
       startRequest?.(req);
       return { req, res };
     },
-    // Inline tracing (ftv1) costs every request; metrics and OpenTelemetry cover it.
+    // Inline tracing (ftv1) costs every request; metrics and OpenTelemetry cover it. No field sets
+    // a cache hint, so every answer is no-store without Apollo's per-field cache-control hook.
     plugins: [
       ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      noStorePlugin(),
       graphqlMetricsPlugin({ operationNames: options.metricsOperationNames }),
       wellFormedTextPlugin(),
     ],
