@@ -172,6 +172,14 @@ describe('ill-formed text (NUL, unpaired surrogates)', () => {
       expect(received).toEqual([]);
     });
 
+    it('checks every request’s own variables when the same document comes again (its arguments are found once)', async () => {
+      const mutation = 'mutation($note: NoteInput!) { createNote(input: $note) }';
+      expectRefused(await graphql(mutation, { note: { title: 'a\u0000' } }), [{ field: 'input.title', constraint: 'noNul' }]);
+      expect(await graphql(mutation, { note: { title: 'fine' } })).toEqual({ status: 200, body: { data: { createNote: 'fine' } } });
+      received.length = 0;
+      expectRefused(await graphql(mutation, { note: { title: 'ok', tags: ['b\u0000'] } }), [{ field: 'input.tags[0]', constraint: 'noNul' }]);
+    });
+
     it('runs operations whose text is well formed', async () => {
       const answer = await graphql('mutation($note: NoteInput!) { createNote(input: $note) }', { note: { title: 'Grüße 😀', tags: ['a'] } });
       expect(answer).toEqual({ status: 200, body: { data: { createNote: 'Grüße 😀' } } });

@@ -58,6 +58,35 @@ class ProblemList {
   }
 }
 
+/** An operation's argument values by their paths, and its variables' defaults. */
+interface OperationArguments {
+  values: [ValueNode, string][];
+  defaults: Map<string, ValueNode>;
+}
+
+/** Apollo hands every request with the same query text the same parsed document: its arguments are found once. */
+const argumentsByDocument = new WeakMap<DocumentNode, OperationArguments>();
+
+function operationArguments(document: DocumentNode): OperationArguments {
+  const known = argumentsByDocument.get(document);
+  if (known) return known;
+  const found: OperationArguments = { values: [], defaults: new Map() };
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const variable of definition.variableDefinitions ?? []) {
+      if (variable.defaultValue) found.defaults.set(variable.variable.name.value, variable.defaultValue);
+    }
+  }
+  visit(document, {
+    Argument(argument) {
+      found.values.push([argument.value, argument.name.value]);
+      return false;
+    },
+  });
+  argumentsByDocument.set(document, found);
+  return found;
+}
+
 /**
  * The ill-formed text in an operation's argument values, written inline or passed as variables
  * (a variable left out counts with its default), each named by its argument path (`input.title`,
@@ -65,14 +94,8 @@ class ProblemList {
  */
 export function operationTextProblems(document: DocumentNode, variables: Record<string, unknown> = {}): FieldProblem[] {
   const problems = new ProblemList();
-  const defaults = new Map<string, ValueNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    for (const variable of definition.variableDefinitions ?? []) {
-      if (variable.defaultValue) defaults.set(variable.variable.name.value, variable.defaultValue);
-    }
-  }
-  const checkArgument = (value: ValueNode, path: string) => {
+  const { values, defaults } = operationArguments(document);
+  for (const [value, path] of values) {
     const pending: [ValueNode, string][] = [[value, path]];
     while (pending.length && !problems.full) {
       const [node, at] = pending.pop() as [ValueNode, string];
@@ -85,13 +108,7 @@ export function operationTextProblems(document: DocumentNode, variables: Record<
         else if (defaults.has(name)) pending.push([defaults.get(name) as ValueNode, at]);
       }
     }
-  };
-  visit(document, {
-    Argument(argument) {
-      checkArgument(argument.value, argument.name.value);
-      return false;
-    },
-  });
+  }
   return problems.list();
 }
 
