@@ -296,7 +296,10 @@ export class SearchService {
 
   /** A page from the engine: asked in score order where that serves, in sort order where it cannot tell ties apart (EngineOrder). */
   private async engineRows(request: EngineSearchRequest): Promise<SearchRows> {
-    const search = (order: EngineOrder) => this.engine.search<EngineSearchResponse>(engineSearchBody(request, order));
+    const search = async (order: EngineOrder) => {
+      const response = await this.engine.requireClient().search({ index: this.engine.alias, body: engineSearchBody(request, order) as never });
+      return response.body as unknown as EngineSearchResponse;
+    };
     try {
       const order = firstEngineOrder(request);
       const rows = engineSearchRows(await search(order), request, order);

@@ -1,6 +1,5 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Client } from '@opensearch-project/opensearch';
-import { Dispatcher, Pool, interceptors } from 'undici';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectConfig } from '@multipult/config';
 import type { ContentConfig } from '../../config';
@@ -30,24 +29,6 @@ const SERVING_SETTINGS = { ...SEARCH_INDEX_MERGE_POLICY, 'index.refresh_interval
 /** How long a replica trusts what it last read of the alias: how soon it follows a move. */
 const ALIAS_TARGET_TTL_MS = 2_000;
 
-/** How long an engine request may take (the client's too). */
-const ENGINE_REQUEST_TIMEOUT_MS = 10_000;
-
-/** A search the engine refused or failed: its status and the start of its answer, for the log. */
-class EngineSearchError extends Error {
-  constructor(status: number, answer: string) {
-    super(`the search engine answered ${status}: ${answer.slice(0, 500)}`);
-  }
-}
-
-/** Where searches go over the search pool: the alias's `_search` under the engine URL's path, with its credentials. */
-interface SearchTarget {
-  dispatcher: Dispatcher;
-  pool: Pool;
-  path: string;
-  headers: Record<string, string>;
-}
-
 /** The layout version of a versioned index (`<alias>-v<n>`); 0 for any other name. */
 export function indexVersion(index: string): number {
   const match = /-v(\d+)$/.exec(index);
@@ -59,13 +40,11 @@ export function indexVersion(index: string): number {
  * searches and index writes go through, and the versioned indexes behind it.
  */
 @Injectable()
-export class SearchEngine implements OnModuleDestroy {
+export class SearchEngine {
   private readonly logger = new Logger(SearchEngine.name);
   readonly client?: Client;
   readonly alias: string;
   private aliasTarget?: { read: Promise<string | undefined>; at: number };
-  private readonly engineUrl?: string;
-  private searchTarget?: SearchTarget;
 
   /** The layout version this replica speaks (tests play older and newer replicas by overriding it). */
   readonly version: number = INDEX_VERSION;
@@ -73,42 +52,8 @@ export class SearchEngine implements OnModuleDestroy {
   constructor(@InjectConfig() config: ContentConfig) {
     this.alias = config.SEARCH_ENGINE_INDEX;
     if (config.SEARCH_ENGINE_URL) {
-      this.client = new Client({ node: config.SEARCH_ENGINE_URL, requestTimeout: ENGINE_REQUEST_TIMEOUT_MS, maxRetries: 1 });
+      this.client = new Client({ node: config.SEARCH_ENGINE_URL, requestTimeout: 10_000, maxRetries: 1 });
     }
-    this.engineUrl = config.SEARCH_ENGINE_URL;
-  }
-
-  /**
-   * One search of the alias, the service's hot path, over a keep-alive pool of its own (undici)
-   * rather than the client's transport, whose connection pool, serializer and events cost the
-   * content service more CPU than the rest of its engine call. Retried once, as the client
-   * retries: a connection the engine closed as the request went out, or a 502-504.
-   */
-  async search<T>(body: Record<string, unknown>): Promise<T> {
-    const target = this.requireSearchTarget();
-    const answer = await target.dispatcher.request({ path: target.path, method: 'POST', headers: target.headers, body: JSON.stringify(body) });
-    const text = await answer.body.text();
-    if (answer.statusCode !== 200) throw new EngineSearchError(answer.statusCode, text);
-    return JSON.parse(text) as T;
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.searchTarget?.pool.close();
-  }
-
-  private requireSearchTarget(): SearchTarget {
-    if (this.searchTarget) return this.searchTarget;
-    if (!this.engineUrl) throw new Error('SEARCH_ENGINE_URL is not set');
-    const url = new URL(this.engineUrl);
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (url.username || url.password) {
-      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
-    }
-    const pool = new Pool(url.origin, { headersTimeout: ENGINE_REQUEST_TIMEOUT_MS, bodyTimeout: ENGINE_REQUEST_TIMEOUT_MS });
-    const dispatcher = pool.compose(interceptors.retry({ maxRetries: 1, minTimeout: 0, methods: ['POST'], statusCodes: [502, 503, 504] }));
-    const path = `${url.pathname.replace(/\/$/, '')}/${encodeURIComponent(this.alias)}/_search`;
-    this.searchTarget = { dispatcher, pool, path, headers };
-    return this.searchTarget;
   }
 
   get enabled(): boolean {
