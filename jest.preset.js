@@ -36,4 +36,7 @@ module.exports = {
   globalSetup: path.join(__dirname, 'tools/testing/jest-global-setup.mjs'),
   globalTeardown: path.join(__dirname, 'tools/testing/jest-global-teardown.mjs'),
   testTimeout: 30_000,
+  // A test past its timeout fails, but what it awaited may keep the process alive (a client
+  // reconnecting for ever): the run must end with that failure, not wait until CI kills it.
+  forceExit: true,
 };

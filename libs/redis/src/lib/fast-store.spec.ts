@@ -1,4 +1,5 @@
-import { eventually } from '@multipult/testing';
+import { eventually, startTcpProxy } from '@multipult/testing';
+import { REDIS_COMMAND_TIMEOUT_MS } from './client-options';
 import { FastStore } from './fast-store';
 import { MemoryFastStore } from './memory-fast-store';
 import { RedisFastStore } from './redis-fast-store';
@@ -134,5 +135,28 @@ describe.each([
     // Refused hits are not counted, so asking again until one is allowed waits for the window alone.
     await eventually('capacity freed by the sliding window', async () => (await store.hitSlidingWindow(key, 3, 200)).allowed);
     expect(Date.now() - full).toBeLessThan(2_000);
+  });
+});
+
+describe('redis fast store on a failing network', () => {
+  it('fails a command caught by a dropped connection within its bound, while new connections keep opening and dying', async () => {
+    const target = new URL(redisUrl);
+    const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const store = RedisFastStore.connect(`redis://127.0.0.1:${relay.port}`, `test:net:${process.pid}:${Date.now()}:`);
+    try {
+      await store.set('kept', 'v');
+      // Written before the drop is seen: the read waits on the connection, not in the offline queue.
+      relay.cut('accept-then-drop');
+      const startedAt = Date.now();
+      await expect(store.get('kept')).rejects.toThrow();
+      expect(Date.now() - startedAt).toBeLessThan(REDIS_COMMAND_TIMEOUT_MS + 5_000);
+      expect(relay.refused).toBeGreaterThan(0);
+      relay.restore();
+      await eventually('the store answering again', async () => (await store.get('kept').catch(() => null)) === 'v');
+    } finally {
+      relay.restore();
+      await store.close();
+      await relay.close();
+    }
   });
 });

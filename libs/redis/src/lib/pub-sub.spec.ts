@@ -1,4 +1,5 @@
 import { dropRedisClients, eventually, startTcpProxy } from '@multipult/testing';
+import { REDIS_COMMAND_TIMEOUT_MS } from './client-options';
 import { MemoryPubSub, PubSub, RedisPubSub } from './pub-sub';
 
 const redisUrl = process.env.REDIS_URL as string;
@@ -86,6 +87,36 @@ describe('redis pub/sub gaps', () => {
       await eventually('the gap, told by the publisher once it is back', () => gaps === 1);
       expect(heard).toEqual(['delivered']);
     } finally {
+      relay.restore();
+      await Promise.all([publisher.close(), subscriber.close()]);
+      await relay.close();
+    }
+  });
+
+  it('fails a publish caught by a dropped connection within its bound, while new connections keep opening and dying', async () => {
+    const target = new URL(redisUrl);
+    const relay = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+    const publisher = RedisPubSub.connect(`redis://127.0.0.1:${relay.port}`, prefix);
+    const subscriber = RedisPubSub.connect(redisUrl, prefix);
+    try {
+      let gaps = 0;
+      const heard: string[] = [];
+      await subscriber.subscribe('payments', (message) => heard.push(message), { onGap: () => (gaps += 1) });
+      await publisher.publish('payments', 'delivered');
+      await eventually('the first message', () => heard.length === 1);
+      // Written before the drop is seen: the publish waits on the connection, not in the offline queue.
+      relay.cut('accept-then-drop');
+      const startedAt = Date.now();
+      await expect(publisher.publish('payments', 'lost')).rejects.toThrow();
+      expect(Date.now() - startedAt).toBeLessThan(REDIS_COMMAND_TIMEOUT_MS + 5_000);
+      expect(relay.refused).toBeGreaterThan(0);
+      relay.restore();
+      await eventually('the gap, told by the publisher once it is back', () => gaps === 1);
+      await publisher.publish('payments', 'after');
+      await eventually('the message after the gap', () => heard.length === 2);
+      expect(heard).toEqual(['delivered', 'after']);
+    } finally {
+      relay.restore();
       await Promise.all([publisher.close(), subscriber.close()]);
       await relay.close();
     }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import { REDIS_CLIENT_OPTIONS } from './client-options';
 
 export const PUB_SUB = Symbol('PUB_SUB');
 
@@ -22,6 +23,7 @@ export interface SubscribeOptions {
  */
 export interface PubSub {
   readonly kind: 'redis' | 'memory';
+  /** Settles within a bound: a message Redis did not take in time fails, and subscribers are told of a gap. */
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: (message: string) => void, options?: SubscribeOptions): Promise<Unsubscribe>;
   close(): Promise<void>;
@@ -73,11 +75,11 @@ export class RedisPubSub implements PubSub {
   }
 
   static connect(url: string, prefix: string): RedisPubSub {
-    const options = { maxRetriesPerRequest: 2, connectTimeout: 5_000 };
-    // Re-subscribing after a reconnect is ours (not ioredis's), so listeners hear of the gap only once it is confirmed.
     return new RedisPubSub(
-      new Redis(url, { ...options, connectionName: clientName(prefix, 'publisher') }),
-      new Redis(url, { ...options, connectionName: clientName(prefix, 'subscriber'), autoResubscribe: false }),
+      // A publish that failed is announced as a gap, so it is never sent again later, out of order.
+      new Redis(url, { ...REDIS_CLIENT_OPTIONS, connectionName: clientName(prefix, 'publisher'), autoResendUnfulfilledCommands: false }),
+      // Re-subscribing after a reconnect is ours (not ioredis's), so listeners hear of the gap only once it is confirmed.
+      new Redis(url, { ...REDIS_CLIENT_OPTIONS, connectionName: clientName(prefix, 'subscriber'), autoResubscribe: false }),
       prefix,
     );
   }

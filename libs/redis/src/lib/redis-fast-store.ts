@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { REDIS_CLIENT_OPTIONS } from './client-options';
 import { AdmissionCheck, AdmissionDecision, FastStore, FastStoreWrite, RateLimitDecision, slidingWindowDecision } from './fast-store';
 
 // Millisecond time from the Redis server: every replica of every service decides on one clock.
@@ -116,11 +117,10 @@ export class RedisFastStore implements FastStore {
   static connect(url: string, keyPrefix: string): RedisFastStore {
     return new RedisFastStore(
       new Redis(url, {
+        ...REDIS_CLIENT_OPTIONS,
         keyPrefix,
         lazyConnect: false,
-        maxRetriesPerRequest: 2,
         enableOfflineQueue: true,
-        connectTimeout: 5_000,
         // Commands issued in the same tick share one write and one round trip.
         enableAutoPipelining: true,
       }),

@@ -1,25 +1,45 @@
 import net from 'node:net';
 
+/**
+ * How a cut proxy answers new connections:
+ * - `refuse`: reset at once, as a port with nothing listening answers (a client sees a failed connection);
+ * - `accept-then-drop`: let the connection open, then reset it, as a load balancer with no healthy
+ *   backend or a server at its client limit does (a client sees a connection that opened and died).
+ */
+export type CutMode = 'refuse' | 'accept-then-drop';
+
 /** A TCP forwarder a test can cut: the network between a client and a real server failing, the server left running. */
 export interface TcpProxy {
   port: number;
   /** Connection attempts refused (reset) while cut. */
   readonly refused: number;
-  /** Drops every open connection and refuses new ones, as a server restarting or a partition does. */
-  cut(): void;
+  /** Drops every open connection and answers new ones as `mode` says, as a server restarting or a partition does. */
+  cut(mode?: CutMode): void;
   restore(): void;
   close(): Promise<void>;
 }
 
+/** Long enough for the client to have seen its connection open before the reset reaches it. */
+const ACCEPTED_LIFETIME_MS = 50;
+
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const open = new Set<net.Socket>();
-  let cut = false;
+  let cutMode: CutMode | null = null;
   let refused = 0;
   const server = net.createServer((client) => {
-    if (cut) {
-      // A reset, as a port with nothing listening answers: a client sees a failed connection, not one that opened and closed.
+    if (cutMode) {
       refused += 1;
-      client.resetAndDestroy();
+      client.on('error', () => undefined);
+      if (cutMode === 'refuse') {
+        client.resetAndDestroy();
+        return;
+      }
+      open.add(client);
+      const drop = setTimeout(() => client.resetAndDestroy(), ACCEPTED_LIFETIME_MS);
+      client.once('close', () => {
+        open.delete(client);
+        clearTimeout(drop);
+      });
       return;
     }
     const upstream = net.connect(target.port, target.host);
@@ -38,12 +58,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     get refused() {
       return refused;
     },
-    cut() {
-      cut = true;
+    cut(mode = 'refuse') {
+      cutMode = mode;
       for (const socket of open) socket.resetAndDestroy();
     },
     restore() {
-      cut = false;
+      cutMode = null;
     },
     close: () =>
       new Promise((resolve) => {
