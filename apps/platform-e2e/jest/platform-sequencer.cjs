@@ -13,10 +13,12 @@ function configurationsOf(testPath) {
   return [...new Set(names)];
 }
 
-// Seconds each file took in a CI run (npm test's e2e phase; its first pooled file includes the boot).
-// Refresh it from a run's "PASS … (N s)" lines when files change much; a file not in it is estimated.
+// Seconds each file took in a CI run (npm test's e2e phase; the first file of a configuration's
+// group includes its boot). Refresh it from a run's "PASS … (N s)" lines when files change much; a
+// file not in it is estimated.
 const FILE_SECONDS = require('./file-seconds.json');
-// What a platform boot costs, in seconds, as a file's weight is.
+// What a platform boot costs, in seconds, as a file's weight is: added for a configuration whose
+// files were never measured (measured ones carry their boot already) and for each shard's default.
 const BOOT_WEIGHT = 45;
 // An unlisted file: seconds per test case; one that builds or starts whole workspaces, images or
 // platforms of its own (no pooled platform) weighs three boots more.
@@ -45,13 +47,15 @@ class PlatformSequencer extends Sequencer {
       const configurations = configurationsOf(test.path);
       const own = configurations.find((name) => name !== 'default');
       const key = own ? `configuration:${own}` : `file:${test.path}`;
-      const unit = units.get(key) ?? { tests: [], weight: own ? BOOT_WEIGHT : 0, leavesDefault: false };
+      const unit = units.get(key) ?? { tests: [], weight: 0, measured: false, leavesDefault: false };
       unit.tests.push(test);
       unit.weight += weightOf(test.path);
+      unit.measured ||= path.basename(test.path) in FILE_SECONDS;
       // A file that uses default and then another configuration stops default on its way out.
       unit.leavesDefault ||= configurations.includes('default') && own !== undefined;
       units.set(key, unit);
     }
+    for (const [key, unit] of units) if (key.startsWith('configuration:') && !unit.measured) unit.weight += BOOT_WEIGHT;
     const shards = Array.from({ length: shardCount }, () => ({ tests: [], weight: BOOT_WEIGHT, leavesDefault: false }));
     for (const unit of [...units.values()].sort((a, b) => b.weight - a.weight || a.tests[0].path.localeCompare(b.tests[0].path))) {
       // Two units that leave default on one shard would boot default twice there: spread them while shards allow.
