@@ -36,6 +36,9 @@ export class SearchCacheService implements OnApplicationBootstrap {
     this.cache = new GenerationCache(store, {
       name: 'content:search',
       ttlMs: RESULT_TTL_MS,
+      // A page is stored once its request is asked a second time: most distinct searches are asked
+      // once, and each page stored for them took about 10 KB of Redis for 5 minutes and 47 µs of CPU.
+      minUses: 2,
       onLookup: (outcome) => cacheLookups().inc({ outcome }),
     });
   }

@@ -30,6 +30,22 @@ describe.each([
     expect(lookups).toEqual(['miss', 'hit', 'miss']);
   });
 
+  it('stores a value only once its key has missed minUses times, and counts the misses across a bump', async () => {
+    const popular = new GenerationCache(store, { name: 'test:popular', ttlMs: 60_000, minUses: 2 });
+    const scope = `scope-${Math.random()}`;
+    let loads = 0;
+    const load = async () => (loads += 1);
+    expect(await popular.getOrLoad(scope, 'once', load)).toBe(1);
+    expect(await popular.getOrLoad(scope, 'twice', load)).toBe(2);
+    expect(await popular.getOrLoad(scope, 'twice', load)).toBe(3);
+    expect(await popular.getOrLoad(scope, 'twice', load)).toBe(3);
+    // A key that has met minUses is stored again at once after its scope's generation is bumped.
+    await popular.invalidate(scope);
+    expect(await popular.getOrLoad(scope, 'twice', load)).toBe(4);
+    expect(await popular.getOrLoad(scope, 'twice', load)).toBe(4);
+    expect(loads).toBe(4);
+  });
+
   it('drops every key of a scope, and only that scope, when its generation is bumped', async () => {
     const [scope, other] = [`scope-${Math.random()}`, `scope-${Math.random()}`];
     let version = 1;

@@ -11,6 +11,13 @@ export interface GenerationCacheOptions {
    * older generation (at least `ttlMs`), or an expired generation would bring stale values back.
    */
   generationTtlMs?: number;
+  /**
+   * How many lookups of a key must miss within `ttlMs` before its value is stored (nginx's
+   * `proxy_cache_min_uses`); 1, the default, stores on the first miss. Above 1, the misses before
+   * are only counted, in a small counter read in the same round trip as the value, so a request made
+   * once (most distinct searches are) costs the store no value write and takes no room in it.
+   */
+  minUses?: number;
   /** Called on every lookup, for a hit/miss metric. */
   onLookup?: (outcome: 'hit' | 'miss') => void;
 }
@@ -90,12 +97,21 @@ export class GenerationCache {
     const scopes = [...new Set(entries.map((entry) => entry.scope))];
     const tags = new Map<string, string>();
     const missing: number[] = [];
+    const minUses = this.options.minUses ?? 1;
+    // Per entry, the misses counted before this lookup (read only when values wait for more uses).
+    const usesBefore: number[] = entries.map(() => minUses);
     try {
-      const stored = await this.store.getMany([...scopes.map((scope) => this.generationKey(scope)), ...entries.map((entry) => this.valueKey(entry.scope, entry.key))]);
+      const useKeys = minUses > 1 ? entries.map((entry) => this.usesKey(entry.scope, entry.key)) : [];
+      const stored = await this.store.getMany([
+        ...scopes.map((scope) => this.generationKey(scope)),
+        ...entries.map((entry) => this.valueKey(entry.scope, entry.key)),
+        ...useKeys,
+      ]);
       scopes.forEach((scope, index) => tags.set(scope, `${stored[index] ?? '0'}\n`));
       entries.forEach((entry, index) => {
         const tag = tags.get(entry.scope) as string;
         const value = stored[scopes.length + index];
+        if (useKeys.length) usesBefore[index] = Number(stored[scopes.length + entries.length + index] ?? 0);
         if (value?.startsWith(tag)) {
           const cached = value.slice(tag.length);
           values[index] = codec.decode ? codec.decode(cached) : (JSON.parse(cached) as T);
@@ -112,17 +128,24 @@ export class GenerationCache {
     if (!missing.length) return values;
     const loaded = await loadMany(missing.map((index) => entries[index]));
     const writes: FastStoreWrite[] = [];
+    const uncountedUses: string[] = [];
     missing.forEach((entryIndex, loadIndex) => {
       const value = loaded[loadIndex];
       if (value === undefined) return;
       values[entryIndex] = value;
       const { scope, key } = entries[entryIndex];
       const tag = tags.get(scope);
+      if (tag === undefined) return;
+      if (usesBefore[entryIndex] + 1 < minUses) {
+        uncountedUses.push(this.usesKey(scope, key));
+        return;
+      }
       const text = codec.encode ? codec.encode(value) : JSON.stringify(value);
-      if (tag !== undefined && text !== undefined) writes.push({ key: this.valueKey(scope, key), value: tag + text, ttlMs: this.options.ttlMs });
+      if (text !== undefined) writes.push({ key: this.valueKey(scope, key), value: tag + text, ttlMs: this.options.ttlMs });
     });
     // Not awaited: the caller has its values, and a failed store only costs the next caller a load.
     if (writes.length) this.store.writeMany(writes).catch(() => undefined);
+    for (const usesKey of uncountedUses) this.store.increment(usesKey, 1, this.options.ttlMs).catch(() => undefined);
     return values;
   }
 
@@ -134,6 +157,11 @@ export class GenerationCache {
 
   private valueKey(scope: string, key: string): string {
     return `${this.options.name}:${scope}${key ? `:${key}` : ''}`;
+  }
+
+  /** Counts a key's misses while it waits for `minUses`; not tagged, so a bump does not reset it. */
+  private usesKey(scope: string, key: string): string {
+    return `${this.options.name}-uses:${scope}${key ? `:${key}` : ''}`;
   }
 
   private generationKey(scope: string): string {
