@@ -98,7 +98,7 @@ export class GenerationCache {
     const tags = new Map<string, string>();
     const missing: number[] = [];
     const minUses = this.options.minUses ?? 1;
-    // Per entry, the misses counted before this lookup (read only when values wait for more uses).
+    // Per entry, its misses counted before this lookup; minUses (store on this miss) when not counted.
     const usesBefore: number[] = entries.map(() => minUses);
     try {
       const useKeys = minUses > 1 ? entries.map((entry) => this.usesKey(entry.scope, entry.key)) : [];
