@@ -5,3 +5,4 @@ export * from './lib/delete-in-batches';
 export * from './lib/lost-connection-guard';
 export * from './lib/statement-cache';
 export * from './lib/affected-rows';
+export * from './lib/silent-connection-bound';

@@ -61,6 +61,14 @@ export const databaseEnv = {
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /**
+   * A connection that has sent nothing for this long while a statement is outstanding is closed and
+   * the statement fails (PgJDBC's socketTimeout): PostgreSQL's own bounds need an answer to arrive,
+   * which a silent network never delivers. Above every wait a statement may have on the server: the
+   * event handlers' deadline (at most 25 s), pg-boss's 30 s lock_timeout, and
+   * DATABASE_STATEMENT_TIMEOUT_MS (see requireSocketTimeoutAboveStatementTimeout).
+   */
+  DATABASE_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(35_000).default(45_000),
+  /**
    * Statements each connection keeps prepared (parsed once, and planned once unless PostgreSQL's
    * plan_cache_mode finds a plan for the values worth it): those it has run twice, up to this many.
    * 0 turns it off, e.g. behind PgBouncer in transaction mode before 1.21, where a named statement
@@ -70,6 +78,24 @@ export const databaseEnv = {
   /** Run pending migrations at start-up (off when a release job runs them instead). */
   DATABASE_MIGRATIONS_RUN: booleanFlag.default(true),
 };
+
+/** How much longer than statement_timeout the socket timeout must be: the server's cancel, then its answer. */
+const SOCKET_TIMEOUT_SLACK_MS = 5_000;
+
+/** The socket timeout must leave a statement the server cuts off room to answer, or it would close healthy connections. */
+export function requireSocketTimeoutAboveStatementTimeout(
+  config: { DATABASE_STATEMENT_TIMEOUT_MS: number; DATABASE_SOCKET_TIMEOUT_MS: number },
+  ctx: z.RefinementCtx,
+): void {
+  const least = config.DATABASE_STATEMENT_TIMEOUT_MS + SOCKET_TIMEOUT_SLACK_MS;
+  if (config.DATABASE_SOCKET_TIMEOUT_MS < least) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DATABASE_SOCKET_TIMEOUT_MS'],
+      message: `must be at least DATABASE_STATEMENT_TIMEOUT_MS + ${SOCKET_TIMEOUT_SLACK_MS} (${least}), or healthy connections running a long statement are closed`,
+    });
+  }
+}
 
 /** Redis and Kafka are optional outside production: without them a single instance uses in-process stand-ins. */
 export const redisEnv = {

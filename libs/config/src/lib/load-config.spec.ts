@@ -7,6 +7,7 @@ import {
   redisEnv,
   requireEmailTokenSealKeyInProduction,
   requireSharedInfrastructureInProduction,
+  requireSocketTimeoutAboveStatementTimeout,
   retiredEnv,
 } from './env-fragments';
 import { ConfigError, loadConfig } from './load-config';
@@ -49,6 +50,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, { NODE_ENV: 'production', DATABASE_URL: 'postgres://h/db' })).toThrow(
       'REDIS_URL is required in production; KAFKA_BROKERS is required in production',
     );
+  });
+
+  it('keeps the database socket timeout above every wait a statement may have on the server', () => {
+    const database = z.object({ ...databaseEnv }).superRefine(requireSocketTimeoutAboveStatementTimeout);
+    const url = 'postgres://u@localhost/db';
+    expect(loadConfig(database, { DATABASE_URL: url })).toMatchObject({ DATABASE_STATEMENT_TIMEOUT_MS: 15_000, DATABASE_SOCKET_TIMEOUT_MS: 45_000 });
+    expect(() => loadConfig(database, { DATABASE_URL: url, DATABASE_SOCKET_TIMEOUT_MS: '30000' })).toThrow(/DATABASE_SOCKET_TIMEOUT_MS .*35000/);
+    expect(() => loadConfig(database, { DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: '60000' })).toThrow(
+      /DATABASE_SOCKET_TIMEOUT_MS must be at least DATABASE_STATEMENT_TIMEOUT_MS \+ 5000 \(65000\)/,
+    );
+    expect(loadConfig(database, { DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: '60000', DATABASE_SOCKET_TIMEOUT_MS: '65000' }).DATABASE_SOCKET_TIMEOUT_MS).toBe(65_000);
   });
 
   it('reads `none` as an empty list (an empty variable is unset) and refuses it among other items', () => {

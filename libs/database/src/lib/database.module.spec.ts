@@ -63,6 +63,7 @@ describe('DatabaseModule', () => {
       DATABASE_URL: database.url,
       DATABASE_POOL_MAX: 4,
       DATABASE_STATEMENT_TIMEOUT_MS: 15_000,
+      DATABASE_SOCKET_TIMEOUT_MS: 45_000,
       DATABASE_STATEMENT_CACHE_SIZE: 0,
       DATABASE_MIGRATIONS_RUN: true,
       ...overrides,

@@ -7,12 +7,14 @@ import { APP_CONFIG } from '@multipult/config';
 import { gauge } from '@multipult/observability';
 import { guardAgainstLostPostgresConnections } from './lost-connection-guard';
 import { QueryMetricsLogger } from './query-logger';
+import { closingSilentConnections } from './silent-connection-bound';
 import { statementCachingClient } from './statement-cache';
 
 export interface DatabaseConfig {
   DATABASE_URL: string;
   DATABASE_POOL_MAX: number;
   DATABASE_STATEMENT_TIMEOUT_MS: number;
+  DATABASE_SOCKET_TIMEOUT_MS: number;
   DATABASE_STATEMENT_CACHE_SIZE: number;
   DATABASE_MIGRATIONS_RUN: boolean;
 }
@@ -25,6 +27,18 @@ export interface DatabaseModuleOptions {
   entities: MixedList<Function | string>;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function | string>;
+}
+
+/**
+ * TCP keepalive on every connection: a NAT or load balancer on the path keeps an idle pooled
+ * connection's mapping, and one whose peer is gone is found and dropped while idle.
+ */
+export const POSTGRES_KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
+
+/** The pg Client class of a service's pools: statements prepared per connection when cached, silent connections closed. */
+export function postgresClientClass(config: Pick<DatabaseConfig, 'DATABASE_SOCKET_TIMEOUT_MS' | 'DATABASE_STATEMENT_CACHE_SIZE'>): typeof Client {
+  const base = config.DATABASE_STATEMENT_CACHE_SIZE > 0 ? statementCachingClient(config.DATABASE_STATEMENT_CACHE_SIZE) : Client;
+  return closingSilentConnections(base, config.DATABASE_SOCKET_TIMEOUT_MS);
 }
 
 export function dataSourceOptions(config: DatabaseConfig, options: DatabaseModuleOptions): PostgresConnectionOptions {
@@ -45,9 +59,10 @@ export function dataSourceOptions(config: DatabaseConfig, options: DatabaseModul
       max: config.DATABASE_POOL_MAX,
       statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
       connectionTimeoutMillis: 5_000,
+      ...POSTGRES_KEEPALIVE,
       // Raw SQL (migrations, outbox relay) then needs no schema prefix.
       options: `-c search_path="${options.schema}",public`,
-      ...(config.DATABASE_STATEMENT_CACHE_SIZE > 0 && { Client: statementCachingClient(config.DATABASE_STATEMENT_CACHE_SIZE) }),
+      Client: postgresClientClass(config),
     },
   };
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ConfigModule, baseEnv, databaseEnv, loadConfig } from '@multipult/config';
 import { DatabaseModule } from '@multipult/database';
 import { metricsRegistry } from '@multipult/observability';
-import { TestDatabase, createTestDatabase, eventually } from '@multipult/testing';
+import { TestDatabase, createTestDatabase, eventually, startTcpProxy } from '@multipult/testing';
 import { JobCancelledError, JobQueue, PROGRESS_RETENTION_JOB, RunningJob, jobsSchema } from './job-queue';
 import { jobsEnv } from './jobs-env';
 import { JobsModule } from './jobs.module';
@@ -80,8 +80,12 @@ describe('JobQueue', () => {
 
   const uniqueQueue = (what: string) => `${what}-${++queueCounter}`;
 
-  async function startReplica(setup: QueueSetup = async () => undefined, env: Record<string, string> = {}): Promise<Replica> {
-    const config = loadConfig(serviceEnv, {
+  async function startReplica(
+    setup: QueueSetup = async () => undefined,
+    env: Record<string, string> = {},
+    overrides: Partial<z.output<typeof serviceEnv>> = {},
+  ): Promise<Replica> {
+    const loaded = loadConfig(serviceEnv, {
       NODE_ENV: 'test',
       DATABASE_URL: database.url,
       JOBS_POLL_INTERVAL_SECONDS: '0.5',
@@ -89,6 +93,7 @@ describe('JobQueue', () => {
       JOBS_CANCEL_CHECK_MS: '200',
       ...env,
     });
+    const config = { ...loaded, ...overrides };
     const moduleRef = await Test.createTestingModule({
       imports: [
         ConfigModule.forRoot(config),
@@ -239,6 +244,37 @@ describe('JobQueue', () => {
     replica.jobs.wake(queue);
     await eventually('the woken worker to run the job', () => started.length === 1, 5_000);
     expect(started[0] - enqueuedAt).toBeLessThan(2_000);
+  });
+
+  it("fails an enqueue within the socket timeout when the database goes silent, and enqueues again once it is back", async () => {
+    const queue = uniqueQueue('silence');
+    const ran: number[] = [];
+    const url = new URL(database.url);
+    const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    url.host = `127.0.0.1:${proxy.port}`;
+    try {
+      const replica = await startReplica(
+        async (jobs) => {
+          await jobs.define({ name: queue, handler: async (job: RunningJob<{ n: number }>) => void ran.push(job.data.n) });
+        },
+        { DATABASE_URL: url.toString() },
+        // Below what the config allows (35 s), to keep the test short.
+        { DATABASE_SOCKET_TIMEOUT_MS: 1_500 },
+      );
+      proxy.cut('silence');
+      const started = Date.now();
+      await expect(replica.jobs.enqueue(queue, { n: 1 })).rejects.toThrow('Connection terminated unexpectedly');
+      expect(Date.now() - started).toBeLessThan(1_500 + 3_000);
+      proxy.restore();
+      await replica.jobs.enqueue(queue, { n: 2 });
+      replica.jobs.wake(queue);
+      await eventually('the job enqueued after the silence to run', () => ran.includes(2), 10_000);
+      // The first one may have run too: its INSERT was sent, waited in the network and arrived once it was
+      // back. A statement failed by the socket timeout has an unknown outcome, as after any lost connection.
+    } finally {
+      await Promise.all(replicas.splice(0).map((replica) => replica.close()));
+      await proxy.close();
+    }
   });
 
   it('drains a backlog without waiting a poll between jobs: each worker fetches again as soon as its job is done', async () => {

@@ -1,9 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, BeforeApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { setTimeout as delay } from 'node:timers/promises';
+import { Client, PoolConfig } from 'pg';
 import { PgBoss } from 'pg-boss';
-import type { JobWithMetadata, QueuePolicy, SendOptions } from 'pg-boss';
+import type { ConstructorOptions, JobWithMetadata, QueuePolicy, SendOptions } from 'pg-boss';
 import type { EntityManager } from 'typeorm';
 import { APP_CONFIG } from '@multipult/config';
+import { POSTGRES_KEEPALIVE, closingSilentConnections } from '@multipult/database';
 import { retentionRan, retentionScheduled } from '@multipult/observability';
 import { entityManagerDb } from './entity-manager-db';
 import { jobMetrics, registerQueueSizeSource, unregisterQueueSizeSource } from './job-metrics';
@@ -199,7 +201,12 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
     @Inject(JOBS_MODULE_OPTIONS) private readonly options: JobsModuleOptions,
   ) {
     this.schema = jobsSchema(options.service);
-    this.boss = new PgBoss({
+    // pg-boss hands its options to pg's Pool, which takes the same keepalive and bound on silent connections as the service's pool.
+    const poolOptions: Pick<PoolConfig, 'Client' | 'keepAlive' | 'keepAliveInitialDelayMillis'> = {
+      ...POSTGRES_KEEPALIVE,
+      Client: closingSilentConnections(Client, config.DATABASE_SOCKET_TIMEOUT_MS),
+    };
+    const bossOptions: ConstructorOptions = {
       connectionString: config.DATABASE_URL,
       schema: this.schema,
       max: config.JOBS_POOL_MAX,
@@ -212,7 +219,8 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       instanceName: options.service,
       // A job's span continues the trace of the request that enqueued it.
       openTelemetry: { propagateContext: true },
-    });
+    };
+    this.boss = new PgBoss({ ...bossOptions, ...poolOptions });
     // An EventEmitter without an 'error' listener would crash the process on a lost connection.
     this.boss.on('error', (error) => this.logger.error(`pg-boss: ${error.message}`));
     this.boss.on('warning', (warning) => this.logger.warn(`pg-boss: ${warning.message}`));

@@ -32,6 +32,7 @@ export const jobsEnv = {
 /** What JobsModule reads from the service's validated configuration. */
 export interface JobsConfig {
   DATABASE_URL: string;
+  DATABASE_SOCKET_TIMEOUT_MS: number;
   /** Running jobs get this long to finish at shutdown; the rest are failed and retried elsewhere. */
   SHUTDOWN_GRACE_SECONDS: number;
   JOBS_POOL_MAX: number;

@@ -7,6 +7,7 @@ import {
   kafkaEnv,
   redisEnv,
   requireSharedInfrastructureInProduction,
+  requireSocketTimeoutAboveStatementTimeout,
   tokenVerificationEnv,
 } from '@multipult/config';
 import { jobsEnv } from '@multipult/jobs';
@@ -33,7 +34,9 @@ const commonShape = {
 
 type CommonShape = typeof commonShape & { PORT: ReturnType<typeof portWithDefault> };
 
-type SharedInfrastructureConfig = z.output<z.ZodObject<Pick<CommonShape, 'NODE_ENV' | 'REDIS_URL' | 'KAFKA_BROKERS'>>>;
+type SharedInfrastructureConfig = z.output<
+  z.ZodObject<Pick<CommonShape, 'NODE_ENV' | 'REDIS_URL' | 'KAFKA_BROKERS' | 'DATABASE_STATEMENT_TIMEOUT_MS' | 'DATABASE_SOCKET_TIMEOUT_MS'>>
+>;
 
 /** A subgraph's config schema: the shared variables, overridden and extended by the service's own. */
 export type SubgraphConfigSchema<Shape extends z.ZodRawShape> = z.ZodObject<Omit<CommonShape, keyof Shape> & Shape>;
@@ -66,6 +69,7 @@ export function defineSubgraphConfig<Shape extends z.ZodRawShape>(
     .superRefine((config, ctx) => {
       // The common variables are there (a service's shape may override their defaults, not their types).
       requireSharedInfrastructureInProduction(config as SharedInfrastructureConfig, ctx);
+      requireSocketTimeoutAboveStatementTimeout(config as SharedInfrastructureConfig, ctx);
       refine?.(config as unknown as SubgraphConfigOf<Shape>, ctx);
     });
   return schema as unknown as SubgraphConfigSchema<Shape>;
