@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { ensureInfrastructure } from './infrastructure.mjs';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../node_modules/.bin');
@@ -11,12 +12,11 @@ const nx = path.join(bin, 'nx');
 const tsc = path.join(bin, 'tsc');
 const jest = path.join(bin, 'jest');
 const E2E_SHARDS = 2;
-const ANSI = /\x1b\[[0-9;]*m/g;
 const JEST_TOTALS = /Tests:\s+(.*) total/;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
 function countJestTotals(text) {
-  for (const line of text.replace(ANSI, '').split('\n')) {
+  for (const line of stripVTControlCharacters(text).split('\n')) {
     const match = JEST_TOTALS.exec(line);
     if (!match) continue;
     for (const part of match[1].split(',')) {

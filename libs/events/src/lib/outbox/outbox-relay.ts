@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Client, ClientConfig } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { BackoffOptions, equalJitterDelay } from '../backoff';
+import { BackoffOptions, backoffCeiling, equalJitterDelay } from '../backoff';
 import { errorText } from '../error-text';
 import { outboxMetrics } from '../metrics';
 import { qualifiedTableName } from '../table-path';
@@ -32,11 +32,19 @@ interface ClaimedRow {
   headers: Record<string, string>;
   /** Seconds since the row's writing transaction began, when claimed (the database's clock). */
   age_seconds: number;
+  /** An earlier row of the same key is being published by another replica: this one waits for it. */
+  blocked: boolean;
 }
 
-type BatchOutcome = { published: number } | { failed: unknown };
+type BatchOutcome = { published: number; blocked: number } | { failed: unknown };
 
 const DEFAULT_RETRY_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
+/**
+ * How soon to claim again rows that waited for another replica's batch of the same keys: that batch
+ * is being published now and takes milliseconds, while that replica's commit wakes nobody here (its
+ * own relay takes what its process writes). Doubling up to the poll interval, should it take long.
+ */
+const BLOCKED_RETRY_INITIAL_MS = 20;
 const LAST_ERROR_MAX_LENGTH = 2_000;
 /** The gauges cost a query over the pending rows: under load, not after every batch. */
 const GAUGE_REFRESH_MS = 1_000;
@@ -101,6 +109,7 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let blockedRetries = 0;
     let polled = false;
     while (!this.stopping) {
       let delay = this.options.pollIntervalMs;
@@ -109,11 +118,15 @@ export class OutboxRelay {
         // Not known to be empty until that lookup answers: a failing one leaves the gauges counting.
         this.knownEmpty = false;
         this.knownEmpty = polled && !this.notified && !(await this.anyPending());
-        const outcome = this.knownEmpty ? { published: 0 } : await this.publishBatch();
+        const outcome = this.knownEmpty ? { published: 0, blocked: 0 } : await this.publishBatch();
         if ('failed' in outcome) throw outcome.failed;
         failures = 0;
+        blockedRetries = outcome.blocked > 0 ? blockedRetries + 1 : 0;
         // A full batch means more are probably waiting.
         if (outcome.published === this.options.batchSize || this.notified) delay = 0;
+        else if (blockedRetries > 0) {
+          delay = backoffCeiling(blockedRetries, { initialMs: BLOCKED_RETRY_INITIAL_MS, maxMs: this.options.pollIntervalMs });
+        }
       } catch (error) {
         failures += 1;
         delay = equalJitterDelay(failures, this.retryBackoff);
@@ -127,15 +140,18 @@ export class OutboxRelay {
       // claim again now rather than sleep through it until the next poll.
       const wokenMeanwhile = this.notified && failures === 0;
       const wokenEarly = delay > 0 && !this.stopping && !wokenMeanwhile ? await this.sleep(delay, failures === 0) : true;
-      polled = !wokenEarly && failures === 0;
+      // After waiting for another replica's batch, rows are known to be pending: no lookup first.
+      polled = !wokenEarly && failures === 0 && blockedRetries === 0;
     }
   }
 
   private async publishBatch(): Promise<BatchOutcome> {
     this.notified = false;
     return this.dataSource.transaction(async (manager): Promise<BatchOutcome> => {
-      const rows: ClaimedRow[] = await manager.query(this.claimSql(), [this.options.batchSize]);
-      if (!rows.length) return { published: 0 };
+      const claimed: ClaimedRow[] = await manager.query(this.claimSql(), [this.options.batchSize]);
+      const rows = claimed.filter((row) => !row.blocked);
+      const blocked = claimed.length - rows.length;
+      if (!rows.length) return { published: 0, blocked };
       const ids = rows.map((row) => row.id);
       const claimedAt = performance.now();
       try {
@@ -156,7 +172,7 @@ export class OutboxRelay {
       );
       countByTopic(rows, (topic, count) => this.metrics.published.inc({ topic }, count));
       for (const row of rows) this.metrics.publishDelay.observe({ topic: row.topic }, row.age_seconds + publishSeconds);
-      return { published: rows.length };
+      return { published: rows.length, blocked };
     });
   }
 
@@ -169,8 +185,8 @@ export class OutboxRelay {
   }
 
   /**
-   * Oldest pending rows nobody else holds; of those, only rows with no earlier pending row of the
-   * same key outside this batch (it is being published by another replica, or failed there).
+   * Oldest pending rows nobody else holds, each marked blocked when an earlier pending row of the same
+   * key is outside this batch: skipped by the lock, it is in another replica's batch being published.
    */
   private claimSql(): string {
     return `
@@ -182,15 +198,15 @@ export class OutboxRelay {
         FOR UPDATE SKIP LOCKED
       )
       SELECT o.id, o.topic, o.message_key, o.envelope, o.headers,
-             EXTRACT(EPOCH FROM clock_timestamp() - o.created_at)::float8 AS age_seconds
+             EXTRACT(EPOCH FROM clock_timestamp() - o.created_at)::float8 AS age_seconds,
+             EXISTS (
+               SELECT 1 FROM ${this.table} earlier
+               WHERE earlier.published_at IS NULL
+                 AND earlier.message_key = c.message_key
+                 AND earlier.sequence_number < c.sequence_number
+                 AND earlier.id NOT IN (SELECT id FROM claimed)
+             ) AS blocked
       FROM claimed c JOIN ${this.table} o ON o.id = c.id
-      WHERE NOT EXISTS (
-        SELECT 1 FROM ${this.table} earlier
-        WHERE earlier.published_at IS NULL
-          AND earlier.message_key = c.message_key
-          AND earlier.sequence_number < c.sequence_number
-          AND earlier.id NOT IN (SELECT id FROM claimed)
-      )
       ORDER BY c.sequence_number`;
   }
 
