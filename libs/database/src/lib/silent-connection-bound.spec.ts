@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { TcpProxy, TestDatabase, createTestDatabase, startTcpProxy } from '@multipult/testing';
 import { DatabaseConfig, dataSourceOptions } from './database.module';
 
@@ -14,7 +13,7 @@ describe('a PostgreSQL connection gone silent', () => {
   let proxiedUrl: string;
   let dataSource: DataSource;
 
-  const backendPid = async () => ((await dataSource.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[])[0].pid;
+  const backendPidOf = async (runner: QueryRunner) => ((await runner.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[])[0].pid;
 
   beforeAll(async () => {
     database = await createTestDatabase('lib_database_silence');
@@ -42,35 +41,44 @@ describe('a PostgreSQL connection gone silent', () => {
     await database?.drop();
   });
 
-  it('fails its statement once the server has been silent for the socket timeout, and the pool serves again when the network is back', async () => {
-    const before = await backendPid();
-    proxy.cut('silence');
-    const started = Date.now();
-    await expect(dataSource.query('SELECT $1::int AS one', [1])).rejects.toThrow('Connection terminated unexpectedly');
-    const waited = Date.now() - started;
-    expect(waited).toBeGreaterThanOrEqual(SOCKET_TIMEOUT_MS - 50);
-    expect(waited).toBeLessThan(SOCKET_TIMEOUT_MS + 3_000);
+  it('fails its statement once the server has been silent for the socket timeout, leaves an idle connection open through it, and serves again when the network is back', async () => {
+    const [idle, busy] = [dataSource.createQueryRunner(), dataSource.createQueryRunner()];
+    try {
+      const idleBefore = await backendPidOf(idle);
+      const busyBefore = await backendPidOf(busy);
+      proxy.cut('silence');
+      const started = Date.now();
+      await expect(busy.query('SELECT $1::int AS one', [1])).rejects.toThrow('Connection terminated unexpectedly');
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(SOCKET_TIMEOUT_MS - 50);
+      expect(waited).toBeLessThan(SOCKET_TIMEOUT_MS + 3_000);
 
-    proxy.restore();
-    const after = await backendPid();
-    expect(after).not.toBe(before);
-    expect(await dataSource.query('SELECT $1::int AS one', [1])).toEqual([{ one: 1 }]);
+      proxy.restore();
+      // Idle through the same silence, longer than the socket timeout: still the same session.
+      expect(await backendPidOf(idle)).toBe(idleBefore);
+      await busy.release();
+      // The closed connection was replaced (the idle one is still held).
+      const replacement = dataSource.createQueryRunner();
+      try {
+        expect(await backendPidOf(replacement)).not.toBe(busyBefore);
+        expect(await replacement.query('SELECT $1::int AS one', [1])).toEqual([{ one: 1 }]);
+      } finally {
+        await replacement.release();
+      }
+    } finally {
+      await idle.release();
+      if (!busy.isReleased) await busy.release();
+    }
   });
 
-  it('leaves an idle connection open however long it waits', async () => {
-    const before = await backendPid();
-    await sleep(SOCKET_TIMEOUT_MS * 2);
-    expect(await backendPid()).toBe(before);
-  });
-
-  it('is what ends the wait: a plain client keeps waiting through the silence, and gets its answer once the network is back', async () => {
+  it('is what ends the wait: a plain client keeps waiting through a silence the bounded pool gives up on, and gets its answer once the network is back', async () => {
     const plain = new Client({ connectionString: proxiedUrl });
     await plain.connect();
     try {
       proxy.cut('silence');
       let answered = false;
       const pending = plain.query('SELECT 1 AS one').then((result) => ((answered = true), result.rows));
-      await sleep(SOCKET_TIMEOUT_MS * 2);
+      await expect(dataSource.query('SELECT 1 AS one')).rejects.toThrow('Connection terminated unexpectedly');
       expect(answered).toBe(false);
       proxy.restore();
       expect(await pending).toEqual([{ one: 1 }]);

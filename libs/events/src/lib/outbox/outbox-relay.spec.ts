@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource } from 'typeorm';
+import { DataSource, Logger } from 'typeorm';
 import { OutgoingMessage } from '../transport/event-transport';
 import { InProcessTransport } from '../transport/in-process-transport';
 import { EventsTestDatabase, openEventsDatabase, uniqueWidgetContract, waitFor, widgetPayload } from '../../testing/support';
@@ -39,9 +38,20 @@ describe('the outbox relays of two replicas', () => {
   const relays: OutboxRelay[] = [];
   const writer = new OutboxWriter();
 
+  /** The second replica's claims, counted as they start (a relay claims one batch at a time). */
+  let secondClaims = 0;
+
   beforeAll(async () => {
     db = await openEventsDatabase('events_two_relays');
-    second = await new DataSource(db.dataSource.options).initialize();
+    const countClaims: Logger = {
+      logQuery: (query) => void (query.includes('FOR UPDATE SKIP LOCKED') && (secondClaims += 1)),
+      logQueryError: () => undefined,
+      logQuerySlow: () => undefined,
+      logSchemaBuild: () => undefined,
+      logMigration: () => undefined,
+      log: () => undefined,
+    };
+    second = await new DataSource({ ...db.dataSource.options, logging: true, logger: countClaims }).initialize();
   });
 
   afterAll(async () => {
@@ -68,14 +78,18 @@ describe('the outbox relays of two replicas', () => {
     // Started now, so that its first look (a relay claims at start) cannot take the first event.
     await secondRelay.start();
     await second.transaction((manager) => writer.enqueue(manager, Widget, { aggregateId, payload: widgetPayload('second') }));
+    // Two claims begun after that commit: the second begins only once the first, which found the
+    // event waiting behind the first replica's batch, is done.
+    const claimsAfterCommit = secondClaims;
+    await waitFor('the second replica to look at its event twice', () => secondClaims >= claimsAfterCommit + 2, 10_000);
     // Order per key: the second event waits while the first is in flight.
-    await sleep(300);
     expect(brokerOfSecond.published).toEqual([]);
 
     const answeredAt = Date.now();
     brokerOfFirst.answer();
     await waitFor("the second replica's event", () => brokerOfSecond.published.length === 1, 10_000);
     expect(brokerOfFirst.published.map(({ key }) => key)).toEqual([aggregateId]);
+    expect(brokerOfSecond.published[0].at).toBeGreaterThanOrEqual(brokerOfFirst.published[0].at);
     expect(brokerOfSecond.published[0].at - answeredAt).toBeLessThan(1_000);
   });
 });
