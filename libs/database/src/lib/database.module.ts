@@ -36,7 +36,7 @@ export interface DatabaseModuleOptions {
 export const POSTGRES_KEEPALIVE = { keepAlive: true, keepAliveInitialDelayMillis: 10_000 } as const;
 
 /** The pg Client class of a service's pools: statements prepared per connection when cached, silent connections closed. */
-export function postgresClientClass(config: Pick<DatabaseConfig, 'DATABASE_SOCKET_TIMEOUT_MS' | 'DATABASE_STATEMENT_CACHE_SIZE'>): typeof Client {
+function postgresClientClass(config: Pick<DatabaseConfig, 'DATABASE_SOCKET_TIMEOUT_MS' | 'DATABASE_STATEMENT_CACHE_SIZE'>): typeof Client {
   const base = config.DATABASE_STATEMENT_CACHE_SIZE > 0 ? statementCachingClient(config.DATABASE_STATEMENT_CACHE_SIZE) : Client;
   return closingSilentConnections(base, config.DATABASE_SOCKET_TIMEOUT_MS);
 }

@@ -16,7 +16,7 @@ export type CutMode = 'refuse' | 'accept-then-drop' | 'silence';
 /** A TCP forwarder a test can cut: the network between a client and a real server failing, the server left running. */
 export interface TcpProxy {
   port: number;
-  /** Connection attempts refused (reset) while cut. */
+  /** Connection attempts not forwarded while cut: reset, or held open by `silence`. */
   readonly refused: number;
   /** Fails the network as `mode` says (default `refuse`), the server left running. */
   cut(mode?: CutMode): void;
