@@ -207,7 +207,36 @@ export async function reconcile(options: {
     // Agent runs: finished (a run may fail, e.g. when a fault outlasts its retries: the report lists those), one agent_run.finished event.
     const runIds = workload.runs.map((run) => run.id);
     const runStatus = new Map(workload.runs.map((run) => [run.id, run.finalStatus]));
-    checks.push(check('agent run -> finished', runIds, (id) => (runStatus.get(id) === 'COMPLETED' || runStatus.get(id) === 'FAILED' ? 1 : 0)));
+    // A run that did not finish is named with its row's state, each task's and the task's jobs', and the recovery pass's latest runs: where it stopped.
+    const unfinishedRuns = runIds.filter((id) => runStatus.get(id) !== 'COMPLETED' && runStatus.get(id) !== 'FAILED');
+    const runStateOf = new Map<string, string>(
+      unfinishedRuns.length
+        ? (
+            await client.query(
+              `SELECT r.id, concat_ws(' ', r.status, 'created ' || to_char(r.created_at, 'HH24:MI:SS'),
+                        (SELECT string_agg(concat_ws(' ', 'task ' || t.status, 'attempt ' || t.attempt, 'lease until ' || to_char(t.lease_until, 'HH24:MI:SS'),
+                                  'not before ' || to_char(t.not_before, 'HH24:MI:SS'),
+                                  (SELECT 'jobs ' || string_agg(concat_ws(' ', j.state, 'retries ' || j.retry_count, 'created ' || to_char(j.created_on, 'HH24:MI:SS'),
+                                                                'started ' || to_char(j.started_on, 'HH24:MI:SS')), ', ' ORDER BY j.created_on)
+                                     FROM agents_jobs.job j WHERE j.name = 'agents.task' AND j.singleton_key = t.id::text)), '; ')
+                           FROM agents.agent_tasks t WHERE t.run_id = r.id),
+                        (SELECT 'recovery runs ' || string_agg(concat_ws(' ', j.state, 'created ' || to_char(j.created_on, 'HH24:MI:SS'), 'started ' || to_char(j.started_on, 'HH24:MI:SS'),
+                                                                  'ended ' || to_char(j.completed_on, 'HH24:MI:SS')), ', ' ORDER BY j.created_on)
+                           FROM (SELECT * FROM agents_jobs.job WHERE name = 'agents.task-recovery' AND state IN ('active', 'failed') ORDER BY created_on DESC LIMIT 5) j)) AS state
+               FROM agents.agent_runs r WHERE r.id = ANY($1::uuid[])`,
+              [unfinishedRuns],
+            )
+          ).rows.map((row: { id: string; state: string }) => [row.id, row.state])
+        : [],
+    );
+    checks.push(
+      check(
+        'agent run -> finished',
+        runIds,
+        (id) => (runStatus.get(id) === 'COMPLETED' || runStatus.get(id) === 'FAILED' ? 1 : 0),
+        (id) => `${id} (${runStateOf.get(id) ?? 'no row'})`,
+      ),
+    );
     const finished = eventsOf('agent_run.finished', 'runId');
     checks.push(check('agent run -> one agent_run.finished event', runIds, (id) => finished.get(id) ?? 0));
 

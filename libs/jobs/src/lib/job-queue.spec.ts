@@ -560,6 +560,32 @@ describe('JobQueue', () => {
     expect(queued[0].start_after.getTime()).toBeGreaterThan(starts[0] + 3_500_000);
   }, 60_000);
 
+  it('holds the recurring chain behind a run whose replica died only until its heartbeat lapses, not until its attempt timeout', async () => {
+    const queue = uniqueQueue('orphaned-sweep');
+    const starts: number[] = [];
+    const setup = (jobs: JobQueue) => jobs.defineRecurring({ name: queue, everySeconds: 1, handler: async () => void starts.push(Date.now()) });
+    const env = { JOBS_SUPERVISE_INTERVAL_SECONDS: '1', JOBS_HEARTBEAT_SECONDS: '10' };
+    const dying = await startReplica(setup, env);
+    await eventually('the first run', () => starts.length >= 1, 30_000);
+    await dying.close();
+    // What a replica killed as it claimed the next run leaves (or one whose claim's answer the database lost as it restarted): the run active, no heartbeat after the claim.
+    const orphans = await sql<{ id: string; heartbeat_seconds: number }>(
+      `UPDATE "${SCHEMA}".job SET state = 'active', start_after = now(), started_on = now(), heartbeat_on = now() WHERE name = $1 AND state = 'created' RETURNING id, heartbeat_seconds`,
+      [queue],
+    );
+    expect(orphans).toEqual([{ id: expect.any(String), heartbeat_seconds: 10 }]);
+    const orphanedAt = Date.now();
+    const before = starts.length;
+    // Its replacement starts and queues a run, which finds the orphan under way and only keeps the chain going.
+    await startReplica(setup, env);
+    await eventually('a run after the orphaned one', () => starts.length > before, 60_000);
+    const waited = starts[before] - orphanedAt;
+    // Never while the orphan may still be running (its heartbeat is 10 s); then at the next supervise pass, not after the 15-minute attempt timeout.
+    expect(waited).toBeGreaterThanOrEqual(10_000);
+    expect(waited).toBeLessThan(30_000);
+    expect(await sql(`SELECT state FROM "${SCHEMA}".job WHERE id = $1`, [orphans[0].id])).toEqual([{ state: 'failed' }]);
+  }, 90_000);
+
   it('holds each concurrency key to its limit across two replicas under load', async () => {
     const queue = uniqueQueue('per-tenant');
     const running = new Map<string, number>();

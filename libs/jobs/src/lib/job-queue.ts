@@ -57,7 +57,8 @@ export interface QueueDefinition<T> {
    * For long jobs (an attempt timeout of many minutes): the worker refreshes its claim every half of
    * JOBS_HEARTBEAT_SECONDS, and a claim not refreshed for that long (its replica died, or lost the
    * database while recording the outcome) is failed and retried at the next supervise pass instead
-   * of at the attempt timeout. Short jobs need none: their attempt timeout bounds them. Default false.
+   * of at the attempt timeout. Short jobs need none: their attempt timeout bounds them (recurring
+   * runs always carry one: see defineRecurring). Default false.
    */
   heartbeat?: boolean;
   /** Jobs this replica runs at once. Default 1. */
@@ -292,8 +293,11 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
    * way (queued by the cron or a starting replica while it ran), or that the cron or a starting
    * replica queued and that comes within a period of the last run's start, only queues the next:
    * runs never overlap, however long one takes, nor come closer together than about a period.
-   * A run whose replica died stays active until it expires, and runs wait for that. A failed run
-   * is not retried (it goes to `<name>.dead`): the next one is already queued.
+   * Runs carry a heartbeat: one whose replica died, or whose claim or outcome was lost as the
+   * database restarted, would hold the chain until its attempt timeout (15 minutes by default, for
+   * a pass due every few seconds); its claim is failed once silent instead (JOBS_HEARTBEAT_SECONDS,
+   * at the next supervise pass). A failed run is not retried (it goes to `<name>.dead`): the next
+   * one is already queued.
    */
   async defineRecurring(definition: RecurringDefinition): Promise<void> {
     if (!(definition.everySeconds > 0)) throw new RangeError(`everySeconds must be positive, got ${definition.everySeconds}`);
@@ -302,6 +306,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
       policy: 'short',
       retryLimit: 0,
       expireInSeconds: definition.expireInSeconds,
+      heartbeat: true,
       pollingIntervalSeconds: Math.max(
         this.config.JOBS_POLL_INTERVAL_SECONDS,
         Math.min(RECURRING_MAX_POLL_SECONDS, definition.everySeconds * RECURRING_POLL_FRACTION),
@@ -431,7 +436,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
 
   private async startRecurring(definition: RecurringDefinition): Promise<void> {
     if (!this.config.JOBS_WORKERS_ENABLED) return;
-    await this.boss.schedule(definition.name, '* * * * *', {}, { singletonKey: definition.name });
+    await this.boss.schedule(definition.name, '* * * * *', {}, stripUndefined({ singletonKey: definition.name, heartbeatSeconds: this.heartbeatSecondsOf(definition.name) }));
     await this.enqueueRecurring(definition.name);
     // The first run is due now: not at the worker's next (possibly long) poll.
     this.wake(definition.name);
@@ -450,7 +455,7 @@ export class JobQueue implements OnModuleInit, OnApplicationBootstrap, BeforeApp
 
   private async enqueueRecurring(name: string, startAfter?: Date, data: RecurringRunData = {}): Promise<void> {
     try {
-      await this.boss.send(name, data, stripUndefined({ singletonKey: name, startAfter }));
+      await this.boss.send(name, data, stripUndefined({ singletonKey: name, startAfter, heartbeatSeconds: this.heartbeatSecondsOf(name) }));
     } catch (error) {
       // The per-minute cron restarts the chain.
       this.logger.warn(`Queueing the next run of ${name} failed: ${(error as Error).message}`);

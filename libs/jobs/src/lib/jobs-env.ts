@@ -12,7 +12,7 @@ export const jobsEnv = {
   /** How often one replica fails jobs past their attempt timeout (their worker died), so they are retried. */
   JOBS_SUPERVISE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   /**
-   * On queues defined with `heartbeat` (long jobs), a running job's worker refreshes its claim every
+   * On queues defined with `heartbeat` (long jobs) and recurring runs, a running job's worker refreshes its claim every
    * half of this. A claim not refreshed for this long (its replica died, or lost the database while
    * recording the outcome) is failed at the next supervise pass and the job retried, instead of
    * staying active until its attempt timeout.
