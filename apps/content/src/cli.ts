@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ConfigError, ConfigModule, baseEnv, databaseEnv, loadConfig } from '@multipult/config';
+import { ConfigError, ConfigModule, baseEnv, databaseEnv, loadConfig, requireSocketTimeoutAboveStatementTimeout } from '@multipult/config';
 import { DatabaseModule } from '@multipult/database';
 import { eventEntities } from '@multipult/events';
 import { detachSearchEngine } from './search/engine/search-engine';
@@ -22,7 +22,7 @@ const USAGE = 'usage: node cli.js reindex | search-engine-detach';
  */
 async function main(command: string | undefined): Promise<void> {
   if (command !== 'reindex' && command !== 'search-engine-detach') throw new Error(USAGE);
-  const config = loadConfig(z.object({ ...baseEnv, ...databaseEnv }));
+  const config = loadConfig(z.object({ ...baseEnv, ...databaseEnv }).superRefine(requireSocketTimeoutAboveStatementTimeout));
 
   @Module({
     imports: [

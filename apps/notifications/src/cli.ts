@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ConfigError, ConfigModule, baseEnv, databaseEnv, loadConfig, redisEnv } from '@multipult/config';
+import { ConfigError, ConfigModule, baseEnv, databaseEnv, loadConfig, redisEnv, requireSocketTimeoutAboveStatementTimeout } from '@multipult/config';
 import { DatabaseModule } from '@multipult/database';
 import { eventEntities } from '@multipult/events';
 import { RedisModule } from '@multipult/redis';
@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<void> {
     .object({ title: z.string().trim().min(1).max(200), body: z.string().trim().min(1).max(5000), tenant: z.uuid().optional() })
     .safeParse(values);
   if (!input.success) throw new Error(`${USAGE}\n${input.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n')}`);
-  const config = loadConfig(z.object({ ...baseEnv, ...databaseEnv, ...redisEnv }));
+  const config = loadConfig(z.object({ ...baseEnv, ...databaseEnv, ...redisEnv }).superRefine(requireSocketTimeoutAboveStatementTimeout));
 
   @Module({
     imports: [

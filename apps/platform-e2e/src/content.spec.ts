@@ -633,6 +633,12 @@ describe('content through the gateway', () => {
       return documentIds.length ? documentIds : undefined;
     }, 30_000);
     expect(found).toEqual([ids.tt]);
+
+    // A statement timeout the socket timeout does not cover is refused before anything runs, naming both variables.
+    const refused = await run(process.execPath, [cli, 'reindex'], {
+      env: { PATH: process.env.PATH, DATABASE_URL: platform.databaseUrl, DATABASE_STATEMENT_TIMEOUT_MS: '60000' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringMatching(/DATABASE_SOCKET_TIMEOUT_MS.*DATABASE_STATEMENT_TIMEOUT_MS/) });
   });
 
   it('isolates tenants across every content operation', async () => {

@@ -406,6 +406,14 @@ describe('notifications through the gateway', () => {
     }
     const refused = await promisify(execFile)(process.execPath, [cli, 'announce', '--title', ''], { env }).catch((error: { code: number; stderr: string }) => error);
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: node cli.js announce') });
+    // A statement timeout the socket timeout does not cover is refused before anything runs, naming both variables.
+    const announcements = async () => (await db.query<{ count: number }>(`SELECT count(*)::int AS count FROM notifications.notifications WHERE type = 'announcement'`)).rows[0].count;
+    const announcedBefore = await announcements();
+    const misconfigured = await promisify(execFile)(process.execPath, [cli, 'announce', '--title', 'Never sent', '--body', 'Never sent'], {
+      env: { ...env, DATABASE_STATEMENT_TIMEOUT_MS: '60000' },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(misconfigured).toMatchObject({ code: 1, stderr: expect.stringMatching(/DATABASE_SOCKET_TIMEOUT_MS.*DATABASE_STATEMENT_TIMEOUT_MS/) });
+    expect(await announcements()).toBe(announcedBefore);
   });
 
   it('sends the identity emails (password reset, invitation) from their events, with their links (sealed or raw token), in the right language', async () => {
