@@ -8,6 +8,8 @@ import { PlatformOf, usePlatform } from './support/platforms';
  * second task of a two-task plan streams its answer, and a new instance takes its place. The
  * task's lease lapses, the recovery pass hands it to the new instance, and the run finishes with
  * each task completed exactly once; the first task, completed before the kill, is not run again.
+ * A plan the killed instance was writing (its planner's answer held) is written again on the new
+ * instance once its job's heartbeat lapsed, not at its attempt timeout.
  * On the 'worker-resume' platform: it kills that platform's only agents instance.
  */
 describe('an agent run whose service is killed mid-run', () => {
@@ -17,7 +19,7 @@ describe('an agent run whose service is killed mid-run', () => {
     platform = await usePlatform('worker-resume');
   });
 
-  it('resumes on a new instance with no task run twice to completion', async () => {
+  it('resumes on a new instance with no task run twice to completion, and writes again a plan the killed instance was writing', async () => {
     const account = await registerAccount(platform.gatewayUrl, 'agents-resume');
     const { accessToken: token } = await createTenantFor(platform.gatewayUrl, account);
     const as = <T>(query: string, variables: Record<string, unknown> = {}) => graphqlData<T>(platform.gatewayUrl, query, { token, variables });
@@ -33,6 +35,16 @@ describe('an agent run whose service is killed mid-run', () => {
         })
       ).createAgent.agent.id;
     const [gatherer, writer] = [await agent(first), await agent(second)];
+    const planner = `planner-${randomUUID().slice(0, 8)}`;
+    const plannerAgent = await agent(planner);
+    const plan = JSON.stringify({ tasks: [{ key: 'only', agentId: plannerAgent, title: 'Only', prompt: 'do it', dependsOn: [] }] });
+    let plannerAsked = 0;
+    // The killed instance's planner call gets no answer before the kill; the next one is answered at once.
+    platform.openai.script(planner, [() => (++plannerAsked === 1 ? { content: plan, delayMs: 60_000 } : { content: plan })]);
+    const planning = await as<{ planAgentRun: { run: { id: string } } }>(`mutation($input: PlanAgentRunInput!) { planAgentRun(input: $input) { run { id } } }`, {
+      input: { request: 'plan it', agentIds: [plannerAgent] },
+    });
+    await eventually('the planner asked', () => plannerAsked === 1 || undefined, 30_000);
     const created = await as<{ createAgentPlan: { run: { id: string } } }>(
       `mutation($input: CreateAgentPlanInput!) { createAgentPlan(input: $input) { run { id } } }`,
       {
@@ -91,6 +103,19 @@ describe('an agent run whose service is killed mid-run', () => {
     expect(platform.openai.requestsFor(first)).toHaveLength(1);
     // The answer cut off by the kill was never stored: the new instance asked again, and stored one answer.
     expect(log.filter((event) => event.type === 'message.completed')).toHaveLength(2);
+
+    const planned = await eventually(
+      'the plan written on the new instance',
+      async () => {
+        const { agentRun } = await as<{ agentRun: { status: string; tasks: { key: string }[] } }>(`query($id: ID!) { agentRun(id: $id) { status tasks { key } } }`, {
+          id: planning.planAgentRun.run.id,
+        });
+        return agentRun.status === 'AWAITING_APPROVAL' ? agentRun : undefined;
+      },
+      60_000,
+    );
+    expect(planned.tasks.map((task) => task.key)).toEqual(['only']);
+    expect(plannerAsked).toBe(2);
   });
 
   it('refuses work beyond a full agent queue with RATE_LIMITED, and takes it again once the queue drains', async () => {

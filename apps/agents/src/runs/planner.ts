@@ -58,6 +58,8 @@ export class Planner implements OnModuleInit {
       retryLimit: this.config.AGENTS_TASK_RETRY_LIMIT,
       retryDelaySeconds: Math.max(1, Math.ceil(this.config.AGENTS_TASK_RETRY_DELAY_SECONDS)),
       expireInSeconds: Math.ceil(this.config.AGENTS_MODEL_TIMEOUT_MS / 1000) * (this.config.AGENTS_MODEL_MAX_RETRIES + 1) + 60,
+      // An attempt may wait minutes on the model: a plan whose replica died is retried once its heartbeat lapses, not at that timeout (5 minutes by default).
+      heartbeat: true,
     });
   }
 

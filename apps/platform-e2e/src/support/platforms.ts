@@ -219,8 +219,8 @@ export const PLATFORM_CONFIGURATIONS = {
               EXPORT_RETRY_DELAY_SECONDS: '1',
               JOBS_SUPERVISE_INTERVAL_SECONDS: '1',
             },
-            // agents-resume.spec fills an agent's queue.
-            agents: { ...agentsEnv(openai), AGENTS_QUEUE_LIMIT: '2' },
+            // agents-resume.spec fills an agent's queue, and finds a plan whose replica was killed retried once its heartbeat lapsed.
+            agents: { ...agentsEnv(openai), AGENTS_QUEUE_LIMIT: '2', JOBS_HEARTBEAT_SECONDS: '10', JOBS_SUPERVISE_INTERVAL_SECONDS: '1' },
           },
         }),
     ),
