@@ -18,8 +18,8 @@ const STALE_STATEMENT_CODES = new Set(['0A000', '26000']);
  * a statement is prepared on its second sighting and at most `size` per connection (each holds a
  * plan in the server session's memory); beyond that, statements run unnamed as before.
  */
-export function statementCachingClient(size: number, Base: typeof Client = Client): typeof Client {
-  return class StatementCachingClient extends Base {
+export function statementCachingClient(size: number): typeof Client {
+  return class StatementCachingClient extends Client {
     private readonly preparedNames = new Map<string, string>();
     private readonly sightings = new Map<string, number>();
     private nextName = 0;
