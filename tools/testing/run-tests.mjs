@@ -15,6 +15,39 @@ const E2E_SHARDS = 2;
 const JEST_TOTALS = /Tests:\s+(.*) total/;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
+// Jest names each failed test in a block that starts "● <suite> › <test>". CI keeps only the end of
+// the log, where the phase times are, so the blocks' first lines are printed again there.
+const FAILURE_HEADER = /^\s*● (.+ › .+)$/;
+const CODE_FRAME = /^\s*>?\s*\d*\s*\|/;
+const NX_PROJECT_PREFIX = /^([\w@./-]+): (.*)$/;
+const FAILURE_MAX_LINES = 14;
+const failedTests = [];
+const readingFailures = new Map();
+
+/** Keeps each failed test's header, message and first stack line, per project (Nx interleaves their lines). */
+function collectFailures(label, text) {
+  for (const raw of stripVTControlCharacters(text).split('\n')) {
+    const prefixed = NX_PROJECT_PREFIX.exec(raw);
+    const source = [label, prefixed?.[1]].filter(Boolean).join(' ');
+    const line = prefixed ? prefixed[2] : raw;
+    if (FAILURE_HEADER.test(line)) {
+      const header = `${source}: ${line.trim()}`;
+      // Jest repeats the blocks in its summary of failing tests.
+      const failure = failedTests.find((each) => each.lines[0] === header) ?? { lines: [header], done: false };
+      if (!failedTests.includes(failure)) failedTests.push(failure);
+      readingFailures.set(source, failure);
+      continue;
+    }
+    const failure = readingFailures.get(source);
+    if (!failure || failure.done || !line.trim() || CODE_FRAME.test(line)) continue;
+    failure.lines.push(`    ${line.trim()}`);
+    if (/^at /.test(line.trim()) || failure.lines.length >= FAILURE_MAX_LINES) {
+      failure.done = true;
+      readingFailures.delete(source);
+    }
+  }
+}
+
 function countJestTotals(text) {
   for (const line of stripVTControlCharacters(text).split('\n')) {
     const match = JEST_TOTALS.exec(line);
@@ -81,6 +114,7 @@ function runCommand([command, args, label], env) {
       const write = (lines) => {
         stream.write(label ? lines.split('\n').map((line) => `[${label}] ${line}\n`).join('') : `${lines}\n`);
         countJestTotals(lines);
+        collectFailures(label, lines);
       };
       return {
         data: (chunk) => {
@@ -141,5 +175,9 @@ process.stdout.write('\nPhase times:\n');
 for (const { name, ms, code } of timings) process.stdout.write(`  ${name.padEnd(28)} ${seconds(ms).padStart(9)}${code ? '  (failed)' : ''}\n`);
 process.stdout.write(`  ${'total'.padEnd(28)} ${seconds(Date.now() - startedAt).padStart(9)}\n`);
 const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
+if (failedTests.length) {
+  process.stdout.write('\nFailed tests:\n');
+  for (const { lines } of failedTests) process.stdout.write(`${lines.join('\n')}\n`);
+}
 process.stdout.write(`\nTests: ${totals.passed} passed, ${totals.failed} failed${skipped}\n`);
 process.exit(exitCode === 0 && totals.passed === 0 ? 1 : exitCode);
