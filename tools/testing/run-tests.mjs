@@ -15,12 +15,14 @@ const E2E_SHARDS = 2;
 const JEST_TOTALS = /Tests:\s+(.*) total/;
 const totals = { passed: 0, failed: 0, skipped: 0 };
 
-// Jest names each failed test in a block that starts "● <suite> › <test>". CI keeps only the end of
-// the log, where the phase times are, so the blocks' first lines are printed again there.
-const FAILURE_HEADER = /^\s*● (.+ › .+)$/;
+// Jest names each failed test in a block that starts "● <suite> › <test>" (or "● Test suite failed to
+// run"). CI keeps only the end of the log, where the phase times are, so the blocks' first lines are
+// printed again there.
+const FAILURE_HEADER = /^\s*● (.+ › .+|Test suite failed to run)$/;
 const CODE_FRAME = /^\s*>?\s*\d*\s*\|/;
 const NX_PROJECT_PREFIX = /^([\w@./-]+): (.*)$/;
-const FAILURE_MAX_LINES = 14;
+const FAILURE_MAX_LINES = 20;
+const FAILURES_SHOWN = 4;
 const failedTests = [];
 const readingFailures = new Map();
 
@@ -177,7 +179,8 @@ process.stdout.write(`  ${'total'.padEnd(28)} ${seconds(Date.now() - startedAt).
 const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
 if (failedTests.length) {
   process.stdout.write('\nFailed tests:\n');
-  for (const { lines } of failedTests) process.stdout.write(`${lines.join('\n')}\n`);
+  for (const { lines } of failedTests.slice(0, FAILURES_SHOWN)) process.stdout.write(`${lines.join('\n')}\n`);
+  if (failedTests.length > FAILURES_SHOWN) process.stdout.write(`and ${failedTests.length - FAILURES_SHOWN} more (above)\n`);
 }
 process.stdout.write(`\nTests: ${totals.passed} passed, ${totals.failed} failed${skipped}\n`);
 process.exit(exitCode === 0 && totals.passed === 0 ? 1 : exitCode);
