@@ -52,7 +52,6 @@ const agentsEnv = (openai: FakeOpenAI) => ({
 /** Where the local OpenID provider of the default platform sends users back to. */
 export const OIDC_REDIRECT_URI = 'http://127.0.0.1:5999/auth/callback';
 export const PRODUCTION_ALLOWED_ORIGIN = 'https://app.example.com';
-export const GATEWAY_RATE_LIMIT_PER_IP = 40;
 /** The default platform's seal key for emailed tokens, so a test can seal an event as auth would. */
 export const DEFAULT_EMAIL_TOKEN_SEAL_KEY = 'default-e2e-email-token-seal-key-0123456789';
 
@@ -109,7 +108,7 @@ export const PLATFORM_CONFIGURATIONS = {
           },
           // Statement logs for the query-count assertions of content.spec.
           contentEnv: { LOG_LEVEL: 'debug' },
-          // Every file calls from 127.0.0.1: the per-IP request limit would add them up (gateway-limits tests it).
+          // Every file calls from 127.0.0.1: the per-IP request limit would add them up (gateway-protection.spec tests it on a gateway of its own).
           gatewayEnv: { RATE_LIMIT_PER_IP: '1000000' },
           notificationsEnv: {
             SMTP_URL: smtp.url,
@@ -153,17 +152,6 @@ export const PLATFORM_CONFIGURATIONS = {
           notificationsEnv: { SMTP_URL: smtp.url, APP_URL: 'https://app.example' },
         }),
     ),
-  /** Small depth, cost, body and per-IP request limits at the gateway. */
-  'gateway-limits': () =>
-    startPlatform({
-      gatewayEnv: {
-        QUERY_MAX_DEPTH: '6',
-        QUERY_MAX_COST: '300',
-        BODY_LIMIT: '4kb',
-        RATE_LIMIT_PER_IP: String(GATEWAY_RATE_LIMIT_PER_IP),
-        RATE_LIMIT_WINDOW_SECONDS: '60',
-      },
-    }),
   production: () =>
     withLocalServers(
       async () => ({ smtp: await startSmtpCapture(), openai: stoppable(await startFakeOpenAI()) }),
