@@ -1,23 +1,39 @@
 import { Client } from 'pg';
 import { EventConsumer, KafkaTransport, UserRegistered } from '@multipult/events';
 import { RequestContext, traceIdOf } from '@multipult/observability';
-import { TraceCollector, eventually } from '@multipult/testing';
+import { Platform, ServiceProcess, TraceCollector, eventually, startTraceCollector } from '@multipult/testing';
 import { registerAccount } from './support/accounts';
 import { openConsumerDatabase } from './support/consumer-database';
-import { PlatformOf, usePlatform } from './support/platforms';
+import { startGatewayFor } from './support/gateways';
+import { usePlatform } from './support/platforms';
 
 describe('distributed tracing (OpenTelemetry, W3C trace context)', () => {
-  let platform: PlatformOf<'tracing'>;
+  let platform: Platform;
   let receiver: TraceCollector;
+  let gatewayUrl: string;
+  const traced: ServiceProcess[] = [];
 
   beforeAll(async () => {
-    platform = await usePlatform('tracing');
-    receiver = platform.traceCollector;
+    platform = await usePlatform('default');
+    receiver = await startTraceCollector();
+    // An auth instance and a gateway routing to it, both exporting spans to the collector, beside the
+    // shared platform's untraced ones (a platform of its own would boot every service again).
+    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' };
+    const auth = await platform.startServiceInstance('auth', tracing);
+    traced.push(auth);
+    const gateway = await startGatewayFor(platform, { ...tracing, SUBGRAPHS: `auth=${auth.url}/graphql` });
+    traced.push(gateway);
+    gatewayUrl = `${gateway.url}/graphql`;
+  });
+
+  afterAll(async () => {
+    await Promise.all(traced.map((service) => service.stop()));
+    await receiver?.stop();
   });
 
   it('follows one request from the gateway through the subgraph and Kafka to a consumer', async () => {
     const clientTraceId = '0af7651916cd43dd8448eb211c80319c';
-    const account = await registerAccount(platform.gatewayUrl, 'traced', {
+    const account = await registerAccount(gatewayUrl, 'traced', {
       traceparent: `00-${clientTraceId}-b7ad6b7169203331-01`,
     });
 

@@ -7,14 +7,12 @@ import {
   OpenSearchNode,
   Platform,
   SmtpCapture,
-  TraceCollector,
   startFakeJira,
   startFakeOpenAI,
   startOidcProvider,
   startOpenSearchNode,
   startPlatform,
   startSmtpCapture,
-  startTraceCollector,
   usePooledPlatform,
   withLocalServers,
 } from '@multipult/testing';
@@ -59,9 +57,11 @@ export const DEFAULT_EMAIL_TOKEN_SEAL_KEY = 'default-e2e-email-token-seal-key-01
  * The platforms the e2e files share, one per configuration (apps/platform-e2e/jest: the test
  * environment holds the pool, the sequencer runs each configuration's files together). Most files
  * only need short timers and polls, so they share `default`; a configuration of its own is for
- * what would change other files' results: production mode, limits per IP, a privacy participant
- * that never answers, a signing key rotation, tracing. Limits per user, challenge or endpoint are safe to share, since
- * every test creates its own users and tenants.
+ * what would change other files' results: production mode, sign-in limits per IP, a privacy participant
+ * that never answers, a signing key rotation. Limits per user, challenge or endpoint are safe to share, since
+ * every test creates its own users and tenants. What only one service reads (the gateway's limits, a
+ * service's tracing) goes on an instance of its own beside a shared platform's, which starts in seconds
+ * where a platform boots every service.
  */
 export const PLATFORM_CONFIGURATIONS = {
   default: () =>
@@ -234,15 +234,6 @@ export const PLATFORM_CONFIGURATIONS = {
       async () => ({ searchEngine: await startOpenSearchNode({ heapMb: 384 }) }),
       ({ searchEngine }: { searchEngine: OpenSearchNode }) =>
         startPlatform({ contentEnv: { SEARCH_ENGINE_URL: searchEngine.url, SEARCH_ENGINE_POLL_INTERVAL_MS: '100' } }),
-    ),
-  /** auth and the gateway export spans to a local collector. */
-  tracing: () =>
-    withLocalServers(
-      async () => ({ traceCollector: await startTraceCollector() }),
-      ({ traceCollector }: { traceCollector: TraceCollector }) => {
-        const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: traceCollector.endpoint, OTEL_BSP_SCHEDULE_DELAY: '100' };
-        return startPlatform({ authEnv: tracing, gatewayEnv: tracing });
-      },
     ),
 } satisfies Record<string, () => Promise<Platform>>;
 
