@@ -580,14 +580,16 @@ describe('JobQueue', () => {
     // Its replacement starts and queues a run, which finds the orphan under way and only keeps the chain going.
     await startReplica(setup, env);
     const replacementUpAt = Date.now();
-    await eventually('a run after the orphaned one', () => starts.length > before, 60_000);
+    await eventually('a run after the orphaned one', () => starts.length > before, 75_000);
     // Never while the orphan may still be running (its heartbeat is 10 s).
     expect(starts[before] - orphanedAt).toBeGreaterThanOrEqual(10_000);
-    // Then at one of the replacement's supervise passes (pg-boss's after one silent period, its own after two
-    // at the latest), not after the 15-minute attempt timeout. Only the replacement supervises, so a slow start counts from its end.
-    expect(starts[before] - Math.max(orphanedAt, replacementUpAt)).toBeLessThan(25_000);
+    // Then at one of the replacement's supervise passes: pg-boss's after one silent period, or the replica's
+    // own after two when pg-boss's pass does not act (docs/verification.md: it did not once, in the soak),
+    // about 21 s plus a run's start; the bound leaves a loaded machine room and is still far from the
+    // 15-minute attempt timeout. Only the replacement supervises, so a slow start counts from its end.
+    expect(starts[before] - Math.max(orphanedAt, replacementUpAt)).toBeLessThan(45_000);
     expect(await sql(`SELECT state FROM "${SCHEMA}".job WHERE id = $1`, [orphans[0].id])).toEqual([{ state: 'failed' }]);
-  }, 90_000);
+  }, 120_000);
 
   it('holds each concurrency key to its limit across two replicas under load', async () => {
     const queue = uniqueQueue('per-tenant');
