@@ -27,31 +27,30 @@ const failedTests = [];
 const readingFailures = new Map();
 
 /** Keeps each failed test's header, message and first stack line, per project (Nx interleaves their lines). */
-function collectFailures(label, text) {
-  for (const raw of stripVTControlCharacters(text).split('\n')) {
+function collectFailures(label, plainLines) {
+  for (const raw of plainLines) {
     const prefixed = NX_PROJECT_PREFIX.exec(raw);
     const source = [label, prefixed?.[1]].filter(Boolean).join(' ');
-    const line = prefixed ? prefixed[2] : raw;
+    const line = (prefixed ? prefixed[2] : raw).trim();
     if (FAILURE_HEADER.test(line)) {
-      const header = `${source}: ${line.trim()}`;
-      // Jest repeats the blocks in its summary of failing tests.
-      const failure = failedTests.find((each) => each.lines[0] === header) ?? { lines: [header], done: false };
-      if (!failedTests.includes(failure)) failedTests.push(failure);
-      readingFailures.set(source, failure);
+      const header = `${source}: ${line}`;
+      // Jest repeats the blocks in its summary of failing tests: a repeat is not read again.
+      if (failedTests.some((lines) => lines[0] === header)) readingFailures.delete(source);
+      else {
+        failedTests.push([header]);
+        readingFailures.set(source, failedTests.at(-1));
+      }
       continue;
     }
     const failure = readingFailures.get(source);
-    if (!failure || failure.done || !line.trim() || CODE_FRAME.test(line)) continue;
-    failure.lines.push(`    ${line.trim()}`);
-    if (/^at /.test(line.trim()) || failure.lines.length >= FAILURE_MAX_LINES) {
-      failure.done = true;
-      readingFailures.delete(source);
-    }
+    if (!failure || !line || CODE_FRAME.test(line)) continue;
+    failure.push(`    ${line}`);
+    if (line.startsWith('at ') || failure.length >= FAILURE_MAX_LINES) readingFailures.delete(source);
   }
 }
 
-function countJestTotals(text) {
-  for (const line of stripVTControlCharacters(text).split('\n')) {
+function countJestTotals(plainLines) {
+  for (const line of plainLines) {
     const match = JEST_TOTALS.exec(line);
     if (!match) continue;
     for (const part of match[1].split(',')) {
@@ -115,8 +114,9 @@ function runCommand([command, args, label], env) {
       let pending = '';
       const write = (lines) => {
         stream.write(label ? lines.split('\n').map((line) => `[${label}] ${line}\n`).join('') : `${lines}\n`);
-        countJestTotals(lines);
-        collectFailures(label, lines);
+        const plainLines = stripVTControlCharacters(lines).split('\n');
+        countJestTotals(plainLines);
+        collectFailures(label, plainLines);
       };
       return {
         data: (chunk) => {
@@ -179,7 +179,7 @@ process.stdout.write(`  ${'total'.padEnd(28)} ${seconds(Date.now() - startedAt).
 const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
 if (failedTests.length) {
   process.stdout.write('\nFailed tests:\n');
-  for (const { lines } of failedTests.slice(0, FAILURES_SHOWN)) process.stdout.write(`${lines.join('\n')}\n`);
+  for (const lines of failedTests.slice(0, FAILURES_SHOWN)) process.stdout.write(`${lines.join('\n')}\n`);
   if (failedTests.length > FAILURES_SHOWN) process.stdout.write(`and ${failedTests.length - FAILURES_SHOWN} more (above)\n`);
 }
 process.stdout.write(`\nTests: ${totals.passed} passed, ${totals.failed} failed${skipped}\n`);
