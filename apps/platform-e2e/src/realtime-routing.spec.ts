@@ -76,23 +76,27 @@ describe('the gateway routes /graphql/ws operations to the subgraph owning their
     const sameThread = client.subscribe<CommentAdded>(COMMENT_ADDED, { id: documentId });
     await unread.waitForCount(1);
 
-    // Nothing tells a client that a subscription is in place: comment until the first one arrives live.
+    // Nothing tells a client that a subscription is in place, and each of the two is set up on its
+    // own: comment until one arrives live on both, so the next must reach both.
     const sent: string[] = [];
-    await eventually('a live comment', async () => {
+    await eventually('a live comment on both subscriptions', async () => {
       sent.push((await comment(`Comment ${sent.length + 1}`)).addComment.comment.id);
-      return eventually('this comment to arrive', () => comments.values.length > 0, 2_000).catch(() => false);
+      return eventually('this comment to arrive', () => comments.values.length > 0 && sameThread.values.length > 0, 2_000).catch(() => false);
     });
     const [first] = comments.values;
     expect(sent).toContain(first.commentAdded.id);
     expect(first.commentAdded).toMatchObject({ documentId, author: { id: owner.userId } });
     const last = await comment('After the first arrived');
-    await eventually('the latest comment on both subscriptions', () =>
-      [comments, sameThread].every((subscription) => subscription.values.some((value) => value.commentAdded.id === last.addComment.comment.id)),
-    );
+    const received = (subscription: typeof comments) => subscription.values.some((value) => value.commentAdded.id === last.addComment.comment.id);
+    await eventually('the latest comment on the first subscription', () => received(comments));
+    await eventually('the latest comment on the second subscription of the same thread', () => received(sameThread));
 
     await graphqlData(platform.gatewayUrl, ANNOUNCE, { token: owner.token, variables: { input: { title: 'Both live', body: 'x' } } });
-    const [notification] = await notifications.waitForCount(1);
-    expect(notification.notificationAdded).toMatchObject({ type: 'announcement', title: 'Both live' });
+    // The reader's welcome notification may land after `after` was read (its registration's event is consumed asynchronously).
+    const announcement = await eventually('the announcement on the notifications subscription', () =>
+      notifications.values.find((value) => value.notificationAdded.type === 'announcement'),
+    );
+    expect(announcement.notificationAdded).toMatchObject({ type: 'announcement', title: 'Both live' });
     expect([...unread.errors, ...notifications.errors, ...comments.errors, ...sameThread.errors]).toEqual([]);
 
     // Two content subscriptions on one client socket share one upstream connection.
